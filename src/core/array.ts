@@ -1,0 +1,252 @@
+/**
+ * Arrays: the abstract value (shape + dtype), the user-facing `Array` base class that
+ * both concrete arrays and tracers extend, and the concrete CPU array.
+ * @module
+ */
+import { type DType, type TypedArray, allocate, shortName } from "./dtype.js";
+import { type Shape, sizeOf, stridesOf } from "./shape.js";
+
+/** An abstract value: what tracing knows about an array (its shape and dtype). */
+export class ShapedArray {
+  readonly shape: readonly number[];
+  constructor(
+    shape: Shape,
+    readonly dtype: DType,
+  ) {
+    this.shape = Object.freeze([...shape]);
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  equals(o: ShapedArray): boolean {
+    return this.dtype === o.dtype && this.shape.length === o.shape.length && this.shape.every((d, i) => d === o.shape[i]);
+  }
+  /** `f32[2,3]`, as in JAX's printed IR. */
+  toString(): string {
+    return `${shortName(this.dtype)}[${this.shape.join(",")}]`;
+  }
+}
+
+/** Options of reductions: `np.sum(x, { axis, keepdims })`. */
+export interface ReduceOptions {
+  axis?: number | number[] | null;
+  keepdims?: boolean;
+}
+
+/** Nested JS arrays as returned by {@link NDArray.toJs}. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/** An array or a JS number (numbers broadcast as weakly typed scalars). */
+export type Operand = NDArray | number;
+
+/** The np functions that fluent methods forward to (installed by the numpy module). */
+export interface FluentImpl {
+  add(a: Operand, b: Operand): NDArray;
+  subtract(a: Operand, b: Operand): NDArray;
+  multiply(a: Operand, b: Operand): NDArray;
+  divide(a: Operand, b: Operand): NDArray;
+  power(a: Operand, b: Operand): NDArray;
+  negative(a: Operand): NDArray;
+  matmul(a: Operand, b: Operand): NDArray;
+  sum(a: Operand, o?: ReduceOptions): NDArray;
+  mean(a: Operand, o?: ReduceOptions): NDArray;
+  max(a: Operand, o?: ReduceOptions): NDArray;
+  min(a: Operand, o?: ReduceOptions): NDArray;
+  reshape(a: Operand, s: number[]): NDArray;
+  transpose(a: Operand, axes?: number[]): NDArray;
+  unary(name: string, a: NDArray): NDArray;
+  astype(a: NDArray, d: DType): NDArray;
+}
+
+let fluent: FluentImpl | undefined;
+/** @internal */
+export function installFluent(impl: FluentImpl): void {
+  fluent = impl;
+}
+function F(): FluentImpl {
+  if (!fluent) throw new Error("cotangent: the numpy module is not loaded; import from the package root.");
+  return fluent;
+}
+
+/**
+ * An n-dimensional array. Concrete arrays and the tracers that transforms pass to
+ * user functions both extend this class, so user code is written once for both.
+ * Arrays are immutable: every operation returns a new array.
+ *
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * const x = np.array([[1, 2], [3, 4]]);
+ * console.log(x.shape, x.dtype); // [2, 2] "float32"
+ * console.log(x.add(1).mul(2).sum().item()); // 28
+ * ```
+ */
+export abstract class NDArray {
+  /** The abstract value (shape and dtype). */
+  abstract get aval(): ShapedArray;
+  /** The concrete value behind this array, or an Error explaining why there is none. @internal */
+  abstract concreteValue(op: string): ConcreteArray;
+
+  /** The dimensions of the array. */
+  get shape(): number[] {
+    return [...this.aval.shape];
+  }
+  /** The element type. */
+  get dtype(): DType {
+    return this.aval.dtype;
+  }
+  /** The number of dimensions. */
+  get ndim(): number {
+    return this.aval.shape.length;
+  }
+  /** The number of elements. */
+  get size(): number {
+    return this.aval.size;
+  }
+  /** Nested JS arrays of the values (a number or boolean for 0-d arrays). */
+  toJs(): NestedArray {
+    return this.concreteValue("toJs()").toJs();
+  }
+  /** The single element of a 0-d or size-1 array, as a JS number (booleans as 0/1). */
+  item(): number {
+    const c = this.concreteValue("item()");
+    if (c.size !== 1) {
+      throw new Error(`item(): only arrays with one element can be read as a number; this one has shape [${c.shape.join(",")}]. Index or reduce it first.`);
+    }
+    return c.buffer[0]!;
+  }
+  /** A copy of the values in row-major order. */
+  data(): TypedArray {
+    return this.concreteValue("data()").buffer.slice();
+  }
+  /** Converts to another dtype (float to int truncates toward zero). */
+  astype(dtype: DType): NDArray {
+    return F().astype(this, dtype);
+  }
+  add(y: Operand): NDArray {
+    return F().add(this, y);
+  }
+  sub(y: Operand): NDArray {
+    return F().subtract(this, y);
+  }
+  mul(y: Operand): NDArray {
+    return F().multiply(this, y);
+  }
+  div(y: Operand): NDArray {
+    return F().divide(this, y);
+  }
+  pow(y: Operand): NDArray {
+    return F().power(this, y);
+  }
+  neg(): NDArray {
+    return F().negative(this);
+  }
+  matmul(y: Operand): NDArray {
+    return F().matmul(this, y);
+  }
+  sum(opts?: ReduceOptions): NDArray {
+    return F().sum(this, opts);
+  }
+  mean(opts?: ReduceOptions): NDArray {
+    return F().mean(this, opts);
+  }
+  max(opts?: ReduceOptions): NDArray {
+    return F().max(this, opts);
+  }
+  min(opts?: ReduceOptions): NDArray {
+    return F().min(this, opts);
+  }
+  reshape(shape: number[]): NDArray {
+    return F().reshape(this, shape);
+  }
+  transpose(axes?: number[]): NDArray {
+    return F().transpose(this, axes);
+  }
+  /** The transpose of a 2-d array. */
+  get T(): NDArray {
+    if (this.ndim !== 2) throw new Error(`.T: expects a 2-d array, got shape [${this.shape.join(",")}]; use transpose(axes) for other ranks.`);
+    return F().transpose(this);
+  }
+  exp(): NDArray {
+    return F().unary("exp", this);
+  }
+  log(): NDArray {
+    return F().unary("log", this);
+  }
+  sin(): NDArray {
+    return F().unary("sin", this);
+  }
+  cos(): NDArray {
+    return F().unary("cos", this);
+  }
+  tanh(): NDArray {
+    return F().unary("tanh", this);
+  }
+  sqrt(): NDArray {
+    return F().unary("sqrt", this);
+  }
+  abs(): NDArray {
+    return F().unary("abs", this);
+  }
+  square(): NDArray {
+    return F().unary("square", this);
+  }
+  /** A short description such as `Array(f32[2,3])` followed by the values when concrete. */
+  toString(): string {
+    return `Array(${this.aval.toString()})`;
+  }
+}
+
+/** A concrete array stored on the CPU as a row-major typed array. */
+export class ConcreteArray extends NDArray {
+  readonly #aval: ShapedArray;
+  constructor(
+    aval: ShapedArray,
+    /** The row-major values; never mutated after construction. */
+    readonly buffer: TypedArray,
+  ) {
+    super();
+    this.#aval = aval;
+  }
+  static zeros(shape: Shape, dtype: DType): ConcreteArray {
+    return new ConcreteArray(new ShapedArray(shape, dtype), allocate(dtype, sizeOf(shape)));
+  }
+  static scalar(v: number, dtype: DType): ConcreteArray {
+    const b = allocate(dtype, 1);
+    b[0] = dtype === "bool" ? (v ? 1 : 0) : v;
+    return new ConcreteArray(new ShapedArray([], dtype), b);
+  }
+  get aval(): ShapedArray {
+    return this.#aval;
+  }
+  concreteValue(): ConcreteArray {
+    return this;
+  }
+  override toJs(): NestedArray {
+    const { shape, dtype } = this.#aval;
+    const buf = this.buffer;
+    const conv = (v: number): number | boolean => (dtype === "bool" ? v !== 0 : v);
+    if (shape.length === 0) return conv(buf[0]!);
+    const strides = stridesOf(shape);
+    const rec = (dim: number, off: number): NestedArray[] => {
+      const n = shape[dim]!;
+      const out: NestedArray[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const o = off + i * strides[dim]!;
+        out[i] = dim === shape.length - 1 ? conv(buf[o]!) : rec(dim + 1, o);
+      }
+      return out;
+    };
+    return rec(0, 0);
+  }
+  override toString(): string {
+    return `Array(${this.#aval.toString()}, ${JSON.stringify(this.toJs())})`;
+  }
+}
+
+export function isNDArray(x: unknown): x is NDArray {
+  return x instanceof NDArray;
+}

@@ -1,0 +1,78 @@
+/** Shapes, strides, axes and NumPy broadcasting. @module */
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function stridesOf(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+export function shapeEqual(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function fmtShape(s: Shape): string {
+  return `[${s.join(",")}]`;
+}
+
+/** NumPy broadcasting of two shapes; throws an Error naming `op` and both shapes. */
+export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  const ndim = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new Array<number>(ndim).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const j = ndim - s.length + i;
+      const d = s[i]!;
+      const o = out[j]!;
+      if (o === 1) out[j] = d;
+      else if (d !== 1 && d !== o) {
+        throw new Error(
+          `${op}: shapes ${shapes.map(fmtShape).join(" and ")} cannot be broadcast together ` +
+            `(dimension ${d} vs ${o}). Broadcasting aligns trailing dimensions, which must be equal or 1; ` +
+            `reshape or expandDims an operand so they match.`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** Normalizes a possibly negative axis; throws naming `op` when out of range. */
+export function normalizeAxis(op: string, axis: number, ndim: number): number {
+  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
+    throw new Error(
+      `${op}: axis ${axis} is out of bounds for an array of rank ${ndim} ` +
+        `(valid axes are ${ndim === 0 ? "none: the array is 0-d" : `-${ndim}..${ndim - 1}`}).`,
+    );
+  }
+  return axis < 0 ? axis + ndim : axis;
+}
+
+/** Normalizes an `axis` option (undefined = all axes) to sorted unique axes. */
+export function normalizeAxes(op: string, axis: number | readonly number[] | undefined | null, ndim: number): number[] {
+  if (axis === undefined || axis === null) return Array.from({ length: ndim }, (_, i) => i);
+  const list = typeof axis === "number" ? [axis] : [...axis];
+  const out = list.map((a) => normalizeAxis(op, a, ndim));
+  if (new Set(out).size !== out.length) throw new Error(`${op}: repeated axis in ${JSON.stringify(list)}.`);
+  return out.sort((a, b) => a - b);
+}
+
+export function checkShape(op: string, shape: unknown): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new Error(`${op}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape)}.`);
+  }
+  return shape as number[];
+}

@@ -1,0 +1,24 @@
+/**
+ * cotangent — JAX's composable function transforms for TypeScript.
+ *
+ * ```ts
+ * import { grad, np } from "cotangent";
+ * const f = (x: np.Array) => np.sum(np.tanh(x));
+ * console.log(grad(f)(np.array([0, 1])).toJs());
+ * ```
+ * @module
+ */
+export * as np from "./numpy/index.js";
+export * as tree from "./core/tree.js";
+export { NDArray as Array, ConcreteArray, ShapedArray, type NestedArray, type ReduceOptions, type Operand } from "./core/array.js";
+export type { Shape } from "./core/shape.js";
+export type { TypedArray } from "./core/dtype.js";
+export type { Primitive, Params, BatchDim } from "./core/trace.js";
+export { UndefPrimal } from "./core/trace.js";
+export type { DType } from "./core/dtype.js";
+export { grad, valueAndGrad, vjp, jvp, linearize, hessianVectorProduct, stopGradient, type GradOptions } from "./transforms/ad.js";
+export { jacfwd, jacrev, hessian, type JacobianOptions } from "./transforms/jacobian.js";
+export { customJvp, customVjp } from "./transforms/custom.js";
+export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
+export { makeJaxpr } from "./transforms/make_jaxpr.js";
+export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";

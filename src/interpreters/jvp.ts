@@ -1,0 +1,64 @@
+/**
+ * Forward mode: the JVP interpreter. Each tracer carries a primal and a tangent
+ * (null is a symbolic zero, so integer values and constants cost nothing).
+ * @module
+ */
+import { type ConcreteArray, NDArray, type ShapedArray } from "../core/array.js";
+import { isFloat } from "../core/dtype.js";
+import { type MainTrace, type Params, type Primitive, Trace, Tracer, bind, fullRaise, withNewMain } from "../core/trace.js";
+
+export class JvpTracer extends Tracer {
+  constructor(
+    trace: Trace,
+    readonly primal: NDArray,
+    readonly tangent: NDArray | null,
+  ) {
+    super(trace);
+  }
+  get aval(): ShapedArray {
+    return this.primal.aval;
+  }
+  concreteValue(op: string): ConcreteArray {
+    return this.primal.concreteValue(op);
+  }
+}
+
+export class JvpTrace extends Trace {
+  pure(x: NDArray): NDArray {
+    return new JvpTracer(this, x, null);
+  }
+  lift(x: NDArray): NDArray {
+    return new JvpTracer(this, x, null);
+  }
+  processPrimitive(prim: Primitive, tracers: NDArray[], params: Params): NDArray[] {
+    const ts = tracers as JvpTracer[];
+    const primals = ts.map((t) => t.primal);
+    const tangents = ts.map((t) => t.tangent);
+    if (prim.nonDifferentiable || tangents.every((t) => t === null)) {
+      return bind(prim, primals, params).map((p) => new JvpTracer(this, p, null));
+    }
+    if (!prim.jvp) throw new Error(`jvp: primitive '${prim.name}' has no differentiation rule.`);
+    const [po, to] = prim.jvp(primals, tangents, params);
+    return po.map((p, i) => new JvpTracer(this, p, isFloat(p.dtype) ? (to[i] ?? null) : null));
+  }
+}
+
+
+/** Forward-mode on flat lists: returns primal outputs and tangent outputs (null = zero). */
+export function jvpFlat(
+  f: (xs: NDArray[]) => NDArray[],
+  primals: readonly NDArray[],
+  tangents: readonly (NDArray | null)[],
+): [NDArray[], (NDArray | null)[]] {
+  return withNewMain(
+    "jvp",
+    (m: MainTrace) => new JvpTrace(m),
+    null,
+    (main) => {
+      const trace = new JvpTrace(main);
+      const ins = primals.map((p, i) => new JvpTracer(trace, p, tangents[i] ?? null));
+      const outs = f(ins).map((o) => fullRaise(trace, o) as JvpTracer);
+      return [outs.map((o) => o.primal), outs.map((o) => o.tangent)];
+    },
+  );
+}

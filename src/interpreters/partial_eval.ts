@@ -1,0 +1,151 @@
+/**
+ * Partial evaluation: runs what is known now and stages what is unknown into a
+ * jaxpr. `linearize` uses it on a JVP: primal work runs, tangent work is staged, and
+ * the staged (linear) jaxpr keeps as constants only the residuals it reads.
+ * @module
+ */
+import { type ConcreteArray, NDArray, type ShapedArray } from "../core/array.js";
+import { type MainTrace, type Params, type Primitive, Trace, Tracer, bind, fullRaise, withNewMain } from "../core/trace.js";
+import { finalizeJaxpr } from "../ir/builder.js";
+import { type ClosedJaxpr, type JaxprEqn, Var } from "../ir/jaxpr.js";
+
+interface EqnRecipe {
+  kind: "eqn";
+  prim: Primitive;
+  ins: PartialEvalTracer[];
+  params: Params;
+  outs: PartialEvalTracer[];
+}
+type Recipe = { kind: "arg" } | { kind: "const"; val: NDArray } | EqnRecipe;
+
+export class PartialEvalTracer extends Tracer {
+  recipe: Recipe | null = null;
+  constructor(
+    trace: Trace,
+    /** The known value, or null when only the aval is known. */
+    readonly known: NDArray | null,
+    readonly avalValue: ShapedArray,
+  ) {
+    super(trace);
+  }
+  get aval(): ShapedArray {
+    return this.avalValue;
+  }
+  concreteValue(op: string): ConcreteArray {
+    if (this.known) return this.known.concreteValue(op);
+    throw new Error(`${op}: this ${this.aval.toString()} value is a tangent being linearized and has no value yet.`);
+  }
+}
+
+export class PartialEvalTrace extends Trace {
+  pure(x: NDArray): NDArray {
+    return new PartialEvalTracer(this, x, x.aval);
+  }
+  lift(x: NDArray): NDArray {
+    return new PartialEvalTracer(this, x, x.aval);
+  }
+  newArg(aval: ShapedArray): PartialEvalTracer {
+    const t = new PartialEvalTracer(this, null, aval);
+    t.recipe = { kind: "arg" };
+    return t;
+  }
+  instantiate(t: PartialEvalTracer): PartialEvalTracer {
+    if (t.known === null) return t;
+    const c = new PartialEvalTracer(this, null, t.aval);
+    c.recipe = { kind: "const", val: t.known };
+    return c;
+  }
+  processPrimitive(prim: Primitive, tracers: NDArray[], params: Params): NDArray[] {
+    const ts = tracers as PartialEvalTracer[];
+    if (ts.every((t) => t.known !== null)) {
+      return bind(
+        prim,
+        ts.map((t) => t.known!),
+        params,
+      ).map((v) => new PartialEvalTracer(this, v, v.aval));
+    }
+    const ins = ts.map((t) => this.instantiate(t));
+    const outAvals = prim.abstractEval(
+      ins.map((t) => t.aval),
+      params,
+    );
+    const outs = outAvals.map((a) => new PartialEvalTracer(this, null, a));
+    const recipe: EqnRecipe = { kind: "eqn", prim, ins, params, outs };
+    for (const o of outs) o.recipe = recipe;
+    return outs;
+  }
+}
+
+/** Turns the graph of recipes reachable from `outs` into a closed jaxpr over `ins`. */
+function tracersToJaxpr(ins: PartialEvalTracer[], outs: PartialEvalTracer[]): ClosedJaxpr {
+  const vars = new Map<PartialEvalTracer, Var>();
+  const v = (t: PartialEvalTracer): Var => {
+    let x = vars.get(t);
+    if (!x) {
+      x = new Var(t.aval);
+      vars.set(t, x);
+    }
+    return x;
+  };
+  const inVars = ins.map(v);
+  const constVars: Var[] = [];
+  const consts: NDArray[] = [];
+  const eqns: JaxprEqn[] = [];
+  // Iterative post-order DFS over recipes (deep chains must not overflow the stack).
+  const visited = new Set<PartialEvalTracer | EqnRecipe>();
+  const stack: [PartialEvalTracer, boolean][] = outs.map((t) => [t, false] as [PartialEvalTracer, boolean]).reverse();
+  while (stack.length) {
+    const [t, expanded] = stack.pop()!;
+    const r = t.recipe;
+    if (!r) throw new Error("internal: partial-eval tracer without recipe");
+    const key = r.kind === "eqn" ? r : t;
+    if (visited.has(key)) continue;
+    if (r.kind === "eqn" && !expanded) {
+      stack.push([t, true]);
+      for (let i = r.ins.length - 1; i >= 0; i--) stack.push([r.ins[i]!, false]);
+      continue;
+    }
+    visited.add(key);
+    if (r.kind === "const") {
+      constVars.push(v(t));
+      consts.push(r.val);
+    } else if (r.kind === "arg") {
+      if (!vars.has(t)) throw new Error("internal: a tangent input of this linearization is not one of its arguments");
+    } else {
+      eqns.push({ primitive: r.prim, inputs: r.ins.map(v), params: r.params, outVars: r.outs.map(v) });
+    }
+  }
+  return finalizeJaxpr(constVars, consts, inVars, eqns, outs.map(v));
+}
+
+/**
+ * Partially evaluates `f` on unknown inputs of avals `unknownAvals`. `f` returns two
+ * lists: outputs that must be known now (primal results) and outputs to stage. The
+ * result holds the known values and the jaxpr computing the staged outputs from the
+ * unknown inputs; its constants are exactly the known values it reads (residuals).
+ */
+export function partialEvalFlat(
+  f: (unknown: NDArray[]) => [NDArray[], NDArray[]],
+  unknownAvals: readonly ShapedArray[],
+): { known: NDArray[]; jaxpr: ClosedJaxpr } {
+  return withNewMain(
+    "linearize",
+    (m: MainTrace) => new PartialEvalTrace(m),
+    null,
+    (main) => {
+      const trace = new PartialEvalTrace(main);
+      const ins = unknownAvals.map((a) => trace.newArg(a));
+      const [knownOuts, stagedOuts] = f(ins);
+      const known = knownOuts.map((o) => {
+        const t = fullRaise(trace, o) as PartialEvalTracer;
+        if (t.known === null) throw new Error("internal: a primal output depends on a tangent");
+        return t.known;
+      });
+      const jaxpr = tracersToJaxpr(
+        ins,
+        stagedOuts.map((o) => trace.instantiate(fullRaise(trace, o) as PartialEvalTracer)),
+      );
+      return { known, jaxpr };
+    },
+  );
+}

@@ -1,0 +1,217 @@
+/** Array creation. @module */
+import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
+import { type DType, type TypedArray, allocate, castScalar, isDType } from "../core/dtype.js";
+import { checkShape, fmtShape, sizeOf } from "../core/shape.js";
+import { convert, full as fullArray } from "../primitives/elementwise.js";
+import { reshape } from "../primitives/shape.js";
+
+/** Options of {@link array}. */
+export interface ArrayOptions {
+  /** Element type; default float32 for numbers, bool for booleans, the typed array's own type for typed arrays. */
+  dtype?: DType;
+  /** Shape to give flat data (a typed array or a flat JS array). */
+  shape?: number[];
+}
+
+/** Nested JS data accepted by {@link array}. */
+export type ArrayData = number | boolean | TypedArray | NDArray | readonly ArrayData[];
+
+function checkDType(op: string, d: unknown): DType | undefined {
+  if (d === undefined) return undefined;
+  if (!isDType(d)) throw new Error(`${op}: unknown dtype ${JSON.stringify(d)}; use one of "float32", "float64", "int32", "bool".`);
+  return d;
+}
+
+function typedDType(t: TypedArray): DType {
+  if (t instanceof Float64Array) return "float64";
+  if (t instanceof Int32Array) return "int32";
+  if (t instanceof Uint8Array) return "bool";
+  return "float32";
+}
+
+/**
+ * Creates an array from a number, a boolean, nested JS arrays, or a typed array.
+ * Ragged nesting is an error naming the position where lengths differ.
+ *
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * const a = np.array([[1, 2, 3], [4, 5, 6]]);
+ * console.log(a.shape, a.dtype); // [2, 3] "float32"
+ * const b = np.array([1, 2], { dtype: "float64" });
+ * const c = np.array(new Int32Array([1, 2, 3, 4]), { shape: [2, 2] });
+ * console.log(b.dtype, c.toJs()); // float64 [[1, 2], [3, 4]]
+ * ```
+ */
+export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
+  const dtype = checkDType("np.array", opts.dtype);
+  if (data instanceof NDArray) {
+    const x = dtype ? convert(data, dtype) : data;
+    return opts.shape ? reshape(x, checkShape("np.array", opts.shape)) : x;
+  }
+  if (ArrayBuffer.isView(data)) {
+    const t = data as TypedArray;
+    const d = dtype ?? typedDType(t);
+    const buf = allocate(d, t.length);
+    for (let i = 0; i < t.length; i++) buf[i] = castScalar(t[i]!, d);
+    const shape = opts.shape ? checkShape("np.array", opts.shape) : [t.length];
+    if (sizeOf(shape) !== t.length) throw new Error(`np.array: ${t.length} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements).`);
+    return new ConcreteArray(new ShapedArray(shape, d), buf);
+  }
+  // nested JS data: infer the shape and check it is rectangular
+  const shape: number[] = [];
+  let probe: unknown = data;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+  }
+  const flat: number[] = [];
+  let sawBool = false;
+  let sawNumber = false;
+  const walk = (x: unknown, depth: number, path: number[]): void => {
+    if (depth === shape.length) {
+      if (Array.isArray(x)) throw new Error(`np.array: ragged nested array: element at [${path.join("][")}] is an array but elements before it at that depth are scalars; every row must have the same shape (expected shape ${fmtShape(shape)}).`);
+      if (typeof x === "boolean") {
+        sawBool = true;
+        flat.push(x ? 1 : 0);
+      } else if (typeof x === "number") {
+        sawNumber = true;
+        flat.push(x);
+      } else if (x instanceof NDArray) {
+        throw new Error(`np.array: nested arrays of cotangent Arrays are not accepted; use np.stack to combine arrays.`);
+      } else {
+        throw new Error(`np.array: element at [${path.join("][")}] is ${x === null ? "null" : typeof x}; only numbers and booleans are allowed.`);
+      }
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[depth]) {
+      throw new Error(
+        `np.array: ragged nested array: the element at [${path.join("][")}] has ${Array.isArray(x) ? `length ${x.length}` : "no length (a scalar)"} but length ${shape[depth]} was expected from the first element at that depth; every row must have the same length.`,
+      );
+    }
+    x.forEach((y, i) => walk(y, depth + 1, [...path, i]));
+  };
+  walk(data, 0, []);
+  const d = dtype ?? (sawBool && !sawNumber ? "bool" : "float32");
+  const buf = allocate(d, flat.length);
+  for (let i = 0; i < flat.length; i++) buf[i] = castScalar(flat[i]!, d);
+  let out: NDArray = new ConcreteArray(new ShapedArray(shape, d), buf);
+  if (opts.shape) out = reshape(out, checkShape("np.array", opts.shape));
+  return out;
+}
+
+/**
+ * An array of zeros.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.zeros([2, 2]).toJs()); // [[0, 0], [0, 0]]
+ * ```
+ */
+export function zeros(shape: number[], dtype: DType = "float32"): NDArray {
+  return filled("np.zeros", shape, 0, dtype);
+}
+/**
+ * An array of ones.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.ones([3], "int32").toJs()); // [1, 1, 1]
+ * ```
+ */
+export function ones(shape: number[], dtype: DType = "float32"): NDArray {
+  return filled("np.ones", shape, 1, dtype);
+}
+/**
+ * An array filled with `value`.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.full([2], 7).toJs()); // [7, 7]
+ * ```
+ */
+export function full(shape: number[], value: number, dtype: DType = "float32"): NDArray {
+  return filled("np.full", shape, value, dtype);
+}
+function filled(op: string, shape: number[], value: number, dtype: DType): NDArray {
+  checkShape(op, shape);
+  const d = checkDType(op, dtype)!;
+  const buf = allocate(d, sizeOf(shape));
+  buf.fill(castScalar(value, d));
+  return new ConcreteArray(new ShapedArray(shape, d), buf);
+}
+/**
+ * Zeros with the shape and dtype of `x`.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.zerosLike(np.array([1, 2])).toJs()); // [0, 0]
+ * ```
+ */
+export function zerosLike(x: NDArray): NDArray {
+  return fullArray(x.aval.shape, 0, x.dtype);
+}
+/**
+ * Ones with the shape and dtype of `x`.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.onesLike(np.array([1, 2])).toJs()); // [1, 1]
+ * ```
+ */
+export function onesLike(x: NDArray): NDArray {
+  return fullArray(x.aval.shape, 1, x.dtype);
+}
+
+/**
+ * Evenly spaced values in `[start, stop)`: `arange(stop)`, `arange(start, stop, step)`.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.arange(4).toJs(), np.arange(1, 2, 0.5).toJs()); // [0, 1, 2, 3] [1, 1.5]
+ * ```
+ */
+export function arange(start: number, stop?: number, step = 1, dtype: DType = "float32"): NDArray {
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+  }
+  if (step === 0 || !Number.isFinite(step)) throw new Error(`np.arange: step must be a non-zero finite number, got ${step}.`);
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const d = checkDType("np.arange", dtype)!;
+  const buf = allocate(d, n);
+  for (let i = 0; i < n; i++) buf[i] = castScalar(start + i * step, d);
+  return new ConcreteArray(new ShapedArray([n], d), buf);
+}
+
+/**
+ * `n` evenly spaced values from `a` to `b` inclusive.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.linspace(0, 1, 5).toJs()); // [0, 0.25, 0.5, 0.75, 1]
+ * ```
+ */
+export function linspace(a: number, b: number, n: number, dtype: DType = "float32"): NDArray {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`np.linspace: n must be a non-negative integer, got ${n}.`);
+  const d = checkDType("np.linspace", dtype)!;
+  const buf = allocate(d, n);
+  for (let i = 0; i < n; i++) buf[i] = castScalar(n === 1 ? a : a + ((b - a) * i) / (n - 1), d);
+  return new ConcreteArray(new ShapedArray([n], d), buf);
+}
+
+/**
+ * The `n × n` identity matrix.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.eye(2).toJs()); // [[1, 0], [0, 1]]
+ * ```
+ */
+export function eye(n: number, dtype: DType = "float32"): NDArray {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`np.eye: n must be a non-negative integer, got ${n}.`);
+  const d = checkDType("np.eye", dtype)!;
+  const buf = allocate(d, n * n);
+  for (let i = 0; i < n; i++) buf[i * n + i] = 1;
+  return new ConcreteArray(new ShapedArray([n, n], d), buf);
+}

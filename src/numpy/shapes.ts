@@ -1,0 +1,225 @@
+/** Shape manipulation of the np namespace. @module */
+import { NDArray } from "../core/array.js";
+import { promoteTypes } from "../core/dtype.js";
+import { checkShape, fmtShape, normalizeAxis, shapeEqual, sizeOf } from "../core/shape.js";
+import { type ArrayLike, asArray } from "../primitives/elementwise.js";
+import { take as takePrim } from "../primitives/indexing.js";
+import * as S from "../primitives/shape.js";
+import { array } from "./creation.js";
+
+/**
+ * Gives `x` a new shape with the same number of elements; one entry may be -1.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.reshape(np.arange(6), [2, -1]).shape); // [2, 3]
+ * ```
+ */
+export function reshape(x: ArrayLike, shape: number[]): NDArray {
+  const a = asArray(x);
+  if (!Array.isArray(shape)) throw new Error(`reshape: the shape must be an array of integers, got ${JSON.stringify(shape)}.`);
+  const unknown = shape.filter((d) => d === -1).length;
+  if (unknown > 1) throw new Error(`reshape: only one dimension can be -1, got ${fmtShape(shape)}.`);
+  let s = shape;
+  if (unknown === 1) {
+    const known = shape.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
+    if (known === 0 || a.size % known !== 0) throw new Error(`reshape: cannot reshape an array of shape ${fmtShape(a.shape)} (${a.size} elements) into ${fmtShape(shape)}.`);
+    s = shape.map((d) => (d === -1 ? a.size / known : d));
+  }
+  checkShape("reshape", s);
+  return S.reshape(a, s);
+}
+
+/**
+ * Permutes axes (reverses them by default).
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.transpose(np.zeros([2, 3, 4]), [1, 0, 2]).shape); // [3, 2, 4]
+ * ```
+ */
+export function transpose(x: ArrayLike, axes?: number[]): NDArray {
+  const a = asArray(x);
+  const perm = axes ? axes.map((ax) => normalizeAxis("transpose", ax, a.ndim)) : a.shape.map((_, i) => a.ndim - 1 - i);
+  return S.transpose(a, perm);
+}
+
+/**
+ * Inserts a size-1 axis at `axis` (negative counts from the end of the result).
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.expandDims(np.zeros([3]), 0).shape, np.expandDims(np.zeros([3]), -1).shape); // [1, 3] [3, 1]
+ * ```
+ */
+export function expandDims(x: ArrayLike, axis: number): NDArray {
+  const a = asArray(x);
+  const ax = normalizeAxis("expandDims", axis, a.ndim + 1);
+  const s = a.shape;
+  s.splice(ax, 0, 1);
+  return S.reshape(a, s);
+}
+
+/**
+ * Removes size-1 axes (all of them, or the given one(s), which must have size 1).
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.squeeze(np.zeros([1, 3, 1])).shape); // [3]
+ * ```
+ */
+export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
+  const a = asArray(x);
+  const axes = axis === undefined ? a.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : (typeof axis === "number" ? [axis] : axis).map((ax) => normalizeAxis("squeeze", ax, a.ndim));
+  for (const ax of axes) if (a.shape[ax] !== 1) throw new Error(`squeeze: axis ${ax} of shape ${fmtShape(a.shape)} has size ${a.shape[ax]}, not 1; only size-1 axes can be removed.`);
+  return S.reshape(
+    a,
+    a.shape.filter((_, i) => !axes.includes(i)),
+  );
+}
+
+/**
+ * Broadcasts `x` to `shape` with NumPy's rules.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.broadcastTo(np.array([1, 2]), [2, 2]).toJs()); // [[1, 2], [1, 2]]
+ * ```
+ */
+export function broadcastTo(x: ArrayLike, shape: number[]): NDArray {
+  return S.broadcastTo(asArray(x), checkShape("broadcastTo", shape));
+}
+
+function promoteAll(op: string, xs: readonly ArrayLike[]): NDArray[] {
+  if (!Array.isArray(xs) || xs.length === 0) throw new Error(`${op}: needs a non-empty JS array of arrays.`);
+  const arrs = xs.map((x) => asArray(x));
+  const d = arrs.map((a) => a.dtype).reduce(promoteTypes);
+  return arrs.map((a) => asArray(a, d));
+}
+
+/**
+ * Joins arrays along an existing axis.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.concatenate([np.zeros([2, 2]), np.ones([1, 2])]).shape); // [3, 2]
+ * ```
+ */
+export function concatenate(xs: ArrayLike[], axis = 0): NDArray {
+  const arrs = promoteAll("concatenate", xs);
+  const nd = arrs[0]!.ndim;
+  if (nd === 0) throw new Error("concatenate: zero-dimensional arrays cannot be concatenated; use np.stack.");
+  const ax = normalizeAxis("concatenate", axis, nd);
+  for (const a of arrs) {
+    if (a.ndim !== nd || a.shape.some((d, i) => i !== ax && d !== arrs[0]!.shape[i])) {
+      throw new Error(`concatenate: shapes ${arrs.map((b) => fmtShape(b.shape)).join(", ")} must match on every axis except axis ${ax}.`);
+    }
+  }
+  return S.concatenateArrays(arrs, ax);
+}
+
+/**
+ * Joins same-shaped arrays along a new axis.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * console.log(np.stack([np.array([1, 2]), np.array([3, 4])], 1).toJs()); // [[1, 3], [2, 4]]
+ * ```
+ */
+export function stack(xs: ArrayLike[], axis = 0): NDArray {
+  const arrs = promoteAll("stack", xs);
+  const s0 = arrs[0]!.aval.shape;
+  for (const a of arrs) if (!shapeEqual(a.aval.shape, s0)) throw new Error(`stack: all arrays need the same shape, got ${arrs.map((b) => fmtShape(b.shape)).join(", ")}.`);
+  const ax = normalizeAxis("stack", axis, s0.length + 1);
+  return S.concatenateArrays(
+    arrs.map((a) => expandDims(a, ax)),
+    ax,
+  );
+}
+
+/**
+ * Splits into `sections` equal parts, or at the given indices, along `axis`.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * const [a, b] = np.split(np.arange(6), 2);
+ * console.log(a!.toJs(), b!.toJs()); // [0, 1, 2] [3, 4, 5]
+ * console.log(np.split(np.arange(5), [1, 3]).map((p) => p.toJs())); // [[0], [1, 2], [3, 4]]
+ * ```
+ */
+export function split(x: ArrayLike, sections: number | number[], axis = 0): NDArray[] {
+  const a = asArray(x);
+  const ax = normalizeAxis("split", axis, a.ndim);
+  const n = a.shape[ax]!;
+  let cuts: number[];
+  if (typeof sections === "number") {
+    if (!Number.isInteger(sections) || sections <= 0 || n % sections !== 0) {
+      throw new Error(`split: axis ${ax} of size ${n} cannot be split into ${sections} equal sections; pass split indices instead (e.g. [${Math.ceil(n / 2)}]).`);
+    }
+    cuts = Array.from({ length: sections - 1 }, (_, i) => ((i + 1) * n) / sections);
+  } else cuts = sections.map((c) => Math.min(Math.max(c < 0 ? c + n : c, 0), n));
+  const bounds = [0, ...cuts, n];
+  const out: NDArray[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const lo = bounds[i]!;
+    const hi = Math.max(lo, bounds[i + 1]!);
+    out.push(S.slice(a, a.shape.map((_, d) => (d === ax ? lo : 0)), a.shape.map((s, d) => (d === ax ? hi : s))));
+  }
+  return out;
+}
+
+/**
+ * The block `x[starts[0]:stops[0], starts[1]:stops[1], ...]` (stops exclusive;
+ * negative values count from the end; missing trailing entries take the whole axis).
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * const x = np.arange(12).reshape([3, 4]);
+ * console.log(np.slice(x, [1, 1], [3, -1]).toJs()); // [[5, 6], [9, 10]]
+ * ```
+ */
+export function slice(x: ArrayLike, starts: number[], stops: number[]): NDArray {
+  const a = asArray(x);
+  const s = a.shape;
+  if (starts.length > s.length || stops.length > s.length) throw new Error(`slice: got ${starts.length} starts and ${stops.length} stops for an array of rank ${s.length}.`);
+  const st = s.map((d, i) => {
+    const v = starts[i] ?? 0;
+    return v < 0 ? v + d : v;
+  });
+  const sp = s.map((d, i) => {
+    const v = stops[i] ?? d;
+    return v < 0 ? v + d : v;
+  });
+  s.forEach((d, i) => {
+    if (!(st[i]! >= 0 && st[i]! <= sp[i]! && sp[i]! <= d)) throw new Error(`slice: range [${starts[i] ?? 0}, ${stops[i] ?? d}) is not valid for axis ${i} of size ${d} in shape ${fmtShape(s)}.`);
+  });
+  return S.slice(a, st, sp);
+}
+
+/**
+ * Takes elements along `axis` at integer `indices` (flattened array when `axis` is
+ * omitted). Indices may be negative; an index out of range throws.
+ * @example
+ * ```ts
+ * import { np } from "cotangent";
+ * const x = np.array([[1, 2], [3, 4], [5, 6]]);
+ * console.log(np.take(x, [2, 0], 0).toJs()); // [[5, 6], [1, 2]]
+ * console.log(np.take(x, np.array([1, 1], { dtype: "int32" }), 1).toJs()); // [[2, 2], [4, 4], [6, 6]]
+ * ```
+ */
+export function take(x: ArrayLike, indices: NDArray | number | number[], axis?: number): NDArray {
+  let a = asArray(x);
+  let idx: NDArray;
+  if (indices instanceof NDArray) idx = indices;
+  else {
+    const raw = typeof indices === "number" ? indices : indices;
+    if (Array.isArray(raw) ? raw.some((v) => !Number.isInteger(v)) : !Number.isInteger(raw)) throw new Error(`take: indices must be integers, got ${JSON.stringify(raw)}.`);
+    idx = array(raw, { dtype: "int32" });
+  }
+  if (idx.dtype !== "int32") throw new Error(`take: indices must be an int32 array, got ${idx.aval.toString()}; create them with { dtype: "int32" } or astype("int32").`);
+  if (axis === undefined) {
+    a = S.reshape(a, [sizeOf(a.aval.shape)]);
+    return takePrim(a, idx, 0);
+  }
+  return takePrim(a, idx, normalizeAxis("take", axis, a.ndim));
+}

@@ -1,0 +1,133 @@
+/**
+ * Reference CPU kernels on typed arrays, used by the primitives' `impl` rules.
+ * @module
+ */
+import { ConcreteArray, type ShapedArray } from "../core/array.js";
+import { type TypedArray, allocate } from "../core/dtype.js";
+import { type Shape, shapeEqual, sizeOf, stridesOf } from "../core/shape.js";
+
+/**
+ * For each flat index of `outShape`, the flat index of the (NumPy-broadcast) input of
+ * shape `inShape`; null when the shapes are equal (identity).
+ */
+export function broadcastIndex(inShape: Shape, outShape: Shape): Int32Array | null {
+  if (shapeEqual(inShape, outShape)) return null;
+  const n = sizeOf(outShape);
+  const idx = new Int32Array(n);
+  if (sizeOf(inShape) === 1) return idx;
+  const nd = outShape.length;
+  const inStrides = stridesOf(inShape);
+  const bs = new Array<number>(nd).fill(0);
+  for (let i = 0; i < inShape.length; i++) {
+    const j = nd - inShape.length + i;
+    bs[j] = inShape[i] === 1 ? 0 : inStrides[i]!;
+  }
+  const counter = new Array<number>(nd).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    idx[i] = off;
+    for (let d = nd - 1; d >= 0; d--) {
+      counter[d]!++;
+      off += bs[d]!;
+      if (counter[d]! < outShape[d]!) break;
+      off -= bs[d]! * counter[d]!;
+      counter[d] = 0;
+    }
+  }
+  return idx;
+}
+
+export function mapN(args: ConcreteArray[], out: ShapedArray, f: (...xs: number[]) => number): ConcreteArray {
+  const n = out.size;
+  const res = allocate(out.dtype, n);
+  if (args.length === 1) {
+    const a = args[0]!.buffer;
+    for (let i = 0; i < n; i++) res[i] = f(a[i]!);
+  } else if (args.length === 2) {
+    const a = args[0]!.buffer;
+    const b = args[1]!.buffer;
+    const ia = broadcastIndex(args[0]!.aval.shape, out.shape);
+    const ib = broadcastIndex(args[1]!.aval.shape, out.shape);
+    if (!ia && !ib) for (let i = 0; i < n; i++) res[i] = f(a[i]!, b[i]!);
+    else if (!ia) for (let i = 0; i < n; i++) res[i] = f(a[i]!, b[ib![i]!]!);
+    else if (!ib) for (let i = 0; i < n; i++) res[i] = f(a[ia[i]!]!, b[i]!);
+    else for (let i = 0; i < n; i++) res[i] = f(a[ia[i]!]!, b[ib[i]!]!);
+  } else {
+    const bufs = args.map((x) => x.buffer);
+    const idx = args.map((x) => broadcastIndex(x.aval.shape, out.shape));
+    const vals = new Array<number>(args.length);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < bufs.length; k++) {
+        const ik = idx[k];
+        vals[k] = bufs[k]![ik ? ik[i]! : i]!;
+      }
+      res[i] = f(...vals);
+    }
+  }
+  if (out.dtype === "bool") for (let i = 0; i < n; i++) res[i] = res[i] ? 1 : 0;
+  return new ConcreteArray(out, res);
+}
+
+/**
+ * Reduces `x` over sorted `axes` with `combine`, starting from `init`; output shape
+ * drops the reduced axes.
+ */
+export function reduceAxes(x: ConcreteArray, axes: readonly number[], out: ShapedArray, init: number, combine: (acc: number, v: number) => number): ConcreteArray {
+  const res = allocate(out.dtype, out.size);
+  res.fill(init);
+  const shape = x.aval.shape;
+  const nd = shape.length;
+  const outStridesFull = new Array<number>(nd).fill(0);
+  let acc = 1;
+  for (let d = nd - 1; d >= 0; d--) {
+    if (!axes.includes(d)) {
+      outStridesFull[d] = acc;
+      acc *= shape[d]!;
+    }
+  }
+  const buf = x.buffer;
+  const n = x.size;
+  const counter = new Array<number>(nd).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    res[off] = combine(res[off]!, buf[i]!);
+    for (let d = nd - 1; d >= 0; d--) {
+      counter[d]!++;
+      off += outStridesFull[d]!;
+      if (counter[d]! < shape[d]!) break;
+      off -= outStridesFull[d]! * counter[d]!;
+      counter[d] = 0;
+    }
+  }
+  return new ConcreteArray(out, res);
+}
+
+/** Gathers `x` through a flat index map (output flat index → input flat index). */
+export function gatherFlat(x: TypedArray, out: ShapedArray, index: (i: number) => number): ConcreteArray {
+  const res = allocate(out.dtype, out.size);
+  for (let i = 0; i < res.length; i++) res[i] = x[index(i)]!;
+  return new ConcreteArray(out, res);
+}
+
+/** For each flat output index of a transposed array, the flat input index. */
+export function transposeIndex(inShape: Shape, perm: readonly number[]): Int32Array {
+  const outShape = perm.map((p) => inShape[p]!);
+  const inStrides = stridesOf(inShape);
+  const ps = perm.map((p) => inStrides[p]!);
+  const n = sizeOf(inShape);
+  const idx = new Int32Array(n);
+  const nd = perm.length;
+  const counter = new Array<number>(nd).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    idx[i] = off;
+    for (let d = nd - 1; d >= 0; d--) {
+      counter[d]!++;
+      off += ps[d]!;
+      if (counter[d]! < outShape[d]!) break;
+      off -= ps[d]! * counter[d]!;
+      counter[d] = 0;
+    }
+  }
+  return idx;
+}
