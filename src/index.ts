@@ -21,4 +21,5 @@ export { jacfwd, jacrev, hessian, type JacobianOptions } from "./transforms/jaco
 export { customJvp, customVjp } from "./transforms/custom.js";
 export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
 export { makeJaxpr } from "./transforms/make_jaxpr.js";
+export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
