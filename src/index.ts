@@ -22,4 +22,5 @@ export { customJvp, customVjp } from "./transforms/custom.js";
 export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
 export { makeJaxpr } from "./transforms/make_jaxpr.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
+export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";

@@ -37,8 +37,12 @@ export interface Primitive<P extends Params = any> {
   batch?(args: NDArray[], dims: BatchDim[], params: P): [NDArray[], BatchDim[]];
   /** How the printer shows params; default prints each as `k=v`. */
   printParams?(params: P): string;
-  /** Primitives whose params hold a jaxpr interpret it under partial evaluation. */
-  higherOrder?: boolean;
+  /**
+   * Partial-evaluation rule, for primitives that hold a jaxpr: splits the work into
+   * what can run now (known inputs) and what is staged. Default: run when every input
+   * is known, otherwise stage the whole equation.
+   */
+  partialEval?(trace: Trace, tracers: NDArray[], params: P): NDArray[];
   /** True when the outputs carry no tangent whatever the inputs (comparisons, argmax...). */
   nonDifferentiable?: boolean;
 }

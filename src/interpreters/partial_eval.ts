@@ -64,15 +64,25 @@ export class PartialEvalTrace extends Trace {
         params,
       ).map((v) => new PartialEvalTracer(this, v, v.aval));
     }
+    if (prim.partialEval) return prim.partialEval(this, ts, params);
     const ins = ts.map((t) => this.instantiate(t));
     const outAvals = prim.abstractEval(
       ins.map((t) => t.aval),
       params,
     );
+    return this.stage(prim, ins, params, outAvals);
+  }
+  /** Records an equation whose outputs are unknown. */
+  stage(prim: Primitive, tracers: PartialEvalTracer[], params: Params, outAvals: readonly ShapedArray[]): PartialEvalTracer[] {
+    const ins = tracers.map((t) => this.instantiate(t));
     const outs = outAvals.map((a) => new PartialEvalTracer(this, null, a));
     const recipe: EqnRecipe = { kind: "eqn", prim, ins, params, outs };
     for (const o of outs) o.recipe = recipe;
     return outs;
+  }
+  /** A tracer for a known value. */
+  known(x: NDArray): PartialEvalTracer {
+    return new PartialEvalTracer(this, x, x.aval);
   }
 }
 
@@ -149,3 +159,27 @@ export function partialEvalFlat(
     },
   );
 }
+
+/**
+ * General partial evaluation: each output of `f` comes back as its known value, or
+ * null when it depends on the unknown inputs; `jaxpr` computes the unknown outputs
+ * (in order) from the unknown inputs, with the residuals it reads as constants.
+ */
+export function partialEvalGeneral(f: (unknown: NDArray[]) => NDArray[], unknownAvals: readonly ShapedArray[]): { outs: (NDArray | null)[]; jaxpr: ClosedJaxpr } {
+  return withNewMain(
+    "linearize",
+    (m: MainTrace) => new PartialEvalTrace(m),
+    null,
+    (main) => {
+      const trace = new PartialEvalTrace(main);
+      const ins = unknownAvals.map((a) => trace.newArg(a));
+      const outs = f(ins).map((o) => fullRaise(trace, o) as PartialEvalTracer);
+      const jaxpr = tracersToJaxpr(
+        ins,
+        outs.filter((o) => o.known === null),
+      );
+      return { outs: outs.map((o) => o.known), jaxpr };
+    },
+  );
+}
+

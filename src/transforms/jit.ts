@@ -1,0 +1,329 @@
+/**
+ * `jit`: trace once per input signature, optimize the IR, run compiled kernels.
+ *
+ * A jitted call is the higher-order primitive `pjit`, which carries its jaxpr and
+ * has its own JVP, partial-evaluation, transpose and batching rules. Each rule
+ * traces the corresponding interpreter over the inner jaxpr into a new jaxpr and
+ * binds `pjit` again, so `grad(jit(f))`, `jit(grad(f))`, `vmap(jit(f))` and
+ * `jit(hessianVectorProduct(f))` all stay compiled.
+ * @module
+ */
+import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
+import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive } from "../core/trace.js";
+import { type TreeDef, flatten, unflatten } from "../core/tree.js";
+import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
+import { ClosedJaxpr, Jaxpr, evalJaxpr, printJaxpr } from "../ir/jaxpr.js";
+import { vmapFlat } from "../interpreters/batching.js";
+import { jvpFlat } from "../interpreters/jvp.js";
+import { type PartialEvalTrace, type PartialEvalTracer, partialEvalGeneral } from "../interpreters/partial_eval.js";
+import { traceToJaxpr } from "../interpreters/staging.js";
+import { backwardPass } from "../interpreters/transpose.js";
+import { optimizeJaxpr } from "../passes/index.js";
+import { full } from "../primitives/elementwise.js";
+import { moveAxis } from "../primitives/shape.js";
+import { flattenArgs, leavesToArrays } from "./flat.js";
+
+interface JitParams extends Params {
+  jaxpr: ClosedJaxpr;
+  name: string;
+}
+
+const zerosOf = (a: ShapedArray): NDArray => full(a.shape, 0, a.dtype);
+
+/** Per-jaxpr caches of derived jaxprs and executables. */
+const derived = new WeakMap<ClosedJaxpr, Map<string, unknown>>();
+function memo<T>(cj: ClosedJaxpr, key: string, make: () => T): T {
+  let m = derived.get(cj);
+  if (!m) derived.set(cj, (m = new Map()));
+  if (!m.has(key)) m.set(key, make());
+  return m.get(key) as T;
+}
+
+function executableFor(cj: ClosedJaxpr): Executable {
+  return memo(cj, "exe", () => compileJaxpr(optimizeJaxpr(cj)));
+}
+
+const evalInner = (cj: ClosedJaxpr) => (xs: NDArray[]) => evalJaxpr(cj.jaxpr, cj.consts, xs);
+
+/** jaxpr of (primals, nonzero tangents) → (outputs, output tangents). */
+function jvpJaxpr(cj: ClosedJaxpr, mask: boolean[]): ClosedJaxpr {
+  return memo(cj, `jvp:${mask.map(Number).join("")}`, () => {
+    const n = cj.inAvals.length;
+    const tanAvals = cj.inAvals.filter((_, i) => mask[i]);
+    return traceToJaxpr((ins) => {
+      let k = n;
+      const tangents = mask.map((m) => (m ? ins[k++]! : null));
+      const [po, to] = jvpFlat(evalInner(cj), ins.slice(0, n), tangents);
+      return [...po, ...to.map((t, i) => t ?? zerosOf(po[i]!.aval))];
+    }, [...cj.inAvals, ...tanAvals]);
+  });
+}
+
+interface SplitJaxpr {
+  known: ClosedJaxpr;
+  unknown: ClosedJaxpr;
+  outKnown: boolean[];
+}
+/** Splits a jaxpr into what the known inputs determine (plus residuals) and the rest. */
+function partialEvalJaxpr(cj: ClosedJaxpr, knownMask: boolean[]): SplitJaxpr {
+  return memo(cj, `pe:${knownMask.map(Number).join("")}`, () => {
+    const inAvals = cj.inAvals;
+    let outKnown: boolean[] = [];
+    let staged: ClosedJaxpr | undefined;
+    const known = traceToJaxpr(
+      (kIns) => {
+        const r = partialEvalGeneral(
+          (uIns) => {
+            let a = 0;
+            let b = 0;
+            return evalInner(cj)(knownMask.map((k) => (k ? kIns[a++]! : uIns[b++]!)));
+          },
+          inAvals.filter((_, i) => !knownMask[i]),
+        );
+        outKnown = r.outs.map((o) => o !== null);
+        staged = r.jaxpr;
+        return [...r.outs.filter((o): o is NDArray => o !== null), ...r.jaxpr.consts];
+      },
+      inAvals.filter((_, i) => knownMask[i]),
+    );
+    const u = staged!.jaxpr;
+    const unknown = new ClosedJaxpr(new Jaxpr([], [...u.constVars, ...u.inVars], u.eqns, u.outs), []);
+    return { known, unknown, outKnown };
+  });
+}
+
+/** jaxpr of (non-linear inputs, nonzero output cotangents) → cotangents of the linear inputs. */
+function transposeJaxpr(cj: ClosedJaxpr, linMask: boolean[], ctMask: boolean[]): ClosedJaxpr {
+  return memo(cj, `T:${linMask.map(Number).join("")}:${ctMask.map(Number).join("")}`, () => {
+    const j = cj.jaxpr;
+    const nonLin = j.inVars.filter((_, i) => !linMask[i]);
+    const lin = j.inVars.filter((_, i) => linMask[i]);
+    const rearranged = new Jaxpr([...j.constVars, ...nonLin], lin, j.eqns, j.outs);
+    return traceToJaxpr(
+      (ins) => {
+        let k = nonLin.length;
+        const cts = ctMask.map((m) => (m ? ins[k++]! : null));
+        const res = backwardPass(rearranged, [...cj.consts, ...ins.slice(0, nonLin.length)], cts);
+        return res.map((r, i) => r ?? zerosOf(lin[i]!.aval));
+      },
+      [...nonLin.map((v) => v.aval), ...cj.outAvals.filter((_, i) => ctMask[i])],
+    );
+  });
+}
+
+/** jaxpr over inputs batched at axis 0 (where `mask`), outputs batched at axis 0. */
+function batchJaxpr(cj: ClosedJaxpr, mask: boolean[], size: number): ClosedJaxpr {
+  return memo(cj, `vmap:${size}:${mask.map(Number).join("")}`, () =>
+    traceToJaxpr(
+      (ins) =>
+        vmapFlat(
+          evalInner(cj),
+          size,
+          ins,
+          mask.map((m) => (m ? 0 : null)),
+          (n) => new Array<BatchDim>(n).fill(0),
+        ),
+      cj.inAvals.map((a, i) => (mask[i] ? new ShapedArray([size, ...a.shape], a.dtype) : a)),
+    ),
+  );
+}
+
+function indent(s: string, by: string): string {
+  return s.replace(/\n/g, `\n${by}`);
+}
+
+/** The primitive of a jitted call. */
+export const pjit_p = definePrimitive<JitParams>({
+  name: "pjit",
+  abstractEval(avals, { jaxpr, name }) {
+    const want = jaxpr.inAvals;
+    if (avals.length !== want.length || avals.some((a, i) => !a.equals(want[i]!))) {
+      throw new Error(`jit(${name}): called with ${avals.map(String).join(", ")} but traced for ${want.map(String).join(", ")}.`);
+    }
+    return jaxpr.outAvals;
+  },
+  impl: (args, { jaxpr }) => executableFor(jaxpr)(args),
+  jvp(primals, tangents, p) {
+    const mask = tangents.map((t) => t !== null);
+    const outs = bind(pjit_p, [...primals, ...tangents.filter((t): t is NDArray => t !== null)], { jaxpr: jvpJaxpr(p.jaxpr, mask), name: `jvp(${p.name})` });
+    const n = p.jaxpr.outAvals.length;
+    return [outs.slice(0, n), outs.slice(n)];
+  },
+  partialEval(trace, tracers, p) {
+    const pe = trace as PartialEvalTrace;
+    const ts = tracers as PartialEvalTracer[];
+    const knownMask = ts.map((t) => t.known !== null);
+    const split = partialEvalJaxpr(p.jaxpr, knownMask);
+    const kOuts = bind(
+      pjit_p,
+      ts.filter((t) => t.known !== null).map((t) => t.known!),
+      { jaxpr: split.known, name: p.name },
+    );
+    const nKnown = split.outKnown.filter(Boolean).length;
+    const res = kOuts.slice(nKnown).map((r) => pe.known(r));
+    const uOuts = pe.stage(
+      pjit_p,
+      [...res, ...ts.filter((t) => t.known === null)],
+      { jaxpr: split.unknown, name: p.name },
+      split.unknown.outAvals,
+    );
+    let a = 0;
+    let b = 0;
+    return split.outKnown.map((k) => (k ? pe.known(kOuts[a++]!) : uOuts[b++]!));
+  },
+  transpose(cts, args, p) {
+    const linMask = args.map((a) => a instanceof UndefPrimal);
+    const ctMask = cts.map((c) => c !== null);
+    if (!ctMask.some(Boolean)) return args.map(() => null);
+    const tj = transposeJaxpr(p.jaxpr, linMask, ctMask);
+    const outs = bind(
+      pjit_p,
+      [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter((c): c is NDArray => c !== null)],
+      { jaxpr: tj, name: `transpose(${p.name})` },
+    );
+    let k = 0;
+    return args.map((a) => (a instanceof UndefPrimal ? outs[k++]! : null));
+  },
+  batch(args, dims, p) {
+    const i0 = dims.findIndex((d) => d !== null);
+    const size = args[i0]!.shape[dims[i0]!]!;
+    const moved = args.map((a, i) => (dims[i] === null ? a : moveAxis(a, dims[i]!, 0)));
+    const mask = dims.map((d) => d !== null);
+    const outs = bind(pjit_p, moved, { jaxpr: batchJaxpr(p.jaxpr, mask, size), name: `vmap(${p.name})` });
+    return [outs, outs.map(() => 0)];
+  },
+  printParams: (p) => `[name=${p.name} jaxpr=${indent(printJaxpr(p.jaxpr.jaxpr), "  ")}]`,
+});
+
+/** Options of {@link jit}. */
+export interface JitOptions {
+  /** Arguments that are plain JS values baked into the trace (a new trace per distinct value). */
+  staticArgnums?: number[];
+}
+
+/** The result of {@link Jitted.lower}: the optimized IR for one input signature. */
+export interface Lowered {
+  /** The optimized closed jaxpr. */
+  readonly jaxpr: ClosedJaxpr;
+  /** The IR printed in JAX's style. */
+  text(): string;
+}
+
+/** A jitted function: call it like the original; `lower(...args)` shows its IR. */
+export interface Jitted<F extends (...args: any[]) => any> {
+  (...args: Parameters<F>): ReturnType<F>;
+  /** Traces (or reuses the trace) for these arguments and returns the optimized IR. */
+  lower(...args: Parameters<F>): Lowered;
+  /** How many distinct input signatures have been traced. */
+  readonly cacheSize: number;
+}
+
+interface Entry {
+  jaxpr: ClosedJaxpr;
+  outDef: TreeDef;
+  /** Number of leading inputs that are closed-over tracers (passed per call). */
+  numTracerConsts: number;
+  tracerConsts: NDArray[];
+}
+
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+function staticKey(v: unknown, i: number, name: string): string {
+  if (v !== null && typeof v === "object" && "aval" in (v as object) && "shape" in (v as object)) {
+    throw new Error(`jit(${name}): static argument ${i} is an array; static arguments must be plain JS values (numbers, strings, booleans, or objects of them). Pass arrays as ordinary (traced) arguments.`);
+  }
+  if (typeof v === "function" || (typeof v === "object" && v !== null)) {
+    try {
+      if (typeof v === "object") return `j${JSON.stringify(v)}`;
+    } catch {
+      /* fall through to identity */
+    }
+    const o = v as object;
+    if (!objectIds.has(o)) objectIds.set(o, nextObjectId++);
+    return `#${objectIds.get(o)}`;
+  }
+  return `${typeof v}:${String(v)}`;
+}
+
+/**
+ * Compiles `f`: the first call with a given input signature (pytree structure,
+ * shapes, dtypes and static values) traces `f` into a jaxpr, optimizes it and
+ * compiles it; later calls with the same signature reuse it. Inside `f`, array
+ * values are abstract: reading one (`item()`, a JS `if` on a value) throws an error
+ * that suggests `staticArgnums`. Composes with every transform.
+ *
+ * @example
+ * ```ts
+ * import { jit, grad, np } from "cotangent";
+ * const f = jit((x: np.Array) => np.sum(np.multiply(np.tanh(x), 2)));
+ * console.log(f(np.array([0, 0])).item()); // 0
+ * console.log(grad(f)(np.array([0, 0])).toJs()); // [2, 2]
+ * console.log(f.lower(np.array([0, 0])).text().startsWith("{ lambda")); // true
+ * const scale = jit((x: np.Array, k: number) => np.multiply(x, k), { staticArgnums: [1] });
+ * console.log(scale(np.array([1, 2]), 3).toJs()); // [3, 6]
+ * ```
+ */
+export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = {}): Jitted<F> {
+  const name = f.name || "fn";
+  const statics = new Set(opts.staticArgnums ?? []);
+  const cache = new Map<string, Entry>();
+
+  const prepare = (args: unknown[]): [Entry, NDArray[]] => {
+    for (const s of statics) if (s >= args.length || s < 0) throw new Error(`jit(${name}): staticArgnums contains ${s} but the function was called with ${args.length} argument(s).`);
+    const dyn = args.filter((_, i) => !statics.has(i));
+    const [leaves, inDef] = flattenArgs(`jit(${name})`, dyn);
+    const sKey = [...statics]
+      .sort((a, b) => a - b)
+      .map((i) => staticKey(args[i], i, name))
+      .join(";");
+    const key = `${inDef.toString()}|${leaves.map((l) => l.aval.toString()).join(",")}|${sKey}`;
+    const hit = cache.get(key);
+    if (hit) return [hit, leaves];
+    let outDef: TreeDef | undefined;
+    const flat = (xs: NDArray[]): NDArray[] => {
+      const dynArgs = unflatten(inDef, xs) as unknown[];
+      let k = 0;
+      const all = args.map((a, i) => (statics.has(i) ? a : dynArgs[k++]));
+      const [ol, od] = flatten(f(...all));
+      outDef = od;
+      return leavesToArrays(`jit(${name})`, ol, "result");
+    };
+    let jaxpr = traceToJaxpr(
+      flat,
+      leaves.map((l) => l.aval),
+    );
+    // Closure conversion: constants that are tracers of enclosing transforms become inputs.
+    const j = jaxpr.jaxpr;
+    const isTracer = jaxpr.consts.map((c) => !(c instanceof ConcreteArray));
+    const tracerConsts = jaxpr.consts.filter((_, i) => isTracer[i]);
+    if (tracerConsts.length) {
+      jaxpr = new ClosedJaxpr(
+        new Jaxpr(
+          j.constVars.filter((_, i) => !isTracer[i]),
+          [...j.constVars.filter((_, i) => isTracer[i]), ...j.inVars],
+          j.eqns,
+          j.outs,
+        ),
+        jaxpr.consts.filter((_, i) => !isTracer[i]),
+      );
+    }
+    const entry: Entry = { jaxpr: optimizeJaxpr(jaxpr), outDef: outDef!, numTracerConsts: tracerConsts.length, tracerConsts };
+    if (!tracerConsts.length) cache.set(key, entry);
+    return [entry, leaves];
+  };
+
+  const wrapped = ((...args: unknown[]) => {
+    const [entry, leaves] = prepare(args);
+    const outs = bind(pjit_p, [...entry.tracerConsts, ...leaves], { jaxpr: entry.jaxpr, name });
+    return unflatten(entry.outDef, outs);
+  }) as unknown as Jitted<F>;
+  Object.defineProperty(wrapped, "lower", {
+    value: (...args: unknown[]): Lowered => {
+      const [entry] = prepare(args);
+      return { jaxpr: entry.jaxpr, text: () => entry.jaxpr.toString() };
+    },
+  });
+  Object.defineProperty(wrapped, "cacheSize", { get: () => cache.size });
+  return wrapped;
+}
+
