@@ -1,11 +1,12 @@
 /** Jacobians and Hessians of functions of pytrees. @module */
-import type { NDArray } from "../core/array.js";
-import { isFloat } from "../core/dtype.js";
+import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
+import { allocate, isFloat } from "../core/dtype.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { full } from "../primitives/elementwise.js";
-import { concatenateArrays, reshape } from "../primitives/shape.js";
+import { moveAxis, reshape } from "../primitives/shape.js";
 import { linearize, vjp } from "./ad.js";
 import { flattenArgs, leavesToArrays, normalizeArgnums } from "./flat.js";
+import { vmap } from "./vmap.js";
 
 /** Options of {@link jacfwd}, {@link jacrev} and {@link hessian}. */
 export interface JacobianOptions {
@@ -37,23 +38,18 @@ function prepare(op: string, f: (...a: any[]) => any, args: unknown[], argnums: 
   return { leaves, inDef, flat, outDef: () => outDef! };
 }
 
-function oneHot(x: NDArray, k: number): NDArray {
-  const z = full([x.size], 0, x.dtype).data();
-  z[k] = 1;
-  return reshape(fromData(z, x), x.aval.shape);
-}
-import { ConcreteArray } from "../core/array.js";
-import { ShapedArray } from "../core/array.js";
-function fromData(buf: ReturnType<NDArray["data"]>, like: NDArray): NDArray {
-  return new ConcreteArray(new ShapedArray([buf.length], like.dtype), buf);
+/** The identity basis for `x`: shape `[x.size, ...x.shape]`. */
+function basis(x: NDArray): NDArray {
+  const n = x.size;
+  const buf = allocate(x.dtype, n * n);
+  for (let i = 0; i < n; i++) buf[i * n + i] = 1;
+  return new ConcreteArray(new ShapedArray([n, ...x.aval.shape], x.dtype), buf);
 }
 
-/** Stacks `cols` (each of shape S) along a new last axis, then shapes it S ++ inShape. */
-function assemble(cols: NDArray[], outShape: readonly number[], inShape: readonly number[], outerIsOut: boolean): NDArray {
-  if (cols.length === 0) return full([...(outerIsOut ? outShape : inShape), ...(outerIsOut ? inShape : outShape)], 0, "float32");
-  const expanded = cols.map((c) => reshape(c, [...c.aval.shape, 1]));
-  const st = concatenateArrays(expanded, expanded[0]!.ndim - 1);
-  return reshape(st, outerIsOut ? [...outShape, ...inShape] : [...outShape, ...inShape]);
+/** Moves the leading basis axis of `y` (shape `[n, ...S]`) to the end and splits it to `inShape`. */
+function basisLast(y: NDArray, inShape: readonly number[]): NDArray {
+  const s = y.aval.shape.slice(1);
+  return reshape(moveAxis(y, 0, y.ndim - 1), [...s, ...inShape]);
 }
 
 function packResult(jac: NDArray[][], p: Prepared, numberArgnums: boolean): any {
@@ -65,7 +61,7 @@ function packResult(jac: NDArray[][], p: Prepared, numberArgnums: boolean): any 
 }
 
 /**
- * The Jacobian by forward mode (one JVP per input element). The Jacobian of an
+ * The Jacobian by forward mode: `vmap` of the linearized JVP over the standard basis. The Jacobian of an
  * output of shape `O` with respect to an input of shape `I` has shape `O ++ I`.
  *
  * @example
@@ -83,20 +79,16 @@ export function jacfwd(f: (...args: any[]) => any, opts: JacobianOptions = {}): 
     const outLeaves = outs as NDArray[];
     const jac: NDArray[][] = outLeaves.map(() => []);
     p.leaves.forEach((x, j) => {
-      const cols: NDArray[][] = outLeaves.map(() => []);
-      for (let k = 0; k < x.size; k++) {
-        const ts = p.leaves.map((y, jj) => (jj === j ? oneHot(y, k) : full(y.aval.shape, 0, y.dtype)));
-        const touts = jvpFn(...ts) as NDArray[];
-        touts.forEach((t, i) => cols[i]!.push(t));
-      }
-      outLeaves.forEach((o, i) => jac[i]!.push(assemble(cols[i]!, o.aval.shape, x.aval.shape, true)));
+      const push = (t: NDArray) => jvpFn(...p.leaves.map((y, jj) => (jj === j ? t : full(y.aval.shape, 0, y.dtype)))) as NDArray[];
+      const cols = vmap(push)(basis(x)) as NDArray[];
+      cols.forEach((c, i) => jac[i]!.push(basisLast(c, x.aval.shape)));
     });
     return packResult(jac, p, typeof opts.argnums !== "object");
   };
 }
 
 /**
- * The Jacobian by reverse mode (one VJP per output element); same layout as
+ * The Jacobian by reverse mode: `vmap` of the VJP over the standard basis; same layout as
  * {@link jacfwd}.
  *
  * @example
@@ -113,21 +105,9 @@ export function jacrev(f: (...args: any[]) => any, opts: JacobianOptions = {}): 
     const [outs, vjpFn] = vjp((...xs: NDArray[]) => p.flat(xs), ...p.leaves);
     const outLeaves = outs as NDArray[];
     const jac: NDArray[][] = outLeaves.map((o, i) => {
-      const rows: NDArray[][] = p.leaves.map(() => []);
-      for (let k = 0; k < o.size; k++) {
-        const cts = outLeaves.map((y, ii) => (ii === i ? oneHot(y, k) : full(y.aval.shape, 0, y.dtype)));
-        const g = vjpFn(cts) as NDArray[];
-        g.forEach((gj, j) => rows[j]!.push(gj));
-      }
-      return p.leaves.map((x, j) => {
-        const rs = rows[j]!;
-        if (rs.length === 0) return full([...o.aval.shape, ...x.aval.shape], 0, x.dtype);
-        const st = concatenateArrays(
-          rs.map((r) => reshape(r, [1, ...r.aval.shape])),
-          0,
-        );
-        return reshape(st, [...o.aval.shape, ...x.aval.shape]);
-      });
+      const pull = (ct: NDArray) => vjpFn(outLeaves.map((y, ii) => (ii === i ? ct : full(y.aval.shape, 0, y.dtype)))) as NDArray[];
+      const rows = vmap(pull)(basis(o)) as NDArray[];
+      return rows.map((r) => reshape(r, [...o.aval.shape, ...r.aval.shape.slice(1)]));
     });
     return packResult(jac, p, typeof opts.argnums !== "object");
   };
