@@ -129,15 +129,16 @@ function tracersToJaxpr(ins: PartialEvalTracer[], outs: PartialEvalTracer[]): Cl
 }
 
 /**
- * Partially evaluates `f` on unknown inputs of avals `unknownAvals`. `f` returns two
- * lists: outputs that must be known now (primal results) and outputs to stage. The
- * result holds the known values and the jaxpr computing the staged outputs from the
- * unknown inputs; its constants are exactly the known values it reads (residuals).
+ * Partially evaluates `f` on unknown inputs of avals `unknownAvals`. Each output
+ * comes back as its known value, or null when it depends on the unknown inputs (or
+ * when `stageAll` asks for it to be staged anyway); `jaxpr` computes the staged
+ * outputs (in order) from the unknown inputs, with the residuals it reads as constants.
  */
-export function partialEvalFlat(
-  f: (unknown: NDArray[]) => [NDArray[], NDArray[]],
+export function partialEvalGeneral(
+  f: (unknown: NDArray[]) => NDArray[],
   unknownAvals: readonly ShapedArray[],
-): { known: NDArray[]; jaxpr: ClosedJaxpr } {
+  stageAll: (i: number) => boolean = () => false,
+): { outs: (NDArray | null)[]; jaxpr: ClosedJaxpr } {
   return withNewMain(
     "linearize",
     (m: MainTrace) => new PartialEvalTrace(m),
@@ -145,35 +146,10 @@ export function partialEvalFlat(
     (main) => {
       const trace = new PartialEvalTrace(main);
       const ins = unknownAvals.map((a) => trace.newArg(a));
-      const [knownOuts, stagedOuts] = f(ins);
-      const known = knownOuts.map((o) => {
+      const outs = f(ins).map((o, i) => {
         const t = fullRaise(trace, o) as PartialEvalTracer;
-        if (t.known === null) throw new Error("internal: a primal output depends on a tangent");
-        return t.known;
+        return stageAll(i) ? trace.instantiate(t) : t;
       });
-      const jaxpr = tracersToJaxpr(
-        ins,
-        stagedOuts.map((o) => trace.instantiate(fullRaise(trace, o) as PartialEvalTracer)),
-      );
-      return { known, jaxpr };
-    },
-  );
-}
-
-/**
- * General partial evaluation: each output of `f` comes back as its known value, or
- * null when it depends on the unknown inputs; `jaxpr` computes the unknown outputs
- * (in order) from the unknown inputs, with the residuals it reads as constants.
- */
-export function partialEvalGeneral(f: (unknown: NDArray[]) => NDArray[], unknownAvals: readonly ShapedArray[]): { outs: (NDArray | null)[]; jaxpr: ClosedJaxpr } {
-  return withNewMain(
-    "linearize",
-    (m: MainTrace) => new PartialEvalTrace(m),
-    null,
-    (main) => {
-      const trace = new PartialEvalTrace(main);
-      const ins = unknownAvals.map((a) => trace.newArg(a));
-      const outs = f(ins).map((o) => fullRaise(trace, o) as PartialEvalTracer);
       const jaxpr = tracersToJaxpr(
         ins,
         outs.filter((o) => o.known === null),
@@ -183,3 +159,25 @@ export function partialEvalGeneral(f: (unknown: NDArray[]) => NDArray[], unknown
   );
 }
 
+/**
+ * Partial evaluation as linearize uses it: `f` returns outputs that must be known now
+ * (primal results) and outputs to stage (tangents). The staged jaxpr's constants are
+ * exactly the known values it reads (the residuals).
+ */
+export function partialEvalFlat(f: (unknown: NDArray[]) => [NDArray[], NDArray[]], unknownAvals: readonly ShapedArray[]): { known: NDArray[]; jaxpr: ClosedJaxpr } {
+  let nKnown = 0;
+  const { outs, jaxpr } = partialEvalGeneral(
+    (ins) => {
+      const [k, s] = f(ins);
+      nKnown = k.length;
+      return [...k, ...s];
+    },
+    unknownAvals,
+    (i) => i >= nKnown,
+  );
+  const known = outs.slice(0, nKnown).map((o) => {
+    if (o === null) throw new Error("internal: a primal output depends on a tangent");
+    return o;
+  });
+  return { known, jaxpr };
+}

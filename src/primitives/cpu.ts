@@ -12,25 +12,31 @@ import { type Shape, shapeEqual, sizeOf, stridesOf } from "../core/shape.js";
  */
 export function broadcastIndex(inShape: Shape, outShape: Shape): Int32Array | null {
   if (shapeEqual(inShape, outShape)) return null;
-  const n = sizeOf(outShape);
-  const idx = new Int32Array(n);
-  if (sizeOf(inShape) === 1) return idx;
+  if (sizeOf(inShape) === 1) return new Int32Array(sizeOf(outShape));
   const nd = outShape.length;
   const inStrides = stridesOf(inShape);
   const bs = new Array<number>(nd).fill(0);
-  for (let i = 0; i < inShape.length; i++) {
-    const j = nd - inShape.length + i;
-    bs[j] = inShape[i] === 1 ? 0 : inStrides[i]!;
-  }
+  for (let i = 0; i < inShape.length; i++) bs[nd - inShape.length + i] = inShape[i] === 1 ? 0 : inStrides[i]!;
+  return stridedIndex(outShape, bs);
+}
+
+/**
+ * For each flat (row-major) index of `shape`, the offset `sum(index[d] * strides[d])`:
+ * the gather map of any strided view (broadcast, transpose).
+ */
+export function stridedIndex(shape: Shape, strides: readonly number[]): Int32Array {
+  const n = sizeOf(shape);
+  const idx = new Int32Array(n);
+  const nd = shape.length;
   const counter = new Array<number>(nd).fill(0);
   let off = 0;
   for (let i = 0; i < n; i++) {
     idx[i] = off;
     for (let d = nd - 1; d >= 0; d--) {
       counter[d]!++;
-      off += bs[d]!;
-      if (counter[d]! < outShape[d]!) break;
-      off -= bs[d]! * counter[d]!;
+      off += strides[d]!;
+      if (counter[d]! < shape[d]!) break;
+      off -= strides[d]! * counter[d]!;
       counter[d] = 0;
     }
   }
@@ -73,7 +79,9 @@ export function mapN(args: ConcreteArray[], out: ShapedArray, f: (...xs: number[
  * drops the reduced axes.
  */
 export function reduceAxes(x: ConcreteArray, axes: readonly number[], out: ShapedArray, init: number, combine: (acc: number, v: number) => number): ConcreteArray {
-  const res = allocate(out.dtype, out.size);
+  // accumulate in float64: the init value (+-Infinity for max/min) must not be cast to
+  // the output dtype (an Int32Array stores Infinity as 0), and float32 sums stay accurate
+  const res = new Float64Array(out.size);
   res.fill(init);
   const shape = x.aval.shape;
   const nd = shape.length;
@@ -99,7 +107,9 @@ export function reduceAxes(x: ConcreteArray, axes: readonly number[], out: Shape
       counter[d] = 0;
     }
   }
-  return new ConcreteArray(out, res);
+  const typed = allocate(out.dtype, out.size);
+  typed.set(res);
+  return new ConcreteArray(out, typed);
 }
 
 /** Gathers `x` through a flat index map (output flat index → input flat index). */
@@ -111,23 +121,9 @@ export function gatherFlat(x: TypedArray, out: ShapedArray, index: (i: number) =
 
 /** For each flat output index of a transposed array, the flat input index. */
 export function transposeIndex(inShape: Shape, perm: readonly number[]): Int32Array {
-  const outShape = perm.map((p) => inShape[p]!);
   const inStrides = stridesOf(inShape);
-  const ps = perm.map((p) => inStrides[p]!);
-  const n = sizeOf(inShape);
-  const idx = new Int32Array(n);
-  const nd = perm.length;
-  const counter = new Array<number>(nd).fill(0);
-  let off = 0;
-  for (let i = 0; i < n; i++) {
-    idx[i] = off;
-    for (let d = nd - 1; d >= 0; d--) {
-      counter[d]!++;
-      off += ps[d]!;
-      if (counter[d]! < outShape[d]!) break;
-      off -= ps[d]! * counter[d]!;
-      counter[d] = 0;
-    }
-  }
-  return idx;
+  return stridedIndex(
+    perm.map((p) => inShape[p]!),
+    perm.map((p) => inStrides[p]!),
+  );
 }
