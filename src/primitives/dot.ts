@@ -1,9 +1,13 @@
 /** Batched matrix multiplication with NumPy's batch broadcasting. @module */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { allocate, isFloat } from "../core/dtype.js";
+import { allocate } from "../core/dtype.js";
 import { broadcastShapes, fmtShape, sizeOf } from "../core/shape.js";
 import { type BatchDim, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
+import { matmulWasm } from "../backends/wasm/matmul.js";
 import { broadcastIndex } from "./cpu.js";
+
+/** Below this many multiply-adds the plain JS loop is cheaper than packing for the SIMD kernel. */
+const WASM_MIN_WORK = 32 * 32 * 32;
 import { add, unbroadcast } from "./elementwise.js";
 import { moveAxis, reshape, transpose } from "./shape.js";
 
@@ -44,10 +48,12 @@ export const matmul_p = definePrimitive({
     const B = b!.buffer;
     const C = allocate(out!.dtype, out!.size);
     const acc = new Float64Array(n);
+    const simd = (C instanceof Float32Array || C instanceof Float64Array) && m * k * n >= WASM_MIN_WORK;
     for (let t = 0; t < nb; t++) {
       const ao = (ia ? ia[t]! : t) * m * k;
       const bo = (ib ? ib[t]! : t) * k * n;
       const co = t * m * n;
+      if (simd && matmulWasm((A as Float32Array).subarray(ao, ao + m * k), (B as Float32Array).subarray(bo, bo + k * n), (C as Float32Array).subarray(co, co + m * n), m, k, n)) continue;
       for (let i = 0; i < m; i++) {
         acc.fill(0);
         for (let p = 0; p < k; p++) {
@@ -93,4 +99,3 @@ export const matmul_p = definePrimitive({
 export function matmulRaw(a: NDArray, b: NDArray): NDArray {
   return bind1(matmul_p, [a, b]);
 }
-export { isFloat };
