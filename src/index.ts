@@ -24,3 +24,4 @@ export { makeJaxpr } from "./transforms/make_jaxpr.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
+export { toDot, type DotOptions } from "./ir/dot.js";
