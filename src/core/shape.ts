@@ -50,9 +50,65 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
   return out;
 }
 
+/**
+ * A short, safe description of any JS value for error messages (never throws, also
+ * for symbols, bigints and objects with cycles).
+ */
+export function describeValue(x: unknown): string {
+  switch (typeof x) {
+    case "undefined":
+      return "undefined";
+    case "number":
+    case "boolean":
+      return String(x);
+    case "string":
+      return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}...` : x);
+    case "symbol":
+      return x.toString();
+    case "bigint":
+      return `${x.toString()}n (a bigint)`;
+    case "function":
+      return `a function${x.name ? ` (${x.name})` : ""}`;
+  }
+  if (x === null) return "null";
+  if (Array.isArray(x)) {
+    const items = x.slice(0, 8).map((v) => (Array.isArray(v) ? "[...]" : describeValue(v)));
+    return `[${items.join(",")}${x.length > 8 ? ",..." : ""}]`;
+  }
+  const proto: unknown = Object.getPrototypeOf(x);
+  if (proto === Object.prototype || proto === null) {
+    try {
+      const s = JSON.stringify(x);
+      return s.length > 60 ? `${s.slice(0, 60)}...}` : s;
+    } catch {
+      return "an object";
+    }
+  }
+  try {
+    const s = String(x);
+    if (!s.startsWith("[object ")) return s.length > 80 ? `${s.slice(0, 80)}...` : s;
+  } catch {
+    // fall through
+  }
+  return `an object (${(x as object).constructor?.name ?? "Object"})`;
+}
+
+/** Checks that an options argument is a plain object (or omitted) and returns it. */
+export function checkOptions<T extends object>(op: string, opts: T | null | undefined, example: string): T {
+  if (opts === undefined || opts === null) return {} as T;
+  const proto: unknown = typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
+  if (typeof opts !== "object" || Array.isArray(opts) || (proto !== Object.prototype && proto !== null)) {
+    throw new Error(`${op}: options must be a plain object such as ${example}, got ${describeValue(opts)}.`);
+  }
+  return opts;
+}
+
 /** Normalizes a possibly negative axis; throws naming `op` when out of range. */
 export function normalizeAxis(op: string, axis: number, ndim: number): number {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
+  if (typeof axis !== "number" || !Number.isInteger(axis)) {
+    throw new Error(`${op}: an axis must be an integer, got ${describeValue(axis)} (valid axes for rank ${ndim} are ${ndim === 0 ? "none" : `-${ndim}..${ndim - 1}`}).`);
+  }
+  if (axis < -ndim || axis >= ndim) {
     throw new Error(
       `${op}: axis ${axis} is out of bounds for an array of rank ${ndim} ` +
         `(valid axes are ${ndim === 0 ? "none: the array is 0-d" : `-${ndim}..${ndim - 1}`}).`,
@@ -64,15 +120,16 @@ export function normalizeAxis(op: string, axis: number, ndim: number): number {
 /** Normalizes an `axis` option (undefined = all axes) to sorted unique axes. */
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined | null, ndim: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: ndim }, (_, i) => i);
-  const list = typeof axis === "number" ? [axis] : [...axis];
+  if (typeof axis !== "number" && !Array.isArray(axis)) throw new Error(`${op}: axis must be an integer or an array of integers, got ${describeValue(axis)}.`);
+  const list: number[] = typeof axis === "number" ? [axis] : [...(axis as readonly number[])];
   const out = list.map((a) => normalizeAxis(op, a, ndim));
-  if (new Set(out).size !== out.length) throw new Error(`${op}: repeated axis in ${JSON.stringify(list)}.`);
+  if (new Set(out).size !== out.length) throw new Error(`${op}: repeated axis in ${describeValue(list)}; list each axis once.`);
   return out.sort((a, b) => a - b);
 }
 
 export function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new Error(`${op}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape)}.`);
+    throw new Error(`${op}: a shape must be an array of non-negative integers, got ${describeValue(shape)}.`);
   }
   return shape as number[];
 }

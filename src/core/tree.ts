@@ -4,6 +4,7 @@
  * order (as JAX sorts dict keys), so `{a, b}` and `{b, a}` have the same structure.
  * @module
  */
+import { describeValue } from "./shape.js";
 
 /** A pytree: a leaf, or a (nested) JS array / plain object of pytrees. */
 export type PyTree = unknown;
@@ -20,7 +21,17 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return p === Object.prototype || p === null;
 }
 
-/** The structure of a pytree with its leaves taken out. Compare with `equals`. */
+/**
+ * The structure of a pytree with its leaves taken out. Compare with `equals`.
+ *
+ * @example
+ * ```ts
+ * import { tree } from "cotangent";
+ * const a = tree.structure({ b: 1, a: [2, 3] });
+ * console.log(a.toString(), a.numLeaves); // PyTreeDef({a: [*, *], b: *}) 3
+ * console.log(a.equals(tree.structure({ a: [0, 0], b: 0 }))); // true
+ * ```
+ */
 export class TreeDef {
   /** @internal */
   readonly node: Node;
@@ -68,15 +79,34 @@ export class TreeDef {
   }
 }
 
-/** Splits a pytree into its leaves (depth-first, keys sorted) and its structure. */
+/**
+ * Splits a pytree into its leaves (depth-first, keys sorted) and its structure.
+ *
+ * @example
+ * ```ts
+ * import { tree, np } from "cotangent";
+ * const [leaves, def] = tree.flatten({ w: np.array([1, 2]), b: 3 });
+ * console.log(leaves.length, def.toString()); // 2 PyTreeDef({b: *, w: *})
+ * ```
+ */
 export function flatten(tree: PyTree): [unknown[], TreeDef] {
   const leaves: unknown[] = [];
+  const open = new Set<object>();
+  const enter = (t: object, build: () => TreeDef): TreeDef => {
+    if (open.has(t)) throw new Error(`tree.flatten: the pytree contains a cycle (an array or object that contains itself); pytrees must be finite trees.`);
+    open.add(t);
+    try {
+      return build();
+    } finally {
+      open.delete(t);
+    }
+  };
   const rec = (t: unknown): TreeDef => {
     if (t === null || t === undefined) return new TreeDef({ kind: "none", value: t as null | undefined });
-    if (Array.isArray(t)) return new TreeDef({ kind: "array", children: t.map(rec) });
+    if (Array.isArray(t)) return enter(t, () => new TreeDef({ kind: "array", children: Array.from(t, rec) }));
     if (isPlainObject(t)) {
       const keys = Object.keys(t).sort();
-      return new TreeDef({ kind: "object", keys, children: keys.map((k) => rec(t[k])) });
+      return enter(t, () => new TreeDef({ kind: "object", keys, children: keys.map((k) => rec(t[k])) }));
     }
     leaves.push(t);
     return new TreeDef({ kind: "leaf" });
@@ -85,8 +115,20 @@ export function flatten(tree: PyTree): [unknown[], TreeDef] {
   return [leaves, def];
 }
 
-/** Rebuilds a pytree of structure `def` from `leaves`. */
+/**
+ * Rebuilds a pytree of structure `def` from `leaves` (in the order {@link flatten}
+ * gives). Throws when the number of leaves differs from `def.numLeaves`.
+ *
+ * @example
+ * ```ts
+ * import { tree } from "cotangent";
+ * const [, def] = tree.flatten({ w: 1, b: 2 });
+ * console.log(tree.unflatten(def, [10, 20])); // { b: 10, w: 20 }
+ * ```
+ */
 export function unflatten(def: TreeDef, leaves: readonly unknown[]): PyTree {
+  if (!(def instanceof TreeDef)) throw new Error(`tree.unflatten: the first argument must be a TreeDef (from tree.flatten or tree.structure), got ${describeValue(def)}.`);
+  if (!Array.isArray(leaves)) throw new Error(`tree.unflatten: leaves must be a JS array, got ${describeValue(leaves)}.`);
   if (leaves.length !== def.numLeaves) throw new Error(`tree.unflatten: ${def.toString()} has ${def.numLeaves} leaves but ${leaves.length} were given.`);
   let i = 0;
   const rec = (d: TreeDef): unknown => {
@@ -108,20 +150,49 @@ export function unflatten(def: TreeDef, leaves: readonly unknown[]): PyTree {
   return rec(def);
 }
 
-/** The leaves of a pytree. */
+/**
+ * The leaves of a pytree (depth-first, object keys sorted); `null` and `undefined`
+ * are empty subtrees, not leaves.
+ *
+ * @example
+ * ```ts
+ * import { tree } from "cotangent";
+ * console.log(tree.leaves([1, { b: 3, a: 2, c: null }])); // [1, 2, 3]
+ * ```
+ */
 export function leaves(tree: PyTree): unknown[] {
   return flatten(tree)[0];
 }
 
-/** The structure of a pytree. */
+/**
+ * The structure of a pytree (a {@link TreeDef}).
+ *
+ * @example
+ * ```ts
+ * import { tree } from "cotangent";
+ * console.log(tree.structure([1, { a: 2, b: null }]).toString()); // PyTreeDef([*, {a: *, b: null}])
+ * ```
+ */
 export function structure(tree: PyTree): TreeDef {
   return flatten(tree)[1];
 }
 
 /**
- * Applies `fn` leafwise; `rest` must have the same structure as `tree`.
+ * Applies `fn` leafwise; `rest` must have the same structure as `tree` (otherwise
+ * throws, naming both structures). `fn` receives one leaf from each tree.
+ *
+ * @example
+ * ```ts
+ * import { tree, np } from "cotangent";
+ * console.log(tree.map((x: number, y: number) => x + y, [1, { a: 2 }], [10, { a: 20 }])); // [11, { a: 22 }]
+ * const params = { w: np.array([1, 2]), b: np.array(0.5) };
+ * const grads = { w: np.array([0.1, 0.2]), b: np.array(1) };
+ * const next = tree.map((p: np.Array, g: np.Array) => p.sub(g.mul(0.1)), params, grads) as typeof params;
+ * console.log(next.w.toJs(), next.b.item()); // [0.99, 1.98] 0.4
+ * ```
  */
 export function map(fn: (...leaves: any[]) => unknown, tree: PyTree, ...rest: PyTree[]): PyTree {
+  if (typeof fn !== "function") throw new Error(`tree.map: the first argument must be a function applied to each leaf, got ${describeValue(fn)}.`);
   const [ls, def] = flatten(tree);
   const others = rest.map((r, k) => {
     const [l, d] = flatten(r);

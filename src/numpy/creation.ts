@@ -1,8 +1,8 @@
 /** Array creation. @module */
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { type DType, type TypedArray, allocate, castScalar, isDType } from "../core/dtype.js";
-import { checkShape, fmtShape, sizeOf } from "../core/shape.js";
-import { convert, full as fullArray } from "../primitives/elementwise.js";
+import { checkOptions, checkShape, describeValue, fmtShape, sizeOf } from "../core/shape.js";
+import { asArray, convert, full as fullArray } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
 
 /** Options of {@link array}. */
@@ -18,7 +18,7 @@ export type ArrayData = number | boolean | TypedArray | NDArray | readonly Array
 
 function checkDType(op: string, d: unknown): DType | undefined {
   if (d === undefined) return undefined;
-  if (!isDType(d)) throw new Error(`${op}: unknown dtype ${JSON.stringify(d)}; use one of "float32", "float64", "int32", "bool".`);
+  if (!isDType(d)) throw new Error(`${op}: unknown dtype ${describeValue(d)}; use one of "float32", "float64", "int32", "bool".`);
   return d;
 }
 
@@ -44,18 +44,20 @@ function typedDType(t: TypedArray): DType {
  * ```
  */
 export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
+  opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`);
   const dtype = checkDType("np.array", opts.dtype);
   if (data instanceof NDArray) {
     const x = dtype ? convert(data, dtype) : data;
-    return opts.shape ? reshape(x, checkShape("np.array", opts.shape)) : x;
+    return opts.shape ? withShape(x, opts.shape) : x;
   }
   if (ArrayBuffer.isView(data)) {
+    if (data instanceof DataView || !("length" in data)) throw new Error(`np.array: a DataView is not accepted; pass a typed array such as Float32Array.`);
     const t = data as TypedArray;
     const d = dtype ?? typedDType(t);
     const buf = allocate(d, t.length);
     for (let i = 0; i < t.length; i++) buf[i] = castScalar(t[i]!, d);
     const shape = opts.shape ? checkShape("np.array", opts.shape) : [t.length];
-    if (sizeOf(shape) !== t.length) throw new Error(`np.array: ${t.length} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements).`);
+    if (sizeOf(shape) !== t.length) throw new Error(`np.array: ${t.length} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${t.length}.`);
     return new ConcreteArray(new ShapedArray(shape, d), buf);
   }
   // nested JS data: infer the shape and check it is rectangular
@@ -80,7 +82,7 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
       } else if (x instanceof NDArray) {
         throw new Error(`np.array: nested arrays of cotangent Arrays are not accepted; use np.stack to combine arrays.`);
       } else {
-        throw new Error(`np.array: element at [${path.join("][")}] is ${x === null ? "null" : typeof x}; only numbers and booleans are allowed.`);
+        throw new Error(`np.array: ${path.length ? `the element at [${path.join("][")}]` : "the data"} is ${describeValue(x)}${x === null || typeof x === "object" || typeof x === "function" ? "" : ` (a ${typeof x})`}; only numbers, booleans, nested JS arrays of them, typed arrays and Arrays are accepted.`);
       }
       return;
     }
@@ -96,8 +98,14 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
   const buf = allocate(d, flat.length);
   for (let i = 0; i < flat.length; i++) buf[i] = castScalar(flat[i]!, d);
   let out: NDArray = new ConcreteArray(new ShapedArray(shape, d), buf);
-  if (opts.shape) out = reshape(out, checkShape("np.array", opts.shape));
+  if (opts.shape) out = withShape(out, opts.shape);
   return out;
+}
+
+function withShape(x: NDArray, shape: number[]): NDArray {
+  checkShape("np.array", shape);
+  if (sizeOf(shape) !== x.size) throw new Error(`np.array: ${x.size} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${x.size}.`);
+  return reshape(x, shape);
 }
 
 /**
@@ -135,6 +143,7 @@ export function full(shape: number[], value: number, dtype: DType = "float32"): 
 }
 function filled(op: string, shape: number[], value: number, dtype: DType): NDArray {
   checkShape(op, shape);
+  if (typeof value !== "number" && typeof value !== "boolean") throw new Error(`${op}: the fill value must be a number or a boolean, got ${describeValue(value)}.`);
   const d = checkDType(op, dtype)!;
   const buf = allocate(d, sizeOf(shape));
   buf.fill(castScalar(value, d));
@@ -149,7 +158,8 @@ function filled(op: string, shape: number[], value: number, dtype: DType): NDArr
  * ```
  */
 export function zerosLike(x: NDArray): NDArray {
-  return fullArray(x.aval.shape, 0, x.dtype);
+  const a = asArray(x, undefined, "np.zerosLike");
+  return fullArray(a.aval.shape, 0, a.dtype);
 }
 /**
  * Ones with the shape and dtype of `x`.
@@ -160,7 +170,8 @@ export function zerosLike(x: NDArray): NDArray {
  * ```
  */
 export function onesLike(x: NDArray): NDArray {
-  return fullArray(x.aval.shape, 1, x.dtype);
+  const a = asArray(x, undefined, "np.onesLike");
+  return fullArray(a.aval.shape, 1, a.dtype);
 }
 
 /**
@@ -176,7 +187,10 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
     stop = start;
     start = 0;
   }
-  if (step === 0 || !Number.isFinite(step)) throw new Error(`np.arange: step must be a non-zero finite number, got ${step}.`);
+  for (const [name, v] of [["start", start], ["stop", stop], ["step", step]] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`np.arange: ${name} must be a finite number, got ${describeValue(v)}.`);
+  }
+  if (step === 0) throw new Error(`np.arange: step must be non-zero, got 0.`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const d = checkDType("np.arange", dtype)!;
   const buf = allocate(d, n);
@@ -193,7 +207,10 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
  * ```
  */
 export function linspace(a: number, b: number, n: number, dtype: DType = "float32"): NDArray {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`np.linspace: n must be a non-negative integer, got ${n}.`);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`np.linspace: n must be a non-negative integer, got ${describeValue(n)}.`);
+  for (const [name, v] of [["start", a], ["stop", b]] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`np.linspace: ${name} must be a finite number, got ${describeValue(v)}.`);
+  }
   const d = checkDType("np.linspace", dtype)!;
   const buf = allocate(d, n);
   for (let i = 0; i < n; i++) buf[i] = castScalar(n === 1 ? a : a + ((b - a) * i) / (n - 1), d);
@@ -209,7 +226,7 @@ export function linspace(a: number, b: number, n: number, dtype: DType = "float3
  * ```
  */
 export function eye(n: number, dtype: DType = "float32"): NDArray {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`np.eye: n must be a non-negative integer, got ${n}.`);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`np.eye: n must be a non-negative integer, got ${describeValue(n)}.`);
   const d = checkDType("np.eye", dtype)!;
   const buf = allocate(d, n * n);
   for (let i = 0; i < n; i++) buf[i * n + i] = 1;

@@ -1,5 +1,6 @@
 /** Elementwise functions of the np namespace. Binary ones broadcast and promote dtypes. @module */
-import type { NDArray } from "../core/array.js";
+import { NDArray as NDArrayClass, type NDArray } from "../core/array.js";
+import { describeValue } from "../core/shape.js";
 import * as E from "../primitives/elementwise.js";
 import type { ArrayLike } from "../primitives/elementwise.js";
 
@@ -80,7 +81,7 @@ export function power(x: ArrayLike, y: ArrayLike): NDArray {
  * ```
  */
 export function square(x: ArrayLike): NDArray {
-  return E.integerPow(x, 2);
+  return E.integerPow(x, 2, "square");
 }
 /**
  * `1 / x`.
@@ -91,7 +92,7 @@ export function square(x: ArrayLike): NDArray {
  * ```
  */
 export function reciprocal(x: ArrayLike): NDArray {
-  return E.div(1, x);
+  return E.div(1, E.asArray(x, undefined, "reciprocal"));
 }
 /**
  * Elementwise larger value (ties split the gradient equally, as JAX).
@@ -124,7 +125,11 @@ export function minimum(x: ArrayLike, y: ArrayLike): NDArray {
  * ```
  */
 export function clip(x: ArrayLike, lo: ArrayLike, hi: ArrayLike): NDArray {
-  return E.minimum(E.maximum(x, lo), hi);
+  const a = E.asArray(x, undefined, "clip");
+  for (const [name, v] of [["lo", lo], ["hi", hi]] as const) {
+    if (!(v instanceof NDArrayClass) && typeof v !== "number" && typeof v !== "boolean") throw new Error(`clip: ${name} must be an array or a number, got ${describeValue(v)}.`);
+  }
+  return E.minimum(E.maximum(a, lo), hi);
 }
 /**
  * `cond ? x : y` elementwise; `cond` is a bool array.
@@ -341,7 +346,7 @@ export const greaterEqual: Compare = E.greaterEqual;
  * console.log(np.logicalAnd(np.array([true, true]), np.array([true, false])).toJs()); // [true, false]
  * ```
  */
-export const logicalAnd: Compare = E.logicalAnd;
+export const logicalAnd: Compare = (x, y) => E.logicalAnd(boolArg("logicalAnd", x), boolArg("logicalAnd", y));
 /**
  * Elementwise OR of bool arrays.
  * @example
@@ -350,7 +355,7 @@ export const logicalAnd: Compare = E.logicalAnd;
  * console.log(np.logicalOr(np.array([false, true]), np.array([false, false])).toJs()); // [false, true]
  * ```
  */
-export const logicalOr: Compare = E.logicalOr;
+export const logicalOr: Compare = (x, y) => E.logicalOr(boolArg("logicalOr", x), boolArg("logicalOr", y));
 /**
  * Elementwise NOT of a bool array.
  * @example
@@ -359,4 +364,11 @@ export const logicalOr: Compare = E.logicalOr;
  * console.log(np.logicalNot(np.array([true, false])).toJs()); // [false, true]
  * ```
  */
-export const logicalNot: Unary = E.logicalNot;
+export const logicalNot: Unary = (x) => E.logicalNot(boolArg("logicalNot", x));
+
+function boolArg(op: string, x: ArrayLike): ArrayLike {
+  if (typeof x === "boolean") return x;
+  const a = E.asArray(x, undefined, op);
+  if (a.dtype !== "bool") throw new Error(`${op}: expects bool arrays, got ${a.aval.toString()}; compare first (np.greater etc.) or convert with astype("bool").`);
+  return a;
+}

@@ -1,7 +1,7 @@
 /** Linear algebra: matmul, dot, outer, and norms. @module */
 import type { NDArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
-import { fmtShape, normalizeAxes } from "../core/shape.js";
+import { checkOptions, describeValue, fmtShape, normalizeAxes, normalizeAxis } from "../core/shape.js";
 import { matmulRaw } from "../primitives/dot.js";
 import * as E from "../primitives/elementwise.js";
 import { type ArrayLike, asArray, promoteArgs } from "../primitives/elementwise.js";
@@ -29,6 +29,15 @@ export function matmul(x: ArrayLike, y: ArrayLike): NDArray {
   const kb = b2.shape[b2.ndim - 2]!;
   if (ka !== kb) {
     throw new Error(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} are not aligned: ${ka} (last axis of the first) != ${kb} (${b.ndim === 1 ? "length" : "second-to-last axis"} of the second). Transpose one operand or check the layer sizes.`);
+  }
+  const ba = a2.shape.slice(0, -2);
+  const bb = b2.shape.slice(0, -2);
+  for (let i = 1; i <= Math.min(ba.length, bb.length); i++) {
+    const x = ba[ba.length - i]!;
+    const y = bb[bb.length - i]!;
+    if (x !== y && x !== 1 && y !== 1) {
+      throw new Error(`matmul: the batch axes of shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be broadcast together (${fmtShape(ba)} vs ${fmtShape(bb)}); batch axes must be equal or 1.`);
+    }
   }
   let out = matmulRaw(a2, b2);
   if (a.ndim === 1) out = reshape(out, [...out.shape.slice(0, -2), out.shape[out.ndim - 1]!]);
@@ -84,9 +93,11 @@ export interface NormOptions {
  * ```
  */
 export function norm(x: ArrayLike, opts: NormOptions = {}): NDArray {
-  let a = asArray(x);
+  opts = checkOptions("linalg.norm", opts, `{ ord: 2, axis: -1 }`);
+  let a = asArray(x, undefined, "linalg.norm");
   if (!isFloat(a.dtype)) a = E.convert(a, "float32");
   const { ord } = opts;
+  if (ord !== undefined && ord !== "fro" && (typeof ord !== "number" || Number.isNaN(ord))) throw new Error(`linalg.norm: ord must be a number, Infinity, -Infinity or "fro", got ${describeValue(ord)}.`);
   const axes = normalizeAxes("linalg.norm", opts.axis as number | number[] | undefined, a.ndim);
   const keep = (y: NDArray): NDArray => (opts.keepdims ? reshape(y, keptShape(a.aval.shape, axes)) : y);
   const frob = (): NDArray => E.sqrt(reduceSum(E.mul(a, a), axes));
@@ -94,17 +105,20 @@ export function norm(x: ArrayLike, opts: NormOptions = {}): NDArray {
   const isMatrix = opts.axis === undefined ? a.ndim === 2 : axes.length === 2;
   if (isMatrix) {
     if (axes.length !== 2) throw new Error(`linalg.norm: a matrix norm needs a 2-d array or two axes, got shape ${fmtShape(a.shape)}.`);
-    const [r, c] = opts.axis === undefined ? [0, 1] : normalizeAxes("linalg.norm", opts.axis, a.ndim);
+    // (row axis, column axis) in the order given, as NumPy: axis [1, 0] transposes the matrix
+    const [r, c] = opts.axis === undefined ? [0, 1] : (opts.axis as number[]).map((ax) => normalizeAxis("linalg.norm", ax, a.ndim));
     const absA = E.abs(a);
     if (ord === 1 || ord === -1) {
+      // largest (smallest) absolute column sum
       const colSums = reduceSum(absA, [r!]);
       const red = ord === 1 ? reduceMax : reduceMin;
-      return keep(red(colSums, [c! - 1]));
+      return keep(red(colSums, [c! > r! ? c! - 1 : c!]));
     }
     if (ord === Infinity || ord === -Infinity) {
+      // largest (smallest) absolute row sum
       const rowSums = reduceSum(absA, [c!]);
       const red = ord === Infinity ? reduceMax : reduceMin;
-      return keep(red(rowSums, [r!]));
+      return keep(red(rowSums, [r! > c! ? r! - 1 : r!]));
     }
     throw new Error(`linalg.norm: matrix norm ord=${String(ord)} is not supported (it needs a singular value decomposition); use "fro", 1, -1, Infinity or -Infinity.`);
   }

@@ -1,13 +1,12 @@
 /** Reductions of the np namespace: `axis` (number or list, negative allowed) and `keepdims`. @module */
 import type { NDArray, ReduceOptions } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
-import { normalizeAxes, normalizeAxis } from "../core/shape.js";
+import { checkOptions, describeValue, normalizeAxes, normalizeAxis } from "../core/shape.js";
 import { bind1 } from "../core/trace.js";
 import * as E from "../primitives/elementwise.js";
 import { type ArrayLike, asArray } from "../primitives/elementwise.js";
 import { argmax_p, argmin_p, expandReduced, keptShape, reduceMax, reduceMin, reduceSum } from "../primitives/reduce.js";
 import { reshape } from "../primitives/shape.js";
-import { customJvpFlat } from "../transforms/custom.js";
 
 export type { ReduceOptions };
 
@@ -28,7 +27,8 @@ function countOf(x: NDArray, axes: number[]): number {
  * ```
  */
 export function sum(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  let a = asArray(x);
+  opts = checkOptions("sum", opts, "{ axis: 0, keepdims: true }");
+  let a = asArray(x, undefined, "sum");
   if (a.dtype === "bool") a = E.convert(a, "int32");
   const axes = normalizeAxes("sum", opts.axis, a.ndim);
   return keep(reduceSum(a, axes), a, axes, opts.keepdims);
@@ -42,7 +42,8 @@ export function sum(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
  * ```
  */
 export function mean(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  const a = asArray(x);
+  opts = checkOptions("mean", opts, "{ axis: 0, keepdims: true }");
+  const a = asArray(x, undefined, "mean");
   const axes = normalizeAxes("mean", opts.axis, a.ndim);
   const s = sum(isFloat(a.dtype) ? a : E.convert(a, "float32"), opts);
   return E.div(s, countOf(a, axes));
@@ -56,7 +57,8 @@ export function mean(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
  * ```
  */
 export function max(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  const a = asArray(x);
+  opts = checkOptions("max", opts, "{ axis: 0, keepdims: true }");
+  const a = asArray(x, undefined, "max");
   const axes = normalizeAxes("max", opts.axis, a.ndim);
   checkNonEmpty("max", a, axes);
   return keep(reduceMax(a.dtype === "bool" ? E.convert(a, "int32") : a, axes), a, axes, opts.keepdims);
@@ -70,7 +72,8 @@ export function max(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
  * ```
  */
 export function min(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  const a = asArray(x);
+  opts = checkOptions("min", opts, "{ axis: 0, keepdims: true }");
+  const a = asArray(x, undefined, "min");
   const axes = normalizeAxes("min", opts.axis, a.ndim);
   checkNonEmpty("min", a, axes);
   return keep(reduceMin(a.dtype === "bool" ? E.convert(a, "int32") : a, axes), a, axes, opts.keepdims);
@@ -88,7 +91,8 @@ function checkNonEmpty(op: string, a: NDArray, axes: number[]): void {
  * ```
  */
 export function prod(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  let a = asArray(x);
+  opts = checkOptions("prod", opts, "{ axis: 0, keepdims: true }");
+  let a = asArray(x, undefined, "prod");
   if (a.dtype === "bool") a = E.convert(a, "int32");
   const axes = normalizeAxes("prod", opts.axis, a.ndim);
   return keep(prodAxes(a, axes), a, axes, opts.keepdims);
@@ -115,26 +119,14 @@ function prodOneAxis(a: NDArray, axis: number): NDArray {
   return acc ? reshape(acc, outShape) : E.full(outShape, 1, a.dtype);
 }
 import { slice as sliceRaw } from "../primitives/shape.js";
-/** prod with a JVP that is exact at zeros: d prod / d x_i = product of the other elements. */
+/**
+ * prod as a chain of multiplications: differentiating the chain (product rule) gives
+ * d prod / d x_i = product of the other elements exactly, zeros included, to every
+ * order (a rule that divides by x_i or special-cases zeros gets the second derivative
+ * wrong where two elements are zero, and underflows for tiny x_i).
+ */
 function prodAxes(a: NDArray, axes: number[]): NDArray {
-  if (!isFloat(a.dtype)) return rawProd(a, axes);
-  return customJvpFlat(
-    ([x]) => [rawProd(x!, axes)],
-    ([x], [t]) => {
-      const P = rawProd(x!, axes);
-      const isZero = E.equal(x!, 0);
-      const nz = reduceSum(E.convert(isZero, "int32"), axes);
-      const pNonZero = rawProd(E.where(isZero, 1, x!), axes);
-      const shape = x!.aval.shape;
-      const others = E.where(
-        isZero,
-        E.where(E.equal(expandReduced(nz, shape, axes), 1), expandReduced(pNonZero, shape, axes), 0),
-        E.div(expandReduced(P, shape, axes), E.where(isZero, 1, x!)),
-      );
-      return [[P], [reduceSum(E.mul(t!, others), axes)]];
-    },
-    [a],
-  )[0]!;
+  return rawProd(a, axes);
 }
 
 /**
@@ -146,7 +138,8 @@ function prodAxes(a: NDArray, axes: number[]): NDArray {
  * ```
  */
 export function logSumExp(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  let a = asArray(x);
+  opts = checkOptions("logSumExp", opts, "{ axis: 0, keepdims: true }");
+  let a = asArray(x, undefined, "logSumExp");
   if (!isFloat(a.dtype)) a = E.convert(a, "float32");
   const axes = normalizeAxes("logSumExp", opts.axis, a.ndim);
   const m0 = E.stopGradientArray(reduceMax(a, axes));
@@ -172,9 +165,14 @@ export interface VarOptions extends ReduceOptions {
  * ```
  */
 export function var_(x: ArrayLike, opts: VarOptions = {}): NDArray {
-  let a = asArray(x);
+  return varImpl("var", x, opts);
+}
+function varImpl(op: string, x: ArrayLike, opts: VarOptions): NDArray {
+  opts = checkOptions(op, opts, "{ axis: 0, ddof: 1 }");
+  if (opts.ddof !== undefined && (typeof opts.ddof !== "number" || !Number.isFinite(opts.ddof))) throw new Error(`${op}: ddof must be a finite number (the divisor is n - ddof), got ${describeValue(opts.ddof)}.`);
+  let a = asArray(x, undefined, op);
   if (!isFloat(a.dtype)) a = E.convert(a, "float32");
-  const axes = normalizeAxes("var", opts.axis, a.ndim);
+  const axes = normalizeAxes(op, opts.axis, a.ndim);
   const n = countOf(a, axes);
   const ddof = opts.ddof ?? 0;
   const mu = reduceSum(a, axes);
@@ -191,7 +189,7 @@ export function var_(x: ArrayLike, opts: VarOptions = {}): NDArray {
  * ```
  */
 export function std(x: ArrayLike, opts: VarOptions = {}): NDArray {
-  return E.sqrt(var_(x, opts));
+  return E.sqrt(varImpl("std", x, opts));
 }
 
 /** Options of {@link argmax} and {@link argmin}. */
@@ -201,7 +199,8 @@ export interface ArgOptions {
   keepdims?: boolean;
 }
 function argReduce(op: string, prim: typeof argmax_p, x: ArrayLike, opts: ArgOptions): NDArray {
-  let a = asArray(x);
+  opts = checkOptions(op, opts, "{ axis: 0 }");
+  let a = asArray(x, undefined, op);
   if (a.dtype === "bool") a = E.convert(a, "int32");
   if (opts.axis === undefined || opts.axis === null) {
     const y = bind1(prim, [reshape(a, [a.size])], { axis: 0 });

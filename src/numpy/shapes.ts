@@ -1,7 +1,7 @@
 /** Shape manipulation of the np namespace. @module */
 import { NDArray } from "../core/array.js";
 import { promoteTypes } from "../core/dtype.js";
-import { checkShape, fmtShape, normalizeAxis, shapeEqual, sizeOf } from "../core/shape.js";
+import { checkShape, describeValue, fmtShape, normalizeAxis, shapeEqual, sizeOf } from "../core/shape.js";
 import { type ArrayLike, asArray } from "../primitives/elementwise.js";
 import { take as takePrim } from "../primitives/indexing.js";
 import * as S from "../primitives/shape.js";
@@ -16,14 +16,14 @@ import { array } from "./creation.js";
  * ```
  */
 export function reshape(x: ArrayLike, shape: number[]): NDArray {
-  const a = asArray(x);
-  if (!Array.isArray(shape)) throw new Error(`reshape: the shape must be an array of integers, got ${JSON.stringify(shape)}.`);
+  const a = asArray(x, undefined, "reshape");
+  if (!Array.isArray(shape)) throw new Error(`reshape: the shape must be an array of integers, got ${describeValue(shape)}.`);
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw new Error(`reshape: only one dimension can be -1, got ${fmtShape(shape)}.`);
   let s = shape;
   if (unknown === 1) {
     const known = shape.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
-    if (known === 0 || a.size % known !== 0) throw new Error(`reshape: cannot reshape an array of shape ${fmtShape(a.shape)} (${a.size} elements) into ${fmtShape(shape)}.`);
+    if (known === 0 || a.size % known !== 0) throw new Error(`reshape: cannot reshape an array of shape ${fmtShape(a.shape)} (${a.size} elements) into ${fmtShape(shape)}: the other dimensions (product ${known}) must divide ${a.size}.`);
     s = shape.map((d) => (d === -1 ? a.size / known : d));
   }
   checkShape("reshape", s);
@@ -39,7 +39,8 @@ export function reshape(x: ArrayLike, shape: number[]): NDArray {
  * ```
  */
 export function transpose(x: ArrayLike, axes?: number[]): NDArray {
-  const a = asArray(x);
+  const a = asArray(x, undefined, "transpose");
+  if (axes !== undefined && axes !== null && !Array.isArray(axes)) throw new Error(`transpose: axes must be an array with a permutation of the axes, e.g. [1, 0], got ${describeValue(axes)}.`);
   const perm = axes ? axes.map((ax) => normalizeAxis("transpose", ax, a.ndim)) : a.shape.map((_, i) => a.ndim - 1 - i);
   return S.transpose(a, perm);
 }
@@ -53,7 +54,7 @@ export function transpose(x: ArrayLike, axes?: number[]): NDArray {
  * ```
  */
 export function expandDims(x: ArrayLike, axis: number): NDArray {
-  const a = asArray(x);
+  const a = asArray(x, undefined, "expandDims");
   const ax = normalizeAxis("expandDims", axis, a.ndim + 1);
   const s = a.shape;
   s.splice(ax, 0, 1);
@@ -69,8 +70,9 @@ export function expandDims(x: ArrayLike, axis: number): NDArray {
  * ```
  */
 export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
-  const a = asArray(x);
-  const axes = axis === undefined ? a.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : (typeof axis === "number" ? [axis] : axis).map((ax) => normalizeAxis("squeeze", ax, a.ndim));
+  const a = asArray(x, undefined, "squeeze");
+  if (axis !== undefined && axis !== null && typeof axis !== "number" && !Array.isArray(axis)) throw new Error(`squeeze: axis must be an integer or an array of integers, got ${describeValue(axis)}.`);
+  const axes = axis === undefined || axis === null ? a.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : (typeof axis === "number" ? [axis] : axis).map((ax) => normalizeAxis("squeeze", ax, a.ndim));
   for (const ax of axes) if (a.shape[ax] !== 1) throw new Error(`squeeze: axis ${ax} of shape ${fmtShape(a.shape)} has size ${a.shape[ax]}, not 1; only size-1 axes can be removed.`);
   return S.reshape(
     a,
@@ -87,12 +89,12 @@ export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
  * ```
  */
 export function broadcastTo(x: ArrayLike, shape: number[]): NDArray {
-  return S.broadcastTo(asArray(x), checkShape("broadcastTo", shape));
+  return S.broadcastTo(asArray(x, undefined, "broadcastTo"), checkShape("broadcastTo", shape));
 }
 
 function promoteAll(op: string, xs: readonly ArrayLike[]): NDArray[] {
-  if (!Array.isArray(xs) || xs.length === 0) throw new Error(`${op}: needs a non-empty JS array of arrays.`);
-  const arrs = xs.map((x) => asArray(x));
+  if (!Array.isArray(xs) || xs.length === 0) throw new Error(`${op}: needs a non-empty JS array of arrays, got ${describeValue(xs)}; e.g. np.${op}([a, b]).`);
+  const arrs = xs.map((x, i) => asArray(x, undefined, `${op} (element ${i})`));
   const d = arrs.map((a) => a.dtype).reduce(promoteTypes);
   return arrs.map((a) => asArray(a, d));
 }
@@ -148,16 +150,20 @@ export function stack(xs: ArrayLike[], axis = 0): NDArray {
  * ```
  */
 export function split(x: ArrayLike, sections: number | number[], axis = 0): NDArray[] {
-  const a = asArray(x);
+  const a = asArray(x, undefined, "split");
   const ax = normalizeAxis("split", axis, a.ndim);
   const n = a.shape[ax]!;
   let cuts: number[];
   if (typeof sections === "number") {
     if (!Number.isInteger(sections) || sections <= 0 || n % sections !== 0) {
-      throw new Error(`split: axis ${ax} of size ${n} cannot be split into ${sections} equal sections; pass split indices instead (e.g. [${Math.ceil(n / 2)}]).`);
+      throw new Error(`split: axis ${ax} of size ${n} (shape ${fmtShape(a.shape)}) cannot be split into ${sections} equal sections; pass split indices instead (e.g. [${Math.ceil(n / 2)}]).`);
     }
     cuts = Array.from({ length: sections - 1 }, (_, i) => ((i + 1) * n) / sections);
-  } else cuts = sections.map((c) => Math.min(Math.max(c < 0 ? c + n : c, 0), n));
+  } else if (Array.isArray(sections) && sections.every((c) => Number.isInteger(c))) {
+    cuts = sections.map((c) => Math.min(Math.max(c < 0 ? c + n : c, 0), n));
+  } else {
+    throw new Error(`split: sections must be a positive integer or an array of integer split indices, got ${describeValue(sections)}.`);
+  }
   const bounds = [0, ...cuts, n];
   const out: NDArray[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
@@ -179,8 +185,11 @@ export function split(x: ArrayLike, sections: number | number[], axis = 0): NDAr
  * ```
  */
 export function slice(x: ArrayLike, starts: number[], stops: number[]): NDArray {
-  const a = asArray(x);
+  const a = asArray(x, undefined, "slice");
   const s = a.shape;
+  for (const [name, v] of [["starts", starts], ["stops", stops]] as const) {
+    if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i))) throw new Error(`slice: ${name} must be an array of integers (one per axis), got ${describeValue(v)}.`);
+  }
   if (starts.length > s.length || stops.length > s.length) throw new Error(`slice: got ${starts.length} starts and ${stops.length} stops for an array of rank ${s.length}.`);
   const st = s.map((d, i) => {
     const v = starts[i] ?? 0;
@@ -207,13 +216,14 @@ export function slice(x: ArrayLike, starts: number[], stops: number[]): NDArray 
  * console.log(np.take(x, np.array([1, 1], { dtype: "int32" }), 1).toJs()); // [[2, 2], [4, 4], [6, 6]]
  * ```
  */
-export function take(x: ArrayLike, indices: NDArray | number | number[], axis?: number): NDArray {
-  let a = asArray(x);
+export function take(x: ArrayLike, indices: NDArray | number | number[] | number[][], axis?: number): NDArray {
+  let a = asArray(x, undefined, "take");
   let idx: NDArray;
   if (indices instanceof NDArray) idx = indices;
   else {
     const raw = typeof indices === "number" ? indices : indices;
-    if (Array.isArray(raw) ? raw.some((v) => !Number.isInteger(v)) : !Number.isInteger(raw)) throw new Error(`take: indices must be integers, got ${JSON.stringify(raw)}.`);
+    const allInts = (v: unknown): boolean => (Array.isArray(v) ? v.every(allInts) : Number.isInteger(v));
+    if (!allInts(raw)) throw new Error(`take: indices must be integers (a number, a JS array of numbers or an int32 array), got ${describeValue(raw)}.`);
     idx = array(raw, { dtype: "int32" });
   }
   if (idx.dtype !== "int32") throw new Error(`take: indices must be an int32 array, got ${idx.aval.toString()}; create them with { dtype: "int32" } or astype("int32").`);

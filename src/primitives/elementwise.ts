@@ -5,7 +5,7 @@
  */
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { type DType, castScalar, floatResult, isDType, isFloat, promoteTypes, weakNumberDType } from "../core/dtype.js";
-import { broadcastShapes, fmtShape, shapeEqual } from "../core/shape.js";
+import { broadcastShapes, describeValue, fmtShape, shapeEqual } from "../core/shape.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
 import { mapN } from "./cpu.js";
 import { reduceSum } from "./reduce.js";
@@ -14,18 +14,19 @@ import { broadcastTo, moveAxis, reshape } from "./shape.js";
 /** An array or a JS number (numbers are weakly typed scalars). */
 export type ArrayLike = NDArray | number | boolean;
 
-/** Converts a JS number/boolean to a 0-d array; arrays pass through. */
-export function asArray(x: ArrayLike, dtype?: DType): NDArray {
+/** Converts a JS number/boolean to a 0-d array; arrays pass through. `op` names the caller in errors. */
+export function asArray(x: ArrayLike, dtype?: DType, op?: string): NDArray {
   if (x instanceof NDArray) return dtype && x.dtype !== dtype ? convert(x, dtype) : x;
   if (typeof x === "boolean") return ConcreteArray.scalar(x ? 1 : 0, dtype ?? "bool");
   if (typeof x === "number") return ConcreteArray.scalar(castScalar(x, dtype ?? "float32"), dtype ?? "float32");
-  throw new Error(`expected an array or a number, got ${describe(x)}.`);
+  throw new Error(`${op ? `${op}: ` : ""}expected an array or a number, got ${describe(x)}.`);
 }
 
 function describe(x: unknown): string {
-  if (x === null) return "null";
   if (Array.isArray(x)) return "a JS array (wrap it with np.array first)";
-  return typeof x === "object" ? `an object (${(x as object).constructor?.name ?? "Object"})` : typeof x;
+  if (x === null || x === undefined) return String(x);
+  const kind = typeof x === "object" ? "" : ` (a ${typeof x})`;
+  return `${describeValue(x)}${kind}`;
 }
 
 /** Promotes two operands to a common dtype (JS numbers are weak). */
@@ -160,7 +161,7 @@ export const not_p = unaryPrim({
   f: (x) => (x ? 0 : 1),
   ints: true,
   outDtype: (d) => {
-    if (d !== "bool") throw new Error(`logicalNot: expects a bool array, got ${d}.`);
+    if (d !== "bool") throw new Error(`logicalNot: expects a bool array, got ${d}; compare first (np.greater etc.) or convert with astype("bool").`);
     return d;
   },
 });
@@ -193,11 +194,11 @@ export const convert_element_type_p = unaryPrim({
 };
 
 export function neg(x: ArrayLike): NDArray {
-  return bind1(neg_p, [asArray(x)]);
+  return bind1(neg_p, [asArray(x, undefined, "negative")]);
 }
-function floatUnary(prim: Primitive) {
+function floatUnary(prim: Primitive, op: string = prim.name) {
   return (x: ArrayLike): NDArray => {
-    const a = asArray(x);
+    const a = asArray(x, undefined, op);
     return bind1(prim, [isFloat(a.dtype) ? a : convert(a, floatResult(a.dtype))]);
   };
 }
@@ -209,32 +210,32 @@ export const sin = floatUnary(sin_p);
 export const cos = floatUnary(cos_p);
 export const tan = floatUnary(tan_p);
 export const tanh = floatUnary(tanh_p);
-export const logistic = floatUnary(logistic_p);
+export const logistic = floatUnary(logistic_p, "sigmoid");
 export const sqrt = floatUnary(sqrt_p);
 export const rsqrt = floatUnary(rsqrt_p);
 export const floor = floatUnary(floor_p);
 export const ceil = floatUnary(ceil_p);
 export const round = floatUnary(round_p);
 export function abs(x: ArrayLike): NDArray {
-  return bind1(abs_p, [asArray(x)]);
+  return bind1(abs_p, [asArray(x, undefined, "abs")]);
 }
 export function sign(x: ArrayLike): NDArray {
-  return bind1(sign_p, [asArray(x)]);
+  return bind1(sign_p, [asArray(x, undefined, "sign")]);
 }
 export function logicalNot(x: ArrayLike): NDArray {
-  return bind1(not_p, [asArray(x)]);
+  return bind1(not_p, [asArray(x, undefined, "logicalNot")]);
 }
 export function stopGradientArray(x: NDArray): NDArray {
   return bind1(stop_gradient_p, [x]);
 }
-export function integerPow(x: ArrayLike, y: number): NDArray {
-  const a = asArray(x);
+export function integerPow(x: ArrayLike, y: number, op = "power"): NDArray {
+  const a = asArray(x, undefined, op);
   if (y < 0 && !isFloat(a.dtype)) return integerPow(convert(a, "float32"), y);
   return bind1(integer_pow_p, [a], { y });
 }
 /** Converts to `dtype` (a no-op when it already has it). */
 export function convert(x: NDArray, dtype: DType): NDArray {
-  if (!isDType(dtype)) throw new Error(`astype: unknown dtype ${JSON.stringify(dtype)}; use one of float32, float64, int32, bool.`);
+  if (!isDType(dtype)) throw new Error(`astype: unknown dtype ${describeValue(dtype)}; use one of "float32", "float64", "int32", "bool".`);
   if (x.dtype === dtype) return x;
   return bind1(convert_element_type_p, [x], { newDtype: dtype });
 }
@@ -259,7 +260,7 @@ function binaryPrim(def: BinaryDef): Primitive {
       if (x!.dtype !== y!.dtype) {
         throw new Error(`${def.name}: operands have different dtypes ${x!.toString()} and ${y!.toString()}; convert one with astype (the np functions promote automatically).`);
       }
-      if (def.boolOnly && x!.dtype !== "bool") throw new Error(`${def.name}: expects bool arrays, got ${x!.toString()}.`);
+      if (def.boolOnly && x!.dtype !== "bool") throw new Error(`${def.name}: expects bool arrays, got ${x!.toString()}; compare first (np.greater etc.) or convert with astype("bool").`);
       if (def.ints === false && !isFloat(x!.dtype)) throw new Error(`${def.name}: expects floating arrays, got ${x!.toString()}; convert with astype("float32").`);
       return [new ShapedArray(broadcastShapes(def.name, x!.shape, y!.shape), def.bool ? "bool" : x!.dtype)];
     },
@@ -331,7 +332,9 @@ export const pow_p = binaryPrim({
   f: (a, b) => a ** b,
   ints: false,
   jvp: [
-    (t, x, y) => mul(t, where(equal(y, 0), 0, mul(y, power(x, sub(y, 1))))),
+    // y·x^(y-1), with 0 at x = y = 0 (where it is 0·∞); guarding on y = 0 alone would
+    // zero the mixed second derivative d²(x^y)/dxdy = 1/x there.
+    (t, x, y) => mul(t, where(logicalAnd(equal(x, 0), equal(y, 0)), 0, mul(y, power(x, sub(y, 1))))),
     (t, x, _y, out) => mul(t, where(equal(x, 0), 0, mul(log(where(equal(x, 0), 1, x)), out))),
   ],
 });
@@ -359,7 +362,12 @@ export const and_p = binaryPrim({ name: "and", f: (a, b) => (a && b ? 1 : 0), bo
 export const or_p = binaryPrim({ name: "or", f: (a, b) => (a || b ? 1 : 0), boolOnly: true });
 
 function binary(prim: Primitive, op: string) {
-  return (x: ArrayLike, y: ArrayLike): NDArray => bind1(prim, promoteArgs(op, x, y));
+  return (x: ArrayLike, y: ArrayLike): NDArray => {
+    const [a, b] = promoteArgs(op, x, y);
+    // checked here too so that the error names the np function, not the primitive
+    if (!shapeEqual(a.aval.shape, b.aval.shape)) broadcastShapes(op, a.aval.shape, b.aval.shape);
+    return bind1(prim, [a, b]);
+  };
 }
 export const add = binary(add_p, "add");
 export const sub = binary(sub_p, "subtract");
@@ -377,6 +385,7 @@ export const logicalOr = binary(or_p, "logicalOr");
 /** True division: integer operands give float32 (as NumPy's `/`). */
 export function div(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteArgs("divide", x, y);
+  if (!shapeEqual(a.aval.shape, b.aval.shape)) broadcastShapes("divide", a.aval.shape, b.aval.shape);
   const d = floatResult(a.dtype);
   return bind1(div_p, [asArray(a, d), asArray(b, d)]);
 }
@@ -384,6 +393,7 @@ export function div(x: ArrayLike, y: ArrayLike): NDArray {
 export function power(x: ArrayLike, y: ArrayLike): NDArray {
   if (typeof y === "number" && Number.isInteger(y) && Math.abs(y) <= 64 && x instanceof NDArray) return integerPow(x, y);
   const [a, b] = promoteArgs("power", x, y);
+  if (!shapeEqual(a.aval.shape, b.aval.shape)) broadcastShapes("power", a.aval.shape, b.aval.shape);
   const d = floatResult(a.dtype);
   return bind1(pow_p, [asArray(a, d), asArray(b, d)]);
 }
@@ -428,7 +438,7 @@ export const select_p: Primitive = definePrimitive({
 
 /** `cond ? x : y` elementwise, with broadcasting. */
 export function where(cond: ArrayLike, x: ArrayLike, y: ArrayLike): NDArray {
-  const c = asArray(cond);
+  const c = asArray(cond, undefined, "where");
   if (c.dtype !== "bool") throw new Error(`where: the condition must be a bool array, got ${c.aval.toString()}; compare with np.greater etc. or astype("bool").`);
   const [a, b] = promoteArgs("where", x, y);
   return bind1(select_p, [c, a, b]);

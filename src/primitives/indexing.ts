@@ -21,7 +21,7 @@ function checkIndices(op: string, idx: ShapedArray): void {
 /** Resolves an index (negative counts from the end) or throws naming the index and the size. */
 function resolve(op: string, i: number, n: number, axis: number): number {
   const j = i < 0 ? i + n : i;
-  if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axis} with size ${n}.`);
+  if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axis} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`);
   return j;
 }
 
@@ -46,6 +46,12 @@ function forTake(op: string, xShape: readonly number[], idx: ConcreteArray, axis
 function batchByLoop(prim: Primitive, args: NDArray[], dims: BatchDim[], params: Params): [NDArray[], BatchDim[]] {
   const i0 = dims.findIndex((d) => d !== null);
   const B = args[i0]!.shape[dims[i0]!]!;
+  if (B === 0) {
+    // an empty batch: the per-example result type, with a leading axis of size 0
+    const per = args.map((x, i) => (dims[i] === null ? x.aval : new ShapedArray(x.aval.shape.filter((_, k) => k !== dims[i]), x.dtype)));
+    const out = prim.abstractEval(per, params)[0]!;
+    return [[full([0, ...out.shape], 0, out.dtype)], [0]];
+  }
   const outs: NDArray[] = [];
   for (let b = 0; b < B; b++) {
     const slices = args.map((x, i) => {

@@ -125,6 +125,18 @@ export function linearize(f: (...args: any[]) => any, ...primals: unknown[]): [a
   return [out, jvpFn];
 }
 
+/**
+ * The linear jaxpr that `linearize` and `vjp` build for `f` at `primals`: its inputs
+ * are the tangents of the float input leaves, its constants the residuals kept alive
+ * for the tangent/backward computation. For tests and debugging.
+ * @internal
+ */
+export function linearizeJaxpr(f: (...args: any[]) => any, ...primals: unknown[]): ClosedJaxpr {
+  const [ps, inDef] = flattenArgs("linearize", primals);
+  const [flat, store] = flattenFun("linearize", f, inDef);
+  return linearizeFlat("linearize", flat, ps, () => 0, () => store.outDef!).linear;
+}
+
 /** The backward function of a linearization: output cotangent leaves → input cotangent leaves. */
 function makeBackward(op: string, lin: Linearized, primals: NDArray[]): (cts: NDArray[]) => NDArray[] {
   return (cts) => {
@@ -179,6 +191,7 @@ export interface GradOptions {
 }
 
 function valueAndGradImpl(op: string, f: (...args: any[]) => any, opts: GradOptions, args: unknown[]): { value: NDArray; aux: unknown; grads: unknown } {
+  if (typeof f !== "function") throw new Error(`${op}: expects a function to differentiate, got ${typeof f}; pass the function itself, e.g. ${op}((x) => np.sum(x)).`);
   const argnums = normalizeArgnums(op, opts.argnums, args.length);
   const selected = argnums.map((i) => args[i]);
   const [ps, inDef] = flattenArgs(op, selected);

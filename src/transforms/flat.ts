@@ -8,7 +8,7 @@ export function leavesToArrays(op: string, leaves: readonly unknown[], what = "a
   return leaves.map((l) => {
     if (l instanceof NDArray) return l;
     if (typeof l === "number" || typeof l === "boolean") return asArray(l);
-    throw new Error(`${op}: every leaf of a ${what} must be an array or a number, got ${l === null ? "null" : typeof l === "object" ? (l as object).constructor?.name : typeof l}.`);
+    throw new Error(`${op}: every leaf of ${/^[aeiou]/.test(what) ? "an" : "a"} ${what} must be an array or a number, got ${l === null ? "null" : typeof l === "object" ? (l as object).constructor?.name : typeof l}.`);
   });
 }
 
@@ -20,6 +20,7 @@ export function flattenArgs(op: string, args: readonly unknown[]): [NDArray[], T
 
 /** A flat version of `f`, plus a cell that receives the output structure after a call. */
 export function flattenFun(op: string, f: (...args: any[]) => unknown, inDef: TreeDef): [(xs: NDArray[]) => NDArray[], { outDef?: TreeDef }] {
+  if (typeof f !== "function") throw new Error(`${op}: expects a function, got ${typeof f}; pass the function itself, e.g. ${op}((x) => np.sin(x)).`);
   const store: { outDef?: TreeDef } = {};
   const flat = (xs: NDArray[]): NDArray[] => {
     const args = unflatten(inDef, xs) as unknown[];
