@@ -23,5 +23,9 @@ export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js"
 export { makeJaxpr } from "./transforms/make_jaxpr.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";
+export * as random from "./random/index.js";
+export * as nn from "./nn/index.js";
+export * as losses from "./losses/index.js";
+export * as optim from "./optim/index.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
 export { toDot, type DotOptions } from "./ir/dot.js";

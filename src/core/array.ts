@@ -3,17 +3,30 @@
  * both concrete arrays and tracers extend, and the concrete CPU array.
  * @module
  */
+/// <reference lib="esnext.disposable" />
 import { type DType, type TypedArray, allocate, shortName } from "./dtype.js";
+import type { BackendName, DeviceBuffer } from "../backends/backend.js";
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
 
-/** An abstract value: what tracing knows about an array (its shape and dtype). */
+/**
+ * An abstract value: what tracing knows about an array (its shape and dtype). Every
+ * array has one (`x.aval`), and jaxpr variables are typed by them.
+ *
+ * @example
+ * ```ts
+ * import { ShapedArray, np } from "cotangent";
+ * const s = new ShapedArray([2, 3], "float32");
+ * console.log(s.toString(), s.size, s.ndim); // f32[2,3] 6 2
+ * console.log(s.equals(np.zeros([2, 3]).aval)); // true
+ * ```
+ */
 export class ShapedArray {
   readonly shape: readonly number[];
   constructor(
     shape: Shape,
     readonly dtype: DType,
   ) {
-    this.shape = Object.freeze([...shape]);
+    this.shape = shape.slice();
   }
   get ndim(): number {
     return this.shape.length;
@@ -59,6 +72,12 @@ export interface FluentImpl {
   transpose(a: Operand, axes?: number[]): NDArray;
   unary(name: string, a: NDArray): NDArray;
   astype(a: NDArray, d: DType): NDArray;
+}
+
+let mover: ((x: NDArray, backend: BackendName) => NDArray) | undefined;
+/** @internal */
+export function installMover(f: (x: NDArray, backend: BackendName) => NDArray): void {
+  mover = f;
 }
 
 let fluent: FluentImpl | undefined;
@@ -194,22 +213,71 @@ export abstract class NDArray {
   square(): NDArray {
     return F().unary("square", this);
   }
+  /** Where the values live: `"cpu"` (host memory) or `"gpu"` (a GPU texture). */
+  get backend(): BackendName {
+    return this.concreteValue("backend").backend;
+  }
+  /**
+   * A copy of this array on `backend`, committed there: operations mixing it with arrays
+   * committed to the other backend throw instead of moving data silently.
+   */
+  to(backend: BackendName): NDArray {
+    if (!mover) throw new Error("to(): the backends module is not loaded; import from the package root.");
+    return mover(this, backend);
+  }
+  /** Releases the array's GPU memory now instead of when it is garbage-collected (a no-op on the CPU). */
+  dispose(): void {}
+  /** `using x = ...` disposes the array at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
   /** A short description such as `Array(f32[2,3])` followed by the values when concrete. */
   toString(): string {
     return `Array(${this.aval.toString()})`;
   }
 }
 
-/** A concrete array stored on the CPU as a row-major typed array. */
+/**
+ * A concrete array stored on the CPU as a row-major typed array (`buffer`). Arrays made
+ * by `np` functions outside of transforms are ConcreteArrays; build them with
+ * `np.array` rather than with this constructor.
+ *
+ * @example
+ * ```ts
+ * import { ConcreteArray, ShapedArray } from "cotangent";
+ * const c = new ConcreteArray(new ShapedArray([2], "float64"), new Float64Array([1.5, 2]));
+ * console.log(c.toJs(), c.dtype, c.mul(2).toJs()); // [1.5, 2] float64 [3, 4]
+ * ```
+ */
 export class ConcreteArray extends NDArray {
   readonly #aval: ShapedArray;
-  constructor(
-    aval: ShapedArray,
-    /** The row-major values; never mutated after construction. */
-    readonly buffer: TypedArray,
-  ) {
+  #buffer: TypedArray | null;
+  /** The backend buffer holding the values when the array lives on the GPU; null for CPU arrays. @internal */
+  readonly device: DeviceBuffer | null;
+  /** The backend this array was explicitly put on (`np.array(x, { backend })`, `x.to(...)`), or null. @internal */
+  committed: BackendName | null = null;
+  constructor(aval: ShapedArray, buffer: TypedArray | null, device: DeviceBuffer | null = null) {
     super();
     this.#aval = aval;
+    this.#buffer = buffer;
+    this.device = device;
+  }
+  /** The row-major values (read back from the device the first time when the array lives on the GPU); never mutated. */
+  get buffer(): TypedArray {
+    return this.#buffer ?? this.#readBack();
+  }
+  #readBack(): TypedArray {
+    return (this.#buffer = this.device!.read(this.#aval));
+  }
+  /** True when the values are in host memory (a CPU array, or a GPU array already read back). @internal */
+  get hasHostCopy(): boolean {
+    return this.#buffer !== null;
+  }
+  override get backend(): BackendName {
+    return this.device ? this.device.backend : (this.committed ?? "cpu");
+  }
+  override dispose(): void {
+    this.device?.free();
   }
   static zeros(shape: Shape, dtype: DType): ConcreteArray {
     return new ConcreteArray(new ShapedArray(shape, dtype), allocate(dtype, sizeOf(shape)));
@@ -243,8 +311,13 @@ export class ConcreteArray extends NDArray {
     return rec(0, 0);
   }
   override toString(): string {
-    return `Array(${this.#aval.toString()}, ${JSON.stringify(this.toJs())})`;
+    const fmt = (v: NestedArray): string => (Array.isArray(v) ? `[${v.map(fmt).join(",")}]` : String(v));
+    return `Array(${this.#aval.toString()}, ${fmt(this.toJs())})`;
+  }  /** How `console.log` shows a concrete array in Node. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
+
 }
 
 export function isNDArray(x: unknown): x is NDArray {

@@ -12,7 +12,17 @@ import type { DType } from "./dtype.js";
 
 export type Params = Readonly<Record<string, unknown>>;
 
-/** A value that a transpose rule receives in place of a linear input. */
+/**
+ * A value that a transpose rule receives in place of a linear input: only its aval is
+ * known, since transposition computes the cotangent of that input.
+ *
+ * @example
+ * ```ts
+ * import { UndefPrimal, ShapedArray } from "cotangent";
+ * const u = new UndefPrimal(new ShapedArray([3], "float32"));
+ * console.log(u.aval.toString()); // f32[3]
+ * ```
+ */
 export class UndefPrimal {
   constructor(readonly aval: ShapedArray) {}
 }
@@ -104,11 +114,20 @@ export class EvalTrace extends Trace {
   }
 }
 
+/** Runs an eager primitive on the backend where its arguments live (see backends/gpu/dispatch). */
+export type DeviceDispatch = (prim: Primitive, args: ConcreteArray[], params: Params, outAvals: ShapedArray[]) => ConcreteArray[];
+let deviceDispatch: DeviceDispatch | null = null;
+/** Installed once a device backend (the GPU) is in use; until then eager ops run `impl` directly. @internal */
+export function setDeviceDispatch(f: DeviceDispatch | null): void {
+  deviceDispatch = f;
+}
+
 export function evalPrimitive(prim: Primitive, args: ConcreteArray[], params: Params): ConcreteArray[] {
   const outAvals = prim.abstractEval(
     args.map((a) => a.aval),
     params,
   );
+  if (deviceDispatch !== null) return deviceDispatch(prim, args, params, outAvals);
   return prim.impl(args, params, outAvals);
 }
 

@@ -87,7 +87,11 @@ export function vmapFlat(f: (xs: NDArray[]) => NDArray[], axisSize: number, args
           if (o.bdim !== null) throw new Error(`vmap: output ${j} is batched but outAxes says null (unbatched) for it.`);
           return o.val;
         }
-        return moveBatchAxis(o.val, o.bdim, want < 0 ? want + o.val.ndim + (o.bdim === null ? 1 : 0) : want, axisSize);
+        const rank = o.val.ndim - (o.bdim === null ? 0 : 1);
+        if (!Number.isInteger(want) || want < -(rank + 1) || want > rank) {
+          throw new Error(`vmap: outAxes ${String(want)} is out of range for output ${j} of per-example shape [${o.aval.shape.join(",")}]; the mapped axis of a rank-${rank} output goes at an axis in ${-(rank + 1)}..${rank}.`);
+        }
+        return moveBatchAxis(o.val, o.bdim, want < 0 ? want + rank + 1 : want, axisSize);
       });
     },
   );

@@ -19,8 +19,18 @@ export class JvpTracer extends Tracer {
     return this.primal.aval;
   }
   concreteValue(op: string): ConcreteArray {
+    if (!this.trace.main.alive) throw escapedRead(op, this);
     return this.primal.concreteValue(op);
   }
+}
+
+/** The error for reading the value of a tracer whose transform has finished. */
+export function escapedRead(op: string, t: Tracer): Error {
+  return new Error(
+    `${op}: this ${t.aval.toString()} value is a tracer that escaped its ${t.trace.main.kind} transform, which has already finished. ` +
+      `It was stored in an outer variable inside grad/vjp/jvp and is used after the transform returned. ` +
+      `Return the value from the transformed function instead (grad's hasAux, or an extra output of vjp/jvp).`,
+  );
 }
 
 export class JvpTrace extends Trace {

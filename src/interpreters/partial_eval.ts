@@ -7,6 +7,7 @@
 import { type ConcreteArray, NDArray, type ShapedArray } from "../core/array.js";
 import { type MainTrace, type Params, type Primitive, Trace, Tracer, bind, fullRaise, withNewMain } from "../core/trace.js";
 import { finalizeJaxpr } from "../ir/builder.js";
+import { escapedRead } from "./jvp.js";
 import { type ClosedJaxpr, type JaxprEqn, Var } from "../ir/jaxpr.js";
 
 interface EqnRecipe {
@@ -32,6 +33,7 @@ export class PartialEvalTracer extends Tracer {
     return this.avalValue;
   }
   concreteValue(op: string): ConcreteArray {
+    if (!this.trace.main.alive) throw escapedRead(op, this);
     if (this.known) return this.known.concreteValue(op);
     throw new Error(`${op}: this ${this.aval.toString()} value is a tangent being linearized and has no value yet.`);
   }

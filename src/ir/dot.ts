@@ -2,7 +2,7 @@
  * Pictures of the IR: {@link toDot} writes a jaxpr as a Graphviz DOT graph.
  * @module
  */
-import { isFloat, shortName } from "../core/dtype.js";
+import { isFloat } from "../core/dtype.js";
 import { type Atom, ClosedJaxpr, type Jaxpr, type JaxprEqn, Literal, Var, formatNumber, formatParam } from "./jaxpr.js";
 
 /** Options of {@link toDot}. */
@@ -105,7 +105,7 @@ export function toDot(jaxpr: Jaxpr | ClosedJaxpr, opts: DotOptions = {}): string
     lines.push(`  in${i} ${attrs({ label: `${name(v)}: ${v.aval.toString()}`, shape: "ellipse", class: "input" })};`);
   });
   const literalNode = (id: string, l: Literal): void => {
-    lines.push(`  ${id} ${attrs({ label: `${formatNumber(l.value, isFloat(l.aval.dtype))}:${shortName(l.aval.dtype)}`, shape: "plaintext", class: "literal" })};`);
+    lines.push(`  ${id} ${attrs({ label: formatNumber(l.value, isFloat(l.aval.dtype)), shape: "plaintext", class: "literal" })};`);
   };
   const edgeFrom = (a: Atom, to: string, literalId: string): void => {
     if (a instanceof Literal) {

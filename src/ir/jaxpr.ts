@@ -9,13 +9,34 @@ import { type Params, type Primitive, bind } from "../core/trace.js";
 
 let varCounter = 0;
 
-/** A typed variable of a jaxpr. */
+/**
+ * A typed variable of a jaxpr. Variables are compared by identity; the printer names
+ * them `a`, `b`, … in order of appearance.
+ *
+ * @example
+ * ```ts
+ * import { makeJaxpr, Var, np } from "cotangent";
+ * const { jaxpr } = makeJaxpr((x: np.Array) => np.exp(x))(np.zeros([2]));
+ * const v = jaxpr.inVars[0]!;
+ * console.log(v instanceof Var, v.aval.toString()); // true f32[2]
+ * ```
+ */
 export class Var {
   readonly id = varCounter++;
   constructor(readonly aval: ShapedArray) {}
 }
 
-/** A scalar constant written inline in the IR, e.g. `2.0:f32[]`. */
+/**
+ * A scalar constant written inline in the IR, e.g. `2.0:f32[]`.
+ *
+ * @example
+ * ```ts
+ * import { makeJaxpr, Literal, np } from "cotangent";
+ * const { jaxpr } = makeJaxpr((x: np.Array) => np.add(x, 1))(np.zeros([2]));
+ * const lit = jaxpr.eqns[0]!.inputs[1]!;
+ * console.log(lit instanceof Literal && lit.value, lit.aval.toString()); // 1 f32[]
+ * ```
+ */
 export class Literal {
   readonly aval: ShapedArray;
   constructor(readonly val: ConcreteArray) {
@@ -39,7 +60,18 @@ export interface JaxprEqn {
   readonly outVars: readonly Var[];
 }
 
-/** A jaxpr: constants' variables, inputs, equations and outputs. */
+/**
+ * A jaxpr: constants' variables, inputs, equations and outputs, in A-normal form
+ * (every equation applies one primitive to variables or literals). Immutable.
+ *
+ * @example
+ * ```ts
+ * import { makeJaxpr, np } from "cotangent";
+ * const { jaxpr } = makeJaxpr((x: np.Array) => np.sum(np.sin(x)))(np.zeros([3]));
+ * console.log(jaxpr.eqns.map((e) => e.primitive.name)); // ["sin", "reduce_sum"]
+ * console.log(jaxpr.inAvals.map(String), jaxpr.outAvals.map(String)); // ["f32[3]"] ["f32[]"]
+ * ```
+ */
 export class Jaxpr {
   readonly constVars: readonly Var[];
   readonly inVars: readonly Var[];
@@ -63,7 +95,19 @@ export class Jaxpr {
   }
 }
 
-/** A jaxpr with the values of its constants. */
+/**
+ * A jaxpr with the values of its constants, as {@link makeJaxpr} returns. Its
+ * `toString()` prints the IR in JAX's style.
+ *
+ * @example
+ * ```ts
+ * import { makeJaxpr, np } from "cotangent";
+ * const w = np.array([1, 2, 3]);
+ * const closed = makeJaxpr((x: np.Array) => np.multiply(x, w))(np.zeros([3]));
+ * console.log(closed.consts.map((c) => c.toJs())); // [[1, 2, 3]]
+ * console.log(closed.toString()); // { lambda a:f32[3]; b:f32[3]. let c:f32[3] = mul b a in (c) }
+ * ```
+ */
 export class ClosedJaxpr {
   constructor(
     readonly jaxpr: Jaxpr,
@@ -157,6 +201,18 @@ export function printJaxpr(jaxpr: Jaxpr, indent = 0): string {
  * Checks that a jaxpr is well formed: every variable defined once before use, every
  * equation's output types equal to its primitive's abstract evaluation. Throws an
  * Error describing the first problem.
+ *
+ * @example
+ * ```ts
+ * import { makeJaxpr, typecheckJaxpr, Jaxpr, Var, ShapedArray, np } from "cotangent";
+ * typecheckJaxpr(makeJaxpr((x: np.Array) => np.exp(x))(np.zeros([2])).jaxpr); // passes
+ * const undefinedVar = new Var(new ShapedArray([2], "float32"));
+ * try {
+ *   typecheckJaxpr(new Jaxpr([], [], [], [undefinedVar]));
+ * } catch (e) {
+ *   console.log((e as Error).message); // typecheck: variable f32[2] is used before it is defined (outputs)
+ * }
+ * ```
  */
 export function typecheckJaxpr(jaxpr: Jaxpr): void {
   const defined = new Set<Var>();
@@ -192,7 +248,19 @@ export function typecheckJaxpr(jaxpr: Jaxpr): void {
 
 // ---------------------------------------------------------------- evaluation
 
-/** Evaluates a jaxpr by binding each equation (so it works under any transform). */
+/**
+ * Evaluates a jaxpr on arguments by binding each equation, so it works eagerly and
+ * under any transform. Throws when the number of arguments differs from the inputs.
+ *
+ * @example
+ * ```ts
+ * import { makeJaxpr, evalJaxpr, grad, np } from "cotangent";
+ * const { jaxpr, consts } = makeJaxpr((x: np.Array) => np.add(np.exp(x), 1))(np.zeros([]));
+ * console.log(evalJaxpr(jaxpr, consts, [np.array(0)])[0]!.item()); // 2
+ * const g = grad((x: np.Array) => evalJaxpr(jaxpr, consts, [x])[0]!);
+ * console.log(g(np.array(0)).item()); // 1
+ * ```
+ */
 export function evalJaxpr(jaxpr: Jaxpr, consts: readonly NDArray[], args: readonly NDArray[]): NDArray[] {
   if (args.length !== jaxpr.inVars.length) throw new Error(`evalJaxpr: expected ${jaxpr.inVars.length} arguments, got ${args.length}`);
   const env = new Map<Var, NDArray>();

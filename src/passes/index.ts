@@ -1,15 +1,28 @@
 /**
  * The optimization pipeline run by `jit` on a traced jaxpr before it is compiled.
- * Each pass is a pure function ClosedJaxpr → ClosedJaxpr.
+ * Each pass is a pure function ClosedJaxpr → ClosedJaxpr (one file each):
+ * inlining of nested jit calls, constant folding, algebraic simplification,
+ * common-subexpression elimination, dead-code elimination and fusion into kernels.
  * @module
  */
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
+import { cse } from "./cse.js";
+import { dce } from "./dce.js";
+import { foldConstants } from "./fold.js";
+import { fuse } from "./fuse.js";
+import { inlineCalls } from "./inline.js";
+import { simplify } from "./simplify.js";
+
+export { cse, dce, foldConstants, fuse, inlineCalls, simplify };
 
 /** A pass over the IR. */
 export type Pass = (cj: ClosedJaxpr) => ClosedJaxpr;
 
+/** The passes that clean up a jaxpr without changing its primitives' granularity. */
+export const cleanupPasses: Pass[] = [inlineCalls, foldConstants, simplify, cse, foldConstants, simplify, dce];
+
 /** The passes `jit` applies, in order. */
-export const defaultPasses: Pass[] = [];
+export const defaultPasses: Pass[] = [...cleanupPasses, fuse];
 
 /** Applies `passes` in order. */
 export function optimizeJaxpr(cj: ClosedJaxpr, passes: readonly Pass[] = defaultPasses): ClosedJaxpr {

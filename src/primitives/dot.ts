@@ -4,6 +4,7 @@ import { allocate } from "../core/dtype.js";
 import { broadcastShapes, fmtShape, sizeOf } from "../core/shape.js";
 import { type BatchDim, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
 import { matmulWasm } from "../backends/wasm/matmul.js";
+import { matmulBlocked } from "../backends/cpu/matmul.js";
 import { broadcastIndex } from "./cpu.js";
 
 /** Below this many multiply-adds the plain JS loop is cheaper than packing for the SIMD kernel. */
@@ -47,23 +48,13 @@ export const matmul_p = definePrimitive({
     const A = a!.buffer;
     const B = b!.buffer;
     const C = allocate(out!.dtype, out!.size);
-    const acc = new Float64Array(n);
     const simd = (C instanceof Float32Array || C instanceof Float64Array) && m * k * n >= WASM_MIN_WORK;
     for (let t = 0; t < nb; t++) {
       const ao = (ia ? ia[t]! : t) * m * k;
       const bo = (ib ? ib[t]! : t) * k * n;
       const co = t * m * n;
       if (simd && matmulWasm((A as Float32Array).subarray(ao, ao + m * k), (B as Float32Array).subarray(bo, bo + k * n), (C as Float32Array).subarray(co, co + m * n), m, k, n)) continue;
-      for (let i = 0; i < m; i++) {
-        acc.fill(0);
-        for (let p = 0; p < k; p++) {
-          const av = A[ao + i * k + p]!;
-          if (av === 0) continue;
-          const row = bo + p * n;
-          for (let j = 0; j < n; j++) acc[j]! += av * B[row + j]!;
-        }
-        for (let j = 0; j < n; j++) C[co + i * n + j] = acc[j]!;
-      }
+      matmulBlocked(A, ao, B, bo, C, co, m, k, n);
     }
     return [new ConcreteArray(out!, C)];
   },

@@ -197,7 +197,7 @@ function valueAndGradImpl(op: string, f: (...args: any[]) => any, opts: GradOpti
   const [ps, inDef] = flattenArgs(op, selected);
   ps.forEach((p) => {
     if (!isFloat(p.dtype)) {
-      throw new Error(`${op}: cannot differentiate with respect to an ${p.dtype} input (${p.aval.toString()}): gradients exist only for float32/float64 inputs. Convert it with astype("float32"), or leave it out of argnums.`);
+      throw new Error(`${op}: cannot differentiate with respect to ${p.dtype === "int32" ? "an" : "a"} ${p.dtype} input (${p.aval.toString()}): gradients exist only for float32/float64 inputs. Convert it with astype("float32"), or leave it out of argnums.`);
     }
   });
   let auxDef: TreeDef | undefined;

@@ -53,10 +53,8 @@ export function customJvpFlat(
  * ```ts
  * import { customJvp, grad, np } from "cotangent";
  * // log(1 + e^x) with the derivative written as the stable sigmoid
- * const softplus = customJvp(
- *   (x: np.Array) => np.log1p(np.exp(x)),
- *   ([x], [t]) => [softplus(x), np.multiply(t, np.sigmoid(x))],
- * );
+ * const f = (x: np.Array) => np.log1p(np.exp(x));
+ * const softplus = customJvp(f, ([x], [t]) => [f(x), np.multiply(t, np.sigmoid(x))]);
  * console.log(grad((x) => softplus(x))(np.array(0)).item()); // 0.5
  * ```
  */
@@ -83,6 +81,12 @@ export function customJvp<F extends (...args: any[]) => any>(f: F, jvpRule: (pri
   return wrapped as F;
 }
 
+function forwardModeError(): Error {
+  return new Error(
+    "customVjp: forward-mode differentiation (jvp, jacfwd, linearize) of a customVjp function is not supported, as in JAX; reverse mode and forward-over-reverse (grad, vjp, jacrev, hessianVectorProduct) are. For forward mode define the derivative with customJvp instead, which supports both modes.",
+  );
+}
+
 interface CustomVjpParams extends Params {
   numRes: number;
   outAvals: readonly ShapedArray[];
@@ -94,9 +98,11 @@ export const custom_vjp_lin_p = definePrimitive<CustomVjpParams>({
   name: "custom_vjp_lin",
   abstractEval: (_avals, p) => [...p.outAvals],
   impl() {
-    throw new Error(
-      "customVjp: forward-mode differentiation (jvp, jacfwd, linearize, hessianVectorProduct) of a customVjp function is not supported, as in JAX. Define the derivative with customJvp instead, which supports both modes.",
-    );
+    throw forwardModeError();
+  },
+  // only forward mode evaluates (or batches, in jacfwd) this primitive; reverse mode transposes it
+  batch() {
+    throw forwardModeError();
   },
   transpose(cts, args, p) {
     const res = args.slice(0, p.numRes) as NDArray[];

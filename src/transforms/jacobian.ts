@@ -24,7 +24,7 @@ interface Prepared {
 function prepare(op: string, f: (...a: any[]) => any, args: unknown[], argnums: number[]): Prepared {
   const [leaves, inDef] = flattenArgs(op, argnums.map((i) => args[i]));
   leaves.forEach((l) => {
-    if (!isFloat(l.dtype)) throw new Error(`${op}: cannot differentiate with respect to an ${l.dtype} input (${l.aval.toString()}); convert it with astype("float32") or leave it out of argnums.`);
+    if (!isFloat(l.dtype)) throw new Error(`${op}: cannot differentiate with respect to ${l.dtype === "int32" ? "an" : "a"} ${l.dtype} input (${l.aval.toString()}); convert it with astype("float32") or leave it out of argnums.`);
   });
   let outDef: TreeDef | undefined;
   const flat = (xs: NDArray[]): NDArray[] => {

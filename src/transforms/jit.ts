@@ -9,7 +9,7 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive } from "../core/trace.js";
+import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
 import { ClosedJaxpr, Jaxpr, evalJaxpr, printJaxpr } from "../ir/jaxpr.js";
@@ -39,8 +39,17 @@ function memo<T>(cj: ClosedJaxpr, key: string, make: () => T): T {
   return m.get(key) as T;
 }
 
+/**
+ * The optimized form of a traced jaxpr (what runs, and what `lower` shows). pjit's
+ * params keep the traced jaxpr: the transformation rules work on it, since the
+ * optimized one may hold backend-specific equations (fused kernels) with no rules.
+ */
+function optimizedFor(cj: ClosedJaxpr): ClosedJaxpr {
+  return memo(cj, "opt", () => optimizeJaxpr(cj));
+}
+
 function executableFor(cj: ClosedJaxpr): Executable {
-  return memo(cj, "exe", () => compileJaxpr(optimizeJaxpr(cj)));
+  return memo(cj, "exe", () => compileJaxpr(optimizedFor(cj)));
 }
 
 const evalInner = (cj: ClosedJaxpr) => (xs: NDArray[]) => evalJaxpr(cj.jaxpr, cj.consts, xs);
@@ -307,20 +316,33 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
         jaxpr.consts.filter((_, i) => !isTracer[i]),
       );
     }
-    const entry: Entry = { jaxpr: optimizeJaxpr(jaxpr), outDef: outDef!, numTracerConsts: tracerConsts.length, tracerConsts };
+    const entry: Entry = { jaxpr, outDef: outDef!, numTracerConsts: tracerConsts.length, tracerConsts };
     if (!tracerConsts.length) cache.set(key, entry);
     return [entry, leaves];
   };
 
+  // Fast path for the common eager call: the arguments are concrete arrays with the
+  // avals of the previous such call, so the trace-cache lookup (pytree flattening, key
+  // strings) and the dispatch through bind can be skipped.
+  let fast: { avals: ShapedArray[]; exe: Executable; outDef: TreeDef; single: boolean } | undefined;
   const wrapped = ((...args: unknown[]) => {
+    const fa = fast;
+    if (fa && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
+      const outs = fa.exe(args as ConcreteArray[]);
+      return fa.single ? outs[0] : unflatten(fa.outDef, outs);
+    }
     const [entry, leaves] = prepare(args);
+    if (!statics.size && !entry.tracerConsts.length && isEager() && args.every((a) => a instanceof ConcreteArray)) {
+      fast = { avals: leaves.map((l) => l.aval), exe: executableFor(entry.jaxpr), outDef: entry.outDef, single: entry.outDef.toString() === "PyTreeDef(*)" };
+    }
     const outs = bind(pjit_p, [...entry.tracerConsts, ...leaves], { jaxpr: entry.jaxpr, name });
     return unflatten(entry.outDef, outs);
   }) as unknown as Jitted<F>;
   Object.defineProperty(wrapped, "lower", {
     value: (...args: unknown[]): Lowered => {
       const [entry] = prepare(args);
-      return { jaxpr: entry.jaxpr, text: () => entry.jaxpr.toString() };
+      const opt = optimizedFor(entry.jaxpr);
+      return { jaxpr: opt, text: () => opt.toString() };
     },
   });
   Object.defineProperty(wrapped, "cacheSize", { get: () => cache.size });

@@ -30,6 +30,15 @@ function broadcastPrefix(op: string, spec: AxisSpec | undefined, value: unknown,
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${op}: ${what} is an object but the value it describes is not.`);
   const v = value as Record<string, unknown>;
+  const sk = Object.keys(spec)
+    .filter((k) => (spec as Record<string, AxisSpec | undefined>)[k] !== undefined)
+    .sort();
+  const vk = Object.keys(v)
+    .filter((k) => v[k] !== undefined)
+    .sort();
+  if (sk.join("\u0000") !== vk.join("\u0000")) {
+    throw new Error(`${op}: ${what} has keys {${sk.join(", ")}} but the object it describes has keys {${vk.join(", ")}}; give an entry for every key (null for unmapped ones), or one number/null for the whole object.`);
+  }
   return Object.keys(v)
     .sort()
     .flatMap((k) => broadcastPrefix(op, (spec as Record<string, AxisSpec>)[k] ?? null, v[k], `${what}.${k}`));
@@ -62,7 +71,13 @@ export function vmap(f: (...args: any[]) => any, opts: VmapOptions = {}): (...ar
     const normDims = leaves.map((l, i) => {
       const d = dims[i] ?? null;
       if (d === null) return null;
-      if (!Number.isInteger(d) || d < -l.ndim || d >= l.ndim) throw new Error(`vmap: inAxes ${d} is out of range for an argument of shape ${fmtShape(l.shape)}.`);
+      if (!Number.isInteger(d) || d < -l.ndim || d >= l.ndim) {
+        throw new Error(
+          l.ndim === 0
+            ? `vmap: inAxes ${String(d)} maps a 0-d argument, which has no axis to map over; use null for it.`
+            : `vmap: inAxes ${String(d)} is out of range for an argument of shape ${fmtShape(l.shape)}; use an axis in ${-l.ndim}..${l.ndim - 1}, or null.`,
+        );
+      }
       const dd = d < 0 ? d + l.ndim : d;
       const s = l.shape[dd]!;
       if (size === undefined) {

@@ -2,15 +2,19 @@
  * Runs every documented example: the ```ts blocks of TSDoc `@example` tags in src/,
  * and the ```ts blocks of README.md and docs/*.md. `console.log(...); // expected`
  * comments are checked against what is printed; the convention is described in
- * ./lib/examples.ts and docs/CONTRIBUTING.md.
+ * scripts/lib/examples.ts and docs/CONTRIBUTING.md.
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as lib from "../../src/index.js";
-import { collectExamples, outputMatches, prepareExample, runExample, typecheckExamples } from "./lib/examples.js";
+import { collectExamples, outputMatches, prepareExample, runExample, typecheckExamples } from "../../scripts/lib/examples.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const { examples, problems } = collectExamples(root);
+const all = collectExamples(root);
+// EXAMPLES=docs/pytrees.md npx vitest run test/docs/examples.test.ts runs only matching examples
+const only = process.env.EXAMPLES;
+const examples = only ? all.examples.filter((e) => e.where.includes(only)) : all.examples;
+const problems = all.problems;
 
 describe("the example-comment convention", () => {
   it("compares tokens, numbers with a tolerance, ignoring whitespace and quote marks", () => {
@@ -62,7 +66,7 @@ describe("the example-comment convention", () => {
 
 describe("documentation examples", () => {
   it("were found", () => {
-    expect(examples.length).toBeGreaterThan(50);
+    expect(all.examples.length).toBeGreaterThan(50);
   });
 
   it("every @example tag holds a ```ts code block", () => {

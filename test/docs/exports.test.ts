@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { publicExports } from "./lib/exports.js";
+import { publicExports } from "../../scripts/lib/exports.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const exports = publicExports(root);

@@ -1,38 +1,248 @@
 /**
- * Compiling a closed jaxpr for the CPU into a function over concrete arrays.
+ * Compiling a closed jaxpr for the CPU into one generated JavaScript function.
+ *
+ * The plan walks the equations once at compile time and emits straight-line code:
+ * - a `fused` equation runs its kernel — inlined into the plan when its index space is
+ *   tiny (so a program of scalar operations is one straight-line function), otherwise
+ *   as a call to the kernel's own compiled loop;
+ * - a `reshape` only relabels a buffer;
+ * - any other primitive calls its CPU `impl`.
+ * Intermediate buffers that only kernels (and primitives known not to keep or alias
+ * their inputs) read are taken from a pool owned by the executable and reused across
+ * calls, with buffers of non-overlapping lifetimes shared (by liveness).
  * @module
  */
-import type { ConcreteArray, NDArray } from "../../core/array.js";
-import { type Atom, type ClosedJaxpr, Literal, type Var } from "../../ir/jaxpr.js";
+import { ConcreteArray, type ShapedArray } from "../../core/array.js";
+import type { DType, TypedArray } from "../../core/dtype.js";
+import type { Primitive } from "../../core/trace.js";
+import { type Atom, type ClosedJaxpr, Literal, Var } from "../../ir/jaxpr.js";
+import type { Kernel } from "../kernel/ir.js";
+import { compileKernel, compileSource, emitKernel } from "./codegen.js";
 
 /** A compiled program: concrete inputs to concrete outputs. */
 export type Executable = (args: readonly ConcreteArray[]) => ConcreteArray[];
 
-/**
- * Baseline compilation: runs each equation's CPU implementation in order, with no
- * dispatch through the interpreter stack and buffers dropped after their last use.
- */
+/** Kernels whose index space has at most this many elements are inlined into the plan. */
+export const INLINE_KERNEL_SIZE = 64;
+
+/** Primitives whose `impl` neither keeps nor returns (aliases) its input buffers. */
+const NON_ALIASING = new Set([
+  "fused",
+  "matmul",
+  "transpose",
+  "slice",
+  "pad",
+  "concatenate",
+  "take",
+  "scatter_add",
+  "argmax",
+  "argmin",
+  "reduce_sum",
+  "reduce_max",
+  "reduce_min",
+  "neg",
+  "exp",
+  "log",
+  "log1p",
+  "expm1",
+  "sin",
+  "cos",
+  "tan",
+  "tanh",
+  "logistic",
+  "sqrt",
+  "rsqrt",
+  "abs",
+  "sign",
+  "floor",
+  "ceil",
+  "round",
+  "not",
+  "stop_gradient",
+  "integer_pow",
+  "convert_element_type",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "max",
+  "min",
+  "eq",
+  "ne",
+  "lt",
+  "le",
+  "gt",
+  "ge",
+  "and",
+  "or",
+  "select",
+]);
+
+const CTOR: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array", bool: "Uint8Array" };
+
+interface Context {
+  CA: typeof ConcreteArray;
+  avals: ShapedArray[];
+  kernels: ((...b: TypedArray[]) => void)[];
+  prims: Primitive[];
+  params: unknown[];
+  outAvals: ShapedArray[][];
+  values: ConcreteArray[];
+}
+
+/** Compiles a closed jaxpr into an executable (see the module comment). */
 export function compileJaxpr(cj: ClosedJaxpr): Executable {
   const { jaxpr } = cj;
-  const consts = cj.consts as NDArray[];
-  // last use of each variable, to release buffers early
+  const ctx: Context = { CA: ConcreteArray, avals: [], kernels: [], prims: [], params: [], outAvals: [], values: [] };
+  const names = new Map<Var, number>();
+  const avalIndex = new Map<ShapedArray, number>();
+  const lines: string[] = [];
+  let nextName = 0;
+  const nameOf = (v: Var): number => {
+    let k = names.get(v);
+    if (k === undefined) names.set(v, (k = nextName++));
+    return k;
+  };
+  const avalRef = (a: ShapedArray): string => {
+    let k = avalIndex.get(a);
+    if (k === undefined) {
+      k = ctx.avals.length;
+      ctx.avals.push(a);
+      avalIndex.set(a, k);
+    }
+    return `A[${k}]`;
+  };
+  const valueRef = (c: ConcreteArray): string => {
+    ctx.values.push(c);
+    return `V[${ctx.values.length - 1}]`;
+  };
+
+  // ---------------------------------------------------------------- liveness and pooling
+  const eqns = jaxpr.eqns;
+  const outSet = new Set(jaxpr.outs.filter((a): a is Var => a instanceof Var));
   const lastUse = new Map<Var, number>();
-  jaxpr.eqns.forEach((e, i) => e.inputs.forEach((a) => a instanceof Literal || lastUse.set(a, i)));
-  const outSet = new Set(jaxpr.outs.filter((a): a is Var => !(a instanceof Literal)));
+  const poolable = new Set<Var>();
+  eqns.forEach((e, i) => {
+    if (e.primitive.name === "fused") for (const v of e.outVars) if (!outSet.has(v)) poolable.add(v);
+  });
+  eqns.forEach((e, i) => {
+    for (const a of e.inputs) {
+      if (!(a instanceof Var)) continue;
+      lastUse.set(a, i);
+      if (!NON_ALIASING.has(e.primitive.name)) poolable.delete(a);
+    }
+  });
+  const needsArray = new Set<Var>(outSet); // values that must exist as ConcreteArray objects
+  eqns.forEach((e) => {
+    if (e.primitive.name !== "fused" && e.primitive.name !== "reshape") for (const a of e.inputs) if (a instanceof Var) needsArray.add(a);
+  });
+
+  // ---------------------------------------------------------------- code
+  const hasArray = new Set<Var>();
+  const arrayOf = (a: Atom): string => {
+    if (a instanceof Literal) return valueRef(a.val);
+    const k = nameOf(a);
+    if (!hasArray.has(a)) {
+      lines.push(`const c${k} = new CA(${avalRef(a.aval)}, b${k});`);
+      hasArray.add(a);
+    }
+    return `c${k}`;
+  };
+  jaxpr.inVars.forEach((v, i) => {
+    const k = nameOf(v);
+    lines.push(`const c${k} = args[${i}], b${k} = c${k}.buffer;`);
+    hasArray.add(v);
+  });
+  jaxpr.constVars.forEach((v, i) => {
+    const c = cj.consts[i]!.concreteValue("jit");
+    const k = nameOf(v);
+    lines.push(`const c${k} = ${valueRef(c)}, b${k} = c${k}.buffer;`);
+    hasArray.add(v);
+  });
+
+  const freeSlots = new Map<string, number[]>();
+  const slotOf = new Map<Var, number>();
+  let numSlots = 0;
+  const allocate = (v: Var): string => {
+    const { dtype, size } = v.aval;
+    if (!poolable.has(v)) return `new ${CTOR[dtype]}(${size})`;
+    const key = `${dtype}:${size}`;
+    const free = freeSlots.get(key);
+    const s = free && free.length ? free.pop()! : numSlots++;
+    slotOf.set(v, s);
+    return `S[${s}] || (S[${s}] = new ${CTOR[dtype]}(${size}))`;
+  };
+  const release = (i: number): void => {
+    for (const a of eqns[i]!.inputs) {
+      if (!(a instanceof Var) || lastUse.get(a) !== i) continue;
+      const s = slotOf.get(a);
+      if (s === undefined) continue;
+      slotOf.delete(a);
+      const key = `${a.aval.dtype}:${a.aval.size}`;
+      let free = freeSlots.get(key);
+      if (!free) freeSlots.set(key, (free = []));
+      free.push(s);
+    }
+  };
+
+  eqns.forEach((e, i) => {
+    const name = e.primitive.name;
+    if (name === "fused") {
+      const kernel = e.params.kernel as Kernel;
+      const outs = e.outVars.map((v) => {
+        const k = nameOf(v);
+        lines.push(`const b${k} = ${allocate(v)};`);
+        return `b${k}`;
+      });
+      const ins = e.inputs.map((a) => `b${nameOf(a as Var)}`);
+      const size = kernel.shape.reduce((x, y) => x * y, 1);
+      if (size <= INLINE_KERNEL_SIZE) lines.push(emitKernel(kernel, ins, outs));
+      else {
+        ctx.kernels.push(compileKernel(kernel));
+        lines.push(`K[${ctx.kernels.length - 1}](${[...ins, ...outs].join(", ")});`);
+      }
+    } else if (name === "reshape" && e.inputs[0] instanceof Var) {
+      const v = e.outVars[0]!;
+      lines.push(`const b${nameOf(v)} = b${nameOf(e.inputs[0])};`);
+    } else {
+      const args = e.inputs.map(arrayOf);
+      ctx.prims.push(e.primitive);
+      ctx.params.push(e.params);
+      ctx.outAvals.push(e.outVars.map((v) => v.aval));
+      const p = ctx.prims.length - 1;
+      lines.push(`const r${i} = P[${p}].impl([${args.join(", ")}], Q[${p}], O[${p}]);`);
+      e.outVars.forEach((v, j) => {
+        const k = nameOf(v);
+        lines.push(`const c${k} = r${i}[${j}], b${k} = c${k}.buffer;`);
+        hasArray.add(v);
+      });
+    }
+    release(i);
+    // wrap kernel results that an impl or the caller will need as arrays
+    for (const v of e.outVars) if (needsArray.has(v) && !hasArray.has(v)) arrayOf(v);
+  });
+  const results = jaxpr.outs.map((a) => (a instanceof Literal ? valueRef(a.val) : arrayOf(a)));
+  lines.push(`return [${results.join(", ")}];`);
+
+  const body = [
+    "const CA = ctx.CA, A = ctx.avals, K = ctx.kernels, P = ctx.prims, Q = ctx.params, O = ctx.outAvals, V = ctx.values;",
+    "return function run(args, S) {",
+    lines.join("\n"),
+    "};",
+  ].join("\n");
+  const factory = compileSource<(ctx: Context) => (args: readonly ConcreteArray[], slots: TypedArray[]) => ConcreteArray[]>(["ctx"], body);
+  const run = factory(ctx);
+  const slots: TypedArray[] = [];
+  let busy = false;
   return (args) => {
-    const env = new Map<Var, ConcreteArray>();
-    const read = (a: Atom): ConcreteArray => (a instanceof Literal ? a.val : env.get(a)!);
-    jaxpr.constVars.forEach((v, i) => env.set(v, consts[i]!.concreteValue("jit")));
-    jaxpr.inVars.forEach((v, i) => env.set(v, args[i]!));
-    jaxpr.eqns.forEach((e, i) => {
-      const outs = e.primitive.impl(
-        e.inputs.map(read),
-        e.params,
-        e.outVars.map((v) => v.aval),
-      );
-      e.outVars.forEach((v, k) => env.set(v, outs[k]!));
-      for (const a of e.inputs) if (!(a instanceof Literal) && lastUse.get(a) === i && !outSet.has(a)) env.delete(a);
-    });
-    return jaxpr.outs.map(read);
+    // a program reached again while it runs (a custom rule calling the jitted function) gets its own buffers
+    if (busy) return run(args, []);
+    busy = true;
+    try {
+      return run(args, slots);
+    } finally {
+      busy = false;
+    }
   };
 }

@@ -341,16 +341,22 @@ function quietConsole(sink: string[]): Console {
 /**
  * Runs an example with "cotangent" bound to `lib`; throws an Error naming the
  * example's file and line when it throws or a checked `console.log` disagrees.
+ * Returns everything the example printed with `console.log`, one entry per call.
  */
-export async function runExample(ex: Example, lib: unknown): Promise<void> {
+export async function runExample(ex: Example, lib: unknown): Promise<string[]> {
   const p = prepareExample(ex.code);
+  const printed: string[] = [];
   const calls: string[][] = p.expectations.map(() => []);
-  const check = p.expectations.map((_, i) => (...args: unknown[]) => void calls[i]!.push(formatLog(args)));
+  const check = p.expectations.map((_, i) => (...args: unknown[]) => {
+    const s = formatLog(args);
+    calls[i]!.push(s);
+    printed.push(s);
+  });
   const missing = p.imports.filter((n) => !(n in (lib as object)));
   if (missing.length) throw new Error(`example at ${ex.where} imports ${missing.map((n) => `"${n}"`).join(", ")}, which "cotangent" does not export (add it to src/index.ts)`);
   const fn = new AsyncFunction("__cotangent", "__check", "console", p.js);
   try {
-    await fn(lib, check, quietConsole([]));
+    await fn(lib, check, quietConsole(printed));
   } catch (err) {
     const e = err as Error;
     throw new Error(`example at ${ex.where} threw: ${e?.message ?? String(err)}`, { cause: err });
@@ -364,9 +370,17 @@ export async function runExample(ex: Example, lib: unknown): Promise<void> {
     }
   });
   if (failures.length) throw new Error(`example at ${ex.where}:\n${failures.join("\n")}`);
+  return printed;
 }
 
 // ------------------------------------------------------------------ typechecking
+
+/** The globals examples may use besides ES2022. */
+const GLOBALS = `
+interface Console { log(...data: unknown[]): void; error(...data: unknown[]): void; warn(...data: unknown[]): void }
+declare var console: Console;
+declare var performance: { now(): number };
+`;
 
 /**
  * Typechecks every example as its own module (against `src/index.ts`, with the
@@ -376,9 +390,13 @@ export function typecheckExamples(root: string, examples: Example[]): string[] {
   const cfgPath = join(root, "tsconfig.json");
   const cfg = ts.readConfigFile(cfgPath, ts.sys.readFile);
   const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, root);
-  const options: ts.CompilerOptions = { ...parsed.options, noEmit: true, declaration: false, sourceMap: false };
+  // Examples are checked against plain ES2022 plus `console` (no DOM, no Node types):
+  // they must run in browsers and in Node alike. Dropping those libraries also halves
+  // the time this takes.
+  const options: ts.CompilerOptions = { ...parsed.options, noEmit: true, declaration: false, sourceMap: false, lib: ["lib.es2022.d.ts"], types: [] };
   const dir = join(root, "test", "docs", "__examples__");
   const virtual = new Map<string, { text: string; ex: Example }>();
+  const virtualGlobals = new Map<string, string>();
   examples.forEach((ex, i) => {
     let text: string;
     try {
@@ -388,17 +406,18 @@ export function typecheckExamples(root: string, examples: Example[]): string[] {
     }
     virtual.set(join(dir, `example${i}.ts`), { text, ex });
   });
+  virtualGlobals.set(join(dir, "globals.d.ts"), GLOBALS);
   const host = ts.createCompilerHost(options);
   const baseGetSourceFile = host.getSourceFile.bind(host);
   const baseFileExists = host.fileExists.bind(host);
   const baseReadFile = host.readFile.bind(host);
   host.getSourceFile = (fileName, lang, onError, create) => {
-    const v = virtual.get(fileName);
-    return v ? ts.createSourceFile(fileName, v.text, lang, true) : baseGetSourceFile(fileName, lang, onError, create);
+    const text = virtual.get(fileName)?.text ?? virtualGlobals.get(fileName);
+    return text !== undefined ? ts.createSourceFile(fileName, text, lang, true) : baseGetSourceFile(fileName, lang, onError, create);
   };
-  host.fileExists = (f) => virtual.has(f) || baseFileExists(f);
-  host.readFile = (f) => virtual.get(f)?.text ?? baseReadFile(f);
-  const program = ts.createProgram({ rootNames: [...virtual.keys()], options, host });
+  host.fileExists = (f) => virtual.has(f) || virtualGlobals.has(f) || baseFileExists(f);
+  host.readFile = (f) => virtual.get(f)?.text ?? virtualGlobals.get(f) ?? baseReadFile(f);
+  const program = ts.createProgram({ rootNames: [...virtualGlobals.keys(), ...virtual.keys()], options, host });
   const out: string[] = [];
   for (const [fileName, v] of virtual) {
     const sf = program.getSourceFile(fileName)!;

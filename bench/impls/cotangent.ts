@@ -1,0 +1,137 @@
+/**
+ * cotangent's implementations of the workloads, written as a user would write them.
+ *
+ * Every workload function goes through `wrap(...)`, which is the identity in eager mode
+ * and `jit` in jit mode: the jit column needs no per-workload code. To keep a workload
+ * out of the jit column, return `{ unsupported: "why" }` from its factory when
+ * `mode === "jit"`.
+ * @module
+ */
+import * as cot from "../../src/index.js";
+import { grad, hessianVectorProduct, np, tree, valueAndGrad } from "../../src/index.js";
+import type { Library } from "../columns.js";
+import type { CaseTable, MlpData, Unsupported } from "../workloads.js";
+
+type A = np.Array;
+type AnyFn = (...args: any[]) => any;
+export type CotangentMode = "eager" | "jit" | "gpu";
+
+/** Exports that are not there yet when this file is written; looked up at run time. */
+const later = cot as unknown as { jit?: (f: AnyFn, opts?: object) => AnyFn; setDefaultBackend?: (b: string) => void };
+
+export async function load(mode: CotangentMode): Promise<Library | Unsupported> {
+  let wrap: (f: AnyFn) => AnyFn = (f) => f;
+  if (mode === "jit") {
+    const jit = later.jit;
+    if (typeof jit !== "function") return { unsupported: "jit is not exported from src/index.ts yet" };
+    wrap = (f) => jit(f);
+  }
+  if (mode === "gpu") {
+    // Placeholder for the GPU issue: switch the default backend, then run the same cases (jitted when possible).
+    if (typeof later.setDefaultBackend !== "function") return { unsupported: "no GPU backend yet (setDefaultBackend is not exported)" };
+    later.setDefaultBackend("gpu");
+    if (typeof later.jit === "function") wrap = (f) => later.jit!(f);
+  }
+  const { readFileSync } = await import("node:fs");
+  const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  return { cases: makeCases(wrap), versions: { cotangent: `${version} (working tree)` }, notes: [] };
+}
+
+const mat = (data: Float32Array, shape: number[]): A => np.array(data, { shape });
+
+function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
+  const matmulCase = (d: { n: number; a: Float32Array; b: Float32Array }) => {
+    const a = mat(d.a, [d.n, d.n]);
+    const b = mat(d.b, [d.n, d.n]);
+    const f = wrap((a: A, b: A) => np.matmul(a, b));
+    let out: A | undefined;
+    return { run: () => void (out = f(a, b) as A), read: () => ({ c: out!.data() }) };
+  };
+
+  const chainF = (x: A) => np.sum(np.multiply(np.tanh(np.add(np.multiply(x, 2), 1)), np.exp(np.negative(np.square(x)))));
+
+  return {
+    "matmul-512": matmulCase,
+    "matmul-1024": matmulCase,
+
+    "chain-1e6": (d) => {
+      const x = np.array(d.x);
+      const f = wrap(chainF);
+      let out: A | undefined;
+      return { run: () => void (out = f(x) as A), read: () => ({ value: out!.item() }) };
+    },
+
+    "chain-1e6-grad": (d) => {
+      const x = np.array(d.x);
+      const f = wrap(grad(chainF));
+      let out: A | undefined;
+      return { run: () => void (out = f(x) as A), read: () => ({ g: out!.data() }) };
+    },
+
+    "mlp-sgd": (d) => {
+      const params = { w: d.w.map((w, l) => mat(w, [d.sizes[l]!, d.sizes[l + 1]!])), b: d.b.map((b) => np.array(b)) };
+      const x = mat(d.x, [d.batch, d.sizes[0]!]);
+      const y = mat(d.onehot, [d.batch, d.sizes[d.sizes.length - 1]!]);
+      const step = wrap(makeSgdStep(d));
+      let out: [A, Params, Params] | undefined;
+      return {
+        run: () => void (out = step(params, x, y) as [A, Params, Params]),
+        read: () => ({ loss: out![0].item(), grads: interleave(out![1]), params: interleave(out![2]) }),
+      };
+    },
+
+    "scalar50-grad": (d) => {
+      const h = (x: A) => {
+        for (let i = 0; i < d.steps; i++) x = np.add(np.multiply(np.sin(x), 1.01), 0.1);
+        return x;
+      };
+      const x0 = np.array(d.x0);
+      const f = wrap(grad(h));
+      let out: A | undefined;
+      return { run: () => void (out = f(x0) as A), read: () => ({ g: out!.item() }) };
+    },
+
+    "tanhAx-grad": (d) => {
+      const a = mat(d.a, [d.n, d.n]);
+      const x = np.array(d.x);
+      const f = wrap(grad((x: A) => np.sum(np.tanh(np.matmul(a, x)))));
+      let out: A | undefined;
+      return { run: () => void (out = f(x) as A), read: () => ({ g: out!.data() }) };
+    },
+
+    "tanhAx-hvp": (d) => {
+      const a = mat(d.a, [d.n, d.n]);
+      const x = np.array(d.x);
+      const v = np.array(d.v);
+      const f = wrap(hessianVectorProduct((x: A) => np.sum(np.tanh(np.matmul(a, x)))));
+      let out: A | undefined;
+      return { run: () => void (out = f(x, v) as A), read: () => ({ h: out!.data() }) };
+    },
+  };
+}
+
+interface Params { w: A[]; b: A[] }
+
+/** SGD step returning `[loss, grads, newParams]`, the loss being softmax cross-entropy. */
+function makeSgdStep(d: MlpData) {
+  const layers = d.sizes.length - 1;
+  const loss = (p: Params, x: A, onehot: A): A => {
+    let h = x;
+    for (let l = 0; l < layers; l++) {
+      const z = np.add(np.matmul(h, p.w[l]!), p.b[l]!);
+      h = l < layers - 1 ? np.maximum(z, 0) : z;
+    }
+    const lse = np.logSumExp(h, { axis: 1 });
+    return np.mean(np.subtract(lse, np.sum(np.multiply(onehot, h), { axis: 1 })));
+  };
+  const vg = valueAndGrad(loss);
+  return (p: Params, x: A, onehot: A) => {
+    const [value, g] = vg(p, x, onehot) as [A, Params];
+    const next = tree.map((pv: A, gv: A) => np.subtract(pv, np.multiply(gv, d.lr)), p, g) as Params;
+    return [value, g, next];
+  };
+}
+
+function interleave(p: Params): Float32Array[] {
+  return p.w.flatMap((w, l) => [w.data() as Float32Array, p.b[l]!.data() as Float32Array]);
+}

@@ -1,0 +1,229 @@
+/**
+ * Hand-written JavaScript loops for every workload: the "plain JS" column (on
+ * Float32Array data) and, run on Float64Array copies of the same inputs, the float64
+ * reference that every column's check values are compared with. Gradients here are
+ * derived by hand, not by any autodiff.
+ * @module
+ */
+
+/** A float buffer: Float32Array for the plain-JS column, Float64Array for the reference. */
+export type FArr = Float32Array | Float64Array;
+export type FCtor = Float32ArrayConstructor | Float64ArrayConstructor;
+
+/** `out[m,n] = a[m,k] @ b[k,n]`, row-major, i-p-j loop order. */
+export function matmul(a: FArr, b: FArr, m: number, k: number, n: number, out: FArr): FArr {
+  out.fill(0);
+  for (let i = 0; i < m; i++) {
+    const ci = i * n;
+    const ai = i * k;
+    for (let p = 0; p < k; p++) {
+      const av = a[ai + p]!;
+      const bp = p * n;
+      for (let j = 0; j < n; j++) out[ci + j]! += av * b[bp + j]!;
+    }
+  }
+  return out;
+}
+
+/** `out[m,n] = a[k,m]^T @ b[k,n]`. */
+export function matmulTA(a: FArr, b: FArr, k: number, m: number, n: number, out: FArr): FArr {
+  out.fill(0);
+  for (let p = 0; p < k; p++) {
+    const ap = p * m;
+    const bp = p * n;
+    for (let i = 0; i < m; i++) {
+      const av = a[ap + i]!;
+      if (av === 0) continue;
+      const ci = i * n;
+      for (let j = 0; j < n; j++) out[ci + j]! += av * b[bp + j]!;
+    }
+  }
+  return out;
+}
+
+/** `out[m,n] = a[m,k] @ b[n,k]^T`. */
+export function matmulTB(a: FArr, b: FArr, m: number, k: number, n: number, out: FArr): FArr {
+  for (let i = 0; i < m; i++) {
+    const ai = i * k;
+    for (let j = 0; j < n; j++) {
+      const bj = j * k;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[ai + p]! * b[bj + p]!;
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ sum(tanh(2x+1) * exp(-x^2))
+
+export function chainValue(x: FArr): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    s += Math.tanh(2 * v + 1) * Math.exp(-v * v);
+  }
+  return s;
+}
+
+/** d/dx [tanh(2x+1) e^{-x^2}] = e^{-x^2} (2 (1 - t^2) - 2 x t), t = tanh(2x+1). */
+export function chainGrad(x: FArr, out: FArr): FArr {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    const t = Math.tanh(2 * v + 1);
+    const e = Math.exp(-v * v);
+    out[i] = e * (2 * (1 - t * t) - 2 * v * t);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ 50 chained scalar ops
+
+/** d/dx0 of x_{k+1} = sin(x_k) * 1.01 + 0.1 after `steps` steps: the product of 1.01 cos(x_k). */
+export function scalarChainGrad(x0: number, steps: number, tape: Float64Array): number {
+  let x = x0;
+  for (let i = 0; i < steps; i++) {
+    tape[i] = x;
+    x = Math.sin(x) * 1.01 + 0.1;
+  }
+  let g = 1;
+  for (let i = steps - 1; i >= 0; i--) g *= Math.cos(tape[i]!) * 1.01;
+  return g;
+}
+
+// ------------------------------------------------------------------ f(x) = sum(tanh(A x))
+
+/** `out = A x` for row-major `A[n,n]`. */
+export function matvec(a: FArr, x: FArr, n: number, out: FArr): FArr {
+  for (let i = 0; i < n; i++) {
+    const ai = i * n;
+    let s = 0;
+    for (let j = 0; j < n; j++) s += a[ai + j]! * x[j]!;
+    out[i] = s;
+  }
+  return out;
+}
+
+/** `out = A^T y`, walking `A` row by row. */
+export function matvecT(a: FArr, y: FArr, n: number, out: FArr): FArr {
+  out.fill(0);
+  for (let i = 0; i < n; i++) {
+    const ai = i * n;
+    const yi = y[i]!;
+    for (let j = 0; j < n; j++) out[j]! += a[ai + j]! * yi;
+  }
+  return out;
+}
+
+export interface TanhAxWork {
+  z: FArr;
+  q: FArr;
+  s: FArr;
+}
+
+export function tanhAxWork(ctor: FCtor, n: number): TanhAxWork {
+  return { z: new ctor(n), q: new ctor(n), s: new ctor(n) };
+}
+
+/** grad f = A^T (1 - tanh(Ax)^2): two matrix-vector products. */
+export function tanhAxGrad(a: FArr, x: FArr, n: number, w: TanhAxWork, out: FArr): FArr {
+  matvec(a, x, n, w.z);
+  for (let i = 0; i < n; i++) {
+    const t = Math.tanh(w.z[i]!);
+    w.s[i] = 1 - t * t;
+  }
+  return matvecT(a, w.s, n, out);
+}
+
+/** H v = A^T (-2 t (1 - t^2) * (A v)), t = tanh(Ax): three matrix-vector products. */
+export function tanhAxHvp(a: FArr, x: FArr, v: FArr, n: number, w: TanhAxWork, out: FArr): FArr {
+  matvec(a, x, n, w.z);
+  matvec(a, v, n, w.q);
+  for (let i = 0; i < n; i++) {
+    const t = Math.tanh(w.z[i]!);
+    w.s[i] = -2 * t * (1 - t * t) * w.q[i]!;
+  }
+  return matvecT(a, w.s, n, out);
+}
+
+// ------------------------------------------------------------------ MLP SGD step
+
+/** Parameters of the MLP in `x @ W + b` layout: `w[l]` is `[in, out]`. */
+export interface MlpParams<T extends FArr = FArr> {
+  w: T[];
+  b: T[];
+}
+
+export interface MlpResult<T extends FArr = FArr> {
+  loss: number;
+  grads: MlpParams<T>;
+  params: MlpParams<T>;
+}
+
+/**
+ * One SGD step of a ReLU MLP with softmax cross-entropy (mean over the batch), with
+ * backpropagation written out by hand. `sizes` are the layer widths, `x` is
+ * `[batch, sizes[0]]`, `labels` the class of each row.
+ */
+export function mlpStep<T extends FArr>(ctor: FCtor, sizes: readonly number[], p: MlpParams<T>, x: T, labels: Int32Array, lr: number): MlpResult<T> {
+  const bsz = labels.length;
+  const L = sizes.length - 1;
+  const mk = (n: number) => new ctor(n) as T;
+  // Forward: acts[0] = x, pre[l] = acts[l] @ W_l + b_l, acts[l+1] = relu(pre[l]) (no relu on the logits).
+  const acts: T[] = [x];
+  const pre: T[] = [];
+  for (let l = 0; l < L; l++) {
+    const din = sizes[l]!;
+    const dout = sizes[l + 1]!;
+    const z = matmul(acts[l]!, p.w[l]!, bsz, din, dout, mk(bsz * dout)) as T;
+    const bias = p.b[l]!;
+    for (let i = 0; i < bsz; i++) for (let j = 0; j < dout; j++) z[i * dout + j]! += bias[j]!;
+    pre.push(z);
+    if (l < L - 1) {
+      const h = mk(bsz * dout);
+      for (let i = 0; i < z.length; i++) h[i] = z[i]! > 0 ? z[i]! : 0;
+      acts.push(h);
+    }
+  }
+  // Softmax cross-entropy and its gradient (softmax - onehot) / batch.
+  const logits = pre[L - 1]!;
+  const nc = sizes[L]!;
+  const dz = mk(bsz * nc);
+  let loss = 0;
+  for (let i = 0; i < bsz; i++) {
+    let m = -Infinity;
+    for (let j = 0; j < nc; j++) m = Math.max(m, logits[i * nc + j]!);
+    let se = 0;
+    for (let j = 0; j < nc; j++) se += Math.exp(logits[i * nc + j]! - m);
+    const lse = m + Math.log(se);
+    loss += lse - logits[i * nc + labels[i]!]!;
+    for (let j = 0; j < nc; j++) dz[i * nc + j] = (Math.exp(logits[i * nc + j]! - lse) - (j === labels[i] ? 1 : 0)) / bsz;
+  }
+  loss /= bsz;
+  // Backward.
+  const gw: T[] = new Array<T>(L);
+  const gb: T[] = new Array<T>(L);
+  let delta = dz;
+  for (let l = L - 1; l >= 0; l--) {
+    const din = sizes[l]!;
+    const dout = sizes[l + 1]!;
+    gw[l] = matmulTA(acts[l]!, delta, bsz, din, dout, mk(din * dout)) as T;
+    const g = mk(dout);
+    for (let i = 0; i < bsz; i++) for (let j = 0; j < dout; j++) g[j]! += delta[i * dout + j]!;
+    gb[l] = g;
+    if (l > 0) {
+      const dh = matmulTB(delta, p.w[l]!, bsz, dout, din, mk(bsz * din)) as T;
+      const z = pre[l - 1]!;
+      for (let i = 0; i < dh.length; i++) if (!(z[i]! > 0)) dh[i] = 0;
+      delta = dh;
+    }
+  }
+  const upd = (ps: T[], gs: T[]) =>
+    ps.map((pv, l) => {
+      const out = mk(pv.length);
+      const gv = gs[l]!;
+      for (let i = 0; i < pv.length; i++) out[i] = pv[i]! - lr * gv[i]!;
+      return out;
+    });
+  return { loss, grads: { w: gw, b: gb }, params: { w: upd(p.w, gw), b: upd(p.b, gb) } };
+}

@@ -1,0 +1,60 @@
+/**
+ * The "plain JS" column: the hand-written loops of plain.ts on Float32Array data, with
+ * buffers allocated once (as one would when writing loops by hand).
+ * @module
+ */
+import type { Library } from "../columns.js";
+import * as plain from "./plain.js";
+
+export async function load(): Promise<Library> {
+  return {
+    versions: {},
+    notes: [
+      "plain JS: hand-written loops over Float32Array with hand-derived gradients; scalars are JS numbers (float64); the matmul is the i-p-j loop.",
+    ],
+    cases: {
+      "matmul-512": matmulCase,
+      "matmul-1024": matmulCase,
+      "chain-1e6": (d) => {
+        let value = 0;
+        return { run: () => void (value = plain.chainValue(d.x)), read: () => ({ value }) };
+      },
+      "chain-1e6-grad": (d) => {
+        const g = new Float32Array(d.x.length);
+        return { run: () => void plain.chainGrad(d.x, g), read: () => ({ g }) };
+      },
+      "mlp-sgd": (d) => {
+        let out: plain.MlpResult<Float32Array> | undefined;
+        const p = { w: d.w, b: d.b };
+        return {
+          run: () => void (out = plain.mlpStep(Float32Array, d.sizes, p, d.x, d.labels, d.lr)),
+          read: () => {
+            const r = out!;
+            const il = (q: plain.MlpParams<Float32Array>) => q.w.flatMap((w, l) => [w, q.b[l]!]);
+            return { loss: r.loss, grads: il(r.grads), params: il(r.params) };
+          },
+        };
+      },
+      "scalar50-grad": (d) => {
+        const tape = new Float64Array(d.steps);
+        let g = 0;
+        return { run: () => void (g = plain.scalarChainGrad(d.x0, d.steps, tape)), read: () => ({ g }) };
+      },
+      "tanhAx-grad": (d) => {
+        const w = plain.tanhAxWork(Float32Array, d.n);
+        const g = new Float32Array(d.n);
+        return { run: () => void plain.tanhAxGrad(d.a, d.x, d.n, w, g), read: () => ({ g }) };
+      },
+      "tanhAx-hvp": (d) => {
+        const w = plain.tanhAxWork(Float32Array, d.n);
+        const h = new Float32Array(d.n);
+        return { run: () => void plain.tanhAxHvp(d.a, d.x, d.v, d.n, w, h), read: () => ({ h }) };
+      },
+    },
+  };
+}
+
+function matmulCase(d: { n: number; a: Float32Array; b: Float32Array }) {
+  const c = new Float32Array(d.n * d.n);
+  return { run: () => void plain.matmul(d.a, d.b, d.n, d.n, d.n, c), read: () => ({ c }) };
+}

@@ -1,0 +1,179 @@
+/**
+ * Turns the per-column results into markdown tables: medians, speedups of each
+ * cotangent column against each peer, the hessianVectorProduct/grad cost ratio, and the
+ * check values against the float64 reference.
+ * @module
+ */
+import type { Column } from "./columns.js";
+import { fmtCheck, fmtMs, fmtRatio, type MachineInfo, markdownTable, relErr } from "./harness.js";
+import type { Cell, ColumnResult } from "./worker.js";
+import type { Workload, WorkloadId } from "./workloads.js";
+
+export interface RunReport {
+  date: string;
+  mode: "full" | "quick";
+  machine: MachineInfo;
+  loadAfter: number[];
+  commit: string;
+  command: string;
+  columns: Column[];
+  results: ColumnResult[];
+  workloads: Workload<WorkloadId>[];
+  references: Partial<Record<WorkloadId, number[]>>;
+  totalSeconds: number;
+}
+
+/** Footnote registry: long reasons become numbered notes under a table. */
+class Notes {
+  private readonly list: string[] = [];
+  ref(text: string): string {
+    let i = this.list.indexOf(text);
+    if (i < 0) i = this.list.push(text) - 1;
+    return `n/a [${i + 1}]`;
+  }
+  render(): string {
+    return this.list.map((t, i) => `[${i + 1}] ${t}`).join("  \n");
+  }
+  get size(): number {
+    return this.list.length;
+  }
+}
+
+function cellOf(r: RunReport, col: Column, w: WorkloadId): Cell | { status: "column-unsupported"; reason: string } | undefined {
+  const res = r.results.find((x) => x.column === col.id);
+  if (!res) return undefined;
+  if (res.unsupported) return { status: "column-unsupported", reason: res.unsupported };
+  return res.cells[w];
+}
+
+function msCell(c: ReturnType<typeof cellOf>, notes: Notes): string {
+  if (!c) return "—";
+  if (c.status === "ok") return fmtMs(c.medianMs);
+  if (c.status === "error") return notes.ref(`error: ${c.message}`);
+  return notes.ref(c.reason);
+}
+
+function okMs(c: ReturnType<typeof cellOf>): number | undefined {
+  return c?.status === "ok" ? c.medianMs : undefined;
+}
+
+/** The tables (no surrounding prose), as markdown. */
+export function renderTables(r: RunReport): string {
+  const out: string[] = [];
+  const ws = r.workloads;
+  const cols = r.columns;
+  const ours = cols.filter((c) => c.ours && r.results.some((x) => x.column === c.id && !x.unsupported));
+  const peers = cols.filter((c) => !c.ours);
+
+  // 1. Medians.
+  {
+    const notes = new Notes();
+    const rows = ws.map((w) => [w.title, ...cols.map((c) => msCell(cellOf(r, c, w.id), notes))]);
+    out.push("### Median time per call (ms, lower is better)", "", markdownTable(["workload", ...cols.map((c) => c.label)], rows));
+    if (notes.size) out.push("", notes.render());
+    out.push("");
+  }
+
+  // 2. Speedups of each cotangent column against each peer.
+  {
+    const rows: string[][] = [];
+    for (const w of ws) {
+      for (const o of ours) {
+        const mine = okMs(cellOf(r, o, w.id));
+        if (mine === undefined) continue;
+        rows.push([w.title, o.label, ...peers.map((p) => {
+          const theirs = okMs(cellOf(r, p, w.id));
+          return theirs === undefined ? "—" : fmtRatio(theirs / mine);
+        })]);
+      }
+    }
+    out.push(
+      "### Speedup of cotangent over each peer (peer ms ÷ cotangent ms; above 1x cotangent is faster)",
+      "",
+      markdownTable(["workload", "cotangent", ...peers.map((p) => `vs ${p.label}`)], rows),
+      "",
+    );
+  }
+
+  // 3. hessianVectorProduct over grad.
+  {
+    const notes = new Notes();
+    const rows = cols
+      .filter((c) => r.results.some((x) => x.column === c.id))
+      .map((c) => {
+        const g = cellOf(r, c, "tanhAx-grad");
+        const h = cellOf(r, c, "tanhAx-hvp");
+        const gm = okMs(g);
+        const hm = okMs(h);
+        return [c.label, msCell(g, notes), msCell(h, notes), gm !== undefined && hm !== undefined ? fmtRatio(hm / gm) : h && h.status !== "ok" ? msCell(h, notes) : "—"];
+      });
+    if (ws.some((w) => w.id === "tanhAx-hvp")) {
+      out.push(
+        "### Cost of hessianVectorProduct over grad, f(x) = sum(tanh(A x)), A 1000x1000 (lower is better; the hand-derived loop needs 3 matrix-vector products against 2)",
+        "",
+        markdownTable(["implementation", "grad ms", "hvp ms", "hvp / grad"], rows),
+      );
+      if (notes.size) out.push("", notes.render());
+      out.push("");
+    }
+  }
+
+  // 4. Check values against the float64 reference.
+  {
+    const present = cols.filter((c) => r.results.some((x) => x.column === c.id && !x.unsupported));
+    const rows: string[][] = [];
+    const errRows: string[][] = [];
+    let bad = 0;
+    for (const w of ws) {
+      const ref = r.references[w.id];
+      w.checks.forEach((name, k) => {
+        rows.push([w.title, name, ref ? fmtCheck(ref[k]!) : "—", ...present.map((c) => {
+          const cell = cellOf(r, c, w.id);
+          if (cell?.status !== "ok") return "—";
+          const v = cell.checks[k]!;
+          const ok = ref ? relErr(v, ref[k]!) <= w.tol : true;
+          if (!ok) bad++;
+          return ok ? fmtCheck(v) : `${fmtCheck(v)} ✗`;
+        })]);
+      });
+      errRows.push([w.title, w.tol.toExponential(0), ...present.map((c) => {
+        const cell = cellOf(r, c, w.id);
+        if (cell?.status !== "ok" || !ref) return "—";
+        const e = Math.max(...cell.checks.map((v, k) => relErr(v, ref[k]!)));
+        return `${e === 0 ? "0" : e.toExponential(1)}${e <= w.tol ? "" : " ✗"}`;
+      })]);
+    }
+    out.push(
+      "### Check values (float32 results beside the float64 reference computed from the same inputs)",
+      "",
+      "`r·g` and `u·C·w` are inner products with fixed random probe vectors, so a permuted or sign-flipped result shows. `|Δθ|/lr` is the size of the SGD update divided by the learning rate (equal to `|grad|` in exact arithmetic).",
+      "",
+      markdownTable(["workload", "check", "float64 reference", ...present.map((c) => c.label)], rows),
+      "",
+      "Largest relative error of the check values against the reference (✗: above the tolerance):",
+      "",
+      markdownTable(["workload", "tolerance", ...present.map((c) => c.label)], errRows),
+      "",
+      bad === 0 ? "All check values agree with the float64 reference to float32 tolerance." : `**${bad} check value(s) disagree with the float64 reference (marked ✗).**`,
+      "",
+    );
+  }
+  return out.join("\n");
+}
+
+/** The machine, versions and run settings, as markdown. */
+export function renderSetup(r: RunReport): string {
+  const m = r.machine;
+  const versions: Record<string, string> = {};
+  for (const res of r.results) Object.assign(versions, res.versions);
+  const notes = [...new Set(r.results.flatMap((x) => x.notes))];
+  const rss = r.results.map((x) => `${x.column} ${x.peakRssMiB} MiB`).join(", ");
+  return [
+    `- Date: ${r.date}; commit ${r.commit}; \`${r.command}\` (${r.mode} timing, ${r.totalSeconds.toFixed(0)} s in all)`,
+    `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}`,
+    `- Load average (1, 5, 15 min) before: ${m.loadAverage.join(", ")}; after: ${r.loadAfter.join(", ")}`,
+    `- Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    ...notes.map((n) => `- ${n}`),
+    `- Peak RSS of each column's process: ${rss}`,
+  ].join("\n");
+}

@@ -1,0 +1,88 @@
+/**
+ * Runs every selected workload for ONE column in this process and writes the results
+ * as JSON. Started by run.ts once per column, so that no two libraries share a heap,
+ * a JIT warm-up or a Wasm memory.
+ *
+ *   node --import tsx bench/worker.ts --column=<id> --workloads=<a,b,...> --out=<file> [--quick]
+ * @module
+ */
+import { writeFileSync } from "node:fs";
+import { type ColumnId, COLUMNS, loadColumn } from "./columns.js";
+import { FULL_TIMING, QUICK_TIMING, measure } from "./harness.js";
+import { type CaseFactory, isUnsupported, WORKLOADS, type WorkloadId } from "./workloads.js";
+
+export type Cell =
+  | { status: "ok"; medianMs: number; minMs: number; samples: number; reps: number; firstCallMs: number; checks: number[] }
+  | { status: "unsupported"; reason: string }
+  | { status: "error"; message: string };
+
+export interface ColumnResult {
+  column: ColumnId;
+  unsupported?: string;
+  versions: Record<string, string>;
+  notes: string[];
+  cells: Partial<Record<WorkloadId, Cell>>;
+  /** Peak resident set size of this process, MiB. */
+  peakRssMiB: number;
+}
+
+function arg(name: string): string | undefined {
+  const a = process.argv.find((s) => s.startsWith(`--${name}=`));
+  return a?.slice(name.length + 3);
+}
+
+async function main(): Promise<void> {
+  const column = arg("column") as ColumnId | undefined;
+  const out = arg("out");
+  if (!column || !COLUMNS.some((c) => c.id === column) || !out) throw new Error("worker: usage: --column=<id> --workloads=<a,b> --out=<file> [--quick]");
+  const ids = (arg("workloads") ?? WORKLOADS.map((w) => w.id).join(",")).split(",");
+  const timing = process.argv.includes("--quick") ? QUICK_TIMING : FULL_TIMING;
+  const result: ColumnResult = { column, versions: {}, notes: [], cells: {}, peakRssMiB: 0 };
+  const lib = await loadColumn(column);
+  if (isUnsupported(lib)) {
+    result.unsupported = lib.unsupported;
+  } else {
+    result.versions = lib.versions;
+    result.notes = lib.notes;
+    for (const w of WORKLOADS.filter((w) => ids.includes(w.id))) {
+      const factory = lib.cases[w.id] as CaseFactory<WorkloadId> | undefined;
+      if (!factory) {
+        result.cells[w.id] = { status: "unsupported", reason: "not implemented" };
+        continue;
+      }
+      process.stderr.write(`  ${column.padEnd(14)} ${w.id.padEnd(15)} `);
+      try {
+        const data = w.data();
+        const c = factory(data);
+        if (isUnsupported(c)) {
+          result.cells[w.id] = { status: "unsupported", reason: c.unsupported };
+          process.stderr.write(`n/a (${c.unsupported})\n`);
+          continue;
+        }
+        const t0 = performance.now();
+        const pending = c.run();
+        await pending;
+        const firstCallMs = performance.now() - t0;
+        const checks = w.summarize(c.read(), data);
+        const t = await measure(() => c.run(), timing, { ms: firstCallMs, async: pending instanceof Promise });
+        c.dispose?.();
+        result.cells[w.id] = { status: "ok", ...t, firstCallMs, checks };
+        process.stderr.write(`${t.medianMs.toPrecision(4)} ms (first call ${firstCallMs.toPrecision(4)} ms, ${t.samples}x${t.reps})\n`);
+      } catch (e) {
+        const message = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+        result.cells[w.id] = { status: "error", message };
+        process.stderr.write(`error: ${message}\n`);
+      }
+    }
+  }
+  result.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  writeFileSync(out, JSON.stringify(result));
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`worker failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,246 @@
+/**
+ * The benchmark workloads: their inputs (deterministic float32 data), the check values
+ * each implementation's result is reduced to, and the float64 reference for those.
+ *
+ * An implementation of a workload is a {@link Case}: `run()` does one timed call and
+ * leaves the result computed (read back into JavaScript memory where a library is lazy),
+ * `read()` turns the latest result into plain JS numbers for the checks (untimed).
+ * @module
+ */
+import { bilinear, dot64, f64, norm2, uniform } from "./harness.js";
+import * as plain from "./impls/plain.js";
+
+// ------------------------------------------------------------------ inputs
+
+export interface MatmulData { n: number; a: Float32Array; b: Float32Array }
+export interface ChainData { x: Float32Array }
+export interface MlpData {
+  sizes: number[];
+  batch: number;
+  lr: number;
+  /** `w[l]` is `[sizes[l], sizes[l+1]]` (so a layer is `x @ w + b`). */
+  w: Float32Array[];
+  b: Float32Array[];
+  x: Float32Array;
+  labels: Int32Array;
+  /** One-hot labels, `[batch, classes]`. */
+  onehot: Float32Array;
+}
+export interface ScalarData { x0: number; steps: number }
+export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Float32Array }
+
+/** Input type of each workload. */
+export interface DataMap {
+  "matmul-512": MatmulData;
+  "matmul-1024": MatmulData;
+  "chain-1e6": ChainData;
+  "chain-1e6-grad": ChainData;
+  "mlp-sgd": MlpData;
+  "scalar50-grad": ScalarData;
+  "tanhAx-grad": TanhAxData;
+  "tanhAx-hvp": TanhAxData;
+}
+export type WorkloadId = keyof DataMap;
+
+// ------------------------------------------------------------------ outputs
+
+type Vec = ArrayLike<number>;
+
+/** What `Case.read()` returns for each workload (plain JS data, any precision). */
+export interface OutputMap {
+  "matmul-512": { c: Vec };
+  "matmul-1024": { c: Vec };
+  "chain-1e6": { value: number };
+  "chain-1e6-grad": { g: Vec };
+  /** Gradients and updated parameters in the order w1, b1, w2, b2, w3, b3. */
+  "mlp-sgd": { loss: number; grads: Vec[]; params: Vec[] };
+  "scalar50-grad": { g: number };
+  "tanhAx-grad": { g: Vec };
+  "tanhAx-hvp": { h: Vec };
+}
+
+/** One implementation of one workload, set up and ready to time. */
+export interface Case<O = OutputMap[WorkloadId]> {
+  /** One call of the workload (timed); async only where a library can finish work only asynchronously. */
+  run(): void | Promise<void>;
+  /** The latest result as JS numbers (untimed). */
+  read(): O;
+  /** Frees library memory (tensors, wasm buffers). */
+  dispose?(): void;
+}
+
+/** An implementation that cannot run a workload, and why (shown in the tables). */
+export interface Unsupported { unsupported: string }
+
+export type CaseFactory<W extends WorkloadId> = (data: DataMap[W]) => Case<OutputMap[W]> | Unsupported;
+export type CaseTable = { [W in WorkloadId]?: CaseFactory<W> };
+
+export function isUnsupported(x: unknown): x is Unsupported {
+  return typeof x === "object" && x !== null && "unsupported" in x;
+}
+
+// ------------------------------------------------------------------ workload definitions
+
+export interface Workload<W extends WorkloadId> {
+  id: W;
+  /** Row label in the tables. */
+  title: string;
+  /** Names of the check values. */
+  checks: string[];
+  /** Largest relative error against the float64 reference still counted as float32-accurate. */
+  tol: number;
+  data(): DataMap[W];
+  summarize(out: OutputMap[W], data: DataMap[W]): number[];
+  /** The check values computed in float64 from the same (float32) inputs. */
+  reference(data: DataMap[W]): number[];
+}
+
+const SEED = 20240601;
+/** Probe vectors: a fixed random direction to dot results with (catches permuted or sign-flipped output). */
+const probe = (n: number, salt: number) => f64(uniform(n, -1, 1, SEED + 1000 + salt));
+
+function matmulWorkload(id: "matmul-512" | "matmul-1024", n: number): Workload<typeof id> {
+  return {
+    id,
+    title: `matmul ${n}x${n}`,
+    checks: ["u·C·w"],
+    tol: 1e-4,
+    data: () => ({ n, a: uniform(n * n, -1, 1, SEED + n), b: uniform(n * n, -1, 1, SEED + n + 1) }),
+    summarize: (out, d) => [bilinear(probe(d.n, 1), out.c, probe(d.n, 2), d.n, d.n)],
+    // u^T (A B) w = (u^T A)(B w): exact float64 work in O(n^2), no n^3 reference matmul.
+    reference: (d) => {
+      const u = probe(d.n, 1);
+      const w = probe(d.n, 2);
+      const a = f64(d.a);
+      const b = f64(d.b);
+      const bw = plain.matvec(b, w, d.n, new Float64Array(d.n));
+      const uA = plain.matvecT(a, u, d.n, new Float64Array(d.n));
+      return [dot64(uA, bw)];
+    },
+  };
+}
+
+const chainData = (): ChainData => ({ x: uniform(1_000_000, -2, 2, SEED + 7) });
+
+const chain: Workload<"chain-1e6"> = {
+  id: "chain-1e6",
+  title: "sum(tanh(2x+1)·exp(-x²)), 1e6",
+  checks: ["value"],
+  // A float32 accumulator over 1e6 terms of a sum near 2e5 loses up to ~1e-3 relative
+  // (each addend is rounded to the accumulator's ulp); that is float32 behaviour, not a bug.
+  tol: 1e-3,
+  data: chainData,
+  summarize: (out) => [out.value],
+  reference: (d) => [plain.chainValue(f64(d.x))],
+};
+
+const chainGrad: Workload<"chain-1e6-grad"> = {
+  id: "chain-1e6-grad",
+  title: "its gradient, 1e6",
+  checks: ["|g|", "r·g"],
+  tol: 1e-4,
+  data: chainData,
+  summarize: (out) => [norm2(out.g), dot64(probe(out.g.length, 3), out.g)],
+  reference: (d) => {
+    const g = plain.chainGrad(f64(d.x), new Float64Array(d.x.length));
+    return [norm2(g), dot64(probe(g.length, 3), g)];
+  },
+};
+
+const MLP_SIZES = [784, 512, 512, 10];
+
+const mlp: Workload<"mlp-sgd"> = {
+  id: "mlp-sgd",
+  title: "MLP 784-512-512-10 SGD step, batch 128",
+  checks: ["loss", "|grad|", "|Δθ|/lr"],
+  tol: 1e-3,
+  data: () => {
+    const sizes = MLP_SIZES;
+    const batch = 128;
+    const w: Float32Array[] = [];
+    const b: Float32Array[] = [];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      // PyTorch's nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
+      const s = 1 / Math.sqrt(sizes[l]!);
+      w.push(uniform(sizes[l]! * sizes[l + 1]!, -s, s, SEED + 20 + l));
+      b.push(uniform(sizes[l + 1]!, -s, s, SEED + 30 + l));
+    }
+    const x = uniform(batch * sizes[0]!, 0, 1, SEED + 40);
+    const nc = sizes[sizes.length - 1]!;
+    const r = uniform(batch, 0, nc, SEED + 41);
+    const labels = Int32Array.from(r, (v) => Math.min(nc - 1, Math.floor(v)));
+    const onehot = new Float32Array(batch * nc);
+    labels.forEach((c, i) => (onehot[i * nc + c] = 1));
+    return { sizes, batch, lr: 0.1, w, b, x, labels, onehot };
+  },
+  summarize: (out, d) => {
+    let dsq = 0;
+    for (let i = 0; i < out.params.length; i++) {
+      const before = i % 2 === 0 ? d.w[i / 2]! : d.b[(i - 1) / 2]!;
+      const after = out.params[i]!;
+      for (let j = 0; j < after.length; j++) dsq += (before[j]! - after[j]!) ** 2;
+    }
+    return [out.loss, Math.hypot(...out.grads.map(norm2)), Math.sqrt(dsq) / d.lr];
+  },
+  reference: (d) => {
+    const r = plain.mlpStep(Float64Array, d.sizes, { w: d.w.map(f64), b: d.b.map(f64) }, f64(d.x), d.labels, d.lr);
+    const g = Math.hypot(...r.grads.w.map(norm2), ...r.grads.b.map(norm2));
+    // In exact arithmetic |Δθ|/lr is |grad|.
+    return [r.loss, g, g];
+  },
+};
+
+const scalar50: Workload<"scalar50-grad"> = {
+  id: "scalar50-grad",
+  title: "grad of 50 chained scalar ops",
+  checks: ["dx50/dx0"],
+  tol: 1e-4,
+  data: () => ({ x0: 0.5, steps: 50 }),
+  summarize: (out) => [out.g],
+  reference: (d) => [plain.scalarChainGrad(d.x0, d.steps, new Float64Array(d.steps))],
+};
+
+const tanhAxData = (): TanhAxData => {
+  const n = 1000;
+  // Entries with variance 1/n keep A x of order 1, away from tanh's saturation.
+  const s = Math.sqrt(3 / n);
+  return { n, a: uniform(n * n, -s, s, SEED + 50), x: uniform(n, -1, 1, SEED + 51), v: uniform(n, -1, 1, SEED + 52) };
+};
+
+const tanhAxGrad: Workload<"tanhAx-grad"> = {
+  id: "tanhAx-grad",
+  title: "grad of sum(tanh(A x)), n=1000",
+  checks: ["|g|", "r·g"],
+  tol: 1e-4,
+  data: tanhAxData,
+  summarize: (out) => [norm2(out.g), dot64(probe(out.g.length, 4), out.g)],
+  reference: (d) => {
+    const g = plain.tanhAxGrad(f64(d.a), f64(d.x), d.n, plain.tanhAxWork(Float64Array, d.n), new Float64Array(d.n));
+    return [norm2(g), dot64(probe(d.n, 4), g)];
+  },
+};
+
+const tanhAxHvp: Workload<"tanhAx-hvp"> = {
+  id: "tanhAx-hvp",
+  title: "hessianVectorProduct of sum(tanh(A x))",
+  checks: ["|Hv|", "r·Hv"],
+  tol: 1e-4,
+  data: tanhAxData,
+  summarize: (out) => [norm2(out.h), dot64(probe(out.h.length, 4), out.h)],
+  reference: (d) => {
+    const h = plain.tanhAxHvp(f64(d.a), f64(d.x), f64(d.v), d.n, plain.tanhAxWork(Float64Array, d.n), new Float64Array(d.n));
+    return [norm2(h), dot64(probe(d.n, 4), h)];
+  },
+};
+
+/** Every workload, in table order. */
+export const WORKLOADS: readonly Workload<WorkloadId>[] = [
+  matmulWorkload("matmul-512", 512),
+  matmulWorkload("matmul-1024", 1024),
+  chain,
+  chainGrad,
+  mlp,
+  scalar50,
+  tanhAxGrad,
+  tanhAxHvp,
+] as unknown as readonly Workload<WorkloadId>[];

@@ -1,0 +1,269 @@
+/**
+ * Kernel expression language → gpu.js kernel source.
+ *
+ * A {@link Kernel} becomes one gpu.js kernel per output (gpu.js kernels write a single
+ * texture). Every kernel has a 1-D output indexed by `this.thread.x` (the flat
+ * row-major index of the output), so texture-size limits never bite on the shape; the
+ * multi-index is recovered with float arithmetic (`floor((t + 0.5) / stride)`, exact for
+ * flat indices below 2^24). Loops over reduced axes have their bounds baked in as
+ * constants (gpu.js cuts loops whose bounds are run-time values at 1000 iterations).
+ *
+ * Every value is a float32 on the GPU; int32 and bool values are stored as floats
+ * holding integers (exact up to 2^24), and the generated code reproduces the integer
+ * semantics of the kernel language (truncating division and conversion, 0/1 booleans).
+ * @module
+ */
+import type { DType } from "../../core/dtype.js";
+import { sizeOf } from "../../core/shape.js";
+import { type IndexMap, type Kernel, type KernelNode, type ReduceOp, contiguousStrides, operandsOf, outputShape } from "../kernel/ir.js";
+
+/** A float literal gpu.js and GLSL both accept (infinities become ±FLT_MAX). */
+export function glFloat(v: number): string {
+  if (Number.isNaN(v)) return "Math.sqrt(-1.0)";
+  if (v === Infinity) return "3.4028234e38";
+  if (v === -Infinity) return "-3.4028234e38";
+  if (Math.abs(v) > 3.4028234e38) return v > 0 ? "3.4028234e38" : "-3.4028234e38";
+  const s = String(Object.is(v, -0) ? 0 : v);
+  return /^-?\d+$/.test(s) ? `${s}.0` : s;
+}
+
+/** Lines that set `names[d]` (floats) to the row-major multi-index of flat index `flat` over `dims`. */
+export function decompose(lines: string[], dims: readonly number[], names: readonly string[], flat: string, tag: string): void {
+  let rest = flat;
+  dims.forEach((d, k) => {
+    const name = names[k]!;
+    if (d === 1) {
+      lines.push(`const ${name} = 0.0;`);
+      return;
+    }
+    const stride = sizeOf(dims.slice(k + 1));
+    if (stride === 1) {
+      lines.push(`const ${name} = ${rest};`);
+      return;
+    }
+    lines.push(`const ${name} = Math.floor((${rest} + 0.5) / ${glFloat(stride)});`);
+    if (k < dims.length - 1) {
+      lines.push(`const ${tag}${k} = ${rest} - ${name} * ${glFloat(stride)};`);
+      rest = `${tag}${k}`;
+    }
+  });
+}
+
+/** `offset + Σ stride_d * i_d` over the axes with non-zero stride. */
+export function affine(offset: number, strides: readonly number[], names: readonly string[]): string {
+  const terms: string[] = [];
+  strides.forEach((s, d) => {
+    if (s === 0) return;
+    terms.push(s === 1 ? names[d]! : `${glFloat(s)} * ${names[d]!}`);
+  });
+  if (offset !== 0 || terms.length === 0) terms.push(glFloat(offset));
+  return terms.join(" + ");
+}
+
+/** `x ** y` for an integer `y` by repeated multiplication. */
+function ipowExpr(x: string, y: number): string {
+  if (y === 0) return "1.0";
+  const n = Math.abs(y);
+  const chain = n <= 16 ? new Array<string>(n).fill(x).join(" * ") : `(Math.floor(${glFloat(n)} * 0.5) * 2.0 === ${glFloat(n)} ? 1.0 : (${x} < 0.0 ? -1.0 : 1.0)) * Math.pow(Math.abs(${x}), ${glFloat(n)})`;
+  return y < 0 ? `(1.0 / (${chain}))` : `(${chain})`;
+}
+
+/** The expression of a node whose operands are the expressions in `o`. */
+function nodeExpr(n: KernelNode, o: string[], inputDtype: (i: number) => DType): string {
+  const [a, b, c] = o as [string, string, string];
+  switch (n.kind) {
+    case "load":
+    case "const":
+      throw new Error("unreachable");
+    case "unary":
+      switch (n.op) {
+        case "neg":
+          return `(-${a})`;
+        case "exp":
+          return `Math.exp(${a})`;
+        case "log":
+          return `Math.log(${a})`;
+        case "log1p":
+          return `(Math.abs(${a}) < 0.0001 ? ${a} * (1.0 - 0.5 * ${a} + ${a} * ${a} / 3.0) : Math.log(1.0 + ${a}))`;
+        case "expm1":
+          return `(Math.abs(${a}) < 0.0001 ? ${a} * (1.0 + 0.5 * ${a} + ${a} * ${a} / 6.0) : Math.exp(${a}) - 1.0)`;
+        case "sin":
+          return `Math.sin(${a})`;
+        case "cos":
+          return `Math.cos(${a})`;
+        case "tan":
+          return `Math.tan(${a})`;
+        case "tanh":
+          return `((1.0 - Math.exp(-2.0 * Math.abs(${a}))) / (1.0 + Math.exp(-2.0 * Math.abs(${a}))) * (${a} < 0.0 ? -1.0 : 1.0))`;
+        case "logistic":
+          return `(1.0 / (1.0 + Math.exp(-${a})))`;
+        case "sqrt":
+          return `Math.sqrt(${a})`;
+        case "rsqrt":
+          return `(1.0 / Math.sqrt(${a}))`;
+        case "abs":
+          return `Math.abs(${a})`;
+        case "sign":
+          return `(${a} > 0.0 ? 1.0 : (${a} < 0.0 ? -1.0 : 0.0))`;
+        case "floor":
+          return `Math.floor(${a})`;
+        case "ceil":
+          return `Math.ceil(${a})`;
+        case "round":
+          return `(${a} < 0.0 ? -Math.floor(0.5 - ${a}) : Math.floor(${a} + 0.5))`;
+        case "not":
+          return `(${a} !== 0.0 ? 0.0 : 1.0)`;
+      }
+      throw new Error(`gpu codegen: unknown unary op ${String((n as { op: string }).op)}`);
+    case "ipow":
+      return ipowExpr(a, n.y);
+    case "binary":
+      switch (n.op) {
+        case "add":
+          return `(${a} + ${b})`;
+        case "sub":
+          return `(${a} - ${b})`;
+        case "mul":
+          return `(${a} * ${b})`;
+        case "div":
+          if (n.dtype === "int32" || n.dtype === "bool") {
+            return `(${b} === 0.0 ? 0.0 : (${a} * ${b} < 0.0 ? -1.0 : 1.0) * Math.floor((Math.abs(${a}) + 0.5) / Math.abs(${b})))`;
+          }
+          return `(${a} / ${b})`;
+        case "pow":
+          return (
+            `(${b} === 0.0 ? 1.0 : (${a} === 0.0 ? (${b} > 0.0 ? 0.0 : 3.4028234e38) : (${a} > 0.0 ? Math.pow(${a}, ${b}) : ` +
+            `(Math.floor(${b}) === ${b} ? (Math.floor(${b} * 0.5) * 2.0 === ${b} ? 1.0 : -1.0) * Math.pow(-${a}, ${b}) : Math.sqrt(-1.0)))))`
+          );
+        case "max":
+          return `Math.max(${a}, ${b})`;
+        case "min":
+          return `Math.min(${a}, ${b})`;
+        case "and":
+          return `(${a} !== 0.0 && ${b} !== 0.0 ? 1.0 : 0.0)`;
+        case "or":
+          return `(${a} !== 0.0 || ${b} !== 0.0 ? 1.0 : 0.0)`;
+      }
+      throw new Error(`gpu codegen: unknown binary op ${String((n as { op: string }).op)}`);
+    case "compare": {
+      const op = { eq: "===", ne: "!==", lt: "<", le: "<=", gt: ">", ge: ">=" }[n.op];
+      return `(${a} ${op} ${b} ? 1.0 : 0.0)`;
+    }
+    case "select":
+      return `(${a} !== 0.0 ? ${b} : ${c})`;
+    case "convert":
+      if (n.dtype === "bool") return `(${a} !== 0.0 ? 1.0 : 0.0)`;
+      if (n.dtype === "int32") return `(${a} < 0.0 ? Math.ceil(${a}) : Math.floor(${a}))`;
+      void inputDtype;
+      return a;
+  }
+}
+
+/** Source of one gpu.js kernel and the kernel inputs it reads, in parameter order. */
+export interface OutputSource {
+  source: string;
+  inputs: number[];
+  /** Number of elements written. */
+  size: number;
+}
+
+/** Statements computing the nodes `output` needs; returns the expression of `output`. */
+function emitNodes(k: Kernel, output: number, index: (map: IndexMap) => string, lines: string[], used: Set<number>): string {
+  const need = new Set<number>();
+  const visit = (i: number): void => {
+    if (need.has(i)) return;
+    need.add(i);
+    for (const o of operandsOf(k.nodes[i]!)) visit(o);
+  };
+  visit(output);
+  const expr = new Map<number, string>();
+  const order = [...need].sort((x, y) => x - y);
+  for (const i of order) {
+    const n = k.nodes[i]!;
+    if (n.kind === "const") {
+      expr.set(i, glFloat(n.value));
+      continue;
+    }
+    let e: string;
+    if (n.kind === "load") {
+      used.add(n.input);
+      e = `in${n.input}[${index(n.map)}]`;
+    } else {
+      e = nodeExpr(
+        n,
+        operandsOf(n).map((o) => expr.get(o)!),
+        (j) => k.nodes[j]!.dtype,
+      );
+    }
+    lines.push(`const v${i} = ${e};`);
+    expr.set(i, `v${i}`);
+  }
+  return expr.get(output)!;
+}
+
+function accumulate(op: ReduceOp, v: string): string[] {
+  if (op === "sum") return [`acc = acc + ${v};`];
+  const f = op === "max" ? "Math.max" : "Math.min";
+  return [`if (first > 0.5) {`, `acc = ${v};`, `first = 0.0;`, `} else {`, `acc = ${f}(acc, ${v});`, `}`];
+}
+
+/** The gpu.js source computing output `j` of a kernel. */
+export function outputSource(k: Kernel, j: number): OutputSource {
+  const out = k.outputs[j]!;
+  const names = k.shape.map((_, d) => `i${d}`);
+  const lines: string[] = [];
+  const used = new Set<number>();
+  const size = sizeOf(outputShape(k, j));
+  if (!out.reduce) {
+    const contiguous = contiguousStrides(k.shape);
+    // loads that read the index space's own layout use the flat index directly
+    const onlyContiguous = k.nodes.every((n) => n.kind !== "load" || (n.map.offset === 0 && n.map.strides.every((s, d) => s === contiguous[d] || k.shape[d] === 1)));
+    lines.push(`const t = this.thread.x * 1.0;`);
+    if (onlyContiguous) {
+      const e = emitNodes(k, out.node, () => "t", lines, used);
+      lines.push(`return ${e};`);
+    } else {
+      decompose(lines, k.shape, names, "t", "q");
+      const e = emitNodes(k, out.node, (m) => affine(m.offset, m.strides, names), lines, used);
+      lines.push(`return ${e};`);
+    }
+  } else {
+    const red = new Set(k.reduceAxes);
+    const outer = k.shape.map((_, d) => d).filter((d) => !red.has(d));
+    lines.push(`const t = this.thread.x * 1.0;`);
+    decompose(
+      lines,
+      outer.map((d) => k.shape[d]!),
+      outer.map((d) => names[d]!),
+      "t",
+      "q",
+    );
+    const op = out.reduce;
+    lines.push(`let acc = 0.0;`);
+    if (op !== "sum") lines.push(`let first = 1.0;`);
+    const body: string[] = [];
+    for (const d of k.reduceAxes) {
+      body.push(`for (let r${d} = 0; r${d} < ${k.shape[d]!}; r${d}++) {`);
+      body.push(`const ${names[d]!} = r${d} * 1.0;`);
+    }
+    const e = emitNodes(k, out.node, (m) => affine(m.offset, m.strides, names), body, used);
+    body.push(...accumulate(op, e));
+    for (let d = 0; d < k.reduceAxes.length; d++) body.push("}");
+    lines.push(...body, `return acc;`);
+  }
+  const inputs = [...used].sort((x, y) => x - y);
+  const params = inputs.map((i) => `in${i}`).join(", ");
+  return { source: `function (${params}) {\n${lines.join("\n")}\n}`, inputs, size };
+}
+
+const sources = new WeakMap<Kernel, OutputSource[]>();
+
+/** The gpu.js sources of every output of a kernel (memoized per kernel). */
+export function kernelSources(k: Kernel): OutputSource[] {
+  let s = sources.get(k);
+  if (!s) {
+    s = k.outputs.map((_, j) => outputSource(k, j));
+    sources.set(k, s);
+  }
+  return s;
+}

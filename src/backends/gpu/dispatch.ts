@@ -1,0 +1,144 @@
+/**
+ * Eager dispatch once the GPU is in use: decides where each primitive runs (see the
+ * placement rule in backends/backend.ts), moves uncommitted arguments there, and runs
+ * the primitive as one GPU kernel ({@link gpuImpls}), a jitted program as a compiled
+ * sequence of fused kernels ({@link compileJaxprGpu}), or on the CPU.
+ *
+ * Primitives without a GPU kernel — the PRNG's (threefry needs exact uint32 arithmetic,
+ * which float32 textures do not have) — run on the CPU and their results stay in host
+ * memory until a GPU kernel reads them. int32 arrays holding values beyond ±2^24 (PRNG
+ * keys) cannot be represented on the GPU either; operations on them run on the CPU.
+ * float64 never runs on the GPU: it is an Error, not a silent float32.
+ * @module
+ */
+import { ConcreteArray, ShapedArray } from "../../core/array.js";
+import { shortName } from "../../core/dtype.js";
+import { fmtShape } from "../../core/shape.js";
+import { type Params, type Primitive, setDeviceDispatch } from "../../core/trace.js";
+import type { ClosedJaxpr } from "../../ir/jaxpr.js";
+import { type BackendName, getDefaultBackend } from "../backend.js";
+import { GpuBuffer } from "./buffer.js";
+import { compileJaxprGpu } from "./compile.js";
+import { gpuImpls } from "./ops.js";
+import { type GpuRuntime, MAX_GPU_ELEMENTS, gpuFailure, gpuRuntime } from "./runtime.js";
+
+/** Why the GPU backend cannot be used (null when it can); installs the GPU dispatch when it can. */
+export function gpuAvailability(): string | null {
+  const why = gpuFailure();
+  if (why === null) setDeviceDispatch(dispatch);
+  return why;
+}
+
+function runtimeOrThrow(op: string): GpuRuntime {
+  const rt = gpuRuntime();
+  if (!rt) throw new Error(`${op}: no GPU context is available (${gpuFailure()}).`);
+  return rt;
+}
+
+const describe = (a: ConcreteArray): string => `${a.aval.toString()} on ${a.backend}${a.committed ? " (committed)" : ""}`;
+
+function float64Error(op: string): Error {
+  return new Error(
+    `${op}: float64 arrays cannot run on the GPU backend (WebGL computes in float32, and cotangent never narrows silently). ` +
+      `Convert with astype("float32"), or keep float64 work on the CPU with x.to("cpu") / setDefaultBackend("cpu").`,
+  );
+}
+
+/** Host arrays already uploaded (keyed by the immutable host array). */
+const uploads = new WeakMap<ConcreteArray, GpuBuffer | null>();
+
+/** The GPU buffer of an argument, uploading an uncommitted host array once; null when its values cannot live on the GPU. */
+export function gpuBufferOf(rt: GpuRuntime, a: ConcreteArray, op: string): GpuBuffer | null {
+  if (a.device) return a.device as GpuBuffer;
+  let b = uploads.get(a);
+  if (b === undefined) {
+    b = upload(rt, a, op);
+    uploads.set(a, b);
+  }
+  return b;
+}
+
+function upload(rt: GpuRuntime, a: ConcreteArray, op: string): GpuBuffer | null {
+  if (a.dtype === "float64") throw float64Error(op);
+  if (a.size > MAX_GPU_ELEMENTS) throw new Error(`${op}: ${a.aval.toString()} has more than 2^24 elements, the most a GPU array can hold (flat indices are computed in float32); keep it on the CPU.`);
+  const data = a.buffer;
+  if (a.dtype === "int32") for (let i = 0; i < data.length; i++) if (Math.abs(data[i]!) > MAX_GPU_ELEMENTS) return null;
+  return new GpuBuffer(a.size === 0 ? null : rt.upload(data));
+}
+
+/** Copies an array to the GPU and commits it there (`x.to("gpu")`). */
+export function moveToGpu(x: ConcreteArray, op: string): ConcreteArray {
+  const rt = runtimeOrThrow(op);
+  setDeviceDispatch(dispatch);
+  let buf: GpuBuffer;
+  if (x.device) buf = (x.device as GpuBuffer).share(op);
+  else {
+    const b = upload(rt, x, op);
+    if (!b) throw new Error(`${op}: ${x.aval.toString()} holds integers beyond ±2^24, which float32 GPU textures cannot represent exactly (PRNG keys are such arrays); keep it on the CPU.`);
+    buf = b;
+  }
+  const c = new ConcreteArray(x.aval, x.hasHostCopy ? x.buffer : null, buf);
+  c.committed = "gpu";
+  return c;
+}
+
+function mixError(prim: Primitive, args: readonly ConcreteArray[]): Error {
+  return new Error(
+    `${prim.name}: arguments are committed to different backends: ${args.map(describe).join(", ")}. ` +
+      `Move one explicitly, e.g. x.to("gpu") or x.to("cpu") (devicePut(tree, backend) for pytrees).`,
+  );
+}
+
+const compiled = new WeakMap<ClosedJaxpr, ReturnType<typeof compileJaxprGpu>>();
+
+/** Runs `prim` on the GPU; null when it must run on the CPU instead. */
+export function runOnGpu(rt: GpuRuntime, prim: Primitive, args: readonly ConcreteArray[], params: Params, outAvals: readonly ShapedArray[]): ConcreteArray[] | null {
+  const op = prim.name;
+  if (op === "pjit") {
+    const cj = params.jaxpr as ClosedJaxpr;
+    let exe = compiled.get(cj);
+    if (!exe) compiled.set(cj, (exe = compileJaxprGpu(cj)));
+    return exe(args);
+  }
+  const impl = gpuImpls.get(op);
+  if (!impl) return null;
+  for (const a of [...args.map((x) => x.aval), ...outAvals]) {
+    if (a.dtype === "float64") throw float64Error(op);
+    if (a.size > MAX_GPU_ELEMENTS) throw new Error(`${op}: ${shortName(a.dtype)}${fmtShape(a.shape)} has more than 2^24 elements, the most a GPU array can hold; run this on the CPU.`);
+  }
+  const bufs: GpuBuffer[] = [];
+  for (const a of args) {
+    const b = gpuBufferOf(rt, a, op);
+    if (!b) return null;
+    bufs.push(b);
+  }
+  const outs = impl(
+    rt,
+    bufs,
+    args.map((a) => a.aval),
+    params,
+    outAvals,
+    op,
+  );
+  return outs.map((b, i) => new ConcreteArray(outAvals[i]!, null, b));
+}
+
+/** The eager dispatch installed in core/trace.ts while the GPU is in use. */
+export function dispatch(prim: Primitive, args: ConcreteArray[], params: Params, outAvals: ShapedArray[]): ConcreteArray[] {
+  let committed: BackendName | null = null;
+  let onGpu = false;
+  for (const a of args) {
+    const c = a.committed;
+    if (c !== null) {
+      if (committed !== null && c !== committed) throw mixError(prim, args);
+      committed = c;
+    }
+    if (a.device !== null) onGpu = true;
+  }
+  const target = committed ?? (onGpu ? "gpu" : getDefaultBackend());
+  let outs: ConcreteArray[] | null = null;
+  if (target === "gpu") outs = runOnGpu(runtimeOrThrow(prim.name), prim, args, params, outAvals);
+  if (outs === null) outs = prim.impl(args, params, outAvals);
+  if (committed !== null) for (const o of outs) if (o.committed === null && !args.includes(o)) o.committed = committed;
+  return outs;
+}

@@ -1,0 +1,237 @@
+/**
+ * How each primitive runs on the GPU as one kernel.
+ *
+ * - Elementwise primitives, views (broadcast_to, transpose, slice) and reductions are
+ *   lowered to the kernel expression language — the elementwise ones through the same
+ *   table jit's fusion pass uses ({@link kernelLowerings}) — and compiled by
+ *   {@link kernelSources}; a `fused` equation's kernel runs as it is.
+ * - `reshape` is free: the result shares the texture (arrays are flat on the GPU).
+ * - matmul, take, scatter_add, pad, concatenate and argmax/argmin have dedicated
+ *   kernels written here.
+ * A primitive missing from {@link gpuImpls} runs on the CPU (see dispatch.ts).
+ * @module
+ */
+import type { ShapedArray } from "../../core/array.js";
+import { sizeOf } from "../../core/shape.js";
+import type { Params } from "../../core/trace.js";
+import { kernelLowerings } from "../../passes/fuse.js";
+import { KernelBuilder } from "../kernel/builder.js";
+import { type Kernel, type ReduceOp, broadcastMap, contiguousStrides } from "../kernel/ir.js";
+import { GpuBuffer } from "./buffer.js";
+import { affine, decompose, glFloat, kernelSources } from "./codegen.js";
+import { type GpuRuntime, type GpuTexture } from "./runtime.js";
+
+/** Runs one primitive on GPU buffers: inputs (with their avals) to output buffers. */
+export type GpuImpl = (rt: GpuRuntime, ins: readonly GpuBuffer[], inAvals: readonly ShapedArray[], params: Params, outAvals: readonly ShapedArray[], op: string) => GpuBuffer[];
+
+let emptyTexture: GpuTexture | null = null;
+function tex(rt: GpuRuntime, b: GpuBuffer, op: string): GpuTexture {
+  return b.texture(op) ?? (emptyTexture ??= rt.upload([0]));
+}
+
+/** Runs a kernel of the kernel expression language: one gpu.js kernel per output. */
+export function runKernel(rt: GpuRuntime, k: Kernel, ins: readonly GpuBuffer[], op: string): GpuBuffer[] {
+  return kernelSources(k).map((s) => {
+    if (s.size === 0) return new GpuBuffer(null);
+    const args = s.inputs.map((i) => tex(rt, ins[i]!, op));
+    return new GpuBuffer(rt.kernel(s.source, s.size)(...args));
+  });
+}
+
+/** Runs hand-written gpu.js source over `ins` with `size` outputs. */
+function runSource(rt: GpuRuntime, source: string, size: number, ins: readonly GpuBuffer[], op: string): GpuBuffer {
+  if (size === 0) return new GpuBuffer(null);
+  return new GpuBuffer(rt.kernel(source, size)(...ins.map((b) => tex(rt, b, op))));
+}
+
+const kernelCache = new Map<string, Kernel>();
+function cachedKernel(key: string, make: () => Kernel): Kernel {
+  let k = kernelCache.get(key);
+  if (!k) {
+    k = make();
+    kernelCache.set(key, k);
+  }
+  return k;
+}
+const avalKey = (a: ShapedArray): string => `${a.dtype}[${a.shape.join(",")}]`;
+
+export const gpuImpls = new Map<string, GpuImpl>();
+
+// ---------------------------------------------------------------- elementwise (via the fusion lowering table)
+for (const [name, lower] of kernelLowerings) {
+  gpuImpls.set(name, (rt, ins, inAvals, params, [out], op) => {
+    const k = cachedKernel(`${name}|${JSON.stringify(params)}|${inAvals.map(avalKey).join(";")}|${avalKey(out!)}`, () => {
+      const b = new KernelBuilder(out!.shape);
+      const loads = inAvals.map((a) => b.load(b.addInput(a.dtype, a.shape), broadcastMap(a.shape, out!.shape)));
+      b.output(lower(b, loads, params, out!.dtype));
+      return b.build();
+    });
+    return runKernel(rt, k, ins, op);
+  });
+}
+
+// ---------------------------------------------------------------- views
+/** A copy kernel reading `x` through an index map over the output's index space. */
+function viewKernel(rt: GpuRuntime, x: GpuBuffer, inAval: ShapedArray, out: ShapedArray, offset: number, strides: readonly number[], op: string): GpuBuffer[] {
+  const k = cachedKernel(`view|${avalKey(inAval)}|${avalKey(out)}|${offset}|${strides.join(",")}`, () => {
+    const b = new KernelBuilder(out.shape);
+    b.output(b.load(b.addInput(inAval.dtype, inAval.shape), { offset, strides }));
+    return b.build();
+  });
+  return runKernel(rt, k, [x], op);
+}
+gpuImpls.set("broadcast_to", (rt, [x], [a], _p, [out], op) => {
+  const m = broadcastMap(a!.shape, out!.shape);
+  return viewKernel(rt, x!, a!, out!, m.offset, m.strides, op);
+});
+gpuImpls.set("transpose", (rt, [x], [a], p, [out], op) => {
+  const s = contiguousStrides(a!.shape);
+  return viewKernel(rt, x!, a!, out!, 0, (p.perm as number[]).map((q) => s[q]!), op);
+});
+gpuImpls.set("slice", (rt, [x], [a], p, [out], op) => {
+  const s = contiguousStrides(a!.shape);
+  const starts = p.starts as number[];
+  return viewKernel(rt, x!, a!, out!, starts.reduce((acc, v, d) => acc + v * s[d]!, 0), s, op);
+});
+gpuImpls.set("reshape", (_rt, [x], _a, _p, _o, op) => [x!.share(op)]);
+gpuImpls.set("stop_gradient", (_rt, [x], _a, _p, _o, op) => [x!.share(op)]);
+
+// ---------------------------------------------------------------- reductions
+const REDUCE: Record<string, ReduceOp> = { reduce_sum: "sum", reduce_max: "max", reduce_min: "min" };
+for (const [name, rop] of Object.entries(REDUCE)) {
+  gpuImpls.set(name, (rt, [x], [a], p, [out], op) => {
+    const axes = [...(p.axes as number[])].sort((u, v) => u - v);
+    const k = cachedKernel(`${name}|${avalKey(a!)}|${axes.join(",")}`, () => {
+      const b = new KernelBuilder(a!.shape, axes);
+      b.output(b.load(b.addInput(a!.dtype, a!.shape), broadcastMap(a!.shape, a!.shape)), rop);
+      return b.build();
+    });
+    void out;
+    return runKernel(rt, k, [x!], op);
+  });
+}
+gpuImpls.set("fused", (rt, ins, _a, p, _o, op) => runKernel(rt, p.kernel as Kernel, ins, op));
+
+// ---------------------------------------------------------------- dedicated kernels
+const idx = (n: number, prefix: string): string[] => Array.from({ length: n }, (_, d) => `${prefix}${d}`);
+const fn = (params: string[], lines: string[]): string => `function (${params.join(", ")}) {\nconst t = this.thread.x * 1.0;\n${lines.join("\n")}\n}`;
+
+gpuImpls.set("matmul", (rt, [a, b], [aa, ba], _p, [out], op) => {
+  const as = aa!.shape;
+  const bs = ba!.shape;
+  const os = out!.shape;
+  const r = os.length;
+  const [m, k] = as.slice(-2) as [number, number];
+  const n = bs[bs.length - 1]!;
+  const batch = os.slice(0, -2);
+  const names = idx(r, "o");
+  const lines: string[] = [];
+  decompose(lines, os, names, "t", "q");
+  const bn = names.slice(0, -2);
+  const aStr = broadcastMap(as.slice(0, -2), batch, 0, contiguousStrides(as.slice(0, -2)).map((s) => s * m * k)).strides;
+  const bStr = broadcastMap(bs.slice(0, -2), batch, 0, contiguousStrides(bs.slice(0, -2)).map((s) => s * k * n)).strides;
+  const i = names[r - 2]!;
+  const j = names[r - 1]!;
+  lines.push(`const ab = ${affine(0, aStr, bn)} + ${i} * ${glFloat(k)};`);
+  lines.push(`const bb = ${affine(0, bStr, bn)} + ${j};`);
+  lines.push(`let s = 0.0;`);
+  lines.push(`for (let p = 0; p < ${k}; p++) {`, `const pf = p * 1.0;`, `s = s + a[ab + pf] * b[bb + pf * ${glFloat(n)}];`, `}`, `return s;`);
+  return [runSource(rt, fn(["a", "b"], lines), out!.size, [a!, b!], op)];
+});
+
+/** The (pre, n, post) split of a shape around `axis`. */
+function around(shape: readonly number[], axis: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))];
+}
+/** An index value `v` resolved like NumPy's negative indices and clamped to [0, n). */
+const resolved = (v: string, n: number): string => `Math.min(Math.max(${v} < 0.0 ? ${v} + ${glFloat(n)} : ${v}, 0.0), ${glFloat(n - 1)})`;
+
+gpuImpls.set("take", (rt, [x, ix], [xa, ia], p, [out], op) => {
+  const axis = p.axis as number;
+  const [, n, post] = around(xa!.shape, axis);
+  const m = ia!.size;
+  const lines: string[] = [];
+  decompose(lines, [out!.size / (m * post) || 1, m, post], ["a0", "j", "c"], "t", "q");
+  lines.push(`const v = Math.floor(ix[j] + 0.5);`);
+  lines.push(`return x[(a0 * ${glFloat(n)} + ${resolved("v", n)}) * ${glFloat(post)} + c];`);
+  return [runSource(rt, fn(["x", "ix"], lines), out!.size, [x!, ix!], op)];
+});
+
+gpuImpls.set("scatter_add", (rt, [u, ix], [, ia], p, [out], op) => {
+  const axis = p.axis as number;
+  const [, n, post] = around(out!.shape, axis);
+  const m = ia!.size;
+  const lines: string[] = [];
+  decompose(lines, [out!.size / (n * post) || 1, n, post], ["a0", "s", "c"], "t", "q");
+  lines.push(`let acc = 0.0;`);
+  lines.push(`for (let j = 0; j < ${m}; j++) {`, `const jf = j * 1.0;`, `const v = Math.floor(ix[jf] + 0.5);`);
+  lines.push(`if (${resolved("v", n)} === s) {`, `acc = acc + u[(a0 * ${glFloat(m)} + jf) * ${glFloat(post)} + c];`, `}`, `}`, `return acc;`);
+  return [runSource(rt, fn(["u", "ix"], lines), out!.size, [u!, ix!], op)];
+});
+
+gpuImpls.set("pad", (rt, [x], [xa], p, [out], op) => {
+  const lo = p.lo as number[];
+  const xs = xa!.shape;
+  const r = xs.length;
+  const names = idx(r, "o");
+  const lines: string[] = [];
+  decompose(lines, out!.shape, names, "t", "q");
+  const inside = xs.map((d, k) => `${names[k]} >= ${glFloat(lo[k]!)} && ${names[k]} < ${glFloat(lo[k]! + d)}`);
+  const src = affine(
+    -lo.reduce((acc, l, k) => acc + l * contiguousStrides(xs)[k]!, 0),
+    contiguousStrides(xs),
+    names,
+  );
+  if (xa!.size === 0) lines.push(`return 0.0;`);
+  else lines.push(`if (${inside.length ? inside.join(" && ") : "true"}) {`, `return x[${src}];`, `}`, `return 0.0;`);
+  return [runSource(rt, fn(["x"], lines), out!.size, [x!], op)];
+});
+
+gpuImpls.set("concatenate", (rt, ins, avals, p, [out], op) => {
+  const axis = p.axis as number;
+  const os = out!.shape;
+  const names = idx(os.length, "o");
+  const lines: string[] = [];
+  decompose(lines, os, names, "t", "q");
+  lines.push(`let v = 0.0;`);
+  let off = 0;
+  const used: number[] = [];
+  avals.forEach((a, i) => {
+    const len = a.shape[axis]!;
+    if (a.size === 0) return;
+    const s = contiguousStrides(a.shape);
+    const src = affine(-off * s[axis]!, s, names);
+    lines.push(`${used.length ? "} else " : ""}if (${names[axis]} < ${glFloat(off + len)}) {`, `v = x${i}[${src}];`);
+    used.push(i);
+    off += len;
+  });
+  if (used.length) lines.push(`}`);
+  lines.push(`return v;`);
+  return [
+    runSource(
+      rt,
+      fn(
+        used.map((i) => `x${i}`),
+        lines,
+      ),
+      out!.size,
+      used.map((i) => ins[i]!),
+      op,
+    ),
+  ];
+});
+
+for (const [name, cmp] of [
+  ["argmax", ">"],
+  ["argmin", "<"],
+] as const) {
+  gpuImpls.set(name, (rt, [x], [xa], p, [out], op) => {
+    const axis = p.axis as number;
+    const [, n, post] = around(xa!.shape, axis);
+    const lines: string[] = [];
+    decompose(lines, [out!.size / post || 1, post], ["a0", "c"], "t", "q");
+    lines.push(`const base = a0 * ${glFloat(n * post)} + c;`, `let best = 0.0;`, `let bv = x[base];`);
+    lines.push(`for (let k = 1; k < ${n}; k++) {`, `const kf = k * 1.0;`, `const v = x[base + kf * ${glFloat(post)}];`, `if (v ${cmp} bv) {`, `best = kf;`, `bv = v;`, `}`, `}`, `return best;`);
+    return [runSource(rt, fn(["x"], lines), out!.size, [x!], op)];
+  });
+}

@@ -1,0 +1,181 @@
+/**
+ * Loss functions. Each returns the mean over examples by default
+ * (`{ reduction: "mean" }`, as PyTorch's losses); `"sum"` sums and `"none"` returns
+ * the per-element (or per-example) losses.
+ *
+ * ```ts
+ * import { losses, np } from "cotangent";
+ * const logits = np.array([[2, 0, 0], [0, 0, 3]]);
+ * const labels = np.array([0, 2], { dtype: "int32" });
+ * const loss = losses.softmaxCrossEntropy(logits, labels);
+ * ```
+ * @module
+ */
+import { ConcreteArray, NDArray } from "../core/array.js";
+import { isFloat } from "../core/dtype.js";
+import { checkOptions, describeValue, fmtShape, shapeEqual } from "../core/shape.js";
+import { Tracer } from "../core/trace.js";
+import * as np from "../numpy/index.js";
+import { logSoftmax, oneHot } from "../nn/activations.js";
+
+/** How per-example losses are combined. */
+export type Reduction = "mean" | "sum" | "none";
+
+/** Options shared by the losses. */
+export interface LossOptions {
+  /** `"mean"` (default), `"sum"` or `"none"`. */
+  reduction?: Reduction;
+}
+
+function reduce(op: string, x: NDArray, reduction: Reduction | undefined): NDArray {
+  switch (reduction ?? "mean") {
+    case "mean":
+      return np.mean(x);
+    case "sum":
+      return np.sum(x);
+    case "none":
+      return x;
+    default:
+      throw new Error(`losses.${op}: reduction must be "mean", "sum" or "none", got ${describeValue(reduction)}.`);
+  }
+}
+
+function checkArray(op: string, name: string, x: unknown): NDArray {
+  if (x instanceof NDArray) return x;
+  if (typeof x === "number") return np.array(x);
+  throw new Error(`losses.${op}: ${name} must be an array, got ${describeValue(x)}.`);
+}
+
+function checkSameShape(op: string, a: NDArray, b: NDArray, names: [string, string]): void {
+  if (!shapeEqual(a.shape, b.shape)) {
+    throw new Error(
+      `losses.${op}: ${names[0]} has shape ${fmtShape(a.shape)} but ${names[1]} has shape ${fmtShape(b.shape)}; they must match ` +
+        `(broadcasting them would silently compare every prediction with every target). Reshape one, e.g. target.reshape(${JSON.stringify(a.shape)}).`,
+    );
+  }
+}
+
+function floatOf(op: string, name: string, x: NDArray): NDArray {
+  if (isFloat(x.dtype)) return x;
+  if (x.dtype === "bool" || x.dtype === "int32") return x.astype("float32");
+  throw new Error(`losses.${op}: ${name} must be numeric, got ${x.aval.toString()}.`);
+}
+
+/**
+ * Mean squared error, `mean((pred - target)²)` (or its sum). The shapes must match.
+ *
+ * @example
+ * ```ts
+ * import { losses, np } from "cotangent";
+ * const pred = np.array([1, 2, 3]);
+ * const target = np.array([1, 0, 0]);
+ * console.log(losses.mse(pred, target).item(), losses.mse(pred, target, { reduction: "sum" }).item()); // 4.333333492279053 13
+ * ```
+ */
+export function mse(pred: NDArray, target: NDArray | number, opts: LossOptions = {}): NDArray {
+  opts = checkOptions("losses.mse", opts, `{ reduction: "sum" }`);
+  const p = floatOf("mse", "pred", checkArray("mse", "pred", pred));
+  const t = typeof target === "number" ? np.full(p.shape, target, p.dtype) : floatOf("mse", "target", checkArray("mse", "target", target));
+  checkSameShape("mse", p, t, ["pred", "target"]);
+  return reduce("mse", np.square(np.subtract(p, t)), opts.reduction);
+}
+
+/** The concrete values of `x` when they are known now (eagerly or under grad), else null (under jit). */
+function concreteOrNull(x: NDArray): ConcreteArray | null {
+  if (x instanceof ConcreteArray) return x;
+  if (!(x instanceof Tracer)) return null;
+  try {
+    return x.concreteValue("losses.softmaxCrossEntropy");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Softmax cross-entropy between `logits` `[..., C]` and either integer class labels
+ * (int32, shape `[...]`) or target probabilities / one-hot rows (float, shape
+ * `[..., C]`): `-sum(target * logSoftmax(logits), -1)`, computed stably, then
+ * averaged over examples (PyTorch's `CrossEntropyLoss`, optax's
+ * `softmax_cross_entropy` with `reduction: "none"`).
+ *
+ * @example
+ * ```ts
+ * import { losses, np } from "cotangent";
+ * const logits = np.array([[0, 0], [1000, 0]]);
+ * const labels = np.array([0, 1], { dtype: "int32" });
+ * console.log(losses.softmaxCrossEntropy(logits, labels, { reduction: "none" }).toJs()); // [0.6931471824645996, 1000]
+ * const oneHot = np.array([[1, 0], [0, 1]]);
+ * console.log(losses.softmaxCrossEntropy(logits, oneHot).item()); // 500.3465881347656
+ * ```
+ */
+export function softmaxCrossEntropy(logits: NDArray, labelsOrOneHot: NDArray, opts: LossOptions = {}): NDArray {
+  const op = "softmaxCrossEntropy";
+  opts = checkOptions(`losses.${op}`, opts, `{ reduction: "none" }`);
+  const z = checkArray(op, "logits", logits);
+  if (!isFloat(z.dtype)) throw new Error(`losses.${op}: logits must be a float array, got ${z.aval.toString()}.`);
+  if (z.ndim === 0) throw new Error(`losses.${op}: logits must have a class axis (shape [..., numClasses]), got a 0-d array.`);
+  const y = checkArray(op, "labels", labelsOrOneHot);
+  const c = z.shape[z.ndim - 1]!;
+  let target: NDArray;
+  if (y.dtype === "int32" && shapeEqual(y.shape, z.shape.slice(0, -1))) {
+    const vals = concreteOrNull(y);
+    if (vals) {
+      const bad = vals.buffer.findIndex((v) => v < 0 || v >= c);
+      if (bad >= 0) throw new Error(`losses.${op}: label ${vals.buffer[bad]} (at flat index ${bad}) is out of range for ${c} classes; labels must be in 0..${c - 1}.`);
+    }
+    target = oneHot(y, c, z.dtype);
+  } else if (isFloat(y.dtype) && shapeEqual(y.shape, z.shape)) {
+    target = y.dtype === z.dtype ? y : y.astype(z.dtype);
+  } else {
+    throw new Error(
+      `losses.${op}: logits have shape ${fmtShape(z.shape)}, so labels must be int32 class indices of shape ${fmtShape(z.shape.slice(0, -1))} ` +
+        `or float probabilities / one-hot rows of shape ${fmtShape(z.shape)}; got ${y.aval.toString()}` +
+        (y.dtype !== "int32" && shapeEqual(y.shape, z.shape.slice(0, -1)) ? `. Convert class indices with astype("int32").` : "."),
+    );
+  }
+  const perExample = np.negative(np.sum(np.multiply(target, logSoftmax(z, -1)), { axis: -1 }));
+  return reduce(op, perExample, opts.reduction);
+}
+
+/** Options of {@link binaryCrossEntropy}. */
+export interface BinaryCrossEntropyOptions extends LossOptions {
+  /** `pred` holds logits rather than probabilities (the stable `BCEWithLogitsLoss` form). Default false. */
+  fromLogits?: boolean;
+}
+
+/**
+ * Binary cross-entropy `-(t log p + (1 - t) log(1 - p))` between predictions and
+ * targets in [0, 1] of the same shape. With probabilities, each log is clamped at
+ * -100 (as PyTorch's `BCELoss`); with `fromLogits: true` it is computed from logits
+ * `z` as `max(z, 0) - z t + log1p(exp(-|z|))`, exact for any `z` (as
+ * `BCEWithLogitsLoss`).
+ *
+ * @example
+ * ```ts
+ * import { losses, np } from "cotangent";
+ * const t = np.array([1, 0]);
+ * console.log(losses.binaryCrossEntropy(np.array([0.5, 0.5]), t).item()); // 0.6931471824645996
+ * console.log(losses.binaryCrossEntropy(np.array([200, -200]), t, { fromLogits: true }).item()); // 0
+ * console.log(losses.binaryCrossEntropy(np.array([0, 1]), t).item()); // 100
+ * ```
+ */
+export function binaryCrossEntropy(pred: NDArray, target: NDArray | number, opts: BinaryCrossEntropyOptions = {}): NDArray {
+  const op = "binaryCrossEntropy";
+  opts = checkOptions(`losses.${op}`, opts, "{ fromLogits: true }");
+  const p = floatOf(op, "pred", checkArray(op, "pred", pred));
+  const t = typeof target === "number" ? np.full(p.shape, target, p.dtype) : floatOf(op, "target", checkArray(op, "target", target)).astype(p.dtype);
+  checkSameShape(op, p, t, ["pred", "target"]);
+  let perElement: NDArray;
+  if (opts.fromLogits) {
+    const z = p;
+    perElement = np.add(np.subtract(np.maximum(z, 0), np.multiply(z, t)), np.log1p(np.exp(np.negative(np.abs(z)))));
+  } else {
+    // log(0) is clamped to -100; the inner where keeps the derivative finite there.
+    const inside = np.greater(p, 0);
+    const below = np.less(p, 1);
+    const logP = np.maximum(np.where(inside, np.log(np.where(inside, p, 1)), -100), -100);
+    const log1mP = np.maximum(np.where(below, np.log1p(np.negative(np.where(below, p, 0))), -100), -100);
+    perElement = np.negative(np.add(np.multiply(t, logP), np.multiply(np.subtract(1, t), log1mP)));
+  }
+  return reduce(op, perElement, opts.reduction);
+}

@@ -1,0 +1,147 @@
+/**
+ * Activation functions, composed from `np` (so every transform applies to them).
+ * @module
+ */
+import { NDArray } from "../core/array.js";
+import { isFloat } from "../core/dtype.js";
+import { describeValue } from "../core/shape.js";
+import * as np from "../numpy/index.js";
+import { stopGradient } from "../transforms/ad.js";
+
+/** An array or a JS number. */
+export type ArrayLike = NDArray | number;
+
+function asFloat(op: string, x: ArrayLike): NDArray {
+  if (typeof x === "number") return np.array(x);
+  if (!(x instanceof NDArray)) throw new Error(`nn.${op}: expected an array or a number, got ${describeValue(x)}.`);
+  return isFloat(x.dtype) ? x : x.astype("float32");
+}
+
+/**
+ * Rectified linear unit, `max(x, 0)`. Its derivative at exactly 0 is 0, as PyTorch's.
+ *
+ * @example
+ * ```ts
+ * import { grad, nn, np } from "cotangent";
+ * console.log(nn.relu(np.array([-1, 0, 2])).toJs()); // [0, 0, 2]
+ * console.log(grad((x: np.Array) => nn.relu(x).sum())(np.array([-1, 0, 2])).toJs()); // [0, 0, 1]
+ * ```
+ */
+export function relu(x: ArrayLike): NDArray {
+  const a = asFloat("relu", x);
+  return np.where(np.greater(a, 0), a, 0);
+}
+
+/**
+ * Leaky ReLU: `x` for `x > 0`, else `negativeSlope * x` (default 0.01, as PyTorch).
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * console.log(nn.leakyRelu(np.array([-2, 3]), 0.1).toJs()); // [-0.20000000298023224, 3]
+ * ```
+ */
+export function leakyRelu(x: ArrayLike, negativeSlope = 0.01): NDArray {
+  const a = asFloat("leakyRelu", x);
+  return np.where(np.greater(a, 0), a, np.multiply(a, negativeSlope));
+}
+
+/**
+ * The logistic sigmoid `1 / (1 + exp(-x))`, stable for large |x|.
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * console.log(nn.sigmoid(np.array([0, 1000, -1000])).toJs()); // [0.5, 1, 0]
+ * ```
+ */
+export function sigmoid(x: ArrayLike): NDArray {
+  return np.sigmoid(asFloat("sigmoid", x));
+}
+
+/**
+ * Hyperbolic tangent.
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * console.log(nn.tanh(np.array([0])).toJs()); // [0]
+ * ```
+ */
+export function tanh(x: ArrayLike): NDArray {
+  return np.tanh(asFloat("tanh", x));
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/**
+ * Gaussian error linear unit, tanh approximation (JAX's default `approximate=True`,
+ * PyTorch's `gelu(x, approximate="tanh")`):
+ * `0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))`. It differs from the exact
+ * erf-based GELU by less than 5e-4.
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * console.log(nn.gelu(np.array([0, 1], { dtype: "float64" })).toJs()); // [0, 0.8411919906082768]
+ * ```
+ */
+export function gelu(x: ArrayLike): NDArray {
+  const a = asFloat("gelu", x);
+  const inner = np.multiply(np.add(a, np.multiply(np.power(a, 3), 0.044715)), SQRT_2_OVER_PI);
+  return np.multiply(np.multiply(a, 0.5), np.add(np.tanh(inner), 1));
+}
+
+/**
+ * Softmax along `axis` (default the last): `exp(x) / sum(exp(x))`, computed after
+ * subtracting the maximum so large logits do not overflow.
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * const p = nn.softmax(np.array([[1, 2, 3], [1000, 1000, 1000]]));
+ * console.log(p.toJs()); // [[0.09003057330846786, 0.2447284758090973, 0.6652409434318542], [0.3333333432674408, 0.3333333432674408, 0.3333333432674408]]
+ * ```
+ */
+export function softmax(x: ArrayLike, axis = -1): NDArray {
+  const a = asFloat("softmax", x);
+  const shifted = np.subtract(a, stopGradient(np.max(a, { axis, keepdims: true })));
+  const e = np.exp(shifted);
+  return np.divide(e, np.sum(e, { axis, keepdims: true }));
+}
+
+/**
+ * `log(softmax(x))` along `axis` (default the last), computed stably as
+ * `x - max - log(sum(exp(x - max)))`.
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * console.log(nn.logSoftmax(np.array([0, 1000])).toJs()); // [-1000, 0]
+ * ```
+ */
+export function logSoftmax(x: ArrayLike, axis = -1): NDArray {
+  const a = asFloat("logSoftmax", x);
+  const shifted = np.subtract(a, stopGradient(np.max(a, { axis, keepdims: true })));
+  return np.subtract(shifted, np.log(np.sum(np.exp(shifted), { axis, keepdims: true })));
+}
+
+/**
+ * One-hot encoding of integer labels: `labels` of shape `S` gives `S ++ [numClasses]`
+ * with a 1 at each label (all zeros for labels outside `0..numClasses-1`).
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * const y = nn.oneHot(np.array([2, 0], { dtype: "int32" }), 3);
+ * console.log(y.toJs()); // [[0, 0, 1], [1, 0, 0]]
+ * ```
+ */
+export function oneHot(labels: NDArray, numClasses: number, dtype: np.DType = "float32"): NDArray {
+  if (!(labels instanceof NDArray) || labels.dtype !== "int32") {
+    throw new Error(`nn.oneHot: labels must be an int32 array, got ${labels instanceof NDArray ? labels.aval.toString() : describeValue(labels)}; convert with astype("int32").`);
+  }
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`nn.oneHot: numClasses must be a positive integer, got ${describeValue(numClasses)}.`);
+  const classes = np.arange(0, numClasses, 1, "int32");
+  return np.equal(np.expandDims(labels, -1), classes).astype(dtype);
+}
