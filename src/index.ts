@@ -29,3 +29,4 @@ export * as losses from "./losses/index.js";
 export * as optim from "./optim/index.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
 export { toDot, type DotOptions } from "./ir/dot.js";
+export { setDefaultBackend, getDefaultBackend, devicePut, type BackendName } from "./backends/backend.js";

@@ -88,7 +88,7 @@ function nodeRequire(): ((id: string) => unknown) | null {
 }
 
 function loadGpuJs(): GpuJsModule {
-  const g = (globalThis as { GPU?: GpuJsModule }).GPU;
+  const g = (globalThis as unknown as { GPU?: GpuJsModule }).GPU;
   if (g && typeof g.GPU === "function") return g;
   const req = nodeRequire();
   if (!req) throw new Error('gpu.js is not loaded: add <script src="gpu-browser.min.js"> (from the gpu.js package) before importing cotangent');
