@@ -66,7 +66,7 @@ describe("jit: the trace cache", () => {
   });
 
   it("JS numbers are traced arguments (float32 scalars), not baked-in values", () => {
-    const c = counted((x: NDArray, k: NDArray) => np.multiply(x, k));
+    const c = counted((x: NDArray, k: NDArray | number) => np.multiply(x, k));
     const jf = jit(c.f);
     expect(jf(f64([1, 2]), 2).toJs()).toEqual([2, 4]);
     expect(jf(f64([1, 2]), 3).toJs()).toEqual([3, 6]);
