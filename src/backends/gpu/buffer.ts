@@ -26,7 +26,11 @@ export class GpuBuffer implements DeviceBuffer {
   readonly backend = "gpu" as const;
   #tex: GpuTexture | null;
   #freed = false;
-  constructor(tex: GpuTexture | null) {
+  constructor(
+    tex: GpuTexture | null,
+    /** Number of elements (the texture holds at least this many). */
+    readonly size: number,
+  ) {
     this.#tex = tex;
     if (tex) {
       live++;
@@ -44,7 +48,7 @@ export class GpuBuffer implements DeviceBuffer {
   /** A second buffer sharing this one's texture (for free reshapes). */
   share(op: string): GpuBuffer {
     const t = this.texture(op);
-    return new GpuBuffer(t ? t.clone() : null);
+    return new GpuBuffer(t ? t.clone() : null, this.size);
   }
   read(aval: ShapedArray): TypedArray {
     const out = allocate(aval.dtype, aval.size);

@@ -63,7 +63,7 @@ function upload(rt: GpuRuntime, a: ConcreteArray, op: string): GpuBuffer | null 
   if (a.size > MAX_GPU_ELEMENTS) throw new Error(`${op}: ${a.aval.toString()} has more than 2^24 elements, the most a GPU array can hold (flat indices are computed in float32); keep it on the CPU.`);
   const data = a.buffer;
   if (a.dtype === "int32") for (let i = 0; i < data.length; i++) if (Math.abs(data[i]!) > MAX_GPU_ELEMENTS) return null;
-  return new GpuBuffer(a.size === 0 ? null : rt.upload(data));
+  return new GpuBuffer(a.size === 0 ? null : rt.upload(data), a.size);
 }
 
 /** Copies an array to the GPU and commits it there (`x.to("gpu")`). */

@@ -28,20 +28,22 @@ let emptyTexture: GpuTexture | null = null;
 function tex(rt: GpuRuntime, b: GpuBuffer, op: string): GpuTexture {
   return b.texture(op) ?? (emptyTexture ??= rt.upload([0]));
 }
+const texSize = (b: GpuBuffer): number => Math.max(b.size, 1);
 
 /** Runs a kernel of the kernel expression language: one gpu.js kernel per output. */
 export function runKernel(rt: GpuRuntime, k: Kernel, ins: readonly GpuBuffer[], op: string): GpuBuffer[] {
   return kernelSources(k).map((s) => {
-    if (s.size === 0) return new GpuBuffer(null);
-    const args = s.inputs.map((i) => tex(rt, ins[i]!, op));
-    return new GpuBuffer(rt.kernel(s.source, s.size)(...args));
+    if (s.size === 0) return new GpuBuffer(null, 0);
+    const bufs = s.inputs.map((i) => ins[i]!);
+    const args = bufs.map((b) => tex(rt, b, op));
+    return new GpuBuffer(rt.kernel(s.source, s.size, bufs.map(texSize))(...args), s.size);
   });
 }
 
 /** Runs hand-written gpu.js source over `ins` with `size` outputs. */
 function runSource(rt: GpuRuntime, source: string, size: number, ins: readonly GpuBuffer[], op: string): GpuBuffer {
-  if (size === 0) return new GpuBuffer(null);
-  return new GpuBuffer(rt.kernel(source, size)(...ins.map((b) => tex(rt, b, op))));
+  if (size === 0) return new GpuBuffer(null, 0);
+  return new GpuBuffer(rt.kernel(source, size, ins.map(texSize))(...ins.map((b) => tex(rt, b, op))), size);
 }
 
 const kernelCache = new Map<string, Kernel>();

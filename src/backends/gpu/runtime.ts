@@ -45,8 +45,12 @@ export const MAX_GPU_ELEMENTS = 1 << 24;
 export interface GpuRuntime {
   /** `"webgl2"` in a browser, `"headlessgl"` in Node. */
   readonly mode: "webgl2" | "headlessgl";
-  /** The compiled kernel for `source` with `n` outputs (compiled once per source and size). */
-  kernel(source: string, n: number): GpuKernel;
+  /**
+   * The compiled kernel for `source` with `n` outputs reading textures of `argSizes`
+   * elements (gpu.js bakes argument texture sizes into the shader, so they are part of
+   * the cache key with the source text and the output size).
+   */
+  kernel(source: string, n: number, argSizes: readonly number[]): GpuKernel;
   /** A texture holding `data` (converted to float32). */
   upload(data: ArrayLike<number>): GpuTexture;
   /** Live WebGL textures (every texture gpu.js created and has not deleted). */
@@ -157,8 +161,8 @@ function createRuntime(): GpuRuntime {
   const maxSize = Number(gl.getParameter(gl.MAX_TEXTURE_SIZE));
   const rt: GpuRuntime = {
     mode,
-    kernel(source, n) {
-      const key = `${n}\n${source}`;
+    kernel(source, n, argSizes) {
+      const key = `${n}|${argSizes.join(",")}\n${source}`;
       let k = cache.get(key);
       if (!k) {
         k = gpu.createKernel(source, { ...KERNEL_SETTINGS, output: [n] });
