@@ -237,21 +237,35 @@ interface Entry {
 
 const objectIds = new WeakMap<object, number>();
 let nextObjectId = 0;
-function staticKey(v: unknown, i: number, name: string): string {
+/**
+ * The cache key of a static argument: primitives by type and value, plain JS arrays
+ * and objects by their contents, functions and other objects by identity. Arrays
+ * (NDArray) are rejected anywhere inside, since their values are not part of the key.
+ */
+function staticKey(v: unknown, i: number, name: string, path = "", seen: Set<object> = new Set()): string {
   if (v !== null && typeof v === "object" && "aval" in (v as object) && "shape" in (v as object)) {
-    throw new Error(`jit(${name}): static argument ${i} is an array; static arguments must be plain JS values (numbers, strings, booleans, or objects of them). Pass arrays as ordinary (traced) arguments.`);
+    throw new Error(
+      `jit(${name}): static argument ${i}${path} is an array; static arguments must be plain JS values (numbers, strings, booleans, or objects of them). Pass arrays as ordinary (traced) arguments.`,
+    );
   }
   if (typeof v === "function" || (typeof v === "object" && v !== null)) {
-    try {
-      if (typeof v === "object") return `j${JSON.stringify(v)}`;
-    } catch {
-      /* fall through to identity */
-    }
     const o = v as object;
+    const proto = typeof v === "object" ? Object.getPrototypeOf(o) : undefined;
+    const plain = Array.isArray(v) || proto === Object.prototype || proto === null;
+    if (plain && !seen.has(o)) {
+      seen.add(o);
+      const parts = Array.isArray(v)
+        ? v.map((x, k) => staticKey(x, i, name, `${path}[${k}]`, seen))
+        : Object.keys(o)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${staticKey((o as Record<string, unknown>)[k], i, name, `${path}.${k}`, seen)}`);
+      seen.delete(o);
+      return Array.isArray(v) ? `[${parts.join(",")}]` : `{${parts.join(",")}}`;
+    }
     if (!objectIds.has(o)) objectIds.set(o, nextObjectId++);
     return `#${objectIds.get(o)}`;
   }
-  return `${typeof v}:${String(v)}`;
+  return typeof v === "string" ? `s${JSON.stringify(v)}` : `${typeof v}:${String(v)}`;
 }
 
 /**

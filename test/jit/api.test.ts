@@ -91,6 +91,23 @@ describe("jit: the trace cache", () => {
     expect(c.traces()).toBe(3);
   });
 
+  it("static objects are keyed by contents (key order aside), functions inside them by identity", () => {
+    const c = counted((x: NDArray, o: { k: number; f: (a: NDArray) => NDArray }) => np.multiply(o.f(x), o.k));
+    const jf = jit(c.f, { staticArgnums: [1] });
+    expect(jf(f64([0]), { k: 2, f: np.cos }).toJs()).toEqual([2]);
+    expect(jf(f64([0]), { f: np.cos, k: 2 }).toJs()).toEqual([2]);
+    expect(c.traces()).toBe(1);
+    expect(jf(f64([0]), { k: 2, f: np.exp }).toJs()).toEqual([2]);
+    expect(jf(f64([0]), { k: 2, f: (a: NDArray) => np.add(a, 5) }).toJs()).toEqual([10]);
+    expect(jf(f64([0]), { k: 3, f: np.cos }).toJs()).toEqual([3]);
+    expect(c.traces()).toBe(4);
+    // strings and numbers with the same text are different values
+    const s = counted((x: NDArray, v: unknown) => np.multiply(x, typeof v === "string" ? 10 : 1));
+    const js = jit(s.f, { staticArgnums: [1] });
+    expect(js(f64([1]), "1").toJs()).toEqual([10]);
+    expect(js(f64([1]), 1).toJs()).toEqual([1]);
+  });
+
   it("lower(...) reuses the trace of a call with the same signature", () => {
     const c = counted((x: NDArray) => np.sin(x));
     const jf = jit(c.f);
@@ -223,6 +240,8 @@ describe("jit: reading values, staticArgnums and errors", () => {
       "jit(fn): static argument 1 is an array; static arguments must be plain JS values (numbers, strings, booleans, or objects of them). Pass arrays as ordinary (traced) arguments.",
     );
     expect(msg(() => jit((x: NDArray) => x, { staticArgnums: [2] })(f64(1)))).toBe("jit(fn): staticArgnums contains 2 but the function was called with 1 argument(s).");
+    // an array inside a static object is rejected too (its values are not part of the cache key)
+    expect(msg(() => jit((x: NDArray, o: { s: NDArray }) => np.multiply(x, o.s), { staticArgnums: [1] })(f64(1), { s: f64(2) }))).toMatch(/^jit\(fn\): static argument 1\.s is an array/);
   });
 
   it("non-array arguments and results are rejected, naming jit", () => {
