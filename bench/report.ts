@@ -87,12 +87,14 @@ export function renderTables(r: RunReport): string {
         })]);
       }
     }
-    out.push(
-      "### Speedup of cotangent over each peer (peer ms ÷ cotangent ms; above 1x cotangent is faster)",
-      "",
-      markdownTable(["workload", "cotangent", ...peers.map((p) => `vs ${p.label}`)], rows),
-      "",
-    );
+    if (rows.length && peers.length) {
+      out.push(
+        "### Speedup of cotangent over each peer (peer ms ÷ cotangent ms; above 1x cotangent is faster)",
+        "",
+        markdownTable(["workload", "cotangent", ...peers.map((p) => `vs ${p.label}`)], rows),
+        "",
+      );
+    }
   }
 
   // 3. hessianVectorProduct over grad.
@@ -167,13 +169,15 @@ export function renderSetup(r: RunReport): string {
   const versions: Record<string, string> = {};
   for (const res of r.results) Object.assign(versions, res.versions);
   const notes = [...new Set(r.results.flatMap((x) => x.notes))];
-  const rss = r.results.map((x) => `${x.column} ${x.peakRssMiB} MiB`).join(", ");
+  const perColumn = r.results
+    .map((x) => `${x.column}${x.ranAt ? ` at ${x.ranAt}` : ""}${x.load ? `, load ${x.load[0]} → ${x.load[1]}` : ""}, peak RSS ${x.peakRssMiB} MiB`)
+    .join("; ");
   return [
     `- Date: ${r.date}; commit ${r.commit}; \`${r.command}\` (${r.mode} timing, ${r.totalSeconds.toFixed(0)} s in all)`,
     `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}`,
     `- Load average (1, 5, 15 min) before: ${m.loadAverage.join(", ")}; after: ${r.loadAfter.join(", ")}`,
     `- Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
     ...notes.map((n) => `- ${n}`),
-    `- Peak RSS of each column's process: ${rss}`,
+    `- Each column's process (UTC time, 1-minute load average before → after, peak resident memory): ${perColumn}`,
   ].join("\n");
 }

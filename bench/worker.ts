@@ -7,6 +7,7 @@
  * @module
  */
 import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { type ColumnId, COLUMNS, loadColumn } from "./columns.js";
 import { FULL_TIMING, QUICK_TIMING, measure } from "./harness.js";
 import { type CaseFactory, isUnsupported, WORKLOADS, type WorkloadId } from "./workloads.js";
@@ -24,6 +25,9 @@ export interface ColumnResult {
   cells: Partial<Record<WorkloadId, Cell>>;
   /** Peak resident set size of this process, MiB. */
   peakRssMiB: number;
+  /** When the column ran (UTC, minutes) and the 1-minute load average before and after it. */
+  ranAt?: string;
+  load?: [number, number];
 }
 
 function arg(name: string): string | undefined {
@@ -37,10 +41,12 @@ async function main(): Promise<void> {
   if (!column || !COLUMNS.some((c) => c.id === column) || !out) throw new Error("worker: usage: --column=<id> --workloads=<a,b> --out=<file> [--quick]");
   const ids = (arg("workloads") ?? WORKLOADS.map((w) => w.id).join(",")).split(",");
   const timing = process.argv.includes("--quick") ? QUICK_TIMING : FULL_TIMING;
-  const result: ColumnResult = { column, versions: {}, notes: [], cells: {}, peakRssMiB: 0 };
+  const load0 = loadavg()[0]!;
+  const result: ColumnResult = { column, versions: {}, notes: [], cells: {}, peakRssMiB: 0, ranAt: new Date().toISOString().slice(11, 16) };
   const lib = await loadColumn(column);
   if (isUnsupported(lib)) {
     result.unsupported = lib.unsupported;
+    process.stderr.write(`  ${column.padEnd(14)} n/a (${lib.unsupported})\n`);
   } else {
     result.versions = lib.versions;
     result.notes = lib.notes;
@@ -76,6 +82,7 @@ async function main(): Promise<void> {
     }
   }
   result.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  result.load = [Math.round(load0 * 10) / 10, Math.round(loadavg()[0]! * 10) / 10];
   writeFileSync(out, JSON.stringify(result));
 }
 
