@@ -9,10 +9,10 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
+import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, deviceDispatchActive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
-import { ClosedJaxpr, Jaxpr, evalJaxpr, printJaxpr } from "../ir/jaxpr.js";
+import { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr } from "../ir/jaxpr.js";
 import { vmapFlat } from "../interpreters/batching.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { type PartialEvalTrace, type PartialEvalTracer, partialEvalGeneral } from "../interpreters/partial_eval.js";
@@ -120,21 +120,35 @@ function transposeJaxpr(cj: ClosedJaxpr, linMask: boolean[], ctMask: boolean[]):
   });
 }
 
-/** jaxpr over inputs batched at axis 0 (where `mask`), outputs batched at axis 0. */
-function batchJaxpr(cj: ClosedJaxpr, mask: boolean[], size: number): ClosedJaxpr {
-  return memo(cj, `vmap:${size}:${mask.map(Number).join("")}`, () =>
-    traceToJaxpr(
+/** Which outputs of a jaxpr depend on the inputs flagged in `mask`. */
+function dependentOutputs(cj: ClosedJaxpr, mask: boolean[]): boolean[] {
+  const j = cj.jaxpr;
+  const dep = new Set<Var>(j.inVars.filter((_, i) => mask[i]));
+  for (const e of j.eqns) if (e.inputs.some((a) => a instanceof Var && dep.has(a))) for (const v of e.outVars) dep.add(v);
+  return j.outs.map((a) => a instanceof Var && dep.has(a));
+}
+
+/**
+ * jaxpr over inputs batched at axis 0 (where `mask`); the outputs that depend on a
+ * batched input are batched at axis 0 (`outMask`), the others stay unbatched (as in
+ * JAX, so `vmap(jit(f), { outAxes: null })` works where `vmap(f, ...)` does).
+ */
+function batchJaxpr(cj: ClosedJaxpr, mask: boolean[], size: number): { jaxpr: ClosedJaxpr; outMask: boolean[] } {
+  return memo(cj, `vmap:${size}:${mask.map(Number).join("")}`, () => {
+    const outMask = dependentOutputs(cj, mask);
+    const jaxpr = traceToJaxpr(
       (ins) =>
         vmapFlat(
           evalInner(cj),
           size,
           ins,
           mask.map((m) => (m ? 0 : null)),
-          (n) => new Array<BatchDim>(n).fill(0),
+          () => outMask.map((m) => (m ? 0 : null)),
         ),
       cj.inAvals.map((a, i) => (mask[i] ? new ShapedArray([size, ...a.shape], a.dtype) : a)),
-    ),
-  );
+    );
+    return { jaxpr, outMask };
+  });
 }
 
 function indent(s: string, by: string): string {
@@ -198,8 +212,9 @@ export const pjit_p = definePrimitive<JitParams>({
     const size = args[i0]!.shape[dims[i0]!]!;
     const moved = args.map((a, i) => (dims[i] === null ? a : moveAxis(a, dims[i]!, 0)));
     const mask = dims.map((d) => d !== null);
-    const outs = bind(pjit_p, moved, { jaxpr: batchJaxpr(p.jaxpr, mask, size), name: `vmap(${p.name})` });
-    return [outs, outs.map(() => 0)];
+    const batched = batchJaxpr(p.jaxpr, mask, size);
+    const outs = bind(pjit_p, moved, { jaxpr: batched.jaxpr, name: `vmap(${p.name})` });
+    return [outs, batched.outMask.map((m) => (m ? 0 : null))];
   },
   printParams: (p) => `[name=${p.name} jaxpr=${indent(printJaxpr(p.jaxpr.jaxpr), "  ")}]`,
 });
@@ -341,7 +356,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
   let fast: { avals: ShapedArray[]; exe: Executable; outDef: TreeDef; single: boolean } | undefined;
   const wrapped = ((...args: unknown[]) => {
     const fa = fast;
-    if (fa && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
+    if (fa && !deviceDispatchActive() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
       const outs = fa.exe(args as ConcreteArray[]);
       return fa.single ? outs[0] : unflatten(fa.outDef, outs);
     }

@@ -110,6 +110,24 @@ describe("vmap: outAxes and results", () => {
     expect(vmap((_a: NDArray, b: NDArray) => np.sum(b), { inAxes: [0, null], outAxes: null })(X, c).toJs()).toBe(15);
   });
 
+  it("results of a jitted function that do not depend on the mapped argument stay unbatched", () => {
+    const f = jit((b: NDArray, c: NDArray) => [np.multiply(b, 2), np.cos(c), np.add(b, c)]);
+    const c = f64([0, 1, 2]);
+    const [u, v, w] = vmap(f, { inAxes: [0, null], outAxes: [0, null, 1] })(X, c) as NDArray[];
+    expect(u!.toJs()).toEqual([
+      [2, 4, 6],
+      [8, 10, 12],
+    ]);
+    expectAgree(v!, f64([1, Math.cos(1), Math.cos(2)]), 1e-15, "unbatched output");
+    expect(w!.toJs()).toEqual([
+      [1, 4],
+      [3, 6],
+      [5, 8],
+    ]);
+    // an output that depends on the mapped argument cannot be declared unbatched
+    expect(() => vmap(f, { inAxes: [0, null], outAxes: [null, null, 0] })(X, c)).toThrow("vmap: output 0 is batched but outAxes says null (unbatched) for it.");
+  });
+
   it("pytree results with an outAxes pytree and prefix", () => {
     const f = (a: NDArray) => ({ s: np.sum(a), parts: [a, np.negative(a)] });
     const r = vmap(f, { outAxes: { s: 0, parts: 1 } })(X) as { s: NDArray; parts: NDArray[] };
