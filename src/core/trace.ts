@@ -121,6 +121,10 @@ let deviceDispatch: DeviceDispatch | null = null;
 export function setDeviceDispatch(f: DeviceDispatch | null): void {
   deviceDispatch = f;
 }
+/** True once a device backend dispatches eager ops (shortcuts that call CPU code directly must then go through evalPrimitive). @internal */
+export function deviceDispatchActive(): boolean {
+  return deviceDispatch !== null;
+}
 
 export function evalPrimitive(prim: Primitive, args: ConcreteArray[], params: Params): ConcreteArray[] {
   const outAvals = prim.abstractEval(
