@@ -174,7 +174,7 @@ export const integer_pow_p = unaryPrim({
   jvp: (t, x, _out, p) => {
     const y = p.y as number;
     if (y === 0) return mul(t, 0);
-    return mul(t, mul(y === 1 ? full([], 1, x.dtype) : integerPow(x, y - 1), y));
+    return mul(t, mul(y === 1 ? full([], 1, x.dtype) : y === 2 ? x : integerPow(x, y - 1), y));
   },
   printParams: (p) => `[y=${String(p.y)}]`,
 });
