@@ -2,6 +2,7 @@
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { type DType, type TypedArray, allocate, castScalar, isDType } from "../core/dtype.js";
 import { checkOptions, checkShape, describeValue, fmtShape, sizeOf } from "../core/shape.js";
+import type { BackendName } from "../backends/backend.js";
 import { asArray, convert, full as fullArray } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
 
@@ -11,6 +12,8 @@ export interface ArrayOptions {
   dtype?: DType;
   /** Shape to give flat data (a typed array or a flat JS array). */
   shape?: number[];
+  /** Put the array on this backend and commit it there (see `setDefaultBackend`); default: uncommitted, on the CPU until an operation moves it. */
+  backend?: BackendName;
 }
 
 /** Nested JS data accepted by {@link array}. */
@@ -45,6 +48,10 @@ function typedDType(t: TypedArray): DType {
  */
 export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
   opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`);
+  if (opts.backend !== undefined) {
+    const { backend, ...rest } = opts;
+    return array(data, rest).to(backend);
+  }
   const dtype = checkDType("np.array", opts.dtype);
   if (data instanceof NDArray) {
     const x = dtype ? convert(data, dtype) : data;
