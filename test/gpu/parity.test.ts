@@ -1,0 +1,28 @@
+/**
+ * The primitive and transform suite run a second time on the GPU backend (headless-gl
+ * in Node) and compared with the CPU backend to float32 tolerance. See cases.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as L from "../../src/index.ts";
+import * as E from "../../src/primitives/elementwise.ts";
+import { cases, runCase } from "./cases.ts";
+import { ensureDisplay } from "./display.ts";
+
+let stop: () => void = () => {};
+beforeAll(async () => {
+  stop = await ensureDisplay();
+});
+afterAll(() => stop());
+
+describe("GPU backend (headless-gl) agrees with the CPU backend", () => {
+  it("has a GPU context", () => {
+    L.setDefaultBackend("gpu");
+    expect(L.getDefaultBackend()).toBe("gpu");
+    L.setDefaultBackend("cpu");
+  });
+  it.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    const r = runCase(L, E, c);
+    expect(r.message).toBe("");
+    expect(r.ok).toBe(true);
+  });
+});
