@@ -34,7 +34,7 @@ describe("jit(f)(x) equals f(x) on random programs", () => {
         expectAgree(jf(...other), p.fn(...other), TOL64, `jit, new values\n${p.text}`);
         expect(jf.cacheSize).toBe(1);
       }),
-      { numRuns: 80 },
+      { numRuns: 150 },
     );
   });
 

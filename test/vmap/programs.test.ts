@@ -51,7 +51,7 @@ describe("vmap(f)(xs)[i] equals f(xs[i]) on random programs", () => {
         b.perExample.forEach((xs, i) => expectAgree(slices[i], p.fn(...xs), TOL64, `example ${i}: ${what}`));
         expectAgree(got, loop(p.fn, b.perExample, outAxis), TOL64, what);
       }),
-      { numRuns: 120 },
+      { numRuns: 200 },
     );
   });
 
