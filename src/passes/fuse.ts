@@ -230,7 +230,7 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
     }
     if (k === "elementwise") {
       const shape = e.outVars[0]!.aval.shape;
-      groups.set(id, { id, members: [i], shape, open: true, reduceAxes: null, deps: new Set(deps), maxIndex: i });
+      groups.set(id, { id, members: [i], shape, open: true, reduceAxes: null, deps: nodeDeps[id]!, maxIndex: i });
       producer.set(e.outVars[0]!, id);
       const cands = [...new Set([...deps].map(find))].filter((r) => {
         const g = groups.get(r);
@@ -262,7 +262,7 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
       producer.set(e.outVars[0]!, id);
       return;
     }
-    groups.set(id, { id, members: [i], shape: x.aval.shape, open: false, reduceAxes: axes, deps: new Set(deps), maxIndex: i });
+    groups.set(id, { id, members: [i], shape: x.aval.shape, open: false, reduceAxes: axes, deps: nodeDeps[id]!, maxIndex: i });
     producer.set(e.outVars[0]!, id);
   });
 

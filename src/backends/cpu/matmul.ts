@@ -42,10 +42,10 @@ export function matmulBlocked(A: TypedArray, ao: number, B: TypedArray, bo: numb
           const br = bo + p * n + j0;
           for (let j = 0; j < nb; j++) {
             const b = B[br + j]!;
-            acc[j] += a0 * b;
-            acc[NB + j] += a1 * b;
-            acc[2 * NB + j] += a2 * b;
-            acc[3 * NB + j] += a3 * b;
+            acc[j]! += a0 * b;
+            acc[NB + j]! += a1 * b;
+            acc[2 * NB + j]! += a2 * b;
+            acc[3 * NB + j]! += a3 * b;
           }
         }
         for (let r = 0; r < ROWS; r++) {
@@ -60,7 +60,7 @@ export function matmulBlocked(A: TypedArray, ao: number, B: TypedArray, bo: numb
         for (let p = 0; p < k; p++) {
           const a0 = A[r0 + p]!;
           const br = bo + p * n + j0;
-          for (let j = 0; j < nb; j++) acc[j] += a0 * B[br + j]!;
+          for (let j = 0; j < nb; j++) acc[j]! += a0 * B[br + j]!;
         }
         const cr = co + i0 * n + j0;
         for (let j = 0; j < nb; j++) C[cr + j] = acc[j]!;
