@@ -47,9 +47,31 @@ function float64Error(op: string): Error {
 /** Host arrays already uploaded (keyed by the immutable host array). */
 const uploads = new WeakMap<ConcreteArray, GpuBuffer | null>();
 
+/**
+ * Uploaded one-element host arrays by dtype and value: JS numbers become new 0-d
+ * arrays at every operation, so they are uploaded once per value (least recently used
+ * evicted beyond {@link SCALAR_CACHE_SIZE}).
+ */
+const scalars = new Map<string, GpuBuffer | null>();
+const SCALAR_CACHE_SIZE = 512;
+
 /** The GPU buffer of an argument, uploading an uncommitted host array once; null when its values cannot live on the GPU. */
 export function gpuBufferOf(rt: GpuRuntime, a: ConcreteArray, op: string): GpuBuffer | null {
   if (a.device) return a.device as GpuBuffer;
+  if (a.size === 1 && a.dtype !== "float64") {
+    const key = `${a.dtype}:${a.buffer[0]!}`;
+    let s = scalars.get(key);
+    if (s === undefined) {
+      s = upload(rt, a, op);
+      if (scalars.size >= SCALAR_CACHE_SIZE) {
+        const [oldest, buf] = scalars.entries().next().value!;
+        scalars.delete(oldest);
+        buf?.free();
+      }
+    } else scalars.delete(key);
+    scalars.set(key, s);
+    return s;
+  }
   let b = uploads.get(a);
   if (b === undefined) {
     b = upload(rt, a, op);
@@ -102,6 +124,8 @@ export function runOnGpu(rt: GpuRuntime, prim: Primitive, args: readonly Concret
   }
   const impl = gpuImpls.get(op);
   if (!impl) return null;
+  // astype("float32") of a float64 host array is how float64 data reaches the GPU: convert on the CPU
+  if (op === "convert_element_type" && args[0]!.dtype === "float64" && !args[0]!.device && outAvals[0]!.dtype !== "float64") return null;
   for (const a of [...args.map((x) => x.aval), ...outAvals]) {
     if (a.dtype === "float64") throw float64Error(op);
     if (a.size > MAX_GPU_ELEMENTS) throw new Error(`${op}: ${shortName(a.dtype)}${fmtShape(a.shape)} has more than 2^24 elements, the most a GPU array can hold; run this on the CPU.`);

@@ -1,0 +1,243 @@
+/**
+ * The GPU backend's contract: arrays stay on the GPU between kernels and are read back
+ * only when their values are asked for; kernels are compiled once per source text;
+ * memory is released by dispose()/using and by the garbage collector, and a long
+ * training loop does not grow it; placement and mixing rules; float64 is an error;
+ * without a display the backend says so once and uses the CPU.
+ */
+import { spawnSync } from "node:child_process";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { ConcreteArray, devicePut, getDefaultBackend, grad, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.ts";
+import { GpuBuffer, liveGpuBuffers } from "../../src/backends/gpu/buffer.ts";
+import { gpuRuntime } from "../../src/backends/gpu/runtime.ts";
+import { ensureDisplay } from "./display.ts";
+
+type A = np.Array;
+let stop: () => void = () => {};
+beforeAll(async () => {
+  stop = await ensureDisplay();
+});
+afterAll(() => stop());
+afterEach(() => setDefaultBackend("cpu"));
+
+const rt = () => {
+  const r = gpuRuntime();
+  if (!r) throw new Error("no GPU runtime");
+  return r;
+};
+const concrete = (x: A): ConcreteArray => x as ConcreteArray;
+
+describe("arrays on the GPU", () => {
+  it("stay on the GPU between kernels and are read back only by data()/toJs()/item()", () => {
+    setDefaultBackend("gpu");
+    const read = vi.spyOn(GpuBuffer.prototype, "read");
+    const x = np.array([0, 1, 2, 3]);
+    const y = x.sin().mul(2).add(1).reshape([2, 2]).T.sum({ axis: 0 });
+    expect(y.backend).toBe("gpu");
+    expect(concrete(y).device).not.toBeNull();
+    expect(concrete(y).hasHostCopy).toBe(false);
+    expect(read).not.toHaveBeenCalled();
+    const expected = [0, 1, 2, 3].map((v) => 2 * Math.sin(v) + 1);
+    const got = y.toJs() as number[];
+    expect(read).toHaveBeenCalledTimes(1);
+    expect(got[0]).toBeCloseTo(expected[0]! + expected[1]!, 5);
+    expect(got[1]).toBeCloseTo(expected[2]! + expected[3]!, 5);
+    y.data();
+    y.item === undefined || expect(() => y.item()).toThrow(/one element/);
+    expect(read).toHaveBeenCalledTimes(1); // the host copy is kept
+    expect(np.sum(y).item()).toBeCloseTo(got[0]! + got[1]!, 5);
+    read.mockRestore();
+  });
+
+  it("compiles each kernel once per source text", () => {
+    setDefaultBackend("gpu");
+    const f = (x: A) => np.exp(x.mul(3)).sum();
+    f(np.array([1, 2, 3])).item();
+    const n = rt().kernelCount();
+    for (let i = 0; i < 5; i++) f(np.array([i, 2, 3])).item();
+    expect(rt().kernelCount()).toBe(n);
+  });
+
+  it("runs jitted programs as fused kernels on the GPU", () => {
+    setDefaultBackend("gpu");
+    const f = jit((x: A, y: A) => np.sum(np.tanh(x.mul(y).add(1)), { axis: 1 }));
+    const x = np.array([[1, 2], [3, 4]]);
+    const y = np.array([[0.5, -0.5], [0.1, 0.2]]);
+    const before = rt().kernelCount();
+    const out = f(x, y);
+    // one fused kernel (multiply, add, tanh and the sum in a single loop), compiled once
+    expect(rt().kernelCount() - before).toBe(1);
+    expect(out.backend).toBe("gpu");
+    for (let i = 0; i < 3; i++) expect(f(x, y).backend).toBe("gpu");
+    expect(rt().kernelCount() - before).toBe(1);
+    expect(out.toJs()).toEqual([Math.tanh(1.5) + Math.tanh(0), Math.tanh(1.3) + Math.tanh(1.8)].map((v) => expect.closeTo(v, 5)));
+  });
+});
+
+describe("freeing GPU memory", () => {
+  it("dispose() and `using` release the buffer now; a disposed array cannot be used", () => {
+    setDefaultBackend("gpu");
+    const x = np.array([1, 2, 3]).mul(2);
+    const buffers = liveGpuBuffers();
+    x.dispose();
+    expect(liveGpuBuffers()).toBe(buffers - 1);
+    x.dispose(); // twice is harmless
+    expect(liveGpuBuffers()).toBe(buffers - 1);
+    expect(() => x.add(1)).toThrow(/disposed/);
+    // the WebGL texture itself is reused: running the same kernel again allocates none
+    const textures = rt().liveTextures();
+    const again = np.array([1, 2, 3]).mul(2);
+    again.dispose();
+    expect(rt().liveTextures()).toBe(textures + 1); // the upload of the new host array (freed with it); the scalar 2 is uploaded once
+    const src = np.array([4, 5]).add(0);
+    const before = liveGpuBuffers();
+    {
+      using y = src.add(1);
+      expect(liveGpuBuffers()).toBe(before + 1);
+      expect(y.backend).toBe("gpu");
+    }
+    expect(liveGpuBuffers()).toBe(before);
+  });
+
+  it("a 10,000-step jitted training loop does not grow GPU memory", () => {
+    setDefaultBackend("gpu");
+    const x = np.array(Array.from({ length: 16 * 3 }, (_, i) => Math.sin(i)), { shape: [16, 3] });
+    const y = np.sum(np.square(x), { axis: 1, keepdims: true });
+    const loss = (p: { w: A; b: A }) => np.mean(np.square(np.matmul(x, p.w).add(p.b).sub(y)));
+    const step = jit((p: { w: A; b: A }) => {
+      const [l, g] = valueAndGrad(loss)(p);
+      return [tree.map((a: A, d: A) => a.sub(d.mul(0.05)), p, g), l] as [{ w: A; b: A }, A];
+    });
+    let params = { w: np.zeros([3, 1]), b: np.zeros([1]) };
+    const first = loss(params).item();
+    const run = (n: number): number => {
+      let l = NaN;
+      for (let i = 0; i < n; i++) {
+        const [next, li] = step(params);
+        tree.leaves(params).forEach((a) => (a as A).dispose());
+        params = next;
+        if (i === n - 1) l = li.item();
+        li.dispose();
+      }
+      return l;
+    };
+    run(10); // warm-up: kernels compiled, constants uploaded
+    const textures = rt().liveTextures();
+    const buffers = liveGpuBuffers();
+    const last = run(10_000);
+    expect(rt().liveTextures()).toBe(textures);
+    expect(liveGpuBuffers()).toBe(buffers);
+    expect(last).toBeLessThan(first / 10);
+  }, 120_000);
+
+  it("textures of collected arrays are freed by the FinalizationRegistry", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    setDefaultBackend("gpu");
+    const f = jit((x: A) => np.tanh(x).mul(0.5).add(0.1));
+    let x: A = np.ones([64]);
+    for (let i = 0; i < 3; i++) x = f(x); // warm-up (gpu.js keeps one reference per kernel argument fed back into it)
+    const settle = async () => {
+      for (let k = 0; k < 3; k++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    };
+    await settle();
+    const textures = rt().liveTextures();
+    for (let i = 0; i < 2000; i++) x = f(x); // no dispose: the old arrays become garbage
+    expect(rt().liveTextures()).toBeGreaterThan(textures + 1000); // still held: this loop never yielded
+    await settle();
+    expect(rt().liveTextures()).toBe(textures);
+    expect(x.backend).toBe("gpu");
+  });
+});
+
+describe("placement", () => {
+  it("np.array(x, { backend }) and x.to() commit arrays; results of committed arrays stay committed", () => {
+    const g = np.array([1, 2], { backend: "gpu" });
+    expect(g.backend).toBe("gpu");
+    expect(concrete(g).committed).toBe("gpu");
+    const h = g.mul(3); // default backend is the CPU, but g is committed to the GPU
+    expect(h.backend).toBe("gpu");
+    expect(concrete(h).committed).toBe("gpu");
+    expect(h.toJs()).toEqual([3, 6]);
+    const c = h.to("cpu");
+    expect(c.backend).toBe("cpu");
+    expect(concrete(c).device).toBeNull();
+    expect(c.add(1).toJs()).toEqual([4, 7]);
+  });
+
+  it("mixing arrays committed to different backends is an error naming both and the fix", () => {
+    const g = np.array([1, 2], { backend: "gpu" });
+    const c = np.array([3, 4], { backend: "cpu" });
+    expect(() => np.add(g, c)).toThrow(/committed to different backends.*gpu.*cpu.*to\("gpu"\)/s);
+    expect(np.add(g, c.to("gpu")).toJs()).toEqual([4, 6]);
+    expect(np.add(g.to("cpu"), c).toJs()).toEqual([4, 6]);
+  });
+
+  it("uncommitted arrays and JS numbers move to where the operation runs", () => {
+    const g = np.array([1, 2], { backend: "gpu" });
+    const host = np.array([10, 20]);
+    const r = g.add(host).mul(2);
+    expect(r.backend).toBe("gpu");
+    expect(r.toJs()).toEqual([22, 44]);
+    setDefaultBackend("gpu");
+    const c = np.array([1, 2], { backend: "cpu" }).add(np.array([1, 1]));
+    expect(c.backend).toBe("cpu"); // committed to the CPU wins over the default
+  });
+
+  it("devicePut moves every array of a pytree", () => {
+    const params = devicePut({ w: np.ones([2, 2]), b: [np.zeros([2]), 3] }, "gpu");
+    expect(params.w.backend).toBe("gpu");
+    expect((params.b[0] as A).backend).toBe("gpu");
+    expect(params.b[1]).toBe(3);
+    const g = grad((p: typeof params) => np.sum(np.matmul(p.w, p.b[0] as A).add(1)))(params);
+    expect(g.w.backend).toBe("gpu");
+    expect(g.w.toJs()).toEqual([[0, 0], [0, 0]]);
+    expect(devicePut(params, "cpu").w.backend).toBe("cpu");
+  });
+
+  it("float64 on the GPU is an error, never a silent float32", () => {
+    expect(() => np.array([1, 2], { dtype: "float64", backend: "gpu" })).toThrow(/float64.*GPU.*astype\("float32"\)/s);
+    setDefaultBackend("gpu");
+    const x = np.array([0.5, 1], { dtype: "float64" });
+    expect(() => np.sin(x)).toThrow(/sin: float64 arrays cannot run on the GPU/);
+    expect(np.sin(x.astype("float32")).backend).toBe("gpu");
+    expect(np.sin(x.to("cpu")).dtype).toBe("float64");
+  });
+
+  it("PRNG keys (integers beyond 2^24) stay on the CPU; the numbers match the CPU backend", () => {
+    const cpu = random.normal(random.key(7), [4]).toJs();
+    setDefaultBackend("gpu");
+    const key = random.key(7);
+    expect(random.normal(key, [4]).toJs()).toEqual(cpu);
+    const [, k1] = random.split(key, 3);
+    expect(k1.data().some((v) => Math.abs(v) > 2 ** 24)).toBe(true);
+    expect(() => k1.to("gpu")).toThrow(/2\^24/);
+    const onGpu = random.uniform(k1, [3]).toJs();
+    setDefaultBackend("cpu");
+    expect(random.uniform(random.split(random.key(7), 3)[1], [3]).toJs()).toEqual(onGpu);
+  });
+});
+
+describe("without a GPU context", () => {
+  it("setDefaultBackend(\"gpu\") says once that there is no GPU and keeps the CPU", () => {
+    const script = `
+      import { setDefaultBackend, getDefaultBackend, np } from "./src/index.ts";
+      setDefaultBackend("gpu");
+      setDefaultBackend("gpu");
+      console.log("backend=" + getDefaultBackend() + " sum=" + np.sum(np.array([1, 2])).item());
+    `;
+    const env = { ...process.env };
+    delete env.DISPLAY;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: process.cwd(), env, encoding: "utf8", timeout: 60_000 });
+    expect(r.stdout).toContain("backend=cpu sum=3");
+    const warnings = r.stderr.split("\n").filter((l) => l.includes("no GPU context is available"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/DISPLAY is unset.*xvfb-run.*using the "cpu" backend/);
+    expect(getDefaultBackend()).toBe("cpu");
+  });
+});
