@@ -9,10 +9,10 @@ import { spawnSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ConcreteArray, devicePut, getDefaultBackend, grad, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.ts";
-import { GpuBuffer, liveGpuBuffers } from "../../src/backends/gpu/buffer.ts";
-import { gpuRuntime } from "../../src/backends/gpu/runtime.ts";
-import { ensureDisplay } from "./display.ts";
+import { ConcreteArray, devicePut, getDefaultBackend, grad, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.js";
+import { GpuBuffer, liveGpuBuffers } from "../../src/backends/gpu/buffer.js";
+import { gpuRuntime } from "../../src/backends/gpu/runtime.js";
+import { ensureDisplay } from "./display.js";
 
 type A = np.Array;
 let stop: () => void = () => {};
@@ -226,7 +226,7 @@ describe("placement", () => {
 describe("without a GPU context", () => {
   it("setDefaultBackend(\"gpu\") says once that there is no GPU and keeps the CPU", () => {
     const script = `
-      import { setDefaultBackend, getDefaultBackend, np } from "./src/index.ts";
+      import { setDefaultBackend, getDefaultBackend, np } from "./src/index.js";
       setDefaultBackend("gpu");
       setDefaultBackend("gpu");
       console.log("backend=" + getDefaultBackend() + " sum=" + np.sum(np.array([1, 2])).item());

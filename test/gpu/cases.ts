@@ -9,8 +9,8 @@
  * the internal elementwise module are passed in — so it can be served to a page as is
  * after a type-stripping transpile.
  */
-import type * as Lib from "../../src/index.ts";
-import type * as Elementwise from "../../src/primitives/elementwise.ts";
+import type * as Lib from "../../src/index.js";
+import type * as Elementwise from "../../src/primitives/elementwise.js";
 
 type L = typeof Lib;
 type A = Lib.Array;

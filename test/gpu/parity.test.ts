@@ -3,10 +3,10 @@
  * in Node) and compared with the CPU backend to float32 tolerance. See cases.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as L from "../../src/index.ts";
-import * as E from "../../src/primitives/elementwise.ts";
-import { cases, runCase } from "./cases.ts";
-import { ensureDisplay } from "./display.ts";
+import * as L from "../../src/index.js";
+import * as E from "../../src/primitives/elementwise.js";
+import { cases, runCase } from "./cases.js";
+import { ensureDisplay } from "./display.js";
 
 let stop: () => void = () => {};
 beforeAll(async () => {
