@@ -3,44 +3,142 @@
  * and `custom_vjp`.
  * @module
  */
-import { type NDArray, ShapedArray } from "../core/array.js";
+import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { fmtShape, shapeEqual } from "../core/shape.js";
-import { type Params, UndefPrimal, bind, definePrimitive, findTopMain, fullRaise } from "../core/trace.js";
+import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
-import { JvpTrace, JvpTracer } from "../interpreters/jvp.js";
+import { ClosedJaxpr, Jaxpr, evalJaxpr } from "../ir/jaxpr.js";
+import { vmapFlat } from "../interpreters/batching.js";
+import { traceToJaxpr } from "../interpreters/staging.js";
+import { reduceSum } from "../primitives/reduce.js";
+import { moveAxis } from "../primitives/shape.js";
 import { full } from "../primitives/elementwise.js";
 import { flattenArgs, leavesToArrays } from "./flat.js";
 
 const zerosOf = (a: ShapedArray): NDArray => full(a.shape, 0, a.dtype);
 
+type FlatFn = (xs: NDArray[]) => NDArray[];
+type JvpRule = (primals: NDArray[], tangents: NDArray[]) => [NDArray[], NDArray[]];
+
 /**
- * Applies `fun` to flat `args`; under a JVP trace, `rule(primals, tangents)` gives the
- * outputs and their tangents instead of differentiating `fun`.
- * @internal
+ * Traces `fun` on the avals of `args` for a custom-rule call. Constants of the trace
+ * that are tracers of enclosing transforms become leading inputs (closure conversion).
+ * Traces without such constants are cached per input signature.
  */
-export function customJvpFlat(
-  fun: (xs: NDArray[]) => NDArray[],
-  rule: (primals: NDArray[], tangents: NDArray[]) => [NDArray[], NDArray[]],
-  args: NDArray[],
-): NDArray[] {
-  const main = findTopMain(args);
-  if (main.kind !== "jvp") return fun(args);
-  const trace = main.makeTrace(main) as JvpTrace;
-  const ts = args.map((a) => fullRaise(trace, a) as JvpTracer);
-  const primals = ts.map((t) => t.primal);
-  if (ts.every((t) => t.tangent === null)) {
-    return customJvpFlat(fun, rule, primals).map((p) => new JvpTracer(trace, p, null));
+function traceCall(cache: Map<string, ClosedJaxpr>, fun: FlatFn, args: NDArray[]): { jaxpr: ClosedJaxpr; consts: NDArray[]; key: string } {
+  const key = args.map((a) => a.aval.toString()).join(",");
+  const hit = cache.get(key);
+  if (hit) return { jaxpr: hit, consts: [], key };
+  const traced = traceToJaxpr(
+    fun,
+    args.map((a) => a.aval),
+  );
+  const isTracer = traced.consts.map((c) => !(c instanceof ConcreteArray));
+  if (!isTracer.some(Boolean)) {
+    cache.set(key, traced);
+    return { jaxpr: traced, consts: [], key };
   }
-  const tangents = ts.map((t) => t.tangent ?? zerosOf(t.aval));
-  const [po, to] = rule(primals, tangents);
+  const j = traced.jaxpr;
+  const jaxpr = new ClosedJaxpr(
+    new Jaxpr(
+      j.constVars.filter((_, i) => !isTracer[i]),
+      [...j.constVars.filter((_, i) => isTracer[i]), ...j.inVars],
+      j.eqns,
+      j.outs,
+    ),
+    traced.consts.filter((_, i) => !isTracer[i]),
+  );
+  return { jaxpr, consts: traced.consts.filter((_, i) => isTracer[i]), key };
+}
+
+/** Runs a flat function batched along axis 0 of the inputs in `mask`; every output batched at 0. */
+function vmapAll(f: FlatFn, size: number, xs: NDArray[], mask: boolean[]): NDArray[] {
+  return vmapFlat(
+    f,
+    size,
+    xs,
+    mask.map((m) => (m ? 0 : null)),
+    (n) => new Array<BatchDim>(n).fill(0),
+  );
+}
+
+/** Moves batch dims to 0 and returns the batch size and which inputs are batched. */
+function alignBatch(args: NDArray[], dims: BatchDim[]): { size: number; moved: NDArray[]; mask: boolean[] } {
+  const i0 = dims.findIndex((d) => d !== null);
+  const size = args[i0]!.shape[dims[i0]!]!;
+  return { size, moved: args.map((a, i) => (dims[i] === null ? a : moveAxis(a, dims[i]!, 0))), mask: dims.map((d) => d !== null) };
+}
+
+function checkTangentOuts(po: NDArray[], to: NDArray[]): NDArray[] {
   if (po.length !== to.length) throw new Error(`customJvp: the rule returned ${po.length} primal outputs but ${to.length} tangents.`);
   return po.map((p, i) => {
     const t = to[i]!;
     if (!shapeEqual(p.aval.shape, t.aval.shape)) throw new Error(`customJvp: the rule's tangent output ${i} has shape ${fmtShape(t.shape)} but the primal output has shape ${fmtShape(p.shape)}.`);
-    return new JvpTracer(trace, p, isFloat(p.dtype) ? (t.dtype === p.dtype ? t : t.astype(p.dtype)) : null);
+    return isFloat(p.dtype) && t.dtype !== p.dtype ? t.astype(p.dtype) : t;
   });
 }
+
+/** A custom rule cannot see derivatives of values its function closes over. */
+function checkClosure(op: string, tangents: readonly (NDArray | null)[], numConsts: number): void {
+  if (tangents.slice(0, numConsts).some((t) => t !== null)) {
+    throw new Error(
+      `${op}: the function closes over a value that is being differentiated (a traced value of an enclosing grad/jvp), and its custom rule cannot account for that value's derivative. Pass the value as an explicit argument of the function instead.`,
+    );
+  }
+}
+
+interface CustomJvpParams extends Params {
+  /** The function, traced (closed-over tracers are its first `numConsts` inputs). */
+  jaxpr: ClosedJaxpr;
+  numConsts: number;
+  rule: JvpRule;
+}
+
+/**
+ * A call of a customJvp function. It is staged like any primitive (so `jit` keeps
+ * it), evaluates its traced function, and differentiates with the user's rule.
+ */
+export const custom_jvp_call_p: Primitive<CustomJvpParams> = definePrimitive<CustomJvpParams>({
+  name: "custom_jvp_call",
+  abstractEval: (_avals, p) => p.jaxpr.outAvals,
+  impl: (args, p) => evalJaxpr(p.jaxpr.jaxpr, p.jaxpr.consts, args) as ConcreteArray[],
+  jvp(primals, tangents, p) {
+    checkClosure("customJvp", tangents, p.numConsts);
+    const own = primals.slice(p.numConsts);
+    const ownT = tangents.slice(p.numConsts);
+    if (ownT.every((t) => t === null)) return [bind(custom_jvp_call_p, primals, p), p.jaxpr.outAvals.map(() => null)];
+    const [po, to] = p.rule(
+      own,
+      ownT.map((t, i) => t ?? zerosOf(own[i]!.aval)),
+    );
+    return [po, checkTangentOuts(po, to)];
+  },
+  batch(args, dims, p) {
+    const { size, moved, mask } = alignBatch(args, dims);
+    const jaxpr = traceToJaxpr(
+      (xs) => vmapAll((ys) => evalJaxpr(p.jaxpr.jaxpr, p.jaxpr.consts, ys), size, xs, mask),
+      moved.map((a) => a.aval),
+    );
+    const own = mask.slice(p.numConsts);
+    const rule: JvpRule = (ps, ts) => {
+      const n = ps.length;
+      const outs = vmapAll(
+        (xs) => {
+          const [po, to] = p.rule(xs.slice(0, n), xs.slice(n));
+          return [...po, ...to];
+        },
+        size,
+        [...ps, ...ts],
+        [...own, ...own],
+      );
+      return [outs.slice(0, outs.length / 2), outs.slice(outs.length / 2)];
+    };
+    const outs = bind(custom_jvp_call_p, moved, { jaxpr, numConsts: p.numConsts, rule });
+    return [outs, outs.map(() => 0)];
+  },
+  printParams: (p) => `[num_consts=${p.numConsts} call_jaxpr={ ... }]`,
+});
 
 /**
  * Defines a function with a custom forward-mode rule (JAX's `custom_jvp`). Reverse
@@ -59,7 +157,10 @@ export function customJvpFlat(
  * ```
  */
 export function customJvp<F extends (...args: any[]) => any>(f: F, jvpRule: (primals: any[], tangents: any[]) => [any, any]): F {
+  const cache = new Map<string, ClosedJaxpr>();
+  const outDefs = new Map<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
+    if (isEager()) return f(...args);
     const [leaves, inDef] = flattenArgs("customJvp", args);
     let outDef: TreeDef | undefined;
     const fun = (xs: NDArray[]): NDArray[] => {
@@ -67,16 +168,18 @@ export function customJvp<F extends (...args: any[]) => any>(f: F, jvpRule: (pri
       outDef = od;
       return leavesToArrays("customJvp", ol, "result");
     };
-    const rule = (ps: NDArray[], ts: NDArray[]): [NDArray[], NDArray[]] => {
+    const rule: JvpRule = (ps, ts) => {
       const [po, to] = jvpRule(unflatten(inDef, ps) as unknown[], unflatten(inDef, ts) as unknown[]);
       const [pl, pd] = flatten(po);
       const [tl, td] = flatten(to);
       if (!pd.equals(td)) throw new Error(`customJvp: the rule's primal output ${pd.toString()} and tangent output ${td.toString()} have different structures.`);
-      outDef = pd;
       return [leavesToArrays("customJvp", pl, "result"), leavesToArrays("customJvp", tl, "tangent")];
     };
-    const outs = customJvpFlat(fun, rule, leaves);
-    return unflatten(outDef!, outs);
+    const { jaxpr, consts, key } = traceCall(cache, fun, leaves);
+    if (outDef) outDefs.set(key, outDef);
+    else outDef = outDefs.get(key)!;
+    const outs = bind(custom_jvp_call_p, [...consts, ...leaves], { jaxpr, numConsts: consts.length, rule });
+    return unflatten(outDef, outs);
   };
   return wrapped as F;
 }
@@ -119,6 +222,75 @@ export const custom_vjp_lin_p = definePrimitive<CustomVjpParams>({
   printParams: (p) => `[num_res=${p.numRes}]`,
 });
 
+type VjpFwd = (primals: NDArray[]) => [NDArray[], NDArray[]];
+type VjpBwd = (res: NDArray[], cts: NDArray[]) => NDArray[];
+
+interface CustomVjpCallParams extends Params {
+  jaxpr: ClosedJaxpr;
+  numConsts: number;
+  fwd: VjpFwd;
+  bwd: VjpBwd;
+}
+
+/**
+ * A call of a customVjp function: staged like any primitive, evaluates its traced
+ * function; under differentiation runs `fwd` and emits `custom_vjp_lin`, whose
+ * transpose is `bwd`.
+ */
+export const custom_vjp_call_p: Primitive<CustomVjpCallParams> = definePrimitive<CustomVjpCallParams>({
+  name: "custom_vjp_call",
+  abstractEval: (_avals, p) => p.jaxpr.outAvals,
+  impl: (args, p) => evalJaxpr(p.jaxpr.jaxpr, p.jaxpr.consts, args) as ConcreteArray[],
+  jvp(primals, tangents, p) {
+    checkClosure("customVjp", tangents, p.numConsts);
+    const own = primals.slice(p.numConsts);
+    const ownT = tangents.slice(p.numConsts);
+    if (ownT.every((t) => t === null)) return [bind(custom_vjp_call_p, primals, p), p.jaxpr.outAvals.map(() => null)];
+    const [outs, res] = p.fwd(own);
+    const touts = bind(custom_vjp_lin_p, [...res, ...ownT.map((t, i) => t ?? zerosOf(own[i]!.aval))], {
+      numRes: res.length,
+      outAvals: outs.map((o) => o.aval),
+      bwd: p.bwd,
+    });
+    return [outs, touts];
+  },
+  batch(args, dims, p) {
+    const { size, moved, mask } = alignBatch(args, dims);
+    const jaxpr = traceToJaxpr(
+      (xs) => vmapAll((ys) => evalJaxpr(p.jaxpr.jaxpr, p.jaxpr.consts, ys), size, xs, mask),
+      moved.map((a) => a.aval),
+    );
+    const own = mask.slice(p.numConsts);
+    const fwd: VjpFwd = (ps) => {
+      let nOut = 0;
+      const outs = vmapAll(
+        (xs) => {
+          const [o, r] = p.fwd(xs);
+          nOut = o.length;
+          return [...o, ...r];
+        },
+        size,
+        ps,
+        own,
+      );
+      return [outs.slice(0, nOut), outs.slice(nOut)];
+    };
+    const bwd: VjpBwd = (res, cts) => {
+      const g = vmapAll(
+        (xs) => p.bwd(xs.slice(0, res.length), xs.slice(res.length)),
+        size,
+        [...res, ...cts],
+        [...res, ...cts].map(() => true),
+      );
+      // an input that is the same for every example gets the sum of the per-example cotangents
+      return g.map((c, i) => (own[i] ? c : reduceSum(c, [0])));
+    };
+    const outs = bind(custom_vjp_call_p, moved, { jaxpr, numConsts: p.numConsts, fwd, bwd });
+    return [outs, outs.map(() => 0)];
+  },
+  printParams: (p) => `[num_consts=${p.numConsts} call_jaxpr={ ... }]`,
+});
+
 /**
  * Defines a function with a custom reverse-mode rule (JAX's `custom_vjp`).
  *
@@ -138,38 +310,36 @@ export const custom_vjp_lin_p = definePrimitive<CustomVjpParams>({
  * ```
  */
 export function customVjp<F extends (...args: any[]) => any>(f: F, fwd: (...args: any[]) => [any, any], bwd: (res: any, ct: any) => any[]): F {
+  const cache = new Map<string, ClosedJaxpr>();
+  const outDefs = new Map<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
+    if (isEager()) return f(...args);
     const [leaves, inDef] = flattenArgs("customVjp", args);
-    const main = findTopMain(leaves);
-    if (main.kind !== "jvp") return f(...args);
-    const trace = main.makeTrace(main) as JvpTrace;
-    const ts = leaves.map((a) => fullRaise(trace, a) as JvpTracer);
-    const primals = ts.map((t) => t.primal);
-    const primalArgs = unflatten(inDef, primals) as unknown[];
-    if (ts.every((t) => t.tangent === null)) return wrapped(...primalArgs);
-    const [out, res] = fwd(...primalArgs);
-    const [ol, outDef] = flatten(out);
-    const outs = leavesToArrays("customVjp", ol, "result");
-    const [rl, resDef] = flatten(res);
-    const resLeaves = leavesToArrays("customVjp", rl, "residual");
-    const bwdFlat = (r: NDArray[], cts: NDArray[]): NDArray[] => {
-      const g = bwd(unflatten(resDef, r), unflatten(outDef, cts));
+    let outDef: TreeDef | undefined;
+    const fun = (xs: NDArray[]): NDArray[] => {
+      const [ol, od] = flatten(f(...(unflatten(inDef, xs) as unknown[])));
+      outDef = od;
+      return leavesToArrays("customVjp", ol, "result");
+    };
+    let resDef: TreeDef | undefined;
+    const fwdFlat: VjpFwd = (ps) => {
+      const [out, res] = fwd(...(unflatten(inDef, ps) as unknown[]));
+      const [rl, rd] = flatten(res);
+      resDef = rd;
+      return [leavesToArrays("customVjp", flatten(out)[0], "result"), leavesToArrays("customVjp", rl, "residual")];
+    };
+    const bwdFlat: VjpBwd = (r, cts) => {
+      const g = bwd(unflatten(resDef!, r), unflatten(outDef!, cts));
       if (!Array.isArray(g)) throw new Error("customVjp: bwd must return a JS array with one cotangent per argument of f.");
       const [gl, gd] = flatten(g);
       if (!gd.equals(inDef)) throw new Error(`customVjp: bwd returned cotangents of structure ${gd.toString()} but the arguments have ${inDef.toString()}.`);
       return leavesToArrays("customVjp", gl, "cotangent");
     };
-    const tangents = ts.map((t) => t.tangent ?? zerosOf(t.aval));
-    const touts = bind(custom_vjp_lin_p, [...resLeaves, ...tangents], {
-      numRes: resLeaves.length,
-      outAvals: outs.map((o) => o.aval),
-      bwd: bwdFlat,
-    });
-    return unflatten(
-      outDef,
-      outs.map((p, i) => new JvpTracer(trace, p, isFloat(p.dtype) ? touts[i]! : null)),
-    );
+    const { jaxpr, consts, key } = traceCall(cache, fun, leaves);
+    if (outDef) outDefs.set(key, outDef);
+    else outDef = outDefs.get(key)!;
+    const outs = bind(custom_vjp_call_p, [...consts, ...leaves], { jaxpr, numConsts: consts.length, fwd: fwdFlat, bwd: bwdFlat });
+    return unflatten(outDef, outs);
   };
   return wrapped as F;
 }
-export { ShapedArray };

@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, grad, jit, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
+import { type Array as NDArray, customJvp, customVjp, grad, jit, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
 import { allPrimitives } from "../../src/core/trace.js";
 import { round } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/indexing.js";
@@ -34,7 +34,20 @@ const c = (name: string, inputs: InputSpec[], f: F): Case => ({ name, inputs, f 
 
 const W = np.array([[0.5, -1, 2, 1.5], [1, 0.25, -0.5, 3], [-2, 1, 1, 0.75]], { dtype: "float64" });
 
+const softplus: (x: NDArray) => NDArray = customJvp(
+  (x: NDArray) => np.log1p(np.exp(x)),
+  ([x]: NDArray[], [t]: NDArray[]) => [softplus(x!), np.multiply(t!, np.sigmoid(x!))],
+);
+const product = customVjp(
+  (x: NDArray, y: NDArray) => np.multiply(x, y),
+  (x: NDArray, y: NDArray) => [np.multiply(x, y), [x, y]],
+  ([x, y]: NDArray[], g: NDArray) => [np.multiply(g, y!), np.sum(np.multiply(g, x!), { axis: 0 })],
+);
+
 const CASES: Case[] = [
+  // calls of functions with custom rules
+  c("custom_jvp_call", [real(2, 3)], (x) => softplus(x)),
+  c("custom_vjp_call", [real(2, 3), real(3)], (x, y) => product(x, y)),
   // unary elementwise
   c("neg", [real(2, 3)], (x) => np.negative(x)),
   c("exp", [real(2, 3)], (x) => np.exp(x)),

@@ -18,10 +18,14 @@ describe("WebAssembly SIMD matmul", () => {
       fc.property(fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 19 }), fc.boolean(), fc.integer(), (m, k, n, f64, seed) => {
         let s = seed >>> 0;
         const rnd = (): number => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-        const T = f64 ? Float64Array : Float32Array;
-        const A = T.from({ length: m * k }, rnd);
-        const B = T.from({ length: k * n }, rnd);
-        const C = new T(m * n);
+        const make = (len: number): Float32Array | Float64Array => {
+          const a = f64 ? new Float64Array(len) : new Float32Array(len);
+          for (let i = 0; i < len; i++) a[i] = rnd();
+          return a;
+        };
+        const A = make(m * k);
+        const B = make(k * n);
+        const C = make(m * n).fill(0);
         expect(matmulWasm(A, B, C, m, k, n)).toBe(true);
         const R = reference(A, B, m, k, n);
         const tol = f64 ? 1e-12 * k : 1e-5 * k;
