@@ -119,27 +119,24 @@ export function repsFor(estimateMs: number, minSampleMs: number): number {
  * awaited.
  */
 export async function measure(fn: () => void | Promise<void>, opts: TimingOptions, first: { ms: number; async: boolean }): Promise<Timing> {
-  const slow = first.ms >= opts.slowMs;
-  if (slow && opts.minSamplesSlow === 0) return { medianMs: first.ms, minMs: first.ms, samples: 1, reps: 1 };
+  if (opts.minSamplesSlow === 0 && first.ms >= opts.slowMs) return { medianMs: first.ms, minMs: first.ms, samples: 1, reps: 1 };
   const isAsync = first.async;
-  // Estimate a warm call (unless it is slow anyway) to pick the repetition count.
-  let est = first.ms;
-  if (!slow) {
-    let t0 = performance.now();
-    await fn();
-    est = performance.now() - t0;
-    if (est < 0.05) {
-      const k = 200;
-      t0 = performance.now();
-      for (let i = 0; i < k; i++) await fn();
-      est = (performance.now() - t0) / k;
-    }
+  // One warm call (the first may include compilation) decides the repetition count and whether the call is slow.
+  let t0 = performance.now();
+  await fn();
+  let est = performance.now() - t0;
+  if (est < 0.05) {
+    const k = 200;
+    t0 = performance.now();
+    for (let i = 0; i < k; i++) await fn();
+    est = (performance.now() - t0) / k;
   }
+  const slow = est >= opts.slowMs;
   const reps = repsFor(est, opts.minSampleMs);
   const warm = !slow && opts.warmupMs > 0;
   const bench = new Bench({
     time: slow ? 0 : opts.timeMs,
-    iterations: slow ? opts.minSamplesSlow : opts.minSamples,
+    iterations: slow ? Math.max(1, opts.minSamplesSlow) : opts.minSamples,
     warmup: warm,
     warmupTime: warm ? opts.warmupMs : 0,
     warmupIterations: warm ? 2 : 0,

@@ -21,6 +21,8 @@ export interface RunReport {
   workloads: Workload<WorkloadId>[];
   references: Partial<Record<WorkloadId, number[]>>;
   totalSeconds: number;
+  /** Columns whose results were reused from an earlier sitting (--reuse). */
+  reused: string[];
 }
 
 /** Footnote registry: long reasons become numbered notes under a table. */
@@ -170,10 +172,10 @@ export function renderSetup(r: RunReport): string {
   for (const res of r.results) Object.assign(versions, res.versions);
   const notes = [...new Set(r.results.flatMap((x) => x.notes))];
   const perColumn = r.results
-    .map((x) => `${x.column}${x.ranAt ? ` at ${x.ranAt}` : ""}${x.load ? `, load ${x.load[0]} → ${x.load[1]}` : ""}, peak RSS ${x.peakRssMiB} MiB`)
+    .map((x) => `${x.column}${x.ranAt ? ` at ${x.ranAt}` : ""}${x.commit && x.column.startsWith("cotangent") ? ` (tree at ${x.commit})` : ""}${x.load ? `, load ${x.load[0]} → ${x.load[1]}` : ""}, peak RSS ${x.peakRssMiB} MiB`)
     .join("; ");
   return [
-    `- Date: ${r.date}; commit ${r.commit}; \`${r.command}\` (${r.mode} timing, ${r.totalSeconds.toFixed(0)} s in all)`,
+    `- Date: ${r.date}; commit ${r.commit}; \`${r.command}\` (${r.mode} timing, ${r.totalSeconds.toFixed(0)} s in all${r.reused.length ? `; ${r.reused.length} of ${r.results.length} columns reused from earlier sittings, see the times below` : ""})`,
     `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}`,
     `- Load average (1, 5, 15 min) before: ${m.loadAverage.join(", ")}; after: ${r.loadAfter.join(", ")}`,
     `- Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   const mode = opts.quick ? "quick" : "full";
   const worker = fileURLToPath(new URL("./worker.ts", import.meta.url));
   const results: ColumnResult[] = [];
+  const reused: string[] = [];
   for (const c of columns) {
     console.log(`${c.label}:`);
     const out = join(dir, `${c.id}.json`);
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
       if (saved.mode === mode && missing.length === 0) {
         console.log(`  reusing ${out}`);
         results.push(saved);
+        reused.push(c.id);
         continue;
       }
     }
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
     workloads,
     references,
     totalSeconds: (performance.now() - start) / 1000,
+    reused,
   };
   const tables = renderTables(report);
   const setup = renderSetup(report);

@@ -6,6 +6,7 @@
  *   node --import tsx bench/worker.ts --column=<id> --workloads=<a,b,...> --out=<file> [--quick]
  * @module
  */
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { type ColumnId, COLUMNS, loadColumn } from "./columns.js";
@@ -28,6 +29,8 @@ export interface ColumnResult {
   /** When the column ran (UTC, minutes) and the 1-minute load average before and after it. */
   ranAt?: string;
   load?: [number, number];
+  /** The commit the working tree was at (cotangent columns run the working tree's src/). */
+  commit?: string;
 }
 
 function arg(name: string): string | undefined {
@@ -42,7 +45,9 @@ async function main(): Promise<void> {
   const ids = (arg("workloads") ?? WORKLOADS.map((w) => w.id).join(",")).split(",");
   const timing = process.argv.includes("--quick") ? QUICK_TIMING : FULL_TIMING;
   const load0 = loadavg()[0]!;
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" });
   const result: ColumnResult = { column, versions: {}, notes: [], cells: {}, peakRssMiB: 0, ranAt: new Date().toISOString().slice(11, 16) };
+  if (head.status === 0) result.commit = head.stdout.trim();
   const lib = await loadColumn(column);
   if (isUnsupported(lib)) {
     result.unsupported = lib.unsupported;
