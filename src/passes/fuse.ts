@@ -102,10 +102,18 @@ interface Group {
   /** Whether elementwise equations may still join. */
   open: boolean;
   reduceAxes: readonly number[] | null;
-  /** Nodes this group reads from (raw ids; resolve with find). */
+  /** Nodes this group reads from (resolve with find; the group itself is never among them). */
   deps: Set<number>;
+  minIndex: number;
   maxIndex: number;
 }
+
+/**
+ * Groups stop growing at this many equations: V8 does not optimize functions whose
+ * bytecode is very large, and a kernel that runs interpreted is far slower than two
+ * optimized ones.
+ */
+export const MAX_KERNEL_EQNS = 500;
 
 /** Fuses elementwise chains and their reductions into kernels. */
 export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
@@ -182,7 +190,7 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
   /** True when merging `members` (group roots) creates no cycle. */
   const acyclic = (members: Set<number>): boolean => {
     let minIndex = Infinity;
-    for (const m of members) minIndex = Math.min(minIndex, ...groups.get(m)!.members);
+    for (const m of members) minIndex = Math.min(minIndex, groups.get(m)!.minIndex);
     const stack: number[] = [];
     const seen = new Set<number>();
     for (const m of members)
@@ -211,8 +219,16 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
     const ga = groups.get(a)!;
     const gb = groups.get(b)!;
     parent[b] = a;
-    ga.members = [...ga.members, ...gb.members].sort((x, y) => x - y);
-    for (const d of gb.deps) ga.deps.add(d);
+    for (const m of gb.members) ga.members.push(m);
+    const deps = new Set<number>();
+    for (const src of [ga.deps, gb.deps])
+      for (const d of src) {
+        const r = find(d);
+        if (r !== a) deps.add(r);
+      }
+    ga.deps = deps;
+    nodeDeps[a] = deps;
+    ga.minIndex = Math.min(ga.minIndex, gb.minIndex);
     ga.reduceAxes = ga.reduceAxes ?? gb.reduceAxes;
     ga.maxIndex = Math.max(ga.maxIndex, gb.maxIndex);
     nodeMax[a] = ga.maxIndex;
@@ -230,7 +246,7 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
     }
     if (k === "elementwise") {
       const shape = e.outVars[0]!.aval.shape;
-      groups.set(id, { id, members: [i], shape, open: true, reduceAxes: null, deps: nodeDeps[id]!, maxIndex: i });
+      groups.set(id, { id, members: [i], shape, open: true, reduceAxes: null, deps: nodeDeps[id]!, minIndex: i, maxIndex: i });
       producer.set(e.outVars[0]!, id);
       const cands = [...new Set([...deps].map(find))].filter((r) => {
         const g = groups.get(r);
@@ -240,7 +256,8 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
       for (const c of cands) {
         const r = find(root);
         const g = groups.get(r)!;
-        if (!sameAxes(g.reduceAxes, groups.get(c)!.reduceAxes)) continue;
+        const gc = groups.get(c)!;
+        if (!sameAxes(g.reduceAxes, gc.reduceAxes) || g.members.length + gc.members.length > MAX_KERNEL_EQNS) continue;
         if (!acyclic(new Set([r, c]))) continue;
         merge(c, r);
         root = c;
@@ -253,7 +270,7 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
     const p = x instanceof Var ? producer.get(x) : undefined;
     const g = p === undefined ? undefined : groups.get(find(p));
     if (g && g.open && shapeEqual(g.shape, x.aval.shape) && sameAxes(g.reduceAxes, axes)) {
-      g.members = [...g.members, i].sort((a, b) => a - b);
+      g.members.push(i);
       g.reduceAxes = axes;
       g.maxIndex = Math.max(g.maxIndex, i);
       nodeMax[g.id] = g.maxIndex;
@@ -262,13 +279,16 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
       producer.set(e.outVars[0]!, id);
       return;
     }
-    groups.set(id, { id, members: [i], shape: x.aval.shape, open: false, reduceAxes: axes, deps: nodeDeps[id]!, maxIndex: i });
+    groups.set(id, { id, members: [i], shape: x.aval.shape, open: false, reduceAxes: axes, deps: nodeDeps[id]!, minIndex: i, maxIndex: i });
     producer.set(e.outVars[0]!, id);
   });
 
   // ---------------------------------------------------------------- which values are needed as arrays
   const groupOf = new Map<number, number>(); // eqn index -> group root
-  for (const g of groups.values()) for (const m of g.members) groupOf.set(m, g.id);
+  for (const g of groups.values()) {
+    g.members.sort((a, b) => a - b);
+    for (const m of g.members) groupOf.set(m, g.id);
+  }
   const jaxprOuts = new Set(jaxpr.outs.filter((a): a is Var => a instanceof Var));
   /** Variables read by kernels through views never need the view materialized. */
   const materializedViews = new Set<Var>();

@@ -9,6 +9,7 @@ import { ConcreteArray } from "../../src/core/array.js";
 import { compileJaxpr } from "../../src/backends/cpu/compile.js";
 import { type Pass, cse, dce, defaultPasses, foldConstants, fuse, inlineCalls, optimizeJaxpr, simplify } from "../../src/passes/index.js";
 import { evalJaxpr } from "../../src/ir/jaxpr.js";
+import { MAX_KERNEL_EQNS } from "../../src/passes/fuse.js";
 import { broadcastTo, reshape, transpose } from "../../src/primitives/shape.js";
 import { convert, neg, stopGradientArray } from "../../src/primitives/elementwise.js";
 
@@ -385,6 +386,19 @@ describe("fusion", () => {
     let ct = 1;
     for (let i = 49; i >= 0; i--) ct = Math.fround(Math.fround(ct * Math.fround(1.01)) * Math.fround(Math.cos(xs[i]!)));
     expect(exec(out, np.array(0.5))[0]![0]).toBeCloseTo(ct, 12);
+  });
+
+  it("splits very long chains into kernels of bounded size (V8 leaves huge functions unoptimized)", () => {
+    const g = (x: NDArray) => {
+      for (let i = 0; i < 3 * MAX_KERNEL_EQNS; i++) x = np.sin(x);
+      return x;
+    };
+    const out = optimizeJaxpr(makeJaxpr(g)(np.array(0.5, { dtype: "float64" })));
+    typecheckDeep(out);
+    expect(out.jaxpr.eqns.map((e) => e.primitive.name)).toEqual(["fused", "fused", "fused"]);
+    let x = 0.5;
+    for (let i = 0; i < 3 * MAX_KERNEL_EQNS; i++) x = Math.sin(x);
+    expect(exec(out, np.array(0.5, { dtype: "float64" }))[0]![0]).toBe(x);
   });
 
   it("says which rule is missing when a fused kernel is differentiated", () => {

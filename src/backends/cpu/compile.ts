@@ -2,9 +2,10 @@
  * Compiling a closed jaxpr for the CPU into one generated JavaScript function.
  *
  * The plan walks the equations once at compile time and emits straight-line code:
- * - a `fused` equation runs its kernel — inlined into the plan when its index space is
- *   tiny (so a program of scalar operations is one straight-line function), otherwise
- *   as a call to the kernel's own compiled loop;
+ * - a `fused` equation runs its kernel — inlined into the plan when its index space and
+ *   node count are tiny (within a budget per plan: V8 does not optimize very large
+ *   functions), otherwise as a call to the kernel's own compiled function (so a
+ *   program of scalar operations, fused into one kernel, is one straight-line function);
  * - a `reshape` only relabels a buffer;
  * - any other primitive calls its CPU `impl`.
  * Intermediate buffers that only kernels (and primitives known not to keep or alias
@@ -22,8 +23,13 @@ import { compileKernel, compileSource, emitKernel } from "./codegen.js";
 /** A compiled program: concrete inputs to concrete outputs. */
 export type Executable = (args: readonly ConcreteArray[]) => ConcreteArray[];
 
-/** Kernels whose index space has at most this many elements are inlined into the plan. */
+/** Kernels whose index space has at most this many elements (and few nodes) are inlined into the plan. */
 export const INLINE_KERNEL_SIZE = 64;
+/**
+ * At most this many kernel nodes are inlined into one plan: V8 leaves very large
+ * functions unoptimized, so big kernels stay functions of their own.
+ */
+export const INLINE_NODE_BUDGET = 256;
 
 /** Primitives whose `impl` neither keeps nor returns (aliases) its input buffers. */
 const NON_ALIASING = new Set([
@@ -186,6 +192,7 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
     }
   };
 
+  let inlined = 0;
   eqns.forEach((e, i) => {
     const name = e.primitive.name;
     if (name === "fused") {
@@ -197,7 +204,10 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
       });
       const ins = e.inputs.map((a) => `b${nameOf(a as Var)}`);
       const size = kernel.shape.reduce((x, y) => x * y, 1);
-      if (size <= INLINE_KERNEL_SIZE) lines.push(emitKernel(kernel, ins, outs));
+      if (size <= INLINE_KERNEL_SIZE && inlined + kernel.nodes.length <= INLINE_NODE_BUDGET) {
+        inlined += kernel.nodes.length;
+        lines.push(emitKernel(kernel, ins, outs));
+      }
       else {
         ctx.kernels.push(compileKernel(kernel));
         lines.push(`K[${ctx.kernels.length - 1}](${[...ins, ...outs].join(", ")});`);
