@@ -29,6 +29,12 @@ export interface PublicExport {
    * functions (`np.linalg`), whose members carry the examples.
    */
   needsExample: boolean;
+  /**
+   * For an exported object of functions: whether its TSDoc has the `@namespace` tag,
+   * which makes typedoc document its members (otherwise their docs are not shown).
+   * Undefined for everything else.
+   */
+  hasNamespaceTag?: boolean;
 }
 
 function locate(root: string, d: ts.Node): string {
@@ -131,7 +137,9 @@ export function publicExports(rootDir: string): PublicExport[] {
       if (ts.isCallExpression(init) && init.expression.getText() === "Object.freeze" && init.arguments[0]) init = init.arguments[0];
       if (ts.isObjectLiteralExpression(init)) obj = init;
     }
-    out.push({ name, kind, where: locate(root, d), ...summarize(docs), needsExample: obj === undefined });
+    const entry: PublicExport = { name, kind, where: locate(root, d), ...summarize(docs), needsExample: obj === undefined };
+    if (obj) entry.hasNamespaceTag = docs.some((j) => j.tags?.some((t) => t.tagName.text === "namespace"));
+    out.push(entry);
     if (obj) visitObject(name, obj);
   };
 

@@ -93,6 +93,7 @@ function linearApply(params: LinearParams, x: NDArray): NDArray {
  * layout and default initialization (`nn.Linear`): weight and bias uniform in
  * `[-1/sqrt(inDim), 1/sqrt(inDim))`.
  *
+ * @namespace
  * @example
  * ```ts
  * import { nn, np, random } from "cotangent";
@@ -166,6 +167,7 @@ function mlpApply(params: MlpParams, x: NDArray, opts: MlpApplyOptions = {}): ND
  * A multilayer perceptron: linear layers with an activation between them (none
  * after the last layer, which gives logits or regression outputs).
  *
+ * @namespace
  * @example
  * ```ts
  * import { nn, np, random } from "cotangent";
@@ -283,6 +285,7 @@ function batchNormApply(params: BatchNormParams, state: BatchNormState, x: NDArr
  * statistics updated with `momentum` (the running variance takes the unbiased batch
  * variance); in eval mode it normalizes with the running statistics.
  *
+ * @namespace
  * @example
  * ```ts
  * import { nn, np } from "cotangent";

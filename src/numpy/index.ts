@@ -28,6 +28,7 @@ export type Array = NDArray;
 
 /**
  * Linear algebra functions.
+ * @namespace
  * @example
  * ```ts
  * import { np } from "cotangent";

@@ -3,7 +3,8 @@
  * every member of the namespaces (np, tree, random, nn, losses, optim, ...) and of
  * objects of functions (np.linalg, nn.linear, ...), must have a TSDoc comment with a
  * summary and a runnable `@example` (which test/docs/examples.test.ts runs).
- * Namespaces need a `@module` comment with a summary at the top of their file.
+ * Namespaces need a `@module` comment with a summary at the top of their file, and
+ * exported objects of functions a `@namespace` tag (typedoc then documents their members).
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -20,6 +21,10 @@ describe("public exports", () => {
 
   it("every export has a TSDoc summary", () => {
     expect(exports.filter((e) => !e.hasDoc).map((e) => `${e.name} (${e.kind}, ${e.where}) has no TSDoc summary`)).toEqual([]);
+  });
+
+  it("every exported object of functions is tagged @namespace (so typedoc documents its members)", () => {
+    expect(exports.filter((e) => e.hasNamespaceTag === false).map((e) => `${e.name} (${e.where}) is an object of functions: add @namespace to its TSDoc`)).toEqual([]);
   });
 
   it("every export has an @example", () => {
