@@ -1,0 +1,68 @@
+/**
+ * The GPU backend in a browser: headless Chromium (Debian's chromium, WebGL2 on
+ * SwiftShader) loads pages served on 127.0.0.1 that import the built library.
+ * - the GPU parity suite (cases.ts) runs in the page and must agree with the CPU;
+ * - the browser example (examples/browser/) trains a network on the GPU and plots
+ *   its loss, which must fall.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BrowserHarness, startBrowser } from "./browser.js";
+import { type CaseResult, cases } from "./cases.js";
+
+let h: BrowserHarness;
+let parity: { mode: string | null; results: CaseResult[]; error?: string };
+let pageErrors: string[] = [];
+
+beforeAll(async () => {
+  h = await startBrowser();
+  const { page, errors } = await h.open("/test/gpu/parity.html");
+  await page.waitForFunction(() => (window as unknown as { __parity?: unknown }).__parity !== undefined, null, { timeout: 240_000 });
+  parity = await page.evaluate(() => (window as unknown as { __parity: typeof parity }).__parity);
+  pageErrors = errors;
+  await page.close();
+}, 300_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("GPU backend in headless Chromium (WebGL2)", () => {
+  it("runs on a WebGL2 context, with no page errors", () => {
+    expect(parity.error).toBeUndefined();
+    expect(parity.mode).toBe("webgl2");
+    expect(pageErrors).toEqual([]);
+    expect(parity.results.map((r) => r.name)).toEqual(cases.map((c) => c.name));
+  });
+  it.each(cases.map((c) => [c.name] as const))("%s", (name) => {
+    const r = parity.results.find((x) => x.name === name)!;
+    expect(r.message).toBe("");
+    expect(r.ok).toBe(true);
+  });
+});
+
+describe("examples/browser", () => {
+  it("trains a small network on the GPU and plots a falling loss", async () => {
+    const { page, errors } = await h.open("/examples/browser/?steps=150");
+    await page.waitForFunction(() => {
+      const e = (window as unknown as { __example?: { done: boolean; error?: string } }).__example;
+      return e !== undefined && (e.done || e.error !== undefined);
+    }, null, { timeout: 180_000 });
+    const ex = await page.evaluate(() => (window as unknown as { __example: { backend: string; losses: [number, number][]; error?: string } }).__example);
+    expect(ex.error).toBeUndefined();
+    expect(errors).toEqual([]);
+    expect(ex.backend).toBe("gpu");
+    const first = ex.losses[0]![1];
+    const last = ex.losses.at(-1)![1];
+    expect(ex.losses.at(-1)![0]).toBe(149);
+    expect(last).toBeLessThan(first / 20);
+    // the loss plot has been drawn: its canvas is not blank
+    const inked = await page.evaluate(() => {
+      const c = document.getElementById("loss") as HTMLCanvasElement;
+      const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+      return n;
+    });
+    expect(inked).toBeGreaterThan(500);
+    await page.close();
+  }, 200_000);
+});
