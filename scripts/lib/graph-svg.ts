@@ -9,8 +9,8 @@
  *    fewest crossings;
  * 4. x positions: repeated sweeps pulling each node toward the mean of its neighbors,
  *    then projecting onto the non-overlap constraints (isotonic regression);
- * 5. edges: vertical cubic curves through the dummies, entering an equation's top in
- *    operand order.
+ * 5. edges: vertical cubic curves through the dummies, spread over the bottom of the
+ *    source and the top of the target in left-to-right order.
  *
  * Node styles follow the `class` attribute (`input`, `const`, `eqn`, `literal`,
  * `output`). Text widths are estimated from a monospace font, so the output is the
@@ -248,6 +248,8 @@ export function layoutGraph(g: DotGraph): Layout {
     return n.x - span / 2 + (span * k) / (count - 1);
   };
   for (const list of outPorts.values()) list.sort((a, b) => byId.get(a.path[1]!)!.x - byId.get(b.path[1]!)!.x);
+  // incoming edges enter left to right in the order of where they come from (no crossings at the port)
+  for (const list of inPorts.values()) list.sort((a, b) => byId.get(a.path[a.path.length - 2]!)!.x - byId.get(b.path[b.path.length - 2]!)!.x);
   const routed = edges.map((e) => {
     const a = byId.get(e.from)!;
     const b = byId.get(e.to)!;
