@@ -43,21 +43,58 @@ export function stridedIndex(shape: Shape, strides: readonly number[]): Int32Arr
   return idx;
 }
 
-export function mapN(args: ConcreteArray[], out: ShapedArray, f: (...xs: number[]) => number): ConcreteArray {
+type Buf = ArrayLike<number>;
+type Out = { [i: number]: number };
+interface Loops {
+  u(a: Buf, res: Out, n: number, p: unknown): void;
+  vv(a: Buf, b: Buf, res: Out, n: number): void;
+  vs(a: Buf, s: number, res: Out, n: number): void;
+  sv(s: number, b: Buf, res: Out, n: number): void;
+  ii(a: Buf, ia: Int32Array | null, b: Buf, ib: Int32Array | null, res: Out, n: number): void;
+  /** res[o] = f(...f(f(res[o], x[o*inner]), x[o*inner+1])...) for each of the n outputs. */
+  run(x: Buf, res: Float64Array, n: number, inner: number): void;
+}
+const LOOPS_SRC = `return {
+  u(a, res, n, p) { for (let i = 0; i < n; i++) res[i] = f(a[i], p); },
+  vv(a, b, res, n) { for (let i = 0; i < n; i++) res[i] = f(a[i], b[i]); },
+  vs(a, s, res, n) { for (let i = 0; i < n; i++) res[i] = f(a[i], s); },
+  sv(s, b, res, n) { for (let i = 0; i < n; i++) res[i] = f(s, b[i]); },
+  ii(a, ia, b, ib, res, n) { for (let i = 0; i < n; i++) res[i] = f(a[ia ? ia[i] : i], b[ib ? ib[i] : i]); },
+  run(x, res, n, inner) { for (let o = 0, k = 0; o < n; o++) { let acc = res[o]; for (let j = 0; j < inner; j++, k++) acc = f(acc, x[k]); res[o] = acc; } },
+};`;
+const loopCache = new WeakMap<object, Loops>();
+/**
+ * Loops specialized to one scalar function: each function gets its own copy of the
+ * loop source, so its call site stays monomorphic and V8 inlines the function.
+ */
+function loopsFor(f: (...xs: any[]) => number): Loops {
+  let l = loopCache.get(f);
+  if (!l) {
+    l = new Function("f", LOOPS_SRC)(f) as Loops;
+    loopCache.set(f, l);
+  }
+  return l;
+}
+
+/**
+ * Applies a scalar function elementwise with NumPy broadcasting. `f` should be a
+ * long-lived function (compiled loops are cached per function); unary functions
+ * receive `extra` as their second argument.
+ */
+export function mapN(args: ConcreteArray[], out: ShapedArray, f: (...xs: any[]) => number, extra?: unknown): ConcreteArray {
   const n = out.size;
   const res = allocate(out.dtype, n);
   if (args.length === 1) {
-    const a = args[0]!.buffer;
-    for (let i = 0; i < n; i++) res[i] = f(a[i]!);
+    loopsFor(f).u(args[0]!.buffer, res, n, extra);
   } else if (args.length === 2) {
-    const a = args[0]!.buffer;
-    const b = args[1]!.buffer;
-    const ia = broadcastIndex(args[0]!.aval.shape, out.shape);
-    const ib = broadcastIndex(args[1]!.aval.shape, out.shape);
-    if (!ia && !ib) for (let i = 0; i < n; i++) res[i] = f(a[i]!, b[i]!);
-    else if (!ia) for (let i = 0; i < n; i++) res[i] = f(a[i]!, b[ib![i]!]!);
-    else if (!ib) for (let i = 0; i < n; i++) res[i] = f(a[ia[i]!]!, b[i]!);
-    else for (let i = 0; i < n; i++) res[i] = f(a[ia[i]!]!, b[ib[i]!]!);
+    const L = loopsFor(f);
+    const [x, y] = args as [ConcreteArray, ConcreteArray];
+    const a = x.buffer;
+    const b = y.buffer;
+    if (y.size === 1 && x.size === n) L.vs(a, b[0]!, res, n);
+    else if (x.size === 1 && y.size === n) L.sv(a[0]!, b, res, n);
+    else if (shapeEqual(x.aval.shape, out.shape) && shapeEqual(y.aval.shape, out.shape)) L.vv(a, b, res, n);
+    else L.ii(a, broadcastIndex(x.aval.shape, out.shape), b, broadcastIndex(y.aval.shape, out.shape), res, n);
   } else {
     const bufs = args.map((x) => x.buffer);
     const idx = args.map((x) => broadcastIndex(x.aval.shape, out.shape));
@@ -85,6 +122,14 @@ export function reduceAxes(x: ConcreteArray, axes: readonly number[], out: Shape
   res.fill(init);
   const shape = x.aval.shape;
   const nd = shape.length;
+  if (axes.every((a, i) => a === nd - axes.length + i)) {
+    // reducing trailing axes: each output is a contiguous run of the input
+    const inner = axes.reduce((p, a) => p * shape[a]!, 1);
+    loopsFor(combine).run(x.buffer, res, out.size, inner);
+    const typed = allocate(out.dtype, out.size);
+    typed.set(res);
+    return new ConcreteArray(out, typed);
+  }
   const outStridesFull = new Array<number>(nd).fill(0);
   let acc = 1;
   for (let d = nd - 1; d >= 0; d--) {

@@ -112,7 +112,7 @@ function unaryPrim(def: UnaryDef): Primitive {
     },
     impl([x], params, [out]) {
       const f = def.f;
-      return [mapN([x!], out!, (v) => f(v, params))];
+      return [mapN([x!], out!, f, params)];
     },
     nonDifferentiable: !def.jvp,
     jvp: def.jvp
@@ -188,9 +188,10 @@ export const convert_element_type_p = unaryPrim({
   printParams: (p) => `[new_dtype=${String(p.newDtype)}]`,
 });
 // float -> int conversion truncates toward zero, bool is x != 0.
+const castTo = (v: number, to: DType): number => castScalar(v, to);
 (convert_element_type_p as { impl: Primitive["impl"] }).impl = ([x], _p, [out]) => {
   const to = out!.dtype;
-  return [mapN([x!], out!, (v) => castScalar(v, to))];
+  return [mapN([x!], out!, castTo, to)];
 };
 
 export function neg(x: ArrayLike): NDArray {
@@ -405,6 +406,7 @@ export function addAny(x: NDArray, y: NDArray): NDArray {
 
 // ------------------------------------------------------------------ select
 
+const choose = (c: number, a: number, b: number): number => (c ? a : b);
 export const select_p: Primitive = definePrimitive({
   name: "select",
   abstractEval([p, x, y]) {
@@ -413,7 +415,7 @@ export const select_p: Primitive = definePrimitive({
     return [new ShapedArray(broadcastShapes("where", p!.shape, x!.shape, y!.shape), x!.dtype)];
   },
   impl([p, x, y], _params, [out]) {
-    return [mapN([p!, x!, y!], out!, (c, a, b) => (c ? a : b))];
+    return [mapN([p!, x!, y!], out!, choose)];
   },
   jvp([p, x, y], ts) {
     const tx = ts[1] ?? null;
