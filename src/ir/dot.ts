@@ -3,7 +3,7 @@
  * @module
  */
 import { isFloat } from "../core/dtype.js";
-import { type Atom, ClosedJaxpr, type Jaxpr, type JaxprEqn, Literal, Var, formatNumber, formatParam } from "./jaxpr.js";
+import { type Atom, ClosedJaxpr, type Jaxpr, type JaxprEqn, Literal, Var, formatNumber, formatParam, varName } from "./jaxpr.js";
 
 /** Options of {@link toDot}. */
 export interface DotOptions {
@@ -13,17 +13,6 @@ export interface DotOptions {
   name?: string;
 }
 
-/** Spreadsheet-style names a, b, …, z, aa, ab, … as the jaxpr printer uses. */
-function varName(i: number): string {
-  let s = "";
-  i += 1;
-  while (i > 0) {
-    i -= 1;
-    s = String.fromCharCode(97 + (i % 26)) + s;
-    i = Math.floor(i / 26);
-  }
-  return s;
-}
 
 /** A DOT string literal. */
 function quote(s: string): string {

@@ -130,7 +130,8 @@ export class ClosedJaxpr {
 
 // ---------------------------------------------------------------- printer
 
-function varName(i: number): string {
+/** Spreadsheet-style names a, b, …, z, aa, ab, … as the printer uses. */
+export function varName(i: number): string {
   let s = "";
   i += 1;
   while (i > 0) {

@@ -63,11 +63,20 @@ function vmapAll(f: FlatFn, size: number, xs: NDArray[], mask: boolean[]): NDArr
   );
 }
 
-/** Moves batch dims to 0 and returns the batch size and which inputs are batched. */
-function alignBatch(args: NDArray[], dims: BatchDim[]): { size: number; moved: NDArray[]; mask: boolean[] } {
+/**
+ * Batching of a custom call: moves batch dims to 0 and traces the batched function;
+ * returns the batch size, the moved inputs, which are batched, and the new jaxpr.
+ */
+function batchCall(cj: ClosedJaxpr, args: NDArray[], dims: BatchDim[]): { size: number; moved: NDArray[]; mask: boolean[]; jaxpr: ClosedJaxpr } {
   const i0 = dims.findIndex((d) => d !== null);
   const size = args[i0]!.shape[dims[i0]!]!;
-  return { size, moved: args.map((a, i) => (dims[i] === null ? a : moveAxis(a, dims[i]!, 0))), mask: dims.map((d) => d !== null) };
+  const moved = args.map((a, i) => (dims[i] === null ? a : moveAxis(a, dims[i]!, 0)));
+  const mask = dims.map((d) => d !== null);
+  const jaxpr = traceToJaxpr(
+    (xs) => vmapAll((ys) => evalJaxpr(cj.jaxpr, cj.consts, ys), size, xs, mask),
+    moved.map((a) => a.aval),
+  );
+  return { size, moved, mask, jaxpr };
 }
 
 function checkTangentOuts(po: NDArray[], to: NDArray[]): NDArray[] {
@@ -115,11 +124,7 @@ export const custom_jvp_call_p: Primitive<CustomJvpParams> = definePrimitive<Cus
     return [po, checkTangentOuts(po, to)];
   },
   batch(args, dims, p) {
-    const { size, moved, mask } = alignBatch(args, dims);
-    const jaxpr = traceToJaxpr(
-      (xs) => vmapAll((ys) => evalJaxpr(p.jaxpr.jaxpr, p.jaxpr.consts, ys), size, xs, mask),
-      moved.map((a) => a.aval),
-    );
+    const { size, moved, mask, jaxpr } = batchCall(p.jaxpr, args, dims);
     const own = mask.slice(p.numConsts);
     const rule: JvpRule = (ps, ts) => {
       const n = ps.length;
@@ -255,11 +260,7 @@ export const custom_vjp_call_p: Primitive<CustomVjpCallParams> = definePrimitive
     return [outs, touts];
   },
   batch(args, dims, p) {
-    const { size, moved, mask } = alignBatch(args, dims);
-    const jaxpr = traceToJaxpr(
-      (xs) => vmapAll((ys) => evalJaxpr(p.jaxpr.jaxpr, p.jaxpr.consts, ys), size, xs, mask),
-      moved.map((a) => a.aval),
-    );
+    const { size, moved, mask, jaxpr } = batchCall(p.jaxpr, args, dims);
     const own = mask.slice(p.numConsts);
     const fwd: VjpFwd = (ps) => {
       let nOut = 0;

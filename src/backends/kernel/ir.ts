@@ -22,6 +22,7 @@
  * to the output dtype once at the end.
  * @module
  */
+import { stridesOf } from "../../core/shape.js";
 import type { DType } from "../../core/dtype.js";
 import { castScalar } from "../../core/dtype.js";
 import { sizeOf } from "../../core/shape.js";
@@ -245,12 +246,5 @@ export function broadcastMap(shape: readonly number[], space: readonly number[],
   };
 }
 
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+/** Row-major strides of `shape` (the same as the core's `stridesOf`). */
+export const contiguousStrides = (shape: readonly number[]): number[] => stridesOf(shape);
