@@ -189,6 +189,11 @@ export const cases: Case[] = [
   { name: "vmap", run: (L) => [L.vmap((x: A) => L.np.matmul(x, x.T).sum())(rnd(L, [4, 2, 3], 99)), L.vmap((x: A, y: A) => L.np.add(x, y), { inAxes: [0, null] })(rnd(L, [3, 4], 100), rnd(L, [4], 101))] },
   { name: "vmap of grad", run: (L) => L.vmap(L.grad((x: A) => L.np.sum(L.np.tanh(x))))(rnd(L, [3, 4], 102)) },
   { name: "jit (fused elementwise chain + reduction)", run: (L) => L.jit((x: A, y: A) => [L.np.sum(L.np.exp(L.np.sin(x).mul(y)), { axis: 1 }), L.np.tanh(x).add(y)])(rnd(L, [4, 5], 103), rnd(L, [4, 5], 104)) },
+  {
+    name: "jit of a sum of 40 arrays (more inputs than a shader can sample)",
+    run: (L) => L.jit((xs: A[]) => xs.reduce((acc, x, i) => L.np.add(acc, L.np.multiply(x, i)), L.np.zeros([6])))(Array.from({ length: 40 }, (_, i) => rnd(L, [6], 200 + i))),
+    atol: 1e-3,
+  },
   { name: "jit of grad of an MLP loss", run: (L) => L.jit(L.grad(mlpLoss(L)))(mlpParams(L), rnd(L, [5, 4], 105), rnd(L, [5, 3], 106)) },
   { name: "grad of jit", run: (L) => L.grad(L.jit((x: A) => L.np.sum(L.np.square(L.np.sin(x)))))(rnd(L, [7], 107)) },
   { name: "jacfwd and jacrev", run: (L) => [L.jacfwd((x: A) => L.np.sin(x).mul(x))(rnd(L, [3], 108)), L.jacrev((x: A) => L.np.matmul(x, x))(rnd(L, [2, 2], 109))] },

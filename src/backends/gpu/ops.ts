@@ -11,7 +11,8 @@
  * A primitive missing from {@link gpuImpls} runs on the CPU (see dispatch.ts).
  * @module
  */
-import type { ShapedArray } from "../../core/array.js";
+import { ShapedArray } from "../../core/array.js";
+import { cpuBackend } from "../backend.js";
 import { sizeOf } from "../../core/shape.js";
 import type { Params } from "../../core/trace.js";
 import { kernelLowerings } from "../../passes/fuse.js";
@@ -30,9 +31,27 @@ function tex(rt: GpuRuntime, b: GpuBuffer, op: string): GpuTexture {
 }
 const texSize = (b: GpuBuffer): number => Math.max(b.size, 1);
 
+let warnedWide = false;
+/**
+ * A kernel reading more arrays than a shader can sample (WebGL has 16 to 32 texture
+ * units) runs on the CPU: inputs read back, outputs uploaded. Rare: only very wide
+ * fused kernels reach it.
+ */
+function runWideKernelOnCpu(rt: GpuRuntime, k: Kernel, ins: readonly GpuBuffer[], reads: number): GpuBuffer[] {
+  if (!warnedWide) {
+    warnedWide = true;
+    console.warn(`cotangent: a fused kernel reads ${reads} arrays, more than the ${rt.maxInputs} textures a WebGL shader can sample here; it runs on the CPU (correct, but slower).`);
+  }
+  const host = ins.map((b, i) => b.read(new ShapedArray(k.inputs[i]!.shape, k.inputs[i]!.dtype)));
+  return cpuBackend.run(k, host).map((data) => new GpuBuffer(data.length ? rt.upload(data) : null, data.length));
+}
+
 /** Runs a kernel of the kernel expression language: one gpu.js kernel per output. */
 export function runKernel(rt: GpuRuntime, k: Kernel, ins: readonly GpuBuffer[], op: string): GpuBuffer[] {
-  return kernelSources(k).map((s) => {
+  const sources = kernelSources(k);
+  const widest = Math.max(...sources.map((s) => s.inputs.length));
+  if (widest > rt.maxInputs) return runWideKernelOnCpu(rt, k, ins, widest);
+  return sources.map((s) => {
     if (s.size === 0) return new GpuBuffer(null, 0);
     const bufs = s.inputs.map((i) => ins[i]!);
     const args = bufs.map((b) => tex(rt, b, op));

@@ -36,6 +36,7 @@ interface GlLike {
   getExtension(name: string): unknown;
   getParameter(p: number): unknown;
   MAX_TEXTURE_SIZE: number;
+  MAX_TEXTURE_IMAGE_UNITS: number;
 }
 
 /** Arrays on the GPU are indexed with float32 arithmetic: flat indices must stay exact. */
@@ -57,6 +58,8 @@ export interface GpuRuntime {
   liveTextures(): number;
   /** Number of distinct kernels compiled so far. */
   kernelCount(): number;
+  /** The most input textures one kernel may read (the context's texture units, less one to spare). */
+  readonly maxInputs: number;
 }
 
 let runtime: GpuRuntime | null = null;
@@ -177,6 +180,7 @@ function createRuntime(): GpuRuntime {
       return uploader(data instanceof Float32Array ? data : Float32Array.from(data));
     },
     liveTextures: () => counter.live(),
+    maxInputs: Number(gl.getParameter(gl.MAX_TEXTURE_IMAGE_UNITS)) - 1,
     kernelCount: () => cache.size,
   };
   // a smoke test: a context that cannot run a float kernel is no GPU backend at all
