@@ -139,6 +139,15 @@ export const cases: Case[] = [
     },
   },
   { name: "long reduction (baked loop bound beyond 1000)", run: (L) => [L.np.sum(rnd(L, [3000], 52)), L.np.max(rnd(L, [2, 2500], 53), { axis: 1 })], atol: 2e-3 },
+  {
+    name: "two-stage reductions (more than 4096 elements per output)",
+    run: (L) => {
+      const x = rnd(L, [3, 50, 200], 54, -2, 2);
+      return [L.np.sum(rnd(L, [100000], 55)), L.np.max(x, { axis: [1, 2] }), L.np.min(x, { axis: [0, 2] }), L.np.sum(x, { axis: [0, 1] }), L.jit((y: A) => L.np.sum(L.np.exp(y), { axis: [1, 2] }))(x)];
+    },
+    atol: 5e-3,
+    rtol: 1e-4,
+  },
   { name: "argmax / argmin", run: (L) => [L.np.argmax(rnd(L, [4, 6], 54), { axis: 1 }), L.np.argmin(rnd(L, [4, 6], 55), { axis: 0 }), L.np.argmax(rnd(L, [10], 56))] },
   { name: "logSumExp, softmax, logSoftmax", run: (L) => [L.np.logSumExp(rnd(L, [3, 5], 57, -3, 3), { axis: 1 }), L.nn.softmax(rnd(L, [2, 4], 58, -3, 3)), L.nn.logSoftmax(rnd(L, [2, 4], 59, -3, 3))] },
   {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as L from "../../src/index.js";
 import * as E from "../../src/primitives/elementwise.js";
+import { gpuFailure } from "../../src/backends/gpu/runtime.js";
 import { cases, runCase } from "./cases.js";
 import { ensureDisplay } from "./display.js";
 
@@ -16,6 +17,7 @@ afterAll(() => stop());
 
 describe("GPU backend (headless-gl) agrees with the CPU backend", () => {
   it("has a GPU context", () => {
+    expect(gpuFailure()).toBeNull(); // otherwise: the reason, e.g. headless-gl did not build
     L.setDefaultBackend("gpu");
     expect(L.getDefaultBackend()).toBe("gpu");
     L.setDefaultBackend("cpu");

@@ -165,6 +165,8 @@ export interface OutputSource {
   inputs: number[];
   /** Number of elements written. */
   size: number;
+  /** For two-stage reductions: the kernel reducing the first stage's block results (its only input). */
+  combine?: { source: string; size: number };
 }
 
 /** Statements computing the nodes `output` needs; returns the expression of `output`. */
@@ -239,6 +241,8 @@ export function outputSource(k: Kernel, j: number): OutputSource {
       "q",
     );
     const op = out.reduce;
+    const reduceSize = sizeOf(k.reduceAxes.map((d) => k.shape[d]!));
+    if (reduceSize > SPLIT_REDUCTION) return splitReduction(k, j, op, outer, reduceSize, size);
     lines.push(`let acc = 0.0;`);
     if (op !== "sum") lines.push(`let first = 1.0;`);
     const body: string[] = [];
@@ -251,9 +255,53 @@ export function outputSource(k: Kernel, j: number): OutputSource {
     for (let d = 0; d < k.reduceAxes.length; d++) body.push("}");
     lines.push(...body, `return acc;`);
   }
+  return finish(lines, used, size);
+}
+
+function finish(lines: string[], used: Set<number>, size: number): OutputSource {
   const inputs = [...used].sort((x, y) => x - y);
   const params = inputs.map((i) => `in${i}`).join(", ");
   return { source: `function (${params}) {\n${lines.join("\n")}\n}`, inputs, size };
+}
+
+/** Reductions longer than this run in two stages (blocks of {@link REDUCTION_BLOCK}, then the block results). */
+export const SPLIT_REDUCTION = 4096;
+export const REDUCTION_BLOCK = 1024;
+
+/**
+ * A long reduction in two kernels: the first reduces blocks of the reduced index range
+ * (one thread per output element and block), the second reduces the block results.
+ * Shorter loops per thread, more threads, and a pairwise-like float32 sum.
+ */
+function splitReduction(k: Kernel, j: number, op: ReduceOp, outer: number[], reduceSize: number, size: number): OutputSource {
+  const out = k.outputs[j]!;
+  const names = k.shape.map((_, d) => `i${d}`);
+  const blocks = Math.ceil(reduceSize / REDUCTION_BLOCK);
+  const lines: string[] = [`const t = this.thread.x * 1.0;`, `const o = Math.floor((t + 0.5) / ${glFloat(blocks)});`, `const blk = t - o * ${glFloat(blocks)};`];
+  decompose(
+    lines,
+    outer.map((d) => k.shape[d]!),
+    outer.map((d) => names[d]!),
+    "o",
+    "q",
+  );
+  lines.push(`let acc = 0.0;`);
+  if (op !== "sum") lines.push(`let first = 1.0;`);
+  lines.push(`for (let jj = 0; jj < ${REDUCTION_BLOCK}; jj++) {`, `const r = blk * ${glFloat(REDUCTION_BLOCK)} + jj * 1.0;`, `if (r < ${glFloat(reduceSize)}) {`);
+  decompose(
+    lines,
+    k.reduceAxes.map((d) => k.shape[d]!),
+    k.reduceAxes.map((d) => names[d]!),
+    "r",
+    "w",
+  );
+  const used = new Set<number>();
+  const e = emitNodes(k, out.node, (m) => affine(m.offset, m.strides, names), lines, used);
+  lines.push(...accumulate(op, e), `}`, `}`, `return acc;`);
+  const first = finish(lines, used, size * blocks);
+  const combine = [`const t = this.thread.x * 1.0;`, `let acc = 0.0;`, ...(op !== "sum" ? [`let first = 1.0;`] : [])];
+  combine.push(`for (let c = 0; c < ${blocks}; c++) {`, `const v = p[t * ${glFloat(blocks)} + c * 1.0];`, ...accumulate(op, "v"), `}`, `return acc;`);
+  return { ...first, combine: { source: `function (p) {\n${combine.join("\n")}\n}`, size } };
 }
 
 const sources = new WeakMap<Kernel, OutputSource[]>();

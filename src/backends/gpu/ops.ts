@@ -55,7 +55,11 @@ export function runKernel(rt: GpuRuntime, k: Kernel, ins: readonly GpuBuffer[], 
     if (s.size === 0) return new GpuBuffer(null, 0);
     const bufs = s.inputs.map((i) => ins[i]!);
     const args = bufs.map((b) => tex(rt, b, op));
-    return new GpuBuffer(rt.kernel(s.source, s.size, bufs.map(texSize))(...args), s.size);
+    const first = new GpuBuffer(rt.kernel(s.source, s.size, bufs.map(texSize))(...args), s.size);
+    if (!s.combine) return first;
+    const out = new GpuBuffer(rt.kernel(s.combine.source, s.combine.size, [s.size])(tex(rt, first, op)), s.combine.size);
+    first.free();
+    return out;
   });
 }
 
