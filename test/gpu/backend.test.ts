@@ -8,18 +8,14 @@
 import { spawnSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConcreteArray, devicePut, getDefaultBackend, grad, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.js";
 import { GpuBuffer, liveGpuBuffers } from "../../src/backends/gpu/buffer.js";
 import { gpuRuntime } from "../../src/backends/gpu/runtime.js";
 import { ensureDisplay } from "./display.js";
 
 type A = np.Array;
-let stop: () => void = () => {};
-beforeAll(async () => {
-  stop = await ensureDisplay();
-});
-afterAll(() => stop());
+beforeAll(ensureDisplay);
 afterEach(() => setDefaultBackend("cpu"));
 
 const rt = () => {

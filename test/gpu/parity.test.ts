@@ -2,18 +2,14 @@
  * The primitive and transform suite run a second time on the GPU backend (headless-gl
  * in Node) and compared with the CPU backend to float32 tolerance. See cases.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import * as L from "../../src/index.js";
 import * as E from "../../src/primitives/elementwise.js";
 import { gpuFailure } from "../../src/backends/gpu/runtime.js";
 import { cases, runCase } from "./cases.js";
 import { ensureDisplay } from "./display.js";
 
-let stop: () => void = () => {};
-beforeAll(async () => {
-  stop = await ensureDisplay();
-});
-afterAll(() => stop());
+beforeAll(ensureDisplay);
 
 describe("GPU backend (headless-gl) agrees with the CPU backend", () => {
   it("has a GPU context", () => {
