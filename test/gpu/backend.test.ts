@@ -9,8 +9,11 @@ import { spawnSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ConcreteArray, devicePut, getDefaultBackend, grad, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.js";
+import { ConcreteArray, ShapedArray, devicePut, getDefaultBackend, grad, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.js";
+import { type Backend, cpuBackend } from "../../src/backends/backend.js";
 import { GpuBuffer, liveGpuBuffers } from "../../src/backends/gpu/buffer.js";
+import { gpuBackend } from "../../src/backends/gpu/index.js";
+import { KernelBuilder } from "../../src/backends/kernel/builder.js";
 import { gpuRuntime } from "../../src/backends/gpu/runtime.js";
 import { ensureDisplay } from "./display.js";
 
@@ -235,5 +238,38 @@ describe("without a GPU context", () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/DISPLAY is unset.*xvfb-run.*using the "cpu" backend/);
     expect(getDefaultBackend()).toBe("cpu");
+  });
+});
+
+describe("the backend interface", () => {
+  it("the CPU and GPU backends run the same kernel of the kernel language to the same values", () => {
+    // out0 = sum over axis 1 of exp(in0) * in1 (in1 broadcast along axis 0); out1 = the elementwise product
+    const b = new KernelBuilder([3, 4], [1]);
+    const x = b.load(b.addInput("float32", [3, 4]), { offset: 0, strides: [4, 1] });
+    const y = b.load(b.addInput("float32", [4]), { offset: 0, strides: [0, 1] });
+    const prod = b.add({ kind: "binary", op: "mul", dtype: "float32", x: b.add({ kind: "unary", op: "exp", dtype: "float32", x }), y });
+    b.output(prod, "sum");
+    b.output(prod);
+    const kernel = b.build();
+    const xs = Float32Array.from({ length: 12 }, (_, i) => (i - 6) / 5);
+    const ys = Float32Array.from([1, -2, 0.5, 3]);
+    const run = <B>(be: Backend<B>): number[][] => {
+      const ins = [be.upload(xs, new ShapedArray([3, 4], "float32")), be.upload(ys, new ShapedArray([4], "float32"))];
+      const outs = be.run(kernel, ins);
+      const vals = [Array.from(be.read(outs[0]!, new ShapedArray([3], "float32"))), Array.from(be.read(outs[1]!, new ShapedArray([3, 4], "float32")))];
+      [...ins, ...outs].forEach((o) => be.free(o));
+      return vals;
+    };
+    const cpu = run(cpuBackend);
+    const gpu = run(gpuBackend);
+    // independent reference
+    const ref = [0, 1, 2].map((i) => [0, 1, 2, 3].reduce((s, j) => s + Math.exp(xs[i * 4 + j]!) * ys[j]!, 0));
+    cpu[0]!.forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 4));
+    gpu[0]!.forEach((v, i) => expect(v).toBeCloseTo(cpu[0]![i]!, 4));
+    gpu[1]!.forEach((v, i) => expect(v).toBeCloseTo(cpu[1]![i]!, 5));
+    const z = gpuBackend.allocate(new ShapedArray([2, 2], "int32"));
+    expect(Array.from(gpuBackend.read(z, new ShapedArray([2, 2], "int32")))).toEqual([0, 0, 0, 0]);
+    gpuBackend.free(z);
+    expect(() => gpuBackend.upload(new Float64Array(2), new ShapedArray([2], "float64"))).toThrow(/float64/);
   });
 });

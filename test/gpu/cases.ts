@@ -237,7 +237,7 @@ export const cases: Case[] = [
     },
     atol: 1e-3,
   },
-  { name: "random numbers (PRNG on the CPU, same numbers on every backend)", run: (L) => [L.random.normal(L.random.key(0), [3, 2]), L.random.uniform(L.random.key(1), [4])], hostOutputs: true },
+  { name: "random numbers (PRNG on the CPU, same numbers on every backend)", run: (L) => [L.random.normal(L.random.key(0), [3, 2]), L.random.uniform(L.random.key(1), [4]), L.random.permutation(L.random.key(3), 6), L.random.bits(L.random.foldIn(L.random.key(4), 9), [3])], hostOutputs: true },
   { name: "random numbers used in GPU arithmetic", run: (L) => L.np.add(L.random.normal(L.random.key(2), [3]), rnd(L, [3], 114)) },
 ];
 
