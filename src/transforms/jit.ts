@@ -11,6 +11,7 @@
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, deviceDispatchActive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
+import { type BackendName, devicePut } from "../backends/backend.js";
 import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
 import { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr } from "../ir/jaxpr.js";
 import { vmapFlat } from "../interpreters/batching.js";
@@ -223,6 +224,8 @@ export const pjit_p = definePrimitive<JitParams>({
 export interface JitOptions {
   /** Arguments that are plain JS values baked into the trace (a new trace per distinct value). */
   staticArgnums?: number[];
+  /** Run on this backend: array arguments are put there (as `devicePut`) at each call. Default: where the arguments live. */
+  backend?: BackendName;
 }
 
 /** The result of {@link Jitted.lower}: the optimized IR for one input signature. */
@@ -355,6 +358,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
   // strings) and the dispatch through bind can be skipped.
   let fast: { avals: ShapedArray[]; exe: Executable; outDef: TreeDef; single: boolean } | undefined;
   const wrapped = ((...args: unknown[]) => {
+    if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : devicePut(a, opts.backend!)));
     const fa = fast;
     if (fa && !deviceDispatchActive() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
       const outs = fa.exe(args as ConcreteArray[]);

@@ -188,6 +188,19 @@ describe("placement", () => {
     expect(c.backend).toBe("cpu"); // committed to the CPU wins over the default
   });
 
+  it("jit(f, { backend }) runs on that backend whatever the arguments' placement", () => {
+    const f = jit((x: A, k: number) => np.sum(np.multiply(x, k)), { backend: "gpu", staticArgnums: [1] });
+    const x = np.array([1, 2, 3]); // an uncommitted CPU array; the default backend is the CPU
+    const before = rt().kernelCount();
+    const y = f(x, 2);
+    expect(y.backend).toBe("gpu");
+    expect(y.item()).toBe(12);
+    expect(rt().kernelCount()).toBeGreaterThan(before);
+    const c = jit((x: A) => np.sum(x), { backend: "cpu" })(np.array([1, 2], { backend: "gpu" }));
+    expect(c.backend).toBe("cpu");
+    expect(c.item()).toBe(3);
+  });
+
   it("devicePut moves every array of a pytree", () => {
     const params = devicePut({ w: np.ones([2, 2]), b: [np.zeros([2]), 3] }, "gpu");
     expect(params.w.backend).toBe("gpu");

@@ -95,7 +95,7 @@ export function moveToGpu(x: ConcreteArray, op: string): ConcreteArray {
   let buf: GpuBuffer;
   if (x.device) buf = (x.device as GpuBuffer).share(op);
   else {
-    const b = upload(rt, x, op);
+    const b = gpuBufferOf(rt, x, op)?.share(op); // the upload of a host array is cached with it
     if (!b) throw new Error(`${op}: ${x.aval.toString()} holds integers beyond ±2^24, which float32 GPU textures cannot represent exactly (PRNG keys are such arrays); keep it on the CPU.`);
     buf = b;
   }
