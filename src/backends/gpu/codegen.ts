@@ -13,7 +13,6 @@
  * semantics of the kernel language (truncating division and conversion, 0/1 booleans).
  * @module
  */
-import type { DType } from "../../core/dtype.js";
 import { sizeOf } from "../../core/shape.js";
 import { type IndexMap, type Kernel, type KernelNode, type ReduceOp, contiguousStrides, operandsOf, outputShape } from "../kernel/ir.js";
 
@@ -69,7 +68,7 @@ function ipowExpr(x: string, y: number): string {
 }
 
 /** The expression of a node whose operands are the expressions in `o`. */
-function nodeExpr(n: KernelNode, o: string[], inputDtype: (i: number) => DType): string {
+function nodeExpr(n: KernelNode, o: string[]): string {
   const [a, b, c] = o as [string, string, string];
   switch (n.kind) {
     case "load":
@@ -154,7 +153,6 @@ function nodeExpr(n: KernelNode, o: string[], inputDtype: (i: number) => DType):
     case "convert":
       if (n.dtype === "bool") return `(${a} !== 0.0 ? 1.0 : 0.0)`;
       if (n.dtype === "int32") return `(${a} < 0.0 ? Math.ceil(${a}) : Math.floor(${a}))`;
-      void inputDtype;
       return a;
   }
 }
@@ -194,7 +192,6 @@ function emitNodes(k: Kernel, output: number, index: (map: IndexMap) => string, 
       e = nodeExpr(
         n,
         operandsOf(n).map((o) => expr.get(o)!),
-        (j) => k.nodes[j]!.dtype,
       );
     }
     lines.push(`const v${i} = ${e};`);

@@ -124,14 +124,13 @@ gpuImpls.set("stop_gradient", (_rt, [x], _a, _p, _o, op) => [x!.share(op)]);
 // ---------------------------------------------------------------- reductions
 const REDUCE: Record<string, ReduceOp> = { reduce_sum: "sum", reduce_max: "max", reduce_min: "min" };
 for (const [name, rop] of Object.entries(REDUCE)) {
-  gpuImpls.set(name, (rt, [x], [a], p, [out], op) => {
+  gpuImpls.set(name, (rt, [x], [a], p, _out, op) => {
     const axes = [...(p.axes as number[])].sort((u, v) => u - v);
     const k = cachedKernel(`${name}|${avalKey(a!)}|${axes.join(",")}`, () => {
       const b = new KernelBuilder(a!.shape, axes);
       b.output(b.load(b.addInput(a!.dtype, a!.shape), broadcastMap(a!.shape, a!.shape)), rop);
       return b.build();
     });
-    void out;
     return runKernel(rt, k, [x!], op);
   });
 }
