@@ -220,6 +220,17 @@ export const cases: Case[] = [
     },
   },
   {
+    name: "customJvp eager, under grad and under jit",
+    run: (L) => {
+      const softplus = L.customJvp(
+        (x: A) => L.np.log1p(L.np.exp(x)),
+        (primals: A[], tangents: A[]) => [L.np.log1p(L.np.exp(primals[0]!)), L.np.multiply(tangents[0]!, L.np.sigmoid(primals[0]!))],
+      );
+      const x = rnd(L, [5], 115, -3, 3);
+      return [softplus(x), L.grad((y: A) => L.np.sum(softplus(y)))(x), L.jit((y: A) => softplus(y).mul(2))(x)];
+    },
+  },
+  {
     name: "optimizer steps (adam) under jit",
     run: (L) => {
       const opt = L.optim.adam(0.01);
