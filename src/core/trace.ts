@@ -55,6 +55,11 @@ export interface Primitive<P extends Params = any> {
   partialEval?(trace: Trace, tracers: NDArray[], params: P): NDArray[];
   /** True when the outputs carry no tangent whatever the inputs (comparisons, argmax...). */
   nonDifferentiable?: boolean;
+  /**
+   * True when `impl` always returns newly allocated buffers that alias none of its
+   * inputs (so compiled programs may recycle input and output buffers around it).
+   */
+  freshOutputs?: boolean;
 }
 
 const registry = new Map<string, Primitive>();

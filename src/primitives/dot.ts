@@ -23,6 +23,7 @@ export function swapLast(x: NDArray): NDArray {
 
 export const matmul_p = definePrimitive({
   name: "matmul",
+  freshOutputs: true,
   abstractEval([a, b]) {
     if (a!.ndim < 2 || b!.ndim < 2) throw new Error(`matmul: the primitive needs rank >= 2 operands, got ${fmtShape(a!.shape)} and ${fmtShape(b!.shape)}.`);
     if (a!.dtype !== b!.dtype) throw new Error(`matmul: operands have different dtypes ${a!.toString()} and ${b!.toString()}.`);

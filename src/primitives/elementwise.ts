@@ -106,6 +106,7 @@ interface UnaryDef {
 function unaryPrim(def: UnaryDef): Primitive {
   const prim: Primitive = definePrimitive({
     name: def.name,
+    freshOutputs: true,
     abstractEval([x], params) {
       if (!def.ints && !isFloat(x!.dtype)) throw new Error(`${def.name}: expects a floating array, got ${x!.toString()}; convert with astype("float32").`);
       return [new ShapedArray(x!.shape, def.outDtype ? def.outDtype(x!.dtype, params) : x!.dtype)];
@@ -257,6 +258,7 @@ interface BinaryDef {
 function binaryPrim(def: BinaryDef): Primitive {
   const prim: Primitive = definePrimitive({
     name: def.name,
+    freshOutputs: true,
     abstractEval([x, y]) {
       if (x!.dtype !== y!.dtype) {
         throw new Error(`${def.name}: operands have different dtypes ${x!.toString()} and ${y!.toString()}; convert one with astype (the np functions promote automatically).`);
@@ -409,6 +411,7 @@ export function addAny(x: NDArray, y: NDArray): NDArray {
 const choose = (c: number, a: number, b: number): number => (c ? a : b);
 export const select_p: Primitive = definePrimitive({
   name: "select",
+  freshOutputs: true,
   abstractEval([p, x, y]) {
     if (p!.dtype !== "bool") throw new Error(`where: the condition must be a bool array, got ${p!.toString()}; compare with np.greater etc. or astype("bool").`);
     if (x!.dtype !== y!.dtype) throw new Error(`where: branches have different dtypes ${x!.toString()} and ${y!.toString()}.`);

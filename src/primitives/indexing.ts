@@ -68,6 +68,7 @@ function batchByLoop(prim: Primitive, args: NDArray[], dims: BatchDim[], params:
 
 export const take_p: Primitive<TakeParams> = definePrimitive<TakeParams>({
   name: "take",
+  freshOutputs: true,
   abstractEval([x, idx], { axis }) {
     checkIndices("take", idx!);
     if (axis < 0 || axis >= x!.ndim) throw new Error(`take: axis ${axis} is out of bounds for shape ${fmtShape(x!.shape)}.`);
@@ -94,6 +95,7 @@ export const take_p: Primitive<TakeParams> = definePrimitive<TakeParams>({
 
 export const scatter_add_p: Primitive<ScatterParams> = definePrimitive<ScatterParams>({
   name: "scatter_add",
+  freshOutputs: true,
   abstractEval([u, idx], { axis, shape }) {
     checkIndices("scatter_add", idx!);
     const expect = [...shape.slice(0, axis), ...idx!.shape, ...shape.slice(axis + 1)];

@@ -36,6 +36,7 @@ function batchReduce(prim: Primitive) {
 function reducePrim(name: string, init: number, combine: (a: number, b: number) => number, extra: Partial<Primitive<AxesParams>>): Primitive<AxesParams> {
   const prim: Primitive<AxesParams> = definePrimitive<AxesParams>({
     name,
+    freshOutputs: true,
     abstractEval([x], { axes }) {
       checkAxes(name, axes, x!.ndim);
       if (x!.dtype === "bool") throw new Error(`${name}: cannot reduce a bool array; convert it with astype("int32") first.`);
@@ -84,6 +85,7 @@ interface ArgParams extends Params {
 function argPrim(name: string, better: (a: number, b: number) => boolean): Primitive<ArgParams> {
   const prim: Primitive<ArgParams> = definePrimitive<ArgParams>({
     name,
+    freshOutputs: true,
     abstractEval([x], { axis }) {
       checkAxes(name, [axis], x!.ndim);
       if (x!.shape[axis] === 0) throw new Error(`${name}: attempt to take the ${name} of an empty axis ${axis} of shape [${x!.shape.join(",")}].`);

@@ -72,6 +72,7 @@ interface PermParams extends Params {
 }
 export const transpose_p: Primitive<PermParams> = definePrimitive<PermParams>({
   name: "transpose",
+  freshOutputs: true,
   abstractEval([x], { perm }) {
     const sorted = [...perm].sort((a, b) => a - b);
     if (perm.length !== x!.ndim || sorted.some((p, i) => p !== i)) {
@@ -142,6 +143,7 @@ function copyBlock(src: ArrayLike<number>, srcShape: readonly number[], dst: { [
 }
 export const slice_p: Primitive<SliceParams> = definePrimitive<SliceParams>({
   name: "slice",
+  freshOutputs: true,
   abstractEval([x], { starts, limits }) {
     const s = x!.shape;
     if (starts.length !== s.length || limits.length !== s.length) throw new Error(`slice: starts ${ints(starts)} and stops ${ints(limits)} need one entry per axis of shape ${fmtShape(s)}.`);
@@ -179,6 +181,7 @@ interface PadParams extends Params {
 }
 export const pad_p: Primitive<PadParams> = definePrimitive<PadParams>({
   name: "pad",
+  freshOutputs: true,
   abstractEval([x], { lo, hi }) {
     if (lo.length !== x!.ndim || hi.length !== x!.ndim || [...lo, ...hi].some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`pad: widths ${ints(lo)} / ${ints(hi)} must be non-negative, one per axis of ${fmtShape(x!.shape)}.`);
     return [new ShapedArray(x!.shape.map((d, i) => d + lo[i]! + hi[i]!), x!.dtype)];
@@ -207,6 +210,7 @@ interface AxisParams extends Params {
 }
 export const concatenate_p: Primitive<AxisParams> = definePrimitive<AxisParams>({
   name: "concatenate",
+  freshOutputs: true,
   abstractEval(xs, { axis }) {
     const first = xs[0]!;
     for (const x of xs) {

@@ -31,59 +31,6 @@ export const INLINE_KERNEL_SIZE = 64;
  */
 export const INLINE_NODE_BUDGET = 256;
 
-/** Primitives whose `impl` neither keeps nor returns (aliases) its input buffers. */
-const NON_ALIASING = new Set([
-  "fused",
-  "matmul",
-  "transpose",
-  "slice",
-  "pad",
-  "concatenate",
-  "take",
-  "scatter_add",
-  "argmax",
-  "argmin",
-  "reduce_sum",
-  "reduce_max",
-  "reduce_min",
-  "neg",
-  "exp",
-  "log",
-  "log1p",
-  "expm1",
-  "sin",
-  "cos",
-  "tan",
-  "tanh",
-  "logistic",
-  "sqrt",
-  "rsqrt",
-  "abs",
-  "sign",
-  "floor",
-  "ceil",
-  "round",
-  "not",
-  "stop_gradient",
-  "integer_pow",
-  "convert_element_type",
-  "add",
-  "sub",
-  "mul",
-  "div",
-  "pow",
-  "max",
-  "min",
-  "eq",
-  "ne",
-  "lt",
-  "le",
-  "gt",
-  "ge",
-  "and",
-  "or",
-  "select",
-]);
 
 const CTOR: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array", bool: "Uint8Array" };
 
@@ -136,7 +83,7 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
     for (const a of e.inputs) {
       if (!(a instanceof Var)) continue;
       lastUse.set(a, i);
-      if (!NON_ALIASING.has(e.primitive.name)) poolable.delete(a);
+      if (!e.primitive.freshOutputs) poolable.delete(a);
     }
   });
   const needsArray = new Set<Var>(outSet); // values that must exist as ConcreteArray objects

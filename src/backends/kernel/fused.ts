@@ -31,6 +31,7 @@ export function kernelOutAvals(kernel: Kernel): ShapedArray[] {
 /** The primitive that runs a generated kernel. */
 export const fused_p = definePrimitive<FusedParams>({
   name: "fused",
+  freshOutputs: true,
   abstractEval(avals, { kernel }) {
     const want = kernel.inputs;
     if (avals.length !== want.length) throw new Error(`fused: the kernel takes ${want.length} inputs but ${avals.length} were given.`);
