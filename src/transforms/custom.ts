@@ -88,13 +88,27 @@ function checkTangentOuts(po: NDArray[], to: NDArray[]): NDArray[] {
   });
 }
 
-/** A custom rule cannot see derivatives of values its function closes over. */
-function checkClosure(op: string, tangents: readonly (NDArray | null)[], numConsts: number): void {
-  if (tangents.slice(0, numConsts).some((t) => t !== null)) {
+/**
+ * The JVP prologue shared by both custom calls: the function's own arguments and
+ * their tangents (after its closed-over constants), or the plain call with zero
+ * tangents when none of them has a tangent. A custom rule cannot see derivatives of
+ * closed-over values, so those are an error.
+ */
+function ownTangents<P extends Params & { jaxpr: ClosedJaxpr; numConsts: number }>(
+  op: string,
+  prim: Primitive<P>,
+  primals: NDArray[],
+  tangents: (NDArray | null)[],
+  p: P,
+): { own: NDArray[]; ownT: (NDArray | null)[] } | { passThrough: [NDArray[], null[]] } {
+  if (tangents.slice(0, p.numConsts).some((t) => t !== null)) {
     throw new Error(
       `${op}: the function closes over a value that is being differentiated (a traced value of an enclosing grad/jvp), and its custom rule cannot account for that value's derivative. Pass the value as an explicit argument of the function instead.`,
     );
   }
+  const ownT = tangents.slice(p.numConsts);
+  if (ownT.every((t) => t === null)) return { passThrough: [bind(prim, primals, p), p.jaxpr.outAvals.map(() => null)] };
+  return { own: primals.slice(p.numConsts), ownT };
 }
 
 interface CustomJvpParams extends Params {
@@ -113,10 +127,9 @@ export const custom_jvp_call_p: Primitive<CustomJvpParams> = definePrimitive<Cus
   abstractEval: (_avals, p) => p.jaxpr.outAvals,
   impl: (args, p) => evalJaxpr(p.jaxpr.jaxpr, p.jaxpr.consts, args) as ConcreteArray[],
   jvp(primals, tangents, p) {
-    checkClosure("customJvp", tangents, p.numConsts);
-    const own = primals.slice(p.numConsts);
-    const ownT = tangents.slice(p.numConsts);
-    if (ownT.every((t) => t === null)) return [bind(custom_jvp_call_p, primals, p), p.jaxpr.outAvals.map(() => null)];
+    const split = ownTangents("customJvp", custom_jvp_call_p, primals, tangents, p);
+    if (!("own" in split)) return split.passThrough;
+    const { own, ownT } = split;
     const [po, to] = p.rule(
       own,
       ownT.map((t, i) => t ?? zerosOf(own[i]!.aval)),
@@ -247,10 +260,9 @@ export const custom_vjp_call_p: Primitive<CustomVjpCallParams> = definePrimitive
   abstractEval: (_avals, p) => p.jaxpr.outAvals,
   impl: (args, p) => evalJaxpr(p.jaxpr.jaxpr, p.jaxpr.consts, args) as ConcreteArray[],
   jvp(primals, tangents, p) {
-    checkClosure("customVjp", tangents, p.numConsts);
-    const own = primals.slice(p.numConsts);
-    const ownT = tangents.slice(p.numConsts);
-    if (ownT.every((t) => t === null)) return [bind(custom_vjp_call_p, primals, p), p.jaxpr.outAvals.map(() => null)];
+    const split = ownTangents("customVjp", custom_vjp_call_p, primals, tangents, p);
+    if (!("own" in split)) return split.passThrough;
+    const { own, ownT } = split;
     const [outs, res] = p.fwd(own);
     const touts = bind(custom_vjp_lin_p, [...res, ...ownT.map((t, i) => t ?? zerosOf(own[i]!.aval))], {
       numRes: res.length,

@@ -174,3 +174,13 @@ export function unflattenNumbers<T>(like: T, values: readonly number[], dtype?: 
 export function castTree<T>(t: T, dtype: DType): T {
   return tree.map((x: NDArray) => (x.dtype === "float32" || x.dtype === "float64" ? x.astype(dtype) : x), t) as T;
 }
+
+/** The message of the Error that `f` throws (fails the test when it does not throw). */
+export function errorMessage(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("expected an error");
+}

@@ -20,6 +20,7 @@
  */
 import fc from "fast-check";
 import { type Array as NDArray, Array as NDArrayClass, type DType, np, tree } from "../../src/index.js";
+import { broadcastShape } from "./arbitraries.js";
 import { expectClose, flatNumbers, fromFlat, seededRandom, toNumbers } from "./numeric.js";
 
 /** The float dtype a program computes in. */
@@ -112,18 +113,11 @@ const num = (x: number): string => (Number.isInteger(x) ? `${x}` : x.toFixed(3))
 
 /** NumPy broadcast of shapes, or null when incompatible. */
 function broadcast(...shapes: (readonly number[])[]): number[] | null {
-  const r = Math.max(0, ...shapes.map((s) => s.length));
-  const out = new Array<number>(r).fill(1);
-  for (const s of shapes) {
-    for (let i = 0; i < s.length; i++) {
-      const k = r - s.length + i;
-      const d = s[i]!;
-      if (d === 1) continue;
-      if (out[k] !== 1 && out[k] !== d) return null;
-      out[k] = d;
-    }
+  try {
+    return [...broadcastShape(...shapes)];
+  } catch {
+    return null;
   }
-  return out;
 }
 
 function fits(shape: readonly number[], lo: number, hi: number): boolean {

@@ -8,17 +8,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Array as NDArray, grad, jit, makeJaxpr, np, typecheckJaxpr, vmap } from "../../src/index.js";
-import { f64 } from "../helpers/numeric.js";
+import { errorMessage, f64 } from "../helpers/numeric.js";
 import { expectAgree } from "../helpers/programs.js";
 
-const msg = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("expected an error");
-};
+const msg = errorMessage;
 
 /** A function that counts how often it is traced (run as JS). */
 function counted<A extends unknown[]>(body: (...args: A) => unknown): { f: (...args: A) => any; traces: () => number } {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Array as NDArray, grad, jit, np, vmap } from "../../src/index.js";
-import { f64 } from "../helpers/numeric.js";
+import { errorMessage, f64 } from "../helpers/numeric.js";
 import { expectAgree } from "../helpers/programs.js";
 
 const X = f64([
@@ -244,14 +244,7 @@ describe("vmap: per-example gradients", () => {
 });
 
 describe("vmap: errors", () => {
-  const msg = (f: () => unknown): string => {
-    try {
-      f();
-    } catch (e) {
-      return (e as Error).message;
-    }
-    throw new Error("expected an error");
-  };
+  const msg = errorMessage;
 
   it("mismatched mapped sizes name both shapes and sizes", () => {
     const m = msg(() => vmap(dot)(X, f64([1, 2, 3])));
