@@ -5,7 +5,7 @@
  */
 import type { CaseTable, Unsupported } from "./workloads.js";
 
-export type ColumnId = "cotangent" | "cotangent-jit" | "cotangent-gpu" | "tfjs-cpu" | "tfjs-wasm" | "jaxjs" | "jaxjs-jit" | "plain";
+export type ColumnId = "cotangent" | "cotangent-jit" | "cotangent-jit-1t" | "cotangent-gpu" | "tfjs-cpu" | "tfjs-wasm" | "jaxjs" | "jaxjs-jit" | "plain";
 
 export interface Column {
   id: ColumnId;
@@ -20,6 +20,8 @@ export interface Column {
 export const COLUMNS: readonly Column[] = [
   { id: "cotangent", label: "cotangent eager", ours: true },
   { id: "cotangent-jit", label: "cotangent jit", ours: true },
+  // The peers run on one thread in Node; this column shows what cotangent's second core adds.
+  { id: "cotangent-jit-1t", label: "cotangent jit, 1 thread", ours: true },
   // The GPU backend (gpu.js) lands in its own issue; this column runs once `setDefaultBackend`
   // is exported and `--gpu` is passed. See impls/cotangent.ts.
   { id: "cotangent-gpu", label: "cotangent gpu", ours: true, optIn: true },
@@ -43,6 +45,9 @@ export async function loadColumn(id: ColumnId): Promise<Library | Unsupported> {
     case "cotangent":
       return (await import("./impls/cotangent.js")).load("eager");
     case "cotangent-jit":
+      return (await import("./impls/cotangent.js")).load("jit");
+    case "cotangent-jit-1t":
+      process.env.COTANGENT_THREADS = "1"; // read when the Wasm runtime first needs workers
       return (await import("./impls/cotangent.js")).load("jit");
     case "cotangent-gpu":
       return (await import("./impls/cotangent.js")).load("gpu");

@@ -122,7 +122,24 @@ export function renderTables(r: RunReport): string {
     }
   }
 
-  // 4. Check values against the float64 reference.
+  // 4. Memory of the MLP step.
+  {
+    const probed = cols.map((c) => ({ c, m: r.results.find((x) => x.column === c.id)?.memory })).filter((x) => x.m);
+    if (probed.length) {
+      const steps = probed[0]!.m!.steps;
+      out.push(
+        `### Memory of the MLP SGD step (a process of its own per column: resident size with the library, inputs and parameters loaded, and its peak over ${steps} steps)`,
+        "",
+        markdownTable(
+          ["implementation", "resident before the first step (MiB)", `peak over ${steps} steps (MiB)`, "peak − before (MiB)"],
+          probed.map(({ c, m }) => [c.label, m!.baseMiB.toFixed(0), m!.peakMiB.toFixed(0), (m!.peakMiB - m!.baseMiB).toFixed(0)]),
+        ),
+        "",
+      );
+    }
+  }
+
+  // 5. Check values against the float64 reference.
   {
     const present = cols.filter((c) => r.results.some((x) => x.column === c.id && !x.unsupported));
     const rows: string[][] = [];

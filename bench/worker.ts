@@ -31,6 +31,41 @@ export interface ColumnResult {
   load?: [number, number];
   /** The commit the working tree was at (cotangent columns run the working tree's src/). */
   commit?: string;
+  /** Memory of one workload's steps, measured in a process of its own (see {@link probeMemory}). */
+  memory?: MemoryProbe;
+}
+
+/** Resident memory of a process that sets up one workload and runs its step {@link MEMORY_STEPS} times. */
+export interface MemoryProbe {
+  workload: WorkloadId;
+  /** Resident set size after the library, the inputs and the parameters are loaded, before the first step (MiB). */
+  baseMiB: number;
+  /** Peak resident set size of the process over the steps (MiB). */
+  peakMiB: number;
+  steps: number;
+}
+
+/** Steps the memory probe runs. */
+export const MEMORY_STEPS = 20;
+
+/**
+ * The memory probe: in a fresh process, load the column, build the workload's inputs and
+ * case, read the resident size, run the step {@link MEMORY_STEPS} times, read the peak.
+ */
+async function probeMemory(column: ColumnId, id: WorkloadId): Promise<MemoryProbe | string> {
+  const lib = await loadColumn(column);
+  if (isUnsupported(lib)) return lib.unsupported;
+  const w = WORKLOADS.find((x) => x.id === id)!;
+  const factory = lib.cases[id] as CaseFactory<WorkloadId> | undefined;
+  if (!factory) return "not implemented";
+  const c = factory(w.data());
+  if (isUnsupported(c)) return c.unsupported;
+  const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+  const baseMiB = mib(process.memoryUsage().rss);
+  for (let i = 0; i < MEMORY_STEPS; i++) await c.run();
+  const peakMiB = mib(process.resourceUsage().maxRSS * 1024);
+  c.dispose?.();
+  return { workload: id, baseMiB, peakMiB, steps: MEMORY_STEPS };
 }
 
 function arg(name: string): string | undefined {
@@ -43,6 +78,12 @@ async function main(): Promise<void> {
   const out = arg("out");
   if (!column || !COLUMNS.some((c) => c.id === column) || !out) throw new Error("worker: usage: --column=<id> --workloads=<a,b> --out=<file> [--quick]");
   const ids = (arg("workloads") ?? WORKLOADS.map((w) => w.id).join(",")).split(",");
+  const memoryOf = arg("memory") as WorkloadId | undefined;
+  if (memoryOf) {
+    const m = await probeMemory(column, memoryOf);
+    writeFileSync(out, JSON.stringify(typeof m === "string" ? { unsupported: m } : m));
+    return;
+  }
   const timing = process.argv.includes("--quick") ? QUICK_TIMING : FULL_TIMING;
   const load0 = loadavg()[0]!;
   const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" });

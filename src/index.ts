@@ -30,3 +30,5 @@ export * as optim from "./optim/index.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
 export { toDot, type DotOptions } from "./ir/dot.js";
 export { setDefaultBackend, getDefaultBackend, devicePut, type BackendName } from "./backends/backend.js";
+export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";
+import "./backends/cpu/eager.js"; // eager elementwise ops on large arrays run as Wasm kernels

@@ -21,6 +21,7 @@ const later = cot as unknown as {
   jit?: (f: AnyFn, opts?: object) => AnyFn;
   setDefaultBackend?: (b: string) => void;
   getDefaultBackend?: () => string;
+  threadCount?: () => number;
 };
 
 export async function load(mode: CotangentMode): Promise<Library | Unsupported> {
@@ -48,7 +49,9 @@ export async function load(mode: CotangentMode): Promise<Library | Unsupported> 
   }
   const { readFileSync } = await import("node:fs");
   const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  return { cases: makeCases(wrap), versions: { cotangent: `${version} (working tree)` }, notes: [] };
+  const threads = later.threadCount?.() ?? 1;
+  const notes = mode === "gpu" ? [] : [`cotangent ${mode}: WebAssembly kernels on ${threads} thread${threads === 1 ? "" : "s"} (the calling thread${threads > 1 ? ` and ${threads - 1} worker${threads > 2 ? "s" : ""}` : " alone"}).`];
+  return { cases: makeCases(wrap), versions: { cotangent: `${version} (working tree)` }, notes };
 }
 
 const mat = (data: Float32Array, shape: number[]): A => np.array(data, { shape });

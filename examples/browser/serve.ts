@@ -20,6 +20,11 @@ createServer((req, res) => {
     return;
   }
   if (statSync(file).isDirectory()) file = join(file, "index.html");
-  res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" });
+  // cross-origin isolation gives the page SharedArrayBuffer, so cotangent's Wasm kernels run on Web Workers
+  res.writeHead(200, {
+    "content-type": types[extname(file)] ?? "application/octet-stream",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-embedder-policy": "require-corp",
+  });
   res.end(readFileSync(file));
 }).listen(port, "127.0.0.1", () => console.log(`serving ${root} on http://127.0.0.1:${port}/examples/browser/`));

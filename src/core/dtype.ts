@@ -16,6 +16,8 @@
  * @module
  */
 
+import { takePooled } from "./pool.js";
+
 /** The element types an array can hold. */
 export type DType = "float32" | "float64" | "int32" | "bool";
 
@@ -56,7 +58,18 @@ export function floatResult(d: DType): DType {
   return isFloat(d) ? d : "float32";
 }
 
+/** A zero-filled typed array for `size` elements of `dtype` (a pooled buffer when one is free, see core/pool.ts). */
 export function allocate(dtype: DType, size: number): TypedArray {
+  const pooled = takePooled(dtype, size);
+  return pooled !== null ? pooled.fill(0) : fresh(dtype, size);
+}
+
+/** Like {@link allocate} but with undefined contents: for callers that write every element. */
+export function allocateForWrite(dtype: DType, size: number): TypedArray {
+  return takePooled(dtype, size) ?? fresh(dtype, size);
+}
+
+function fresh(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case "float32":
       return new Float32Array(size);

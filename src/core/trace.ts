@@ -9,6 +9,7 @@
  */
 import { ConcreteArray, NDArray, ShapedArray } from "./array.js";
 import type { DType } from "./dtype.js";
+import { activeBufferLog } from "./pool.js";
 
 export type Params = Readonly<Record<string, unknown>>;
 
@@ -131,13 +132,25 @@ export function deviceDispatchActive(): boolean {
   return deviceDispatch !== null;
 }
 
+/** A faster eager path for some primitives (Wasm kernels for large elementwise ops); null means "use impl". */
+export type EagerKernel = (prim: Primitive, args: ConcreteArray[], params: Params, outAvals: ShapedArray[]) => ConcreteArray[] | null;
+let eagerKernel: EagerKernel | null = null;
+/** Installed by backends/cpu/eager.ts, so that core code does not import backends. @internal */
+export function setEagerKernel(f: EagerKernel | null): void {
+  eagerKernel = f;
+}
+
 export function evalPrimitive(prim: Primitive, args: ConcreteArray[], params: Params): ConcreteArray[] {
   const outAvals = prim.abstractEval(
     args.map((a) => a.aval),
     params,
   );
   if (deviceDispatch !== null) return deviceDispatch(prim, args, params, outAvals);
-  return prim.impl(args, params, outAvals);
+  let outs = eagerKernel !== null ? eagerKernel(prim, args, params, outAvals) : null;
+  if (outs === null) outs = prim.impl(args, params, outAvals);
+  const log = activeBufferLog();
+  if (log !== null && log.capturing > 0) log.note(prim, outs);
+  return outs;
 }
 
 const bottom = new MainTrace(0, (m) => new EvalTrace(m), null, "eval");

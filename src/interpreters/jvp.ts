@@ -5,6 +5,7 @@
  */
 import { type ConcreteArray, NDArray, type ShapedArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
+import { activeBufferLog } from "../core/pool.js";
 import { type MainTrace, type Params, type Primitive, Trace, Tracer, bind, fullRaise, withNewMain } from "../core/trace.js";
 
 export class JvpTracer extends Tracer {
@@ -41,6 +42,18 @@ export class JvpTrace extends Trace {
     return new JvpTracer(this, x, null);
   }
   processPrimitive(prim: Primitive, tracers: NDArray[], params: Params): NDArray[] {
+    // An eager grad in progress records the buffers that built-in rules create here: only
+    // tracers hold them, so they are dead once the grad returns (core/pool.ts).
+    const log = activeBufferLog();
+    if (log === null || !log.check(prim)) return this.apply(prim, tracers, params);
+    log.capturing++;
+    try {
+      return this.apply(prim, tracers, params);
+    } finally {
+      log.capturing--;
+    }
+  }
+  private apply(prim: Primitive, tracers: NDArray[], params: Params): NDArray[] {
     const ts = tracers as JvpTracer[];
     const primals = ts.map((t) => t.primal);
     const tangents = ts.map((t) => t.tangent);

@@ -6,6 +6,7 @@
  */
 import { type ConcreteArray, NDArray, type ShapedArray } from "../core/array.js";
 import { type MainTrace, type Params, type Primitive, Trace, Tracer, bind, fullRaise, withNewMain } from "../core/trace.js";
+import { activeBufferLog } from "../core/pool.js";
 import { finalizeJaxpr } from "../ir/builder.js";
 import { escapedRead } from "./jvp.js";
 import { type ClosedJaxpr, type JaxprEqn, Var } from "../ir/jaxpr.js";
@@ -60,11 +61,14 @@ export class PartialEvalTrace extends Trace {
   processPrimitive(prim: Primitive, tracers: NDArray[], params: Params): NDArray[] {
     const ts = tracers as PartialEvalTracer[];
     if (ts.every((t) => t.known !== null)) {
-      return bind(
+      const outs = bind(
         prim,
         ts.map((t) => t.known!),
         params,
-      ).map((v) => new PartialEvalTracer(this, v, v.aval));
+      );
+      // eager grad may reuse these buffers once it returns (only tracers ever hold them)
+      activeBufferLog()?.note(prim, outs);
+      return outs.map((v) => new PartialEvalTracer(this, v, v.aval));
     }
     if (prim.partialEval) return prim.partialEval(this, ts, params);
     const ins = ts.map((t) => this.instantiate(t));

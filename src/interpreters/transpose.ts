@@ -4,6 +4,7 @@
  * @module
  */
 import type { NDArray } from "../core/array.js";
+import { activeBufferLog } from "../core/pool.js";
 import { UndefPrimal, bind } from "../core/trace.js";
 import { type Atom, type Jaxpr, Literal, Var } from "../ir/jaxpr.js";
 import { addAny } from "../primitives/elementwise.js";
@@ -13,6 +14,8 @@ import { addAny } from "../primitives/elementwise.js";
  * constants are the non-linear residuals. null is a zero cotangent.
  */
 export function backwardPass(jaxpr: Jaxpr, consts: readonly NDArray[], cts: readonly (NDArray | null)[]): (NDArray | null)[] {
+  // an eager grad in progress records the buffers built-in rules create here (core/pool.ts)
+  const log = activeBufferLog();
   const primal = new Map<Var, NDArray>();
   jaxpr.constVars.forEach((v, i) => primal.set(v, consts[i]!));
   const linear = new Set<Var>(jaxpr.inVars);
@@ -27,6 +30,7 @@ export function backwardPass(jaxpr: Jaxpr, consts: readonly NDArray[], cts: read
         e.inputs.map((a) => (a instanceof Literal ? a.val : primal.get(a)!)),
         e.params,
       );
+      log?.note(e.primitive, outs);
       e.outVars.forEach((v, i) => primal.set(v, outs[i]!));
     }
   }
@@ -47,7 +51,17 @@ export function backwardPass(jaxpr: Jaxpr, consts: readonly NDArray[], cts: read
     for (const v of e.outVars) ctEnv.delete(v);
     if (ctsOut.every((c) => c === null)) continue;
     if (!e.primitive.transpose) throw new Error(`vjp: primitive '${e.primitive.name}' is not linear and has no transpose rule; it should not appear in a linearized program.`);
-    const ctsIn = e.primitive.transpose(ctsOut, e.inputs.map(read), e.params);
+    let ctsIn: (NDArray | null)[];
+    if (log !== null && log.check(e.primitive)) {
+      log.capturing++;
+      try {
+        ctsIn = e.primitive.transpose(ctsOut, e.inputs.map(read), e.params);
+      } finally {
+        log.capturing--;
+      }
+    } else {
+      ctsIn = e.primitive.transpose(ctsOut, e.inputs.map(read), e.params);
+    }
     e.inputs.forEach((a, i) => {
       if (a instanceof Var && linear.has(a)) accum(a, ctsIn[i] ?? null);
     });

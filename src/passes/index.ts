@@ -2,7 +2,8 @@
  * The optimization pipeline run by `jit` on a traced jaxpr before it is compiled.
  * Each pass is a pure function ClosedJaxpr → ClosedJaxpr (one file each):
  * inlining of nested jit calls, constant folding, algebraic simplification,
- * common-subexpression elimination, dead-code elimination and fusion into kernels.
+ * common-subexpression elimination, dead-code elimination, matmuls reading transposed
+ * operands in place, and fusion into kernels.
  * @module
  */
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
@@ -11,9 +12,10 @@ import { dce } from "./dce.js";
 import { foldConstants } from "./fold.js";
 import { fuse } from "./fuse.js";
 import { inlineCalls } from "./inline.js";
+import { matmulLayout } from "./matmul_layout.js";
 import { simplify } from "./simplify.js";
 
-export { cse, dce, foldConstants, fuse, inlineCalls, simplify };
+export { cse, dce, foldConstants, fuse, inlineCalls, matmulLayout, simplify };
 
 /** A pass over the IR. */
 export type Pass = (cj: ClosedJaxpr) => ClosedJaxpr;
@@ -21,8 +23,11 @@ export type Pass = (cj: ClosedJaxpr) => ClosedJaxpr;
 /** The passes that clean up a jaxpr without changing its primitives' granularity. */
 export const cleanupPasses: Pass[] = [inlineCalls, foldConstants, simplify, cse, foldConstants, simplify, dce];
 
-/** The passes `jit` applies, in order. */
-export const defaultPasses: Pass[] = [...cleanupPasses, fuse];
+/**
+ * The passes `jit` applies, in order. The matmul-layout pass runs just before fusion,
+ * which would otherwise turn a transposed matmul operand into a copy kernel.
+ */
+export const defaultPasses: Pass[] = [...cleanupPasses, matmulLayout, fuse];
 
 /** Applies `passes` in order. */
 export function optimizeJaxpr(cj: ClosedJaxpr, passes: readonly Pass[] = defaultPasses): ClosedJaxpr {

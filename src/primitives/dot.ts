@@ -1,8 +1,8 @@
 /** Batched matrix multiplication with NumPy's batch broadcasting. @module */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { allocate } from "../core/dtype.js";
+import { type DType, type TypedArray, allocateForWrite } from "../core/dtype.js";
 import { broadcastShapes, fmtShape, sizeOf } from "../core/shape.js";
-import { type BatchDim, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
+import { type BatchDim, type Params, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
 import { matmulWasm } from "../backends/wasm/matmul.js";
 import { matmulBlocked } from "../backends/cpu/matmul.js";
 import { broadcastIndex } from "./cpu.js";
@@ -21,43 +21,70 @@ export function swapLast(x: NDArray): NDArray {
   return transpose(x, perm);
 }
 
+/** The result aval of `op(a) · op(b)` for stored operand avals (`op` swaps the last two axes when the flag is set). */
+function matmulAval(name: string, a: ShapedArray, b: ShapedArray, transA: boolean, transB: boolean): ShapedArray {
+  if (a.ndim < 2 || b.ndim < 2) throw new Error(`${name}: the primitive needs rank >= 2 operands, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}.`);
+  if (a.dtype !== b.dtype) throw new Error(`${name}: operands have different dtypes ${a.toString()} and ${b.toString()}.`);
+  if (a.dtype === "bool") throw new Error(`${name}: bool operands are not supported; convert with astype.`);
+  const [a0, a1] = a.shape.slice(-2) as [number, number];
+  const [b0, b1] = b.shape.slice(-2) as [number, number];
+  const [m, k] = transA ? [a1, a0] : [a0, a1];
+  const [k2, n] = transB ? [b1, b0] : [b0, b1];
+  if (k !== k2) {
+    throw new Error(
+      `${name}: shapes ${fmtShape(a.shape)}${transA ? " (transposed)" : ""} and ${fmtShape(b.shape)}${transB ? " (transposed)" : ""} do not align: the contracted axes have lengths ${k} and ${k2}.`,
+    );
+  }
+  const batch = broadcastShapes(name, a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return new ShapedArray([...batch, m, n], a.dtype);
+}
+
+/** Copies the m×k matrix stored k×m at `off` into a fresh row-major array (for the JS path). */
+function transposed(X: TypedArray, dtype: DType, off: number, rows: number, cols: number): TypedArray {
+  const T = allocateForWrite(dtype, rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) T[i * cols + j] = X[off + j * rows + i]!;
+  return T;
+}
+
+/**
+ * The batched product `op(a) · op(b)`: each batch element runs on the WebAssembly SIMD
+ * kernel (float types, enough work), which reads transposed operands in place, or on
+ * the JavaScript kernel.
+ */
+function matmulImpl(a: ConcreteArray, b: ConcreteArray, out: ShapedArray, transA: boolean, transB: boolean): ConcreteArray {
+  const as = a.aval.shape;
+  const bs = b.aval.shape;
+  const m = out.shape[out.ndim - 2]!;
+  const n = out.shape[out.ndim - 1]!;
+  const k = transA ? as[as.length - 2]! : as[as.length - 1]!;
+  const batchShape = out.shape.slice(0, -2);
+  const nb = sizeOf(batchShape);
+  const ia = broadcastIndex(as.slice(0, -2), batchShape);
+  const ib = broadcastIndex(bs.slice(0, -2), batchShape);
+  const A = a.buffer;
+  const B = b.buffer;
+  const C = allocateForWrite(out.dtype, out.size); // every batch element writes all of its block
+  const simd = (C instanceof Float32Array || C instanceof Float64Array) && m * k * n >= WASM_MIN_WORK;
+  for (let t = 0; t < nb; t++) {
+    const ao = (ia ? ia[t]! : t) * m * k;
+    const bo = (ib ? ib[t]! : t) * k * n;
+    const co = t * m * n;
+    if (simd && matmulWasm((A as Float32Array).subarray(ao, ao + m * k), (B as Float32Array).subarray(bo, bo + k * n), (C as Float32Array).subarray(co, co + m * n), m, k, n, { transA, transB })) continue;
+    const [A2, ao2] = transA ? [transposed(A, out.dtype, ao, m, k), 0] : [A, ao];
+    const [B2, bo2] = transB ? [transposed(B, out.dtype, bo, k, n), 0] : [B, bo];
+    matmulBlocked(A2, ao2, B2, bo2, C, co, m, k, n);
+  }
+  return new ConcreteArray(out, C);
+}
+
 export const matmul_p = definePrimitive({
   name: "matmul",
   freshOutputs: true,
   abstractEval([a, b]) {
-    if (a!.ndim < 2 || b!.ndim < 2) throw new Error(`matmul: the primitive needs rank >= 2 operands, got ${fmtShape(a!.shape)} and ${fmtShape(b!.shape)}.`);
-    if (a!.dtype !== b!.dtype) throw new Error(`matmul: operands have different dtypes ${a!.toString()} and ${b!.toString()}.`);
-    if (a!.dtype === "bool") throw new Error(`matmul: bool operands are not supported; convert with astype.`);
-    const [m, k] = a!.shape.slice(-2) as [number, number];
-    const [k2, n] = b!.shape.slice(-2) as [number, number];
-    if (k !== k2) {
-      throw new Error(`matmul: shapes ${fmtShape(a!.shape)} and ${fmtShape(b!.shape)} do not align: the last axis of the first (${k}) must equal the second-to-last axis of the second (${k2}).`);
-    }
-    const batch = broadcastShapes("matmul", a!.shape.slice(0, -2), b!.shape.slice(0, -2));
-    return [new ShapedArray([...batch, m, n], a!.dtype)];
+    return [matmulAval("matmul", a!, b!, false, false)];
   },
   impl([a, b], _p, [out]) {
-    const as = a!.aval.shape;
-    const bs = b!.aval.shape;
-    const m = as[as.length - 2]!;
-    const k = as[as.length - 1]!;
-    const n = bs[bs.length - 1]!;
-    const batchShape = out!.shape.slice(0, -2);
-    const nb = sizeOf(batchShape);
-    const ia = broadcastIndex(as.slice(0, -2), batchShape);
-    const ib = broadcastIndex(bs.slice(0, -2), batchShape);
-    const A = a!.buffer;
-    const B = b!.buffer;
-    const C = allocate(out!.dtype, out!.size);
-    const simd = (C instanceof Float32Array || C instanceof Float64Array) && m * k * n >= WASM_MIN_WORK;
-    for (let t = 0; t < nb; t++) {
-      const ao = (ia ? ia[t]! : t) * m * k;
-      const bo = (ib ? ib[t]! : t) * k * n;
-      const co = t * m * n;
-      if (simd && matmulWasm((A as Float32Array).subarray(ao, ao + m * k), (B as Float32Array).subarray(bo, bo + k * n), (C as Float32Array).subarray(co, co + m * n), m, k, n)) continue;
-      matmulBlocked(A, ao, B, bo, C, co, m, k, n);
-    }
-    return [new ConcreteArray(out!, C)];
+    return [matmulImpl(a!, b!, out!, false, false)];
   },
   jvp([a, b], [ta, tb]) {
     const out = matmulRaw(a!, b!);
@@ -69,25 +96,100 @@ export const matmul_p = definePrimitive({
   transpose([ct], [a, b]) {
     if (!ct) return [null, null];
     if (a instanceof UndefPrimal && b instanceof UndefPrimal) throw new Error("matmul: both operands are linear; the product is not linear.");
-    if (a instanceof UndefPrimal) return [unbroadcast(matmulRaw(ct, swapLast(b as NDArray)), a.aval.shape), null];
-    if (b instanceof UndefPrimal) return [null, unbroadcast(matmulRaw(swapLast(a as NDArray), ct), b.aval.shape)];
-    return [null, null];
+    return matmulTransposeRule(ct, a!, b!, false, false);
   },
   batch(args: NDArray[], dims: BatchDim[]) {
-    const ranks = args.map((x, i) => x.ndim - (dims[i] === null ? 0 : 1));
-    const r = Math.max(...ranks);
-    const moved = args.map((x, i) => {
-      const d = dims[i];
-      if (d === null || d === undefined) return x;
-      const m = moveAxis(x, d, 0);
-      const s = m.shape;
-      return ranks[i] === r ? m : reshape(m, [s[0]!, ...new Array<number>(r - ranks[i]!).fill(1), ...s.slice(1)]);
-    });
-    return [[matmulRaw(moved[0]!, moved[1]!)], [0]];
+    const [a, b] = batchOperands(args, dims);
+    return [[matmulRaw(a, b)], [0]];
   },
 });
+
+/**
+ * The batching rule's operands: batch axes moved to the front, and the operand of lower
+ * rank given unit axes after it, so the product's batch broadcasting lines up.
+ */
+function batchOperands(args: NDArray[], dims: BatchDim[]): [NDArray, NDArray] {
+  const ranks = args.map((x, i) => x.ndim - (dims[i] === null ? 0 : 1));
+  const r = Math.max(...ranks);
+  const moved = args.map((x, i) => {
+    const d = dims[i];
+    if (d === null || d === undefined) return x;
+    const m = moveAxis(x, d, 0);
+    const s = m.shape;
+    return ranks[i] === r ? m : reshape(m, [s[0]!, ...new Array<number>(r - ranks[i]!).fill(1), ...s.slice(1)]);
+  });
+  return [moved[0]!, moved[1]!];
+}
+
+/**
+ * The transpose rule of `C = op(a) · op(b)` (`op` swaps the last two axes where the flag
+ * is set): the cotangent of the linear operand is another product of the same kind, so
+ * the backward pass never materializes a transposed copy.
+ * - `op(a)` receives `ct · op(b)ᵀ`; stored transposed, `a` receives its transpose
+ *   `op(b) · ctᵀ`;
+ * - `op(b)` receives `op(a)ᵀ · ct`; stored transposed, `b` receives `ctᵀ · op(a)`.
+ */
+function matmulTransposeRule(ct: NDArray, a: NDArray | UndefPrimal, b: NDArray | UndefPrimal, transA: boolean, transB: boolean): (NDArray | null)[] {
+  if (a instanceof UndefPrimal && b instanceof UndefPrimal) throw new Error("matmul: both operands are linear; the product is not linear.");
+  if (a instanceof UndefPrimal) {
+    const g = transA ? matmulT(b as NDArray, ct, transB, true) : matmulT(ct, b as NDArray, false, !transB);
+    return [unbroadcast(g, a.aval.shape), null];
+  }
+  if (b instanceof UndefPrimal) {
+    const g = transB ? matmulT(ct, a, true, transA) : matmulT(a, ct, !transA, false);
+    return [null, unbroadcast(g, b.aval.shape)];
+  }
+  return [null, null];
+}
+
+/** `op(a) · op(b)`: `matmul` when neither flag is set, else `matmul_t`. */
+export function matmulT(a: NDArray, b: NDArray, transposeA: boolean, transposeB: boolean): NDArray {
+  return transposeA || transposeB ? bind1(matmul_t_p, [a, b], { transposeA, transposeB }) : matmulRaw(a, b);
+}
 
 /** The matmul primitive on rank >= 2 operands of equal dtype. */
 export function matmulRaw(a: NDArray, b: NDArray): NDArray {
   return bind1(matmul_p, [a, b]);
 }
+
+/** Params of {@link matmul_t_p}. */
+export interface MatmulTParams extends Params {
+  /** The first operand is stored with its last two axes swapped. */
+  transposeA: boolean;
+  /** The second operand is stored with its last two axes swapped. */
+  transposeB: boolean;
+}
+
+/**
+ * `matmul(op(a), op(b))` where `op` swaps the last two axes of an operand whose flag is
+ * set (JAX expresses the same with `dot_general`'s dimension numbers). The transpose
+ * rule of `matmul` produces it, and jit's matmul-layout pass rewrites a matmul of an
+ * explicit transpose into it, so transposed operands are read in their stored layout
+ * instead of being copied. It has the full set of rules: it is linear in each operand
+ * (its JVP and transpose are products of the same kind) and batches like `matmul`.
+ */
+export const matmul_t_p = definePrimitive<MatmulTParams>({
+  name: "matmul_t",
+  freshOutputs: true,
+  abstractEval([a, b], { transposeA, transposeB }) {
+    return [matmulAval("matmul_t", a!, b!, transposeA, transposeB)];
+  },
+  impl([a, b], { transposeA, transposeB }, [out]) {
+    return [matmulImpl(a!, b!, out!, transposeA, transposeB)];
+  },
+  jvp([a, b], [ta, tb], { transposeA, transposeB }) {
+    const out = matmulT(a!, b!, transposeA, transposeB);
+    const parts: NDArray[] = [];
+    if (ta) parts.push(matmulT(ta, b!, transposeA, transposeB));
+    if (tb) parts.push(matmulT(a!, tb, transposeA, transposeB));
+    return [[out], [parts.length === 2 ? add(parts[0]!, parts[1]!) : parts[0]!]];
+  },
+  transpose([ct], [a, b], { transposeA, transposeB }) {
+    if (!ct) return [null, null];
+    return matmulTransposeRule(ct, a!, b!, transposeA, transposeB);
+  },
+  batch(args: NDArray[], dims: BatchDim[], { transposeA, transposeB }) {
+    const [a, b] = batchOperands(args, dims);
+    return [[matmulT(a, b, transposeA, transposeB)], [0]];
+  },
+});

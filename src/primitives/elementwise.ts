@@ -4,10 +4,10 @@
  * @module
  */
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
-import { type DType, castScalar, floatResult, isDType, isFloat, promoteTypes, weakNumberDType } from "../core/dtype.js";
+import { type DType, allocateForWrite, castScalar, floatResult, isDType, isFloat, promoteTypes, weakNumberDType } from "../core/dtype.js";
 import { broadcastShapes, describeValue, fmtShape, shapeEqual } from "../core/shape.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
-import { mapN } from "./cpu.js";
+import { broadcastCopy, declareZeroOne, mapN } from "./cpu.js";
 import { reduceSum } from "./reduce.js";
 import { broadcastTo, moveAxis, reshape } from "./shape.js";
 
@@ -157,9 +157,11 @@ export const sign_p = unaryPrim({ name: "sign", f: (x) => (x > 0 ? 1 : x < 0 ? -
 export const floor_p = unaryPrim({ name: "floor", f: Math.floor });
 export const ceil_p = unaryPrim({ name: "ceil", f: Math.ceil });
 export const round_p = unaryPrim({ name: "round", f: (x) => Math.sign(x) * Math.round(Math.abs(x)) });
+const notF = (x: number): number => (x ? 0 : 1);
+declareZeroOne(notF);
 export const not_p = unaryPrim({
   name: "not",
-  f: (x) => (x ? 0 : 1),
+  f: notF,
   ints: true,
   outDtype: (d) => {
     if (d !== "bool") throw new Error(`logicalNot: expects a bool array, got ${d}; compare first (np.greater etc.) or convert with astype("bool").`);
@@ -189,11 +191,29 @@ export const convert_element_type_p = unaryPrim({
   printParams: (p) => `[new_dtype=${String(p.newDtype)}]`,
 });
 // float -> int conversion truncates toward zero, bool is x != 0.
-const castTo = (v: number, to: DType): number => castScalar(v, to);
+const toBool = (v: number): number => (v ? 1 : 0);
 (convert_element_type_p as { impl: Primitive["impl"] }).impl = ([x], _p, [out]) => {
-  const to = out!.dtype;
-  return [mapN([x!], out!, castTo, to)];
+  if (out!.dtype === "bool") return [mapN([x!], out!, toBool)];
+  // a typed array's own conversion on store is castScalar's: Math.fround for float32,
+  // truncation toward zero (ToInt32) for int32, exact for float64
+  const res = allocateForWrite(out!.dtype, out!.size);
+  res.set(x!.buffer);
+  return [new ConcreteArray(out!, res)];
 };
+declareZeroOne(toBool);
+const squareF = (x: number): number => x * x;
+const powCache = new Map<number, (x: number) => number>();
+/** `x ** y` for one fixed `y`, so that the loop specialized to it sees a constant exponent. */
+function powBy(y: number): (x: number) => number {
+  if (y === 2) return squareF;
+  let f = powCache.get(y);
+  if (!f) {
+    f = (x: number): number => x ** y;
+    powCache.set(y, f);
+  }
+  return f;
+}
+(integer_pow_p as { impl: Primitive["impl"] }).impl = ([x], p, [out]) => [mapN([x!], out!, powBy(p.y as number))];
 
 export function neg(x: ArrayLike): NDArray {
   return bind1(neg_p, [asArray(x, undefined, "negative")]);
@@ -256,6 +276,8 @@ interface BinaryDef {
 }
 
 function binaryPrim(def: BinaryDef): Primitive {
+  // comparisons and logical operators return exactly 0 or 1
+  if (def.bool || def.boolOnly) declareZeroOne(def.f);
   const prim: Primitive = definePrimitive({
     name: def.name,
     freshOutputs: true,
@@ -351,9 +373,12 @@ export const min_p = binaryPrim({
   f: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a < b ? a : b),
   jvp: [(t, x, y) => mul(t, tieWeight(y, x)), (t, x, y) => mul(t, tieWeight(x, y))],
 });
-/** 1 where a > b, 0.5 where equal (ties split the derivative, as JAX), 0 elsewhere. */
+/** 1 where a > b, 0.5 where equal (ties split the derivative, as JAX), 0 elsewhere (NaN included). */
 function tieWeight(a: NDArray, b: NDArray): NDArray {
-  return add(convert(greater(a, b), a.dtype), mul(convert(equal(a, b), a.dtype), 0.5));
+  // two comparisons and two selects of scalars: four passes, two of them to bool arrays
+  const d = a.dtype;
+  const tie = bind1(select_p, [equal(a, b), full([], 0.5, d), full([], 0, d)]);
+  return bind1(select_p, [greater(a, b), full([], 1, d), tie]);
 }
 export const eq_p = binaryPrim({ name: "eq", f: (a, b) => (a === b ? 1 : 0), bool: true });
 export const ne_p = binaryPrim({ name: "ne", f: (a, b) => (a !== b ? 1 : 0), bool: true });
@@ -409,6 +434,8 @@ export function addAny(x: NDArray, y: NDArray): NDArray {
 // ------------------------------------------------------------------ select
 
 const choose = (c: number, a: number, b: number): number => (c ? a : b);
+// on bool branches (the only case with a bool result) it returns one of two 0/1 values
+declareZeroOne(choose);
 export const select_p: Primitive = definePrimitive({
   name: "select",
   freshOutputs: true,

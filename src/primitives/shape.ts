@@ -1,9 +1,10 @@
 /** Shape primitives: broadcast_to, reshape, transpose, slice, pad, concatenate. @module */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { allocate } from "../core/dtype.js";
+import { allocate, allocateForWrite } from "../core/dtype.js";
+import { declareBuiltinView } from "../core/pool.js";
 import { broadcastShapes, fmtShape, shapeEqual, sizeOf, stridesOf } from "../core/shape.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, bind1, definePrimitive } from "../core/trace.js";
-import { broadcastIndex, transposeIndex } from "./cpu.js";
+import { broadcastCopy, transposeIndex } from "./cpu.js";
 import { full, unbroadcast } from "./elementwise.js";
 
 const ints = (xs: readonly number[]): string => `(${xs.join(",")}${xs.length === 1 ? "," : ""})`;
@@ -20,12 +21,7 @@ export const broadcast_to_p: Primitive<ShapeParams> = definePrimitive<ShapeParam
     return [new ShapedArray(shape, x!.dtype)];
   },
   impl([x], _p, [out]) {
-    const idx = broadcastIndex(x!.aval.shape, out!.shape);
-    if (!idx) return [x!];
-    const res = allocate(out!.dtype, out!.size);
-    const b = x!.buffer;
-    for (let i = 0; i < res.length; i++) res[i] = b[idx[i]!]!;
-    return [new ConcreteArray(out!, res)];
+    return [broadcastCopy(x!, out!)];
   },
   jvp: ([x], [t], p) => [[broadcastTo(x!, p.shape)], [broadcastTo(t!, p.shape)]],
   transpose: ([ct], [x]) => [ct ? unbroadcast(ct, (x as UndefPrimal).aval.shape) : null],
@@ -38,6 +34,7 @@ export const broadcast_to_p: Primitive<ShapeParams> = definePrimitive<ShapeParam
   },
   printParams: (p) => `[shape=${ints(p.shape)}]`,
 });
+declareBuiltinView(broadcast_to_p);
 export function broadcastTo(x: NDArray, shape: readonly number[]): NDArray {
   if (shapeEqual(x.aval.shape, shape)) return x;
   return bind1(broadcast_to_p, [x], { shape: [...shape] });
@@ -61,6 +58,7 @@ export const reshape_p: Primitive<ShapeParams> = definePrimitive<ShapeParams>({
   },
   printParams: (p) => `[new_sizes=${ints(p.shape)}]`,
 });
+declareBuiltinView(reshape_p);
 export function reshape(x: NDArray, shape: readonly number[]): NDArray {
   if (shapeEqual(x.aval.shape, shape)) return x;
   return bind1(reshape_p, [x], { shape: [...shape] });
@@ -82,7 +80,7 @@ export const transpose_p: Primitive<PermParams> = definePrimitive<PermParams>({
   },
   impl([x], { perm }, [out]) {
     const idx = transposeIndex(x!.aval.shape, perm);
-    const res = allocate(out!.dtype, out!.size);
+    const res = allocateForWrite(out!.dtype, out!.size);
     const b = x!.buffer;
     for (let i = 0; i < res.length; i++) res[i] = b[idx[i]!]!;
     return [new ConcreteArray(out!, res)];

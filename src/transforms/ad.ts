@@ -10,7 +10,9 @@
  */
 import { NDArray, ShapedArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
+import { withBufferLog } from "../core/pool.js";
 import { fmtShape, shapeEqual } from "../core/shape.js";
+import { deviceDispatchActive, isEager } from "../core/trace.js";
 import { type PyTree, type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { evalJaxpr, type ClosedJaxpr } from "../ir/jaxpr.js";
 import { jvpFlat } from "../interpreters/jvp.js";
@@ -224,19 +226,24 @@ function valueAndGradImpl(op: string, f: (...args: any[]) => any, opts: GradOpti
     }
     return [...o, ...auxLeaves];
   };
-  const lin = linearizeFlat(
-    op,
-    flat,
-    ps,
-    (outs) => outs.length - 1,
-    () => outDef!,
-  );
-  const value = lin.primalsOut[0]!;
-  const back = makeBackward(op, lin, ps);
-  const g = back([full(value.aval.shape, 1, value.dtype)]);
+  const run = (): { value: NDArray; auxLeaves: NDArray[]; g: NDArray[] } => {
+    const lin = linearizeFlat(
+      op,
+      flat,
+      ps,
+      (outs) => outs.length - 1,
+      () => outDef!,
+    );
+    const value = lin.primalsOut[0]!;
+    const back = makeBackward(op, lin, ps);
+    return { value, auxLeaves: lin.aux, g: back([full(value.aval.shape, 1, value.dtype)]) };
+  };
+  // Eagerly, the buffers of the forward temporaries, residuals and cotangents are dead
+  // once this returns: they go back to the allocation pool (core/pool.ts).
+  const { value, auxLeaves, g } = isEager() && !deviceDispatchActive() ? withBufferLog(run, (r) => [r.value, ...r.auxLeaves, ...r.g]) : run();
   const gs = unflatten(inDef, g) as unknown[];
   const grads = typeof opts.argnums === "number" || opts.argnums === undefined ? gs[0] : gs;
-  const aux = opts.hasAux ? unflatten(auxDef!, lin.aux) : undefined;
+  const aux = opts.hasAux ? unflatten(auxDef!, auxLeaves) : undefined;
   return { value, aux, grads };
 }
 

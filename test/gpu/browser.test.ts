@@ -39,6 +39,30 @@ describe("GPU backend in headless Chromium (WebGL2)", () => {
   });
 });
 
+describe("Wasm kernels on Web Workers (cross-origin-isolated page)", () => {
+  it("starts workers that take chunks; every chunk runs once; jit agrees with eager", async () => {
+    const { page, errors } = await h.open("/test/wasm/threads.html");
+    await page.waitForFunction(() => (window as unknown as { __threads?: unknown }).__threads !== undefined, null, { timeout: 120_000 });
+    const t = await page.evaluate(() => (window as unknown as { __threads: { isolated: boolean; threads: number; workerChunks: number; wrong: number; jitError: string | null; jit: { eager: number; jit: number; gradMaxDiff: number } } }).__threads);
+    await page.close();
+    expect(t.jitError).toBeNull();
+    expect(errors).toEqual([]);
+    expect(t.isolated).toBe(true);
+    expect(t.wrong).toBe(0);
+    const cores = await h.browser.newPage().then(async (p) => {
+      const n = await p.evaluate(() => navigator.hardwareConcurrency);
+      await p.close();
+      return n;
+    });
+    if (cores > 1) {
+      expect(t.threads).toBeGreaterThan(1);
+      expect(t.workerChunks).toBeGreaterThan(0);
+    }
+    expect(Math.abs(t.jit.jit - t.jit.eager)).toBeLessThanOrEqual(1e-4 * Math.abs(t.jit.eager));
+    expect(t.jit.gradMaxDiff).toBeLessThan(1e-5);
+  }, 180_000);
+});
+
 describe("examples/browser", () => {
   it("trains a small network on the GPU and plots a falling loss", async () => {
     const { page, errors } = await h.open("/examples/browser/?steps=150");

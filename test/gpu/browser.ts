@@ -61,7 +61,13 @@ export async function startBrowser(): Promise<BrowserHarness> {
       res.end();
       return;
     }
-    res.writeHead(200, { "content-type": TYPES[extname(file!)] ?? "application/octet-stream", "cache-control": "no-store" });
+    // cross-origin isolation, so pages get SharedArrayBuffer and the Wasm runtime starts Web Workers
+    res.writeHead(200, {
+      "content-type": TYPES[extname(file!)] ?? "application/octet-stream",
+      "cache-control": "no-store",
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    });
     res.end(body);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

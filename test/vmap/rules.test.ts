@@ -13,6 +13,7 @@ import { allPrimitives } from "../../src/core/trace.js";
 import { round } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/indexing.js";
 import { pad } from "../../src/primitives/shape.js";
+import { matmulT } from "../../src/primitives/dot.js";
 import { seededRandom } from "../helpers/numeric.js";
 import { type InputSpec, expectAgree, loopStack, makeBatch, unstack } from "../helpers/programs.js";
 
@@ -114,6 +115,9 @@ const CASES: Case[] = [
   c("matmul, batch broadcasting [1,2,3] @ [2,3,2]", [real(1, 2, 3), real(2, 3, 2)], (a, b) => np.matmul(a!, b!)),
   c("matmul, vector @ stack", [real(3), real(2, 3, 2)], (a, b) => np.matmul(a!, b!)),
   c("matmul, matrix @ vector", [real(2, 3), real(3)], (a, b) => np.matmul(a!, b!)),
+  c("matmul_t, aᵀ·b", [real(3, 2), real(3, 4)], (a, b) => matmulT(a!, b!, true, false)),
+  c("matmul_t, a·bᵀ with batch broadcasting", [real(2, 2, 3), real(4, 3)], (a, b) => matmulT(a!, b!, false, true)),
+  c("matmul_t, aᵀ·bᵀ", [real(3, 2), real(4, 3)], (a, b) => matmulT(a!, b!, true, true)),
   c("dot of vectors", [real(3), real(3)], (a, b) => np.dot(a!, b!)),
   // indexing
   c("take, batched indices", [real(3, 4), idx(3, 2)], (x, i) => np.take(x!, i!, 0)),

@@ -1,37 +1,110 @@
+/**
+ * The WebAssembly SIMD matmul kernel (src/backends/wasm/matmul.ts) against a float64
+ * triple-loop reference: ragged shapes (not multiples of the 4 × 8 register tile, the
+ * 256-deep k blocks or the row chunks), transposed operand layouts, float32 and
+ * float64, and the same bits on one thread and on several.
+ */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { matmulWasm, wasmMatmulAvailable } from "../../src/backends/wasm/matmul.js";
+import { setThreadCount, threadCount } from "../../src/backends/wasm/runtime.js";
+import { np } from "../../src/index.js";
 
-function reference(A: ArrayLike<number>, B: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
+type Buf = Float32Array | Float64Array;
+
+/**
+ * `op(A)·op(B)` in float64, with `op` a transpose when the flag is set (A stored k×m,
+ * B stored n×k), and the per-element bound `Σ|a||b|` for tolerances.
+ */
+function reference(A: ArrayLike<number>, B: ArrayLike<number>, m: number, k: number, n: number, transA = false, transB = false): { C: Float64Array; S: Float64Array } {
   const C = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) C[i * n + j]! += A[i * k + p]! * B[p * n + j]!;
+  const S = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let c = 0;
+      let s = 0;
+      for (let p = 0; p < k; p++) {
+        const a = transA ? A[p * m + i]! : A[i * k + p]!;
+        const b = transB ? B[j * k + p]! : B[p * n + j]!;
+        c += a * b;
+        s += Math.abs(a * b);
+      }
+      C[i * n + j] = c;
+      S[i * n + j] = s;
+    }
+  return { C, S };
+}
+
+function random(len: number, f64: boolean, seed: number): Buf {
+  let s = seed >>> 0;
+  const a = f64 ? new Float64Array(len) : new Float32Array(len);
+  for (let i = 0; i < len; i++) a[i] = ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  return a;
+}
+
+/** Runs the kernel and checks every element against the reference: error <= c·k·eps·Σ|a||b|. */
+function check(m: number, k: number, n: number, opts: { f64?: boolean; transA?: boolean; transB?: boolean; seed?: number } = {}): Buf {
+  const f64 = opts.f64 ?? false;
+  const seed = opts.seed ?? 1;
+  const A = random(m * k, f64, seed);
+  const B = random(k * n, f64, seed + 7);
+  const C = f64 ? new Float64Array(m * n).fill(NaN) : new Float32Array(m * n).fill(NaN);
+  expect(matmulWasm(A, B, C, m, k, n, { transA: opts.transA, transB: opts.transB })).toBe(true);
+  const { C: R, S } = reference(A, B, m, k, n, opts.transA, opts.transB);
+  const eps = f64 ? 2 ** -52 : 2 ** -23;
+  for (let i = 0; i < m * n; i++) {
+    const err = Math.abs(C[i]! - R[i]!);
+    if (!(err <= 2 * (k + 1) * eps * S[i]! + 1e-300)) throw new Error(`${m}x${k}x${n} f64=${f64} transA=${opts.transA} transB=${opts.transB}: C[${i}] = ${C[i]}, reference ${R[i]} (error ${err}, bound ${2 * (k + 1) * eps * S[i]!})`);
+  }
   return C;
 }
 
 describe("WebAssembly SIMD matmul", () => {
+  const threads = threadCount();
+  afterAll(() => setThreadCount(threads));
+
   it("is available in Node 20", () => {
     expect(wasmMatmulAvailable()).toBe(true);
   });
 
-  it("matches a float64 reference for ragged shapes (tiles, panels and k blocks not multiples)", () => {
+  it("matches a float64 reference on odd shapes, in every layout, float32 and float64", () => {
+    const shapes: [number, number, number][] = [
+      [1, 1, 1],
+      [1, 7, 1],
+      [3, 1, 5],
+      [4, 256, 8],
+      [5, 257, 9],
+      [13, 97, 31],
+      [97, 61, 3],
+      [2, 513, 131],
+      [67, 300, 17],
+    ];
+    for (const [m, k, n] of shapes)
+      for (const f64 of [false, true])
+        for (const transA of [false, true]) for (const transB of [false, true]) check(m, k, n, { f64, transA, transB, seed: m * 31 + k });
+  });
+
+  it("stays within float32 tolerance for k = 1024 (four k blocks) on a large, ragged product", () => {
+    check(131, 1024, 77);
+    check(64, 1024, 64, { transA: true });
+    check(64, 1024, 64, { transB: true, f64: true });
+  });
+
+  it("property: random shapes and layouts match the reference", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 19 }), fc.boolean(), fc.integer(), (m, k, n, f64, seed) => {
-        let s = seed >>> 0;
-        const rnd = (): number => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-        const make = (len: number): Float32Array | Float64Array => {
-          const a = f64 ? new Float64Array(len) : new Float32Array(len);
-          for (let i = 0; i < len; i++) a[i] = rnd();
-          return a;
-        };
-        const A = make(m * k);
-        const B = make(k * n);
-        const C = make(m * n).fill(0);
-        expect(matmulWasm(A, B, C, m, k, n)).toBe(true);
-        const R = reference(A, B, m, k, n);
-        const tol = f64 ? 1e-12 * k : 1e-5 * k;
-        for (let i = 0; i < m * n; i++) expect(Math.abs(C[i]! - R[i]!)).toBeLessThanOrEqual(tol);
-      }),
-      { numRuns: 60 },
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer(),
+        (m, k, n, f64, transA, transB, seed) => {
+          check(m, k, n, { f64, transA, transB, seed });
+        },
+      ),
+      { numRuns: 80 },
     );
   });
 
@@ -40,9 +113,71 @@ describe("WebAssembly SIMD matmul", () => {
     const B = Float32Array.from({ length: 5 * 9 }, (_, i) => (i % 5) - 2);
     const C1 = new Float32Array(6 * 9);
     matmulWasm(A, B, C1, 6, 5, 9);
-    expect(Array.from(C1)).toEqual(Array.from(reference(A, B, 6, 5, 9)));
+    expect(Array.from(C1)).toEqual(Array.from(reference(A, B, 6, 5, 9).C));
     const C2 = new Float32Array(2 * 2);
     matmulWasm(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 1]), C2, 2, 2, 2);
     expect(Array.from(C2)).toEqual([1, 2, 3, 4]);
+    // k = 0: the empty sum
+    const C3 = new Float32Array(6).fill(5);
+    expect(matmulWasm(new Float32Array(0), new Float32Array(0), C3, 2, 0, 3)).toBe(true);
+    expect(Array.from(C3)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it("gives the same bits on one thread and on several", () => {
+    const A = random(200 * 300, false, 3);
+    const B = random(300 * 170, false, 4);
+    const run = (t: number): Float32Array => {
+      setThreadCount(t);
+      const C = new Float32Array(200 * 170);
+      matmulWasm(A, B, C, 200, 300, 170);
+      return C;
+    };
+    const one = run(1);
+    const two = run(2);
+    expect(two).toEqual(one);
+    const { C: R, S } = reference(A, B, 200, 300, 170);
+    for (let i = 0; i < R.length; i++) expect(Math.abs(one[i]! - R[i]!)).toBeLessThanOrEqual(2 * 301 * 2 ** -23 * S[i]!);
+  });
+
+  it("np.matmul with broadcast batch dimensions takes the Wasm path per batch element", () => {
+    const [b, m, k, n] = [3, 33, 45, 37];
+    const A = random(b * m * k, false, 5);
+    const B = random(k * n, false, 6);
+    const C = np.matmul(np.array(A).reshape([b, m, k]), np.array(B).reshape([1, k, n]));
+    expect(C.shape).toEqual([b, m, n]);
+    const got = C.data() as Float32Array;
+    for (let t = 0; t < b; t++) {
+      const { C: R, S } = reference(A.subarray(t * m * k, (t + 1) * m * k), B, m, k, n);
+      for (let i = 0; i < m * n; i++) expect(Math.abs(got[t * m * n + i]! - R[i]!)).toBeLessThanOrEqual(2 * (k + 1) * 2 ** -23 * S[i]!);
+    }
+  });
+});
+
+describe.runIf(wasmMatmulAvailable())("matrix-vector products (the gemv kernels behind matmulWasm when m or n is 1)", () => {
+  const start = threadCount();
+  afterAll(() => setThreadCount(start));
+
+  it("A·x, Aᵀ·x, xᵀ·B and xᵀ·Bᵀ agree with the float64 reference at ragged sizes, float32 and float64", () => {
+    const lens = [1, 3, 7, 8, 9, 17, 33, 100, 257];
+    const outs = [1, 2, 15, 16, 17, 31, 33, 100];
+    let seed = 100;
+    for (const f64 of [false, true])
+      for (const k of lens)
+        for (const o of outs) {
+          check(o, k, 1, { f64, seed: seed++ }); // A·x: rows kernel
+          check(o, k, 1, { f64, transA: true, seed: seed++ }); // Aᵀ·x: columns kernel
+          check(1, k, o, { f64, seed: seed++ }); // xᵀ·B: columns kernel
+          check(1, k, o, { f64, transB: true, seed: seed++ }); // xᵀ·Bᵀ: rows kernel
+        }
+  });
+
+  it("a 1000 x 1000 matrix-vector product gives the same bits on one thread and on several", () => {
+    for (const transA of [false, true]) {
+      const run = (t: number): Buf => {
+        setThreadCount(t);
+        return check(1000, 1000, 1, { transA, seed: 9 });
+      };
+      expect(run(2)).toEqual(run(1));
+    }
   });
 });

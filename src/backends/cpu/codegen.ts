@@ -11,7 +11,7 @@
  */
 import type { DType, TypedArray } from "../../core/dtype.js";
 import type { Kernel, KernelNode, ReduceOp } from "../kernel/ir.js";
-import { contiguousStrides, operandsOf, reduceInit } from "../kernel/ir.js";
+import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../kernel/ir.js";
 
 /** A compiled kernel: reads `inputs`, writes every element of `outputs`. */
 export type KernelFn = (...buffers: TypedArray[]) => void;
@@ -127,26 +127,6 @@ function accumulateJs(acc: string, v: string, op: ReduceOp): string {
   return `${acc} = ${v} ${cmp} ${acc} || (${v} !== ${v} && ${acc} === ${acc}) ? ${v} : ${acc};`;
 }
 
-interface Loop {
-  size: number;
-  reduced: boolean;
-}
-
-/** Collapses the index space: drops size-1 axes and merges axes that every access walks contiguously. */
-function collapse(shape: readonly number[], reduced: readonly boolean[], maps: number[][]): { loops: Loop[]; maps: number[][] } {
-  const keep = shape.map((d) => d !== 1);
-  let loops: Loop[] = shape.map((size, d) => ({ size, reduced: reduced[d]! })).filter((_, d) => keep[d]);
-  let ms = maps.map((m) => m.filter((_, d) => keep[d]));
-  for (let d = loops.length - 2; d >= 0; d--) {
-    const a = loops[d]!;
-    const b = loops[d + 1]!;
-    if (a.reduced !== b.reduced) continue;
-    if (!ms.every((m) => m[d] === m[d + 1]! * b.size)) continue;
-    loops = [...loops.slice(0, d), { size: a.size * b.size, reduced: a.reduced }, ...loops.slice(d + 2)];
-    ms = ms.map((m) => [...m.slice(0, d), m[d + 1]!, ...m.slice(d + 2)]);
-  }
-  return { loops, maps: ms };
-}
 
 /**
  * JavaScript statements computing `kernel`, reading the typed arrays named `ins` and
@@ -194,25 +174,14 @@ export function emitKernel(kernel: Kernel, ins: readonly string[], outs: readonl
   const outMap = kernel.outputs.map((o) => (o.reduce ? mapOf(0, keptStrides) : mapOf(0, full)));
   // A reduction must see its reduced axes even when no access distinguishes them.
   const reducedFlags = anyReduce ? reducedAxis : kernel.shape.map(() => false);
-  const { loops, maps } = collapse(kernel.shape, reducedFlags, rawMaps);
+  const { loops, maps } = collapseLoops(kernel.shape, reducedFlags, rawMaps);
   const depth = loops.length;
   const firstReduced = loops.findIndex((l) => l.reduced);
   const registerMode = firstReduced < 0 || loops.slice(firstReduced).every((l) => l.reduced);
   const accLevel = firstReduced < 0 ? depth : firstReduced;
 
   // level of each node: the loop depth at which its value is known
-  const mapLevel = maps.map((m) => {
-    let l = 0;
-    m.forEach((s, d) => {
-      if (s !== 0) l = d + 1;
-    });
-    return l;
-  });
-  const level = new Array<number>(kernel.nodes.length).fill(0);
-  kernel.nodes.forEach((n, i) => {
-    if (n.kind === "load") level[i] = mapLevel[loadMap.get(i)!] ?? 0;
-    else level[i] = Math.max(0, ...operandsOf(n).map((p) => level[p]!));
-  });
+  const { level, mapLevel } = nodeLevels(kernel, maps, (i) => loadMap.get(i));
 
   // offset variables per map and level
   const offsetName = (m: number, l: number): string => {

@@ -5,7 +5,9 @@
  * - a `fused` equation runs its kernel — inlined into the plan when its index space and
  *   node count are tiny (within a budget per plan: V8 does not optimize very large
  *   functions), otherwise as a call to the kernel's own compiled function (so a
- *   program of scalar operations, fused into one kernel, is one straight-line function);
+ *   program of scalar operations, fused into one kernel, is one straight-line function)
+ *   — its WebAssembly SIMD version (src/backends/wasm/kernel.ts) when the kernel is big
+ *   and compiles there, else its JavaScript one;
  * - a `reshape` only relabels a buffer;
  * - any other primitive calls its CPU `impl`.
  * Intermediate buffers that only kernels (and primitives known not to keep or alias
@@ -18,7 +20,8 @@ import type { DType, TypedArray } from "../../core/dtype.js";
 import type { Primitive } from "../../core/trace.js";
 import { type Atom, type ClosedJaxpr, Literal, Var } from "../../ir/jaxpr.js";
 import type { Kernel } from "../kernel/ir.js";
-import { compileKernel, compileSource, emitKernel } from "./codegen.js";
+import { kernelFunction } from "../wasm/kernel.js";
+import { compileSource, emitKernel } from "./codegen.js";
 
 /** A compiled program: concrete inputs to concrete outputs. */
 export type Executable = (args: readonly ConcreteArray[]) => ConcreteArray[];
@@ -156,7 +159,7 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
         lines.push(emitKernel(kernel, ins, outs));
       }
       else {
-        ctx.kernels.push(compileKernel(kernel));
+        ctx.kernels.push(kernelFunction(kernel)); // WebAssembly SIMD for big kernels it compiles, else JS
         lines.push(`K[${ctx.kernels.length - 1}](${[...ins, ...outs].join(", ")});`);
       }
     } else if (name === "reshape" && e.inputs[0] instanceof Var) {

@@ -140,28 +140,36 @@ gpuImpls.set("fused", (rt, ins, _a, p, _o, op) => runKernel(rt, p.kernel as Kern
 const idx = (n: number, prefix: string): string[] => Array.from({ length: n }, (_, d) => `${prefix}${d}`);
 const fn = (params: string[], lines: string[]): string => `function (${params.join(", ")}) {\nconst t = this.thread.x * 1.0;\n${lines.join("\n")}\n}`;
 
-gpuImpls.set("matmul", (rt, [a, b], [aa, ba], _p, [out], op) => {
-  const as = aa!.shape;
-  const bs = ba!.shape;
-  const os = out!.shape;
-  const r = os.length;
-  const [m, k] = as.slice(-2) as [number, number];
-  const n = bs[bs.length - 1]!;
-  const batch = os.slice(0, -2);
-  const names = idx(r, "o");
-  const lines: string[] = [];
-  decompose(lines, os, names, "t", "q");
-  const bn = names.slice(0, -2);
-  const aStr = broadcastMap(as.slice(0, -2), batch, 0, contiguousStrides(as.slice(0, -2)).map((s) => s * m * k)).strides;
-  const bStr = broadcastMap(bs.slice(0, -2), batch, 0, contiguousStrides(bs.slice(0, -2)).map((s) => s * k * n)).strides;
-  const i = names[r - 2]!;
-  const j = names[r - 1]!;
-  lines.push(`const ab = ${affine(0, aStr, bn)} + ${i} * ${glFloat(k)};`);
-  lines.push(`const bb = ${affine(0, bStr, bn)} + ${j};`);
-  lines.push(`let s = 0.0;`);
-  lines.push(`for (let p = 0; p < ${k}; p++) {`, `const pf = p * 1.0;`, `s = s + a[ab + pf] * b[bb + pf * ${glFloat(n)}];`, `}`, `return s;`);
-  return [runSource(rt, fn(["a", "b"], lines), out!.size, [a!, b!], op)];
-});
+/** `op(a) · op(b)`, `op` swapping the last two axes of an operand stored transposed (`matmul_t` from jit's matmul-layout pass). */
+const gpuMatmul =
+  (transA: boolean, transB: boolean): GpuImpl =>
+  (rt, [a, b], [aa, ba], _p, [out], op) => {
+    const as = aa!.shape;
+    const bs = ba!.shape;
+    const os = out!.shape;
+    const r = os.length;
+    const m = os[r - 2]!;
+    const k = as[as.length - (transA ? 2 : 1)]!;
+    const n = os[r - 1]!;
+    const batch = os.slice(0, -2);
+    const names = idx(r, "o");
+    const lines: string[] = [];
+    decompose(lines, os, names, "t", "q");
+    const bn = names.slice(0, -2);
+    const aStr = broadcastMap(as.slice(0, -2), batch, 0, contiguousStrides(as.slice(0, -2)).map((s) => s * m * k)).strides;
+    const bStr = broadcastMap(bs.slice(0, -2), batch, 0, contiguousStrides(bs.slice(0, -2)).map((s) => s * k * n)).strides;
+    const i = names[r - 2]!;
+    const j = names[r - 1]!;
+    lines.push(`const ab = ${affine(0, aStr, bn)} + ${transA ? i : `${i} * ${glFloat(k)}`};`);
+    lines.push(`const bb = ${affine(0, bStr, bn)} + ${transB ? `${j} * ${glFloat(k)}` : j};`);
+    lines.push(`let s = 0.0;`);
+    const aAt = transA ? `ab + pf * ${glFloat(m)}` : `ab + pf`;
+    const bAt = transB ? `bb + pf` : `bb + pf * ${glFloat(n)}`;
+    lines.push(`for (let p = 0; p < ${k}; p++) {`, `const pf = p * 1.0;`, `s = s + a[${aAt}] * b[${bAt}];`, `}`, `return s;`);
+    return [runSource(rt, fn(["a", "b"], lines), out!.size, [a!, b!], op)];
+  };
+gpuImpls.set("matmul", gpuMatmul(false, false));
+gpuImpls.set("matmul_t", (rt, ins, avals, p, outs, op) => gpuMatmul(p.transposeA === true, p.transposeB === true)(rt, ins, avals, p, outs, op));
 
 /** The (pre, n, post) split of a shape around `axis`. */
 function around(shape: readonly number[], axis: number): [number, number, number] {

@@ -8,7 +8,7 @@ import { ConcreteArray, ShapedArray } from "../../core/array.js";
 import { allocate } from "../../core/dtype.js";
 import { fmtShape, shapeEqual, sizeOf } from "../../core/shape.js";
 import { type Params, definePrimitive } from "../../core/trace.js";
-import { compileKernel } from "../cpu/codegen.js";
+import { kernelFunction } from "../wasm/kernel.js";
 import { type Kernel, outputDtype, outputShape } from "./ir.js";
 import { printKernel } from "./print.js";
 
@@ -44,7 +44,7 @@ export const fused_p = definePrimitive<FusedParams>({
     return kernelOutAvals(kernel);
   },
   impl(args, { kernel }, outAvals) {
-    const f = compileKernel(kernel);
+    const f = kernelFunction(kernel); // WebAssembly SIMD for big kernels it compiles, else JS
     const outs = outAvals.map((a) => allocate(a.dtype, sizeOf(a.shape)));
     f(...args.map((a) => a.buffer), ...outs);
     return outs.map((b, j) => new ConcreteArray(outAvals[j]!, b));

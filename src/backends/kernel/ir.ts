@@ -248,3 +248,54 @@ export function broadcastMap(shape: readonly number[], space: readonly number[],
 
 /** Row-major strides of `shape` (the same as the core's `stridesOf`). */
 export const contiguousStrides = (shape: readonly number[]): number[] => stridesOf(shape);
+
+/** One loop of a collapsed index space: its trip count and whether a reduction runs over it. */
+export interface Loop {
+  size: number;
+  reduced: boolean;
+}
+
+/**
+ * Collapses an index space for code generation: drops size-1 axes and merges adjacent
+ * axes that every access map walks contiguously (both reduced or both kept), so the
+ * generated loop nest is as shallow as the accesses allow. Returns the loops and the
+ * access maps' strides over them.
+ */
+export function collapseLoops(shape: readonly number[], reduced: readonly boolean[], maps: number[][]): { loops: Loop[]; maps: number[][] } {
+  const keep = shape.map((d) => d !== 1);
+  let loops: Loop[] = shape.map((size, d) => ({ size, reduced: reduced[d]! })).filter((_, d) => keep[d]);
+  let ms = maps.map((m) => m.filter((_, d) => keep[d]));
+  for (let d = loops.length - 2; d >= 0; d--) {
+    const a = loops[d]!;
+    const b = loops[d + 1]!;
+    if (a.reduced !== b.reduced) continue;
+    if (!ms.every((m) => m[d] === m[d + 1]! * b.size)) continue;
+    loops = [...loops.slice(0, d), { size: a.size * b.size, reduced: a.reduced }, ...loops.slice(d + 2)];
+    ms = ms.map((m) => [...m.slice(0, d), m[d + 1]!, ...m.slice(d + 2)]);
+  }
+  return { loops, maps: ms };
+}
+
+/**
+ * The loop depth at which each node's value is known (for loop-invariant code motion):
+ * a load's is the depth of the innermost loop its access map moves along (`mapOfLoad`
+ * gives the position of its map in `maps`, or undefined for a load that is not emitted);
+ * any other node's is the deepest of its operands'. Also returns each map's own depth.
+ */
+export function nodeLevels(kernel: Kernel, maps: readonly number[][], mapOfLoad: (node: number) => number | undefined): { level: number[]; mapLevel: number[] } {
+  const mapLevel = maps.map((m) => {
+    let l = 0;
+    m.forEach((s, d) => {
+      if (s !== 0) l = d + 1;
+    });
+    return l;
+  });
+  const level = new Array<number>(kernel.nodes.length).fill(0);
+  kernel.nodes.forEach((n, i) => {
+    if (n.kind === "load") {
+      const m = mapOfLoad(i);
+      level[i] = m === undefined ? 0 : mapLevel[m]!;
+    } else level[i] = Math.max(0, ...operandsOf(n).map((p) => level[p]!));
+  });
+  return { level, mapLevel };
+}

@@ -1,189 +1,414 @@
 /**
- * A WebAssembly SIMD matrix multiply: B is packed into panels of `PW` columns, the
- * kernel keeps a 4 × PW tile of C in eight v128 registers while it walks a
- * `KC`-deep slice of A and the packed panel, and the k dimension is blocked so the
- * panel stays in L1 and the A block in L2.
+ * A WebAssembly SIMD matrix multiply `C = op(A) · op(B)` where `op` is the identity or
+ * a transpose of the stored row-major operand (so `Aᵀ·B` and `A·Bᵀ` need no transposed
+ * copy).
+ *
+ * Both operands are packed first (in Wasm, split over threads): A into panels of `R`
+ * rows interleaved along k (`[kBlock][rowPanel][p][r]`), B into panels of `PW`
+ * columns (`[kBlock][colPanel][p][c]`), where a k block is `KC` deep. The packing step
+ * reads the operand through a (panel-dimension, depth) stride pair, which is where the
+ * transposed layouts are handled. The micro-kernel then keeps an `R × PW` tile of C in
+ * `R·V` v128 registers and walks both packed panels through one pointer each, with
+ * constant memarg offsets and `v128.load32_splat` (`load64_splat` for float64) for A.
+ * The product is split into chunks — blocks of `MC` rows × `NC` columns of C, each an
+ * independent call over all k blocks that writes only its own block — run by
+ * {@link parallelFor} on several threads; every element of C is summed in the same
+ * order whatever the chunking, so results do not depend on the thread count.
+ *
+ * Operands are copied into the runtime's heap from {@link reserveHeap} on (raw A and B,
+ * packed A and B, a padded C), so products that do not fit its memory return false and
+ * run in JavaScript.
  * @module
  */
-import { F32, F64, FuncBuilder, I32, OP, SIMD, V128, buildModule } from "./emit.js";
+import { F32, F64, FuncBuilder, I32, OP, SIMD, SIMD_OPS, V128 } from "./emit.js";
+import { gemvWasm } from "./gemv.js";
+import { type WasmModule, loadModule, parallelFor, reserveHeap, threadCount, wasmAvailable, wasmMemory } from "./runtime.js";
 
-const R = 4; // rows of the register tile
-const V = 2; // v128 vectors per row of the register tile
-const KC = 256; // depth of a k block
+// opcodes not in emit.ts
+const I32_REM_U = 0x70;
+const IF = 0x04;
+const ELSE = 0x05;
+const END = 0x0b;
+const F32_CONST = 0x43;
+const F64_CONST = 0x44;
+const V128_CONST = 0x0c;
+
+/** Compile-time shape of the kernels. */
+export interface KernelShape {
+  /** Rows of the register tile. */
+  R: number;
+  /** v128 vectors per row of the register tile. */
+  V: number;
+  /** k-loop unroll factor. */
+  U: number;
+  /** Depth of a k block. */
+  KC: number;
+}
+
+/**
+ * The tile shape used by {@link matmulWasm}. On x64, V8 has 15 allocatable xmm registers
+ * and its scheduler issues all loads of a k step before the arithmetic, so a tile needs
+ * `R·V + R + V + 1 <= 15` registers to run without spills: 4 × 2 vectors (4 × 8 floats)
+ * is the largest (6 × 2, 5 × 2, 4 × 3 and 3 × 3 spill and run 30-40% slower; unrolling k
+ * by hand adds loads to the same block and spills too, while V8 unrolls the
+ * one-step loop by 2 itself).
+ */
+export const DEFAULT_SHAPE: KernelShape = { R: 4, V: 2, U: 1, KC: 256 };
 
 interface Variant {
   esz: number;
   lanes: number;
-  load: number;
-  loadAlign: number;
-  splat: number;
+  loadSplat: number;
+  splatAlign: number;
   add: number;
   mul: number;
+  load: number;
+  store: number;
+  align: number;
+  zero: number[];
 }
-const F32V: Variant = { esz: 4, lanes: 4, load: OP.f32Load, loadAlign: 2, splat: SIMD.f32x4Splat, add: SIMD.f32x4Add, mul: SIMD.f32x4Mul };
-const F64V: Variant = { esz: 8, lanes: 2, load: OP.f64Load, loadAlign: 3, splat: SIMD.f64x2Splat, add: SIMD.f64x2Add, mul: SIMD.f64x2Mul };
+const F32V: Variant = { esz: 4, lanes: 4, loadSplat: SIMD_OPS.load32Splat, splatAlign: 2, add: SIMD.f32x4Add, mul: SIMD.f32x4Mul, load: OP.f32Load, store: OP.f32Store, align: 2, zero: [F32_CONST, 0, 0, 0, 0] };
+const F64V: Variant = { esz: 8, lanes: 2, loadSplat: SIMD_OPS.load64Splat, splatAlign: 3, add: SIMD.f64x2Add, mul: SIMD.f64x2Mul, load: OP.f64Load, store: OP.f64Store, align: 3, zero: [F64_CONST, 0, 0, 0, 0, 0, 0, 0, 0] };
 
-/** kernel(a, bPacked, c, m4, nPanels, kc, ldaBytes, ldcBytes): C[0:m4, panels] += A[0:m4, 0:kc] · Bpanels. */
-function kernel(t: Variant): FuncBuilder {
-  const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [a, bp, c, m4, np, kc, lda, ldc] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const jp = f.local(I32);
-  const i = f.local(I32);
-  const p = f.local(I32);
-  const pa = f.local(I32);
-  const pb = f.local(I32);
-  const panel = f.local(I32);
-  const crow = f.local(I32);
-  const lda2 = f.local(I32);
-  const lda3 = f.local(I32);
-  const ldc2 = f.local(I32);
-  const ldc3 = f.local(I32);
-  const panelBytes = f.local(I32);
+/** `dst = a < b ? a : b` (unsigned). */
+function minU(f: FuncBuilder, a: () => void, b: () => void, dst: number): void {
+  a();
+  b();
+  a();
+  b();
+  f.op(OP.i32LtU, OP.select).set(dst);
+}
+
+/**
+ * `mm(chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nCB)`: the chunk
+ * `(chunk / nCB, chunk % nCB)` of C — row panels `[ib·MCp, …)` × column panels
+ * `[jb·NCp, …)` — over all k blocks. `pA`/`pB` are the packed operands (`mP`/`nP`
+ * panels), `pC` the padded C with row stride `ldc` bytes. The first k block stores C,
+ * later ones accumulate.
+ */
+function kernel(t: Variant, s: KernelShape): FuncBuilder {
+  const { R, V, U, KC } = s;
+  const PW = V * t.lanes;
+  const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nCB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const L = (): number => f.local(I32);
+  const ip0 = L(), ip1 = L(), jp0 = L(), jp1 = L(), kb = L(), kc = L(), aBlk = L(), bBlk = L(), jp = L(), ip = L(), pa = L(), pb = L(), pc = L(), cr = L(), p = L(), first = L(), pbBase = L(), aStep = L();
   const acc: number[][] = Array.from({ length: R }, () => Array.from({ length: V }, () => f.local(V128)));
   const bv = Array.from({ length: V }, () => f.local(V128));
   const av = f.local(V128);
-  const PW = V * t.lanes;
-  const rowOf = (base: number, r: number, l1: number, l2: number, l3: number): void => {
-    f.get(base);
-    if (r === 1) f.get(l1).op(OP.i32Add);
-    if (r === 2) f.get(l2).op(OP.i32Add);
-    if (r === 3) f.get(l3).op(OP.i32Add);
+
+  // block ranges of this chunk
+  f.get(chunk).get(nCB).op(OP.i32DivU).get(MCp).op(OP.i32Mul).set(ip0);
+  minU(f, () => f.get(ip0).get(MCp).op(OP.i32Add), () => f.get(mP), ip1);
+  f.get(chunk).get(nCB).op(I32_REM_U).get(NCp).op(OP.i32Mul).set(jp0);
+  minU(f, () => f.get(jp0).get(NCp).op(OP.i32Add), () => f.get(nP), jp1);
+
+  const step = (off: number): void => {
+    for (let v = 0; v < V; v++) f.get(pb).simd(SIMD.v128Load, { align: 4, offset: (off * PW + v * t.lanes) * t.esz }).set(bv[v]!);
+    for (let r = 0; r < R; r++) {
+      f.get(pa).simd(t.loadSplat, { align: t.splatAlign, offset: (off * R + r) * t.esz }).set(av);
+      for (let v = 0; v < V; v++) f.get(acc[r]![v]!).get(av).get(bv[v]!).simd(t.mul).simd(t.add).set(acc[r]![v]!);
+    }
   };
-  f.get(lda).i32(2).op(OP.i32Mul).set(lda2);
-  f.get(lda).i32(3).op(OP.i32Mul).set(lda3);
-  f.get(ldc).i32(2).op(OP.i32Mul).set(ldc2);
-  f.get(ldc).i32(3).op(OP.i32Mul).set(ldc3);
-  f.get(kc).i32(PW * t.esz).op(OP.i32Mul).set(panelBytes);
-  f.i32(0).set(jp);
-  f.get(bp).set(panel);
+
+  f.i32(0).set(kb);
   f.whileLoop(
-    () => f.get(jp).get(np).op(OP.i32GeU),
+    () => f.get(kb).get(k).op(OP.i32GeU),
     () => {
-      f.i32(0).set(i);
+      minU(f, () => f.i32(KC), () => f.get(k).get(kb).op(OP.i32Sub), kc);
+      f.get(kb).op(OP.i32Eqz).set(first);
+      f.get(pA).get(kb).get(mP).op(OP.i32Mul).i32(R * t.esz).op(OP.i32Mul).op(OP.i32Add).set(aBlk);
+      f.get(pB).get(kb).get(nP).op(OP.i32Mul).i32(PW * t.esz).op(OP.i32Mul).op(OP.i32Add).set(bBlk);
+      f.get(kc).i32(R * t.esz).op(OP.i32Mul).set(aStep);
+      f.get(jp0).set(jp);
       f.whileLoop(
-        () => f.get(i).get(m4).op(OP.i32GeU),
+        () => f.get(jp).get(jp1).op(OP.i32GeU),
         () => {
-          // crow = c + i*ldc + jp*PW*esz
-          f.get(c).get(i).get(ldc).op(OP.i32Mul).op(OP.i32Add).get(jp).i32(PW * t.esz).op(OP.i32Mul).op(OP.i32Add).set(crow);
-          for (let r = 0; r < R; r++)
-            for (let v = 0; v < V; v++) {
-              rowOf(crow, r, ldc, ldc2, ldc3);
-              f.simd(SIMD.v128Load, { align: 4, offset: v * 16 }).set(acc[r]![v]!);
-            }
-          f.get(a).get(i).get(lda).op(OP.i32Mul).op(OP.i32Add).set(pa);
-          f.get(panel).set(pb);
-          f.get(kc).set(p);
-          f.doWhile(
+          f.get(bBlk).get(jp).get(kc).op(OP.i32Mul).i32(PW * t.esz).op(OP.i32Mul).op(OP.i32Add).set(pbBase);
+          f.get(ip0).set(ip);
+          f.get(aBlk).get(ip).get(aStep).op(OP.i32Mul).op(OP.i32Add).set(pa);
+          f.whileLoop(
+            () => f.get(ip).get(ip1).op(OP.i32GeU),
             () => {
-              for (let v = 0; v < V; v++) f.get(pb).simd(SIMD.v128Load, { align: 4, offset: v * 16 }).set(bv[v]!);
+              f.get(pbBase).set(pb);
+              f.get(pC).get(ip).i32(R).op(OP.i32Mul).get(ldc).op(OP.i32Mul).op(OP.i32Add).get(jp).i32(PW * t.esz).op(OP.i32Mul).op(OP.i32Add).set(pc);
+              // load the C tile, or start from zero in the first k block
+              f.get(first).op(IF, 0x40);
+              for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) f.simd(V128_CONST).op(...new Array<number>(16).fill(0)).set(acc[r]![v]!);
+              f.op(ELSE);
+              f.get(pc).set(cr);
               for (let r = 0; r < R; r++) {
-                rowOf(pa, r, lda, lda2, lda3);
-                f.mem(t.load, t.loadAlign, 0).simd(t.splat).set(av);
-                for (let v = 0; v < V; v++) {
-                  f.get(acc[r]![v]!).get(av).get(bv[v]!).simd(t.mul).simd(t.add).set(acc[r]![v]!);
-                }
+                for (let v = 0; v < V; v++) f.get(cr).simd(SIMD.v128Load, { align: 4, offset: v * 16 }).set(acc[r]![v]!);
+                if (r < R - 1) f.get(cr).get(ldc).op(OP.i32Add).set(cr);
               }
-              f.get(pa).i32(t.esz).op(OP.i32Add).set(pa);
-              f.get(pb).i32(PW * t.esz).op(OP.i32Add).set(pb);
-              f.get(p).i32(1).op(OP.i32Sub).tee(p);
-            },
-            () => {
-              /* p != 0 is on the stack */
+              f.op(END);
+              // k loop, unrolled by U, then the remainder
+              f.get(kc).set(p);
+              if (U > 1) {
+                f.whileLoop(
+                  () => f.get(p).i32(U).op(OP.i32LtU),
+                  () => {
+                    for (let u = 0; u < U; u++) step(u);
+                    f.get(pa).i32(U * R * t.esz).op(OP.i32Add).set(pa);
+                    f.get(pb).i32(U * PW * t.esz).op(OP.i32Add).set(pb);
+                    f.get(p).i32(U).op(OP.i32Sub).set(p);
+                  },
+                );
+              }
+              if (U > 1) {
+                f.whileLoop(
+                  () => f.get(p).op(OP.i32Eqz),
+                  () => {
+                    step(0);
+                    f.get(pa).i32(R * t.esz).op(OP.i32Add).set(pa);
+                    f.get(pb).i32(PW * t.esz).op(OP.i32Add).set(pb);
+                    f.get(p).i32(1).op(OP.i32Sub).set(p);
+                  },
+                );
+              } else {
+                // kc >= 1: test at the bottom, against the end of the B panel
+                f.get(pb).get(kc).i32(PW * t.esz).op(OP.i32Mul).op(OP.i32Add).set(p);
+                f.doWhile(
+                  () => {
+                    step(0);
+                    f.get(pa).i32(R * t.esz).op(OP.i32Add).set(pa);
+                    f.get(pb).i32(PW * t.esz).op(OP.i32Add).tee(pb);
+                  },
+                  () => f.get(p).op(OP.i32Ne),
+                );
+              }
+              f.get(pc).set(cr);
+              for (let r = 0; r < R; r++) {
+                for (let v = 0; v < V; v++) f.get(cr).get(acc[r]![v]!).simd(SIMD.v128Store, { align: 4, offset: v * 16 });
+                if (r < R - 1) f.get(cr).get(ldc).op(OP.i32Add).set(cr);
+              }
+              // pa already points at the next row panel (panels of one k block are consecutive)
+              f.get(ip).i32(1).op(OP.i32Add).set(ip);
             },
           );
-          for (let r = 0; r < R; r++)
-            for (let v = 0; v < V; v++) {
-              rowOf(crow, r, ldc, ldc2, ldc3);
-              f.get(acc[r]![v]!).simd(SIMD.v128Store, { align: 4, offset: v * 16 });
-            }
-          f.get(i).i32(R).op(OP.i32Add).set(i);
+          f.get(jp).i32(1).op(OP.i32Add).set(jp);
         },
       );
-      f.get(jp).i32(1).op(OP.i32Add).set(jp);
-      f.get(panel).get(panelBytes).op(OP.i32Add).set(panel);
+      f.get(kb).i32(KC).op(OP.i32Add).set(kb);
     },
   );
   return f;
 }
 
-type KernelFn = (a: number, bp: number, c: number, m4: number, np: number, kc: number, lda: number, ldc: number) => void;
+/**
+ * `pack(chunk, src, dst, J, P, sJ, sP, nPanels, ppc)`: packs panels
+ * `[chunk·ppc, …)` of `W` rows of the panel dimension (extent `J`, byte stride `sJ`)
+ * by depth `P` (byte stride `sP`) into `dst`, laid out `[kBlock][panel][p][w]`, zero
+ * beyond `J`. When `contiguous` the panel dimension is known to have stride `esz`
+ * and full panels are copied with v128 loads.
+ */
+function pack(t: Variant, W: number, KC: number, contiguous: boolean): FuncBuilder {
+  const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [chunk, src, dst, J, P, sJ, sP, nPanels, ppc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const L = (): number => f.local(I32);
+  const j = L(), j1 = L(), kb = L(), kc = L(), d = L(), sRow = L(), q = L(), pp = L(), w = L(), wmax = L();
+  const esz = t.esz;
+  f.get(chunk).get(ppc).op(OP.i32Mul).set(j);
+  minU(f, () => f.get(j).get(ppc).op(OP.i32Add), () => f.get(nPanels), j1);
+  f.whileLoop(
+    () => f.get(j).get(j1).op(OP.i32GeU),
+    () => {
+      // wmax = min(W, J - j*W)
+      minU(f, () => f.i32(W), () => f.get(J).get(j).i32(W).op(OP.i32Mul).op(OP.i32Sub), wmax);
+      f.i32(0).set(kb);
+      f.whileLoop(
+        () => f.get(kb).get(P).op(OP.i32GeU),
+        () => {
+          minU(f, () => f.i32(KC), () => f.get(P).get(kb).op(OP.i32Sub), kc);
+          // d = dst + (kb*nPanels*W + j*kc*W)*esz
+          f.get(dst).get(kb).get(nPanels).op(OP.i32Mul).get(j).get(kc).op(OP.i32Mul).op(OP.i32Add).i32(W * esz).op(OP.i32Mul).op(OP.i32Add).set(d);
+          // sRow = src + j*W*sJ + kb*sP
+          f.get(src).get(j).i32(W).op(OP.i32Mul).get(sJ).op(OP.i32Mul).op(OP.i32Add).get(kb).get(sP).op(OP.i32Mul).op(OP.i32Add).set(sRow);
+          f.get(kc).set(pp);
+          f.get(wmax).i32(W).op(OP.i32LtU, OP.i32Eqz, IF, 0x40);
+          // a full panel
+          f.whileLoop(
+            () => f.get(pp).op(OP.i32Eqz),
+            () => {
+              if (contiguous) {
+                for (let v = 0; v < (W * esz) / 16; v++) f.get(d).get(sRow).simd(SIMD.v128Load, { align: 0, offset: v * 16 }).simd(SIMD.v128Store, { align: 0, offset: v * 16 });
+              } else {
+                f.get(sRow).set(q);
+                for (let x = 0; x < W; x++) {
+                  f.get(d).get(q).mem(t.load, t.align, 0).mem(t.store, t.align, x * esz);
+                  if (x < W - 1) f.get(q).get(sJ).op(OP.i32Add).set(q);
+                }
+              }
+              f.get(d).i32(W * esz).op(OP.i32Add).set(d);
+              f.get(sRow).get(sP).op(OP.i32Add).set(sRow);
+              f.get(pp).i32(1).op(OP.i32Sub).set(pp);
+            },
+          );
+          f.op(ELSE);
+          // the last, partial panel: wmax rows, zeros after
+          f.whileLoop(
+            () => f.get(pp).op(OP.i32Eqz),
+            () => {
+              f.get(sRow).set(q);
+              f.i32(0).set(w);
+              f.whileLoop(
+                () => f.get(w).i32(W).op(OP.i32GeU),
+                () => {
+                  f.get(d).get(w).i32(esz).op(OP.i32Mul).op(OP.i32Add);
+                  f.get(w).get(wmax).op(OP.i32LtU, IF, t === F32V ? F32 : F64);
+                  f.get(q).mem(t.load, t.align, 0);
+                  f.op(ELSE).op(...t.zero).op(END);
+                  f.mem(t.store, t.align, 0);
+                  f.get(q).get(sJ).op(OP.i32Add).set(q);
+                  f.get(w).i32(1).op(OP.i32Add).set(w);
+                },
+              );
+              f.get(d).i32(W * esz).op(OP.i32Add).set(d);
+              f.get(sRow).get(sP).op(OP.i32Add).set(sRow);
+              f.get(pp).i32(1).op(OP.i32Sub).set(pp);
+            },
+          );
+          f.op(END);
+          f.get(kb).i32(KC).op(OP.i32Add).set(kb);
+        },
+      );
+      f.get(j).i32(1).op(OP.i32Add).set(j);
+    },
+  );
+  return f;
+}
 
-let runtime: { memory: WebAssembly.Memory; mm32: KernelFn; mm64: KernelFn } | null | undefined;
+/** A loaded set of kernels for one tile shape. */
+export interface MatmulKernels {
+  shape: KernelShape;
+  mod: WasmModule;
+}
 
-function getRuntime(): typeof runtime {
-  if (runtime !== undefined) return runtime;
-  try {
-    const bytes = buildModule([
-      { name: "mm32", fn: kernel(F32V) },
-      { name: "mm64", fn: kernel(F64V) },
-    ]);
-    const memory = new WebAssembly.Memory({ initial: 256 });
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
-    const ex = inst.exports as { mm32: KernelFn; mm64: KernelFn };
-    runtime = { memory, mm32: ex.mm32, mm64: ex.mm64 };
-  } catch {
-    runtime = null; // no WebAssembly SIMD here: callers fall back to JS
+/** Builds and loads the kernels (f32 and f64) for a tile shape. */
+export function loadMatmulKernels(shape: KernelShape): MatmulKernels {
+  const funcs = [];
+  for (const [tag, t] of [
+    ["32", F32V],
+    ["64", F64V],
+  ] as const) {
+    const PW = shape.V * t.lanes;
+    funcs.push({ name: `mm${tag}`, fn: kernel(t, shape) });
+    funcs.push({ name: `packA${tag}`, fn: pack(t, shape.R, shape.KC, false) });
+    funcs.push({ name: `packB${tag}`, fn: pack(t, PW, shape.KC, false) });
+    funcs.push({ name: `packBc${tag}`, fn: pack(t, PW, shape.KC, true) });
   }
-  return runtime;
+  return { shape, mod: loadModule(funcs) };
+}
+
+let kernels: MatmulKernels | null | undefined;
+
+function getKernels(): MatmulKernels | null {
+  if (kernels !== undefined) return kernels;
+  try {
+    kernels = wasmAvailable() ? loadMatmulKernels(DEFAULT_SHAPE) : null;
+  } catch {
+    kernels = null; // no WebAssembly SIMD here: callers fall back to JS
+  }
+  return kernels;
 }
 
 /** True when the SIMD kernels can run in this JS engine. */
 export function wasmMatmulAvailable(): boolean {
-  return getRuntime() !== null;
+  return getKernels() !== null;
 }
 
-const align16 = (n: number): number => (n + 15) & ~15;
+/** Below this many multiply-adds a product runs on the calling thread alone. */
+const PARALLEL_MIN_WORK = 96 * 96 * 96;
+
+const align64 = (n: number): number => (n + 63) & ~63;
+
+/** Options of {@link matmulWasm}. */
+export interface MatmulWasmOptions {
+  /** A is stored transposed: row-major k×m, and the product uses its transpose. */
+  transA?: boolean;
+  /** B is stored transposed: row-major n×k, and the product uses its transpose. */
+  transB?: boolean;
+  /** Kernels to use instead of the default ones (for measurements). */
+  kernels?: MatmulKernels;
+  /** Rows per chunk of C (rounded to whole register tiles). */
+  mc?: number;
+  /** Columns per chunk of C (rounded to whole panels). */
+  nc?: number;
+  /** When given, receives the milliseconds spent packing and in the product (for measurements). */
+  timings?: { pack: number; kernel: number };
+}
+
+type Buf = Float32Array | Float64Array;
 
 /**
- * `C = A · B` for row-major `A` (m×k) and `B` (k×n), written into `C` (m×n).
- * Returns false when WebAssembly SIMD is unavailable.
+ * `C = op(A) · op(B)` with `op(A)` m×k and `op(B)` k×n, written row-major into `C`
+ * (m×n). `A` holds m×k row-major values, or k×m with `transA`; `B` holds k×n, or n×k
+ * with `transB`. All three must have the same float type. Returns false (and writes
+ * nothing) when WebAssembly SIMD is unavailable or the operands do not fit the
+ * runtime's memory; the caller then uses its JavaScript path.
  */
-export function matmulWasm(A: Float32Array | Float64Array, B: Float32Array | Float64Array, C: Float32Array | Float64Array, m: number, k: number, n: number): boolean {
-  const rt = getRuntime();
-  if (!rt) return false;
+export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: number, opts: MatmulWasmOptions = {}): boolean {
+  const ks = opts.kernels ?? getKernels();
+  if (!ks) return false;
+  if (m === 0 || n === 0) return true;
+  if (k === 0) {
+    C.fill(0, 0, m * n);
+    return true;
+  }
+  // matrix-vector products: the vector operand is k contiguous values in either layout
+  if (n === 1 && !opts.kernels) return gemvWasm(A, B, C, m, k, !opts.transA);
+  if (m === 1 && !opts.kernels) return gemvWasm(B, A, C, n, k, !!opts.transB);
+  const { R, V, KC } = ks.shape;
   const f64 = A instanceof Float64Array;
-  const t = f64 ? F64V : F32V;
-  const PW = V * t.lanes;
-  const esz = t.esz;
-  const m4 = Math.ceil(m / R) * R;
-  const np = Math.ceil(n / PW);
-  const ldcE = np * PW;
-  const aOff = 0;
-  const bOff = align16(aOff + m4 * k * esz);
-  const cOff = align16(bOff + np * PW * k * esz);
-  const end = cOff + m4 * ldcE * esz;
-  const need = Math.ceil(end / 65536) - rt.memory.buffer.byteLength / 65536;
-  if (need > 0) rt.memory.grow(need);
-  const Ctor = f64 ? Float64Array : Float32Array;
-  const mem = new Ctor(rt.memory.buffer);
-  const a0 = aOff / esz;
-  mem.set(A.subarray(0, m * k), a0);
-  mem.fill(0, a0 + m * k, a0 + m4 * k);
-  // pack B: for each k block, for each panel, kc rows of PW columns (zero beyond n)
-  let w = bOff / esz;
-  for (let kb = 0; kb < k; kb += KC) {
-    const kc = Math.min(KC, k - kb);
-    for (let jp = 0; jp < np; jp++) {
-      const j0 = jp * PW;
-      const full = j0 + PW <= n;
-      for (let p = 0; p < kc; p++) {
-        const row = (kb + p) * n + j0;
-        if (full) {
-          for (let q = 0; q < PW; q++) mem[w + q] = B[row + q]!;
-        } else {
-          for (let q = 0; q < PW; q++) mem[w + q] = j0 + q < n ? B[row + q]! : 0;
-        }
-        w += PW;
-      }
-    }
+  const esz = f64 ? 8 : 4;
+  const PW = V * (16 / esz);
+  const mP = Math.ceil(m / R);
+  const nP = Math.ceil(n / PW);
+  const ldcE = nP * PW;
+  // heap layout: raw A, raw B, packed A, packed B, padded C
+  const rawA = 0;
+  const rawB = align64(rawA + m * k * esz);
+  const pkA = align64(rawB + k * n * esz);
+  const pkB = align64(pkA + mP * R * k * esz);
+  const pkC = align64(pkB + nP * PW * k * esz);
+  const end = pkC + mP * R * ldcE * esz;
+  const base = reserveHeap(end);
+  if (base < 0) return false;
+  const buf = wasmMemory().buffer;
+  const mem = f64 ? new Float64Array(buf) : new Float32Array(buf);
+  mem.set(A.subarray(0, m * k), (base + rawA) / esz);
+  mem.set(B.subarray(0, k * n), (base + rawB) / esz);
+  const tag = f64 ? "64" : "32";
+  const t0 = opts.timings ? performance.now() : 0;
+  // small products run on the calling thread alone (waking workers costs more than they save)
+  const threads = m * n * k >= PARALLEL_MIN_WORK ? threadCount() : 1;
+  // pack A: panel dimension m, depth k
+  const aJ = opts.transA ? esz : k * esz;
+  const aP = opts.transA ? m * esz : esz;
+  const ppcA = Math.max(1, Math.ceil(mP / (threads * 4)));
+  parallelFor(ks.mod, `packA${tag}`, Math.ceil(mP / ppcA), [base + rawA, base + pkA, m, k, aJ, aP, mP, ppcA]);
+  // pack B: panel dimension n, depth k
+  const bJ = opts.transB ? k * esz : esz;
+  const bP = opts.transB ? esz : n * esz;
+  const ppcB = Math.max(1, Math.ceil(nP / (threads * 4)));
+  parallelFor(ks.mod, opts.transB ? `packB${tag}` : `packBc${tag}`, Math.ceil(nP / ppcB), [base + rawB, base + pkB, n, k, bJ, bP, nP, ppcB]);
+  // the product, in chunks of MCp row panels × NCp column panels
+  const MCp = Math.max(1, Math.round((opts.mc ?? 48) / R), Math.ceil(mP / 32768));
+  let NCp = Math.max(1, Math.round((opts.nc ?? 1 << 30) / PW));
+  const nRB = Math.ceil(mP / MCp);
+  if (opts.nc === undefined && threads > 1 && nRB < threads * 4) {
+    // split columns too when there are few row blocks for the threads
+    NCp = Math.max(1, Math.ceil(nP / Math.ceil((threads * 4) / nRB)));
   }
-  const c0 = cOff / esz;
-  mem.fill(0, c0, c0 + m4 * ldcE);
-  const mm = f64 ? rt.mm64 : rt.mm32;
-  for (let kb = 0; kb < k; kb += KC) {
-    const kc = Math.min(KC, k - kb);
-    mm(aOff + kb * esz, bOff + kb * np * PW * esz, cOff, m4, np, kc, k * esz, ldcE * esz);
+  const nCB = Math.ceil(nP / NCp);
+  const t1 = opts.timings ? performance.now() : 0;
+  parallelFor(ks.mod, `mm${tag}`, nRB * nCB, [base + pkA, base + pkB, base + pkC, mP, nP, k, ldcE * esz, MCp, NCp, nCB]);
+  if (opts.timings) {
+    opts.timings.pack += t1 - t0;
+    opts.timings.kernel += performance.now() - t1;
   }
-  for (let i = 0; i < m; i++) C.set(mem.subarray(c0 + i * ldcE, c0 + i * ldcE + n), i * n);
+  const c0 = (base + pkC) / esz;
+  if (ldcE === n) C.set(mem.subarray(c0, c0 + m * n));
+  else for (let i = 0; i < m; i++) C.set(mem.subarray(c0 + i * ldcE, c0 + i * ldcE + n), i * n);
   return true;
 }
