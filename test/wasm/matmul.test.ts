@@ -2,7 +2,8 @@
  * The WebAssembly SIMD matmul kernel (src/backends/wasm/matmul.ts) against a float64
  * triple-loop reference: ragged shapes (not multiples of the 4 × 8 register tile, the
  * 256-deep k blocks or the row chunks), transposed operand layouts, float32 and
- * float64, and the same bits on one thread and on several.
+ * float64, and the same bits on one thread and on several; likewise the matrix-vector
+ * kernels behind narrow products (m or n at most 4, one to four vectors per call).
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
@@ -153,7 +154,7 @@ describe("WebAssembly SIMD matmul", () => {
   });
 });
 
-describe.runIf(wasmMatmulAvailable())("matrix-vector products (the gemv kernels behind matmulWasm when m or n is 1)", () => {
+describe.runIf(wasmMatmulAvailable())("matrix-vector products (the gemv kernels behind matmulWasm when m or n is at most 4)", () => {
   const start = threadCount();
   afterAll(() => setThreadCount(start));
 
@@ -169,6 +170,68 @@ describe.runIf(wasmMatmulAvailable())("matrix-vector products (the gemv kernels 
           check(1, k, o, { f64, seed: seed++ }); // xᵀ·B: columns kernel
           check(1, k, o, { f64, transB: true, seed: seed++ }); // xᵀ·Bᵀ: rows kernel
         }
+  });
+
+  it("narrow products (n or m from 2 to 4) agree with the float64 reference in every layout, float32 and float64", () => {
+    // k: below, at and past the SIMD width and the two-vector step; the other side: below,
+    // at and past the column kernel's register blocks (4·4 or 2·4 float32 columns, half in float64)
+    const lens = [1, 3, 5, 8, 9, 17, 35, 101];
+    const others = [1, 2, 5, 7, 9, 15, 17, 33, 70];
+    let seed = 500;
+    for (const f64 of [false, true])
+      for (const K of [2, 3, 4])
+        for (const k of lens)
+          for (const o of others)
+            for (const transA of [false, true])
+              for (const transB of [false, true]) {
+                check(o, k, K, { f64, transA, transB, seed: seed++ }); // K columns of op(B)
+                check(K, k, o, { f64, transA, transB, seed: seed++ }); // K rows of op(A)
+              }
+  });
+
+  it("each column (row) of a narrow product has the bits of the matrix-vector product with that column (row) alone", () => {
+    const [o, k] = [37, 203];
+    for (const f64 of [false, true])
+      for (const K of [2, 3, 4])
+        for (const transA of [false, true])
+          for (const transB of [false, true]) {
+            const make = (len: number): Buf => (f64 ? new Float64Array(len) : new Float32Array(len));
+            // n = K: C (o×K) against op(A)·b_c
+            const A = random(o * k, f64, K + 11);
+            const B = random(k * K, f64, K + 12);
+            const C = make(o * K);
+            expect(matmulWasm(A, B, C, o, k, K, { transA, transB })).toBe(true);
+            for (let c = 0; c < K; c++) {
+              const b = make(k);
+              for (let p = 0; p < k; p++) b[p] = transB ? B[c * k + p]! : B[p * K + c]!;
+              const y = make(o);
+              expect(matmulWasm(A, b, y, o, k, 1, { transA })).toBe(true);
+              for (let i = 0; i < o; i++) expect(C[i * K + c]).toBe(y[i]);
+            }
+            // m = K: C (K×o) against a_rᵀ·op(B)
+            const X = random(K * k, f64, K + 13);
+            const D = make(K * o);
+            expect(matmulWasm(X, A, D, K, k, o, { transA, transB })).toBe(true);
+            for (let r = 0; r < K; r++) {
+              const a = make(k);
+              for (let p = 0; p < k; p++) a[p] = transA ? X[p * K + r]! : X[r * k + p]!;
+              const y = make(o);
+              expect(matmulWasm(a, A, y, 1, k, o, { transB })).toBe(true);
+              expect(Array.from(D.subarray(r * o, (r + 1) * o))).toEqual(Array.from(y));
+            }
+          }
+  });
+
+  it("a 1000 x 1000 matrix times 2 or 3 vectors gives the same bits on one thread and on several", () => {
+    for (const transA of [false, true])
+      for (const transB of [false, true]) {
+        const run = (t: number, narrowM: boolean): Buf => {
+          setThreadCount(t);
+          return narrowM ? check(3, 1000, 1000, { transA, transB, seed: 21 }) : check(1000, 1000, 2, { transA, transB, seed: 20 });
+        };
+        expect(run(2, false)).toEqual(run(1, false));
+        expect(run(2, true)).toEqual(run(1, true));
+      }
   });
 
   it("a 1000 x 1000 matrix-vector product gives the same bits on one thread and on several", () => {

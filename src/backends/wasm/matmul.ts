@@ -15,13 +15,17 @@
  * {@link parallelFor} on several threads; every element of C is summed in the same
  * order whatever the chunking, so results do not depend on the thread count.
  *
+ * Narrow products — `n` or `m` at most 4, such as a matrix times two vectors — skip the
+ * packing and run as matrix-vector products that read the larger operand once
+ * (src/backends/wasm/gemv.ts).
+ *
  * Operands are copied into the runtime's heap from {@link reserveHeap} on (raw A and B,
  * packed A and B, a padded C), so products that do not fit its memory return false and
  * run in JavaScript.
  * @module
  */
 import { F32, F64, FuncBuilder, I32, OP, SIMD, SIMD_OPS, V128 } from "./emit.js";
-import { gemvWasm } from "./gemv.js";
+import { MAX_VECTORS, gemvWasm } from "./gemv.js";
 import { type WasmModule, loadModule, parallelFor, reserveHeap, threadCount, wasmAvailable, wasmMemory } from "./runtime.js";
 
 // opcodes not in emit.ts
@@ -355,9 +359,16 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
     C.fill(0, 0, m * n);
     return true;
   }
-  // matrix-vector products: the vector operand is k contiguous values in either layout
-  if (n === 1 && !opts.kernels) return gemvWasm(A, B, C, m, k, !opts.transA);
-  if (m === 1 && !opts.kernels) return gemvWasm(B, A, C, n, k, !!opts.transB);
+  // narrow products (n or m at most MAX_VECTORS): matrix-vector products with the
+  // larger operand as the matrix, read once for all the vectors
+  if (!opts.kernels && (n <= MAX_VECTORS || m <= MAX_VECTORS)) {
+    if (n <= MAX_VECTORS && (m > MAX_VECTORS || m >= n)) {
+      // the vectors are the n columns of op(B); C[i·n + c] = (op(A) · b_c)[i]
+      return gemvWasm(A, B, C, { outs: m, len: k, byRows: !opts.transA, K: n, vecStride: opts.transB ? k : 1, elemStride: opts.transB ? 1 : n, outVec: 1, outStep: n });
+    }
+    // the vectors are the m rows of op(A); C[r·n + j] = (a_rᵀ · op(B))[j]
+    return gemvWasm(B, A, C, { outs: n, len: k, byRows: !!opts.transB, K: m, vecStride: opts.transA ? 1 : k, elemStride: opts.transA ? m : 1, outVec: n, outStep: 1 });
+  }
   const { R, V, KC } = ks.shape;
   const f64 = A instanceof Float64Array;
   const esz = f64 ? 8 : 4;
