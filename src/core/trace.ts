@@ -180,6 +180,22 @@ export function withDynamic<T>(main: MainTrace, fn: () => T): T {
   }
 }
 
+/**
+ * True when one primitive may take all of `xs` without changing what any transform
+ * knows about them: all concrete arrays, or all values of one `jit` trace. Rules use it
+ * before merging a primal with its tangent into one operation; under partial evaluation
+ * (linearize, grad) a known primal and an unknown tangent must stay apart, or the primal
+ * would become unknown too.
+ */
+export function combinable(xs: readonly NDArray[]): boolean {
+  const first = xs[0];
+  if (first === undefined) return true;
+  if (first instanceof ConcreteArray) return xs.every((x) => x instanceof ConcreteArray);
+  if (!(first instanceof Tracer) || first.trace.main.kind !== "jit") return false;
+  const main = first.trace.main;
+  return xs.every((x) => x instanceof Tracer && x.trace.main === main);
+}
+
 /** True when nothing is being traced (plain eager execution). */
 export function isEager(): boolean {
   return traceStack.length === 1 && dynamicTrace === bottom;

@@ -2,7 +2,7 @@
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { type DType, type TypedArray, allocateForWrite } from "../core/dtype.js";
 import { broadcastShapes, fmtShape, sizeOf } from "../core/shape.js";
-import { type BatchDim, type Params, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
+import { type BatchDim, type Params, UndefPrimal, bind1, combinable, definePrimitive } from "../core/trace.js";
 import { matmulWasm } from "../backends/wasm/matmul.js";
 import { matmulBlocked } from "../backends/cpu/matmul.js";
 import { broadcastIndex } from "./cpu.js";
@@ -10,7 +10,7 @@ import { broadcastIndex } from "./cpu.js";
 /** Below this many multiply-adds the plain JS loop is cheaper than packing for the SIMD kernel. */
 const WASM_MIN_WORK = 32 * 32 * 32;
 import { add, unbroadcast } from "./elementwise.js";
-import { moveAxis, reshape, transpose } from "./shape.js";
+import { concatenateArrays, moveAxis, reshape, slice, transpose } from "./shape.js";
 
 /** Swaps the last two axes. */
 export function swapLast(x: NDArray): NDArray {
@@ -87,11 +87,7 @@ export const matmul_p = definePrimitive({
     return [matmulImpl(a!, b!, out!, false, false)];
   },
   jvp([a, b], [ta, tb]) {
-    const out = matmulRaw(a!, b!);
-    const parts: NDArray[] = [];
-    if (ta) parts.push(matmulRaw(ta, b!));
-    if (tb) parts.push(matmulRaw(a!, tb));
-    return [[out], [parts.length === 2 ? add(parts[0]!, parts[1]!) : parts[0]!]];
+    return matmulJvp(a!, b!, ta, tb, false, false);
   },
   transpose([ct], [a, b]) {
     if (!ct) return [null, null];
@@ -103,6 +99,50 @@ export const matmul_p = definePrimitive({
     return [[matmulRaw(a, b)], [0]];
   },
 });
+
+/** Widest narrow operand (columns of `op(b)` or rows of `op(a)`) whose tangent rides along in the primal's product. */
+const JOINT_MAX_WIDTH = 2;
+/** Smallest wide operand (elements) for which reading it once instead of twice pays for the concatenation. */
+const JOINT_MIN_SIZE = 1 << 16;
+
+/** `x[..., start:limit, ...]` along one axis. */
+function sliceAxis(x: NDArray, axis: number, start: number, limit: number): NDArray {
+  return slice(
+    x,
+    x.shape.map((_, i) => (i === axis ? start : 0)),
+    x.shape.map((d, i) => (i === axis ? limit : d)),
+  );
+}
+
+/**
+ * The JVP of `op(a) · op(b)`: `op(ȧ) · op(b) + op(a) · op(ḃ)`. When only a narrow operand
+ * has a tangent (a matrix times a vector, as in a Hessian-vector product) and primal and
+ * tangent can be combined, the two products become one — `A · [x ẋ]` — so the wide
+ * operand is read once; the matrix-vector kernels take a few vectors at the cost of one.
+ */
+function matmulJvp(a: NDArray, b: NDArray, ta: NDArray | null | undefined, tb: NDArray | null | undefined, transA: boolean, transB: boolean): [NDArray[], NDArray[]] {
+  if (!ta && tb && a.size >= JOINT_MIN_SIZE && combinable([b, tb])) {
+    const axis = b.ndim - (transB ? 2 : 1); // the columns of op(b)
+    const n = b.shape[axis]!;
+    if (n <= JOINT_MAX_WIDTH) {
+      const both = matmulT(a, concatenateArrays([b, tb], axis), transA, transB);
+      return [[sliceAxis(both, both.ndim - 1, 0, n)], [sliceAxis(both, both.ndim - 1, n, 2 * n)]];
+    }
+  }
+  if (ta && !tb && b.size >= JOINT_MIN_SIZE && combinable([a, ta])) {
+    const axis = a.ndim - (transA ? 1 : 2); // the rows of op(a)
+    const m = a.shape[axis]!;
+    if (m <= JOINT_MAX_WIDTH) {
+      const both = matmulT(concatenateArrays([a, ta], axis), b, transA, transB);
+      return [[sliceAxis(both, both.ndim - 2, 0, m)], [sliceAxis(both, both.ndim - 2, m, 2 * m)]];
+    }
+  }
+  const out = matmulT(a, b, transA, transB);
+  const parts: NDArray[] = [];
+  if (ta) parts.push(matmulT(ta, b, transA, transB));
+  if (tb) parts.push(matmulT(a, tb, transA, transB));
+  return [[out], [parts.length === 2 ? add(parts[0]!, parts[1]!) : parts[0]!]];
+}
 
 /**
  * The batching rule's operands: batch axes moved to the front, and the operand of lower
@@ -178,11 +218,7 @@ export const matmul_t_p = definePrimitive<MatmulTParams>({
     return [matmulImpl(a!, b!, out!, transposeA, transposeB)];
   },
   jvp([a, b], [ta, tb], { transposeA, transposeB }) {
-    const out = matmulT(a!, b!, transposeA, transposeB);
-    const parts: NDArray[] = [];
-    if (ta) parts.push(matmulT(ta, b!, transposeA, transposeB));
-    if (tb) parts.push(matmulT(a!, tb, transposeA, transposeB));
-    return [[out], [parts.length === 2 ? add(parts[0]!, parts[1]!) : parts[0]!]];
+    return matmulJvp(a!, b!, ta, tb, transposeA, transposeB);
   },
   transpose([ct], [a, b], { transposeA, transposeB }) {
     if (!ct) return [null, null];
