@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { matmulWasm, wasmMatmulAvailable } from "../../src/backends/wasm/matmul.js";
 import { setThreadCount, threadCount } from "../../src/backends/wasm/runtime.js";
+import { setGemvParallelMinWork } from "../../src/backends/wasm/gemv.js";
 import { np } from "../../src/index.js";
 
 type Buf = Float32Array | Float64Array;
@@ -156,7 +157,12 @@ describe("WebAssembly SIMD matmul", () => {
 
 describe.runIf(wasmMatmulAvailable())("matrix-vector products (the gemv kernels behind matmulWasm when m or n is at most 4)", () => {
   const start = threadCount();
-  afterAll(() => setThreadCount(start));
+  // products this small stay on one thread by default; split them so the thread tests below test something
+  const minWork = setGemvParallelMinWork(0);
+  afterAll(() => {
+    setThreadCount(start);
+    setGemvParallelMinWork(minWork);
+  });
 
   it("A·x, Aᵀ·x, xᵀ·B and xᵀ·Bᵀ agree with the float64 reference at ragged sizes, float32 and float64", () => {
     const lens = [1, 3, 7, 8, 9, 17, 33, 100, 257];

@@ -253,8 +253,21 @@ function getModule(): WasmModule | null {
   return gemvModule;
 }
 
-/** Below this many multiply-adds a product runs on the calling thread alone. */
-const PARALLEL_MIN_WORK = 1 << 16;
+/**
+ * Below this many multiply-adds a product runs on the calling thread alone. A
+ * matrix-vector product reads each matrix element once, so it is bound by memory — and
+ * by the copy of the matrix into the Wasm memory, which the calling thread makes
+ * alone: measured on 2 cores, a second thread gained nothing from 500x500 to 3000x3000
+ * and cost the wake-up of the worker.
+ */
+let parallelMinWork = 1 << 24;
+
+/** Sets the work below which products stay on the calling thread (tests lower it to split small products); returns the previous value. @internal */
+export function setGemvParallelMinWork(work: number): number {
+  const prev = parallelMinWork;
+  parallelMinWork = work;
+  return prev;
+}
 
 const align64 = (n: number): number => (n + 63) & ~63;
 
@@ -309,7 +322,7 @@ export function gemvWasm(M: Buf, V: Buf, Y: Buf, layout: GemvLayout): boolean {
   else if (!byRows && vecStride === 1 && elemStride === K) mem.set(V.subarray(0, len * K), v0);
   else if (byRows) interleaveBlocks(mem, v0, V, K, len, lanes, vecStride, elemStride);
   else interleaveElements(mem, v0, V, K, len, vecStride, elemStride);
-  const threads = outs * len * K >= PARALLEL_MIN_WORK ? threadCount() : 1;
+  const threads = outs * len * K >= parallelMinWork ? threadCount() : 1;
   const tag = f64 ? "64" : "32";
   const y0 = (base + yOff) / esz;
   if (byRows) {
@@ -317,7 +330,7 @@ export function gemvWasm(M: Buf, V: Buf, Y: Buf, layout: GemvLayout): boolean {
     const packed = outStep === 1 ? K === 1 || outVec === outs : outVec === 1 && outStep === K;
     const [st, vc] = packed ? [outStep, outVec] : [1, outs];
     const per = Math.max(1, Math.ceil(outs / (threads * 4)));
-    parallelFor(mod, `rows${tag}_${K}`, Math.ceil(outs / per), [base + mOff, base + vOff, base + yOff, outs, len, len * esz, per, st * esz, vc * esz]);
+    parallelFor(mod, `rows${tag}_${K}`, Math.ceil(outs / per), [base + mOff, base + vOff, base + yOff, outs, len, len * esz, per, st * esz, vc * esz], threads === 1);
     if (packed) {
       Y.set(mem.subarray(y0, y0 + outs * K));
       return true;
@@ -325,7 +338,7 @@ export function gemvWasm(M: Buf, V: Buf, Y: Buf, layout: GemvLayout): boolean {
   } else {
     const block = COL_BLOCK[K]! * lanes;
     const per = Math.max(1, Math.ceil(outs / (threads * 4) / block)) * block;
-    parallelFor(mod, `cols${tag}_${K}`, Math.ceil(outs / per), [base + mOff, base + vOff, base + yOff, len, outs, outs * esz, per, outs * esz]);
+    parallelFor(mod, `cols${tag}_${K}`, Math.ceil(outs / per), [base + mOff, base + vOff, base + yOff, len, outs, outs * esz, per, outs * esz], threads === 1);
   }
   // y_c[i] at y0 + c·outs + i
   if (outStep === 1) for (let c = 0; c < K; c++) Y.set(mem.subarray(y0 + c * outs, y0 + (c + 1) * outs), c * outVec);

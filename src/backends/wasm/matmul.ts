@@ -397,12 +397,12 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   const aJ = opts.transA ? esz : k * esz;
   const aP = opts.transA ? m * esz : esz;
   const ppcA = Math.max(1, Math.ceil(mP / (threads * 4)));
-  parallelFor(ks.mod, `packA${tag}`, Math.ceil(mP / ppcA), [base + rawA, base + pkA, m, k, aJ, aP, mP, ppcA]);
+  parallelFor(ks.mod, `packA${tag}`, Math.ceil(mP / ppcA), [base + rawA, base + pkA, m, k, aJ, aP, mP, ppcA], threads === 1);
   // pack B: panel dimension n, depth k
   const bJ = opts.transB ? k * esz : esz;
   const bP = opts.transB ? esz : n * esz;
   const ppcB = Math.max(1, Math.ceil(nP / (threads * 4)));
-  parallelFor(ks.mod, opts.transB ? `packB${tag}` : `packBc${tag}`, Math.ceil(nP / ppcB), [base + rawB, base + pkB, n, k, bJ, bP, nP, ppcB]);
+  parallelFor(ks.mod, opts.transB ? `packB${tag}` : `packBc${tag}`, Math.ceil(nP / ppcB), [base + rawB, base + pkB, n, k, bJ, bP, nP, ppcB], threads === 1);
   // the product, in chunks of MCp row panels × NCp column panels
   const MCp = Math.max(1, Math.round((opts.mc ?? 48) / R), Math.ceil(mP / 32768));
   let NCp = Math.max(1, Math.round((opts.nc ?? 1 << 30) / PW));
@@ -413,7 +413,7 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   }
   const nCB = Math.ceil(nP / NCp);
   const t1 = opts.timings ? performance.now() : 0;
-  parallelFor(ks.mod, `mm${tag}`, nRB * nCB, [base + pkA, base + pkB, base + pkC, mP, nP, k, ldcE * esz, MCp, NCp, nCB]);
+  parallelFor(ks.mod, `mm${tag}`, nRB * nCB, [base + pkA, base + pkB, base + pkC, mP, nP, k, ldcE * esz, MCp, NCp, nCB], threads === 1);
   if (opts.timings) {
     opts.timings.pack += t1 - t0;
     opts.timings.kernel += performance.now() - t1;

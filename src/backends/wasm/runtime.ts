@@ -436,13 +436,15 @@ export function setThreadCount(n: number): void {
  * Runs `mod.exports[name](chunk, ...args)` for every `chunk` in `[0, chunks)`, spread
  * over the calling thread and the worker threads, and returns when all are done. The
  * chunks must write disjoint parts of memory. `args` are i32 values (at most 16).
+ * `serial` runs every chunk on the calling thread (work too small to pay for waking the
+ * workers, with the same chunks and so the same results).
  */
-export function parallelFor(mod: WasmModule, name: string, chunks: number, args: readonly number[]): void {
+export function parallelFor(mod: WasmModule, name: string, chunks: number, args: readonly number[], serial = false): void {
   const f = mod.exports[name];
   if (!f) throw new Error(`internal: wasm module ${mod.id} has no export ${name}`);
   if (args.length > MAX_ARGS) throw new Error(`internal: parallelFor takes at most ${MAX_ARGS} arguments`);
   if (chunks > MAX_CHUNKS) throw new Error(`internal: parallelFor takes at most ${MAX_CHUNKS} chunks`);
-  const p = chunks > 1 ? getPool() : null;
+  const p = chunks > 1 && !serial ? getPool() : null;
   if (!p || Atomics.load(p.ctl, ACTIVE) === 0) {
     for (let c = 0; c < chunks; c++) f(c, ...args);
     return;
