@@ -52,6 +52,7 @@ interface BitsParams extends Params {
 /** Raw 32-bit words hashed from the counters `0..n-1` under each key (as `jax.random.bits`). */
 export const random_bits_p: Primitive<BitsParams> = definePrimitive<BitsParams>({
   name: "random_bits",
+  freshOutputs: true,
   abstractEval([key], { shape }) {
     checkKeyAval("random_bits", key!);
     return [new ShapedArray([...keyBatch(key!), ...shape], "int32")];
@@ -79,6 +80,7 @@ export function randomBits(key: NDArray, shape: readonly number[]): NDArray {
 /** Keys derived from `key` and the integer `data` (as `jax.random.fold_in`), with broadcasting. */
 export const random_fold_in_p: Primitive = definePrimitive({
   name: "random_fold_in",
+  freshOutputs: true,
   abstractEval([key, data]) {
     checkKeyAval("random.foldIn", key!);
     if (data!.dtype !== "int32") throw new Error(`random.foldIn: data must be an int32 array or an integer, got ${data!.toString()}.`);
@@ -138,6 +140,7 @@ interface PermParams extends Params {
  */
 export const random_permutation_p: Primitive<PermParams> = definePrimitive<PermParams>({
   name: "random_permutation",
+  freshOutputs: true,
   abstractEval([key], { n }) {
     checkKeyAval("random.permutation", key!);
     return [new ShapedArray([...keyBatch(key!), n], "int32")];
@@ -189,6 +192,7 @@ const TWO_P20 = 2 ** 20;
  */
 export const bits_to_unit_p: Primitive<UnitParams> = definePrimitive<UnitParams>({
   name: "bits_to_unit",
+  freshOutputs: true,
   abstractEval(avals, { dtype }) {
     const want = dtype === "float64" ? 2 : 1;
     if (avals.length !== want || avals.some((a) => a.dtype !== "int32")) throw new Error(`bits_to_unit: ${dtype} needs ${want} int32 word array(s), got ${avals.map((a) => a.toString()).join(", ")}.`);

@@ -6,7 +6,7 @@
  * back zeroed where allocation promises zeros. Arrays are large enough to be pooled.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { type Array as NDArray, customVjp, grad, hessianVectorProduct, jit, np, valueAndGrad } from "../../src/index.js";
+import { type Array as NDArray, customVjp, grad, hessianVectorProduct, jit, np, random, valueAndGrad } from "../../src/index.js";
 import { clearPool, pooledByteCount } from "../../src/core/pool.js";
 import { expectClose } from "../helpers/numeric.js";
 
@@ -100,6 +100,20 @@ describe("buffer reuse in eager grad", () => {
       const h = hessianVectorProduct(cube)(shifted(k), v) as NDArray;
       expectClose(Array.from(h.data()), xs.map((t) => 2 * Math.fround(t + k)), { rtol: 1e-5, atol: 1e-5 });
     }
+  });
+
+  it("recycles around random numbers drawn inside the loss (dropout), and the gradient uses the same mask", () => {
+    const key = random.key(7);
+    // inverted dropout with keep probability 0.5: d/dx sum(tanh(x) * m * 2) = 2 m (1 - tanh^2)
+    const loss = (x: NDArray): NDArray => np.sum(np.multiply(np.tanh(x), np.multiply(random.bernoulli(key, 0.5, [N]).astype("float32"), 2)));
+    const mask = Array.from(random.bernoulli(key, 0.5, [N]).data(), Number);
+    expect(mask.some((m) => m === 0) && mask.some((m) => m === 1)).toBe(true);
+    const g1 = grad(loss)(x32());
+    expect(pooledByteCount()).toBeGreaterThan(0);
+    const snap = Array.from(g1.data());
+    for (let k = 1; k <= 3; k++) grad(loss)(shifted(k));
+    expect(Array.from(g1.data())).toEqual(snap);
+    expectClose(snap, xs.map((v, i) => 2 * mask[i]! * (1 - Math.tanh(Math.fround(v)) ** 2)), tol);
   });
 
   it("does not pool under jit (the compiled program owns its buffers)", () => {
