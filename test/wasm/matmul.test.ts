@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { matmulWasm, wasmMatmulAvailable } from "../../src/backends/wasm/matmul.js";
 import { setThreadCount, threadCount } from "../../src/backends/wasm/runtime.js";
-import { setGemvParallelMinWork } from "../../src/backends/wasm/gemv.js";
+import { gemvWasm, setGemvColumnPanel, setGemvParallelMinWork } from "../../src/backends/wasm/gemv.js";
 import { np } from "../../src/index.js";
 
 type Buf = Float32Array | Float64Array;
@@ -226,6 +226,58 @@ describe.runIf(wasmMatmulAvailable())("matrix-vector products (the gemv kernels 
               expect(Array.from(D.subarray(r * o, (r + 1) * o))).toEqual(Array.from(y));
             }
           }
+  });
+
+  it("the column kernel sums each output over p in increasing order from zero, in the working float type, bit for bit, whatever its panels", () => {
+    // y_c[j] = Σ_p v_c[p]·M[p, j] summed left to right from +0, one rounding per multiply and per add
+    const plainLoop = (M: Buf, V: Buf, len: number, outs: number, K: number, f64: boolean): number[] => {
+      const y: number[] = [];
+      for (let c = 0; c < K; c++)
+        for (let j = 0; j < outs; j++) {
+          let s = 0;
+          for (let p = 0; p < len; p++) s = f64 ? s + V[c * len + p]! * M[p * outs + j]! : Math.fround(s + Math.fround(V[c * len + p]! * M[p * outs + j]!));
+          y.push(s);
+        }
+      return y;
+    };
+    const prev = setGemvColumnPanel(0);
+    try {
+      // 1029 columns: 64 register blocks of 16 float32 columns (128 of 8 float64; half as
+      // wide for 3 or 4 vectors) and 5 more, so whole blocks, single v128s and single
+      // columns, and on two threads 8 chunks of which the last is ragged; 37 rows in panels
+      // of 1, 3 (12 and 1 row) or 8 (4 and 5 rows), or without panels (1000 rows per panel
+      // or more). Panels picked by size (0): none on the small shapes; on 300 × 1029, of 8
+      // rows for 1 to 3 vectors (and none for 4); on 256 × 1024 (rows of 4 or 8 KiB), of 8
+      // rows for 1 and 2 vectors, and for 3 of 4 rows in float64 (none in float32: 1 MiB).
+      const shapes: [number, number][] = [
+        [37, 1029],
+        [37, 3],
+        [1, 5],
+        [0, 6],
+        [300, 1029],
+        [256, 1024],
+      ];
+      let seed = 900;
+      for (const f64 of [false, true])
+        for (const [len, outs] of shapes)
+          for (let K = 1; K <= 4; K++) {
+            const M = random(len * outs, f64, seed++);
+            const V = random(K * len, f64, seed++);
+            const want = plainLoop(M, V, len, outs, K, f64);
+            for (const panel of [0, 1, 3, 8, 1000]) {
+              setGemvColumnPanel(panel);
+              for (const t of [1, 2]) {
+                setThreadCount(t);
+                const Y = f64 ? new Float64Array(K * outs).fill(NaN) : new Float32Array(K * outs).fill(NaN);
+                expect(gemvWasm(M, V, Y, { outs, len, byRows: false, K, vecStride: len, elemStride: 1, outVec: outs, outStep: 1 })).toBe(true);
+                const bad = want.findIndex((w, i) => !Object.is(w, Y[i]));
+                expect(bad, `panel ${panel} f64=${f64} ${len}x${outs} K=${K} threads=${t}: y[${bad}] = ${Y[bad]}, plain loop ${want[bad]}`).toBe(-1);
+              }
+            }
+      }
+    } finally {
+      setGemvColumnPanel(prev);
+    }
   });
 
   it("a 1000 x 1000 matrix times 2 or 3 vectors gives the same bits on one thread and on several", () => {
