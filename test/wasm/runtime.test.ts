@@ -33,6 +33,26 @@ describe.runIf(wasmAvailable())("wasm runtime", () => {
     expect(threadCount()).toBeGreaterThanOrEqual(1);
   });
 
+  it("a worker that wakes late never takes a chunk of the next job (short and long jobs back to back)", () => {
+    // A late worker may read the next job's chunk count while the finished job's
+    // generation is still current; the job is closed before the next one is written, so
+    // such a worker can neither run an extra chunk (a slot at 2·value) nor miscount the
+    // next job's finished chunks (a slot left at 0 when the call returns).
+    const mod = markModule();
+    const base = reserveHeap(4 * 64);
+    const view = () => new Int32Array(wasmMemory().buffer, base, 64);
+    for (let job = 0; job < 20000; job++) {
+      const chunks = job % 2 === 0 ? 2 : 48;
+      view().fill(0);
+      parallelFor(mod, "mark", chunks, [base, job + 1]);
+      const v = view();
+      for (let c = 0; c < 64; c++) {
+        const want = c < chunks ? job + 1 : 0;
+        if (v[c] !== want) throw new Error(`job ${job} (${chunks} chunks): slot ${c} holds ${v[c]}, expected ${want}`);
+      }
+    }
+  });
+
   it("a module loaded after the workers started runs on them too", () => {
     markModule(); // makes sure the pool exists
     const mod = markModule();

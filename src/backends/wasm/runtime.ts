@@ -136,6 +136,8 @@ const ARGS = 16; // up to 16 i32 arguments
 const MAX_ARGS = 16;
 /** Most chunks one {@link parallelFor} call may have (the chunk index shares a word with the generation). */
 export const MAX_CHUNKS = 0xffff;
+/** The chunk index of a finished job: not below any job's chunk count. */
+const CLOSED = 0xffff;
 
 /**
  * One job, as a worker runs it (shared by the Node and browser workers): read the job
@@ -474,6 +476,10 @@ export function parallelFor(mod: WasmModule, name: string, chunks: number, args:
     Atomics.add(ctl, DONE, 1);
   }
   for (let d; (d = Atomics.load(ctl, DONE)) < chunks; ) if (p.canBlock) Atomics.wait(ctl, DONE, d, 10);
+  // Close the job before the next one overwrites its arguments: a worker that wakes late
+  // may read TOTAL (and the arguments) of the next job while NEXT still holds this job's
+  // generation; with the chunk index at its maximum it can never claim a chunk.
+  Atomics.store(ctl, NEXT, (g << 16) | CLOSED);
   if (error !== undefined) throw error;
   if (Atomics.load(ctl, ERR)) throw new Error("internal: a WebAssembly kernel failed on a worker thread");
 }
