@@ -245,7 +245,7 @@ describe.runIf(wasmMatmulAvailable())("matrix-vector products (the gemv kernels 
       // 1029 columns: 64 register blocks of 16 float32 columns (128 of 8 float64; half as
       // wide for 3 or 4 vectors) and 5 more, so whole blocks, single v128s and single
       // columns, and on two threads 8 chunks of which the last is ragged; 37 rows in panels
-      // of 1, 3 (12 and 1 row) or 8 (4 and 5 rows), or without panels (1000 rows per panel
+      // of 1, 3 (12 and 1 row) or 8 (4 and 5 rows), or in one panel (1000 rows per panel
       // or more). Panels picked by size (0): none on the small shapes; on 300 × 1029, of 8
       // rows for 1 to 3 vectors (and none for 4); on 256 × 1024 (rows of 4 or 8 KiB), of 8
       // rows for 1 and 2 vectors, and for 3 of 4 rows in float64 (none in float32: 1 MiB).

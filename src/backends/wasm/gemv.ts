@@ -185,100 +185,19 @@ function rowsKernel(t: Variant, K: number, G: number): FuncBuilder {
 }
 
 /**
- * `cols_K(chunk, M, v, y, rows, width, ldBytes, perChunk, yVecBytes)`:
+ * `cols_K(chunk, M, v, y, rows, width, ldBytes, perChunk, yVecBytes, panel)`:
  * `y_c[j] = Σ_p v_c[p] M[p·ld + j]` for the columns `[chunk·perChunk, …)` (`perChunk` a
  * multiple of the register block) and the `K` vectors `c`, interleaved by element
  * (`v_c[p]` at byte `(p·K + c)·esz` of `v`); `y_c` starts at byte `c·yVec` of `y`.
- * Whole blocks of `CB` v128 columns keep their `K·CB` sums in registers while the rows
- * stream past; after the last whole block, single v128 columns, then column by column.
- * Every output is summed over `p` in order from zero, whatever the block.
+ * The rows go in panels of `panel` rows (`rows` or more: one panel, whole columns; see
+ * {@link columnPanel}): in each, whole blocks of `CB` v128 columns take their `K·CB`
+ * sums into registers (zero in the first panel, else the sums the last panel stored),
+ * add the panel's rows one at a time and store the sums; after the last whole block,
+ * single v128 columns, then column by column. Every output is summed over `p` in order
+ * from zero — a multiply, then an add, per row — whatever the panel, the block and the
+ * chunk.
  */
 function colsKernel(t: Variant, K: number, CB: number): FuncBuilder {
-  const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [chunk, M, v, y, rows, width, ld, per, yVec] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const j = f.local(I32), j1 = f.local(I32), jEnd = f.local(I32), pm = f.local(I32), pv = f.local(I32), vEnd = f.local(I32), py = f.local(I32);
-  const acc = Array.from({ length: K }, () => Array.from({ length: CB }, () => f.local(V128)));
-  const mv = Array.from({ length: CB }, () => f.local(V128));
-  const sv = Array.from({ length: K }, () => f.local(V128));
-  const s = Array.from({ length: K }, () => f.local(t.scalar));
-  const ms = f.local(t.scalar);
-  const vb = t.lanes * t.esz;
-  f.get(chunk).get(per).op(OP.i32Mul).set(j);
-  f.get(j).get(per).op(OP.i32Add).set(j1);
-  f.get(j1).get(width).get(j1).get(width).op(OP.i32LtU, OP.select).set(j1);
-  f.get(v).get(rows).i32(K * t.esz).op(OP.i32Mul).op(OP.i32Add).set(vEnd);
-  /** Columns `[j, jEnd)` in steps of `nv` v128 vectors: `nv·lanes` columns per pass over the rows. */
-  const vectorPasses = (nv: number): void => {
-    const B = nv * t.lanes;
-    // jEnd = j + floor((j1 - j) / B) * B
-    f.get(j).get(j1).get(j).op(OP.i32Sub).i32(B).op(OP.i32DivU).i32(B).op(OP.i32Mul).op(OP.i32Add).set(jEnd);
-    f.whileLoop(
-      () => f.get(j).get(jEnd).op(OP.i32GeU),
-      () => {
-        for (let c = 0; c < K; c++) for (let q = 0; q < nv; q++) f.v128(new Array(16).fill(0)).set(acc[c]![q]!);
-        f.get(M).get(j).i32(t.esz).op(OP.i32Mul).op(OP.i32Add).set(pm);
-        f.get(v).set(pv);
-        f.whileLoop(
-          () => f.get(pv).get(vEnd).op(OP.i32GeU),
-          () => {
-            for (let q = 0; q < nv; q++) f.get(pm).simd(SIMD.v128Load, { align: 0, offset: q * vb }).set(mv[q]!);
-            for (let c = 0; c < K; c++) {
-              f.get(pv).simd(t.splat, { align: t.align, offset: c * t.esz }).set(sv[c]!);
-              for (let q = 0; q < nv; q++) f.get(acc[c]![q]!).get(mv[q]!).get(sv[c]!).simd(t.mul).simd(t.add).set(acc[c]![q]!);
-            }
-            f.get(pm).get(ld).op(OP.i32Add).set(pm);
-            f.get(pv).i32(K * t.esz).op(OP.i32Add).set(pv);
-          },
-        );
-        f.get(y).get(j).i32(t.esz).op(OP.i32Mul).op(OP.i32Add).set(py);
-        for (let c = 0; c < K; c++) {
-          for (let q = 0; q < nv; q++) f.get(py).get(acc[c]![q]!).simd(SIMD.v128Store, { align: 0, offset: q * vb });
-          if (c < K - 1) f.get(py).get(yVec).op(OP.i32Add).set(py);
-        }
-        f.get(j).i32(B).op(OP.i32Add).set(j);
-      },
-    );
-  };
-  vectorPasses(CB);
-  if (CB > 1) vectorPasses(1);
-  // the last columns, fewer than a vector, one at a time
-  f.whileLoop(
-    () => f.get(j).get(j1).op(OP.i32GeU),
-    () => {
-      f.get(M).get(j).i32(t.esz).op(OP.i32Mul).op(OP.i32Add).set(pm);
-      f.get(v).set(pv);
-      for (let c = 0; c < K; c++) (t.scalar === F32 ? f.f32(0) : f.f64(0)).set(s[c]!);
-      f.whileLoop(
-        () => f.get(pv).get(vEnd).op(OP.i32GeU),
-        () => {
-          f.get(pm).mem(t.load, t.align, 0).set(ms);
-          for (let c = 0; c < K; c++) f.get(s[c]!).get(pv).mem(t.load, t.align, c * t.esz).get(ms).op(t.scalarMul).op(t.scalarAdd).set(s[c]!);
-          f.get(pm).get(ld).op(OP.i32Add).set(pm);
-          f.get(pv).i32(K * t.esz).op(OP.i32Add).set(pv);
-        },
-      );
-      f.get(y).get(j).i32(t.esz).op(OP.i32Mul).op(OP.i32Add).set(py);
-      for (let c = 0; c < K; c++) {
-        f.get(py).get(s[c]!).mem(t.store, t.align, 0);
-        if (c < K - 1) f.get(py).get(yVec).op(OP.i32Add).set(py);
-      }
-      f.get(j).i32(1).op(OP.i32Add).set(j);
-    },
-  );
-  return f;
-}
-
-/**
- * `colsPanels_K(chunk, M, v, y, rows, width, ldBytes, perChunk, yVecBytes, panel)`: the
- * sums of {@link colsKernel}, with the same arguments, for a large matrix (`rows` and
- * `panel` at least 1). The rows go in panels of `panel` rows: in each, whole blocks of
- * `CB` v128 columns take their `K·CB` sums into registers (zero in the first panel, else
- * the sums the last panel stored), add the panel's rows one at a time and store the
- * sums; after the last whole block, single v128 columns, then column by column. Every
- * output is summed over `p` in order from zero — a multiply, then an add, per row — so
- * its bits are those of {@link colsKernel}, whatever the panel, the block and the chunk.
- */
-function colsPanelsKernel(t: Variant, K: number, CB: number): FuncBuilder {
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [chunk, M, v, y, rows, width, ld, per, yVec, panel] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const j = f.local(I32), j0 = f.local(I32), j1 = f.local(I32), jEnd = f.local(I32), pm = f.local(I32), pv = f.local(I32), vEnd = f.local(I32), py = f.local(I32);
@@ -414,7 +333,6 @@ function getModule(): WasmModule | null {
       for (let K = 1; K <= MAX_VECTORS; K++) {
         funcs.push({ name: `rows${tag}_${K}`, fn: rowsKernel(t, K, ROW_GROUP[K]!) });
         funcs.push({ name: `cols${tag}_${K}`, fn: colsKernel(t, K, COL_BLOCK[K]!) });
-        funcs.push({ name: `colsPanels${tag}_${K}`, fn: colsPanelsKernel(t, K, COL_BLOCK[K]!) });
       }
     }
     gemvModule = wasmAvailable() ? loadModule(funcs) : null;
@@ -442,7 +360,7 @@ export function setGemvParallelMinWork(work: number): number {
 
 /**
  * Rows per panel of the column kernel: 0 picks by size; tests force panels on small
- * matrices (as many rows as the matrix or more: the kernel without panels).
+ * matrices (as many rows as the matrix or more: one panel, whole columns).
  */
 let colPanelRows = 0;
 
@@ -489,6 +407,11 @@ export function gemvWasm(M: Buf, V: Buf, Y: Buf, layout: GemvLayout): boolean {
   if (!(K >= 1 && K <= MAX_VECTORS)) throw new Error(`internal: gemvWasm takes 1 to ${MAX_VECTORS} vectors, got ${K}`);
   const mod = getModule();
   if (!mod) return false;
+  if (len === 0) {
+    // empty sums (the column kernel needs at least one row)
+    for (let c = 0; c < K; c++) for (let i = 0; i < outs; i++) Y[c * outVec + i * outStep] = 0;
+    return true;
+  }
   const f64 = M instanceof Float64Array;
   const esz = f64 ? 8 : 4;
   const lanes = 16 / esz;
@@ -523,9 +446,7 @@ export function gemvWasm(M: Buf, V: Buf, Y: Buf, layout: GemvLayout): boolean {
     const block = COL_BLOCK[K]! * lanes;
     const per = Math.max(1, Math.ceil(outs / (threads * 4) / block)) * block;
     const panel = colPanelRows > 0 ? colPanelRows : columnPanel(K, len, outs, esz);
-    const args = [base + mOff, base + vOff, base + yOff, len, outs, outs * esz, per, outs * esz];
-    if (panel < len) parallelFor(mod, `colsPanels${tag}_${K}`, Math.ceil(outs / per), [...args, panel], threads === 1);
-    else parallelFor(mod, `cols${tag}_${K}`, Math.ceil(outs / per), args, threads === 1);
+    parallelFor(mod, `cols${tag}_${K}`, Math.ceil(outs / per), [base + mOff, base + vOff, base + yOff, len, outs, outs * esz, per, outs * esz, panel], threads === 1);
   }
   // y_c[i] at y0 + c·outs + i
   if (outStep === 1) for (let c = 0; c < K; c++) Y.set(mem.subarray(y0 + c * outs, y0 + (c + 1) * outs), c * outVec);
