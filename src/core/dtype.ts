@@ -61,24 +61,25 @@ export function floatResult(d: DType): DType {
 /** A zero-filled typed array for `size` elements of `dtype` (a pooled buffer when one is free, see core/pool.ts). */
 export function allocate(dtype: DType, size: number): TypedArray {
   const pooled = takePooled(dtype, size);
-  return pooled !== null ? pooled.fill(0) : fresh(dtype, size);
+  return pooled !== null ? typedArray(dtype, pooled).fill(0) : typedArray(dtype, size);
 }
 
 /** Like {@link allocate} but with undefined contents: for callers that write every element. */
 export function allocateForWrite(dtype: DType, size: number): TypedArray {
-  return takePooled(dtype, size) ?? fresh(dtype, size);
+  return typedArray(dtype, takePooled(dtype, size) ?? size);
 }
 
-function fresh(dtype: DType, size: number): TypedArray {
+/** A typed array of `dtype`: fresh and zeroed for `size` elements, or a new view of `buffer`. */
+function typedArray(dtype: DType, sizeOrBuffer: number | ArrayBuffer): TypedArray {
   switch (dtype) {
     case "float32":
-      return new Float32Array(size);
+      return new Float32Array(sizeOrBuffer as ArrayBuffer);
     case "float64":
-      return new Float64Array(size);
+      return new Float64Array(sizeOrBuffer as ArrayBuffer);
     case "int32":
-      return new Int32Array(size);
+      return new Int32Array(sizeOrBuffer as ArrayBuffer);
     case "bool":
-      return new Uint8Array(size);
+      return new Uint8Array(sizeOrBuffer as ArrayBuffer);
   }
 }
 

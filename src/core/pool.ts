@@ -33,26 +33,19 @@ let pooledBytes = 0;
 
 const keyOf = (dtype: DType, size: number): string => `${dtype}:${size}`;
 
-/** A pooled buffer for `size` elements of `dtype` (contents undefined), or null. */
+/** Bytes per element of each dtype. */
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
-export function takePooled(dtype: DType, size: number): TypedArray | null {
+/**
+ * A pooled buffer for `size` elements of `dtype` (contents undefined), or null. The
+ * caller wraps it in a new typed array, so nothing keyed on the old view sees the reuse.
+ */
+export function takePooled(dtype: DType, size: number): ArrayBuffer | null {
   if (pooledBytes === 0 || size * BYTES[dtype] < MIN_POOLED_BYTES) return null;
-  const list = pool.get(keyOf(dtype, size));
-  const ab = list?.pop();
+  const ab = pool.get(keyOf(dtype, size))?.pop();
   if (ab === undefined) return null;
   pooledBytes -= ab.byteLength;
-  // a new view each time: nothing keyed on the old typed array object can see the reuse
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(ab);
-    case "float64":
-      return new Float64Array(ab);
-    case "int32":
-      return new Int32Array(ab);
-    case "bool":
-      return new Uint8Array(ab);
-  }
+  return ab;
 }
 
 function dtypeOfBuffer(b: TypedArray): DType {

@@ -273,19 +273,9 @@ export function reduceAxes(x: ConcreteArray, axes: readonly number[], out: Shape
         acc *= shape[d]!;
       }
     }
-    const n = x.size;
-    const counter = new Array<number>(nd).fill(0);
-    let off = 0;
-    for (let i = 0; i < n; i++) {
-      res[off] = combine(res[off]!, buf[i]!);
-      for (let d = nd - 1; d >= 0; d--) {
-        counter[d]!++;
-        off += outStridesFull[d]!;
-        if (counter[d]! < shape[d]!) break;
-        off -= outStridesFull[d]! * counter[d]!;
-        counter[d] = 0;
-      }
-    }
+    // each input element's output offset (reduced axes have stride 0)
+    const to = stridedIndex(shape, outStridesFull);
+    for (let i = 0; i < to.length; i++) res[to[i]!] = combine(res[to[i]!]!, buf[i]!);
   }
   if (out.dtype === "float64") return new ConcreteArray(out, res);
   const typed = allocateForWrite(out.dtype, out.size);

@@ -6,11 +6,11 @@ import { type BatchDim, type Params, UndefPrimal, bind1, combinable, definePrimi
 import { matmulWasm } from "../backends/wasm/matmul.js";
 import { matmulBlocked } from "../backends/cpu/matmul.js";
 import { broadcastIndex } from "./cpu.js";
+import { add, alignBatchAxes, unbroadcast } from "./elementwise.js";
+import { concatenateArrays, slice, transpose } from "./shape.js";
 
 /** Below this many multiply-adds the plain JS loop is cheaper than packing for the SIMD kernel. */
 const WASM_MIN_WORK = 32 * 32 * 32;
-import { add, unbroadcast } from "./elementwise.js";
-import { concatenateArrays, moveAxis, reshape, slice, transpose } from "./shape.js";
 
 /** Swaps the last two axes. */
 export function swapLast(x: NDArray): NDArray {
@@ -95,7 +95,7 @@ export const matmul_p = definePrimitive({
     return matmulTransposeRule(ct, a!, b!, false, false);
   },
   batch(args: NDArray[], dims: BatchDim[]) {
-    const [a, b] = batchOperands(args, dims);
+    const [a, b] = alignBatchAxes(args, dims) as [NDArray, NDArray];
     return [[matmulRaw(a, b)], [0]];
   },
 });
@@ -142,23 +142,6 @@ function matmulJvp(a: NDArray, b: NDArray, ta: NDArray | null | undefined, tb: N
   if (ta) parts.push(matmulT(ta, b, transA, transB));
   if (tb) parts.push(matmulT(a, tb, transA, transB));
   return [[out], [parts.length === 2 ? add(parts[0]!, parts[1]!) : parts[0]!]];
-}
-
-/**
- * The batching rule's operands: batch axes moved to the front, and the operand of lower
- * rank given unit axes after it, so the product's batch broadcasting lines up.
- */
-function batchOperands(args: NDArray[], dims: BatchDim[]): [NDArray, NDArray] {
-  const ranks = args.map((x, i) => x.ndim - (dims[i] === null ? 0 : 1));
-  const r = Math.max(...ranks);
-  const moved = args.map((x, i) => {
-    const d = dims[i];
-    if (d === null || d === undefined) return x;
-    const m = moveAxis(x, d, 0);
-    const s = m.shape;
-    return ranks[i] === r ? m : reshape(m, [s[0]!, ...new Array<number>(r - ranks[i]!).fill(1), ...s.slice(1)]);
-  });
-  return [moved[0]!, moved[1]!];
 }
 
 /**
@@ -225,7 +208,7 @@ export const matmul_t_p = definePrimitive<MatmulTParams>({
     return matmulTransposeRule(ct, a!, b!, transposeA, transposeB);
   },
   batch(args: NDArray[], dims: BatchDim[], { transposeA, transposeB }) {
-    const [a, b] = batchOperands(args, dims);
+    const [a, b] = alignBatchAxes(args, dims) as [NDArray, NDArray];
     return [[matmulT(a, b, transposeA, transposeB)], [0]];
   },
 });

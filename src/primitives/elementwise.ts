@@ -70,20 +70,28 @@ export function unbroadcast(x: NDArray, shape: readonly number[]): NDArray {
 
 // ------------------------------------------------------------------ batching
 
+/**
+ * Operands of a broadcasting primitive under vmap: batch axes moved to the front, and
+ * operands of lower rank given unit axes after it, so NumPy broadcasting lines up the
+ * batch and the per-example axes. Unbatched operands are left as they are.
+ */
+export function alignBatchAxes(args: readonly NDArray[], dims: readonly BatchDim[]): NDArray[] {
+  const ranks = args.map((a, i) => a.ndim - (dims[i] === null ? 0 : 1));
+  const r = Math.max(...ranks);
+  return args.map((a, i) => {
+    const d = dims[i];
+    if (d === null || d === undefined) return a;
+    const m = moveAxis(a, d, 0);
+    const s = m.shape;
+    return ranks[i] === r ? m : reshape(m, [s[0]!, ...new Array<number>(r - ranks[i]!).fill(1), ...s.slice(1)]);
+  });
+}
+
 /** Batching for elementwise primitives: align batch dims at the front, with NumPy broadcasting. */
 function batchElementwise(prim: Primitive) {
   return (args: NDArray[], dims: BatchDim[], params: Params): [NDArray[], BatchDim[]] => {
     if (args.length === 1) return [[bind1(prim, args, params)], [dims[0]!]];
-    const ranks = args.map((a, i) => a.ndim - (dims[i] === null ? 0 : 1));
-    const r = Math.max(...ranks);
-    const moved = args.map((a, i) => {
-      const d = dims[i];
-      if (d === null || d === undefined) return a;
-      const m = moveAxis(a, d, 0);
-      const s = m.shape;
-      return ranks[i] === r ? m : reshape(m, [s[0]!, ...new Array<number>(r - ranks[i]!).fill(1), ...s.slice(1)]);
-    });
-    return [[bind1(prim, moved, params)], [0]];
+    return [[bind1(prim, alignBatchAxes(args, dims), params)], [0]];
   };
 }
 
