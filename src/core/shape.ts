@@ -93,14 +93,53 @@ export function describeValue(x: unknown): string {
   return `an object (${(x as object).constructor?.name ?? "Object"})`;
 }
 
-/** Checks that an options argument is a plain object (or omitted) and returns it. */
-export function checkOptions<T extends object>(op: string, opts: T | null | undefined, example: string): T {
+/**
+ * Checks that an options argument is a plain object (or omitted) whose keys are all in
+ * `allowed`, and returns it. An unknown key throws an Error naming the operation, the
+ * key and the nearest valid key ("did you mean `keepdims`?"). Every function that takes
+ * an options object calls this.
+ */
+export function checkOptions<T extends object>(op: string, opts: T | null | undefined, example: string, allowed?: readonly string[]): T {
   if (opts === undefined || opts === null) return {} as T;
   const proto: unknown = typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
   if (typeof opts !== "object" || Array.isArray(opts) || (proto !== Object.prototype && proto !== null)) {
     throw new Error(`${op}: options must be a plain object such as ${example}, got ${describeValue(opts)}.`);
   }
+  if (allowed !== undefined) {
+    for (const key of Object.keys(opts)) {
+      if (allowed.includes(key)) continue;
+      const near = nearestKey(key, allowed);
+      const valid = allowed.length ? `valid options are ${allowed.map((k) => `\`${k}\``).join(", ")}` : "it takes no options";
+      throw new Error(`${op}: unknown option \`${key}\`${near ? ` (did you mean \`${near}\`?)` : ""}; ${valid}.`);
+    }
+  }
   return opts;
+}
+
+/** The key of `allowed` closest to `key` (ignoring case and underscores), or null when none is close. */
+export function nearestKey(key: string, allowed: readonly string[]): string | null {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, "");
+  const k = norm(key);
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const a of allowed) {
+    const d = editDistance(k, norm(a));
+    if (d < bestD) {
+      bestD = d;
+      best = a;
+    }
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(k.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 /** Normalizes a possibly negative axis; throws naming `op` when out of range. */
