@@ -1,0 +1,145 @@
+/** Convolutions and windowed reductions, as `jax.lax`'s. @module */
+import type { NDArray } from "../core/array.js";
+import { checkOptions, describeValue, fmtShape } from "../core/shape.js";
+import { type ConvParams, convRaw, dilateDim } from "../primitives/conv.js";
+import { type ArrayLike, promoteArgs } from "../primitives/elementwise.js";
+
+/** Padding of a convolution or window: `"SAME"` (output size `ceil(in / stride)`), `"VALID"` (no padding), or `[lo, hi]` per spatial dimension. */
+export type Padding = "SAME" | "VALID" | readonly (readonly [number, number])[];
+
+/** Options of {@link convGeneralDilated}. */
+export interface ConvOptions {
+  /** Dilation of the input per spatial dimension (holes between elements; a transposed convolution). Default 1s. */
+  lhsDilation?: readonly number[];
+  /** Dilation of the kernel per spatial dimension (atrous convolution). Default 1s. */
+  rhsDilation?: readonly number[];
+  /**
+   * Layouts of input, kernel and output as strings, e.g. `["NHWC", "HWIO", "NHWC"]`:
+   * `N` batch, `C` feature, `O`/`I` the kernel's output/input features, any other letter
+   * a spatial dimension (spatial dimensions are matched by letter). Default
+   * `["NCHW", "OIHW", "NCHW"]` (for any rank: batch, feature, then spatial axes).
+   */
+  dimensionNumbers?: readonly [string, string, string];
+  /** Number of feature groups: the input features and the kernel's output features are split into this many independent groups (depthwise when it equals the input features). Default 1. */
+  featureGroupCount?: number;
+}
+
+const CONV_KEYS = ["lhsDilation", "rhsDilation", "dimensionNumbers", "featureGroupCount"] as const;
+
+/** A list of `n` integers each at least `min`, or throws naming the operation and the argument. */
+export function checkInts(op: string, what: string, v: unknown, n: number, min: number): number[] {
+  if (!Array.isArray(v) || v.length !== n || !v.every((x) => Number.isInteger(x) && x >= min)) {
+    throw new Error(`${op}: ${what} must be an array of ${n} integer${n === 1 ? "" : "s"} >= ${min} (one per spatial dimension), got ${describeValue(v)}.`);
+  }
+  return v as number[];
+}
+
+/**
+ * Explicit `[lo, hi]` pairs from a padding argument, for inputs of spatial sizes `inShape`
+ * and (dilated) windows `window` moving with `strides` — `"SAME"` pads so that the
+ * output has `ceil(in / stride)` positions, the extra element going after (as JAX's
+ * `padtype_to_pads`).
+ */
+export function resolvePadding(op: string, padding: Padding, inShape: readonly number[], window: readonly number[], strides: readonly number[]): [number, number][] {
+  const n = inShape.length;
+  if (padding === "VALID") return inShape.map(() => [0, 0]);
+  if (padding === "SAME") {
+    return inShape.map((x, d) => {
+      const out = Math.ceil(x / strides[d]!);
+      const total = Math.max(0, (out - 1) * strides[d]! + window[d]! - x);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    });
+  }
+  if (!Array.isArray(padding) || padding.length !== n || !padding.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v)))) {
+    throw new Error(`${op}: padding must be "SAME", "VALID" or an array of ${n} [lo, hi] integer pairs (one per spatial dimension), got ${describeValue(padding)}.`);
+  }
+  return padding.map(([lo, hi]) => [lo, hi]);
+}
+
+/** Axis index tuples from layout strings (JAX's `conv_general_permutations`). */
+function parseDimensionNumbers(specs: unknown, ndim: number): [number[], number[], number[]] {
+  const fix = `use three layout strings such as ["NCHW", "OIHW", "NCHW"] or ["NHWC", "HWIO", "NHWC"]`;
+  if (!Array.isArray(specs) || specs.length !== 3 || !specs.every((s) => typeof s === "string")) throw new Error(`${OP}: dimensionNumbers must be [lhsSpec, rhsSpec, outSpec], got ${describeValue(specs)}; ${fix}.`);
+  const [l, r, o] = specs as [string, string, string];
+  for (const [name, s, a, b] of [["lhs", l, "N", "C"], ["rhs", r, "O", "I"], ["out", o, "N", "C"]] as const) {
+    if (s.length !== ndim) throw new Error(`${OP}: the ${name} spec "${s}" has ${s.length} letters but the operands have rank ${ndim}; ${fix}.`);
+    if (new Set(s).size !== s.length) throw new Error(`${OP}: the ${name} spec "${s}" repeats a letter; each axis needs its own letter.`);
+    if (!s.includes(a) || !s.includes(b)) throw new Error(`${OP}: the ${name} spec "${s}" must contain "${a}" and "${b}"; ${fix}.`);
+  }
+  const rSpatial = [...r].filter((c) => c !== "O" && c !== "I");
+  for (const [name, s] of [["lhs", l], ["out", o]] as const) {
+    const sp = [...s].filter((c) => c !== "N" && c !== "C");
+    if (sp.some((c) => !rSpatial.includes(c))) throw new Error(`${OP}: the spatial letters of the ${name} spec "${s}" must be those of the rhs spec "${r}" (${rSpatial.join(", ")}).`);
+  }
+  const perm = (s: string, a: string, b: string) => [s.indexOf(a), s.indexOf(b), ...rSpatial.map((c) => s.indexOf(c))];
+  return [perm(l, "N", "C"), perm(r, "O", "I"), perm(o, "N", "C")];
+}
+
+const OP = "convGeneralDilated";
+
+/**
+ * The general convolution of `jax.lax.conv_general_dilated`: `lhs` (inputs) with `rhs`
+ * (kernels), any number of spatial dimensions, window strides, padding, input and
+ * kernel dilation, dimension numbers and feature groups. Like JAX (and XLA) it computes
+ * a cross-correlation (the kernel is not flipped). Differentiable in both operands to
+ * any order (it is bilinear), and works under `jit` and `vmap`.
+ *
+ * Shapes (default layout): `lhs [N, C, ...spatial]`, `rhs [O, C / featureGroupCount,
+ * ...window]`, result `[N, O, ...outSpatial]` with `outSpatial[d] = floor((dilated
+ * input + padding - dilated window) / stride) + 1`.
+ *
+ * @param lhs The input, `[N, C, ...spatial]` by default.
+ * @param rhs The kernel, `[O, I, ...window]` by default.
+ * @param windowStrides The window's step per spatial dimension.
+ * @param padding `"SAME"`, `"VALID"`, or `[lo, hi]` per spatial dimension (negative crops).
+ * @example
+ * ```ts
+ * import { lax, np } from "cotangent";
+ * const x = np.arange(5).reshape([1, 1, 5]);          // N=1, C=1, W=5
+ * const w = np.array([1, 0, -1]).reshape([1, 1, 3]);  // O=1, I=1, window 3
+ * console.log(lax.convGeneralDilated(x, w, [1], "VALID").toJs()); // [[[-2, -2, -2]]]
+ * const y = lax.convGeneralDilated(np.ones([2, 8, 8, 3]), np.ones([3, 3, 3, 4]), [2, 2], "SAME", { dimensionNumbers: ["NHWC", "HWIO", "NHWC"] });
+ * console.log(y.shape); // [2, 4, 4, 4]
+ * ```
+ */
+export function convGeneralDilated(lhs: ArrayLike, rhs: ArrayLike, windowStrides: readonly number[], padding: Padding, opts?: ConvOptions): NDArray {
+  const o = checkOptions(OP, opts, `{ featureGroupCount: 2, dimensionNumbers: ["NHWC", "HWIO", "NHWC"] }`, CONV_KEYS);
+  const [x, w] = promoteArgs(OP, lhs, rhs);
+  if (x.ndim < 2 || x.ndim !== w.ndim) {
+    throw new Error(`${OP}: lhs ${fmtShape(x.shape)} and rhs ${fmtShape(w.shape)} must have the same rank, at least 2 (batch and feature axes, then the spatial axes); add axes with reshape.`);
+  }
+  const ns = x.ndim - 2;
+  const [lhsSpec, rhsSpec, outSpec] = o.dimensionNumbers === undefined ? [0, 1, 2].map(() => Array.from({ length: x.ndim }, (_, i) => i)) as [number[], number[], number[]] : parseDimensionNumbers(o.dimensionNumbers, x.ndim);
+  const strides = checkInts(OP, "windowStrides", windowStrides, ns, 1);
+  const lhsDilation = o.lhsDilation === undefined ? new Array<number>(ns).fill(1) : checkInts(OP, "lhsDilation", o.lhsDilation, ns, 1);
+  const rhsDilation = o.rhsDilation === undefined ? new Array<number>(ns).fill(1) : checkInts(OP, "rhsDilation", o.rhsDilation, ns, 1);
+  const G = o.featureGroupCount ?? 1;
+  if (!Number.isInteger(G) || G < 1) throw new Error(`${OP}: featureGroupCount must be a positive integer, got ${describeValue(G)}.`);
+  const window = rhsSpec.slice(2).map((a, d) => dilateDim(w.shape[a]!, rhsDilation[d]!));
+  const pads = resolvePadding(OP, padding, lhsSpec.slice(2).map((a) => x.shape[a]!), window, strides);
+  const p: ConvParams = { windowStrides: strides, padding: pads, lhsDilation, rhsDilation, lhsSpec, rhsSpec, outSpec, featureGroupCount: G, batchGroupCount: 1 };
+  return convRaw(x, w, p);
+}
+
+/**
+ * The common convolution: `lhs [N, C, ...spatial]` with `rhs [O, C, ...window]`, window
+ * strides and padding, as `jax.lax.conv` (a cross-correlation, like every deep-learning
+ * convolution).
+ *
+ * @param lhs The input, `[N, C, ...spatial]`.
+ * @param rhs The kernel, `[O, C, ...window]`.
+ * @param windowStrides The window's step per spatial dimension.
+ * @param padding `"SAME"`, `"VALID"`, or `[lo, hi]` per spatial dimension.
+ * @example
+ * ```ts
+ * import { lax, np } from "cotangent";
+ * const x = np.ones([1, 1, 4, 4]);
+ * const w = np.ones([2, 1, 3, 3]);
+ * const y = lax.conv(x, w, [1, 1], "SAME");
+ * console.log(y.shape); // [1, 2, 4, 4]
+ * console.log(y.toJs()[0][0][0]); // [4, 6, 6, 4]
+ * ```
+ */
+export function conv(lhs: ArrayLike, rhs: ArrayLike, windowStrides: readonly number[], padding: Padding): NDArray {
+  return convGeneralDilated(lhs, rhs, windowStrides, padding);
+}
