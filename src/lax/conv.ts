@@ -1,8 +1,12 @@
 /** Convolutions and windowed reductions, as `jax.lax`'s. @module */
-import type { NDArray } from "../core/array.js";
+import { NDArray as NDArrayClass, type NDArray } from "../core/array.js";
 import { checkOptions, describeValue, fmtShape } from "../core/shape.js";
+import { bind1 } from "../core/trace.js";
 import { type ConvParams, convRaw, dilateDim } from "../primitives/conv.js";
-import { type ArrayLike, promoteArgs } from "../primitives/elementwise.js";
+import { type ArrayLike, add, asArray, full, maximum, minimum, mul, promoteArgs, sub } from "../primitives/elementwise.js";
+import { type WindowParams, reduceWindowSum, reduce_window_max_p, reduce_window_min_p } from "../primitives/window.js";
+
+const onesLikeArray = (x: NDArray): NDArray => full(x.shape, 1, x.dtype);
 
 /** Padding of a convolution or window: `"SAME"` (output size `ceil(in / stride)`), `"VALID"` (no padding), or `[lo, hi]` per spatial dimension. */
 export type Padding = "SAME" | "VALID" | readonly (readonly [number, number])[];
@@ -142,4 +146,57 @@ export function convGeneralDilated(lhs: ArrayLike, rhs: ArrayLike, windowStrides
  */
 export function conv(lhs: ArrayLike, rhs: ArrayLike, windowStrides: readonly number[], padding: Padding): NDArray {
   return convGeneralDilated(lhs, rhs, windowStrides, padding);
+}
+
+/** The reductions {@link reduceWindow} takes. */
+export type WindowOp = "add" | "max" | "min";
+
+const IDENTITY: Record<WindowOp, number> = { add: 0, max: -Infinity, min: Infinity };
+
+/**
+ * A reduction over sliding windows, as `jax.lax.reduce_window` with `lax.add`,
+ * `lax.max` or `lax.min`: sum pooling and max/min pooling over any axes (a window of 1
+ * leaves an axis alone). As in XLA, padded positions hold `init`, and each window's
+ * reduction starts from `init` — pass the identity (`0` for "add", `-Infinity` for
+ * "max", `Infinity` for "min") for plain pooling. Differentiable to any order: the
+ * gradient of a max (min) goes to the first maximum (minimum) of each window, as JAX's
+ * select-and-scatter; works under `jit` and `vmap`.
+ *
+ * @param x The operand.
+ * @param init The initial value (also the value of padded positions).
+ * @param op `"add"`, `"max"` or `"min"`.
+ * @param windowDims The window size per axis of `x`.
+ * @param strides The window's step per axis of `x`.
+ * @param padding `"SAME"`, `"VALID"`, or `[lo, hi]` per axis of `x`.
+ * @example
+ * ```ts
+ * import { grad, lax, np } from "cotangent";
+ * const x = np.array([[1, 5, 2, 0], [3, 4, 8, 6]]);
+ * console.log(lax.reduceWindow(x, -Infinity, "max", [2, 2], [2, 2], "VALID").toJs()); // [[5, 8]]
+ * console.log(lax.reduceWindow(x, 0, "add", [1, 2], [1, 1], "VALID").toJs()); // [[6, 7, 2], [7, 12, 14]]
+ * const g = grad((x: np.Array) => np.sum(lax.reduceWindow(x, -Infinity, "max", [2, 2], [2, 2], "VALID")))(x);
+ * console.log(g.toJs()); // [[0, 1, 0, 0], [0, 0, 1, 0]]
+ * ```
+ */
+export function reduceWindow(x: ArrayLike, init: number | NDArray, op: WindowOp, windowDims: readonly number[], strides: readonly number[], padding: Padding): NDArray {
+  const W = "reduceWindow";
+  const a = asArray(x, undefined, W);
+  if (op !== "add" && op !== "max" && op !== "min") throw new Error(`${W}: op must be "add", "max" or "min", got ${describeValue(op)}.`);
+  if (typeof init !== "number" && !(init instanceof NDArrayClass && init.ndim === 0)) throw new Error(`${W}: init must be a number or a 0-d array, got ${describeValue(init)}.`);
+  const n = a.ndim;
+  const windowDimensions = checkInts(W, "windowDims", windowDims, n, 1);
+  const windowStrides = checkInts(W, "strides", strides, n, 1);
+  const pads = resolvePadding(W, padding, a.shape, windowDimensions, windowStrides);
+  const p: WindowParams = { windowDimensions, windowStrides, padding: pads, baseDilation: new Array<number>(n).fill(1), windowDilation: new Array<number>(n).fill(1) };
+  const identity = typeof init === "number" && init === IDENTITY[op];
+  if (op === "add") {
+    const s = reduceWindowSum(a, p);
+    if (identity) return s;
+    // init once per window, and once more per padded position in it
+    const padded = sub(windowDimensions.reduce((u, v) => u * v, 1), reduceWindowSum(onesLikeArray(a), p));
+    return add(s, mul(init, add(padded, 1)));
+  }
+  const r = bind1(op === "max" ? reduce_window_max_p : reduce_window_min_p, [a], p);
+  if (identity) return r;
+  return op === "max" ? maximum(r, init) : minimum(r, init);
 }

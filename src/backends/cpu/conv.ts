@@ -60,7 +60,7 @@ function product(A: TypedArray, B: TypedArray, C: TypedArray, m: number, k: numb
  * element the pair reaches, or -1 when it reaches none in some dimension. `reach(d, q, k)`
  * gives dimension `d`'s target index for position `q` and tap `k`, or -1.
  */
-function tapTable(extents: readonly number[], window: readonly number[], strides: readonly number[], reach: (d: number, q: number, k: number) => number): Int32Array {
+export function tapTable(extents: readonly number[], window: readonly number[], strides: readonly number[], reach: (d: number, q: number, k: number) => number): Int32Array {
   const nd = extents.length;
   // one table per dimension: [q * K_d + k] -> offset or -1
   const per = extents.map((Q, d) => {
