@@ -1,6 +1,7 @@
 /** Convolutions and windowed reductions, as `jax.lax`'s. @module */
 import { NDArray as NDArrayClass, type NDArray } from "../core/array.js";
 import { checkOptions, describeValue, fmtShape } from "../core/shape.js";
+import { type Padding, checkInts, resolvePadding } from "./args.js";
 import { bind1 } from "../core/trace.js";
 import { type ConvParams, convRaw, dilateDim } from "../primitives/conv.js";
 import { type ArrayLike, add, asArray, full, maximum, minimum, mul, promoteArgs, sub } from "../primitives/elementwise.js";
@@ -8,8 +9,7 @@ import { type WindowParams, reduceWindowSum, reduce_window_max_p, reduce_window_
 
 const onesLikeArray = (x: NDArray): NDArray => full(x.shape, 1, x.dtype);
 
-/** Padding of a convolution or window: `"SAME"` (output size `ceil(in / stride)`), `"VALID"` (no padding), or `[lo, hi]` per spatial dimension. */
-export type Padding = "SAME" | "VALID" | readonly (readonly [number, number])[];
+export type { Padding };
 
 /** Options of {@link convGeneralDilated}. */
 export interface ConvOptions {
@@ -29,36 +29,6 @@ export interface ConvOptions {
 }
 
 const CONV_KEYS = ["lhsDilation", "rhsDilation", "dimensionNumbers", "featureGroupCount"] as const;
-
-/** A list of `n` integers each at least `min`, or throws naming the operation and the argument. */
-export function checkInts(op: string, what: string, v: unknown, n: number, min: number): number[] {
-  if (!Array.isArray(v) || v.length !== n || !v.every((x) => Number.isInteger(x) && x >= min)) {
-    throw new Error(`${op}: ${what} must be an array of ${n} integer${n === 1 ? "" : "s"} >= ${min} (one per spatial dimension), got ${describeValue(v)}.`);
-  }
-  return v as number[];
-}
-
-/**
- * Explicit `[lo, hi]` pairs from a padding argument, for inputs of spatial sizes `inShape`
- * and (dilated) windows `window` moving with `strides` — `"SAME"` pads so that the
- * output has `ceil(in / stride)` positions, the extra element going after (as JAX's
- * `padtype_to_pads`).
- */
-export function resolvePadding(op: string, padding: Padding, inShape: readonly number[], window: readonly number[], strides: readonly number[]): [number, number][] {
-  const n = inShape.length;
-  if (padding === "VALID") return inShape.map(() => [0, 0]);
-  if (padding === "SAME") {
-    return inShape.map((x, d) => {
-      const out = Math.ceil(x / strides[d]!);
-      const total = Math.max(0, (out - 1) * strides[d]! + window[d]! - x);
-      return [Math.floor(total / 2), total - Math.floor(total / 2)];
-    });
-  }
-  if (!Array.isArray(padding) || padding.length !== n || !padding.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v)))) {
-    throw new Error(`${op}: padding must be "SAME", "VALID" or an array of ${n} [lo, hi] integer pairs (one per spatial dimension), got ${describeValue(padding)}.`);
-  }
-  return padding.map(([lo, hi]) => [lo, hi]);
-}
 
 /** Axis index tuples from layout strings (JAX's `conv_general_permutations`). */
 function parseDimensionNumbers(specs: unknown, ndim: number): [number[], number[], number[]] {
@@ -137,11 +107,11 @@ export function convGeneralDilated(lhs: ArrayLike, rhs: ArrayLike, windowStrides
  * @example
  * ```ts
  * import { lax, np } from "cotangent";
- * const x = np.ones([1, 1, 4, 4]);
- * const w = np.ones([2, 1, 3, 3]);
- * const y = lax.conv(x, w, [1, 1], "SAME");
- * console.log(y.shape); // [1, 2, 4, 4]
- * console.log(y.toJs()[0][0][0]); // [4, 6, 6, 4]
+ * const x = np.ones([1, 1, 3, 3]);
+ * const w = np.ones([1, 1, 3, 3]);
+ * // each output sums the 3x3 window around it; "SAME" pads with zeros
+ * console.log(lax.conv(x, w, [1, 1], "SAME").toJs()); // [[[[4, 6, 4], [6, 9, 6], [4, 6, 4]]]]
+ * console.log(lax.conv(np.ones([8, 3, 28, 28]), np.ones([16, 3, 3, 3]), [2, 2], "SAME").shape); // [8, 16, 14, 14]
  * ```
  */
 export function conv(lhs: ArrayLike, rhs: ArrayLike, windowStrides: readonly number[], padding: Padding): NDArray {
