@@ -110,6 +110,43 @@ function offsets(extents: readonly number[], strides: readonly number[]): Int32A
   return tapTable(extents, extents.map(() => 1), strides, (_d, q) => q);
 }
 
+/** Scratch buffers kept between calls (packing buffers are rewritten in full each time), by dtype and role. */
+const scratch = new Map<string, TypedArray>();
+/** Scratch buffers larger than this many bytes are not kept. */
+const SCRATCH_KEEP_BYTES = 64 << 20;
+
+/** A buffer of `n` elements of `dtype` for role `slot`, with undefined contents. */
+function scratchBuffer(dtype: DType, slot: string, n: number): TypedArray {
+  const key = `${dtype}:${slot}`;
+  const have = scratch.get(key);
+  if (have && have.length >= n) return have.subarray(0, n);
+  const buf = allocateForWrite(dtype, n);
+  if (buf.byteLength <= SCRATCH_KEEP_BYTES) scratch.set(key, buf);
+  return buf;
+}
+
+/**
+ * For one spatial dimension without dilation of the side being read: for each `q < Q`,
+ * the run of `r < R` with `position = q·a + r·b - lo` inside `[0, n)`, as `[start, end,
+ * offset of the first (position · stride), step (b · stride)]` — 4 entries per `q`. The
+ * innermost packing loops copy such runs with zeros around them, without a lookup per
+ * element.
+ */
+function runs(Q: number, R: number, a: number, b: number, lo: number, n: number, stride: number): Int32Array {
+  const out = new Int32Array(4 * Q);
+  for (let q = 0; q < Q; q++) {
+    // r in [r0, r1): 0 <= q·a + r·b - lo < n
+    const c = q * a - lo;
+    const r0 = Math.min(R, Math.max(0, Math.ceil(-c / b)));
+    const r1 = Math.max(r0, Math.min(R, Math.floor((n - 1 - c) / b) + 1));
+    out[4 * q] = r0;
+    out[4 * q + 1] = r1;
+    out[4 * q + 2] = (c + r0 * b) * stride;
+    out[4 * q + 3] = b * stride;
+  }
+  return out;
+}
+
 /**
  * The convolution `out = conv(lhs, rhs)` described by `g`, computed into a new buffer of
  * `dtype` (see the module comment).
@@ -119,13 +156,21 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
   const ls = stridesOf(lhsShape);
   const rs = stridesOf(rhsShape);
   const os = stridesOf(outShape);
-  const sp = (spec: readonly number[], shape: readonly number[]) => spec.slice(2).map((a) => shape[a]!);
+  // spatial geometry; a convolution without spatial dimensions gets one of size 1
+  const virtual = lhsSpec.length === 2;
+  const sp = (spec: readonly number[], shape: readonly number[]) => (virtual ? [1] : spec.slice(2).map((a) => shape[a]!));
   const L = sp(lhsSpec, lhsShape);
   const K = sp(rhsSpec, rhsShape);
   const P = sp(outSpec, outShape);
-  const lS = lhsSpec.slice(2).map((a) => ls[a]!);
-  const rS = rhsSpec.slice(2).map((a) => rs[a]!);
-  const oS = outSpec.slice(2).map((a) => os[a]!);
+  const lS = sp(lhsSpec, ls);
+  const rS = sp(rhsSpec, rs);
+  const oS = sp(outSpec, os);
+  const str = virtual ? [1] : g.windowStrides;
+  const lo = virtual ? [0] : g.padding.map((p) => p[0]);
+  const ld = virtual ? [1] : g.lhsDilation;
+  const rd = virtual ? [1] : g.rhsDilation;
+  const ns = L.length;
+  const last = ns - 1;
   const [lN, lC] = [ls[lhsSpec[0]!]!, ls[lhsSpec[1]!]!];
   const [rO, rI] = [rs[rhsSpec[0]!]!, rs[rhsSpec[1]!]!];
   const [oN, oC] = [os[outSpec[0]!]!, os[outSpec[1]!]!];
@@ -136,26 +181,38 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
   const nK = sizeOf(K);
   const nP = sizeOf(P);
   const nL = sizeOf(L);
-  const out = allocate(dtype, sizeOf(outShape));
-  if (out.length === 0 || I === 0 || nK === 0) return out;
-  // the kernel's offset for each window tap
+  const KL = K[last]!;
+  const PL = P[last]!;
+  const LL = L[last]!;
+  const nKo = nK / KL;
+  const nPo = nP / PL;
+  const nLo = nL / LL;
+  const outer = (xs: readonly number[]) => xs.slice(0, last);
   const kOff = offsets(K, rS);
   const Kd = I * nK;
-  const groupOffsets = (grp: number): [number, number] =>
-    g.batchGroupCount > 1 ? [grp * nOut * lN, 0] : [0, grp * I * lC];
+  const groupOffsets = (grp: number): [number, number] => (g.batchGroupCount > 1 ? [grp * nOut * lN, 0] : [0, grp * I * lC]);
+  const size = sizeOf(outShape);
+  if (size === 0 || I === 0 || nK === 0) return allocate(dtype, size);
 
   if (nL < nP) {
     // scatter: Z[(o, k), (n, i)] = W[(o, k), c] · x[c, (n, i)], added at the output position of each tap
-    const tab = tapTable(L, K, oS, (d, i, k) => {
-      const j = i * g.lhsDilation[d]! + g.padding[d]![0] - k * g.rhsDilation[d]!;
-      const s = g.windowStrides[d]!;
-      return j >= 0 && j % s === 0 && j / s < P[d]! ? j / s : -1;
+    const out = allocate(dtype, size);
+    const oTab = tapTable(outer(L), outer(K), outer(oS), (d, i, k) => {
+      const j = i * ld[d]! + lo[d]! - k * rd[d]!;
+      return j >= 0 && j % str[d]! === 0 && j / str[d]! < P[d]! ? j / str[d]! : -1;
+    });
+    // the last dimension: i -> p = (i·ld + lo - k·rd) / s; an arithmetic run when s = 1
+    const lastRuns = str[last] === 1 ? runs(KL, LL, -rd[last]!, ld[last]!, -lo[last]!, PL, oS[last]!) : null;
+    const lastTab = lastRuns ? null : tapTable([LL], [KL], [oS[last]!], (_d, i, k) => {
+      const j = i * ld[last]! + lo[last]! - k * rd[last]!;
+      return j >= 0 && j % str[last]! === 0 && j / str[last]! < PL ? j / str[last]! : -1;
     });
     const lOff = offsets(L, lS);
+    const lContig = lOff.every((v, i) => v === i);
     const M2 = nOut * nL;
-    const W = allocateForWrite(dtype, Og * nK * I);
-    const X = allocateForWrite(dtype, I * M2);
-    const Z = allocateForWrite(dtype, Og * nK * M2);
+    const W = scratchBuffer(dtype, "w", Og * nK * I);
+    const X = scratchBuffer(dtype, "x", I * M2);
+    const Z = scratchBuffer(dtype, "z", Og * nK * M2);
     for (let grp = 0; grp < groups; grp++) {
       const [nBase, cBase] = groupOffsets(grp);
       const oBase = grp * Og;
@@ -170,20 +227,35 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
         for (let n = 0; n < nOut; n++) {
           const src = nBase + n * lN + cBase + c * lC;
           const dst = (c * nOut + n) * nL;
-          for (let lf = 0; lf < nL; lf++) X[dst + lf] = lhs[src + lOff[lf]!]!;
+          if (lContig) X.set(lhs.subarray(src, src + nL), dst);
+          else for (let lf = 0; lf < nL; lf++) X[dst + lf] = lhs[src + lOff[lf]!]!;
         }
       }
       product(W, X, Z, Og * nK, I, M2);
       for (let o = 0; o < Og; o++) {
-        for (let kf = 0; kf < nK; kf++) {
-          const zRow = (o * nK + kf) * M2;
-          const t0 = kf * nL;
-          for (let n = 0; n < nOut; n++) {
-            const ob = n * oN + (oBase + o) * oC;
-            const zb = zRow + n * nL;
-            for (let lf = 0; lf < nL; lf++) {
-              const t = tab[t0 + lf]!;
-              if (t >= 0) out[ob + t]! += Z[zb + lf]!;
+        for (let ko = 0; ko < nKo; ko++) {
+          for (let kl = 0; kl < KL; kl++) {
+            const zRow = ((o * nKo + ko) * KL + kl) * M2;
+            for (let n = 0; n < nOut; n++) {
+              const ob = n * oN + (oBase + o) * oC;
+              for (let io = 0; io < nLo; io++) {
+                const t = oTab[ko * nLo + io]!;
+                if (t < 0) continue;
+                const zb = zRow + (n * nLo + io) * LL;
+                if (lastRuns) {
+                  const i0 = lastRuns[4 * kl]!;
+                  const i1 = lastRuns[4 * kl + 1]!;
+                  const step = lastRuns[4 * kl + 3]!;
+                  let d = ob + t + lastRuns[4 * kl + 2]!;
+                  for (let i = i0; i < i1; i++, d += step) out[d]! += Z[zb + i]!;
+                } else {
+                  const t0 = kl * LL;
+                  for (let i = 0; i < LL; i++) {
+                    const u = lastTab![t0 + i]!;
+                    if (u >= 0) out[ob + t + u]! += Z[zb + i]!;
+                  }
+                }
+              }
             }
           }
         }
@@ -192,47 +264,112 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
     return out;
   }
 
-  // gather: cols[(c, k), (n, p)] from the input, then out[o, (n, p)] = W[o, (c, k)] · cols
-  const tab = tapTable(P, K, lS, (d, p, k) => {
-    const j = p * g.windowStrides[d]! + k * g.rhsDilation[d]! - g.padding[d]![0];
-    const ld = g.lhsDilation[d]!;
-    return j >= 0 && j % ld === 0 && j / ld < L[d]! ? j / ld : -1;
+  // gather: the matrix of what each output position sees at each tap, times the kernel
+  const out = allocateForWrite(dtype, size);
+  const oTab = tapTable(outer(P), outer(K), outer(lS), (d, p, k) => {
+    const j = p * str[d]! + k * rd[d]! - lo[d]!;
+    return j >= 0 && j % ld[d]! === 0 && j / ld[d]! < L[d]! ? j / ld[d]! : -1;
   });
   const pOff = offsets(P, oS);
   const contiguousOut = pOff.every((v, i) => v === i);
   const M = nOut * nP;
-  const W = allocateForWrite(dtype, Og * Kd);
-  const cols = allocateForWrite(dtype, Kd * M);
-  const R = allocateForWrite(dtype, Og * M);
+  // the innermost loop runs along the longer of the last dimension's positions and taps
+  const byTaps = KL > PL;
+  const dl = ld[last]!;
+  const lastRuns = dl !== 1 ? null : byTaps ? runs(PL, KL, str[last]!, rd[last]!, lo[last]!, LL, lS[last]!) : runs(KL, PL, rd[last]!, str[last]!, lo[last]!, LL, lS[last]!);
+  // with input dilation in the last dimension: a table [k * PL + p] of offsets, -1 off the input
+  const lastTab = lastRuns
+    ? null
+    : tapTable([PL], [KL], [lS[last]!], (_d, p, k) => {
+        const j = p * str[last]! + k * rd[last]! - lo[last]!;
+        return j >= 0 && j % dl === 0 && j / dl < LL ? j / dl : -1;
+      });
+  const W = scratchBuffer(dtype, "w", Og * Kd);
+  const cols = scratchBuffer(dtype, "cols", Kd * M);
+  const R = scratchBuffer(dtype, "r", Og * M);
+  /** Writes `Q` values of one run of the innermost loop at `d`: the elements of run `q` of the last dimension (zeros outside). */
+  const fillRun = (d: number, src: number, q: number, Q: number): void => {
+    if (lastRuns) {
+      const r0 = lastRuns[4 * q]!;
+      const r1 = lastRuns[4 * q + 1]!;
+      const step = lastRuns[4 * q + 3]!;
+      let s = src + lastRuns[4 * q + 2]!;
+      for (let r = 0; r < r0; r++) cols[d + r] = 0;
+      for (let r = r0; r < r1; r++, s += step) cols[d + r] = lhs[s]!;
+      for (let r = r1; r < Q; r++) cols[d + r] = 0;
+    } else {
+      // by taps: q a position, r a tap; else q a tap, r a position
+      const [t0, step] = byTaps ? [q, PL] : [q * PL, 1];
+      for (let r = 0; r < Q; r++) {
+        const u = lastTab![t0 + r * step]!;
+        cols[d + r] = u < 0 ? 0 : lhs[src + u]!;
+      }
+    }
+  };
   for (let grp = 0; grp < groups; grp++) {
     const [nBase, cBase] = groupOffsets(grp);
     const oBase = grp * Og;
-    for (let o = 0; o < Og; o++) {
-      const src = (oBase + o) * rO;
-      const dst = o * Kd;
-      for (let c = 0; c < I; c++) for (let kf = 0; kf < nK; kf++) W[dst + c * nK + kf] = rhs[src + c * rI + kOff[kf]!]!;
-    }
-    for (let c = 0; c < I; c++) {
-      for (let kf = 0; kf < nK; kf++) {
-        const row = (c * nK + kf) * M;
-        const t0 = kf * nP;
-        for (let n = 0; n < nOut; n++) {
-          const base = nBase + n * lN + cBase + c * lC;
-          const dst = row + n * nP;
-          for (let pf = 0; pf < nP; pf++) {
-            const t = tab[t0 + pf]!;
-            cols[dst + pf] = t < 0 ? 0 : lhs[base + t]!;
+    if (!byTaps) {
+      // cols[(c, k), (n, p)]; out[o, (n, p)] = W[o, (c, k)] · cols
+      for (let o = 0; o < Og; o++) {
+        const src = (oBase + o) * rO;
+        const dst = o * Kd;
+        for (let c = 0; c < I; c++) for (let kf = 0; kf < nK; kf++) W[dst + c * nK + kf] = rhs[src + c * rI + kOff[kf]!]!;
+      }
+      for (let c = 0; c < I; c++) {
+        for (let ko = 0; ko < nKo; ko++) {
+          for (let kl = 0; kl < KL; kl++) {
+            const row = ((c * nKo + ko) * KL + kl) * M;
+            for (let n = 0; n < nOut; n++) {
+              const base = nBase + n * lN + cBase + c * lC;
+              for (let po = 0; po < nPo; po++) {
+                const d = row + (n * nPo + po) * PL;
+                const t = oTab[ko * nPo + po]!;
+                if (t < 0) for (let r = 0; r < PL; r++) cols[d + r] = 0;
+                else fillRun(d, base + t, kl, PL);
+              }
+            }
           }
         }
       }
-    }
-    product(W, cols, R, Og, Kd, M);
-    for (let o = 0; o < Og; o++) {
+      product(W, cols, R, Og, Kd, M);
+      for (let o = 0; o < Og; o++) {
+        for (let n = 0; n < nOut; n++) {
+          const ob = n * oN + (oBase + o) * oC;
+          const rb = o * M + n * nP;
+          if (contiguousOut) out.set(R.subarray(rb, rb + nP), ob);
+          else for (let pf = 0; pf < nP; pf++) out[ob + pOff[pf]!] = R[rb + pf]!;
+        }
+      }
+    } else {
+      // cols[(n, p), (c, k)]; out[(n, p), o] = cols · Wᵀ with Wᵀ[(c, k), o]
+      for (let o = 0; o < Og; o++) {
+        const src = (oBase + o) * rO;
+        for (let c = 0; c < I; c++) for (let kf = 0; kf < nK; kf++) W[(c * nK + kf) * Og + o] = rhs[src + c * rI + kOff[kf]!]!;
+      }
       for (let n = 0; n < nOut; n++) {
-        const ob = n * oN + (oBase + o) * oC;
-        const rb = o * M + n * nP;
-        if (contiguousOut) out.set(R.subarray(rb, rb + nP), ob);
-        else for (let pf = 0; pf < nP; pf++) out[ob + pOff[pf]!] = R[rb + pf]!;
+        for (let po = 0; po < nPo; po++) {
+          for (let pl = 0; pl < PL; pl++) {
+            const row = ((n * nPo + po) * PL + pl) * Kd;
+            for (let c = 0; c < I; c++) {
+              const base = nBase + n * lN + cBase + c * lC;
+              for (let ko = 0; ko < nKo; ko++) {
+                const d = row + (c * nKo + ko) * KL;
+                const t = oTab[ko * nPo + po]!;
+                if (t < 0) for (let r = 0; r < KL; r++) cols[d + r] = 0;
+                else fillRun(d, base + t, pl, KL);
+              }
+            }
+          }
+        }
+      }
+      product(cols, W, R, M, Kd, Og);
+      for (let n = 0; n < nOut; n++) {
+        for (let pf = 0; pf < nP; pf++) {
+          const rb = (n * nP + pf) * Og;
+          const ob = n * oN + oBase * oC + pOff[pf]!;
+          for (let o = 0; o < Og; o++) out[ob + o * oC] = R[rb + o]!;
+        }
       }
     }
   }
