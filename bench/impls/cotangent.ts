@@ -8,7 +8,7 @@
  * @module
  */
 import * as cot from "../../src/index.js";
-import { grad, hessianVectorProduct, np, tree, valueAndGrad } from "../../src/index.js";
+import { grad, hessianVectorProduct, lax, nn, np, tree, valueAndGrad } from "../../src/index.js";
 import type { Library } from "../columns.js";
 import type { CaseTable, MlpData, Unsupported } from "../workloads.js";
 
@@ -123,6 +123,16 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       const f = wrap(hessianVectorProduct((x: A) => np.sum(np.tanh(np.matmul(a, x)))));
       let out: A | undefined;
       return { run: () => void (out = f(x, v) as A), read: () => ({ h: out!.data() }) };
+    },
+
+    "conv-block-grad": (d) => {
+      const x = mat(d.x, [d.N, 1, d.S, d.S]);
+      const w1 = mat(d.w1, [d.C1, 1, 3, 3]);
+      const w2 = mat(d.w2, [d.C2, d.C1, 3, 3]);
+      const loss = (w1: A, w2: A) => np.sum(nn.relu(lax.conv(nn.relu(lax.conv(x, w1, [1, 1], "SAME")), w2, [2, 2], "SAME")));
+      const f = wrap(grad(loss, { argnums: [0, 1] }));
+      let out: [A, A] | undefined;
+      return { run: () => void (out = f(w1, w2) as [A, A]), read: () => ({ g1: out![0].data(), g2: out![1].data() }) };
     },
   };
 }
