@@ -47,11 +47,36 @@ export interface ConvGeometry {
 /** Below this many multiply-adds a product runs in JavaScript (packing for the SIMD kernel costs more). */
 const WASM_MIN_WORK = 32 * 32 * 32;
 
-/** `C[m×n] = A[m×k] · B[k×n]`, all row-major and contiguous. */
-function product(A: TypedArray, B: TypedArray, C: TypedArray, m: number, k: number, n: number): void {
+/** `C[m×n] = A[m×k] · op(B)`, all row-major and contiguous; `op(B)` is `B[k×n]`, or the transpose of `B[n×k]` with `transB`. */
+function product(A: TypedArray, B: TypedArray, C: TypedArray, m: number, k: number, n: number, transB = false): void {
   const float = C instanceof Float32Array || C instanceof Float64Array;
-  if (float && m * k * n >= WASM_MIN_WORK && matmulWasm(A as Float32Array, B as Float32Array, C as Float32Array, m, k, n)) return;
-  matmulBlocked(A, 0, B, 0, C, 0, m, k, n);
+  if (float && m * k * n >= WASM_MIN_WORK && matmulWasm(A as Float32Array, B as Float32Array, C as Float32Array, m, k, n, { transB })) return;
+  let Bk = B;
+  if (transB) {
+    Bk = allocateForWrite(dtypeOf(B), k * n);
+    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) Bk[p * n + j] = B[j * k + p]!;
+  }
+  matmulBlocked(A, 0, Bk, 0, C, 0, m, k, n);
+}
+
+const dtypeOf = (x: TypedArray): DType => (x instanceof Float32Array ? "float32" : x instanceof Float64Array ? "float64" : x instanceof Int32Array ? "int32" : "bool");
+
+/**
+ * Packs the kernel of one group as `W[o, (c, k)]` (`Og × I·nK`, row-major): runs of
+ * `nK` taps are copied as blocks when the taps are contiguous in the kernel's layout.
+ */
+function packKernel(W: TypedArray, rhs: TypedArray, oBase: number, Og: number, I: number, nK: number, rO: number, rI: number, kOff: Int32Array): void {
+  const contiguous = kOff.every((v, i) => v === i);
+  for (let o = 0; o < Og; o++) {
+    const src = (oBase + o) * rO;
+    const dst = o * I * nK;
+    for (let c = 0; c < I; c++) {
+      const s0 = src + c * rI;
+      const d0 = dst + c * nK;
+      if (contiguous && nK >= 16) W.set(rhs.subarray(s0, s0 + nK), d0);
+      else for (let kf = 0; kf < nK; kf++) W[d0 + kf] = rhs[s0 + kOff[kf]!]!;
+    }
+  }
 }
 
 /**
@@ -311,11 +336,7 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
     const oBase = grp * Og;
     if (!byTaps) {
       // cols[(c, k), (n, p)]; out[o, (n, p)] = W[o, (c, k)] · cols
-      for (let o = 0; o < Og; o++) {
-        const src = (oBase + o) * rO;
-        const dst = o * Kd;
-        for (let c = 0; c < I; c++) for (let kf = 0; kf < nK; kf++) W[dst + c * nK + kf] = rhs[src + c * rI + kOff[kf]!]!;
-      }
+      packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
       for (let c = 0; c < I; c++) {
         for (let ko = 0; ko < nKo; ko++) {
           for (let kl = 0; kl < KL; kl++) {
@@ -342,11 +363,8 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
         }
       }
     } else {
-      // cols[(n, p), (c, k)]; out[(n, p), o] = cols · Wᵀ with Wᵀ[(c, k), o]
-      for (let o = 0; o < Og; o++) {
-        const src = (oBase + o) * rO;
-        for (let c = 0; c < I; c++) for (let kf = 0; kf < nK; kf++) W[(c * nK + kf) * Og + o] = rhs[src + c * rI + kOff[kf]!]!;
-      }
+      // cols[(n, p), (c, k)]; out[(n, p), o] = cols · W[o, (c, k)]ᵀ
+      packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
       for (let n = 0; n < nOut; n++) {
         for (let po = 0; po < nPo; po++) {
           for (let pl = 0; pl < PL; pl++) {
@@ -363,7 +381,7 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
           }
         }
       }
-      product(cols, W, R, M, Kd, Og);
+      product(cols, W, R, M, Kd, Og, true);
       for (let n = 0; n < nOut; n++) {
         for (let pf = 0; pf < nP; pf++) {
           const rb = (n * nP + pf) * Og;
