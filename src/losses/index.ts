@@ -100,7 +100,7 @@ function concreteOrNull(x: NDArray): ConcreteArray | null {
  * The target rows for class scores `z` `[..., C]`: one-hot rows of int32 labels `[...]`
  * (checked to be in range when their values are known), or float rows `[..., C]`.
  */
-function targetRows(op: string, z: NDArray, y: NDArray): NDArray {
+function targetRows(op: string, z: NDArray, y: NDArray, zName: string): NDArray {
   const c = z.shape[z.ndim - 1]!;
   if (y.dtype === "int32" && shapeEqual(y.shape, z.shape.slice(0, -1))) {
     const vals = concreteOrNull(y);
@@ -112,7 +112,7 @@ function targetRows(op: string, z: NDArray, y: NDArray): NDArray {
   }
   if (isFloat(y.dtype) && shapeEqual(y.shape, z.shape)) return y.dtype === z.dtype ? y : y.astype(z.dtype);
   throw new Error(
-    `losses.${op}: the scores have shape ${fmtShape(z.shape)}, so labels must be int32 class indices of shape ${fmtShape(z.shape.slice(0, -1))} ` +
+    `losses.${op}: ${zName} have shape ${fmtShape(z.shape)}, so labels must be int32 class indices of shape ${fmtShape(z.shape.slice(0, -1))} ` +
       `or float probabilities / one-hot rows of shape ${fmtShape(z.shape)}; got ${y.aval.toString()}` +
       (y.dtype !== "int32" && shapeEqual(y.shape, z.shape.slice(0, -1)) ? `. Convert class indices with astype("int32").` : "."),
   );
@@ -142,7 +142,7 @@ export function softmaxCrossEntropy(logits: NDArray, labelsOrOneHot: NDArray, op
   if (!isFloat(z.dtype)) throw new Error(`losses.${op}: logits must be a float array, got ${z.aval.toString()}.`);
   if (z.ndim === 0) throw new Error(`losses.${op}: logits must have a class axis (shape [..., numClasses]), got a 0-d array.`);
   const y = checkArray(op, "labels", labelsOrOneHot);
-  const target = targetRows(op, z, y);
+  const target = targetRows(op, z, y, "logits");
   const perExample = np.negative(np.sum(np.multiply(target, logSoftmax(z, -1)), { axis: -1 }));
   return reduce(op, perExample, opts.reduction);
 }
@@ -284,6 +284,6 @@ export function nll(logProbs: NDArray, labels: NDArray, opts: LossOptions = {}):
   if (lp.ndim === 0) throw new Error(`losses.${op}: logProbs must have a class axis (shape [..., numClasses]), got a 0-d array.`);
   const y = checkArray(op, "labels", labels);
   if (y.dtype !== "int32") throw new Error(`losses.${op}: labels must be int32 class indices of shape ${fmtShape(lp.shape.slice(0, -1))}, got ${y.aval.toString()}; convert with astype("int32").`);
-  const target = targetRows(op, lp, y);
+  const target = targetRows(op, lp, y, "logProbs");
   return reduce(op, np.negative(np.sum(np.multiply(target, lp), { axis: -1 })), opts.reduction);
 }
