@@ -24,3 +24,18 @@ export {
   type BatchNormState,
   type BatchNormOptions,
 } from "./layers.js";
+export {
+  layerNorm,
+  embedding,
+  dropout,
+  multiHeadAttention,
+  type LayerNormParams,
+  type LayerNormOptions,
+  type EmbeddingParams,
+  type DropoutOptions,
+  type HeadProjection,
+  type MultiHeadAttentionParams,
+  type AttentionOptions,
+} from "./transformer.js";
+export * as initializers from "./initializers.js";
+export type { Initializer, VarianceScalingOptions } from "./initializers.js";
