@@ -327,7 +327,7 @@ export interface RmspropState {
  * const opt = optim.rmsprop(0.1);
  * const w = np.array([1], { dtype: "float64" });
  * const [u] = opt.update(np.array([2], { dtype: "float64" }), opt.init(w));
- * console.log(u.toJs()); // [-0.31622776601683794]
+ * console.log(u.toJs()); // [-0.316227762063991]
  * ```
  */
 export function rmsprop(lr: LearningRate, opts: RmspropOptions = {}): GradientTransformation<RmspropState> {
