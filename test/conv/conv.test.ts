@@ -139,6 +139,37 @@ describe("convGeneralDilated: derivatives", () => {
   });
 });
 
+describe("convGeneralDilated: larger cotangents (the multi-threaded packing and the SIMD products)", () => {
+  it("<vjp(u), (dx, dw)> equals <u, conv(dx, w) + conv(x, dw)> by the reference, in float64 and (to float32 accuracy) float32", () => {
+    const cases: ConvCase[] = [
+      { N: 8, G: 1, I: 3, Og: 16, spatial: [20, 18], window: [3, 3], strides: [2, 2], lhsDilation: [1, 1], rhsDilation: [1, 1], padding: "SAME", specs: ["NCHW", "OIHW", "NCHW"] },
+      { N: 4, G: 2, I: 4, Og: 6, spatial: [15, 16], window: [3, 2], strides: [1, 2], lhsDilation: [1, 1], rhsDilation: [2, 1], padding: [[1, 2], [0, 1]], specs: ["NHWC", "HWIO", "NHWC"] },
+    ];
+    for (const [i, c] of cases.entries()) {
+      for (const dtype of ["float64", "float32"] as const) {
+        const [x, w] = operands(c, 7 + i, dtype);
+        const [dx, dw] = operands(c, 17 + i, dtype);
+        const [y, back] = vjp(convOf(c), x, w);
+        const u = randomArray(seededRandom(27 + i), y.shape, -1, 1, dtype);
+        const [gx, gw] = back(u) as [NDArray, NDArray];
+        const uu = toNumbers(u);
+        const dot = (a: readonly number[], b: readonly number[]) => a.reduce((acc, v, j) => acc + v * b[j]!, 0);
+        const expected = dot(referenceConv(c, toNumbers(dx), toNumbers(w)).values, uu) + dot(referenceConv(c, toNumbers(x), toNumbers(dw)).values, uu);
+        const got = dot(toNumbers(gx), toNumbers(dx)) + dot(toNumbers(gw), toNumbers(dw));
+        const tol = (dtype === "float64" ? 1e-11 : 1e-4) * Math.max(1, Math.abs(expected));
+        expect(Math.abs(got - expected), `case ${i} ${dtype}`).toBeLessThanOrEqual(tol);
+        // each cotangent by itself, against the float64 computation
+        if (dtype === "float32") {
+          const [, back64] = vjp(convOf(c), x.astype("float64"), w.astype("float64"));
+          const [gx64, gw64] = back64(u.astype("float64")) as [NDArray, NDArray];
+          expectClose(toNumbers(gx), toNumbers(gx64), { rtol: 1e-4, atol: 1e-4 }, `case ${i} dx`);
+          expectClose(toNumbers(gw), toNumbers(gw64), { rtol: 1e-4, atol: 1e-3 }, `case ${i} dw`);
+        }
+      }
+    }
+  });
+});
+
 describe("convGeneralDilated: jit and vmap", () => {
   it("jit(f) == f, also for its gradient", () => {
     fc.assert(

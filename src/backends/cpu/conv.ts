@@ -24,6 +24,7 @@
  */
 import { type DType, type TypedArray, allocate, allocateForWrite } from "../../core/dtype.js";
 import { sizeOf, stridesOf } from "../../core/shape.js";
+import { packRunsWasm } from "../wasm/gather.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { matmulBlocked } from "./matmul.js";
 
@@ -46,6 +47,8 @@ export interface ConvGeometry {
 
 /** Below this many multiply-adds a product runs in JavaScript (packing for the SIMD kernel costs more). */
 const WASM_MIN_WORK = 32 * 32 * 32;
+/** Below this many packed elements the packing stays in JavaScript. */
+const WASM_PACK_MIN = 1 << 14;
 
 /** `C[m×n] = A[m×k] · op(B)`, all row-major and contiguous; `op(B)` is `B[k×n]`, or the transpose of `B[n×k]` with `transB`. */
 function product(A: TypedArray, B: TypedArray, C: TypedArray, m: number, k: number, n: number, transB = false): void {
@@ -331,23 +334,45 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
       }
     }
   };
+  /**
+   * Packs `cols` as `rows × segs` runs of `Q` on the Wasm threads: `runOf(row)` is the
+   * index into the last dimension's runs, `segOf(row, seg)` the source offset (or -1).
+   * False when it cannot (input dilation in the last dimension, small, no Wasm).
+   */
+  const packWasm = (dst: TypedArray, rows: number, segs: number, Q: number, runOf: (row: number) => number, segOf: (row: number, seg: number) => number): boolean => {
+    if (!lastRuns || rows * segs * Q < WASM_PACK_MIN || lhs instanceof Uint8Array) return false;
+    const segOff = new Int32Array(rows * segs);
+    const rr = new Int32Array(4 * rows);
+    for (let row = 0; row < rows; row++) {
+      const q = runOf(row);
+      for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns[4 * q + j]!;
+      for (let seg = 0; seg < segs; seg++) segOff[row * segs + seg] = segOf(row, seg);
+    }
+    return packRunsWasm(lhs, dst as Float32Array, segOff, rr, rows, segs, Q);
+  };
   for (let grp = 0; grp < groups; grp++) {
     const [nBase, cBase] = groupOffsets(grp);
     const oBase = grp * Og;
     if (!byTaps) {
       // cols[(c, k), (n, p)]; out[o, (n, p)] = W[o, (c, k)] · cols
       packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
-      for (let c = 0; c < I; c++) {
-        for (let ko = 0; ko < nKo; ko++) {
-          for (let kl = 0; kl < KL; kl++) {
-            const row = ((c * nKo + ko) * KL + kl) * M;
-            for (let n = 0; n < nOut; n++) {
-              const base = nBase + n * lN + cBase + c * lC;
-              for (let po = 0; po < nPo; po++) {
-                const d = row + (n * nPo + po) * PL;
-                const t = oTab[ko * nPo + po]!;
-                if (t < 0) for (let r = 0; r < PL; r++) cols[d + r] = 0;
-                else fillRun(d, base + t, kl, PL);
+      if (!packWasm(cols, Kd, nOut * nPo, PL, (row) => row % KL, (row, seg) => {
+        const n = Math.floor(seg / nPo);
+        const t = oTab[(Math.floor(row / KL) % nKo) * nPo + (seg % nPo)]!;
+        return t < 0 ? -1 : nBase + n * lN + cBase + Math.floor(row / (nKo * KL)) * lC + t;
+      })) {
+        for (let c = 0; c < I; c++) {
+          for (let ko = 0; ko < nKo; ko++) {
+            for (let kl = 0; kl < KL; kl++) {
+              const row = ((c * nKo + ko) * KL + kl) * M;
+              for (let n = 0; n < nOut; n++) {
+                const base = nBase + n * lN + cBase + c * lC;
+                for (let po = 0; po < nPo; po++) {
+                  const d = row + (n * nPo + po) * PL;
+                  const t = oTab[ko * nPo + po]!;
+                  if (t < 0) for (let r = 0; r < PL; r++) cols[d + r] = 0;
+                  else fillRun(d, base + t, kl, PL);
+                }
               }
             }
           }
@@ -365,17 +390,23 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
     } else {
       // cols[(n, p), (c, k)]; out[(n, p), o] = cols · W[o, (c, k)]ᵀ
       packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
-      for (let n = 0; n < nOut; n++) {
-        for (let po = 0; po < nPo; po++) {
-          for (let pl = 0; pl < PL; pl++) {
-            const row = ((n * nPo + po) * PL + pl) * Kd;
-            for (let c = 0; c < I; c++) {
-              const base = nBase + n * lN + cBase + c * lC;
-              for (let ko = 0; ko < nKo; ko++) {
-                const d = row + (c * nKo + ko) * KL;
-                const t = oTab[ko * nPo + po]!;
-                if (t < 0) for (let r = 0; r < KL; r++) cols[d + r] = 0;
-                else fillRun(d, base + t, pl, KL);
+      if (!packWasm(cols, M, I * nKo, KL, (row) => row % PL, (row, seg) => {
+        const n = Math.floor(row / nP);
+        const t = oTab[(seg % nKo) * nPo + (Math.floor(row / PL) % nPo)]!;
+        return t < 0 ? -1 : nBase + n * lN + cBase + Math.floor(seg / nKo) * lC + t;
+      })) {
+        for (let n = 0; n < nOut; n++) {
+          for (let po = 0; po < nPo; po++) {
+            for (let pl = 0; pl < PL; pl++) {
+              const row = ((n * nPo + po) * PL + pl) * Kd;
+              for (let c = 0; c < I; c++) {
+                const base = nBase + n * lN + cBase + c * lC;
+                for (let ko = 0; ko < nKo; ko++) {
+                  const d = row + (c * nKo + ko) * KL;
+                  const t = oTab[ko * nPo + po]!;
+                  if (t < 0) for (let r = 0; r < KL; r++) cols[d + r] = 0;
+                  else fillRun(d, base + t, pl, KL);
+                }
               }
             }
           }
