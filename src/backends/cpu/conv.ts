@@ -24,7 +24,7 @@
  */
 import { type DType, type TypedArray, allocate, allocateForWrite } from "../../core/dtype.js";
 import { sizeOf, stridesOf } from "../../core/shape.js";
-import { packRunsWasm } from "../wasm/gather.js";
+import { packRunsWasm, scatterAddRunsWasm } from "../wasm/gather.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { matmulBlocked } from "./matmul.js";
 
@@ -260,6 +260,28 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
         }
       }
       product(W, X, Z, Og * nK, I, M2);
+      if (lastRuns && (out instanceof Float32Array || out instanceof Float64Array) && Z.length >= WASM_PACK_MIN) {
+        // rows (o, k), segments (n, i_outer), runs along the last input dimension
+        const rows = Og * nK;
+        const segs = nOut * nLo;
+        const segOff = new Int32Array(rows * segs);
+        const rr = new Int32Array(4 * rows);
+        for (let row = 0; row < rows; row++) {
+          const o = Math.floor(row / nK);
+          const kl = row % KL;
+          const ko = Math.floor(row / KL) % nKo;
+          for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns[4 * kl + j]!;
+          for (let n = 0; n < nOut; n++) {
+            const ob = n * oN + (oBase + o) * oC;
+            for (let io = 0; io < nLo; io++) {
+              const t = oTab[ko * nLo + io]!;
+              segOff[row * segs + n * nLo + io] = t < 0 ? -1 : ob + t;
+            }
+          }
+        }
+        // the rows of one output feature write only its part of the output: blocks of nK rows
+        if (scatterAddRunsWasm(Z as Float32Array, out, segOff, rr, rows, segs, LL, nK)) continue;
+      }
       for (let o = 0; o < Og; o++) {
         for (let ko = 0; ko < nKo; ko++) {
           for (let kl = 0; kl < KL; kl++) {
