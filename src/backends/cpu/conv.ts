@@ -357,20 +357,18 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
     }
   };
   /**
-   * Packs `cols` as `rows × segs` runs of `Q` on the Wasm threads: `runOf(row)` is the
-   * index into the last dimension's runs, `segOf(row, seg)` the source offset (or -1).
-   * False when it cannot (input dilation in the last dimension, small, no Wasm).
+   * Packs `cols` as `rows × segs` runs of `Q` on the Wasm threads, the segments' source
+   * offsets (or -1) written by `fillSegs` into a table, row `r` using run `r % runsPer`
+   * of the last dimension. False when it cannot (input dilation in the last dimension,
+   * small, no Wasm).
    */
-  const packWasm = (dst: TypedArray, rows: number, segs: number, Q: number, runOf: (row: number) => number, segOf: (row: number, seg: number) => number): boolean => {
+  const packWasm = (rows: number, segs: number, Q: number, runsPer: number, fillSegs: (segOff: Int32Array) => void): boolean => {
     if (!lastRuns || rows * segs * Q < WASM_PACK_MIN || lhs instanceof Uint8Array) return false;
     const segOff = new Int32Array(rows * segs);
+    fillSegs(segOff);
     const rr = new Int32Array(4 * rows);
-    for (let row = 0; row < rows; row++) {
-      const q = runOf(row);
-      for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns[4 * q + j]!;
-      for (let seg = 0; seg < segs; seg++) segOff[row * segs + seg] = segOf(row, seg);
-    }
-    return packRunsWasm(lhs, dst as Float32Array, segOff, rr, rows, segs, Q);
+    for (let row = 0; row < rows; row++) for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns[4 * (row % runsPer) + j]!;
+    return packRunsWasm(lhs, cols as Float32Array, segOff, rr, rows, segs, Q);
   };
   for (let grp = 0; grp < groups; grp++) {
     const [nBase, cBase] = groupOffsets(grp);
@@ -378,11 +376,24 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
     if (!byTaps) {
       // cols[(c, k), (n, p)]; out[o, (n, p)] = W[o, (c, k)] · cols
       packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
-      if (!packWasm(cols, Kd, nOut * nPo, PL, (row) => row % KL, (row, seg) => {
-        const n = Math.floor(seg / nPo);
-        const t = oTab[(Math.floor(row / KL) % nKo) * nPo + (seg % nPo)]!;
-        return t < 0 ? -1 : nBase + n * lN + cBase + Math.floor(row / (nKo * KL)) * lC + t;
-      })) {
+      const fillLayout1 = (segOff: Int32Array): void => {
+        // rows (c, ko, kl), segments (n, po)
+        let i = 0;
+        for (let c = 0; c < I; c++) {
+          for (let ko = 0; ko < nKo; ko++) {
+            for (let kl = 0; kl < KL; kl++) {
+              for (let n = 0; n < nOut; n++) {
+                const base = nBase + n * lN + cBase + c * lC;
+                for (let po = 0; po < nPo; po++) {
+                  const t = oTab[ko * nPo + po]!;
+                  segOff[i++] = t < 0 ? -1 : base + t;
+                }
+              }
+            }
+          }
+        }
+      };
+      if (!packWasm(Kd, nOut * nPo, PL, KL, fillLayout1)) {
         for (let c = 0; c < I; c++) {
           for (let ko = 0; ko < nKo; ko++) {
             for (let kl = 0; kl < KL; kl++) {
@@ -412,11 +423,24 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
     } else {
       // cols[(n, p), (c, k)]; out[(n, p), o] = cols · W[o, (c, k)]ᵀ
       packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
-      if (!packWasm(cols, M, I * nKo, KL, (row) => row % PL, (row, seg) => {
-        const n = Math.floor(row / nP);
-        const t = oTab[(seg % nKo) * nPo + (Math.floor(row / PL) % nPo)]!;
-        return t < 0 ? -1 : nBase + n * lN + cBase + Math.floor(seg / nKo) * lC + t;
-      })) {
+      const fillLayout2 = (segOff: Int32Array): void => {
+        // rows (n, po, pl), segments (c, ko)
+        let i = 0;
+        for (let n = 0; n < nOut; n++) {
+          for (let po = 0; po < nPo; po++) {
+            for (let pl = 0; pl < PL; pl++) {
+              for (let c = 0; c < I; c++) {
+                const base = nBase + n * lN + cBase + c * lC;
+                for (let ko = 0; ko < nKo; ko++) {
+                  const t = oTab[ko * nPo + po]!;
+                  segOff[i++] = t < 0 ? -1 : base + t;
+                }
+              }
+            }
+          }
+        }
+      };
+      if (!packWasm(M, I * nKo, KL, PL, fillLayout2)) {
         for (let n = 0; n < nOut; n++) {
           for (let po = 0; po < nPo; po++) {
             for (let pl = 0; pl < PL; pl++) {
