@@ -101,6 +101,17 @@ describe("convGeneralDilated: values", () => {
     expect(lax.convGeneralDilated(xc, np.array([2, 3, 4]).reshape([3, 1, 1]), [1], "VALID", { featureGroupCount: 3 }).toJs()).toEqual([[[2, 2], [3, 3], [4, 4]]]);
   });
 
+  it("int32 operands give exact int32 results (packed by the Wasm kernel, multiplied in JavaScript)", () => {
+    const c: ConvCase = { N: 4, G: 1, I: 8, Og: 4, spatial: [16, 15], window: [3, 3], strides: [1, 1], lhsDilation: [1, 1], rhsDilation: [1, 1], padding: "SAME", specs: ["NCHW", "OIHW", "NCHW"] };
+    const rand = seededRandom(5);
+    const ints = (shape: number[]) => fromFlat(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(rand() * 21) - 10), shape, "int32");
+    const x = ints(storedShape(c.specs[0], "N", "C", c.N, c.I, c.spatial));
+    const w = ints(storedShape(c.specs[1], "O", "I", c.Og, c.I, c.window));
+    const y = convOf(c)(x, w);
+    expect(y.dtype).toBe("int32");
+    expect(toNumbers(y)).toEqual(referenceConv(c, toNumbers(x), toNumbers(w)).values);
+  });
+
   it("stages as one conv_general_dilated equation", () => {
     const text = makeJaxpr((x: NDArray, w: NDArray) => lax.conv(x, w, [1], "SAME"))(np.ones([1, 2, 5]), np.ones([3, 2, 3])).toString();
     expect(text).toContain("conv_general_dilated[window_strides=(1) padding=((1,1))");

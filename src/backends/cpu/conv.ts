@@ -141,7 +141,7 @@ function offsets(extents: readonly number[], strides: readonly number[]): Int32A
 /** Scratch buffers kept between calls (packing buffers are rewritten in full each time), by dtype and role. */
 const scratch = new Map<string, TypedArray>();
 /** Scratch buffers larger than this many bytes are not kept. */
-const SCRATCH_KEEP_BYTES = 64 << 20;
+const SCRATCH_KEEP_BYTES = 16 << 20;
 
 /** A buffer of `n` elements of `dtype` for role `slot`, with undefined contents. */
 function scratchBuffer(dtype: DType, slot: string, n: number): TypedArray {
