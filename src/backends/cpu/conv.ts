@@ -1,7 +1,9 @@
 /**
  * The CPU kernel of `conv_general_dilated`: a convolution as one matrix product per
- * group on the WebAssembly SIMD matmul (every core), with the operands packed in
- * JavaScript around it.
+ * group on the WebAssembly SIMD matmul (every core), its operands packed (im2col) and
+ * its result scattered (col2im) by WebAssembly kernels on every core
+ * (src/backends/wasm/gather.ts), or by the JavaScript loops here where those do not
+ * apply (input dilation along the last spatial dimension, small sizes, bool/int32 sums).
  *
  * Per spatial dimension the convolution reads, for output position `p` and window tap
  * `k`, the input at dilated-and-padded position `p·s + k·rd` (window stride `s`, kernel
