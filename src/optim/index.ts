@@ -37,9 +37,9 @@ export type { PyTree };
  */
 export interface GradientTransformation<S = unknown> {
   /** The initial state for parameters `params`. */
-  init(params: PyTree): S;
+  init(params: unknown): S;
   /** `[updates, newState]` from gradients (a tree with the structure of the params). */
-  update<G>(grads: G, state: S, params?: PyTree): [G, S];
+  update<G>(grads: G, state: S, params?: unknown): [G, S];
 }
 
 /** State of {@link sgd}: the momentum buffer (null without momentum). */
@@ -66,7 +66,7 @@ function checkRate(op: string, name: string, v: unknown, { positive = false, max
   return v;
 }
 
-function floatLeaves(op: string, tree: PyTree, what: string): NDArray[] {
+function floatLeaves(op: string, tree: unknown, what: string): NDArray[] {
   const [leaves] = flatten(tree);
   const paths = leafPaths(tree);
   return leaves.map((l, i) => {
@@ -121,9 +121,9 @@ export function sgd(lr: number, opts: SgdOptions = {}): GradientTransformation<S
   return {
     init(params) {
       floatLeaves(`${op}.init`, params, "params");
-      return freeze({ trace: momentum > 0 ? treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params) : null }, true);
+      return freeze({ trace: momentum > 0 ? (treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params) as PyTree) : null }, true);
     },
-    update<G>(grads: G, state: SgdState, params?: PyTree): [G, SgdState] {
+    update<G>(grads: G, state: SgdState, params?: unknown): [G, SgdState] {
       const uop = `${op}.update`;
       let g: NDArray[];
       let rebuild: (l: NDArray[]) => PyTree;
@@ -178,10 +178,10 @@ function adamLike(op: string, lr: number, opts: AdamWOptions, decoupled: boolean
   return {
     init(params) {
       floatLeaves(`${op}.init`, params, "params");
-      const zeros = (): PyTree => treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params);
+      const zeros = (): PyTree => treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params) as PyTree;
       return freeze({ count: np.array(0, { dtype: "int32" }), mu: zeros(), nu: zeros() }, true);
     },
-    update<G>(grads: G, state: AdamState, params?: PyTree): [G, AdamState] {
+    update<G>(grads: G, state: AdamState, params?: unknown): [G, AdamState] {
       const uop = `${op}.update`;
       const m = zipTrees(uop, grads, "grads", state.mu, "the optimizer state");
       const v = zipTrees(uop, grads, "grads", state.nu, "the optimizer state");
@@ -276,7 +276,7 @@ export function chain(...transforms: GradientTransformation<any>[]): GradientTra
         true,
       );
     },
-    update<G>(grads: G, state: unknown[], params?: PyTree): [G, unknown[]] {
+    update<G>(grads: G, state: unknown[], params?: unknown): [G, unknown[]] {
       if (!Array.isArray(state) || state.length !== transforms.length) throw new Error(`optim.chain.update: expected the state from this chain's init (an array of ${transforms.length} states), got ${describeValue(state)}.`);
       let u: G = grads;
       const next = produce(state, (d) => {
@@ -300,7 +300,7 @@ export function chain(...transforms: GradientTransformation<any>[]): GradientTra
  * console.log(optim.globalNorm({ a: np.array([3]), b: np.array([[4]]) }).item()); // 5
  * ```
  */
-export function globalNorm(tree: PyTree): NDArray {
+export function globalNorm(tree: unknown): NDArray {
   const leaves = floatLeaves("optim.globalNorm", tree, "tree");
   if (leaves.length === 0) return np.array(0);
   return np.sqrt(leaves.map((l) => np.sum(np.square(l))).reduce((a, b) => np.add(a, b)));
@@ -327,7 +327,7 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<EmptyS
     update<G>(grads: G, state: EmptyState): [G, EmptyState] {
       const norm = globalNorm(grads);
       const scale = np.where(np.less(norm, maxNorm), 1, np.divide(maxNorm, norm));
-      return [treeMap((g: NDArray) => np.multiply(g, scale.astype(g.dtype)), grads) as G, state];
+      return [treeMap((g: NDArray) => np.multiply(g, scale.astype(g.dtype)), grads as unknown) as G, state];
     },
   };
 }
@@ -386,7 +386,7 @@ export function clipGradNorm<G>(grads: G, maxNorm: number, opts: ClipGradNormOpt
     );
   }
   const coef = np.minimum(np.divide(maxNorm, np.add(total, 1e-6)), 1);
-  return [treeMap((g: NDArray) => np.multiply(g, coef.astype(g.dtype)), grads) as G, total];
+  return [treeMap((g: NDArray) => np.multiply(g, coef.astype(g.dtype)), grads as unknown) as G, total];
 }
 
 /**
@@ -403,5 +403,5 @@ export function clipGradValue<G>(grads: G, clip: number): G {
   const op = "optim.clipGradValue";
   checkRate(op, "clip", clip);
   floatLeaves(op, grads, "grads");
-  return treeMap((g: NDArray) => np.clip(g, -clip, clip), grads) as G;
+  return treeMap((g: NDArray) => np.clip(g, -clip, clip), grads as unknown) as G;
 }
