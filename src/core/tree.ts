@@ -339,7 +339,7 @@ export function flattenWithPath<T>(tree: T): [[PathKey[], LeafOf<T>][], TreeDef]
  * console.log(tree.unflatten(def, [10, 20])); // { b: 10, w: 20 }
  * ```
  */
-export function unflatten<L>(def: TreeDef, leaves: readonly L[]): PyTree<L> {
+export function unflatten(def: TreeDef, leaves: readonly unknown[]): unknown {
   if (!(def instanceof TreeDef)) throw new Error(`tree.unflatten: the first argument must be a TreeDef (from tree.flatten or tree.structure), got ${describeValue(def)}.`);
   if (!Array.isArray(leaves)) throw new Error(`tree.unflatten: leaves must be a JS array, got ${describeValue(leaves)}.`);
   if (leaves.length !== def.numLeaves) throw new Error(`tree.unflatten: ${def.toString()} has ${def.numLeaves} leaves but ${leaves.length} were given.`);
@@ -362,7 +362,7 @@ export function unflatten<L>(def: TreeDef, leaves: readonly L[]): PyTree<L> {
         return n.node.unflatten(n.aux, n.children.map(rec));
     }
   };
-  return rec(def) as PyTree<L>;
+  return rec(def);
 }
 
 /**
@@ -393,6 +393,13 @@ export function structure(tree: unknown): TreeDef {
 }
 
 /**
+ * The type of `tree.map`'s function: its parameters are checked bivariantly (as a
+ * method's), so an annotation may name one member of the leaf union (`(x: np.Array) =>`
+ * for a registered class whose fields also hold strings) but not an unrelated type.
+ */
+export type LeafFunction<Args extends readonly unknown[], R> = { bivariant(...leaves: Args): R }["bivariant"];
+
+/**
  * Applies `fn` leafwise; `rest` must have the same structure as `tree` (otherwise
  * throws, naming both structures). `fn` receives one leaf from each tree. The result
  * has the structure of `tree` with the leaves `fn` returned (its type too).
@@ -407,7 +414,7 @@ export function structure(tree: unknown): TreeDef {
  * console.log(next.w.toJs(), next.b.item()); // [0.99, 1.98] 0.4
  * ```
  */
-export function map<T, R, Rest extends readonly unknown[] = []>(fn: (leaf: NoInfer<LeafParam<T>>, ...rest: { [K in keyof Rest]: NoInfer<LeafParam<Rest[K]>> }) => R, tree: T, ...rest: Rest): MapLeaves<T, R> {
+export function map<T, R, Rest extends readonly unknown[] = []>(fn: LeafFunction<[leaf: NoInfer<LeafParam<T>>, ...rest: { [K in keyof Rest]: NoInfer<LeafParam<Rest[K]>> }], R>, tree: T, ...rest: Rest): MapLeaves<T, R> {
   if (typeof fn !== "function") throw new Error(`tree.map: the first argument must be a function applied to each leaf, got ${describeValue(fn)}.`);
   const [ls, def] = flatten(tree);
   const others = rest.map((r, k) => {

@@ -139,7 +139,7 @@ export function sgd(lr: number, opts: SgdOptions = {}): GradientTransformation<S
       } else {
         const [gl, gd] = flatten(grads);
         g = gl.map((x, i) => leafArray(uop, `grads ${leafPaths(grads)[i]}`, x));
-        rebuild = (l) => unflatten(gd, l);
+        rebuild = (l) => unflatten(gd, l) as PyTree;
       }
       if (momentum === 0) return [rebuild(g.map((x) => np.multiply(x, -lr))) as G, state];
       const z = zipTrees(uop, rebuild(g), "grads", state.trace, "the momentum state");

@@ -46,5 +46,5 @@ export function zipTrees(op: string, a: unknown, aName: string, b: unknown, bNam
       throw new Error(`${op}: at ${ap[i]}, ${aName} has shape ${fmtShape(x.shape)} but ${bName} has shape ${fmtShape(y.shape)}; they must match.`);
     }
   });
-  return { aLeaves, bLeaves, rebuild: (leaves) => unflatten(ad, leaves) };
+  return { aLeaves, bLeaves, rebuild: (leaves) => unflatten(ad, leaves) as PyTree<NDArray> };
 }
