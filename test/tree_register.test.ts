@@ -138,6 +138,9 @@ describe("in the transforms", () => {
     expect(perExample).toBeInstanceOf(Dense);
     expect(perExample.w.toJs()).toEqual([[[1], [2]], [[3], [4]]]);
   });
+  it("vmap: an object inAxes for an instance is an Error (its fields are not its children)", () => {
+    expectError(() => vmap((m: Dense) => m.apply(x), { inAxes: [{ w: 0, b: 0, act: null }] })(d), "vmap", "inAxes[0]", "instance of Dense", "one number or null");
+  });
   it("the optimizers update class parameters and keep the class", () => {
     const opt = optim.adam(0.1);
     let params = d;

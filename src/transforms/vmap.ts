@@ -39,6 +39,10 @@ function broadcastPrefix(op: string, spec: AxisSpec | undefined, value: unknown,
     return spec.flatMap((s, i) => broadcastPrefix(op, s, value[i], `${what}[${i}]`));
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${op}: ${what} is an object but the value it describes is not.`);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new Error(`${op}: ${what} is an object but the value it describes is an instance of ${(value as object).constructor?.name ?? "a class"}; give one number or null for the whole instance.`);
+  }
   const v = value as Record<string, unknown>;
   const sk = Object.keys(spec)
     .filter((k) => (spec as Record<string, AxisSpec | undefined>)[k] !== undefined)
