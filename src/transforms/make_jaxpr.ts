@@ -21,8 +21,13 @@ export interface MakeJaxprOptions {
  * const jaxpr = makeJaxpr((x: np.Array) => np.multiply(np.sin(x), 2))(np.zeros([3]));
  * console.log(jaxpr.toString());
  * // { lambda ; a:f32[3]. let b:f32[3] = sin a; c:f32[3] = mul b 2.0:f32[] in (c) }
- * const pow = makeJaxpr((x: np.Array, n: number) => (n === 2 ? np.square(x) : x), { staticArgnums: [1] });
- * console.log(pow(np.zeros([2]), 2).toString()); // { lambda ; a:f32[2]. let b:f32[2] = square a in (b) }
+ * // a static argument is a plain JS value while tracing: here, a loop bound
+ * const repeat = (x: np.Array, n: number) => {
+ *   for (let i = 0; i < n; i++) x = np.sin(x);
+ *   return x;
+ * };
+ * console.log(makeJaxpr(repeat, { staticArgnums: [1] })(np.zeros([2]), 2).toString());
+ * // { lambda ; a:f32[2]. let b:f32[2] = sin a; c:f32[2] = sin b in (c) }
  * ```
  */
 export function makeJaxpr<F extends Fn>(f: F, opts?: MakeJaxprOptions): (...args: ArgsOf<F>) => ClosedJaxpr {
