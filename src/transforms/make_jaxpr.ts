@@ -21,9 +21,8 @@ export interface MakeJaxprOptions {
  * const jaxpr = makeJaxpr((x: np.Array) => np.multiply(np.sin(x), 2))(np.zeros([3]));
  * console.log(jaxpr.toString());
  * // { lambda ; a:f32[3]. let b:f32[3] = sin a; c:f32[3] = mul b 2.0:f32[] in (c) }
- * // a static argument is a plain JS value while tracing: here, a loop bound
  * const repeat = (x: np.Array, n: number) => {
- *   for (let i = 0; i < n; i++) x = np.sin(x);
+ *   for (let i = 0; i < n; i++) x = np.sin(x); // n is static: a JS number while tracing
  *   return x;
  * };
  * console.log(makeJaxpr(repeat, { staticArgnums: [1] })(np.zeros([2]), 2).toString());
