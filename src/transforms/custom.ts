@@ -178,6 +178,7 @@ export const custom_jvp_call_p: Primitive<CustomJvpParams> = definePrimitive<Cus
 export function customJvp<F extends Fn>(f: F, jvpRule: (primals: CotangentsOf<ArgsOf<F>>, tangents: CotangentsOf<ArgsOf<F>>) => readonly [Like<ReturnOf<F>>, Like<ReturnOf<F>>]): F {
   checkFunction("customJvp", f, "customJvp(f, ([x], [t]) => [f(x), np.multiply(t, df(x))])");
   checkFunction("customJvp", jvpRule, "customJvp(f, ([x], [t]) => [f(x), np.multiply(t, df(x))])");
+  if (arguments.length > 2) throw new Error(`customJvp: takes (f, jvpRule) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it or pass it as an integer array.`);
   const cache = new Map<string, ClosedJaxpr>();
   const outDefs = new Map<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
@@ -329,6 +330,7 @@ export function customVjp<F extends Fn, Res>(f: F, fwd: (...args: ArgsOf<F>) => 
   checkFunction("customVjp", f, "customVjp(f, fwd, bwd)");
   checkFunction("customVjp", fwd, "customVjp(f, (x) => [f(x), residuals], (residuals, ct) => [ctX])");
   checkFunction("customVjp", bwd, "customVjp(f, (x) => [f(x), residuals], (residuals, ct) => [ctX])");
+  if (arguments.length > 3) throw new Error(`customVjp: takes (f, fwd, bwd) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it, or return a zero cotangent for it from bwd.`);
   const cache = new Map<string, ClosedJaxpr>();
   const outDefs = new Map<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
