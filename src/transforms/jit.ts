@@ -9,10 +9,10 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, deviceDispatchActive, isEager } from "../core/trace.js";
+import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
-import { type BackendName, devicePut } from "../backends/backend.js";
-import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
+import type { BackendName, Executable } from "../backends/backend.js";
+import { compileForBackend, deviceInUse, devicePut } from "../backends/registry.js";
 import { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr } from "../ir/jaxpr.js";
 import { vmapFlat } from "../interpreters/batching.js";
 import { jvpFlat } from "../interpreters/jvp.js";
@@ -49,8 +49,9 @@ function optimizedFor(cj: ClosedJaxpr): ClosedJaxpr {
   return memo(cj, "opt", () => optimizeJaxpr(cj));
 }
 
+/** The executable of a traced jaxpr on the current backend (see backends/registry.ts). */
 function executableFor(cj: ClosedJaxpr): Executable {
-  return memo(cj, "exe", () => compileJaxpr(optimizedFor(cj)));
+  return compileForBackend(optimizedFor(cj));
 }
 
 const evalInner = (cj: ClosedJaxpr) => (xs: NDArray[]) => evalJaxpr(cj.jaxpr, cj.consts, xs);
@@ -360,7 +361,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
   const wrapped = ((...args: unknown[]) => {
     if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : devicePut(a, opts.backend!)));
     const fa = fast;
-    if (fa && !deviceDispatchActive() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
+    if (fa && !deviceInUse() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
       const outs = fa.exe(args as ConcreteArray[]);
       return fa.single ? outs[0] : unflatten(fa.outDef, outs);
     }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { type Array as NDArray, type ClosedJaxpr, checkGrads, evalJaxpr, grad, jit, makeJaxpr, np } from "../../src/index.js";
-import type { Kernel } from "../../src/backends/kernel/ir.js";
+import type { Kernel } from "../../src/kernel/ir.js";
 import { Var } from "../../src/ir/jaxpr.js";
 import { matmulLayout, swapsLastTwo } from "../../src/passes/matmul_layout.js";
 import { matmulT, matmul_t_p } from "../../src/primitives/dot.js";

@@ -10,11 +10,12 @@
  * @module
  */
 import type { DType, TypedArray } from "../../core/dtype.js";
-import type { Kernel, KernelNode, ReduceOp } from "../kernel/ir.js";
-import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../kernel/ir.js";
+import type { Kernel, KernelNode, ReduceOp } from "../../kernel/ir.js";
+import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../../kernel/ir.js";
 
-/** A compiled kernel: reads `inputs`, writes every element of `outputs`. */
-export type KernelFn = (...buffers: TypedArray[]) => void;
+import type { KernelFn } from "../backend.js";
+
+export type { KernelFn };
 
 /** A JS literal for a number (negatives parenthesized, -0 kept). */
 export function jsNumber(v: number): string {

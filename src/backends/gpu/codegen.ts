@@ -14,7 +14,7 @@
  * @module
  */
 import { sizeOf } from "../../core/shape.js";
-import { type IndexMap, type Kernel, type KernelNode, type ReduceOp, contiguousStrides, operandsOf, outputShape } from "../kernel/ir.js";
+import { type IndexMap, type Kernel, type KernelNode, type ReduceOp, contiguousStrides, operandsOf, outputShape } from "../../kernel/ir.js";
 
 /** A float literal gpu.js and GLSL both accept (infinities become ±FLT_MAX). */
 export function glFloat(v: number): string {

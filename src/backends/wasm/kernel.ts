@@ -43,8 +43,8 @@
 import type { DType, TypedArray } from "../../core/dtype.js";
 import type { KernelFn } from "../cpu/codegen.js";
 import { compileKernel } from "../cpu/codegen.js";
-import type { Kernel, KernelNode, ReduceOp } from "../kernel/ir.js";
-import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, outputShape, reduceInit } from "../kernel/ir.js";
+import type { Kernel, KernelNode, ReduceOp } from "../../kernel/ir.js";
+import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, outputShape, reduceInit } from "../../kernel/ir.js";
 import { FuncBuilder, I32, OP, SIMD_OPS as S } from "./emit.js";
 import { MAX_CHUNKS, type WasmModule, loadModule, parallelFor, reserveHeap, wasmAvailable, wasmMemory } from "./runtime.js";
 import { type Lanes, VEC_MATH, VEC_TRIG, VecAsm, emitTrigRangeMask } from "./vecmath.js";
