@@ -313,6 +313,3 @@ export class ConcreteArray extends NDArray {
 
 }
 
-export function isNDArray(x: unknown): x is NDArray {
-  return x instanceof NDArray;
-}
