@@ -5,7 +5,7 @@
  * @module
  */
 import type { NDArray } from "./array.js";
-import { describeValue } from "./shape.js";
+import { describeValue, isPlainObject } from "./shape.js";
 
 /** What the transforms accept as a leaf: an array, a number or a boolean. */
 export type Leaf = NDArray | number | boolean;
@@ -47,10 +47,10 @@ export type LeafParam<T> = unknown extends LeafOf<T> ? never : LeafOf<T>;
 /**
  * The pytree type `T` with every leaf replaced by `R`: the type of
  * `tree.map(fn, t)` where `fn` returns `R`. `null`/`undefined` subtrees and
- * function-valued fields are kept.
+ * function-valued fields are kept; a tree of unknown type maps to a `PyTree<R>`.
  */
 export type MapLeaves<T, R> = unknown extends T
-  ? unknown
+  ? PyTree<R>
   : T extends null | undefined
   ? T
   : T extends NDArray | Scalar
@@ -89,12 +89,6 @@ type Node =
   | { kind: "array"; children: TreeDef[] }
   | { kind: "object"; keys: string[]; children: TreeDef[] }
   | { kind: "custom"; node: Registered; aux: unknown; children: TreeDef[] };
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (x === null || typeof x !== "object") return false;
-  const p = Object.getPrototypeOf(x);
-  return p === Object.prototype || p === null;
-}
 
 /** The registration of `x`'s class (exact class, as JAX), if any. */
 function registeredNode(x: unknown): Registered | undefined {

@@ -1,6 +1,7 @@
 /** Flattening user functions over pytrees into functions over lists of arrays. @module */
 import { NDArray } from "../core/array.js";
 import { checkOptions, describeValue } from "../core/shape.js";
+import type { Fn } from "./types.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { asArray } from "../primitives/elementwise.js";
 
@@ -21,7 +22,7 @@ export function flattenArgs(op: string, args: readonly unknown[]): [NDArray[], T
 }
 
 /** A flat version of `f`, plus a cell that receives the output structure after a call. */
-export function flattenFun(op: string, f: (...args: any[]) => unknown, inDef: TreeDef): [(xs: NDArray[]) => NDArray[], { outDef?: TreeDef }] {
+export function flattenFun(op: string, f: Fn, inDef: TreeDef): [(xs: NDArray[]) => NDArray[], { outDef?: TreeDef }] {
   if (typeof f !== "function") throw new Error(`${op}: expects a function, got ${typeof f}; pass the function itself, e.g. ${op}((x) => np.sin(x)).`);
   const store: { outDef?: TreeDef } = {};
   const flat = (xs: NDArray[]): NDArray[] => {
