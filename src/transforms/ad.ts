@@ -22,7 +22,7 @@ import { zerosOf } from "../interpreters/jaxpr_transforms.js";
 import { backwardPass } from "../interpreters/transpose.js";
 import { full, stopGradientArray } from "../primitives/elementwise.js";
 import { checkFunction, checkNotPromise, checkTransformOptions, flattenArgs, flattenFun, leavesToArrays, normalizeArgnums } from "./flat.js";
-import type { Argnums, CotangentsOf, Fn, GradResult, Like, ArgsOf, ReturnOf, TangentsOf, ToArrays, ValueAndGradResult } from "./types.js";
+import type { Argnums, CotangentsOf, ScalarFunction, Fn, GradResult, Like, ArgsOf, ReturnOf, TangentsOf, ToArrays, ValueAndGradResult } from "./types.js";
 
 
 function checkTangents(op: string, primals: NDArray[], tangents: NDArray[]): void {
@@ -272,7 +272,7 @@ function valueAndGradImpl(op: string, f: Fn, opts: GradOptions, args: unknown[])
  * console.log(grad(loss)({ w: np.array([1, 2]) }).w.toJs()); // [2, 4]
  * ```
  */
-export function grad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: GradOptions<A, H>): (...args: ArgsOf<F>) => GradResult<F, A, H> {
+export function grad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F & ScalarFunction<H>, opts?: GradOptions<A, H>): (...args: ArgsOf<F>) => GradResult<F, A, H> {
   checkFunction("grad", f, "grad((x) => np.sum(np.square(x)))");
   const o: GradOptions = checkTransformOptions("grad", opts, "{ argnums: 0, hasAux: false }", GRAD_KEYS);
   return (...args: ArgsOf<F>) => {
@@ -292,7 +292,7 @@ export function grad<F extends Fn, const A extends Argnums = 0, H extends boolea
  * console.log(v.item(), g.toJs()); // 5 [2, 4]
  * ```
  */
-export function valueAndGrad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: GradOptions<A, H>): (...args: ArgsOf<F>) => ValueAndGradResult<F, A, H> {
+export function valueAndGrad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F & ScalarFunction<H>, opts?: GradOptions<A, H>): (...args: ArgsOf<F>) => ValueAndGradResult<F, A, H> {
   checkFunction("valueAndGrad", f, "valueAndGrad((x) => np.sum(np.square(x)))");
   const o: GradOptions = checkTransformOptions("valueAndGrad", opts, "{ argnums: 0, hasAux: false }", GRAD_KEYS);
   return (...args: ArgsOf<F>) => {
@@ -315,7 +315,7 @@ export function valueAndGrad<F extends Fn, const A extends Argnums = 0, H extend
  */
 export function hessianVectorProduct<F extends Fn>(f: F): (x: ArgsOf<F>[0], v: Like<ArgsOf<F>[0]>) => ToArrays<ArgsOf<F>[0]> {
   checkFunction("hessianVectorProduct", f, "hessianVectorProduct((x) => np.sum(np.power(x, 3)))");
-  const g = grad(f as (x: unknown) => unknown);
+  const g = grad(f as (x: unknown) => NDArray);
   return (x, v) => jvp(g, [x], [v])[1] as ToArrays<ArgsOf<F>[0]>;
 }
 

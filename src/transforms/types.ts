@@ -22,6 +22,12 @@ export type ArgsOf<F> = F extends (...args: infer P) => unknown ? P : never;
 /** The return type of `F`. */
 export type ReturnOf<F> = F extends (...args: never[]) => infer R ? R : never;
 
+/**
+ * What `grad` and `valueAndGrad` differentiate: a function returning a scalar (an
+ * array, or a JS number), or with `hasAux` a pair `[scalar, aux]`.
+ */
+export type ScalarFunction<H> = (...args: never[]) => H extends true ? readonly [NDArray | number, unknown] : NDArray | number;
+
 /** Which arguments a transform differentiates: one position, or a list of them. */
 export type Argnums = number | readonly number[];
 

@@ -49,11 +49,11 @@ describe("grad needs a scalar float output", () => {
   });
   it("an integer output, or a structure, is refused", () => {
     expect(() => grad((x: NDArray) => np.sum(x).astype("int32"))(f64([1.5]))).toThrow(/scalar float.*i32\[\]/);
-    expect(() => grad((x: NDArray) => [np.sum(x), np.sum(x)])(f64([1]))).toThrow(/scalar float.*structure/);
+    expect(() => grad((x: NDArray) => [np.sum(x), np.sum(x)] as never)(f64([1]))).toThrow(/scalar float.*structure/);
   });
   it("hasAux needs [scalar, aux]", () => {
-    expect(() => grad((x: NDArray) => np.sum(x), { hasAux: true })(f64([1]))).toThrow(/hasAux, f must return \[scalar, aux\]/);
-    expect(() => grad((x: NDArray) => [np.sum(x)], { hasAux: true })(f64([1]))).toThrow(/hasAux.*length 1/);
+    expect(() => grad((x: NDArray) => np.sum(x) as never, { hasAux: true })(f64([1]))).toThrow(/hasAux, f must return \[scalar, aux\]/);
+    expect(() => grad((x: NDArray) => [np.sum(x)] as never, { hasAux: true })(f64([1]))).toThrow(/hasAux.*length 1/);
   });
   it("argnums out of range", () => {
     expect(() => grad((x: NDArray) => np.sum(x), { argnums: 1 })(f64([1]))).toThrow(/grad: argnums 1 is out of range for a call with 1 argument/);

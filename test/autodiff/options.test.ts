@@ -29,7 +29,7 @@ import { expectError } from "../numpy/util.js";
 
 const sumSq = (x: NDArray): NDArray => np.sum(np.square(x));
 /** A function with its types erased, to pass what the types rule out. */
-const untyped = (f: unknown) => f as (...args: unknown[]) => unknown;
+const untyped = (f: unknown) => f as (...args: unknown[]) => (...args: unknown[]) => unknown;
 
 describe("unknown option keys name the transform, the key and the nearest valid key", () => {
   it("jit", () => {
@@ -188,8 +188,8 @@ describe("an async function is a clean Error, and leaves no unhandled rejected P
       };
       const fine = async (x: NDArray): Promise<NDArray> => np.sum(x);
       for (const f of [failing, fine]) {
-        expectError(() => grad(f)(f64([1, 2])), "grad", "returned a Promise", "async", "synchronous");
-        expectError(() => valueAndGrad(f, { hasAux: true })(f64([1, 2])), "valueAndGrad", "returned a Promise");
+        expectError(() => untyped(grad)(f)(f64([1, 2])), "grad", "returned a Promise", "async", "synchronous");
+        expectError(() => untyped(valueAndGrad)(f, { hasAux: true })(f64([1, 2])), "valueAndGrad", "returned a Promise");
         expectError(() => vmap(f)(f64([1, 2])), "vmap", "returned a Promise");
         expectError(() => jit(f)(f64([1, 2])), "returned a Promise");
         expectError(() => jacrev(f)(f64([1, 2])), "jacrev", "returned a Promise");

@@ -75,6 +75,17 @@ describe("grad", () => {
     expectTypeOf(aux).toEqualTypeOf<{ pred: Array; n: Array }>();
     expectTypeOf(grad(withAux, { hasAux: true, argnums: [1] })(params, x)).toEqualTypeOf<[[Array], { pred: Array; n: Array }]>();
   });
+  it("f must return a scalar (an array or a number), or [scalar, aux] with hasAux", () => {
+    // @ts-expect-error a shape is not a scalar
+    grad((a: Array) => a.shape);
+    // @ts-expect-error an async function returns a Promise
+    grad(async (a: Array) => np.sum(a));
+    // @ts-expect-error with hasAux, f returns [scalar, aux]
+    grad((a: Array) => np.sum(a), { hasAux: true });
+    // @ts-expect-error without hasAux, a pair is not a scalar
+    valueAndGrad((a: Array): [Array, Array] => [np.sum(a), a]);
+    expectTypeOf(grad((a: Array) => 3)(x)).toEqualTypeOf<Array>();
+  });
   it("an unannotated function gets `any` parameters, as plain TypeScript gives", () => {
     expectTypeOf(grad((v) => np.sum(v))).parameters.toEqualTypeOf<[v: any]>();
   });
