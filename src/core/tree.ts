@@ -257,6 +257,7 @@ function flattenImpl(tree: unknown, paths: PathKey[][] | null): [unknown[], Tree
     }
   };
   const child = (k: PathKey, t: unknown): TreeDef => {
+    if (paths === null) return rec(t);
     path.push(k);
     try {
       return rec(t);
