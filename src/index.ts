@@ -21,7 +21,8 @@ export { grad, valueAndGrad, vjp, jvp, linearize, hessianVectorProduct, stopGrad
 export { jacfwd, jacrev, hessian, type JacobianOptions } from "./transforms/jacobian.js";
 export { customJvp, customVjp } from "./transforms/custom.js";
 export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
-export { makeJaxpr } from "./transforms/make_jaxpr.js";
+export { makeJaxpr, type MakeJaxprOptions } from "./transforms/make_jaxpr.js";
+export type { PyTree } from "./core/tree.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";
 export * as random from "./random/index.js";
@@ -30,6 +31,6 @@ export * as losses from "./losses/index.js";
 export * as optim from "./optim/index.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
 export { toDot, type DotOptions } from "./ir/dot.js";
-export { setDefaultBackend, getDefaultBackend, devicePut, type BackendName } from "./backends/backend.js";
+export { setDefaultBackend, getDefaultBackend, devicePut } from "./backends/registry.js";
+export type { BackendName } from "./core/device.js";
 export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";
-import "./backends/cpu/eager.js"; // eager elementwise ops on large arrays run as Wasm kernels

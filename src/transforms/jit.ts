@@ -9,17 +9,18 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, deviceDispatchActive, isEager } from "../core/trace.js";
+import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
-import { type BackendName, devicePut } from "../backends/backend.js";
-import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
+import type { BackendName, Executable } from "../backends/backend.js";
+import { compileForBackend, deviceInUse, devicePut } from "../backends/registry.js";
 import { type ClosedJaxpr, printJaxpr } from "../ir/jaxpr.js";
 import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr } from "../interpreters/jaxpr_transforms.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { optimizeJaxpr } from "../passes/index.js";
 import { moveAxis } from "../primitives/shape.js";
-import { flattenArgs, leavesToArrays } from "./flat.js";
+import { checkArgnums, checkFunction, checkTransformOptions, flattenArgs, leavesToArrays } from "./flat.js";
+import type { Fn, ArgsOf, ReturnOf, ToArrays } from "./types.js";
 
 interface JitParams extends Params {
   jaxpr: ClosedJaxpr;
@@ -35,9 +36,9 @@ function optimizedFor(cj: ClosedJaxpr): ClosedJaxpr {
   return memoJaxpr(cj, "opt", () => optimizeJaxpr(cj));
 }
 
-/** The compiled executable of a closed jaxpr (cached per jaxpr). @internal */
+/** The executable of a traced jaxpr on the current backend (see backends/registry.ts). @internal */
 export function executableFor(cj: ClosedJaxpr): Executable {
-  return memoJaxpr(cj, "exe", () => compileJaxpr(optimizedFor(cj)));
+  return compileForBackend(optimizedFor(cj));
 }
 
 function indent(s: string, by: string): string {
@@ -110,8 +111,8 @@ export const pjit_p = definePrimitive<JitParams>({
 
 /** Options of {@link jit}. */
 export interface JitOptions {
-  /** Arguments that are plain JS values baked into the trace (a new trace per distinct value). */
-  staticArgnums?: number[];
+  /** Arguments that are plain JS values baked into the trace (a new trace per distinct value): a position or a JS array of distinct positions. */
+  staticArgnums?: number | readonly number[];
   /** Run on this backend: array arguments are put there (as `devicePut`) at each call. Default: where the arguments live. */
   backend?: BackendName;
 }
@@ -125,10 +126,10 @@ export interface Lowered {
 }
 
 /** A jitted function: call it like the original; `lower(...args)` shows its IR. */
-export interface Jitted<F extends (...args: any[]) => any> {
-  (...args: Parameters<F>): ReturnType<F>;
+export interface Jitted<F extends Fn> {
+  (...args: ArgsOf<F>): ToArrays<ReturnOf<F>>;
   /** Traces (or reuses the trace) for these arguments and returns the optimized IR. */
-  lower(...args: Parameters<F>): Lowered;
+  lower(...args: ArgsOf<F>): Lowered;
   /** How many distinct input signatures have been traced. */
   readonly cacheSize: number;
 }
@@ -192,9 +193,12 @@ function staticKey(v: unknown, i: number, name: string, path = "", seen: Set<obj
  * console.log(scale(np.array([1, 2]), 3).toJs()); // [3, 6]
  * ```
  */
-export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = {}): Jitted<F> {
+export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
+  checkFunction("jit", f, "jit((x) => np.sin(x))");
+  const opts = checkTransformOptions("jit", options, "{ staticArgnums: [1] }", ["staticArgnums", "backend"]);
+  if (opts.staticArgnums !== undefined) checkArgnums("jit", opts.staticArgnums, "staticArgnums");
   const name = f.name || "fn";
-  const statics = new Set(opts.staticArgnums ?? []);
+  const statics = new Set(typeof opts.staticArgnums === "number" ? [opts.staticArgnums] : (opts.staticArgnums ?? []));
   const cache = new Map<string, Entry>();
 
   const prepare = (args: unknown[]): [Entry, NDArray[]] => {
@@ -236,7 +240,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
   const wrapped = ((...args: unknown[]) => {
     if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : devicePut(a, opts.backend!)));
     const fa = fast;
-    if (fa && !deviceDispatchActive() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
+    if (fa && !deviceInUse() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
       const outs = fa.exe(args as ConcreteArray[]);
       return fa.single ? outs[0] : unflatten(fa.outDef, outs);
     }
