@@ -16,7 +16,7 @@
  */
 import type { ConcreteArray, ShapedArray } from "../core/array.js";
 import type { BackendName } from "../core/device.js";
-import type { TypedArray } from "../core/dtype.js";
+import type { DType, TypedArray } from "../core/dtype.js";
 import type { Params, Primitive } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import type { Kernel } from "../kernel/ir.js";
@@ -70,10 +70,49 @@ export interface MatmulArgs {
   transB: boolean;
 }
 
+/** Everything about one convolution (`conv_general_dilated`) that a kernel needs: the shapes and the primitive's params. */
+export interface ConvGeometry {
+  lhsShape: readonly number[];
+  rhsShape: readonly number[];
+  outShape: readonly number[];
+  /** Axis indices: lhs `[batch, feature, ...spatial]`, rhs `[out feature, in feature, ...spatial]`, out `[batch, feature, ...spatial]`. */
+  lhsSpec: readonly number[];
+  rhsSpec: readonly number[];
+  outSpec: readonly number[];
+  windowStrides: readonly number[];
+  padding: readonly (readonly [number, number])[];
+  lhsDilation: readonly number[];
+  rhsDilation: readonly number[];
+  featureGroupCount: number;
+  batchGroupCount: number;
+}
+
+/** The geometry of a window over every axis of an operand (JAX's reduce_window params with the shapes). */
+export interface WindowGeometry {
+  inShape: readonly number[];
+  outShape: readonly number[];
+  windowDimensions: readonly number[];
+  windowStrides: readonly number[];
+  padding: readonly (readonly [number, number])[];
+  baseDilation: readonly number[];
+  windowDilation: readonly number[];
+}
+
+/** The window reductions. */
+export type WindowReduction = "sum" | "max" | "min";
+
 /** The backend whose buffers are host typed arrays: the one the primitives' reference implementations use. */
 export interface HostBackend extends Backend<TypedArray> {
   /** Writes the product of two matrices into `C` (see {@link MatmulArgs}). */
   matmul(args: MatmulArgs): void;
   /** The fastest compiled function of a kernel on this backend. */
   kernelFunction(kernel: Kernel): KernelFn;
+  /** The convolution `conv(lhs, rhs)` described by `g`, in a new buffer of `dtype`. */
+  conv(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: ConvGeometry): TypedArray;
+  /** A windowed reduction of `x` (padding contributes the reduction's identity). */
+  reduceWindow(x: TypedArray, dtype: DType, op: WindowReduction, g: WindowGeometry): TypedArray;
+  /** `out[p] = t[the element of x that window p selects]` (its first maximum or minimum). */
+  selectAndGather(t: TypedArray, x: TypedArray, dtype: DType, select: "max" | "min", g: WindowGeometry): TypedArray;
+  /** The transpose of {@link selectAndGather}: each `s[p]` added at the element window p selects. */
+  selectAndScatter(s: TypedArray, x: TypedArray, dtype: DType, select: "max" | "min", g: WindowGeometry): TypedArray;
 }

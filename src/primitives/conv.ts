@@ -24,7 +24,7 @@
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { fmtShape } from "../core/shape.js";
 import { type BatchDim, type Params, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
-import { convImpl } from "../backends/cpu/conv.js";
+import { hostBackend } from "../backends/registry.js";
 import { add } from "./elementwise.js";
 import { take } from "./indexing.js";
 import { reshape, transpose } from "./shape.js";
@@ -100,7 +100,7 @@ export const conv_general_dilated_p = definePrimitive<ConvParams>({
     return [new ShapedArray(convShape(lhs!, rhs!, p), lhs!.dtype)];
   },
   impl([lhs, rhs], p, [out]) {
-    const buf = convImpl(lhs!.buffer, rhs!.buffer, out!.dtype, { ...p, lhsShape: lhs!.aval.shape, rhsShape: rhs!.aval.shape, outShape: out!.shape });
+    const buf = hostBackend.conv(lhs!.buffer, rhs!.buffer, out!.dtype, { ...p, lhsShape: lhs!.aval.shape, rhsShape: rhs!.aval.shape, outShape: out!.shape });
     return [new ConcreteArray(out!, buf)];
   },
   jvp([lhs, rhs], [tl, tr], p) {

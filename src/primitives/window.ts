@@ -19,7 +19,8 @@
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { fmtShape } from "../core/shape.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
-import { reduceWindowImpl, selectAndGatherImpl, selectAndScatterImpl, type WindowGeometry } from "../backends/cpu/window.js";
+import type { WindowGeometry } from "../backends/backend.js";
+import { hostBackend } from "../backends/registry.js";
 import { dilateDim, vjpLhsPadding } from "./conv.js";
 import { broadcastTo, moveAxis } from "./shape.js";
 
@@ -78,7 +79,7 @@ export const reduce_window_sum_p: Primitive<WindowParams> = definePrimitive<Wind
     return [new ShapedArray(windowShape("reduceWindow", x!.shape, p), x!.dtype)];
   },
   impl([x], p, [out]) {
-    return [new ConcreteArray(out!, reduceWindowImpl(x!.buffer, out!.dtype, "sum", geometry(x!.aval.shape, out!.shape, p)))];
+    return [new ConcreteArray(out!, hostBackend.reduceWindow(x!.buffer, out!.dtype, "sum", geometry(x!.aval.shape, out!.shape, p)))];
   },
   jvp([x], [t], p) {
     return [[reduceWindowSum(x!, p)], [reduceWindowSum(t!, p)]];
@@ -110,7 +111,7 @@ function extremumPrim(name: string, select: "max" | "min"): Primitive<WindowPara
       return [new ShapedArray(windowShape("reduceWindow", x!.shape, p), x!.dtype)];
     },
     impl([x], p, [out]) {
-      return [new ConcreteArray(out!, reduceWindowImpl(x!.buffer, out!.dtype, select, geometry(x!.aval.shape, out!.shape, p)))];
+      return [new ConcreteArray(out!, hostBackend.reduceWindow(x!.buffer, out!.dtype, select, geometry(x!.aval.shape, out!.shape, p)))];
     },
     // each output moves with the element its window selects
     jvp([x], [t], p) {
@@ -137,7 +138,7 @@ export const select_and_gather_add_p: Primitive<SelectParams> = definePrimitive<
     return [new ShapedArray(windowShape("select_and_gather_add", x!.shape, p), t!.dtype)];
   },
   impl([t, x], p, [out]) {
-    return [new ConcreteArray(out!, selectAndGatherImpl(t!.buffer, x!.buffer, out!.dtype, p.select, geometry(x!.aval.shape, out!.shape, p)))];
+    return [new ConcreteArray(out!, hostBackend.selectAndGather(t!.buffer, x!.buffer, out!.dtype, p.select, geometry(x!.aval.shape, out!.shape, p)))];
   },
   jvp([t, x], [tt], p) {
     const out = selectAndGather(t!, x!, p);
@@ -161,7 +162,7 @@ export const select_and_scatter_add_p: Primitive<SelectParams> = definePrimitive
     return [new ShapedArray(x!.shape, s!.dtype)];
   },
   impl([s, x], p, [out]) {
-    return [new ConcreteArray(out!, selectAndScatterImpl(s!.buffer, x!.buffer, out!.dtype, p.select, geometry(x!.aval.shape, s!.aval.shape, p)))];
+    return [new ConcreteArray(out!, hostBackend.selectAndScatter(s!.buffer, x!.buffer, out!.dtype, p.select, geometry(x!.aval.shape, s!.aval.shape, p)))];
   },
   jvp([s, x], [ts], p) {
     return [[selectAndScatter(s!, x!, p)], [ts ? selectAndScatter(ts, x!, p) : null]];

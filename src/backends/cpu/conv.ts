@@ -26,26 +26,11 @@
  */
 import { type DType, type TypedArray, allocate, allocateForWrite } from "../../core/dtype.js";
 import { sizeOf, stridesOf } from "../../core/shape.js";
+import type { ConvGeometry } from "../backend.js";
 import { packRunsWasm, scatterAddRunsWasm } from "../wasm/gather.js";
 import { matmulWasm } from "../wasm/matmul.js";
-import { matmulBlocked } from "./matmul.js";
+import { matmulBlocked, matmulInt32 } from "./matmul.js";
 
-/** Everything about one convolution that the kernel needs (shapes and the primitive's params). */
-export interface ConvGeometry {
-  lhsShape: readonly number[];
-  rhsShape: readonly number[];
-  outShape: readonly number[];
-  /** Axis indices: lhs `[batch, feature, ...spatial]`, rhs `[out feature, in feature, ...spatial]`, out `[batch, feature, ...spatial]`. */
-  lhsSpec: readonly number[];
-  rhsSpec: readonly number[];
-  outSpec: readonly number[];
-  windowStrides: readonly number[];
-  padding: readonly (readonly [number, number])[];
-  lhsDilation: readonly number[];
-  rhsDilation: readonly number[];
-  featureGroupCount: number;
-  batchGroupCount: number;
-}
 
 /** Below this many multiply-adds a product runs in JavaScript (packing for the SIMD kernel costs more). */
 const WASM_MIN_WORK = 32 * 32 * 32;
@@ -61,7 +46,8 @@ function product(A: TypedArray, B: TypedArray, C: TypedArray, m: number, k: numb
     Bk = allocateForWrite(dtypeOf(B), k * n);
     for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) Bk[p * n + j] = B[j * k + p]!;
   }
-  matmulBlocked(A, 0, Bk, 0, C, 0, m, k, n);
+  if (C instanceof Int32Array) matmulInt32(A as Int32Array, 0, Bk as Int32Array, 0, C, 0, m, k, n);
+  else matmulBlocked(A, 0, Bk, 0, C, 0, m, k, n);
 }
 
 const dtypeOf = (x: TypedArray): DType => (x instanceof Float32Array ? "float32" : x instanceof Float64Array ? "float64" : x instanceof Int32Array ? "int32" : "bool");

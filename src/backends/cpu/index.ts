@@ -13,6 +13,8 @@ import type { HostBackend, MatmulArgs } from "../backend.js";
 import { kernelFunction } from "../wasm/kernel.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { compileKernel } from "./codegen.js";
+import { convImpl } from "./conv.js";
+import { reduceWindowImpl, selectAndGatherImpl, selectAndScatterImpl } from "./window.js";
 import { compileJaxpr } from "./compile.js";
 import { runEagerKernel } from "./eager.js";
 import { matmulBlocked, matmulInt32 } from "./matmul.js";
@@ -77,4 +79,8 @@ export const cpuBackend: HostBackend = {
   },
   matmul,
   kernelFunction,
+  conv: convImpl,
+  reduceWindow: reduceWindowImpl,
+  selectAndGather: selectAndGatherImpl,
+  selectAndScatter: selectAndScatterImpl,
 };

@@ -11,21 +11,9 @@
  */
 import { type DType, type TypedArray, allocate, allocateForWrite } from "../../core/dtype.js";
 import { sizeOf, stridesOf } from "../../core/shape.js";
+import type { WindowGeometry, WindowReduction } from "../backend.js";
 import { tapTable } from "./conv.js";
 
-/** The geometry of a window over every axis of an operand (JAX's reduce_window params). */
-export interface WindowGeometry {
-  inShape: readonly number[];
-  outShape: readonly number[];
-  windowDimensions: readonly number[];
-  windowStrides: readonly number[];
-  padding: readonly (readonly [number, number])[];
-  baseDilation: readonly number[];
-  windowDilation: readonly number[];
-}
-
-/** The window reductions. */
-export type WindowReduction = "sum" | "max" | "min";
 
 /** The (tap, output) → input-offset table of a window geometry. */
 function windowTable(g: WindowGeometry): Int32Array {
