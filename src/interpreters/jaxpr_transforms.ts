@@ -22,9 +22,9 @@ import { backwardPass } from "./transpose.js";
 export const zerosOf = zerosLikeAval;
 
 /** Per-jaxpr caches of derived jaxprs and executables. */
-const derived = new WeakMap<ClosedJaxpr, Map<string, unknown>>();
-/** `make()` once per (jaxpr, key); later calls return the cached value. */
-export function memoJaxpr<T>(cj: ClosedJaxpr, key: string, make: () => T): T {
+const derived = new WeakMap<object, Map<string, unknown>>();
+/** `make()` once per (jaxpr, key); later calls return the cached value. `cj` may also be a list of jaxprs (cond's branches). */
+export function memoJaxpr<T>(cj: ClosedJaxpr | readonly ClosedJaxpr[], key: string, make: () => T): T {
   let m = derived.get(cj);
   if (!m) derived.set(cj, (m = new Map()));
   if (!m.has(key)) m.set(key, make());
@@ -42,10 +42,11 @@ export const evalClosed =
 /**
  * Closure conversion: the constants of a traced jaxpr that are tracers of enclosing
  * transforms become its leading inputs (they must be passed per call, since each
- * enclosing transform sees them); concrete constants stay constants.
+ * enclosing transform sees them); concrete constants stay constants, unless `all`
+ * (then the jaxpr has no constants left and depends only on its structure).
  */
-export function closureConvert(traced: ClosedJaxpr): { jaxpr: ClosedJaxpr; consts: NDArray[] } {
-  const isTracer = traced.consts.map((c) => !(c instanceof ConcreteArray));
+export function closureConvert(traced: ClosedJaxpr, all = false): { jaxpr: ClosedJaxpr; consts: NDArray[] } {
+  const isTracer = traced.consts.map((c) => all || !(c instanceof ConcreteArray));
   if (!isTracer.some(Boolean)) return { jaxpr: traced, consts: [] };
   const j = traced.jaxpr;
   const jaxpr = new ClosedJaxpr(
