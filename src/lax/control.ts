@@ -107,8 +107,12 @@ function leavesOf(op: string, out: unknown): [NDArray[], TreeDef] {
   return [leavesToArrays(op, l, "result"), d];
 }
 
-/** A description of a pytree's types for errors: `PyTreeDef(...) (f32[3])`. */
-const typeOf = (def: TreeDef, avals: readonly ShapedArray[]): string => `${fmtAvals(avals)}${def.numLeaves === 1 && def.toString() === "PyTreeDef(*)" ? "" : ` with structure ${def.toString()}`}`;
+/** Descriptions of two pytrees' types for an error: their leaf types, and their structures when those differ. */
+function typesOf(a: [TreeDef, readonly ShapedArray[]], b: [TreeDef, readonly ShapedArray[]]): [string, string] {
+  const same = a[0].equals(b[0]);
+  const one = ([def, avals]: [TreeDef, readonly ShapedArray[]]): string => `${fmtAvals(avals)}${same ? "" : ` with structure ${def.toString()}`}`;
+  return [one(a), one(b)];
+}
 
 // ---------------------------------------------------------------- cond / switch
 
@@ -135,8 +139,9 @@ function switchImpl(op: string, names: (k: number) => string, index: NDArray, br
   traced.forEach((t, k) => {
     if (k === 0) return;
     if (!t.outDef.equals(first.outDef) || !sameAvals(t.jaxpr.outAvals, first.jaxpr.outAvals)) {
+      const [ta, tb] = typesOf([first.outDef, first.jaxpr.outAvals], [t.outDef, t.jaxpr.outAvals]);
       throw new Error(
-        `${op}: ${names(0)} returns ${typeOf(first.outDef, first.jaxpr.outAvals)} but ${names(k)} returns ${typeOf(t.outDef, t.jaxpr.outAvals)}; every branch must return the same structure, shapes and dtypes (cast with astype, or broadcast).`,
+        `${op}: ${names(0)} returns ${ta} but ${names(k)} returns ${tb}; every branch must return the same structure, shapes and dtypes (cast with astype, or broadcast).`,
       );
     }
   });
@@ -243,7 +248,7 @@ export interface ScanOptions {
  * console.log(grad(loss)(np.array(2)).item()); // 12
  * ```
  */
-export function scan<C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs: unknown, opts: ScanOptions = {}): [C, Y] {
+export function scan<C, Y = any>(f: (carry: C, x: any) => readonly [unknown, Y], init: C, xs: unknown, opts: ScanOptions = {}): [C, Y] {
   const op = "lax.scan";
   const o = checkOptions(op, opts, "{ length: 10, reverse: true }", ["length", "reverse", "unroll"]);
   checkFunction(op, "f", f);
@@ -273,8 +278,9 @@ export function scan<C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs: u
       if (!Array.isArray(out) || out.length !== 2) throw new Error(`${op}: f must return [newCarry, y] (a JS array of two; y may be null), got ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}.`);
       const [cl, cd] = flattenArgs(op, [out[0]]);
       if (!cd.equals(carryDef) || !sameAvals(cl.map((c) => c.aval), carryAvals)) {
+        const [ta, tb] = typesOf([cd, cl.map((c) => c.aval)], [carryDef, carryAvals]);
         throw new Error(
-          `${op}: the body's carry output has type ${typeOf(cd, cl.map((c) => c.aval))} but its carry input has type ${typeOf(carryDef, carryAvals)}; the carry must keep its structure, shapes and dtypes (cast with astype, or give the initial carry the type the body produces).`,
+          `${op}: the body's carry output has type ${ta} but its carry input has type ${tb}; the carry must keep its structure, shapes and dtypes (cast with astype, or give the initial carry the type the body produces).`,
         );
       }
       const [yl, yd] = leavesOf(op, out[1]);
@@ -338,7 +344,7 @@ export function whileLoop<T>(condFn: (val: T) => any, bodyFn: (val: T) => T, ini
     (xs) => {
       const [out, od] = leavesOf(op, condFn((unflatten(def, xs) as unknown[])[0] as T));
       if (out.length !== 1 || out[0]!.dtype !== "bool" || out[0]!.ndim !== 0) {
-        throw new Error(`${op}: condFn must return a 0-d bool array, got ${typeOf(od, out.map((x) => x.aval))}; compare, e.g. np.less(i, n), and reduce arrays with np.all/np.any.`);
+        throw new Error(`${op}: condFn must return a 0-d bool array, got ${fmtAvals(out.map((x) => x.aval))}${out.length === 1 ? "" : ` (structure ${od.toString()})`}; compare, e.g. np.less(i, n), and reduce arrays with np.all/np.any.`);
       }
       return [out, od];
     },
@@ -349,7 +355,8 @@ export function whileLoop<T>(condFn: (val: T) => any, bodyFn: (val: T) => T, ini
     (xs) => {
       const [out, od] = flattenArgs(op, [bodyFn((unflatten(def, xs) as unknown[])[0] as T)]);
       if (!od.equals(def) || !sameAvals(out.map((x) => x.aval), avals)) {
-        throw new Error(`${op}: bodyFn returns ${typeOf(od, out.map((x) => x.aval))} but the loop value has type ${typeOf(def, avals)}; the body must keep the structure, shapes and dtypes (cast with astype, or give the initial value the type the body produces).`);
+        const [ta, tb] = typesOf([od, out.map((x) => x.aval)], [def, avals]);
+        throw new Error(`${op}: bodyFn returns ${ta} but the loop value has type ${tb}; the body must keep the structure, shapes and dtypes (cast with astype, or give the initial value the type the body produces).`);
       }
       return [out, od];
     },
