@@ -8,9 +8,9 @@
  * @module
  */
 import * as cot from "../../src/index.js";
-import { grad, hessianVectorProduct, np, tree, valueAndGrad } from "../../src/index.js";
+import { checkpoint, grad, hessianVectorProduct, lax, np, tree, valueAndGrad } from "../../src/index.js";
 import type { Library } from "../columns.js";
-import type { CaseTable, MlpData, Unsupported } from "../workloads.js";
+import type { CaseTable, DeepData, MlpData, RnnData, Unsupported } from "../workloads.js";
 
 type A = np.Array;
 type AnyFn = (...args: any[]) => any;
@@ -124,7 +124,49 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       let out: A | undefined;
       return { run: () => void (out = f(x, v) as A), read: () => ({ h: out!.data() }) };
     },
+
+    "rnn-grad": (d) => rnnCase(wrap, d, true),
+    "rnn-grad-unrolled": (d) => rnnCase(wrap, d, false),
+    "deep-grad": (d) => deepCase(wrap, d, false),
+    "deep-grad-remat": (d) => deepCase(wrap, d, true),
   };
+}
+
+/** The Elman RNN's loss (sum of the hidden states) and gradient, over time with lax.scan or with a JS loop. */
+function rnnCase(wrap: (f: AnyFn) => AnyFn, d: RnnData, useScan: boolean) {
+  const p = { W: mat(d.W, [d.H, d.H]), U: mat(d.U, [d.H, d.I]) };
+  const cell = (q: typeof p, h: A, x: A): A => np.tanh(np.add(np.matmul(q.W, h), np.matmul(q.U, x)));
+  const h0 = np.zeros([d.H]);
+  const xs = mat(d.xs, [d.T, d.I]);
+  const steps = Array.from({ length: d.T }, (_, t) => np.array(d.xs.subarray(t * d.I, (t + 1) * d.I)));
+  const loss = useScan
+    ? (q: typeof p, xs: A): A => np.sum(lax.scan((h: A, x: A) => [cell(q, h, x), cell(q, h, x)], h0, xs)[1])
+    : (q: typeof p, xs: A[]): A => {
+        let h = h0;
+        let total = np.zeros([]);
+        for (const x of xs) {
+          h = cell(q, h, x);
+          total = np.add(total, np.sum(h));
+        }
+        return total;
+      };
+  const f = wrap(valueAndGrad(loss));
+  let out: [A, typeof p] | undefined;
+  return {
+    run: () => void (out = f(p, useScan ? xs : steps) as [A, typeof p]),
+    read: () => ({ loss: out![0].item(), gW: out![1].W.data(), gU: out![1].U.data() }),
+  };
+}
+
+/** The gradient of a deep tanh MLP's summed output, each layer under checkpoint when `remat`. */
+function deepCase(wrap: (f: AnyFn) => AnyFn, d: DeepData, remat: boolean) {
+  const ws = d.ws.map((w) => mat(w, [d.width, d.width]));
+  const x = mat(d.x, [d.batch, d.width]);
+  const layer = (h: A, w: A): A => np.tanh(np.matmul(h, w));
+  const step = remat ? checkpoint(layer) : layer;
+  const f = wrap(grad((ws: A[]) => np.sum(ws.reduce((h, w) => step(h, w), x))));
+  let out: A[] | undefined;
+  return { run: () => void (out = f(ws) as A[]), read: () => ({ grads: out!.map((g) => g.data()) }) };
 }
 
 interface Params { w: A[]; b: A[] }

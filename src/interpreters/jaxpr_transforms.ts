@@ -139,20 +139,36 @@ export function partialEvalJaxpr(cj: ClosedJaxpr, knownMask: readonly boolean[],
  * cotangents of the linear inputs (zeros where none flows).
  */
 export function transposeJaxpr(cj: ClosedJaxpr, linMask: readonly boolean[], ctMask: readonly boolean[]): ClosedJaxpr {
-  return memoJaxpr(cj, `T:${bits(linMask)}:${bits(ctMask)}`, () => {
+  return transposed(cj, linMask, ctMask, true).jaxpr;
+}
+
+/**
+ * Like {@link transposeJaxpr}, but the outputs are only the cotangents that are not
+ * symbolically zero (`nonZero` flags which linear inputs they belong to), so a linear
+ * input that receives nothing costs nothing.
+ */
+export function transposeJaxprSparse(cj: ClosedJaxpr, linMask: readonly boolean[], ctMask: readonly boolean[]): { jaxpr: ClosedJaxpr; nonZero: boolean[] } {
+  return transposed(cj, linMask, ctMask, false);
+}
+
+function transposed(cj: ClosedJaxpr, linMask: readonly boolean[], ctMask: readonly boolean[], dense: boolean): { jaxpr: ClosedJaxpr; nonZero: boolean[] } {
+  return memoJaxpr(cj, `T:${bits(linMask)}:${bits(ctMask)}:${dense}`, () => {
     const j = cj.jaxpr;
     const nonLin = j.inVars.filter((_, i) => !linMask[i]);
     const lin = j.inVars.filter((_, i) => linMask[i]);
     const rearranged = new Jaxpr([...j.constVars, ...nonLin], lin, j.eqns, j.outs);
-    return traceToJaxpr(
+    let nonZero: boolean[] = [];
+    const jaxpr = traceToJaxpr(
       (ins) => {
         let k = nonLin.length;
         const cts = ctMask.map((m) => (m ? ins[k++]! : null));
         const res = backwardPass(rearranged, [...cj.consts, ...ins.slice(0, nonLin.length)], cts);
-        return res.map((r, i) => r ?? zerosOf(lin[i]!.aval));
+        nonZero = res.map((r) => dense || r !== null);
+        return dense ? res.map((r, i) => r ?? zerosOf(lin[i]!.aval)) : res.filter((r): r is NDArray => r !== null);
       },
       [...nonLin.map((v) => v.aval), ...cj.outAvals.filter((_, i) => ctMask[i])],
     );
+    return { jaxpr, nonZero };
   });
 }
 

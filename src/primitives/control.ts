@@ -16,7 +16,7 @@ import { allocateForWrite, isFloat } from "../core/dtype.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive } from "../core/trace.js";
 import { type Atom, ClosedJaxpr, Jaxpr, type JaxprEqn, Literal, Var, printJaxpr } from "../ir/jaxpr.js";
 import { moveBatchAxis } from "../interpreters/batching.js";
-import { batchJaxpr, dependentOutputs, evalClosed, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr, zerosOf } from "../interpreters/jaxpr_transforms.js";
+import { batchJaxpr, dependentOutputs, evalClosed, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr, transposeJaxprSparse, zerosOf } from "../interpreters/jaxpr_transforms.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { executableFor } from "../transforms/jit.js";
@@ -806,10 +806,11 @@ export const remat_p: Primitive<RematParams> = definePrimitive<RematParams>({
     const linMask = args.map((a) => a instanceof UndefPrimal);
     const ctMask = cts.map((c) => c !== null);
     if (!ctMask.some(Boolean)) return args.map(() => null);
-    const tj = transposeJaxpr(p.jaxpr, linMask, ctMask);
-    const outs = bind(remat_p, [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter(isNonNull)], { jaxpr: tj, policy: p.policy });
+    const { jaxpr, nonZero } = transposeJaxprSparse(p.jaxpr, linMask, ctMask);
+    const outs = bind(remat_p, [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter(isNonNull)], { jaxpr, policy: p.policy });
     let k = 0;
-    return args.map((a) => (a instanceof UndefPrimal ? outs[k++]! : null));
+    let l = 0;
+    return args.map((a) => (a instanceof UndefPrimal && nonZero[l++] ? outs[k++]! : null));
   },
   batch(args, dims, p) {
     const size = batchSize(args, dims);
