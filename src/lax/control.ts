@@ -14,7 +14,7 @@ import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { type Atom, ClosedJaxpr, Jaxpr, Literal, Var } from "../ir/jaxpr.js";
 import { closureConvert } from "../interpreters/jaxpr_transforms.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
-import { REMAT_POLICIES, type RematPolicy, cond_p, fmtAvals, remat_p, sameAvals, scan_p, while_p } from "../primitives/control.js";
+import { REMAT_POLICIES, type RematPolicy, cond_p, fmtAvals, remat_p, sameAvals, scan_p, while_p } from "./primitives.js";
 import { add, asArray, convert, less, maximum, minimum } from "../primitives/elementwise.js";
 import { flattenArgs, leavesToArrays } from "../transforms/flat.js";
 

@@ -20,9 +20,9 @@ import { batchJaxpr, dependentOutputs, evalClosed, jvpJaxpr, memoJaxpr, partialE
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { executableFor } from "../transforms/jit.js";
-import { addAny, convert, equal, greater, maximum, minimum, where } from "./elementwise.js";
-import { reduceMax } from "./reduce.js";
-import { moveAxis, reshape } from "./shape.js";
+import { addAny, convert, equal, greater, maximum, minimum, where } from "../primitives/elementwise.js";
+import { reduceMax } from "../primitives/reduce.js";
+import { moveAxis, reshape } from "../primitives/shape.js";
 
 /** A compiled program: concrete inputs to concrete outputs. */
 export type Executable = (args: readonly ConcreteArray[]) => ConcreteArray[];
