@@ -1,7 +1,7 @@
 /**
  * Structured control flow, as `jax.lax`: `cond`, `switch`, `whileLoop`, `foriLoop`,
  * `scan` and `map`, plus `checkpoint` (alias `remat`). Each traces its functions once
- * into jaxprs and binds a higher-order primitive (src/primitives/control.ts), so it
+ * into jaxprs and binds a higher-order primitive (src/lax/primitives.ts), so it
  * works eagerly and under `jit` (compiled as a loop, never unrolled), `grad`, `jvp`,
  * `linearize`, `vjp`, `vmap` and `hessianVectorProduct`, to any depth. Functions may
  * close over outer (traced) values.
