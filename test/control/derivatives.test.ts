@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, checkpoint, grad, jit, jvp, lax, np } from "../../src/index.js";
+import { type Array as NDArray, checkpoint, grad, jacfwd, jit, jvp, lax, linearize, np } from "../../src/index.js";
 import { linearizeJaxpr } from "../../src/transforms/ad.js";
 import { checkDerivatives } from "../helpers/gradcheck.js";
 import { randomArray, seededRandom } from "../helpers/numeric.js";
@@ -143,6 +143,11 @@ describe("whileLoop and foriLoop", () => {
     const x = np.array([1.5, 2.5], { dtype: "float64" });
     checkDerivatives(f, [x], { name: "whileLoop", checks: ["jvp"] });
     expect(jit(f)(x).toJs()).toEqual(f(x).toJs());
+    // two steps, v1 = x + 1 and v2 = v1 x + 1: dv2/dx = diag(v1 + x) = diag(4, 6)
+    expect(f(x).toJs()).toEqual([4.75, 9.75]);
+    expect(jacfwd(f)(x).toJs()).toEqual([[4, 0], [0, 6]]);
+    const [, lin] = linearize(f, x);
+    expect(lin(np.array([1, 1], { dtype: "float64" })).toJs()).toEqual([4, 6]);
   });
 
   it("foriLoop with JS bounds is reverse-differentiable; with array bounds it runs as a while loop", () => {
