@@ -22,7 +22,8 @@ export { jacfwd, jacrev, hessian, type JacobianOptions } from "./transforms/jaco
 export { customJvp, customVjp } from "./transforms/custom.js";
 export { checkpoint, remat, type CheckpointOptions } from "./lax/control.js";
 export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
-export { makeJaxpr } from "./transforms/make_jaxpr.js";
+export { makeJaxpr, type MakeJaxprOptions } from "./transforms/make_jaxpr.js";
+export type { PyTree } from "./core/tree.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";
 export * as random from "./random/index.js";
