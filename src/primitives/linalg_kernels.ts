@@ -1,0 +1,453 @@
+/**
+ * Dense linear-algebra kernels on one row-major float64 matrix at a time: Cholesky,
+ * triangular solves, LU with partial pivoting, Householder QR, the symmetric
+ * eigendecomposition (cyclic Jacobi) and the SVD (one-sided Jacobi). The `impl` rules of
+ * src/primitives/linalg.ts run them per batch element. Plain typed-array loops with no
+ * imports: every backend can run them.
+ *
+ * Failures follow LAPACK/JAX, never throw: a matrix that is not positive definite gives
+ * a Cholesky factor full of NaN; a zero pivot leaves LU's elimination step out (later
+ * solves divide by zero and give inf/NaN); the Jacobi iterations stop after
+ * {@link MAX_SWEEPS} sweeps, so NaN or inf input cannot hang them.
+ * @module
+ */
+
+/** Upper bound on the Jacobi sweeps (well-conditioned matrices converge in under 15). */
+export const MAX_SWEEPS = 60;
+
+/**
+ * In-place Cholesky factorization `A = L Lᵀ` of the n×n matrix at `a` (only the lower
+ * triangle is read); on return the lower triangle holds L and the strict upper triangle
+ * is zero. Returns false and fills the matrix with NaN when A is not (numerically)
+ * positive definite.
+ *
+ * Row by row (Cholesky–Banachiewicz), two rows and two columns at a time: the four dot
+ * products of a 2×2 block share their loads and run as four independent chains, so the
+ * loop is bound by throughput rather than by the latency of one accumulator.
+ */
+export function cholesky(a: Float64Array, n: number): boolean {
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const ri = i * n;
+    const rk = ri + n; // row i+1
+    let j = 0;
+    for (; j + 1 < i; j += 2) {
+      const rj = j * n;
+      const rl = rj + n; // row j+1
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      for (let k = 0; k < j; k++) {
+        const x0 = a[ri + k]!, x1 = a[rk + k]!, y0 = a[rj + k]!, y1 = a[rl + k]!;
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+      }
+      const d0 = a[rj + j]!;
+      const l0 = (a[ri + j]! - s00) / d0;
+      const l1 = (a[rk + j]! - s10) / d0;
+      a[ri + j] = l0;
+      a[rk + j] = l1;
+      const e = a[rl + j]!;
+      const d1 = a[rl + j + 1]!;
+      a[ri + j + 1] = (a[ri + j + 1]! - s01 - l0 * e) / d1;
+      a[rk + j + 1] = (a[rk + j + 1]! - s11 - l1 * e) / d1;
+    }
+    for (; j < i; j++) {
+      const rj = j * n;
+      let s0 = 0, s1 = 0;
+      for (let k = 0; k < j; k++) {
+        const y = a[rj + k]!;
+        s0 += a[ri + k]! * y;
+        s1 += a[rk + k]! * y;
+      }
+      const d = a[rj + j]!;
+      a[ri + j] = (a[ri + j]! - s0) / d;
+      a[rk + j] = (a[rk + j]! - s1) / d;
+    }
+    // the diagonal of row i, then the last two entries of row i+1
+    let sii = 0, ski = 0;
+    for (let k = 0; k < i; k++) {
+      const x = a[ri + k]!;
+      sii += x * x;
+      ski += a[rk + k]! * x;
+    }
+    const dii = a[ri + i]! - sii;
+    if (!(dii > 0)) return fail(a, n);
+    const lii = Math.sqrt(dii);
+    a[ri + i] = lii;
+    const lki = (a[rk + i]! - ski) / lii;
+    a[rk + i] = lki;
+    let skk = 0;
+    for (let k = 0; k <= i; k++) skk += a[rk + k]! * a[rk + k]!;
+    const dkk = a[rk + i + 1]! - skk;
+    if (!(dkk > 0)) return fail(a, n);
+    a[rk + i + 1] = Math.sqrt(dkk);
+  }
+  if (i < n) {
+    // an odd last row
+    const ri = i * n;
+    for (let j = 0; j < i; j++) {
+      const rj = j * n;
+      let s = 0;
+      for (let k = 0; k < j; k++) s += a[ri + k]! * a[rj + k]!;
+      a[ri + j] = (a[ri + j]! - s) / a[rj + j]!;
+    }
+    let s = 0;
+    for (let k = 0; k < i; k++) s += a[ri + k]! * a[ri + k]!;
+    const d = a[ri + i]! - s;
+    if (!(d > 0)) return fail(a, n);
+    a[ri + i] = Math.sqrt(d);
+  }
+  for (let r = 0; r < n; r++) a.fill(0, r * n + r + 1, (r + 1) * n);
+  return true;
+}
+
+function fail(a: Float64Array, n: number): false {
+  a.fill(NaN, 0, n * n);
+  return false;
+}
+
+/**
+ * Solves `T X = B` in place for the n×n triangular matrix at `t` (row-major, not
+ * transposed; only its `lower` or upper triangle is read), where `x` holds the n×m
+ * right-hand side B and receives X. With `unitDiagonal` the diagonal is taken as 1.
+ * Each row of X is updated with whole rows of earlier solutions (contiguous axpys).
+ */
+export function trsmLeft(t: Float64Array, n: number, lower: boolean, unitDiagonal: boolean, x: Float64Array, m: number): void {
+  if (m === 1) return trsvLeft(t, n, lower, unitDiagonal, x);
+  const step = lower ? 1 : -1;
+  for (let i = lower ? 0 : n - 1; i >= 0 && i < n; i += step) {
+    const ri = i * n;
+    const xi = i * m;
+    const kEnd = lower ? i : n;
+    for (let k = lower ? 0 : i + 1; k < kEnd; k++) {
+      const c = t[ri + k]!;
+      if (c === 0) continue;
+      const xk = k * m;
+      for (let j = 0; j < m; j++) x[xi + j]! -= c * x[xk + j]!;
+    }
+    if (!unitDiagonal) {
+      const d = 1 / t[ri + i]!;
+      for (let j = 0; j < m; j++) x[xi + j]! *= d;
+    }
+  }
+}
+
+/** {@link trsmLeft} for one right-hand side: dot products with four accumulators. */
+function trsvLeft(t: Float64Array, n: number, lower: boolean, unitDiagonal: boolean, x: Float64Array): void {
+  const step = lower ? 1 : -1;
+  for (let i = lower ? 0 : n - 1; i >= 0 && i < n; i += step) {
+    const ri = i * n;
+    const k0 = lower ? 0 : i + 1;
+    const k1 = lower ? i : n;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let k = k0;
+    for (; k + 3 < k1; k += 4) {
+      s0 += t[ri + k]! * x[k]!;
+      s1 += t[ri + k + 1]! * x[k + 1]!;
+      s2 += t[ri + k + 2]! * x[k + 2]!;
+      s3 += t[ri + k + 3]! * x[k + 3]!;
+    }
+    for (; k < k1; k++) s0 += t[ri + k]! * x[k]!;
+    const v = x[i]! - (s0 + s1 + (s2 + s3));
+    x[i] = unitDiagonal ? v : v / t[ri + i]!;
+  }
+}
+
+/** The transpose of the r×c matrix at `src` (offset `off`) into `dst` (c×r). */
+export function transposeInto(src: ArrayLike<number>, off: number, r: number, c: number, dst: Float64Array): Float64Array {
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) dst[j * r + i] = src[off + i * c + j]!;
+  return dst;
+}
+
+/**
+ * In-place LU factorization with partial pivoting of the n×n matrix at `a`:
+ * `P A = L U` with L unit lower triangular (stored below the diagonal) and U upper.
+ * `pivots[k]` is the row swapped with row k at step k (LAPACK's ipiv, 0-based) and
+ * `perm` the resulting row permutation (row i of `P A` is row `perm[i]` of A). A zero
+ * pivot column is left as it is (as LAPACK's getrf), so U has a zero on its diagonal.
+ */
+export function lu(a: Float64Array, n: number, pivots: Int32Array | Float64Array | Float32Array | Uint8Array, perm: Int32Array | Float64Array | Float32Array | Uint8Array): void {
+  for (let i = 0; i < n; i++) perm[i] = i;
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    let best = Math.abs(a[k * n + k]!);
+    for (let i = k + 1; i < n; i++) {
+      const v = Math.abs(a[i * n + k]!);
+      if (v > best) {
+        best = v;
+        p = i;
+      }
+    }
+    pivots[k] = p;
+    if (p !== k) {
+      const rk = k * n;
+      const rp = p * n;
+      for (let j = 0; j < n; j++) {
+        const tmp = a[rk + j]!;
+        a[rk + j] = a[rp + j]!;
+        a[rp + j] = tmp;
+      }
+      const tp = perm[k]!;
+      perm[k] = perm[p]!;
+      perm[p] = tp;
+    }
+    const d = a[k * n + k]!;
+    if (d === 0) continue;
+    const rk = k * n;
+    for (let i = k + 1; i < n; i++) {
+      const ri = i * n;
+      const l = a[ri + k]! / d;
+      a[ri + k] = l;
+      if (l === 0) continue;
+      for (let j = k + 1; j < n; j++) a[ri + j]! -= l * a[rk + j]!;
+    }
+  }
+}
+
+/**
+ * Householder QR of the m×n matrix `a` (row-major, overwritten). Returns Q (m×qc) and
+ * R (qc×n) with qc = m when `full`, else min(m, n). The reflectors follow LAPACK's
+ * dlarfg (`beta = -sign(alpha)·‖x‖`), so the signs of R's diagonal are NumPy's.
+ */
+export function qr(a: Float64Array, m: number, n: number, full: boolean): { q: Float64Array; r: Float64Array; qc: number } {
+  const k = Math.min(m, n);
+  const tau = new Float64Array(k);
+  const w = new Float64Array(Math.max(m, n));
+  for (let j = 0; j < k; j++) {
+    const alpha = a[j * n + j]!;
+    let xnorm = 0;
+    for (let i = j + 1; i < m; i++) xnorm = Math.hypot(xnorm, a[i * n + j]!);
+    if (xnorm === 0) {
+      tau[j] = 0;
+      continue;
+    }
+    const beta = -(alpha >= 0 ? 1 : -1) * Math.hypot(alpha, xnorm);
+    tau[j] = (beta - alpha) / beta;
+    const scale = 1 / (alpha - beta);
+    for (let i = j + 1; i < m; i++) a[i * n + j]! *= scale;
+    a[j * n + j] = beta;
+    applyReflector(a, m, n, j, j + 1, n, a, j, tau[j]!, w);
+  }
+  const qc = full ? m : k;
+  const q = new Float64Array(m * qc);
+  for (let i = 0; i < qc; i++) q[i * qc + i] = 1;
+  for (let j = k - 1; j >= 0; j--) if (tau[j] !== 0) applyReflector(q, m, qc, j, 0, qc, a, j, tau[j]!, w);
+  const r = new Float64Array(qc * n);
+  for (let i = 0; i < Math.min(qc, m); i++) for (let c = i; c < n; c++) r[i * n + c] = a[i * n + c]!;
+  return { q, r, qc };
+}
+
+/**
+ * Applies `H = I - tau v vᵀ` to rows j.. and columns c0..c1 of the rows×cols matrix `x`,
+ * where v = (1, va[(j+1)·vn + vc], va[(j+2)·vn + vc], ...) is column `vc` of `va` below row j.
+ */
+function applyReflector(x: Float64Array, rows: number, cols: number, j: number, c0: number, c1: number, va: Float64Array, vc: number, tau: number, w: Float64Array): void {
+  const vn = va === x ? cols : va.length / rows;
+  for (let c = c0; c < c1; c++) w[c] = x[j * cols + c]!;
+  for (let i = j + 1; i < rows; i++) {
+    const v = va[i * vn + vc]!;
+    if (v === 0) continue;
+    const ri = i * cols;
+    for (let c = c0; c < c1; c++) w[c]! += v * x[ri + c]!;
+  }
+  for (let c = c0; c < c1; c++) {
+    w[c]! *= tau;
+    x[j * cols + c]! -= w[c]!;
+  }
+  for (let i = j + 1; i < rows; i++) {
+    const v = va[i * vn + vc]!;
+    if (v === 0) continue;
+    const ri = i * cols;
+    for (let c = c0; c < c1; c++) x[ri + c]! -= v * w[c]!;
+  }
+}
+
+/**
+ * Eigendecomposition of the symmetric n×n matrix `a` (overwritten; both triangles are
+ * read, so pass a symmetric matrix) by cyclic Jacobi rotations: `w` receives the
+ * eigenvalues in ascending order and `v` (n×n, row-major) the eigenvectors as columns.
+ */
+export function eighJacobi(a: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
+  const vt = new Float64Array(n * n); // eigenvectors as rows while rotating
+  for (let i = 0; i < n; i++) vt[i * n + i] = 1;
+  for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q]!;
+        if (apq === 0) continue;
+        const app = a[p * n + p]!;
+        const aqq = a[q * n + q]!;
+        const g = 100 * Math.abs(apq);
+        if (Math.abs(app) + g === Math.abs(app) && Math.abs(aqq) + g === Math.abs(aqq)) {
+          a[p * n + q] = 0;
+          a[q * n + p] = 0;
+          continue;
+        }
+        if (Number.isNaN(apq)) continue;
+        rotated = true;
+        const h = aqq - app;
+        let t: number;
+        if (Math.abs(h) + g === Math.abs(h)) t = apq / h;
+        else {
+          const theta = (0.5 * h) / apq;
+          t = 1 / (Math.abs(theta) + Math.sqrt(1 + theta * theta));
+          if (theta < 0) t = -t;
+        }
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = t * c;
+        const tau = s / (1 + c);
+        a[p * n + p] = app - t * apq;
+        a[q * n + q] = aqq + t * apq;
+        a[p * n + q] = 0;
+        a[q * n + p] = 0;
+        for (let r = 0; r < n; r++) {
+          if (r === p || r === q) continue;
+          const gr = a[r * n + p]!;
+          const hr = a[r * n + q]!;
+          const np_ = gr - s * (hr + gr * tau);
+          const nq = hr + s * (gr - hr * tau);
+          a[r * n + p] = np_;
+          a[p * n + r] = np_;
+          a[r * n + q] = nq;
+          a[q * n + r] = nq;
+        }
+        rotateRows(vt, n, p, q, c, s);
+      }
+    }
+    if (!rotated) break;
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => cmpAsc(a[x * n + x]!, a[y * n + y]!));
+  order.forEach((src, j) => {
+    w[j] = a[src * n + src]!;
+    for (let i = 0; i < n; i++) v[i * n + j] = vt[src * n + i]!;
+  });
+}
+
+/** Ascending order with NaN last (a stable, total order for sorting). */
+function cmpAsc(x: number, y: number): number {
+  if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
+  if (Number.isNaN(y)) return -1;
+  return x - y;
+}
+
+/** Rows p and q of the len-wide matrix `x` become `c·x_p - s·x_q` and `s·x_p + c·x_q`. */
+function rotateRows(x: Float64Array, len: number, p: number, q: number, c: number, s: number): void {
+  const rp = p * len;
+  const rq = q * len;
+  for (let i = 0; i < len; i++) {
+    const xp = x[rp + i]!;
+    const xq = x[rq + i]!;
+    x[rp + i] = c * xp - s * xq;
+    x[rq + i] = s * xp + c * xq;
+  }
+}
+
+/**
+ * SVD `A = U diag(s) Vᵀ` of the m×n matrix at `a` (row-major, read only) by one-sided
+ * (Hestenes) Jacobi rotations, which computes small singular values to high relative
+ * accuracy. Returns U (m×uc), s (k = min(m, n), descending) and Vᵀ (vr×n), with uc = vr
+ * = k, or uc = m and vr = n when `full` (the extra columns complete the bases).
+ */
+export function svdJacobi(a: ArrayLike<number>, off: number, m: number, n: number, full: boolean): { u: Float64Array; s: Float64Array; vt: Float64Array } {
+  if (m < n) {
+    // A = U S Vᵀ  <=>  Aᵀ = V S Uᵀ
+    const at = transposeInto(a, off, m, n, new Float64Array(m * n));
+    const r = svdJacobi(at, 0, n, m, full);
+    const vr = full ? n : m; // k = m here
+    return { u: transposeInto(r.vt, 0, m, m, new Float64Array(m * m)), s: r.s, vt: transposeInto(r.u, 0, n, vr, new Float64Array(vr * n)) };
+  }
+  // m >= n: rotate the columns of A (stored as the rows of W = Aᵀ) until orthogonal
+  const k = n;
+  const W = transposeInto(a, off, m, n, new Float64Array(n * m));
+  const Vt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) Vt[i * n + i] = 1;
+  const EPS = 1e-15;
+  for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const rp = p * m;
+        const rq = q * m;
+        let alpha = 0, beta = 0, gamma = 0;
+        for (let i = 0; i < m; i++) {
+          const x = W[rp + i]!;
+          const y = W[rq + i]!;
+          alpha += x * x;
+          beta += y * y;
+          gamma += x * y;
+        }
+        if (!(Math.abs(gamma) > EPS * Math.sqrt(alpha * beta)) || gamma === 0) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        rotateRows(W, m, p, q, c, s);
+        rotateRows(Vt, n, p, q, c, s);
+      }
+    }
+    if (!rotated) break;
+  }
+  const norms = Array.from({ length: n }, (_, j) => {
+    let s = 0;
+    for (let i = 0; i < m; i++) s = Math.hypot(s, W[j * m + i]!);
+    return s;
+  });
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => cmpAsc(norms[y]!, norms[x]!));
+  const uc = full ? m : k;
+  const U = new Float64Array(m * uc);
+  const sv = new Float64Array(k);
+  const vt = new Float64Array((full ? n : k) * n);
+  const valid: boolean[] = new Array<boolean>(uc).fill(false);
+  order.forEach((src, j) => {
+    const sj = norms[src]!;
+    sv[j] = sj;
+    for (let i = 0; i < n; i++) vt[j * n + i] = Vt[src * n + i]!;
+    if (sj > 0 && Number.isFinite(sj)) {
+      for (let i = 0; i < m; i++) U[i * uc + j] = W[src * m + i]! / sj;
+      valid[j] = true;
+    } else if (Number.isNaN(sj)) {
+      for (let i = 0; i < m; i++) U[i * uc + j] = NaN;
+      valid[j] = true;
+    }
+  });
+  completeColumns(U, m, uc, valid);
+  return { u: U, s: sv, vt };
+}
+
+/**
+ * Fills the columns of the m×c matrix `q` not marked `valid` with unit vectors
+ * orthogonal to every other column: the coordinate vector with the largest residual
+ * after Gram–Schmidt (twice) against the columns so far, so that a rank-deficient U or
+ * a full-size basis is still orthonormal.
+ */
+function completeColumns(q: Float64Array, m: number, c: number, valid: boolean[]): void {
+  const x = new Float64Array(m);
+  const best = new Float64Array(m);
+  for (let j = 0; j < c; j++) {
+    if (valid[j]) continue;
+    let bestNorm = -1;
+    for (let e = 0; e < m; e++) {
+      x.fill(0);
+      x[e] = 1;
+      for (let pass = 0; pass < 2; pass++) {
+        for (let l = 0; l < c; l++) {
+          if (!valid[l]) continue;
+          let d = 0;
+          for (let i = 0; i < m; i++) d += q[i * c + l]! * x[i]!;
+          for (let i = 0; i < m; i++) x[i]! -= d * q[i * c + l]!;
+        }
+      }
+      let nrm = 0;
+      for (let i = 0; i < m; i++) nrm = Math.hypot(nrm, x[i]!);
+      if (nrm > bestNorm) {
+        bestNorm = nrm;
+        for (let i = 0; i < m; i++) best[i] = x[i]! / nrm;
+      }
+    }
+    for (let i = 0; i < m; i++) q[i * c + j] = best[i]!;
+    valid[j] = true;
+  }
+}
