@@ -305,7 +305,7 @@ export interface QrOptions {
  * ```ts
  * import { np } from "cotangent";
  * const [q, r] = np.linalg.qr(np.array([[3, 1], [4, 2]], { dtype: "float64" }));
- * console.log(q.shape, r.toJs().map((row) => row.map((v) => +v.toFixed(6)))); // [2, 2] [[-5, -2.2], [0, -0.4]]
+ * console.log(q.shape, (r.toJs() as number[][]).map((row) => row.map((v) => +v.toFixed(6)))); // [2, 2] [[-5, -2.2], [0, 0.4]]
  * ```
  */
 export function qr(a: ArrayLike, opts: QrOptions = {}): [NDArray, NDArray] {
@@ -325,7 +325,7 @@ export function qr(a: ArrayLike, opts: QrOptions = {}): [NDArray, NDArray] {
  * ```ts
  * import { np } from "cotangent";
  * const [w, v] = np.linalg.eigh(np.array([[2, 1], [1, 2]], { dtype: "float64" }));
- * console.log(w.toJs().map((x) => +x.toFixed(12)), v.shape); // [1, 3] [2, 2]
+ * console.log((w.toJs() as number[]).map((x) => +x.toFixed(12)), v.shape); // [1, 3] [2, 2]
  * ```
  */
 export function eigh(a: ArrayLike): [NDArray, NDArray] {
