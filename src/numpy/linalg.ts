@@ -2,7 +2,7 @@
 import type { NDArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { broadcastShapes, checkOptions, describeValue, fmtShape, normalizeAxes, normalizeAxis } from "../core/shape.js";
-import { matmulRaw, swapLast } from "../primitives/dot.js";
+import { matmulRaw } from "../primitives/dot.js";
 import { cholesky as choleskyRaw, diagonalOf, eighFactor, eyeMatrix, iotaInt32, luFactor, permutationMatrix, qrFactor, svdFactor, triangularSolve } from "../primitives/linalg.js";
 import * as E from "../primitives/elementwise.js";
 import { type ArrayLike, asArray, promoteArgs } from "../primitives/elementwise.js";
@@ -148,11 +148,6 @@ function matrixArg(op: string, x: ArrayLike, square: boolean): NDArray {
   return a;
 }
 
-/** `(a + aᵀ) / 2`: the symmetric part, which `cholesky` and `eigh` factor (as JAX's `symmetrize_input`). */
-function symmetrize(a: NDArray): NDArray {
-  return E.mul(E.add(a, swapLast(a)), 0.5);
-}
-
 /** `a` and `b` with their batch axes (all but the last `keepA` / `keepB`) broadcast to a common shape. */
 function broadcastBatch(op: string, a: NDArray, keepA: number, b: NDArray, keepB: number): [NDArray, NDArray] {
   const ba = a.shape.slice(0, a.ndim - keepA);
@@ -288,7 +283,7 @@ export function det(a: ArrayLike): NDArray {
  * ```
  */
 export function cholesky(a: ArrayLike): NDArray {
-  return choleskyRaw(symmetrize(matrixArg("linalg.cholesky", a, true)));
+  return choleskyRaw(matrixArg("linalg.cholesky", a, true));
 }
 
 /** Options of `np.linalg.qr`. */
@@ -329,7 +324,7 @@ export function qr(a: ArrayLike, opts: QrOptions = {}): [NDArray, NDArray] {
  * ```
  */
 export function eigh(a: ArrayLike): [NDArray, NDArray] {
-  return eighFactor(symmetrize(matrixArg("linalg.eigh", a, true)));
+  return eighFactor(matrixArg("linalg.eigh", a, true));
 }
 
 /** Options of `np.linalg.svd`. */

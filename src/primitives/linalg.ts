@@ -39,6 +39,24 @@ function matrixAt(buf: TypedArray, b: number, size: number): Float64Array {
   return out;
 }
 
+/**
+ * The float64 copy of the symmetric part `(A + Aᵀ)/2` of square matrix `b` (n×n) of a
+ * batched buffer: `cholesky` and `eigh` factor it, as JAX's `symmetrize_input`, so that
+ * their derivatives are those of a function of every entry.
+ */
+function symmetricAt(buf: TypedArray, b: number, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  const o = b * n * n;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      const v = (buf[o + i * n + j]! + buf[o + j * n + i]!) * 0.5;
+      out[i * n + j] = v;
+      out[j * n + i] = v;
+    }
+  }
+  return out;
+}
+
 /** Output buffers for `avals`, and a count of the batch elements. */
 function outputs(avals: ShapedArray[]): TypedArray[] {
   return avals.map((a) => allocateForWrite(a.dtype, a.size));
@@ -96,8 +114,9 @@ const mT = swapLast;
 // ------------------------------------------------------------------ cholesky
 
 /**
- * Cholesky factor `L` (lower triangular, `A = L Lᵀ`) of each matrix; reads the lower
- * triangle only. Not positive definite: the factor is all NaN (as JAX).
+ * Cholesky factor `L` (lower triangular, `S = L Lᵀ`) of the symmetric part
+ * `S = (A + Aᵀ)/2` of each matrix (JAX's `symmetrize_input`, done in the kernel's copy).
+ * Not positive definite: the factor is all NaN (as JAX).
  * JVP: `L̇ = L·Φ(L⁻¹ Ȧ L⁻ᵀ)` with Φ taking the lower triangle and halving the diagonal.
  */
 export const cholesky_p: Primitive = definePrimitive({
@@ -111,7 +130,7 @@ export const cholesky_p: Primitive = definePrimitive({
     const n = a!.shape[a!.ndim - 1]!;
     const [out] = outputs(avals);
     for (let b = 0, nb = batchCount(a!.aval); b < nb; b++) {
-      const w = matrixAt(a!.buffer, b, n * n);
+      const w = symmetricAt(a!.buffer, b, n);
       K.cholesky(w, n);
       out!.set(w, b * n * n);
     }
@@ -172,22 +191,19 @@ export const triangular_solve_p: Primitive<TriangularSolveParams> = definePrimit
     const n = a!.shape[a!.ndim - 1]!;
     const [r, c] = lastTwo(b!);
     const k = leftSide ? c : r;
-    // the left-side solve M Y = B' with M non-transposed: M = op(A) (left) or op(A)ᵀ (right)
-    const useA = transposeA !== leftSide;
-    const lowerM = useA ? lower : !lower;
     const [out] = outputs(avals);
     const M = new Float64Array(n * n);
+    const B = b!.buffer;
     for (let t = 0, nb = batchCount(a!.aval); t < nb; t++) {
-      if (useA) M.set(a!.buffer.subarray(t * n * n, (t + 1) * n * n));
-      else K.transposeInto(a!.buffer, t * n * n, n, n, M);
-      const B = b!.buffer;
+      M.set(a!.buffer.subarray(t * n * n, (t + 1) * n * n));
       if (leftSide) {
         const X = matrixAt(B, t, n * k);
-        K.trsmLeft(M, n, lowerM, unitDiagonal, X, k);
+        K.trsmLeft(M, n, lower, transposeA, unitDiagonal, X, k);
         out!.set(X, t * n * k);
       } else {
+        // X op(A) = B  <=>  op(A)ᵀ Xᵀ = Bᵀ
         const X = K.transposeInto(B, t * n * k, k, n, new Float64Array(n * k));
-        K.trsmLeft(M, n, lowerM, unitDiagonal, X, k);
+        K.trsmLeft(M, n, lower, !transposeA, unitDiagonal, X, k);
         out!.set(K.transposeInto(X, 0, n, k, new Float64Array(n * k)), t * n * k);
       }
     }
@@ -342,9 +358,9 @@ export function qrFactor(a: NDArray, fullMatrices: boolean): [NDArray, NDArray] 
 // ------------------------------------------------------------------ eigh
 
 /**
- * Eigendecomposition of symmetric matrices (both triangles are read; pass a symmetric
- * matrix): `[w, v]` with the eigenvalues w ascending and the eigenvectors in the columns
- * of v. JVP (JAX's): with `S = vᵀ Ȧ v`, `ẇ = diag(S)` and `v̇ = v (F ∘ S)` where
+ * Eigendecomposition of the symmetric part `(A + Aᵀ)/2` of each matrix: `[w, v]` with
+ * the eigenvalues w ascending and the eigenvectors in the columns of v. JVP (JAX's):
+ * with `S = vᵀ sym(Ȧ) v`, `ẇ = diag(S)` and `v̇ = v (F ∘ S)` where
  * `F_ij = 1/(w_j - w_i)` off the diagonal and 0 on it (eigenvalues must be distinct).
  */
 export const eigh_p: Primitive = definePrimitive({
@@ -360,7 +376,7 @@ export const eigh_p: Primitive = definePrimitive({
     const w = new Float64Array(n);
     const v = new Float64Array(n * n);
     for (let b = 0, nb = batchCount(a!.aval); b < nb; b++) {
-      K.eighJacobi(matrixAt(a!.buffer, b, n * n), n, w, v);
+      K.eighJacobi(symmetricAt(a!.buffer, b, n), n, w, v);
       wo!.set(w, b * n);
       vo!.set(v, b * n * n);
     }
@@ -372,7 +388,7 @@ export const eigh_p: Primitive = definePrimitive({
     const n = a!.shape[a!.ndim - 1]!;
     const eye = eyeMatrix(n, a!.dtype);
     const F = sub(div(1, add(eye, sub(asRow(w), asCol(w)))), eye);
-    const S = mm(mm(mT(v), t), v);
+    const S = mm(mm(mT(v), mul(add(t, mT(t)), 0.5)), v);
     return [[w, v], [diagonalOf(S), mm(v, mul(F, S))]];
   },
   batch: batchFront(() => eigh_p),

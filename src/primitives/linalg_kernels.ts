@@ -16,54 +16,46 @@
 export const MAX_SWEEPS = 60;
 
 /**
+ * A faster implementation of {@link choleskyRowPair} working in place on its own
+ * memory: `view` (n×n) is where the matrix must be, and `rowPair(i)` does for `view`
+ * what `choleskyRowPair(view, n, i)` does. Installed with
+ * {@link installCholeskyRowPairKernel} (the WebAssembly SIMD kernel of
+ * src/backends/wasm/linalg.ts); null means "use the JavaScript loops".
+ */
+export type RowPairKernel = (n: number) => { view: Float64Array; rowPair: (i: number) => void } | null;
+let rowPairKernel: RowPairKernel | null = null;
+/** Smallest order for which the installed row-pair kernel is used (below, copying dominates). */
+const FAST_MIN = 48;
+/** Installs (or, with null, removes) a faster kernel for the bulk of {@link cholesky}. @internal */
+export function installCholeskyRowPairKernel(k: RowPairKernel | null): void {
+  rowPairKernel = k;
+}
+
+/**
  * In-place Cholesky factorization `A = L Lᵀ` of the n×n matrix at `a` (only the lower
  * triangle is read); on return the lower triangle holds L and the strict upper triangle
  * is zero. Returns false and fills the matrix with NaN when A is not (numerically)
  * positive definite.
  *
- * Row by row (Cholesky–Banachiewicz), two rows and two columns at a time: the four dot
- * products of a 2×2 block share their loads and run as four independent chains, so the
- * loop is bound by throughput rather than by the latency of one accumulator.
+ * Row by row (Cholesky–Banachiewicz), two rows at a time: {@link choleskyRowPair}
+ * computes the entries left of the diagonal of rows i and i+1 (almost all the work),
+ * then the diagonal entries follow here.
  */
 export function cholesky(a: Float64Array, n: number): boolean {
+  const fast = n >= FAST_MIN && rowPairKernel !== null ? rowPairKernel(n) : null;
+  if (fast === null) return factorRows(a, n, (i) => choleskyRowPair(a, n, i));
+  fast.view.set(a.subarray(0, n * n));
+  const ok = factorRows(fast.view, n, fast.rowPair);
+  a.set(fast.view);
+  return ok;
+}
+
+function factorRows(a: Float64Array, n: number, rowPair: (i: number) => void): boolean {
   let i = 0;
   for (; i + 1 < n; i += 2) {
+    rowPair(i);
     const ri = i * n;
     const rk = ri + n; // row i+1
-    let j = 0;
-    for (; j + 1 < i; j += 2) {
-      const rj = j * n;
-      const rl = rj + n; // row j+1
-      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
-      for (let k = 0; k < j; k++) {
-        const x0 = a[ri + k]!, x1 = a[rk + k]!, y0 = a[rj + k]!, y1 = a[rl + k]!;
-        s00 += x0 * y0;
-        s01 += x0 * y1;
-        s10 += x1 * y0;
-        s11 += x1 * y1;
-      }
-      const d0 = a[rj + j]!;
-      const l0 = (a[ri + j]! - s00) / d0;
-      const l1 = (a[rk + j]! - s10) / d0;
-      a[ri + j] = l0;
-      a[rk + j] = l1;
-      const e = a[rl + j]!;
-      const d1 = a[rl + j + 1]!;
-      a[ri + j + 1] = (a[ri + j + 1]! - s01 - l0 * e) / d1;
-      a[rk + j + 1] = (a[rk + j + 1]! - s11 - l1 * e) / d1;
-    }
-    for (; j < i; j++) {
-      const rj = j * n;
-      let s0 = 0, s1 = 0;
-      for (let k = 0; k < j; k++) {
-        const y = a[rj + k]!;
-        s0 += a[ri + k]! * y;
-        s1 += a[rk + k]! * y;
-      }
-      const d = a[rj + j]!;
-      a[ri + j] = (a[ri + j]! - s0) / d;
-      a[rk + j] = (a[rk + j]! - s1) / d;
-    }
     // the diagonal of row i, then the last two entries of row i+1
     let sii = 0, ski = 0;
     for (let k = 0; k < i; k++) {
@@ -102,38 +94,86 @@ export function cholesky(a: Float64Array, n: number): boolean {
   return true;
 }
 
+/**
+ * The entries `L[i, j]` and `L[i+1, j]` for `j < i` (i even), from rows 0..i-1 of L
+ * already in place: two columns at a time, the four dot products of a 2×2 block share
+ * their loads and run as four independent chains, so the loop is bound by throughput
+ * rather than by the latency of one accumulator.
+ */
+export function choleskyRowPair(a: Float64Array, n: number, i: number): void {
+  const ri = i * n;
+  const rk = ri + n; // row i+1
+  for (let j = 0; j + 1 < i; j += 2) {
+    const rj = j * n;
+    const rl = rj + n; // row j+1
+    let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+    for (let k = 0; k < j; k++) {
+      const x0 = a[ri + k]!, x1 = a[rk + k]!, y0 = a[rj + k]!, y1 = a[rl + k]!;
+      s00 += x0 * y0;
+      s01 += x0 * y1;
+      s10 += x1 * y0;
+      s11 += x1 * y1;
+    }
+    const d0 = a[rj + j]!;
+    const l0 = (a[ri + j]! - s00) / d0;
+    const l1 = (a[rk + j]! - s10) / d0;
+    a[ri + j] = l0;
+    a[rk + j] = l1;
+    const e = a[rl + j]!;
+    const d1 = a[rl + j + 1]!;
+    a[ri + j + 1] = (a[ri + j + 1]! - s01 - l0 * e) / d1;
+    a[rk + j + 1] = (a[rk + j + 1]! - s11 - l1 * e) / d1;
+  }
+}
+
 function fail(a: Float64Array, n: number): false {
   a.fill(NaN, 0, n * n);
   return false;
 }
 
 /**
- * Solves `T X = B` in place for the n×n triangular matrix at `t` (row-major, not
- * transposed; only its `lower` or upper triangle is read), where `x` holds the n×m
- * right-hand side B and receives X. With `unitDiagonal` the diagonal is taken as 1.
- * Each row of X is updated with whole rows of earlier solutions (contiguous axpys).
+ * Solves `op(T) X = B` in place for the n×n triangular matrix at `t` (row-major; only
+ * its `lower` or upper triangle is read; `op(T) = Tᵀ` when `trans`), where `x` holds
+ * the n×m right-hand side B and receives X. With `unitDiagonal` the diagonal is taken
+ * as 1. Every variant reads T by rows: without `trans` each row of X is a combination
+ * of earlier rows (dot products); with it, each solved row of X is subtracted from the
+ * rows still to solve (axpys), so a transposed solve needs no transposed copy.
  */
-export function trsmLeft(t: Float64Array, n: number, lower: boolean, unitDiagonal: boolean, x: Float64Array, m: number): void {
-  if (m === 1) return trsvLeft(t, n, lower, unitDiagonal, x);
-  const step = lower ? 1 : -1;
-  for (let i = lower ? 0 : n - 1; i >= 0 && i < n; i += step) {
+export function trsmLeft(t: Float64Array, n: number, lower: boolean, trans: boolean, unitDiagonal: boolean, x: Float64Array, m: number): void {
+  if (!trans && m === 1) return trsvLeft(t, n, lower, unitDiagonal, x);
+  // op(T) is lower triangular when T is lower and not transposed, or upper and transposed: solve top-down
+  const down = lower !== trans;
+  for (let s = 0; s < n; s++) {
+    const i = down ? s : n - 1 - s;
     const ri = i * n;
     const xi = i * m;
-    const kEnd = lower ? i : n;
-    for (let k = lower ? 0 : i + 1; k < kEnd; k++) {
-      const c = t[ri + k]!;
-      if (c === 0) continue;
-      const xk = k * m;
-      for (let j = 0; j < m; j++) x[xi + j]! -= c * x[xk + j]!;
+    if (!trans) {
+      const kEnd = lower ? i : n;
+      for (let k = lower ? 0 : i + 1; k < kEnd; k++) {
+        const c = t[ri + k]!;
+        if (c === 0) continue;
+        const xk = k * m;
+        for (let j = 0; j < m; j++) x[xi + j]! -= c * x[xk + j]!;
+      }
     }
     if (!unitDiagonal) {
       const d = 1 / t[ri + i]!;
       for (let j = 0; j < m; j++) x[xi + j]! *= d;
     }
+    if (trans) {
+      // row i of T holds the coefficients of x_i in the equations still to solve
+      const kEnd = lower ? i : n;
+      for (let k = lower ? 0 : i + 1; k < kEnd; k++) {
+        const c = t[ri + k]!;
+        if (c === 0) continue;
+        const xk = k * m;
+        for (let j = 0; j < m; j++) x[xk + j]! -= c * x[xi + j]!;
+      }
+    }
   }
 }
 
-/** {@link trsmLeft} for one right-hand side: dot products with four accumulators. */
+/** {@link trsmLeft} without `trans` for one right-hand side: dot products with four accumulators. */
 function trsvLeft(t: Float64Array, n: number, lower: boolean, unitDiagonal: boolean, x: Float64Array): void {
   const step = lower ? 1 : -1;
   for (let i = lower ? 0 : n - 1; i >= 0 && i < n; i += step) {

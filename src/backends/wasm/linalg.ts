@@ -1,0 +1,123 @@
+/**
+ * The bulk of the float64 Cholesky factorization in WebAssembly SIMD: for rows i and
+ * i+1, the entries left of the diagonal (`choleskyRowPair` of
+ * src/primitives/linalg_kernels.ts, which does the same in JavaScript). Each entry pair
+ * `L[i..i+1, j..j+1]` is a 2×2 block of dot products over `k < j`, run on f64x2 lanes
+ * with two sets of four vector accumulators (eight independent chains, the loads of a
+ * step shared by four products); the 2×2 finishing divisions are scalar.
+ *
+ * {@link choleskyRowPairWasm} is the {@link RowPairKernel} that src/index.ts installs:
+ * the matrix lives in the runtime's heap while it is factored.
+ * @module
+ */
+import { F64, FuncBuilder, I32, OP, SIMD, SIMD_OPS, V128 } from "./emit.js";
+import { type WasmModule, loadModule, reserveHeap, wasmAvailable, wasmMemory } from "./runtime.js";
+
+const F64_SUB = 0xa1;
+const F64_MUL = 0xa2;
+const F64_DIV = 0xa3;
+
+/** `rows2(A, n, i)`: the row-pair step on the n×n row-major float64 matrix at byte `A` (i even). */
+function rowPairKernel(): FuncBuilder {
+  const f = new FuncBuilder([I32, I32, I32]);
+  const [A, n, i] = [0, 1, 2];
+  const rowB = f.local(I32), ri = f.local(I32), rk = f.local(I32), rj = f.local(I32), rl = f.local(I32);
+  const j = f.local(I32), kb = f.local(I32), kEnd = f.local(I32), kEnd2 = f.local(I32), jb = f.local(I32);
+  const acc = Array.from({ length: 8 }, () => f.local(V128));
+  const x0 = f.local(V128), x1 = f.local(V128), y0 = f.local(V128), y1 = f.local(V128);
+  const s = Array.from({ length: 4 }, () => f.local(F64));
+  const d0 = f.local(F64), l0 = f.local(F64), l1 = f.local(F64), e = f.local(F64), d1 = f.local(F64);
+  const zero = new Array<number>(16).fill(0);
+  const load = (ptr: number, off: number, into: number): void => {
+    f.get(ptr).get(kb).op(OP.i32Add).simd(SIMD.v128Load, { align: 0, offset: off }).set(into);
+  };
+  /** One f64x2 step (16 bytes at `off` past kb) into accumulators base..base+3. */
+  const step = (off: number, base: number): void => {
+    load(ri, off, x0);
+    load(rk, off, x1);
+    load(rj, off, y0);
+    load(rl, off, y1);
+    const pairs: [number, number][] = [[x0, y0], [x0, y1], [x1, y0], [x1, y1]];
+    pairs.forEach(([x, y], q) => f.get(acc[base + q]!).get(x).get(y).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(acc[base + q]!));
+  };
+  /** Pushes the f64 at byte `ptr + jb + off`. */
+  const ld = (ptr: number, off: number): void => {
+    f.get(ptr).get(jb).op(OP.i32Add).mem(OP.f64Load, 3, off);
+  };
+  f.get(n).i32(3).op(OP.i32Shl).set(rowB);
+  f.get(A).get(i).get(rowB).op(OP.i32Mul).op(OP.i32Add).set(ri);
+  f.get(ri).get(rowB).op(OP.i32Add).set(rk);
+  f.i32(0).set(j);
+  f.whileLoop(
+    () => f.get(j).get(i).op(OP.i32GeS),
+    () => {
+      f.get(A).get(j).get(rowB).op(OP.i32Mul).op(OP.i32Add).set(rj);
+      f.get(rj).get(rowB).op(OP.i32Add).set(rl);
+      for (const a of acc) f.v128(zero).set(a);
+      f.i32(0).set(kb);
+      f.get(j).i32(3).op(OP.i32Shl).tee(jb).set(kEnd);
+      f.get(kEnd).i32(16).op(OP.i32Sub).set(kEnd2);
+      f.whileLoop(
+        () => f.get(kb).get(kEnd2).op(OP.i32GeS),
+        () => {
+          step(0, 0);
+          step(16, 4);
+          f.get(kb).i32(32).op(OP.i32Add).set(kb);
+        },
+      );
+      f.get(kb).get(kEnd).op(OP.i32LtS).ifThen(() => step(0, 0));
+      for (let q = 0; q < 4; q++) {
+        f.get(acc[q]!).get(acc[q + 4]!).simd(SIMD.f64x2Add).set(acc[q]!);
+        f.get(acc[q]!).lane(SIMD_OPS.f64x2ExtractLane, 0).get(acc[q]!).lane(SIMD_OPS.f64x2ExtractLane, 1).op(OP.f64Add).set(s[q]!);
+      }
+      // d0 = L[j, j]; L[i, j] and L[i+1, j]
+      ld(rj, 0);
+      f.set(d0);
+      f.get(ri).get(jb).op(OP.i32Add);
+      ld(ri, 0);
+      f.get(s[0]!).op(F64_SUB).get(d0).op(F64_DIV).tee(l0).mem(OP.f64Store, 3, 0);
+      f.get(rk).get(jb).op(OP.i32Add);
+      ld(rk, 0);
+      f.get(s[2]!).op(F64_SUB).get(d0).op(F64_DIV).tee(l1).mem(OP.f64Store, 3, 0);
+      // e = L[j+1, j], d1 = L[j+1, j+1]; L[i, j+1] and L[i+1, j+1]
+      ld(rl, 0);
+      f.set(e);
+      ld(rl, 8);
+      f.set(d1);
+      f.get(ri).get(jb).op(OP.i32Add);
+      ld(ri, 8);
+      f.get(s[1]!).op(F64_SUB).get(l0).get(e).op(F64_MUL).op(F64_SUB).get(d1).op(F64_DIV).mem(OP.f64Store, 3, 8);
+      f.get(rk).get(jb).op(OP.i32Add);
+      ld(rk, 8);
+      f.get(s[3]!).op(F64_SUB).get(l1).get(e).op(F64_MUL).op(F64_SUB).get(d1).op(F64_DIV).mem(OP.f64Store, 3, 8);
+      f.get(j).i32(2).op(OP.i32Add).set(j);
+    },
+  );
+  return f;
+}
+
+let mod: WasmModule | null | undefined;
+function getModule(): WasmModule | null {
+  if (mod !== undefined) return mod;
+  try {
+    mod = wasmAvailable() ? loadModule([{ name: "rows2", fn: rowPairKernel() }]) : null;
+  } catch {
+    mod = null; // no WebAssembly SIMD here: the JavaScript loops run instead
+  }
+  return mod;
+}
+
+/**
+ * The row-pair step of the Cholesky factorization on an n×n matrix in the runtime's
+ * heap: returns the heap view to factor in and the step, or null when WebAssembly SIMD
+ * is unavailable or the matrix does not fit.
+ */
+export function choleskyRowPairWasm(n: number): { view: Float64Array; rowPair: (i: number) => void } | null {
+  const m = getModule();
+  if (m === null) return null;
+  const base = reserveHeap(n * n * 8);
+  if (base < 0) return null;
+  const view = new Float64Array(wasmMemory().buffer, base, n * n);
+  const rows2 = m.exports.rows2!;
+  return { view, rowPair: (i) => void rows2(base, n, i) };
+}
