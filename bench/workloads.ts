@@ -28,6 +28,8 @@ export interface MlpData {
 }
 export interface ScalarData { x0: number; steps: number }
 export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Float32Array }
+/** A float64 system `A x = b` with `A` symmetric positive definite (row-major `[n, n]`). */
+export interface SpdSolveData { n: number; a: Float64Array; b: Float64Array }
 
 /** Input type of each workload. */
 export interface DataMap {
@@ -39,6 +41,7 @@ export interface DataMap {
   "scalar50-grad": ScalarData;
   "tanhAx-grad": TanhAxData;
   "tanhAx-hvp": TanhAxData;
+  "cholesky-solve-256": SpdSolveData;
 }
 export type WorkloadId = keyof DataMap;
 
@@ -57,6 +60,7 @@ export interface OutputMap {
   "scalar50-grad": { g: number };
   "tanhAx-grad": { g: Vec };
   "tanhAx-hvp": { h: Vec };
+  "cholesky-solve-256": { x: Vec };
 }
 
 /** One implementation of one workload, set up and ready to time. */
@@ -233,6 +237,35 @@ const tanhAxHvp: Workload<"tanhAx-hvp"> = {
   },
 };
 
+const choleskySolve: Workload<"cholesky-solve-256"> = {
+  id: "cholesky-solve-256",
+  title: "cholesky + solve, 256x256 float64",
+  checks: ["|x|", "r·x"],
+  // float64 throughout: implementations differ only in summation order
+  tol: 1e-10,
+  data: () => {
+    const n = 256;
+    // A = M Mᵀ / n + I: symmetric positive definite, condition number in the tens
+    const m = f64(uniform(n * n, -1, 1, SEED + 60));
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += m[i * n + k]! * m[j * n + k]!;
+        const v = s / n + (i === j ? 1 : 0);
+        a[i * n + j] = v;
+        a[j * n + i] = v;
+      }
+    }
+    return { n, a, b: f64(uniform(n, -1, 1, SEED + 61)) };
+  },
+  summarize: (out) => [norm2(out.x), dot64(probe(out.x.length, 5), out.x)],
+  reference: (d) => {
+    const x = plain.choleskySolve(d.a, d.b, d.n, new Float64Array(d.n * d.n), new Float64Array(d.n), new Float64Array(d.n));
+    return [norm2(x), dot64(probe(d.n, 5), x)];
+  },
+};
+
 /** Every workload, in table order. */
 export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   matmulWorkload("matmul-512", 512),
@@ -243,4 +276,5 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   scalar50,
   tanhAxGrad,
   tanhAxHvp,
+  choleskySolve,
 ] as unknown as readonly Workload<WorkloadId>[];
