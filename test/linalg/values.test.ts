@@ -235,3 +235,30 @@ describe("bad input", () => {
     expect((s.toJs() as number[]).some((x) => !Number.isFinite(x))).toBe(true);
   });
 });
+
+describe("the Cholesky kernels", () => {
+  for (const n of [64, 99]) {
+    it(`n=${n}: the WebAssembly row-pair kernel and the JavaScript loops agree, L Lᵀ == a`, async () => {
+      const { installCholeskyRowPairKernel } = await import("../../src/primitives/linalg_kernels.js");
+      const { choleskyRowPairWasm } = await import("../../src/backends/wasm/linalg.js");
+      expect(choleskyRowPairWasm(n), "WebAssembly SIMD kernel available").not.toBeNull();
+      const x = randomMatrix(n, n, n);
+      const a = np.add(np.matmul(x, x.T), I(n));
+      const fast = np.linalg.cholesky(a);
+      installCholeskyRowPairKernel(null);
+      let js: NDArray;
+      try {
+        js = np.linalg.cholesky(a);
+      } finally {
+        installCholeskyRowPairKernel(choleskyRowPairWasm);
+      }
+      expectClose(fast, js, { rtol: 1e-13, atol: 1e-13 }, "wasm vs js");
+      close(np.matmul(fast, fast.T), a.toJs(), "L Lᵀ", 1e-12);
+      expect(maxAbs(strictLower(fast.T))).toBe(0);
+      // not positive definite at the last pivot: all NaN, from either kernel
+      const wmin = np.min(np.linalg.eigh(a)[0]).item();
+      const bad = np.subtract(a, np.multiply(I(n), 2 * wmin));
+      expect((np.linalg.cholesky(bad).data() as Float64Array).every(Number.isNaN)).toBe(true);
+    });
+  }
+});
