@@ -7,8 +7,7 @@ import { cholesky as choleskyRaw, diagonalOf, eighFactor, eyeMatrix, iotaInt32, 
 import * as E from "../primitives/elementwise.js";
 import { type ArrayLike, asArray, promoteArgs } from "../primitives/elementwise.js";
 import { keptShape, reduceMax, reduceMin, reduceSum } from "../primitives/reduce.js";
-import { broadcastTo, reshape } from "../primitives/shape.js";
-import { prod } from "./reductions.js";
+import { broadcastTo, concatenateArrays, reshape, slice } from "../primitives/shape.js";
 
 /**
  * Matrix product with NumPy's rules: 1-d operands are promoted to a row / column and
@@ -267,7 +266,26 @@ export function slogdet(a: ArrayLike): [NDArray, NDArray] {
 export function det(a: ArrayLike): NDArray {
   const A = matrixArg("linalg.det", a, true);
   const { diag, swapSign } = luDeterminantParts(A);
-  return E.mul(swapSign, prod(diag, { axis: diag.ndim - 1 }));
+  return E.mul(swapSign, productOfLast(diag));
+}
+
+/**
+ * The product over the last axis as a tree of halvings (log2(n) multiplications of
+ * slices): the product rule then gives exact derivatives, zeros included, with a short
+ * program even for large matrices.
+ */
+function productOfLast(x: NDArray): NDArray {
+  if (x.shape[x.ndim - 1] === 0) return E.full(x.shape.slice(0, -1), 1, x.dtype);
+  let y = x;
+  while (y.shape[y.ndim - 1]! > 1) {
+    const n = y.shape[y.ndim - 1]!;
+    const h = Math.floor(n / 2);
+    const lead = y.shape.slice(0, -1);
+    const part = (from: number, to: number): NDArray => slice(y, [...lead.map(() => 0), from], [...lead, to]);
+    const prodPairs = E.mul(part(0, h), part(h, 2 * h));
+    y = n % 2 === 0 ? prodPairs : concatenateArrays([prodPairs, part(2 * h, n)], y.ndim - 1);
+  }
+  return reshape(y, y.shape.slice(0, -1));
 }
 
 /**

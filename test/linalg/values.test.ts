@@ -193,6 +193,16 @@ describe("identities", () => {
   });
 });
 
+describe("empty matrices (as NumPy)", () => {
+  it("det of 0×0 is 1, slogdet [1, 0], the factors are empty", () => {
+    const z = np.zeros([2, 0, 0], "float64");
+    expect(np.linalg.det(z).toJs()).toEqual([1, 1]);
+    expect(np.linalg.slogdet(z).map((x) => x.toJs())).toEqual([[1, 1], [0, 0]]);
+    expect(np.linalg.inv(z).shape).toEqual([2, 0, 0]);
+    expect(np.linalg.svd(z).map((x) => x.shape)).toEqual([[2, 0, 0], [2, 0], [2, 0, 0]]);
+  });
+});
+
 describe("bad input", () => {
   const rect = np.zeros([2, 3], "float64");
   for (const name of ["inv", "det", "slogdet", "cholesky", "eigh"] as const) {
