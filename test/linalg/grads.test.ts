@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { type Array as NDArray, checkGrads, grad, np } from "../../src/index.js";
 import { checkDerivatives } from "../helpers/gradcheck.js";
-import { randomArray, seededRandom } from "../helpers/numeric.js";
+import { errorMessage, randomArray, seededRandom } from "../helpers/numeric.js";
 
 const rand = seededRandom(20261203);
 const mat = (m: number, n: number): NDArray => randomArray(rand, [m, n]);
@@ -93,5 +93,13 @@ describe("derivatives of np.linalg (float64 finite differences, to second order)
     };
     checkGrads(logLik, [mat(4, 4)], { order: 2, atol: 1e-6, rtol: 1e-6 });
     checkGrads((x: NDArray) => np.sum(np.linalg.solve(np.add(np.matmul(x.T, x), I(3)), np.ones([3], "float64"))), [mat(5, 3)], { order: 2, atol: 1e-6, rtol: 1e-6 });
+  });
+  it("derivatives JAX does not define throw an Error naming the function and the shape", () => {
+    const sumQ = (x: NDArray): NDArray => np.sum(np.linalg.qr(x)[0]);
+    expect(errorMessage(() => grad(sumQ)(mat(2, 4)))).toMatch(/qr: the derivative .*m >= n.*\[2,4\]/);
+    const sumU = (x: NDArray): NDArray => np.sum(np.square(np.linalg.svd(x)[0]));
+    expect(errorMessage(() => grad(sumU)(mat(4, 2)))).toMatch(/svd: the derivative with fullMatrices: true .*\[4,2\].*fullMatrices: false/);
+    // square matrices: full and reduced coincide, so the derivative exists
+    checkDerivatives((x) => np.linalg.svd(x)[1], [mat(3, 3)], { name: "svd full, square", checks: ["jvp", "vjp"] });
   });
 });
