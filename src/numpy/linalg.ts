@@ -330,7 +330,8 @@ export function qr(a: ArrayLike, opts: QrOptions = {}): [NDArray, NDArray] {
 
 /**
  * Eigenvalues (ascending) and eigenvectors (the columns of v) of symmetric matrices,
- * `[w, v]` with `a @ v = v * w`, as `numpy.linalg.eigh` (cyclic Jacobi rotations).
+ * `[w, v]` with `a @ v = v * w`, as `numpy.linalg.eigh` (Jacobi rotations; Householder
+ * tridiagonalization and QL iterations for large matrices).
  * As JAX, the symmetric part `(a + aᵀ)/2` is decomposed. Differentiable where the
  * eigenvalues are distinct; eigenvectors are determined up to sign, so differentiate
  * sign-invariant functions of them.

@@ -359,7 +359,8 @@ export function qrFactor(a: NDArray, fullMatrices: boolean): [NDArray, NDArray] 
 
 /**
  * Eigendecomposition of the symmetric part `(A + Aᵀ)/2` of each matrix: `[w, v]` with
- * the eigenvalues w ascending and the eigenvectors in the columns of v. JVP (JAX's):
+ * the eigenvalues w ascending and the eigenvectors in the columns of v (Jacobi sweeps
+ * for small matrices, Householder tridiagonalization and QL from order 32). JVP (JAX's):
  * with `S = vᵀ sym(Ȧ) v`, `ẇ = diag(S)` and `v̇ = v (F ∘ S)` where
  * `F_ij = 1/(w_j - w_i)` off the diagonal and 0 on it (eigenvalues must be distinct).
  */
@@ -376,7 +377,7 @@ export const eigh_p: Primitive = definePrimitive({
     const w = new Float64Array(n);
     const v = new Float64Array(n * n);
     for (let b = 0, nb = batchCount(a!.aval); b < nb; b++) {
-      K.eighJacobi(symmetricAt(a!.buffer, b, n), n, w, v);
+      K.eigh(symmetricAt(a!.buffer, b, n), n, w, v);
       wo!.set(w, b * n);
       vo!.set(v, b * n * n);
     }

@@ -365,6 +365,176 @@ export function eighJacobi(a: Float64Array, n: number, w: Float64Array, v: Float
   });
 }
 
+/** Order from which {@link eigh} reduces to tridiagonal form instead of running Jacobi sweeps. */
+export const TRIDIAGONAL_MIN = 32;
+
+/**
+ * Eigendecomposition of the symmetric n×n matrix `a` (overwritten): `w` receives the
+ * eigenvalues in ascending order and `v` the eigenvectors as columns. Small matrices run
+ * {@link eighJacobi} (high relative accuracy); from {@link TRIDIAGONAL_MIN} on,
+ * {@link eighTridiagonal} (several times fewer operations).
+ */
+export function eigh(a: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
+  if (n < TRIDIAGONAL_MIN) eighJacobi(a, n, w, v);
+  else eighTridiagonal(a, n, w, v);
+}
+
+/**
+ * Symmetric eigendecomposition by Householder reduction to tridiagonal form and the
+ * implicit QL iteration with Wilkinson shifts (EISPACK's tred2 and tql2, as in JAMA),
+ * for the symmetric n×n matrix `a` (overwritten; it becomes the accumulated transform).
+ * Each eigenvalue gets at most {@link MAX_SWEEPS} QL iterations; non-finite input gives
+ * NaN throughout.
+ */
+export function eighTridiagonal(a: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
+  for (let i = 0; i < n * n; i++) {
+    if (!Number.isFinite(a[i]!)) {
+      w.fill(NaN, 0, n);
+      v.fill(NaN, 0, n * n);
+      return;
+    }
+  }
+  const V = a;
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  // ---- tred2: Householder reduction to tridiagonal form (V row-major: V[r][c] = V[r*n+c])
+  for (let j = 0; j < n; j++) d[j] = V[(n - 1) * n + j]!;
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]!);
+    if (scale === 0) {
+      e[i] = d[i - 1]!;
+      for (let j = 0; j < i; j++) {
+        d[j] = V[(i - 1) * n + j]!;
+        V[i * n + j] = 0;
+        V[j * n + i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) {
+        d[k]! /= scale;
+        h += d[k]! * d[k]!;
+      }
+      let f = d[i - 1]!;
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j]!;
+        V[j * n + i] = f;
+        g = e[j]! + V[j * n + j]! * f;
+        for (let k = j + 1; k <= i - 1; k++) {
+          g += V[k * n + j]! * d[k]!;
+          e[k]! += V[k * n + j]! * f;
+        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) {
+        e[j]! /= h;
+        f += e[j]! * d[j]!;
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j]! -= hh * d[j]!;
+      for (let j = 0; j < i; j++) {
+        f = d[j]!;
+        g = e[j]!;
+        for (let k = j; k <= i - 1; k++) V[k * n + j]! -= f * e[k]! + g * d[k]!;
+        d[j] = V[(i - 1) * n + j]!;
+        V[i * n + j] = 0;
+      }
+    }
+    d[i] = h;
+  }
+  // accumulate the transformations
+  for (let i = 0; i < n - 1; i++) {
+    V[(n - 1) * n + i] = V[i * n + i]!;
+    V[i * n + i] = 1;
+    const h = d[i + 1]!;
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = V[k * n + i + 1]! / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += V[k * n + i + 1]! * V[k * n + j]!;
+        for (let k = 0; k <= i; k++) V[k * n + j]! -= g * d[k]!;
+      }
+    }
+    for (let k = 0; k <= i; k++) V[k * n + i + 1] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = V[(n - 1) * n + j]!;
+    V[(n - 1) * n + j] = 0;
+  }
+  V[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
+  // ---- tql2: implicit QL on the tridiagonal (d, e); the rotations act on the rows of Vt = Vᵀ
+  const Vt = transposeInto(V, 0, n, n, new Float64Array(n * n));
+  for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
+    let m = l;
+    while (m < n - 1 && !(Math.abs(e[m]!) <= eps * tst1)) m++;
+    if (m > l) {
+      for (let iter = 0; iter < MAX_SWEEPS; iter++) {
+        let g = d[l]!;
+        let p = (d[l + 1]! - g) / (2 * e[l]!);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l]! / (p + r);
+        d[l + 1] = e[l]! * (p + r);
+        const dl1 = d[l + 1]!;
+        let h = g - d[l]!;
+        for (let i = l + 2; i < n; i++) d[i]! -= h;
+        f += h;
+        p = d[m]!;
+        let c = 1, c2 = 1, c3 = 1;
+        const el1 = e[l + 1]!;
+        let s = 0, s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i]!;
+          h = c * p;
+          r = Math.hypot(p, e[i]!);
+          e[i + 1] = s * r;
+          s = e[i]! / r;
+          c = p / r;
+          p = c * d[i]! - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]!);
+          // rows i and i+1 of Vt (columns of V)
+          const ri = i * n;
+          const rj = ri + n;
+          for (let k = 0; k < n; k++) {
+            const hk = Vt[rj + k]!;
+            const vk = Vt[ri + k]!;
+            Vt[rj + k] = s * vk + c * hk;
+            Vt[ri + k] = c * vk - s * hk;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+        if (!(Math.abs(e[l]!) > eps * tst1)) break;
+      }
+    }
+    d[l] = d[l]! + f;
+    e[l] = 0;
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => cmpAsc(d[x]!, d[y]!));
+  order.forEach((src, j) => {
+    w[j] = d[src]!;
+    for (let i = 0; i < n; i++) v[i * n + j] = Vt[src * n + i]!;
+  });
+}
+
 /** Ascending order with NaN last (a stable, total order for sorting). */
 function cmpAsc(x: number, y: number): number {
   if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;

@@ -60,6 +60,12 @@ describe("derivatives of np.linalg (float64 finite differences, to second order)
       checkDerivatives((a) => cat(...np.linalg.qr(a)), [mat(m, n)], { name: `qr ${m}x${n}` });
     }
   });
+  it("eigh of a 34x34 matrix (tridiagonal QL): eigenvalues and eigenvector projections, first order", () => {
+    const a = mat(34, 34);
+    const c = mat(2, 34);
+    checkDerivatives((x) => np.linalg.eigh(x)[0], [a], { name: "eigh w (QL)", checks: ["jvp", "vjp"] });
+    checkDerivatives((x) => projections(np.linalg.eigh(x)[1], c), [a], { name: "eigh v projections (QL)", checks: ["jvp", "vjp"] });
+  });
   it("eigh: eigenvalues, eigenvector projections, a matrix function", () => {
     const a = mat(4, 4);
     const c = mat(2, 4);

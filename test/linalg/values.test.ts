@@ -163,7 +163,8 @@ describe("identities", () => {
     close(np.matmul(np.multiply(u, s), vh), a.toJs(), "u s vh", 1e-11);
     expect((s.toJs() as number[]).slice(2).every((v) => Math.abs(v) < 1e-13)).toBe(true);
   });
-  for (const n of [1, 2, 6, 11]) {
+  // 40 and 65: eigh by tridiagonal QL (from order 32), cholesky by the WebAssembly kernel (from 48)
+  for (const n of [1, 2, 6, 11, 40, 65]) {
     it(`eigh, cholesky, inv of ${n}x${n}: v diag(w) vᵀ == a, L Lᵀ == a, a inv(a) == I`, () => {
       const x = randomMatrix(n, n, 7 * n);
       const a = np.add(np.matmul(x, x.T), I(n));
@@ -243,6 +244,24 @@ describe("bad input", () => {
     expect((w.toJs() as number[]).some(Number.isNaN)).toBe(true);
     const [, s] = np.linalg.svd(np.array([[Infinity, 1], [1, 2]], { dtype: "float64" }));
     expect((s.toJs() as number[]).some((x) => !Number.isFinite(x))).toBe(true);
+  });
+});
+
+describe("the eigh kernels", () => {
+  it("Jacobi and tridiagonal QL agree on eigenvalues and eigenvector projections", async () => {
+    const K = await import("../../src/primitives/linalg_kernels.js");
+    for (const n of [5, 33, 50]) {
+      const x = randomMatrix(n, n, 100 + n);
+      const a = np.add(x, x.T);
+      const buf = a.data() as Float64Array;
+      const w1 = new Float64Array(n), v1 = new Float64Array(n * n), w2 = new Float64Array(n), v2 = new Float64Array(n * n);
+      K.eighJacobi(buf.slice(), n, w1, v1);
+      K.eighTridiagonal(buf.slice(), n, w2, v2);
+      expectClose(Array.from(w2), Array.from(w1), { rtol: 1e-12, atol: 1e-12 * n }, `n=${n} eigenvalues`);
+      // eigenvectors up to sign: v1ᵀ v2 is ± the identity
+      const p = np.abs(np.matmul(np.array(v1, { shape: [n, n], dtype: "float64" }).T, np.array(v2, { shape: [n, n], dtype: "float64" })));
+      close(p, I(n).toJs(), `n=${n} |v1ᵀ v2|`, 1e-10);
+    }
   });
 });
 
