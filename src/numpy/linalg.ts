@@ -1,13 +1,13 @@
 /** Linear algebra: matmul, dot, outer, and norms. @module */
 import type { NDArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
-import { broadcastShapes, checkOptions, describeValue, fmtShape, normalizeAxes, normalizeAxis } from "../core/shape.js";
+import { broadcastShapes, checkOptions, sizeOf, describeValue, fmtShape, normalizeAxes, normalizeAxis } from "../core/shape.js";
 import { matmulRaw } from "../primitives/dot.js";
-import { cholesky as choleskyRaw, diagonalOf, eighFactor, eyeMatrix, iotaInt32, luFactor, permutationMatrix, qrFactor, svdFactor, triangularSolve } from "../primitives/linalg.js";
+import { cholesky as choleskyRaw, diagonalOf, eighFactor, iotaInt32, luFactor, permutationMatrix, qrFactor, svdFactor, triangularSolve } from "../primitives/linalg.js";
 import * as E from "../primitives/elementwise.js";
 import { type ArrayLike, asArray, promoteArgs } from "../primitives/elementwise.js";
 import { keptShape, reduceMax, reduceMin, reduceSum } from "../primitives/reduce.js";
-import { broadcastTo, concatenateArrays, reshape, slice } from "../primitives/shape.js";
+import { broadcastTo, concatenateArrays, reshape, slice, transpose } from "../primitives/shape.js";
 
 /**
  * Matrix product with NumPy's rules: 1-d operands are promoted to a row / column and
@@ -167,14 +167,26 @@ function rhsMatrix(op: string, a: NDArray, b: NDArray, vector: boolean): [NDArra
   if (bm.ndim < 2 || bm.shape[bm.ndim - 2] !== n) {
     throw new Error(`${op}: a of shape ${fmtShape(a.shape)} and b of shape ${fmtShape(b.shape)} do not match: b needs ${n} ${vector ? "elements in its last axis" : "rows (its second-to-last axis)"}.`);
   }
+  const unvector = (x: NDArray): NDArray => (vector ? reshape(x, x.shape.slice(0, -1)) : x);
+  if (a.ndim === 2 && bm.ndim > 2) {
+    // one matrix, a stack of right-hand sides: solve them all as the columns of one [n, batch·k] matrix
+    const batch = bm.shape.slice(0, -2);
+    const k = bm.shape[bm.ndim - 1]!;
+    const nb = bm.ndim - 2;
+    const toFront = [nb, ...batch.map((_, i) => i), nb + 1];
+    const folded = reshape(transpose(bm, toFront), [n, sizeOf(batch) * k]);
+    const fromFront = [...batch.map((_, i) => i + 1), 0, nb + 1];
+    return [a, folded, (x) => unvector(transpose(reshape(x, [n, ...batch, k]), fromFront))];
+  }
   const [a2, b2] = broadcastBatch(op, a, 2, bm, 2);
-  return [a2, b2, (x) => (vector ? reshape(x, x.shape.slice(0, -1)) : x)];
+  return [a2, b2, unvector];
 }
 
-/** Solves `A X = B` from A's LU factors (for broadcast-equal batch axes). */
-function luSolve(a: NDArray, b: NDArray): NDArray {
+/** Solves `A X = B` from A's LU factors (for broadcast-equal batch axes); `b` null stands for the identity. */
+function luSolve(a: NDArray, b: NDArray | null): NDArray {
   const [lu, , perm] = luFactor(a);
-  const pb = matmulRaw(permutationMatrix(perm, a.dtype), b);
+  const p = permutationMatrix(perm, a.dtype);
+  const pb = b === null ? p : matmulRaw(p, b);
   const y = triangularSolve(lu, pb, { leftSide: true, lower: true, transposeA: false, unitDiagonal: true });
   return triangularSolve(lu, y, { leftSide: true, lower: false, transposeA: false, unitDiagonal: false });
 }
@@ -211,8 +223,7 @@ export function solve(a: ArrayLike, b: ArrayLike): NDArray {
  */
 export function inv(a: ArrayLike): NDArray {
   const A = matrixArg("linalg.inv", a, true);
-  const n = A.shape[A.ndim - 1]!;
-  return luSolve(A, broadcastTo(eyeMatrix(n, A.dtype), A.shape));
+  return luSolve(A, null);
 }
 
 /** `[sign, logabsdet]` and the parity of the row swaps from LU factors. */

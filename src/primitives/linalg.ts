@@ -230,6 +230,14 @@ export const triangular_solve_p: Primitive<TriangularSolveParams> = definePrimit
     return [null, triangularSolve(a as NDArray, ct, { ...p, transposeA: !p.transposeA })];
   },
   batch([a, b], [da, db], p) {
+    if ((da === null || da === undefined) && p.leftSide) {
+      // one matrix for every example: the examples' right-hand sides become extra columns
+      const bm = moveAxis(b!, db!, b!.ndim - 1);
+      const s = bm.shape;
+      const cols = s[s.length - 2]! * s[s.length - 1]!;
+      const x = triangularSolve(a!, reshape(bm, [...s.slice(0, -2), cols]), p);
+      return [[reshape(x, s)], [s.length - 1]];
+    }
     const B = da !== null && da !== undefined ? a!.shape[da]! : b!.shape[db!]!;
     const front = (x: NDArray, d: BatchDim): NDArray => (d === null ? broadcastTo(x, [B, ...x.shape]) : moveAxis(x, d, 0));
     return [[triangularSolve(front(a!, da!), front(b!, db!), p)], [0]];

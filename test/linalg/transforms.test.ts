@@ -66,6 +66,12 @@ describe("np.linalg under jit and vmap", () => {
     expectAgree(vmap((x: NDArray) => np.linalg.solveTriangular(x, b))(as), loopStack((x) => np.linalg.solveTriangular(x, b), [[a], [a2]]), 1e-12, "solveTriangular, b unbatched");
     // batched operands broadcast against an unbatched one at the np level too
     expectAgree(np.linalg.solve(as, b), loopStack((x) => np.linalg.solve(x, b), [[a], [a2]]), 1e-12, "solve broadcast");
+    // one matrix, a stack of right-hand sides (solved as the columns of one matrix)
+    const rhs = np.reshape(np.linspace(-1, 1, 2 * 2 * 3 * 2, "float64"), [2, 2, 3, 2]);
+    const perRhs = unstack(np.reshape(rhs, [4, 3, 2]), 0, 4).map((r) => [r]);
+    expectAgree(np.reshape(np.linalg.solve(a, rhs), [4, 3, 2]), loopStack((r) => np.linalg.solve(a, r), perRhs), 1e-12, "solve, stacked b");
+    expectAgree(np.reshape(np.linalg.solveTriangular(a, rhs, { lower: true }), [4, 3, 2]), loopStack((r) => np.linalg.solveTriangular(a, r, { lower: true }), perRhs), 1e-12, "solveTriangular, stacked b");
+    expectAgree(vmap((r: NDArray) => np.linalg.solveTriangular(a, r, { transA: true }), { inAxes: 1 })(rhs), loopStack((r) => np.linalg.solveTriangular(a, r, { transA: true }), unstack(rhs, 1, 2).map((r) => [r])), 1e-12, "vmap solveTriangular, a unbatched");
   });
   it("the primitives show in the IR with their params", () => {
     const text = makeJaxpr((a: NDArray) => np.linalg.solveTriangular(np.linalg.cholesky(a), np.ones([2], "float64"), { lower: true }))(I(2)).toString();
