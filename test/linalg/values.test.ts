@@ -12,7 +12,6 @@ type Nested = number | Nested[];
 const fixtures = JSON.parse(readFileSync(new URL("../fixtures/linalg.json", import.meta.url), "utf8")) as { cases: Record<string, Record<string, Nested | string[]>> };
 const C = fixtures.cases;
 const f64 = (x: unknown): NDArray => np.array(x as number[][], { dtype: "float64" });
-const TOL = { rtol: 1e-12, atol: 1e-12 };
 
 /** Asserts `x` equals the nested numbers `expected` to ~1e-12 (relative to the largest entry). */
 function close(x: NDArray, expected: unknown, what: string, tol = 1e-12): void {
@@ -175,7 +174,6 @@ describe("identities", () => {
       for (let i = 1; i < n; i++) expect(wv[i]!).toBeGreaterThanOrEqual(wv[i - 1]!);
       const l = np.linalg.cholesky(a);
       close(np.matmul(l, l.T), a.toJs(), "L Lᵀ");
-      expect(maxAbs(np.subtract(l, strictLower(l)).T.reshape([n * n]).reshape([n, n])) >= 0).toBe(true);
       expect(maxAbs(strictLower(l.T))).toBe(0);
       close(np.matmul(a, np.linalg.inv(a)), I(n).toJs(), "a inv(a)");
       close(np.linalg.det(a), np.prod(w).item(), "det = prod(w)", 1e-11);
