@@ -3,7 +3,7 @@ import type { NDArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { broadcastShapes, checkOptions, sizeOf, describeValue, fmtShape, normalizeAxes, normalizeAxis } from "../core/shape.js";
 import { matmulRaw } from "../primitives/dot.js";
-import { cholesky as choleskyRaw, diagonalOf, eighFactor, iotaInt32, luFactor, permutationMatrix, qrFactor, svdFactor, triangularSolve } from "../primitives/linalg.js";
+import { checkMatrix, cholesky as choleskyRaw, diagonalOf, eighFactor, iotaInt32, luFactor, permutationMatrix, qrFactor, svdFactor, triangularSolve } from "../primitives/linalg.js";
 import * as E from "../primitives/elementwise.js";
 import { type ArrayLike, asArray, promoteArgs } from "../primitives/elementwise.js";
 import { keptShape, reduceMax, reduceMin, reduceSum } from "../primitives/reduce.js";
@@ -139,11 +139,7 @@ export function norm(x: ArrayLike, opts: NormOptions = {}): NDArray {
 /** A float matrix operand (rank >= 2; square when asked) of a `np.linalg` function, or an Error naming it and the shape. */
 function matrixArg(op: string, x: ArrayLike, square: boolean): NDArray {
   const a = asArray(x, undefined, op);
-  if (!isFloat(a.dtype)) throw new Error(`${op}: expected a float32 or float64 array, got ${a.aval.toString()}; convert it with astype("float64").`);
-  if (a.ndim < 2) throw new Error(`${op}: expected a matrix or a stack of matrices ([..., m, n]), got shape ${fmtShape(a.shape)}.`);
-  const m = a.shape[a.ndim - 2]!;
-  const n = a.shape[a.ndim - 1]!;
-  if (square && m !== n) throw new Error(`${op}: expected square matrices in the last two axes, got shape ${fmtShape(a.shape)} (${m}×${n}).`);
+  checkMatrix(op, a.aval, square);
   return a;
 }
 

@@ -22,9 +22,9 @@ import { broadcastTo, moveAxis, reshape } from "./shape.js";
 
 // ------------------------------------------------------------------ shared helpers
 
-/** Checks a float array of rank >= 2 (square when asked) and returns its last two dims. */
-function checkMatrix(op: string, a: ShapedArray, square: boolean): [number, number] {
-  if (a.ndim < 2) throw new Error(`${op}: expected a matrix (an array of rank >= 2, [..., m, n]), got shape ${fmtShape(a.shape)}.`);
+/** Checks a float array of rank >= 2 (square when asked) and returns its last two dims; the Error names `op`, the shape and the dtype. */
+export function checkMatrix(op: string, a: ShapedArray, square: boolean): [number, number] {
+  if (a.ndim < 2) throw new Error(`${op}: expected a matrix or a stack of matrices ([..., m, n]), got shape ${fmtShape(a.shape)}.`);
   if (!isFloat(a.dtype)) throw new Error(`${op}: expected a float32 or float64 array, got ${a.toString()}; convert it with astype("float64").`);
   const m = a.shape[a.ndim - 2]!;
   const n = a.shape[a.ndim - 1]!;
@@ -57,7 +57,7 @@ function symmetricAt(buf: TypedArray, b: number, n: number): Float64Array {
   return out;
 }
 
-/** Output buffers for `avals`, and a count of the batch elements. */
+/** Output buffers for `avals` (the impls write every element). */
 function outputs(avals: ShapedArray[]): TypedArray[] {
   return avals.map((a) => allocateForWrite(a.dtype, a.size));
 }
