@@ -32,7 +32,8 @@ export { toDot, type DotOptions } from "./ir/dot.js";
 export { setDefaultBackend, getDefaultBackend, devicePut, type BackendName } from "./backends/backend.js";
 export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";
 import "./backends/cpu/eager.js"; // eager elementwise ops on large arrays run as Wasm kernels
-// the float64 Cholesky factorization runs its bulk as a WebAssembly SIMD kernel where one is available
-import { installCholeskyRowPairKernel } from "./primitives/linalg_kernels.js";
-import { choleskyRowPairWasm } from "./backends/wasm/linalg.js";
+// the Cholesky factorization and triangular solves run as WebAssembly SIMD kernels where available
+import { installCholeskyRowPairKernel, installTrsmKernel } from "./primitives/linalg_kernels.js";
+import { choleskyRowPairWasm, trsmWasm } from "./backends/wasm/linalg.js";
 installCholeskyRowPairKernel(choleskyRowPairWasm);
+installTrsmKernel(trsmWasm);

@@ -132,6 +132,20 @@ function fail(a: Float64Array, n: number): false {
 }
 
 /**
+ * A faster {@link trsmLeft} (same arguments; returns false to decline), installed with
+ * {@link installTrsmKernel}: the WebAssembly SIMD kernel of src/backends/wasm/linalg.ts.
+ */
+export type TrsmKernel = (t: Float64Array, n: number, lower: boolean, trans: boolean, unitDiagonal: boolean, x: Float64Array, m: number) => boolean;
+let trsmKernel: TrsmKernel | null = null;
+/** Fewest right-hand sides, and smallest `n·m`, for which the installed kernel runs (its rows are axpys of length m). */
+const TRSM_FAST_MIN_COLS = 4;
+const TRSM_FAST_MIN_SIZE = 4096;
+/** Installs (or, with null, removes) a faster kernel for {@link trsmLeft}. @internal */
+export function installTrsmKernel(k: TrsmKernel | null): void {
+  trsmKernel = k;
+}
+
+/**
  * Solves `op(T) X = B` in place for the n×n triangular matrix at `t` (row-major; only
  * its `lower` or upper triangle is read; `op(T) = Tᵀ` when `trans`), where `x` holds
  * the n×m right-hand side B and receives X. With `unitDiagonal` the diagonal is taken
@@ -141,6 +155,7 @@ function fail(a: Float64Array, n: number): false {
  */
 export function trsmLeft(t: Float64Array, n: number, lower: boolean, trans: boolean, unitDiagonal: boolean, x: Float64Array, m: number): void {
   if (!trans && m === 1) return trsvLeft(t, n, lower, unitDiagonal, x);
+  if (trsmKernel !== null && m >= TRSM_FAST_MIN_COLS && n * m >= TRSM_FAST_MIN_SIZE && trsmKernel(t, n, lower, trans, unitDiagonal, x, m)) return;
   // op(T) is lower triangular when T is lower and not transposed, or upper and transposed: solve top-down
   const down = lower !== trans;
   for (let s = 0; s < n; s++) {

@@ -289,3 +289,35 @@ describe("the Cholesky kernels", () => {
     });
   }
 });
+
+describe("the triangular-solve kernels", () => {
+  it("the WebAssembly kernel and the JavaScript loops agree exactly, every variant, odd widths", async () => {
+    const K = await import("../../src/primitives/linalg_kernels.js");
+    const { trsmWasm } = await import("../../src/backends/wasm/linalg.js");
+    for (const [n, m] of [[7, 5], [40, 9], [65, 64]] as const) {
+      const t = randomMatrix(n, n, n + m, 3).data() as Float64Array;
+      const b = randomMatrix(n, m, 2 * n + m).data() as Float64Array;
+      for (const lower of [true, false]) {
+        for (const trans of [true, false]) {
+          for (const unit of [true, false]) {
+            const viaWasm = b.slice();
+            expect(trsmWasm(t, n, lower, trans, unit, viaWasm, m), "WebAssembly SIMD kernel available").toBe(true);
+            const viaJs = b.slice();
+            K.installTrsmKernel(null);
+            try {
+              K.trsmLeft(t, n, lower, trans, unit, viaJs, m);
+            } finally {
+              K.installTrsmKernel(trsmWasm);
+            }
+            expect(Array.from(viaWasm), `n=${n} m=${m} lower=${lower} trans=${trans} unit=${unit}`).toEqual(Array.from(viaJs));
+            // and it solves the system: op(T) X = B on the triangle read
+            const T = np.array(t, { shape: [n, n], dtype: "float64" });
+            const tri = np.multiply(T, np.array(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => ((lower ? j < i : j > i) ? 1 : i === j ? (unit ? 0 : 1) : 0))), { dtype: "float64" }));
+            const op = np.add(trans ? tri.T : tri, unit ? I(n) : 0);
+            close(np.matmul(op, np.array(viaWasm, { shape: [n, m], dtype: "float64" })), np.array(b, { shape: [n, m], dtype: "float64" }).toJs(), "op(T) X == B", 1e-10);
+          }
+        }
+      }
+    }
+  });
+});

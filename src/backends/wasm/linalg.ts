@@ -8,6 +8,9 @@
  *
  * {@link choleskyRowPairWasm} is the {@link RowPairKernel} that src/index.ts installs:
  * the matrix lives in the runtime's heap while it is factored.
+ *
+ * And the triangular solve with many right-hand sides (`trsmLeft` of the same file):
+ * every update of a row of X by another is an f64x2 axpy along the row.
  * @module
  */
 import { F64, FuncBuilder, I32, OP, SIMD, SIMD_OPS, V128 } from "./emit.js";
@@ -96,11 +99,103 @@ function rowPairKernel(): FuncBuilder {
   return f;
 }
 
+/**
+ * `trsm(T, X, n, m, lower, trans, unit)`: `op(T) X = B` in place for the n×n float64
+ * triangular T at byte `T` and the n×m right-hand side at byte `X`, by rows as
+ * `trsmLeft` (the same order of operations, so the same results).
+ */
+function trsmKernel(): FuncBuilder {
+  const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32]);
+  const [T, X, n, m, lower, trans, unit] = [0, 1, 2, 3, 4, 5, 6];
+  const s = f.local(I32), i = f.local(I32), k = f.local(I32), kEnd = f.local(I32), down = f.local(I32);
+  const rowT = f.local(I32), rowXi = f.local(I32), rowXk = f.local(I32), p = f.local(I32), m2 = f.local(I32), mB = f.local(I32);
+  const c = f.local(F64), cv = f.local(V128);
+  const F64_NE = 0x62;
+  /** `dst[0..m) -= c · src[0..m)` for rows at bytes dst and src, with c in `c`/`cv`. */
+  const axpy = (dst: number, src: number): void => {
+    f.i32(0).set(p);
+    f.whileLoop(
+      () => f.get(p).get(m2).op(OP.i32GeS),
+      () => {
+        f.get(dst).get(p).op(OP.i32Add);
+        f.get(dst).get(p).op(OP.i32Add).simd(SIMD.v128Load, { align: 0, offset: 0 });
+        f.get(cv).get(src).get(p).op(OP.i32Add).simd(SIMD.v128Load, { align: 0, offset: 0 }).simd(SIMD.f64x2Mul).simd(SIMD_OPS.f64x2Sub);
+        f.simd(SIMD.v128Store, { align: 0, offset: 0 });
+        f.get(p).i32(16).op(OP.i32Add).set(p);
+      },
+    );
+    f.get(p).get(mB).op(OP.i32LtS).ifThen(() => {
+      f.get(dst).get(p).op(OP.i32Add);
+      f.get(dst).get(p).op(OP.i32Add).mem(OP.f64Load, 3, 0);
+      f.get(c).get(src).get(p).op(OP.i32Add).mem(OP.f64Load, 3, 0).op(F64_MUL).op(F64_SUB);
+      f.mem(OP.f64Store, 3, 0);
+    });
+  };
+  /** Row i of X times 1 / T[i, i] (unless the diagonal is unit). */
+  const scale = (): void => {
+    f.get(unit).op(OP.i32Eqz).ifThen(() => {
+      f.f64(1).get(rowT).get(i).i32(3).op(OP.i32Shl).op(OP.i32Add).mem(OP.f64Load, 3, 0).op(F64_DIV).set(c);
+      f.get(c).simd(SIMD.f64x2Splat).set(cv);
+      f.i32(0).set(p);
+      f.whileLoop(
+        () => f.get(p).get(m2).op(OP.i32GeS),
+        () => {
+          f.get(rowXi).get(p).op(OP.i32Add);
+          f.get(rowXi).get(p).op(OP.i32Add).simd(SIMD.v128Load, { align: 0, offset: 0 }).get(cv).simd(SIMD.f64x2Mul);
+          f.simd(SIMD.v128Store, { align: 0, offset: 0 });
+          f.get(p).i32(16).op(OP.i32Add).set(p);
+        },
+      );
+      f.get(p).get(mB).op(OP.i32LtS).ifThen(() => {
+        f.get(rowXi).get(p).op(OP.i32Add);
+        f.get(rowXi).get(p).op(OP.i32Add).mem(OP.f64Load, 3, 0).get(c).op(F64_MUL);
+        f.mem(OP.f64Store, 3, 0);
+      });
+    });
+  };
+  // mB: bytes per row of X; m2: the byte offset up to which whole f64x2 pairs remain (p < m2 <=> p + 16 <= mB)
+  f.get(m).i32(3).op(OP.i32Shl).tee(mB).i32(8).op(OP.i32Sub).set(m2);
+  f.get(lower).get(trans).op(OP.i32Ne).set(down);
+  f.i32(0).set(s);
+  f.whileLoop(
+    () => f.get(s).get(n).op(OP.i32GeS),
+    () => {
+      // i = down ? s : n - 1 - s
+      f.get(s).get(n).i32(1).op(OP.i32Sub).get(s).op(OP.i32Sub).get(down).op(OP.select).set(i);
+      f.get(T).get(i).get(n).op(OP.i32Mul).i32(3).op(OP.i32Shl).op(OP.i32Add).set(rowT);
+      f.get(X).get(i).get(mB).op(OP.i32Mul).op(OP.i32Add).set(rowXi);
+      // k from (lower ? 0 : i + 1) to (lower ? i : n)
+      f.i32(0).get(i).i32(1).op(OP.i32Add).get(lower).op(OP.select).set(k);
+      f.get(i).get(n).get(lower).op(OP.select).set(kEnd);
+      f.get(trans).ifThen(scale);
+      f.whileLoop(
+        () => f.get(k).get(kEnd).op(OP.i32GeS),
+        () => {
+          f.get(rowT).get(k).i32(3).op(OP.i32Shl).op(OP.i32Add).mem(OP.f64Load, 3, 0).tee(c).f64(0).op(F64_NE);
+          f.ifThen(() => {
+            f.get(c).simd(SIMD.f64x2Splat).set(cv);
+            f.get(X).get(k).get(mB).op(OP.i32Mul).op(OP.i32Add).set(rowXk);
+            // without trans row i takes the solved row k; with trans the solved row i goes into row k
+            f.get(trans).ifThen(
+              () => axpy(rowXk, rowXi),
+              () => axpy(rowXi, rowXk),
+            );
+          });
+          f.get(k).i32(1).op(OP.i32Add).set(k);
+        },
+      );
+      f.get(trans).op(OP.i32Eqz).ifThen(scale);
+      f.get(s).i32(1).op(OP.i32Add).set(s);
+    },
+  );
+  return f;
+}
+
 let mod: WasmModule | null | undefined;
 function getModule(): WasmModule | null {
   if (mod !== undefined) return mod;
   try {
-    mod = wasmAvailable() ? loadModule([{ name: "rows2", fn: rowPairKernel() }]) : null;
+    mod = wasmAvailable() ? loadModule([{ name: "rows2", fn: rowPairKernel() }, { name: "trsm", fn: trsmKernel() }]) : null;
   } catch {
     mod = null; // no WebAssembly SIMD here: the JavaScript loops run instead
   }
@@ -120,4 +215,23 @@ export function choleskyRowPairWasm(n: number): { view: Float64Array; rowPair: (
   const view = new Float64Array(wasmMemory().buffer, base, n * n);
   const rows2 = m.exports.rows2!;
   return { view, rowPair: (i) => void rows2(base, n, i) };
+}
+
+/**
+ * `trsmLeft` (src/primitives/linalg_kernels.ts) in WebAssembly SIMD: T and X are
+ * copied into the runtime's heap, solved there and X copied back. Returns false when
+ * WebAssembly SIMD is unavailable or the operands do not fit (the caller runs the
+ * JavaScript loops).
+ */
+export function trsmWasm(t: Float64Array, n: number, lower: boolean, trans: boolean, unitDiagonal: boolean, x: Float64Array, m: number): boolean {
+  const md = getModule();
+  if (md === null) return false;
+  const base = reserveHeap((n * n + n * m) * 8);
+  if (base < 0) return false;
+  const heap = new Float64Array(wasmMemory().buffer, base, n * n + n * m);
+  heap.set(t.subarray(0, n * n));
+  heap.set(x.subarray(0, n * m), n * n);
+  md.exports.trsm!(base, base + n * n * 8, n, m, lower ? 1 : 0, trans ? 1 : 0, unitDiagonal ? 1 : 0);
+  x.set(heap.subarray(n * n, n * n + n * m));
+  return true;
 }
