@@ -40,7 +40,7 @@ const params = { numRuns: 12 };
 
 describe("np.linalg under jit and vmap", () => {
   for (const c of CASES) {
-    it(`${c.name}: jit == eager, vmap == loop, vmap(grad) == loop of grad`, () => {
+    it(`${c.name}: jit == eager, vmap == loop, vmap(grad) == loop of grad, jit(grad) == grad`, () => {
       fc.assert(
         fc.property(sizeArb, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1e9 }), (n, b, axis, seed) => {
           const xs = matrices(seed, b, n, c.kind);
@@ -52,6 +52,7 @@ describe("np.linalg under jit and vmap", () => {
           const scalar = (a: NDArray): NDArray => np.sum(np.sin(c.f(a)));
           const g = grad(scalar);
           expectAgree(vmap(g, { inAxes: axis })(stacked), loopStack(g, xs.map((x) => [x])), 1e-10, `${c.name} vmap(grad)`);
+          expectAgree(jit(g)(xs[0]!), g(xs[0]!), 1e-10, `${c.name} jit(grad)`);
         }),
         params,
       );
