@@ -572,7 +572,8 @@ function rotateRows(x: Float64Array, len: number, p: number, q: number, c: numbe
 /**
  * SVD `A = U diag(s) Vᵀ` of the m×n matrix at `a` (row-major, read only) by one-sided
  * (Hestenes) Jacobi rotations, which computes small singular values to high relative
- * accuracy. Returns U (m×uc), s (k = min(m, n), descending) and Vᵀ (vr×n), with uc = vr
+ * accuracy; a tall matrix is first reduced to its n×n R factor by Householder QR, a
+ * wide one transposed. Returns U (m×uc), s (k = min(m, n), descending) and Vᵀ (vr×n), with uc = vr
  * = k, or uc = m and vr = n when `full` (the extra columns complete the bases).
  */
 export function svdJacobi(a: ArrayLike<number>, off: number, m: number, n: number, full: boolean): { u: Float64Array; s: Float64Array; vt: Float64Array } {
@@ -583,7 +584,26 @@ export function svdJacobi(a: ArrayLike<number>, off: number, m: number, n: numbe
     const vr = full ? n : m; // k = m here
     return { u: transposeInto(r.vt, 0, m, m, new Float64Array(m * m)), s: r.s, vt: transposeInto(r.u, 0, n, vr, new Float64Array(vr * n)) };
   }
-  // m >= n: rotate the columns of A (stored as the rows of W = Aᵀ) until orthogonal
+  if (m > n) {
+    // QR preconditioning: A = Q R, R = U_R S Vᵀ, so U = Q U_R; the sweeps work on n×n
+    // columns instead of m×n, and the relative accuracy of Jacobi is kept (Drmač)
+    const a2 = new Float64Array(m * n);
+    for (let i = 0; i < m * n; i++) a2[i] = a[off + i]!;
+    const { q, r } = qr(a2, m, n, false);
+    const inner = svdJacobi(r, 0, n, n, false);
+    const uc = full ? m : n;
+    const U = new Float64Array(m * uc);
+    for (let i = 0; i < m; i++) {
+      for (let l = 0; l < n; l++) {
+        const qil = q[i * n + l]!;
+        if (qil === 0) continue;
+        for (let j = 0; j < n; j++) U[i * uc + j]! += qil * inner.u[l * n + j]!;
+      }
+    }
+    completeColumns(U, m, uc, Array.from({ length: uc }, (_, j) => j < n));
+    return { u: U, s: inner.s, vt: inner.vt };
+  }
+  // m = n: rotate the columns of A (stored as the rows of W = Aᵀ) until orthogonal
   const k = n;
   const W = transposeInto(a, off, m, n, new Float64Array(n * m));
   const Vt = new Float64Array(n * n);

@@ -162,6 +162,17 @@ describe("identities", () => {
     close(np.matmul(np.multiply(u, s), vh), a.toJs(), "u s vh", 1e-11);
     expect((s.toJs() as number[]).slice(2).every((v) => Math.abs(v) < 1e-13)).toBe(true);
   });
+  it("svd of a tall rank-deficient matrix (QR-preconditioned): orthonormal u, u s vh == a", () => {
+    const x = randomMatrix(8, 2, 9);
+    const a = np.concatenate([x, np.multiply(np.slice(x, [0, 0], [8, 1]), 2)], 1); // 8×3, rank 2
+    for (const fullMatrices of [false, true]) {
+      const [u, s, vh] = np.linalg.svd(a, { fullMatrices });
+      const k = u.shape[1]!;
+      close(np.matmul(u.T, u), I(k).toJs(), `uᵀ u (full=${fullMatrices})`);
+      close(np.matmul(np.multiply(np.slice(u, [0, 0], [8, 3]), s), np.slice(vh, [0, 0], [3, 3])), a.toJs(), "u s vh", 1e-11);
+      expect(Math.abs((s.toJs() as number[])[2]!)).toBeLessThan(1e-13);
+    }
+  });
   // 40 and 65: eigh by tridiagonal QL (from order 32), cholesky by the WebAssembly kernel (from 48)
   for (const n of [1, 2, 6, 11, 40, 65]) {
     it(`eigh, cholesky, inv of ${n}x${n}: v diag(w) vᵀ == a, L Lᵀ == a, a inv(a) == I`, () => {
