@@ -174,3 +174,10 @@ export function checkShape(op: string, shape: unknown): number[] {
   }
   return shape as number[];
 }
+
+/** True for `{...}` objects (prototype Object or null): the pytree nodes with keys. */
+export function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== "object") return false;
+  const p = Object.getPrototypeOf(x);
+  return p === Object.prototype || p === null;
+}

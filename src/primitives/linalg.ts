@@ -7,13 +7,16 @@
  * JVP and transpose rules themselves, so `grad`, `jvp`, `hessian` and `vmap` compose.
  * `triangular_solve` is linear in its right-hand side and has a transpose rule.
  *
- * The kernels (src/primitives/linalg_kernels.ts) compute in float64 whatever the dtype.
+ * The kernels (src/primitives/linalg_kernels.ts) compute in float64 whatever the dtype;
+ * the host backend supplies faster steps for the Cholesky factorization and triangular
+ * solves (`hostBackend.linalg`).
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { type DType, type TypedArray, allocateForWrite, isFloat } from "../core/dtype.js";
 import { fmtShape, shapeEqual, sizeOf } from "../core/shape.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, bind1, definePrimitive } from "../core/trace.js";
+import { hostBackend } from "../backends/registry.js";
 import { matmulRaw, swapLast } from "./dot.js";
 import { add, convert, div, equal, mul, neg, sub } from "./elementwise.js";
 import * as K from "./linalg_kernels.js";
@@ -131,7 +134,7 @@ export const cholesky_p: Primitive = definePrimitive({
     const [out] = outputs(avals);
     for (let b = 0, nb = batchCount(a!.aval); b < nb; b++) {
       const w = symmetricAt(a!.buffer, b, n);
-      K.cholesky(w, n);
+      K.cholesky(w, n, hostBackend.linalg.choleskyRowPair);
       out!.set(w, b * n * n);
     }
     return wrap(avals, [out!]);
@@ -198,12 +201,12 @@ export const triangular_solve_p: Primitive<TriangularSolveParams> = definePrimit
       M.set(a!.buffer.subarray(t * n * n, (t + 1) * n * n));
       if (leftSide) {
         const X = matrixAt(B, t, n * k);
-        K.trsmLeft(M, n, lower, transposeA, unitDiagonal, X, k);
+        K.trsmLeft(M, n, lower, transposeA, unitDiagonal, X, k, hostBackend.linalg.trsm);
         out!.set(X, t * n * k);
       } else {
         // X op(A) = B  <=>  op(A)ᵀ Xᵀ = Bᵀ
         const X = K.transposeInto(B, t * n * k, k, n, new Float64Array(n * k));
-        K.trsmLeft(M, n, lower, !transposeA, unitDiagonal, X, k);
+        K.trsmLeft(M, n, lower, !transposeA, unitDiagonal, X, k, hostBackend.linalg.trsm);
         out!.set(K.transposeInto(X, 0, n, k, new Float64Array(n * k)), t * n * k);
       }
     }

@@ -18,18 +18,12 @@ export const MAX_SWEEPS = 60;
 /**
  * A faster implementation of {@link choleskyRowPair} working in place on its own
  * memory: `view` (n×n) is where the matrix must be, and `rowPair(i)` does for `view`
- * what `choleskyRowPair(view, n, i)` does. Installed with
- * {@link installCholeskyRowPairKernel} (the WebAssembly SIMD kernel of
- * src/backends/wasm/linalg.ts); null means "use the JavaScript loops".
+ * what `choleskyRowPair(view, n, i)` does; null means "use the JavaScript loops". The
+ * host backend's `linalg.choleskyRowPair` (WebAssembly SIMD on the CPU).
  */
 export type RowPairKernel = (n: number) => { view: Float64Array; rowPair: (i: number) => void } | null;
-let rowPairKernel: RowPairKernel | null = null;
-/** Smallest order for which the installed row-pair kernel is used (below, copying dominates). */
+/** Smallest order for which a row-pair kernel is used (below, copying dominates). */
 const FAST_MIN = 48;
-/** Installs (or, with null, removes) a faster kernel for the bulk of {@link cholesky}. @internal */
-export function installCholeskyRowPairKernel(k: RowPairKernel | null): void {
-  rowPairKernel = k;
-}
 
 /**
  * In-place Cholesky factorization `A = L Lᵀ` of the n×n matrix at `a` (only the lower
@@ -37,11 +31,11 @@ export function installCholeskyRowPairKernel(k: RowPairKernel | null): void {
  * is zero. Returns false and fills the matrix with NaN when A is not (numerically)
  * positive definite.
  *
- * Row by row (Cholesky–Banachiewicz), two rows at a time: {@link choleskyRowPair}
- * computes the entries left of the diagonal of rows i and i+1 (almost all the work),
- * then the diagonal entries follow here.
+ * Row by row (Cholesky–Banachiewicz), two rows at a time: {@link choleskyRowPair} (or
+ * `rowPairKernel`, a faster implementation of it) computes the entries left of the
+ * diagonal of rows i and i+1 (almost all the work), then the diagonal entries follow here.
  */
-export function cholesky(a: Float64Array, n: number): boolean {
+export function cholesky(a: Float64Array, n: number, rowPairKernel: RowPairKernel | null = null): boolean {
   const fast = n >= FAST_MIN && rowPairKernel !== null ? rowPairKernel(n) : null;
   if (fast === null) return factorRows(a, n, (i) => choleskyRowPair(a, n, i));
   fast.view.set(a.subarray(0, n * n));
@@ -132,18 +126,13 @@ function fail(a: Float64Array, n: number): false {
 }
 
 /**
- * A faster {@link trsmLeft} (same arguments; returns false to decline), installed with
- * {@link installTrsmKernel}: the WebAssembly SIMD kernel of src/backends/wasm/linalg.ts.
+ * A faster {@link trsmLeft} (same arguments; returns false to decline): the host
+ * backend's `linalg.trsm` (WebAssembly SIMD on the CPU).
  */
 export type TrsmKernel = (t: Float64Array, n: number, lower: boolean, trans: boolean, unitDiagonal: boolean, x: Float64Array, m: number) => boolean;
-let trsmKernel: TrsmKernel | null = null;
-/** Fewest right-hand sides, and smallest `n·m`, for which the installed kernel runs (its rows are axpys of length m). */
+/** Fewest right-hand sides, and smallest `n·m`, for which a {@link TrsmKernel} runs (its rows are axpys of length m). */
 const TRSM_FAST_MIN_COLS = 4;
 const TRSM_FAST_MIN_SIZE = 4096;
-/** Installs (or, with null, removes) a faster kernel for {@link trsmLeft}. @internal */
-export function installTrsmKernel(k: TrsmKernel | null): void {
-  trsmKernel = k;
-}
 
 /**
  * Solves `op(T) X = B` in place for the n×n triangular matrix at `t` (row-major; only
@@ -152,8 +141,9 @@ export function installTrsmKernel(k: TrsmKernel | null): void {
  * as 1. Every variant reads T by rows: without `trans` each row of X is a combination
  * of earlier rows (dot products); with it, each solved row of X is subtracted from the
  * rows still to solve (axpys), so a transposed solve needs no transposed copy.
+ * `trsmKernel`, when given, runs instead for several right-hand sides.
  */
-export function trsmLeft(t: Float64Array, n: number, lower: boolean, trans: boolean, unitDiagonal: boolean, x: Float64Array, m: number): void {
+export function trsmLeft(t: Float64Array, n: number, lower: boolean, trans: boolean, unitDiagonal: boolean, x: Float64Array, m: number, trsmKernel: TrsmKernel | null = null): void {
   if (!trans && m === 1) return trsvLeft(t, n, lower, unitDiagonal, x);
   if (trsmKernel !== null && m >= TRSM_FAST_MIN_COLS && n * m >= TRSM_FAST_MIN_SIZE && trsmKernel(t, n, lower, trans, unitDiagonal, x, m)) return;
   // op(T) is lower triangular when T is lower and not transposed, or upper and transposed: solve top-down

@@ -9,10 +9,10 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, deviceDispatchActive, isEager } from "../core/trace.js";
+import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
-import { type BackendName, devicePut } from "../backends/backend.js";
-import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
+import type { BackendName, Executable } from "../backends/backend.js";
+import { compileForBackend, deviceInUse, devicePut } from "../backends/registry.js";
 import { type ClosedJaxpr, printJaxpr } from "../ir/jaxpr.js";
 import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr } from "../interpreters/jaxpr_transforms.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
@@ -35,9 +35,9 @@ function optimizedFor(cj: ClosedJaxpr): ClosedJaxpr {
   return memoJaxpr(cj, "opt", () => optimizeJaxpr(cj));
 }
 
-/** The compiled executable of a closed jaxpr (cached per jaxpr). @internal */
+/** The executable of a traced jaxpr on the current backend (see backends/registry.ts). @internal */
 export function executableFor(cj: ClosedJaxpr): Executable {
-  return memoJaxpr(cj, "exe", () => compileJaxpr(optimizedFor(cj)));
+  return compileForBackend(optimizedFor(cj));
 }
 
 function indent(s: string, by: string): string {
@@ -236,7 +236,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
   const wrapped = ((...args: unknown[]) => {
     if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : devicePut(a, opts.backend!)));
     const fa = fast;
-    if (fa && !deviceDispatchActive() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
+    if (fa && !deviceInUse() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
       const outs = fa.exe(args as ConcreteArray[]);
       return fa.single ? outs[0] : unflatten(fa.outDef, outs);
     }

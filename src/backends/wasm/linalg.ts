@@ -6,10 +6,12 @@
  * with two sets of four vector accumulators (eight independent chains, the loads of a
  * step shared by four products); the 2×2 finishing divisions are scalar.
  *
- * {@link choleskyRowPairWasm} is the {@link RowPairKernel} that src/index.ts installs:
- * the matrix lives in the runtime's heap while it is factored.
+ * {@link choleskyRowPairWasm} is the CPU backend's `linalg.choleskyRowPair` (see
+ * `LinalgKernels` in src/backends/backend.ts): the matrix lives in the runtime's heap
+ * while it is factored.
  *
- * And the triangular solve with many right-hand sides (`trsmLeft` of the same file):
+ * And {@link trsmWasm}, its `linalg.trsm`: the triangular solve with several right-hand
+ * sides (`trsmLeft` of src/primitives/linalg_kernels.ts):
  * every update of a row of X by another is an f64x2 axpy along the row.
  * @module
  */
