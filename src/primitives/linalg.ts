@@ -45,16 +45,17 @@ function matrixAt(buf: TypedArray, b: number, size: number): Float64Array {
 /**
  * The float64 copy of the symmetric part `(A + Aᵀ)/2` of square matrix `b` (n×n) of a
  * batched buffer: `cholesky` and `eigh` factor it, as JAX's `symmetrize_input`, so that
- * their derivatives are those of a function of every entry.
+ * their derivatives are those of a function of every entry. With `lowerOnly` the strict
+ * upper triangle is left zero (the Cholesky kernel reads the lower one only).
  */
-function symmetricAt(buf: TypedArray, b: number, n: number): Float64Array {
+function symmetricAt(buf: TypedArray, b: number, n: number, lowerOnly = false): Float64Array {
   const out = new Float64Array(n * n);
   const o = b * n * n;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
       const v = (buf[o + i * n + j]! + buf[o + j * n + i]!) * 0.5;
       out[i * n + j] = v;
-      out[j * n + i] = v;
+      if (!lowerOnly) out[j * n + i] = v;
     }
   }
   return out;
@@ -133,7 +134,7 @@ export const cholesky_p: Primitive = definePrimitive({
     const n = a!.shape[a!.ndim - 1]!;
     const [out] = outputs(avals);
     for (let b = 0, nb = batchCount(a!.aval); b < nb; b++) {
-      const w = symmetricAt(a!.buffer, b, n);
+      const w = symmetricAt(a!.buffer, b, n, true);
       K.cholesky(w, n, hostBackend.linalg.choleskyRowPair);
       out!.set(w, b * n * n);
     }
@@ -195,10 +196,11 @@ export const triangular_solve_p: Primitive<TriangularSolveParams> = definePrimit
     const [r, c] = lastTwo(b!);
     const k = leftSide ? c : r;
     const [out] = outputs(avals);
-    const M = new Float64Array(n * n);
+    const A = a!.buffer;
     const B = b!.buffer;
     for (let t = 0, nb = batchCount(a!.aval); t < nb; t++) {
-      M.set(a!.buffer.subarray(t * n * n, (t + 1) * n * n));
+      // the kernels only read T: a float64 operand is used in place
+      const M = A instanceof Float64Array ? A.subarray(t * n * n, (t + 1) * n * n) : matrixAt(A, t, n * n);
       if (leftSide) {
         const X = matrixAt(B, t, n * k);
         K.trsmLeft(M, n, lower, transposeA, unitDiagonal, X, k, hostBackend.linalg.trsm);
