@@ -1,18 +1,20 @@
 /**
  * Dense linear-algebra kernels on one row-major float64 matrix at a time: Cholesky,
  * triangular solves, LU with partial pivoting, Householder QR, the symmetric
- * eigendecomposition (cyclic Jacobi) and the SVD (one-sided Jacobi). The `impl` rules of
- * src/primitives/linalg.ts run them per batch element. Plain typed-array loops with no
- * imports: every backend can run them.
+ * eigendecomposition (cyclic Jacobi, or tridiagonalization and QL) and the SVD
+ * (one-sided Jacobi). The `impl` rules of src/primitives/linalg.ts run them per batch
+ * element. Plain typed-array loops with no imports: every backend can run them; the
+ * host backend passes faster steps for the Cholesky factorization and triangular solves
+ * as arguments ({@link RowPairKernel}, {@link TrsmKernel}).
  *
  * Failures follow LAPACK/JAX, never throw: a matrix that is not positive definite gives
  * a Cholesky factor full of NaN; a zero pivot leaves LU's elimination step out (later
- * solves divide by zero and give inf/NaN); the Jacobi iterations stop after
- * {@link MAX_SWEEPS} sweeps, so NaN or inf input cannot hang them.
+ * solves divide by zero and give inf/NaN); the Jacobi and QL iterations stop after
+ * {@link MAX_SWEEPS} rounds, so NaN or inf input cannot hang them.
  * @module
  */
 
-/** Upper bound on the Jacobi sweeps (well-conditioned matrices converge in under 15). */
+/** Upper bound on the Jacobi sweeps and on the QL iterations per eigenvalue (well-conditioned matrices need under 15). */
 export const MAX_SWEEPS = 60;
 
 /**
