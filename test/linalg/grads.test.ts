@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Array as NDArray, checkGrads, grad, np } from "../../src/index.js";
-import { checkDerivatives } from "../helpers/gradcheck.js";
+import { checkDerivatives, checkFloat32Agreement } from "../helpers/gradcheck.js";
 import { errorMessage, randomArray, seededRandom } from "../helpers/numeric.js";
 
 const rand = seededRandom(20261203);
@@ -107,5 +107,16 @@ describe("derivatives of np.linalg (float64 finite differences, to second order)
     expect(errorMessage(() => grad(sumU)(mat(4, 2)))).toMatch(/svd: the derivative with fullMatrices: true .*\[4,2\].*fullMatrices: false/);
     // square matrices: full and reduced coincide, so the derivative exists
     checkDerivatives((x) => np.linalg.svd(x)[1], [mat(3, 3)], { name: "svd full, square", checks: ["jvp", "vjp"] });
+  });
+  it("float32: values and derivatives stay float32 and agree with float64", () => {
+    const a = wellConditioned(4);
+    const c = mat(2, 4);
+    checkFloat32Agreement((x) => np.linalg.inv(x), [a], { name: "inv" });
+    checkFloat32Agreement((x) => np.linalg.det(x), [a], { name: "det" });
+    checkFloat32Agreement((x, b) => np.linalg.solveTriangular(x, b, { lower: true }), [a, mat(4, 2)], { name: "solveTriangular" });
+    checkFloat32Agreement((x) => np.linalg.cholesky(np.add(np.matmul(x, x.T), I(4).astype(x.dtype))), [a], { name: "cholesky" });
+    checkFloat32Agreement((x) => cat(...np.linalg.qr(x)), [mat(5, 3)], { name: "qr" });
+    checkFloat32Agreement((x) => cat(np.linalg.eigh(x)[0], projections(np.linalg.eigh(x)[1], c.astype(x.dtype))), [mat(4, 4)], { name: "eigh", rtol: 1e-3 });
+    checkFloat32Agreement((x) => np.linalg.svd(x, { fullMatrices: false })[1], [mat(4, 3)], { name: "svd" });
   });
 });
