@@ -2,9 +2,10 @@
  * The bulk of the float64 Cholesky factorization in WebAssembly SIMD: for rows i and
  * i+1, the entries left of the diagonal (`choleskyRowPair` of
  * src/primitives/linalg_kernels.ts, which does the same in JavaScript). Each entry pair
- * `L[i..i+1, j..j+1]` is a 2×2 block of dot products over `k < j`, run on f64x2 lanes
- * with two sets of four vector accumulators (eight independent chains, the loads of a
- * step shared by four products); the 2×2 finishing divisions are scalar.
+ * `L[i..i+1, j..j+3]` is a 2×4 block of dot products over `k < j`, run on f64x2 lanes
+ * with eight vector accumulators (eight independent chains, the six loads of a step
+ * shared by eight products), then finished by scalar substitutions; a last pair of
+ * columns runs as a 2×2 block.
  *
  * {@link choleskyRowPairWasm} is the CPU backend's `linalg.choleskyRowPair` (see
  * `LinalgKernels` in src/backends/backend.ts): the matrix lives in the runtime's heap
@@ -32,6 +33,11 @@ function rowPairKernel(): FuncBuilder {
   const x0 = f.local(V128), x1 = f.local(V128), y0 = f.local(V128), y1 = f.local(V128);
   const s = Array.from({ length: 4 }, () => f.local(F64));
   const d0 = f.local(F64), l0 = f.local(F64), l1 = f.local(F64), e = f.local(F64), d1 = f.local(F64);
+  // the 4-column block: rows j..j+3, 8 accumulators (2 rows × 4 columns), 6 loads per step
+  const rows4 = Array.from({ length: 4 }, () => f.local(I32));
+  const acc4 = Array.from({ length: 8 }, () => f.local(V128));
+  const y4 = Array.from({ length: 4 }, () => f.local(V128));
+  const lr = Array.from({ length: 8 }, () => f.local(F64));
   const zero = new Array<number>(16).fill(0);
   const load = (ptr: number, off: number, into: number): void => {
     f.get(ptr).get(kb).op(OP.i32Add).simd(SIMD.v128Load, { align: 0, offset: off }).set(into);
@@ -53,6 +59,51 @@ function rowPairKernel(): FuncBuilder {
   f.get(A).get(i).get(rowB).op(OP.i32Mul).op(OP.i32Add).set(ri);
   f.get(ri).get(rowB).op(OP.i32Add).set(rk);
   f.i32(0).set(j);
+  // blocks of four columns while j + 3 < i
+  f.whileLoop(
+    () => f.get(j).i32(3).op(OP.i32Add).get(i).op(OP.i32GeS),
+    () => {
+      f.get(A).get(j).get(rowB).op(OP.i32Mul).op(OP.i32Add).set(rows4[0]!);
+      for (let c = 1; c < 4; c++) f.get(rows4[c - 1]!).get(rowB).op(OP.i32Add).set(rows4[c]!);
+      for (const a of acc4) f.v128(zero).set(a);
+      f.i32(0).set(kb);
+      f.get(j).i32(3).op(OP.i32Shl).tee(jb).set(kEnd);
+      f.whileLoop(
+        () => f.get(kb).get(kEnd).op(OP.i32GeS),
+        () => {
+          load(ri, 0, x0);
+          load(rk, 0, x1);
+          for (let c = 0; c < 4; c++) load(rows4[c]!, 0, y4[c]!);
+          for (let r = 0; r < 2; r++) {
+            for (let c = 0; c < 4; c++) {
+              const q = acc4[r * 4 + c]!;
+              f.get(q).get(r === 0 ? x0 : x1).get(y4[c]!).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(q);
+            }
+          }
+          f.get(kb).i32(16).op(OP.i32Add).set(kb);
+        },
+      );
+      // L[r, j+c] = (A[r, j+c] - Σ_{k<j} - Σ_{p<c} L[r, j+p] L[j+c, j+p]) / L[j+c, j+c], for rows r = i, i+1
+      for (let r = 0; r < 2; r++) {
+        const rr = r === 0 ? ri : rk;
+        for (let c = 0; c < 4; c++) {
+          const q = acc4[r * 4 + c]!;
+          f.get(rr).get(jb).op(OP.i32Add); // the store address
+          ld(rr, c * 8);
+          f.get(q).lane(SIMD_OPS.f64x2ExtractLane, 0).get(q).lane(SIMD_OPS.f64x2ExtractLane, 1).op(OP.f64Add).op(F64_SUB);
+          for (let pp = 0; pp < c; pp++) {
+            f.get(lr[r * 4 + pp]!);
+            ld(rows4[c]!, pp * 8);
+            f.op(F64_MUL).op(F64_SUB);
+          }
+          ld(rows4[c]!, c * 8);
+          f.op(F64_DIV).tee(lr[r * 4 + c]!).mem(OP.f64Store, 3, c * 8);
+        }
+      }
+      f.get(j).i32(4).op(OP.i32Add).set(j);
+    },
+  );
+  // a last pair of columns (i - j is 0 or 2 here)
   f.whileLoop(
     () => f.get(j).get(i).op(OP.i32GeS),
     () => {
