@@ -103,8 +103,11 @@ export const BINARY_GL: Record<BinaryOp, (a: string, b: string, dtype: DType) =>
   pow: (a, b) =>
     `(${b} === 0.0 ? 1.0 : (${a} === 0.0 ? (${b} > 0.0 ? 0.0 : 3.4028234e38) : (${a} > 0.0 ? Math.pow(${a}, ${b}) : ` +
     `(Math.floor(${b}) === ${b} ? (Math.floor(${b} * 0.5) * 2.0 === ${b} ? 1.0 : -1.0) * Math.pow(-${a}, ${b}) : ${GL_NAN}))))`,
-  max: (a, b) => `(${a} !== ${a} || ${b} !== ${b} ? ${GL_NAN} : Math.max(${a}, ${b}))`,
-  min: (a, b) => `(${a} !== ${a} || ${b} !== ${b} ? ${GL_NAN} : Math.min(${a}, ${b}))`,
+  // ordered (neither is NaN) exactly when one of `a <= b`, `b < a` holds (a self-comparison
+  // `a !== a` may be folded away); otherwise `a + b` is NaN (a constant NaN such as
+  // sqrt(-1) may be folded to 0)
+  max: (a, b) => `(${a} <= ${b} || ${b} < ${a} ? Math.max(${a}, ${b}) : ${a} + ${b})`,
+  min: (a, b) => `(${a} <= ${b} || ${b} < ${a} ? Math.min(${a}, ${b}) : ${a} + ${b})`,
   and: (a, b) => `(${a} !== 0.0 && ${b} !== 0.0 ? 1.0 : 0.0)`,
   or: (a, b) => `(${a} !== 0.0 || ${b} !== 0.0 ? 1.0 : 0.0)`,
 };
