@@ -9,7 +9,7 @@
  * reduced axes are innermost (otherwise directly in the output buffer).
  * @module
  */
-import type { DType, TypedArray } from "../../core/dtype.js";
+import type { DType, } from "../../core/dtype.js";
 import type { BinaryOp, CompareOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
 import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../../kernel/ir.js";
 
