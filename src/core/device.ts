@@ -4,7 +4,7 @@
  * registered in src/backends/registry.ts).
  * @module
  */
-import type { ConcreteArray, ShapedArray } from "./array.js";
+import type { NDArray, ShapedArray } from "./array.js";
 import type { TypedArray } from "./dtype.js";
 
 /** The backends arrays can live on. */
@@ -24,8 +24,8 @@ export interface DeviceBuffer {
   readonly freed: boolean;
 }
 
-/** Moves a concrete array to a backend and commits it there (`x.to(backend)`). */
-export type ArrayMover = (x: ConcreteArray, backend: BackendName) => ConcreteArray;
+/** Moves an array to a backend and commits it there (`x.to(backend)`; inside a transform, placement follows the inputs at run time). */
+export type ArrayMover = (x: NDArray, backend: BackendName) => NDArray;
 
 let mover: ArrayMover = () => {
   throw new Error("to(): the backends module is not loaded; import from the package root.");
@@ -34,7 +34,7 @@ let mover: ArrayMover = () => {
 export function setMover(m: ArrayMover): void {
   mover = m;
 }
-/** Moves a concrete array to `backend` through the backend door. @internal */
-export function moveTo(x: ConcreteArray, backend: BackendName): ConcreteArray {
+/** Moves an array to `backend` through the backend door. @internal */
+export function moveTo(x: NDArray, backend: BackendName): NDArray {
   return mover(x, backend);
 }
