@@ -123,7 +123,9 @@ export function nearestKey(key: string, allowed: readonly string[]): string | nu
   let best: string | null = null;
   let bestD = Infinity;
   for (const a of allowed) {
-    const d = editDistance(k, norm(a));
+    const na = norm(a);
+    // a key that extends a valid one (`decay_rate` for `decay`) or abbreviates it counts as close
+    const d = Math.min(editDistance(k, na), Math.min(k.length, na.length) >= 3 && (k.startsWith(na) || na.startsWith(k)) ? 1 : Infinity);
     if (d < bestD) {
       bestD = d;
       best = a;

@@ -18,11 +18,11 @@ import { type PyTree, type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { evalJaxpr, type ClosedJaxpr } from "../ir/jaxpr.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { partialEvalFlat } from "../interpreters/partial_eval.js";
+import { zerosOf } from "../interpreters/jaxpr_transforms.js";
 import { backwardPass } from "../interpreters/transpose.js";
 import { full, stopGradientArray } from "../primitives/elementwise.js";
 import { flattenArgs, flattenFun, leavesToArrays, normalizeArgnums } from "./flat.js";
 
-const zerosOf = (a: ShapedArray): NDArray => full(a.shape, 0, a.dtype);
 
 function checkTangents(op: string, primals: NDArray[], tangents: NDArray[]): void {
   if (tangents.length !== primals.length) throw new Error(`${op}: expected ${primals.length} tangent leaves to match the primals, got ${tangents.length}.`);
