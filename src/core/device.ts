@@ -7,7 +7,10 @@
 import type { NDArray, ShapedArray } from "./array.js";
 import type { TypedArray } from "./dtype.js";
 
-/** The backends arrays can live on. */
+/**
+ * The backends arrays can live on.
+ * @group backends
+ */
 export type BackendName = "cpu" | "gpu";
 
 /**
