@@ -99,6 +99,10 @@ describe("arrays on the GPU", () => {
     expect(np.min(y).item()).toBeNaN();
     expect(np.max(np.array([1, 3, 2])).item()).toBe(3);
     expect(jit((u: A) => np.max(np.multiply(u, 2)))(x).item()).toBeNaN();
+    // a negative base to a non-integer power is NaN too
+    const p = np.power(np.array([-8, 4, -8]), np.array([0.5, 0.5, 3]));
+    expect(p.backend).toBe("gpu");
+    expect(Array.from(p.data())).toEqual([NaN, 2, -512]);
   });
 });
 

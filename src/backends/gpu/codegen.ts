@@ -68,9 +68,6 @@ function ipowExpr(x: string, y: number): string {
   return y < 0 ? `(1.0 / (${chain}))` : `(${chain})`;
 }
 
-/** A NaN in gpu.js kernel source (GLSL has no NaN literal). */
-const GL_NAN = "Math.sqrt(-1.0)";
-
 /** gpu.js source of each unary op (a row per op: a missing one is a compile error). */
 export const UNARY_GL: Record<UnaryOp, (a: string) => string> = {
   neg: (a) => `(-${a})`,
@@ -100,9 +97,11 @@ export const BINARY_GL: Record<BinaryOp, (a: string, b: string, dtype: DType) =>
   mul: (a, b) => `(${a} * ${b})`,
   div: (a, b, dtype) =>
     dtype === "int32" || dtype === "bool" ? `(${b} === 0.0 ? 0.0 : (${a} * ${b} < 0.0 ? -1.0 : 1.0) * Math.floor((Math.abs(${a}) + 0.5) / Math.abs(${b})))` : `(${a} / ${b})`,
+  // a negative base to a non-integer power is NaN: sqrt of the (negative) base, computed at
+  // run time (GLSL has no NaN literal, and a constant such as sqrt(-1.0) may be folded to 0)
   pow: (a, b) =>
     `(${b} === 0.0 ? 1.0 : (${a} === 0.0 ? (${b} > 0.0 ? 0.0 : 3.4028234e38) : (${a} > 0.0 ? Math.pow(${a}, ${b}) : ` +
-    `(Math.floor(${b}) === ${b} ? (Math.floor(${b} * 0.5) * 2.0 === ${b} ? 1.0 : -1.0) * Math.pow(-${a}, ${b}) : ${GL_NAN}))))`,
+    `(Math.floor(${b}) === ${b} ? (Math.floor(${b} * 0.5) * 2.0 === ${b} ? 1.0 : -1.0) * Math.pow(-${a}, ${b}) : Math.sqrt(${a})))))`,
   // ordered (neither is NaN) exactly when one of `a <= b`, `b < a` holds (a self-comparison
   // `a !== a` may be folded away); otherwise `a + b` is NaN (a constant NaN such as
   // sqrt(-1) may be folded to 0)
