@@ -103,6 +103,11 @@ describe("arrays on the GPU", () => {
     const p = np.power(np.array([-8, 4, -8]), np.array([0.5, 0.5, 3]));
     expect(p.backend).toBe("gpu");
     expect(Array.from(p.data())).toEqual([NaN, 2, -512]);
+    // and a NaN constant in a kernel is NaN
+    const w = np.where(np.greater(np.array([1, -1, 2]), 0), np.array([5, 6, 7]), NaN);
+    expect(w.backend).toBe("gpu");
+    expect(Array.from(w.data())).toEqual([5, NaN, 7]);
+    expect(Array.from(jit((u: A) => np.where(np.greater(u, 0), np.multiply(u, 2), NaN))(np.array([1, -1, 2])).data())).toEqual([2, NaN, 4]);
   });
 });
 

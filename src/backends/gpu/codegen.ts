@@ -17,9 +17,13 @@ import { sizeOf } from "../../core/shape.js";
 import type { DType } from "../../core/dtype.js";
 import { type BinaryOp, type CompareOp, type IndexMap, type Kernel, type KernelNode, type ReduceOp, type UnaryOp, contiguousStrides, operandsOf, outputShape } from "../../kernel/ir.js";
 
-/** A float literal gpu.js and GLSL both accept (infinities become ±FLT_MAX). */
+/**
+ * A float literal gpu.js and GLSL both accept (infinities become ±FLT_MAX). GLSL has no
+ * NaN literal and compilers fold a constant `sqrt(-1.0)` to 0, so NaN is the square root
+ * of a negative value known only at run time.
+ */
 export function glFloat(v: number): string {
-  if (Number.isNaN(v)) return "Math.sqrt(-1.0)";
+  if (Number.isNaN(v)) return "Math.sqrt(-1.0 - this.thread.x * 1.0)";
   if (v === Infinity) return "3.4028234e38";
   if (v === -Infinity) return "-3.4028234e38";
   if (Math.abs(v) > 3.4028234e38) return v > 0 ? "3.4028234e38" : "-3.4028234e38";
