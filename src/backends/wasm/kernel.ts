@@ -47,7 +47,18 @@ import type { BinaryOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kern
 import { type Loop, collapseLoops, contiguousStrides, nodeLevels, operandsOf, outputShape, reduceInit } from "../../kernel/ir.js";
 import { FuncBuilder, I32, OP, SIMD_OPS as S } from "./emit.js";
 import { MAX_CHUNKS, type WasmModule, loadModule, parallelFor, reserveHeap, wasmAvailable, wasmMemory } from "./runtime.js";
-import { type Lanes, VEC_MATH, VEC_TRIG, VecAsm, emitTrigRangeMask } from "./vecmath.js";
+import { type FloatOp, type Lanes, VEC_MATH, VEC_TRIG, VecAsm, emitTrigRangeMask } from "./vecmath.js";
+
+/** The ways a unary op can be vectorized; `lane`, `math` and `trig` only where that instruction or approximation exists. */
+type WasmUnary<Op extends UnaryOp> =
+  | (Op extends FloatOp ? "lane" : never)
+  | (Op extends keyof typeof VEC_MATH ? "math" : never)
+  | (Op extends keyof typeof VEC_TRIG ? "trig" : never)
+  | "rsqrt"
+  | "round"
+  | "sign"
+  | "not"
+  | null;
 
 /**
  * How each unary op is vectorized (a row per op: a missing one is a compile error):
@@ -55,7 +66,7 @@ import { type Lanes, VEC_MATH, VEC_TRIG, VecAsm, emitTrigRangeMask } from "./vec
  * ./vecmath.ts; the rest have code of their own below; null means not vectorized (a
  * kernel using it runs as JavaScript).
  */
-export const WASM_UNARY: Record<UnaryOp, "lane" | "math" | "trig" | "rsqrt" | "round" | "sign" | "not" | null> = {
+export const WASM_UNARY: { readonly [Op in UnaryOp]: WasmUnary<Op> } = {
   neg: "lane",
   abs: "lane",
   sqrt: "lane",
@@ -81,7 +92,7 @@ export const WASM_UNARY: Record<UnaryOp, "lane" | "math" | "trig" | "rsqrt" | "r
  * `extremum` a NaN-propagating max/min; null means not vectorized (`and`/`or` exist
  * only on bool masks, handled apart).
  */
-export const WASM_BINARY: Record<BinaryOp, "lane" | "extremum" | null> = {
+export const WASM_BINARY: { readonly [Op in BinaryOp]: (Op extends FloatOp ? "lane" : never) | "extremum" | null } = {
   add: "lane",
   sub: "lane",
   mul: "lane",
@@ -463,7 +474,7 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
         switch (how) {
           case "lane":
             ref(n.x);
-            a.op(n.op as "neg" | "abs" | "sqrt" | "floor" | "ceil");
+            a.op(n.op as UnaryOp & FloatOp);
             return;
           case "rsqrt": {
             const x = asLocal(n.x);
@@ -535,7 +546,7 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
           case "lane":
             ref(n.x);
             ref(n.y);
-            a.op(n.op as "add" | "sub" | "mul" | "div");
+            a.op(n.op as BinaryOp & FloatOp);
             return;
           case "extremum": {
             // x > y || x !== x ? x : y (and < for min)
