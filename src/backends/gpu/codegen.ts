@@ -17,9 +17,16 @@ import { sizeOf } from "../../core/shape.js";
 import type { DType } from "../../core/dtype.js";
 import { type BinaryOp, type CompareOp, type IndexMap, type Kernel, type KernelNode, type ReduceOp, type UnaryOp, contiguousStrides, operandsOf, outputShape } from "../../kernel/ir.js";
 
-/** A float literal gpu.js and GLSL both accept (infinities become ±FLT_MAX). */
+/**
+ * A NaN in gpu.js kernel source. GLSL has no NaN literal, and WGSL (gpu.js's webgpu
+ * mode) rejects `sqrt(-1.0)` as a constant expression at shader compile time, so the
+ * operand depends on the thread index (it is always -1).
+ */
+const GL_NAN = "Math.sqrt(-1.0 - this.thread.x * 0.0)";
+
+/** A float literal gpu.js, GLSL and WGSL all accept (infinities become ±FLT_MAX, NaN a run-time NaN). */
 export function glFloat(v: number): string {
-  if (Number.isNaN(v)) return "Math.sqrt(-1.0)";
+  if (Number.isNaN(v)) return GL_NAN;
   if (v === Infinity) return "3.4028234e38";
   if (v === -Infinity) return "-3.4028234e38";
   if (Math.abs(v) > 3.4028234e38) return v > 0 ? "3.4028234e38" : "-3.4028234e38";
@@ -67,9 +74,6 @@ function ipowExpr(x: string, y: number): string {
   const chain = n <= 16 ? new Array<string>(n).fill(x).join(" * ") : `(Math.floor(${glFloat(n)} * 0.5) * 2.0 === ${glFloat(n)} ? 1.0 : (${x} < 0.0 ? -1.0 : 1.0)) * Math.pow(Math.abs(${x}), ${glFloat(n)})`;
   return y < 0 ? `(1.0 / (${chain}))` : `(${chain})`;
 }
-
-/** A NaN in gpu.js kernel source (GLSL has no NaN literal). */
-const GL_NAN = "Math.sqrt(-1.0)";
 
 /** gpu.js source of each unary op (a row per op: a missing one is a compile error). */
 export const UNARY_GL: Record<UnaryOp, (a: string) => string> = {
