@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, customJvp, customVjp, grad, jit, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
+import { type Array as NDArray, checkpoint, customJvp, customVjp, grad, jit, lax, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
 import { allPrimitives } from "../../src/core/trace.js";
 import { round } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/indexing.js";
@@ -118,6 +118,15 @@ const CASES: Case[] = [
   c("matmul_t, aᵀ·b", [real(3, 2), real(3, 4)], (a, b) => matmulT(a!, b!, true, false)),
   c("matmul_t, a·bᵀ with batch broadcasting", [real(2, 2, 3), real(4, 3)], (a, b) => matmulT(a!, b!, false, true)),
   c("matmul_t, aᵀ·bᵀ", [real(3, 2), real(4, 3)], (a, b) => matmulT(a!, b!, true, true)),
+  // linear algebra (matrices made well conditioned inside the function)
+  c("cholesky", [real(3, 3)], (x) => np.linalg.cholesky(np.add(np.matmul(x, x.T), np.multiply(np.eye(3, x.dtype), 3)))),
+  c("triangular_solve", [real(3, 3), real(3, 2)], (a, b) => np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!, { lower: true, transA: true })),
+  c("triangular_solve, vector b", [real(3, 3), real(3)], (a, b) => np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!)),
+  c("lu (det)", [real(3, 3)], (x) => np.linalg.det(np.add(x, np.multiply(np.eye(3, x.dtype), 5)))),
+  c("lu (solve)", [real(3, 3), real(3, 2)], (a, b) => np.linalg.solve(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!)),
+  c("qr", [real(4, 3)], (x) => np.linalg.qr(x)[1]),
+  c("eigh", [real(3, 3)], (x) => np.linalg.eigh(x)[1]),
+  c("svd", [real(4, 3)], (x) => np.linalg.svd(x, { fullMatrices: false })[1]),
   c("dot of vectors", [real(3), real(3)], (a, b) => np.dot(a!, b!)),
   // indexing
   c("take, batched indices", [real(3, 4), idx(3, 2)], (x, i) => np.take(x!, i!, 0)),
@@ -133,6 +142,11 @@ const CASES: Case[] = [
   c("bits_to_unit (float32 and float64)", [key()], (k) => np.add(random.uniform(k!, [2]), random.normal(k!, [2], "float64"))),
   // the jit primitive
   c("pjit", [real(2, 3), real(3)], (a, b) => jit((u: NDArray, v: NDArray) => np.sum(np.multiply(np.sin(u), v), { axis: 1 }))(a!, b!)),
+  // structured control flow (test/control/ has the thorough tests)
+  c("cond", [real(3), real(3)], (a, b) => lax.cond(np.greater(np.sum(a!), 0), (u: NDArray) => np.sin(u), (u: NDArray) => np.multiply(u, b!), a!)),
+  c("scan", [real(4, 2), real(2)], (xs, h) => lax.scan((c: NDArray, x: NDArray) => [np.tanh(np.add(np.multiply(c, h!), x)), np.sum(c)], h!, xs!)[1]),
+  c("while", [unit(3)], (a) => lax.whileLoop((v: NDArray) => np.less(np.sum(np.abs(v)), 4), (v: NDArray) => np.add(np.multiply(v, 2), 0.25), a!)),
+  c("checkpoint", [real(2, 3)], (a) => checkpoint((u: NDArray) => np.sin(np.exp(u)))(a!)),
   c("pjit closing over a batched value", [real(3), real(3)], (a, b) => jit((u: NDArray) => np.multiply(u, a!))(np.exp(b!))),
 ];
 

@@ -43,7 +43,7 @@ interface GlLike {
 /**
  * The graphics APIs gpu.js offers, as `setDefaultBackend("gpu", { api })` names them:
  * `"webgl2"` (a browser's WebGL2), `"webgl"` (WebGL1: headless-gl in Node) and
- * `"webgpu"` (gpu.js's compute-shader mode; see {@link WEBGPU_SYNC_READ}).
+ * `"webgpu"` (gpu.js's compute-shader mode, which the backend cannot use yet: see docs/gpu-backend.md, "WebGPU").
  */
 export type GpuApi = "webgpu" | "webgl2" | "webgl";
 /** Every {@link GpuApi}, in order of preference. */
