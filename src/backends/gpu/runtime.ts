@@ -83,7 +83,7 @@ interface NavigatorGpu {
 export async function probeWebGpu(): Promise<WebGpuProbe> {
   const gpu = (globalThis as { navigator?: { gpu?: NavigatorGpu } }).navigator?.gpu;
   if (!gpu) {
-    webgpuProbe = { adapter: false, detail: "navigator.gpu is missing (no WebGPU here: Node, or a browser without it)" };
+    webgpuProbe = { adapter: false, detail: "navigator.gpu is missing (Node, or a browser without WebGPU)" };
   } else {
     try {
       const a = await gpu.requestAdapter();
