@@ -44,6 +44,15 @@ export interface Backend<B> {
   free(buf: B): void;
   /** Why this backend cannot be used here (null when it can). */
   availability(): string | null;
+  /** The option keys `setDefaultBackend(name, options)` accepts for this backend, and an example of them (none when absent). */
+  readonly options?: { readonly keys: readonly string[]; readonly example: string };
+  /**
+   * Applies validated `setDefaultBackend(name, options)` options: null when the backend
+   * can be used as asked, else why not (the registry then warns once and keeps the CPU).
+   * Throws when the options pin something this machine cannot give (`op` names the call).
+   * Absent: {@link availability} decides.
+   */
+  select?(options: Readonly<Record<string, unknown>>, op: string): string | null;
   /** Compiles a closed jaxpr (already optimized by jit's passes) into an executable. */
   compile(cj: ClosedJaxpr): Executable;
   /**
