@@ -9,6 +9,7 @@
  * @module
  */
 export * as np from "./numpy/index.js";
+export * as lax from "./lax/index.js";
 export * as tree from "./core/tree.js";
 export { NDArray as Array, ConcreteArray, ShapedArray, type NestedArray, type ReduceOptions, type Operand } from "./core/array.js";
 export type { Shape } from "./core/shape.js";

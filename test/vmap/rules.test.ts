@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, customJvp, customVjp, grad, jit, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
+import { type Array as NDArray, lax, customJvp, customVjp, grad, jit, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
 import { allPrimitives } from "../../src/core/trace.js";
 import { round } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/indexing.js";
@@ -126,6 +126,18 @@ const CASES: Case[] = [
   c("take, constant indices", [real(4, 2)], (x) => np.take(x, [3, -1, 0], 0)),
   c("scatter_add (direct), batched updates and indices", [real(2, 3), idx(4, 2)], (u, i) => scatterAdd(u!, i!, 0, [4, 3])),
   c("scatter_add via grad of take", [real(3, 4), idx(4, 3)], (x, i) => grad((z: NDArray) => np.sum(np.multiply(np.take(z, i!, 1), np.take(W, [0, 1, 2], 1))))(x!)),
+  // general gather / scatter / rev (x.at, takeAlongAxis, dynamic slices)
+  c("gather: at().get with an index array and a reversed slice", [real(3, 4), idx(3, 2)], (x, i) => x!.at(i!, "::-1").get()),
+  c("gather: two index arrays broadcast, after a slice", [real(2, 3, 4), idx(3, 2), idx(4, 1)], (x, i, j) => x!.at(":", i!, j!).get()),
+  c("gather: takeAlongAxis", [real(3, 4), idx(4, 3, 2)], (x, i) => np.takeAlongAxis(x!, i!, 1)),
+  c("scatter-add: at().add with duplicates", [real(4), idx(4, 3), real(3)], (x, i, u) => x!.at(i!).add(u!)),
+  c("scatter-set: at().set of a row", [real(3, 4), real(4)], (x, u) => x!.at(1).set(u!)),
+  c("scatter-mul: at().multiply", [real(4), idx(4, 3), real(3)], (x, i, u) => x!.at(i!).multiply(u!)),
+  c("scatter-min: at().min", [real(4, 2), idx(4, 3), real(3, 2)], (x, i, u) => x!.at(i!).min(u!)),
+  c("scatter-max: at().max", [real(4, 2), idx(4, 3), real(2)], (x, i, u) => x!.at(i!).max(u!)),
+  c("rev: flip via a negative step", [real(2, 3)], (x) => x!.at("::-1", "::-2").get()),
+  c("dynamicSlice with a traced start", [real(5, 3), idx(5)], (x, s) => lax.dynamicSlice(x!, [s!, 1], [2, 2])),
+  c("dynamicUpdateSlice with a traced start", [real(5, 3), real(2, 3), idx(5)], (x, u, s) => lax.dynamicUpdateSlice(x!, u!, [s!, 0])),
   // random bits from (batched) keys: every example gets the words of its own key
   c("random_bits", [key()], (k) => random.bits(k!, [3])),
   c("random_fold_in", [key(), idx(1000, 2)], (k, d) => random.bits(random.foldIn(k!, d!), [2])),
