@@ -14,6 +14,8 @@ import { norm } from "./linalg.js";
 import { matmul } from "./linalg.js";
 import { max, mean, min, prod, sum } from "./reductions.js";
 import { at } from "./indexing.js";
+import { all, any, round } from "./math.js";
+import { argsort, cumprod, cumsum, diagonal, flip, ravel, sort, swapaxes } from "./more.js";
 import { reshape, transpose } from "./shapes.js";
 import { negative, square } from "./elementwise.js";
 
@@ -23,6 +25,8 @@ export { dot, matmul, outer, type NormOptions } from "./linalg.js";
 export { argmax, argmin, logSumExp, max, mean, min, prod, std, sum, var_ as var, type ArgOptions, type VarOptions } from "./reductions.js";
 export * from "./shapes.js";
 export { takeAlongAxis, type AtIndexer, type IndexElement, type IndexRef } from "./indexing.js";
+export * from "./math.js";
+export * from "./more.js";
 export type { DType, ReduceOptions };
 
 /** The array type (concrete arrays and tracers alike). */
@@ -42,6 +46,19 @@ export const linalg = { norm };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const methodsByName: Record<string, (a: NDArray, ...args: any[]) => NDArray> = {
   prod,
+  cumsum,
+  cumprod,
+  sort,
+  argsort,
+  flip,
+  ravel,
+  swapaxes,
+  any,
+  all,
+  round,
+  floor: E.floor,
+  ceil: E.ceil,
+  diagonal,
 };
 
 const unaryByName: Record<string, (x: E.ArrayLike) => NDArray> = {

@@ -111,7 +111,7 @@ interface UnaryDef {
   printParams?: (p: Params) => string;
 }
 
-function unaryPrim(def: UnaryDef): Primitive {
+export function unaryPrim(def: UnaryDef): Primitive {
   const prim: Primitive = definePrimitive({
     name: def.name,
     freshOutputs: true,
@@ -226,7 +226,7 @@ function powBy(y: number): (x: number) => number {
 export function neg(x: ArrayLike): NDArray {
   return bind1(neg_p, [asArray(x, undefined, "negative")]);
 }
-function floatUnary(prim: Primitive, op: string = prim.name) {
+export function floatUnary(prim: Primitive, op: string = prim.name) {
   return (x: ArrayLike): NDArray => {
     const a = asArray(x, undefined, op);
     return bind1(prim, [isFloat(a.dtype) ? a : convert(a, floatResult(a.dtype))]);
@@ -283,7 +283,7 @@ interface BinaryDef {
   boolOnly?: boolean;
 }
 
-function binaryPrim(def: BinaryDef): Primitive {
+export function binaryPrim(def: BinaryDef): Primitive {
   // comparisons and logical operators return exactly 0 or 1
   if (def.bool || def.boolOnly) declareZeroOne(def.f);
   const prim: Primitive = definePrimitive({
@@ -397,7 +397,7 @@ export const ge_p = binaryPrim({ name: "ge", f: (a, b) => (a >= b ? 1 : 0), bool
 export const and_p = binaryPrim({ name: "and", f: (a, b) => (a && b ? 1 : 0), boolOnly: true });
 export const or_p = binaryPrim({ name: "or", f: (a, b) => (a || b ? 1 : 0), boolOnly: true });
 
-function binary(prim: Primitive, op: string) {
+export function binary(prim: Primitive, op: string) {
   return (x: ArrayLike, y: ArrayLike): NDArray => {
     const [a, b] = promoteArgs(op, x, y);
     // checked here too so that the error names the np function, not the primitive
