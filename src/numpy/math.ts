@@ -11,7 +11,7 @@ import { checkOptions, describeValue } from "../core/shape.js";
 import * as E from "../primitives/elementwise.js";
 import { type ArrayLike, asArray } from "../primitives/elementwise.js";
 import * as X from "../primitives/special.js";
-import { max } from "./reductions.js";
+import { sum } from "./reductions.js";
 
 type Unary = (x: ArrayLike) => NDArray;
 type Binary = (x: ArrayLike, y: ArrayLike) => NDArray;
@@ -316,7 +316,7 @@ function truthy(op: string, x: ArrayLike): NDArray {
  */
 export function any(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
   checkOptions("any", opts, "{ axis: 0, keepdims: true }", ["axis", "keepdims"]);
-  return E.greater(max(truthy("any", x), opts), 0);
+  return E.greater(sum(truthy("any", x), opts), 0);
 }
 /**
  * True when every element (along `axis`) is non-zero.
@@ -328,8 +328,8 @@ export function any(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
  */
 export function all(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
   checkOptions("all", opts, "{ axis: 0, keepdims: true }", ["axis", "keepdims"]);
-  // not any(not x): an empty reduction is true
-  return E.logicalNot(E.greater(max(E.convert(E.equal(truthy("all", x), 0), "int32"), opts), 0));
+  // no element is zero: an empty reduction is true
+  return E.equal(sum(E.convert(E.equal(truthy("all", x), 0), "int32"), opts), 0);
 }
 
 export interface AllcloseOptions {

@@ -29,14 +29,14 @@ export const exp2_p = unaryPrim({ name: "exp2", f: (x) => 2 ** x, jvp: (t, _x, o
 export const erf_p = unaryPrim({ name: "erf", f: M.erf, jvp: (t, x) => mul(t, mul(exp(neg(sq(x))), TWO_OVER_SQRT_PI)) });
 export const erfc_p = unaryPrim({ name: "erfc", f: M.erfc, jvp: (t, x) => mul(t, mul(exp(neg(sq(x))), -TWO_OVER_SQRT_PI)) });
 export const erf_inv_p = unaryPrim({ name: "erf_inv", f: M.erfinv, jvp: (t, _x, out) => mul(t, mul(exp(sq(out)), Math.sqrt(Math.PI) / 2)) });
-export const trigamma_p = unaryPrim({
-  name: "trigamma",
-  f: M.trigamma,
-  jvp: () => {
-    throw new Error("trigamma: derivatives of order three and higher of lgamma (the derivative of trigamma) are not implemented.");
-  },
+/** ψ^(n), n >= 1 (params.n); its derivative is ψ^(n+1), so every order is differentiable. */
+export const polygamma_p = unaryPrim({
+  name: "polygamma",
+  f: (x, p) => M.polygamma(p.n as number, x),
+  jvp: (t, x, _out, p) => mul(t, polygamma((p.n as number) + 1, x)),
+  printParams: (p) => `[n=${String(p.n)}]`,
 });
-export const digamma_p = unaryPrim({ name: "digamma", f: M.digamma, jvp: (t, x) => mul(t, trigamma(x)) });
+export const digamma_p = unaryPrim({ name: "digamma", f: M.digamma, jvp: (t, x) => mul(t, polygamma(1, x)) });
 export const lgamma_p = unaryPrim({ name: "lgamma", f: M.lgamma, jvp: (t, x) => mul(t, digamma(x)) });
 
 export const asin = floatUnary(asin_p, "arcsin");
@@ -55,7 +55,13 @@ export const erfc = floatUnary(erfc_p);
 export const erfinv = floatUnary(erf_inv_p, "erfinv");
 export const lgamma = floatUnary(lgamma_p);
 export const digamma = floatUnary(digamma_p);
-export const trigamma = floatUnary(trigamma_p);
+/** ψ^(n)(x) for an integer n >= 1 (n = 1: trigamma). */
+export function polygamma(n: number, x: ArrayLike): NDArray {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`polygamma: the order n must be an integer >= 1, got ${String(n)} (n = 0 is digamma).`);
+  const a = asArray(x, undefined, "polygamma");
+  return bind1(polygamma_p, [isFloatArray(a) ? a : convert(a, floatResult(a.dtype))], { n });
+}
+const isFloatArray = (a: NDArray): boolean => a.dtype === "float32" || a.dtype === "float64";
 
 export const atan2_p = binaryPrim({
   name: "atan2",

@@ -237,28 +237,34 @@ export function digamma(x: number): number {
   return acc + Math.log(z) - 0.5 * inv - s;
 }
 
-/** The trigamma function ψ'(x) = Σ_k 1/(x+k)²: recurrence up to x >= 10, asymptotic series there, reflection for x <= 0. */
-export function trigamma(x: number): number {
+/**
+ * The polygamma function ψ^(n)(x) = (-1)^(n+1) n! Σ_k 1/(x+k)^(n+1), n >= 1: the
+ * recurrence ψ^(n)(x) = ψ^(n)(x+1) - (-1)^n n!/x^(n+1) up to x >= 10 + 2n, then the
+ * asymptotic series (-1)^(n+1) [(n-1)!/x^n + n!/(2x^(n+1)) + Σ B_2k (2k+n-1)!/((2k)! x^(2k+n))].
+ */
+export function polygamma(n: number, x: number): number {
   if (Number.isNaN(x) || x === -Infinity) return NaN;
   if (x === Infinity) return 0;
-  if (x <= 0) {
-    if (Number.isInteger(x)) return Infinity;
-    const s = sinPi(x);
-    return (Math.PI * Math.PI) / (s * s) - trigamma(1 - x);
-  }
+  if (x <= 0 && Number.isInteger(x)) return n % 2 === 1 ? Infinity : NaN;
+  let fact = 1; // n!
+  for (let k = 2; k <= n; k++) fact *= k;
+  const sign = n % 2 === 1 ? 1 : -1; // (-1)^(n+1)
   let acc = 0;
   let z = x;
-  while (z < 10) {
-    acc += 1 / (z * z);
+  const big = 10 + 2 * n;
+  while (z < big) {
+    acc += fact / z ** (n + 1);
     z += 1;
   }
   const inv = 1 / z;
-  const inv2 = inv * inv;
-  let s = 0;
-  let p = inv2 * inv;
-  for (let k = 1; k <= 8; k++) {
-    s += B2K[k - 1]! * p;
-    p *= inv2;
+  // (n-1)!/z^n + n!/(2 z^(n+1))
+  let s = fact / n * inv ** n + (fact / 2) * inv ** (n + 1);
+  // B_2k (2k+n-1)! / ((2k)! z^(2k+n)); the ratio (2k+n-1)!/(2k)! is built incrementally
+  let ratio = fact / n; // (n-1)! / 0! for k = 0
+  for (let k = 1; k <= 10; k++) {
+    // (2k+n-1)!/(2k)! from (2k+n-3)!/(2k-2)!
+    ratio *= ((2 * k + n - 2) * (2 * k + n - 1)) / ((2 * k - 1) * (2 * k));
+    s += B2K[k - 1]! * ratio * inv ** (2 * k + n);
   }
-  return acc + inv + 0.5 * inv2 + s;
+  return sign * (acc + s);
 }

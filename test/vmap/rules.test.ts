@@ -162,7 +162,7 @@ const CASES: Case[] = [
   c("erf_inv", [unit(3)], (x) => np.erfinv(x!)),
   c("lgamma", [pos(3)], (x) => np.lgamma(x!)),
   c("digamma", [pos(3)], (x) => np.digamma(x!)),
-  c("trigamma via the derivative of digamma", [pos(3)], (x) => grad((z: NDArray) => np.sum(np.digamma(z)))(x!)),
+  c("polygamma via the derivative of digamma", [pos(3)], (x) => grad((z: NDArray) => np.sum(np.digamma(z)))(x!)),
   c("atan2", [real(2, 3), real(3)], (y, x) => np.arctan2(y!, x!)),
   c("hypot", [real(2, 3), real(3)], (x, y) => np.hypot(x!, y!)),
   c("mod", [real(2, 3), pos(3)], (x, y) => np.mod(x!, y!)),
