@@ -28,6 +28,9 @@ export interface MlpData {
 }
 export interface ScalarData { x0: number; steps: number }
 export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Float32Array }
+export interface SortData { x: Float32Array }
+/** `batch` rows of `n` values and `m` int32 indices per row (gather `x[b, idx[b, j]]`). */
+export interface GatherData { batch: number; n: number; m: number; x: Float32Array; idx: Int32Array }
 
 /** Input type of each workload. */
 export interface DataMap {
@@ -39,6 +42,9 @@ export interface DataMap {
   "scalar50-grad": ScalarData;
   "tanhAx-grad": TanhAxData;
   "tanhAx-hvp": TanhAxData;
+  "sort-1e6": SortData;
+  "gather-vmap": GatherData;
+  "gather-loop": GatherData;
 }
 export type WorkloadId = keyof DataMap;
 
@@ -57,6 +63,9 @@ export interface OutputMap {
   "scalar50-grad": { g: number };
   "tanhAx-grad": { g: Vec };
   "tanhAx-hvp": { h: Vec };
+  "sort-1e6": { y: Vec };
+  "gather-vmap": { y: Vec };
+  "gather-loop": { y: Vec };
 }
 
 /** One implementation of one workload, set up and ready to time. */
@@ -233,6 +242,46 @@ const tanhAxHvp: Workload<"tanhAx-hvp"> = {
   },
 };
 
+const sortWorkload: Workload<"sort-1e6"> = {
+  id: "sort-1e6",
+  title: "np.sort, 1e6 float32 (plain JS: Float32Array.prototype.sort)",
+  checks: ["r·y", "monotone"],
+  tol: 1e-6,
+  data: () => ({ x: uniform(1_000_000, -1, 1, SEED + 60) }),
+  summarize: (out) => {
+    let mono = 1;
+    for (let i = 1; i < out.y.length; i++) if (out.y[i]! < out.y[i - 1]!) mono = 0;
+    return [dot64(probe(out.y.length, 5), out.y), mono];
+  },
+  reference: (d) => {
+    const y = Float64Array.from(d.x).sort();
+    return [dot64(probe(y.length, 5), y), 1];
+  },
+};
+
+const gatherData = (): GatherData => {
+  const batch = 64;
+  const n = 20_000;
+  const m = 5_000;
+  const r = uniform(batch * m, 0, n, SEED + 71);
+  return { batch, n, m, x: uniform(batch * n, -1, 1, SEED + 70), idx: Int32Array.from(r, (v) => Math.min(n - 1, Math.floor(v))) };
+};
+function gatherWorkload(id: "gather-vmap" | "gather-loop", title: string): Workload<typeof id> {
+  return {
+    id,
+    title,
+    checks: ["|y|", "r·y"],
+    tol: 1e-6,
+    data: gatherData,
+    summarize: (out) => [norm2(out.y), dot64(probe(out.y.length, 6), out.y)],
+    reference: (d) => {
+      const y = new Float64Array(d.batch * d.m);
+      for (let b = 0; b < d.batch; b++) for (let j = 0; j < d.m; j++) y[b * d.m + j] = d.x[b * d.n + d.idx[b * d.m + j]!]!;
+      return [norm2(y), dot64(probe(y.length, 6), y)];
+    },
+  };
+}
+
 /** Every workload, in table order. */
 export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   matmulWorkload("matmul-512", 512),
@@ -243,4 +292,7 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   scalar50,
   tanhAxGrad,
   tanhAxHvp,
+  sortWorkload,
+  gatherWorkload("gather-vmap", "gather x[b, idx[b]] (64 rows, 5000 of 20000): vmap with batched indices"),
+  gatherWorkload("gather-loop", "the same gather, one unbatched gather per row"),
 ] as unknown as readonly Workload<WorkloadId>[];

@@ -20,7 +20,7 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { allocate } from "../core/dtype.js";
+import { allocate, allocateForWrite } from "../core/dtype.js";
 import { fmtShape, sizeOf, stridesOf } from "../core/shape.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
 import { add, convert, div, equal, full, mul, where } from "./elementwise.js";
@@ -57,41 +57,60 @@ function gatherShape(op: string, x: ShapedArray, idx: ShapedArray, { axes, batch
 }
 
 /**
- * Loops over a gather: calls `f(outFlat, inFlat)` for every element of the result.
- * Index checks happen here, at run time, so they also fire inside compiled programs.
+ * The flat operand offsets a gather reads: `base[p]` for each index position `p` (batch
+ * and indexed axes) and `rest[r]` for each element of the non-indexed axes; element
+ * `(p, r)` of the result is `x[base[p] + rest[r]]`. Index checks happen here, at run
+ * time, so they also fire inside compiled programs.
  */
-function forGather(op: string, xShape: readonly number[], idx: ConcreteArray, { axes, batchDims: nb }: GatherParams, f: (o: number, i: number) => void): void {
+function gatherOffsets(op: string, xShape: readonly number[], idx: ConcreteArray, { axes, batchDims: nb }: GatherParams): { base: Int32Array; rest: Int32Array } {
   const strides = stridesOf(xShape);
   const k = axes.length;
   const restAxes = xShape.map((_, i) => i).filter((i) => i >= nb && !axes.includes(i));
   const restShape = restAxes.map((i) => xShape[i]!);
   const R = sizeOf(restShape);
-  const restOff = new Int32Array(R);
+  const rest = new Int32Array(R);
   const rs = stridesOf(restShape);
   for (let r = 0; r < R; r++) {
     let o = 0;
     for (let j = 0; j < restAxes.length; j++) o += (Math.floor(r / rs[j]!) % restShape[j]!) * strides[restAxes[j]!]!;
-    restOff[r] = o;
+    rest[r] = o;
   }
   const I = idx.buffer;
-  const P = k === 0 ? sizeOf(idx.aval.shape.slice(0, -1)) : I.length / k;
+  const P = sizeOf(idx.aval.shape.slice(0, -1));
   const B = sizeOf(xShape.slice(0, nb));
   const J = B === 0 ? 0 : P / B;
   const batchStride = sizeOf(xShape.slice(nb));
   const sizes = axes.map((a) => xShape[a]!);
   const axStrides = axes.map((a) => strides[a]!);
-  for (let p = 0; p < P; p++) {
-    let base = J === 0 ? 0 : Math.floor(p / J) * batchStride;
-    for (let c = 0; c < k; c++) {
-      const i = I[p * k + c]!;
-      const n = sizes[c]!;
+  const base = new Int32Array(P);
+  if (k === 1 && nb === 0) {
+    // the common case (one indexed axis, no batch axes): one tight loop
+    const n = sizes[0]!;
+    const st = axStrides[0]!;
+    for (let q = 0; q < P; q++) {
+      const i = I[q]!;
       const j = i < 0 ? i + n : i;
-      if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axes[c]} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`);
-      base += j * axStrides[c]!;
+      if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axes[0]} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`);
+      base[q] = j * st;
     }
-    const ob = p * R;
-    for (let r = 0; r < R; r++) f(ob + r, base + restOff[r]!);
+    return { base, rest };
   }
+  let p = 0;
+  for (let b = 0; b < B; b++) {
+    const b0 = b * batchStride;
+    for (let q = 0; q < J; q++, p++) {
+      let o = b0;
+      for (let c = 0; c < k; c++) {
+        const i = I[p * k + c]!;
+        const n = sizes[c]!;
+        const j = i < 0 ? i + n : i;
+        if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axes[c]} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`);
+        o += j * axStrides[c]!;
+      }
+      base[p] = o;
+    }
+  }
+  return { base, rest };
 }
 
 const shiftAxes = (p: GatherParams, by: number): { axes: number[]; batchDims: number } => ({ axes: p.axes.map((a) => a + by), batchDims: p.batchDims });
@@ -103,9 +122,18 @@ export const gather_p: Primitive<GatherParams> = definePrimitive<GatherParams>({
     return [new ShapedArray(gatherShape("gather", x!, idx!, p), x!.dtype)];
   },
   impl([x, idx], p, [out]) {
-    const res = allocate(out!.dtype, out!.size);
+    const res = allocateForWrite(out!.dtype, out!.size);
     const X = x!.buffer;
-    forGather("gather", x!.aval.shape, idx!, p, (o, i) => (res[o] = X[i]!));
+    const { base, rest } = gatherOffsets("gather", x!.aval.shape, idx!, p);
+    const R = rest.length;
+    if (R === 1) for (let q = 0; q < base.length; q++) res[q] = X[base[q]!]!;
+    else {
+      for (let q = 0; q < base.length; q++) {
+        const b = base[q]!;
+        const o = q * R;
+        for (let r = 0; r < R; r++) res[o + r] = X[b + rest[r]!]!;
+      }
+    }
     return [new ConcreteArray(out!, res)];
   },
   jvp: ([x, idx], [t], p) => [[gather(x!, idx!, p)], [gather(t!, idx!, p)]],
@@ -156,7 +184,23 @@ export const scatter_p: Primitive<ScatterParams> = definePrimitive<ScatterParams
     res.set(x!.buffer);
     const U = u!.buffer;
     const f = combiners[p.mode];
-    forGather(`scatter-${p.mode}`, out!.shape, idx!, p, (o, i) => (res[i] = f(res[i]!, U[o]!)));
+    const { base, rest } = gatherOffsets(`scatter-${p.mode}`, out!.shape, idx!, p);
+    const R = rest.length;
+    for (let q = 0; q < base.length; q++) {
+      const b = base[q]!;
+      const o = q * R;
+      if (p.mode === "add") {
+        for (let r = 0; r < R; r++) {
+          const t = b + rest[r]!;
+          res[t] = res[t]! + U[o + r]!;
+        }
+      } else {
+        for (let r = 0; r < R; r++) {
+        const t = b + rest[r]!;
+        res[t] = f(res[t]!, U[o + r]!);
+        }
+      }
+    }
     return [new ConcreteArray(out!, res)];
   },
   jvp: ([x, idx, u], [tx, , tu], p) => {

@@ -20,12 +20,13 @@ function checkAxis(name: string, x: ShapedArray, axis: number): void {
 }
 
 /** Runs `f(lane, laneOut)` over every 1-d lane along `axis`, copying lanes in and out when the axis is not last. */
-function forLanes(x: ConcreteArray, axis: number, out: TypedArray, f: (lane: TypedArray, dst: TypedArray) => void, tmpIn: TypedArray, tmpOut: TypedArray): void {
+function forLanes(x: ConcreteArray, axis: number, out: TypedArray, f: (lane: TypedArray, dst: TypedArray) => void, tmp: () => [TypedArray, TypedArray]): void {
   const shape = x.aval.shape;
   const n = shape[axis]!;
   const inner = sizeOf(shape.slice(axis + 1));
   const outer = sizeOf(shape.slice(0, axis));
   const X = x.buffer;
+  const [tmpIn, tmpOut] = inner === 1 ? [X, out] : tmp();
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < inner; c++) {
       const base = o * n * inner + c;
@@ -68,8 +69,7 @@ export const sort_p: Primitive<AxisParams> = definePrimitive<AxisParams>({
         dst.set(lane);
         dst.sort();
       },
-      allocateForWrite(out!.dtype, n),
-      allocateForWrite(out!.dtype, n),
+      () => [allocateForWrite(out!.dtype, n), allocateForWrite(out!.dtype, n)],
     );
     return [new ConcreteArray(out!, res)];
   },
@@ -112,8 +112,7 @@ export const argsort_p: Primitive<AxisParams> = definePrimitive<AxisParams>({
         });
         dst.set(order);
       },
-      allocateForWrite(x!.dtype, n),
-      allocateForWrite("int32", n),
+      () => [allocateForWrite(x!.dtype, n), allocateForWrite("int32", n)],
     );
     return [new ConcreteArray(out!, res)];
   },
