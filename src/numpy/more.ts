@@ -406,6 +406,9 @@ export function diag(v: ArrayLike, opts: { k?: number } = {}): NDArray {
  */
 export function moveaxis(x: ArrayLike, source: number | number[], destination: number | number[]): NDArray {
   const a = asArray(x, undefined, "moveaxis");
+  for (const v of [source, destination]) {
+    if (typeof v !== "number" && !(Array.isArray(v) && v.every((e) => typeof e === "number"))) throw new Error(`moveaxis: source and destination must be axes (an integer or an array of integers), got ${describeValue(v)}.`);
+  }
   const src = (typeof source === "number" ? [source] : source).map((s) => normalizeAxis("moveaxis", s, a.ndim));
   const dst = (typeof destination === "number" ? [destination] : destination).map((s) => normalizeAxis("moveaxis", s, a.ndim));
   if (src.length !== dst.length) throw new Error(`moveaxis: source ${describeValue(source)} and destination ${describeValue(destination)} need the same number of axes.`);
