@@ -177,6 +177,26 @@ describe("properties: jit == eager, vmap == loop", () => {
   });
 });
 
+describe("out-of-range indices throw the same Error eagerly, under jit and under vmap", () => {
+  it("for any out-of-range int, index-array entry or traced index", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 6 }), fc.boolean(), (n, over, negative) => {
+        const bad = negative ? -n - 1 - over : n + over;
+        const x = np.arange(n * 2, undefined, 1, "float64").reshape([2, n]);
+        const msg = new RegExp(`index ${bad} is out of range for axis 1 with size ${n}`);
+        expect(() => x.at(":", bad).get()).toThrow(msg);
+        const idx = np.array([0, bad], { dtype: "int32" });
+        expect(() => x.at(":", idx).get()).toThrow(msg);
+        expect(() => x.at(":", idx).add(1)).toThrow(/index .* is out of range/);
+        expect(() => jit((a: NDArray, i: NDArray) => a.at(":", i).get())(x, idx)).toThrow(msg);
+        expect(() => vmap((a: NDArray, i: NDArray) => a.at(i).get())(x, np.array([[0], [bad]], { dtype: "int32" }))).toThrow(/index .* is out of range for axis 1 with size/);
+        expect(() => np.takeAlongAxis(x, np.array([[bad], [0]], { dtype: "int32" }), 1)).toThrow(msg);
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
 describe("bad indices", () => {
   const x = np.zeros([2, 3]);
   it("a static index out of range names the index, the axis and its size", () => {
