@@ -95,6 +95,8 @@ def arrays():
         einsum_trace=arr(np.einsum("ii", x[:, :3])), einsum_outer=arr(np.einsum("i,j->ij", a[0], c[:, 0])),
         einsum_sum=arr(np.einsum("ijk->j", t3)), einsum_implicit=arr(np.einsum("ij,jk", a, b)),
         einsum_diag=arr(np.einsum("ii->i", x[:, :3])), einsum_mixed=arr(np.einsum("bij,jk,bk->bi", t3, c, t3[:, 0, :2])),
+        einsum_ell=arr(np.einsum("...ij,jk->...ik", t3, c)), einsum_ell_bcast=arr(np.einsum("...j,...j", a[None, :1, :], t3[:, :, :3])),
+        einsum_ell_lead=arr(np.einsum("i...,i...->...", a, a)),
         tensordot=arr(np.tensordot(t3, b, axes=([1], [0]))), tensordot2=arr(np.tensordot(y, x, axes=2)), inner=arr(np.inner(x, y)),
         moveaxis=arr(np.moveaxis(t3, [0, 1], [-1, 0])), swapaxes=arr(np.swapaxes(t3, 0, 2)),
         take_along=arr(np.take_along_axis(x, idx, axis=1)),

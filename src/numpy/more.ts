@@ -7,7 +7,7 @@
  */
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { promoteTypes } from "../core/dtype.js";
-import { checkOptions, describeValue, fmtShape, normalizeAxes, normalizeAxis, sizeOf } from "../core/shape.js";
+import { broadcastShapes, checkOptions, describeValue, fmtShape, normalizeAxes, normalizeAxis, sizeOf } from "../core/shape.js";
 import { cumulative } from "../primitives/cumulative.js";
 import * as E from "../primitives/elementwise.js";
 import { type ArrayLike, asArray } from "../primitives/elementwise.js";
@@ -582,7 +582,8 @@ function simplifyTerm(t: Term, keep: (c: string) => boolean): Term {
 
 /**
  * Einstein summation: `"ij,jk->ik"` (an omitted `->` keeps the letters that appear
- * once, in alphabetical order). Lowered to pairwise dot_general-style products, the
+ * once, in alphabetical order); `"..."` stands for the remaining (broadcast) axes, as
+ * in `"...ij,...jk->...ik"`. Lowered to pairwise dot_general-style products, the
  * pair with the smallest result first, never to an outer product of all operands.
  * @example
  * ```ts
@@ -590,26 +591,54 @@ function simplifyTerm(t: Term, keep: (c: string) => boolean): Term {
  * const a = np.arange(6).reshape([2, 3]);
  * console.log(np.einsum("ij,jk->ik", a, np.ones([3, 2])).toJs(), np.einsum("ii", np.eye(3)).item(), np.einsum("ij->ji", a).shape); // [[3, 3], [12, 12]] 3 [3, 2]
  * console.log(np.einsum("i,i,i->", np.array([1, 2]), np.array([3, 4]), np.array([5, 6])).item()); // 63
+ * console.log(np.einsum("...ij,jk->...ik", np.ones([4, 2, 3]), np.ones([3, 5])).shape); // [4, 2, 5]
  * ```
  */
 export function einsum(subscripts: string, ...operands: ArrayLike[]): NDArray {
   if (typeof subscripts !== "string") throw new Error(`einsum: the first argument must be a subscripts string such as "ij,jk->ik", got ${describeValue(subscripts)}.`);
   const spec = subscripts.replace(/\s+/g, "");
-  if (spec.includes(".")) throw new Error(`einsum: ellipses ("...") in ${JSON.stringify(subscripts)} are not supported; name every axis with a letter.`);
   const arrow = spec.indexOf("->");
-  const lhs = arrow >= 0 ? spec.slice(0, arrow) : spec;
+  const lhs = (arrow >= 0 ? spec.slice(0, arrow) : spec).replace(/\.\.\./g, "*");
+  const rhs = arrow >= 0 ? spec.slice(arrow + 2).replace(/\.\.\./g, "*") : null;
   const inputs = lhs.split(",");
-  for (const part of [...inputs, arrow >= 0 ? spec.slice(arrow + 2) : ""]) {
-    if (!/^[a-zA-Z]*$/.test(part)) throw new Error(`einsum: subscripts ${JSON.stringify(subscripts)} may only contain letters, "," and "->".`);
+  for (const part of [...inputs, rhs ?? ""]) {
+    if (!/^[a-zA-Z]*\*?[a-zA-Z]*$/.test(part)) throw new Error(`einsum: subscripts ${JSON.stringify(subscripts)} may only contain letters, one "..." per operand, "," and "->".`);
   }
   if (inputs.length !== operands.length) throw new Error(`einsum: subscripts ${JSON.stringify(subscripts)} name ${inputs.length} operand(s) but ${operands.length} were given.`);
-  const arrs = operands.map((o, i) => asArray(o, undefined, `einsum (operand ${i})`));
+  let arrs = operands.map((o, i) => asArray(o, undefined, `einsum (operand ${i})`));
   let d = arrs.map((a) => a.dtype).reduce(promoteTypes);
   if (d === "bool") d = "int32";
+  // "...": the broadcast of the operands' remaining leading axes, named by letters outside a-z, A-Z
+  const named = inputs.map((p) => p.replace("*", "").length);
+  arrs.forEach((a, i) => {
+    const hasEll = inputs[i]!.includes("*");
+    if (hasEll ? a.ndim < named[i]! : a.ndim !== named[i]) {
+      throw new Error(`einsum: operand ${i} has rank ${a.ndim} (shape ${fmtShape(a.shape)}) but its subscripts ${JSON.stringify(inputs[i]!.replace("*", "..."))} have rank ${hasEll ? `${named[i]} plus "..."` : named[i]}.`);
+    }
+  });
+  const ellShapes = arrs.map((a, i) => {
+    if (!inputs[i]!.includes("*")) return null;
+    const at = inputs[i]!.indexOf("*");
+    return a.aval.shape.slice(at, at + a.ndim - named[i]!);
+  });
+  const ellShape = broadcastShapes("einsum (the axes under ...)", ...ellShapes.filter((e): e is number[] => e !== null));
+  const ellLetters = ellShape.map((_, k) => String.fromCharCode(0x3b1 + k));
+  const expanded = (part: string): string[] => {
+    const at = part.indexOf("*");
+    return at < 0 ? [...part] : [...part.slice(0, at), ...ellLetters, ...part.slice(at + 1)];
+  };
+  arrs = arrs.map((a, i) => {
+    const e = ellShapes[i];
+    if (e === null || e === undefined) return a;
+    const at = inputs[i]!.indexOf("*");
+    const sh = a.aval.shape;
+    const full = [...sh.slice(0, at), ...ellShape, ...sh.slice(at + e.length)];
+    const padded = S.reshape(a, [...sh.slice(0, at), ...new Array<number>(ellShape.length - e.length).fill(1), ...sh.slice(at)]);
+    return S.broadcastTo(padded, full);
+  });
   const sizes = new Map<string, number>();
   const terms: Term[] = arrs.map((a, i) => {
-    const subs = [...inputs[i]!];
-    if (subs.length !== a.ndim) throw new Error(`einsum: operand ${i} has rank ${a.ndim} (shape ${fmtShape(a.shape)}) but its subscripts ${JSON.stringify(inputs[i])} have rank ${subs.length}.`);
+    const subs = expanded(inputs[i]!);
     subs.forEach((c, k) => {
       const n = a.aval.shape[k]!;
       const prev = sizes.get(c);
@@ -620,7 +649,7 @@ export function einsum(subscripts: string, ...operands: ArrayLike[]): NDArray {
   });
   const counts = new Map<string, number>();
   for (const t of terms) for (const c of t.subs) counts.set(c, (counts.get(c) ?? 0) + 1);
-  const out = arrow >= 0 ? [...spec.slice(arrow + 2)] : [...counts.keys()].filter((c) => counts.get(c) === 1).sort();
+  const out = rhs !== null ? expanded(rhs) : [...ellLetters, ...[...counts.keys()].filter((c) => counts.get(c) === 1 && !ellLetters.includes(c)).sort()];
   for (const c of out) if (!sizes.has(c)) throw new Error(`einsum: output index ${c} in ${JSON.stringify(subscripts)} appears in no operand.`);
   if (new Set(out).size !== out.length) throw new Error(`einsum: output subscripts in ${JSON.stringify(subscripts)} repeat an index.`);
   // letters still needed by the output or by another operand
