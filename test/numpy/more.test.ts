@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, checkGrads, grad, jit, makeJaxpr, np, vmap } from "../../src/index.js";
+import { type Array as NDArray, checkGrads, grad, jit, lax, makeJaxpr, np, vmap } from "../../src/index.js";
 import { loadFixture } from "./fixtures.js";
 import { expectArray } from "./util.js";
 
@@ -197,6 +197,14 @@ describe("derivatives (float64 finite differences)", () => {
       checkGrads(f, [arg], { order: name.startsWith("lgamma") ? 2 : 2, modes: ["fwd", "rev"] });
     });
   }
+  it("lax cumulative reductions with reverse: values against flipped NumPy results, derivatives by finite differences", () => {
+    const A = FIX.arrays;
+    const flip1 = (v: NDArray): NDArray => np.flip(v, { axis: 1 });
+    expectArray(lax.cumsum(x, { axis: 1, reverse: true }), flip1(np.cumsum(flip1(x), { axis: 1 })).toJs());
+    expectArray(lax.cummin(f64(A.x), { axis: 1 }), A.cummin1, { tol: 1e-13 });
+    for (const op of [lax.cumsum, lax.cumprod, lax.cummax, lax.cummin]) checkGrads((a: NDArray) => op(a, { axis: -1, reverse: true }), [x], { order: 2 });
+    expect(() => lax.cumsum(x, { reverse: 1 } as never)).toThrow(/reverse must be a boolean/);
+  });
   it("piecewise-constant functions have zero derivative", () => {
     for (const f of [np.floor, np.ceil, (a: NDArray) => np.round(a, { decimals: 1 })]) expectArray(grad((a: NDArray) => np.sum(f(a)))(x), np.zeros([3, 4]).toJs());
   });
