@@ -20,6 +20,7 @@ export type { DType } from "./core/dtype.js";
 export { grad, valueAndGrad, vjp, jvp, linearize, hessianVectorProduct, stopGradient, type GradOptions } from "./transforms/ad.js";
 export { jacfwd, jacrev, hessian, type JacobianOptions } from "./transforms/jacobian.js";
 export { customJvp, customVjp } from "./transforms/custom.js";
+export { checkpoint, remat, type CheckpointOptions } from "./lax/control.js";
 export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
 export { makeJaxpr, type MakeJaxprOptions } from "./transforms/make_jaxpr.js";
 export type { PyTree } from "./core/tree.js";
