@@ -10,7 +10,7 @@
 import { NDArray, type ReduceOptions, installFluent } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
 import * as E from "../primitives/elementwise.js";
-import { norm } from "./linalg.js";
+import { cholesky, det, eigh, inv, norm, qr, slogdet, solve, solveTriangular, svd } from "./linalg.js";
 import { matmul } from "./linalg.js";
 import { max, mean, min, prod, sum } from "./reductions.js";
 import { at } from "./indexing.js";
@@ -21,7 +21,7 @@ import { negative, square } from "./elementwise.js";
 
 export * from "./creation.js";
 export * from "./elementwise.js";
-export { dot, matmul, outer, type NormOptions } from "./linalg.js";
+export { dot, matmul, outer, type NormOptions, type QrOptions, type SvdOptions, type SolveTriangularOptions } from "./linalg.js";
 export { argmax, argmin, logSumExp, max, mean, min, prod, std, sum, var_ as var, type ArgOptions, type VarOptions } from "./reductions.js";
 export * from "./shapes.js";
 export { takeAlongAxis, type AtIndexer, type IndexElement, type IndexRef } from "./indexing.js";
@@ -41,7 +41,7 @@ export type Array = NDArray;
  * console.log(np.linalg.norm(np.array([[1, 2], [2, 4]])).item()); // 5
  * ```
  */
-export const linalg = { norm };
+export const linalg = { norm, inv, solve, det, slogdet, cholesky, qr, eigh, svd, solveTriangular };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const methodsByName: Record<string, (a: NDArray, ...args: any[]) => NDArray> = {
