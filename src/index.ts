@@ -33,5 +33,8 @@ export * as optim from "./optim/index.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
 export { toDot, type DotOptions } from "./ir/dot.js";
 export { setDefaultBackend, getDefaultBackend, devicePut } from "./backends/registry.js";
+export type { BackendOptions } from "./backends/registry.js";
+export { initGpu } from "./backends/gpu/index.js";
+export type { GpuApi, GpuStatus } from "./backends/gpu/index.js";
 export type { BackendName } from "./core/device.js";
 export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";
