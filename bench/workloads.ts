@@ -28,6 +28,9 @@ export interface MlpData {
 }
 export interface ScalarData { x0: number; steps: number }
 export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Float32Array }
+export interface SortData { x: Float32Array }
+/** `batch` rows of `n` values and `m` int32 indices per row (gather `x[b, idx[b, j]]`). */
+export interface GatherData { batch: number; n: number; m: number; x: Float32Array; idx: Int32Array }
 /** W8: x [N,1,S,S] (NCHW), w1 [C1,1,3,3] and w2 [C2,C1,3,3] (OIHW). */
 export interface ConvBlockData extends plain.ConvBlockSizes { x: Float32Array; w1: Float32Array; w2: Float32Array }
 /** An Elman RNN: `W` is `[H, H]`, `U` is `[H, I]`, `xs` is `[T, I]`. */
@@ -47,6 +50,9 @@ export interface DataMap {
   "scalar50-grad": ScalarData;
   "tanhAx-grad": TanhAxData;
   "tanhAx-hvp": TanhAxData;
+  "sort-1e6": SortData;
+  "gather-vmap": GatherData;
+  "gather-loop": GatherData;
   "conv-block-grad": ConvBlockData;
   "rnn-grad": RnnData;
   "rnn-grad-unrolled": RnnData;
@@ -71,6 +77,9 @@ export interface OutputMap {
   "scalar50-grad": { g: number };
   "tanhAx-grad": { g: Vec };
   "tanhAx-hvp": { h: Vec };
+  "sort-1e6": { y: Vec };
+  "gather-vmap": { y: Vec };
+  "gather-loop": { y: Vec };
   /** Gradients of the loss with respect to w1 and w2, in OIHW order. */
   "conv-block-grad": { g1: Vec; g2: Vec };
   /** Loss and gradients of the RNN's sum of hidden states with respect to W and U. */
@@ -256,6 +265,46 @@ const tanhAxHvp: Workload<"tanhAx-hvp"> = {
   },
 };
 
+const sortWorkload: Workload<"sort-1e6"> = {
+  id: "sort-1e6",
+  title: "np.sort, 1e6 float32 (plain JS: Float32Array.prototype.sort)",
+  checks: ["r·y", "monotone"],
+  tol: 1e-6,
+  data: () => ({ x: uniform(1_000_000, -1, 1, SEED + 60) }),
+  summarize: (out) => {
+    let mono = 1;
+    for (let i = 1; i < out.y.length; i++) if (out.y[i]! < out.y[i - 1]!) mono = 0;
+    return [dot64(probe(out.y.length, 5), out.y), mono];
+  },
+  reference: (d) => {
+    const y = Float64Array.from(d.x).sort();
+    return [dot64(probe(y.length, 5), y), 1];
+  },
+};
+
+const gatherData = (): GatherData => {
+  const batch = 64;
+  const n = 20_000;
+  const m = 5_000;
+  const r = uniform(batch * m, 0, n, SEED + 71);
+  return { batch, n, m, x: uniform(batch * n, -1, 1, SEED + 70), idx: Int32Array.from(r, (v) => Math.min(n - 1, Math.floor(v))) };
+};
+function gatherWorkload(id: "gather-vmap" | "gather-loop", title: string): Workload<typeof id> {
+  return {
+    id,
+    title,
+    checks: ["|y|", "r·y"],
+    tol: 1e-6,
+    data: gatherData,
+    summarize: (out) => [norm2(out.y), dot64(probe(out.y.length, 6), out.y)],
+    reference: (d) => {
+      const y = new Float64Array(d.batch * d.m);
+      for (let b = 0; b < d.batch; b++) for (let j = 0; j < d.m; j++) y[b * d.m + j] = d.x[b * d.n + d.idx[b * d.m + j]!]!;
+      return [norm2(y), dot64(probe(y.length, 6), y)];
+    },
+  };
+}
+
 const convBlock: Workload<"conv-block-grad"> = {
   id: "conv-block-grad",
   title: "W8 conv block grad (3x3 1→16 SAME, 3x3 16→32 stride 2), batch 32",
@@ -363,6 +412,9 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   scalar50,
   tanhAxGrad,
   tanhAxHvp,
+  sortWorkload,
+  gatherWorkload("gather-vmap", "gather x[b, idx[b]] (64 rows, 5000 of 20000): vmap with batched indices"),
+  gatherWorkload("gather-loop", "the same gather, one unbatched gather per row"),
   convBlock,
   rnnWorkload("rnn-grad", "Elman RNN grad, H=64 I=32 T=200 (cotangent: lax.scan)"),
   rnnWorkload("rnn-grad-unrolled", "the same, JS loop over time (unrolled under jit)"),

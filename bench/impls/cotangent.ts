@@ -95,6 +95,36 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
     "matmul-512": matmulCase,
     "matmul-1024": matmulCase,
 
+    "sort-1e6": (d) => {
+      const x = np.array(d.x);
+      const f = wrap((v: A) => np.sort(v));
+      let out: A | undefined;
+      return { run: () => void (out = f(x) as A), read: () => ({ y: out!.data() }) };
+    },
+
+    "gather-vmap": (d) => {
+      const x = mat(d.x, [d.batch, d.n]);
+      const idx = np.array(d.idx, { shape: [d.batch, d.m], dtype: "int32" });
+      const f = wrap(cot.vmap((row: A, i: A) => row.at(i).get()));
+      let out: A | undefined;
+      return { run: () => void (out = f(x, idx) as A), read: () => ({ y: out!.data() }) };
+    },
+
+    "gather-loop": (d) => {
+      const rows = Array.from({ length: d.batch }, (_, b) => np.array(d.x.subarray(b * d.n, (b + 1) * d.n)));
+      const idxs = Array.from({ length: d.batch }, (_, b) => np.array(d.idx.subarray(b * d.m, (b + 1) * d.m), { dtype: "int32" }));
+      const f = wrap((row: A, i: A) => row.at(i).get());
+      let outs: A[] = [];
+      return {
+        run: () => void (outs = rows.map((r, b) => f(r, idxs[b]!) as A)),
+        read: () => {
+          const y = new Float32Array(d.batch * d.m);
+          outs.forEach((o, b) => y.set(o.data() as Float32Array, b * d.m));
+          return { y };
+        },
+      };
+    },
+
     "chain-1e6": (d) => {
       const x = np.array(d.x);
       const f = wrap(chainF);

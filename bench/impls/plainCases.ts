@@ -15,6 +15,17 @@ export async function load(): Promise<Library> {
     cases: {
       "matmul-512": matmulCase,
       "matmul-1024": matmulCase,
+      "sort-1e6": (d) => {
+        let y = new Float32Array(0);
+        return { run: () => void (y = d.x.slice().sort()), read: () => ({ y }) };
+      },
+      "gather-loop": (d) => {
+        const y = new Float32Array(d.batch * d.m);
+        const run = (): void => {
+          for (let b = 0; b < d.batch; b++) for (let j = 0; j < d.m; j++) y[b * d.m + j] = d.x[b * d.n + d.idx[b * d.m + j]!]!;
+        };
+        return { run, read: () => ({ y }) };
+      },
       "chain-1e6": (d) => {
         let value = 0;
         return { run: () => void (value = plain.chainValue(d.x)), read: () => ({ value }) };

@@ -55,6 +55,32 @@ export type NestedArray = number | boolean | NestedArray[];
 /** An array or a JS number (numbers broadcast as weakly typed scalars). */
 export type Operand = NDArray | number;
 
+/**
+ * One element of an index (`x.at(...index)`): an integer (negative counts from the end),
+ * a slice string `"start:stop:step"` (any part may be empty), `null` (a new axis),
+ * `"..."` (the remaining axes), or an int32 array / JS array of integers (advanced
+ * indexing with NumPy's broadcasting rules).
+ */
+export type IndexElement = number | string | null | NDArray | readonly number[] | readonly (readonly number[])[];
+
+/**
+ * What `x.at(...index)` returns: the indexed view's value and functional updates of it.
+ */
+export interface IndexRef {
+  /** `x[index]`. */
+  get(): NDArray;
+  /** `x` with `x[index] = v`. */
+  set(v: Operand): NDArray;
+  /** `x` with `x[index] += v` (duplicate indices accumulate). */
+  add(v: Operand): NDArray;
+  /** `x` with `x[index] *= v` (duplicate indices accumulate). */
+  multiply(v: Operand): NDArray;
+  /** `x` with `x[index] = minimum(x[index], v)`. */
+  min(v: Operand): NDArray;
+  /** `x` with `x[index] = maximum(x[index], v)`. */
+  max(v: Operand): NDArray;
+}
+
 /** The np functions that fluent methods forward to (installed by the numpy module). */
 export interface FluentImpl {
   add(a: Operand, b: Operand): NDArray;
@@ -72,6 +98,8 @@ export interface FluentImpl {
   transpose(a: Operand, axes?: number[]): NDArray;
   unary(name: string, a: NDArray): NDArray;
   astype(a: NDArray, d: DType): NDArray;
+  at(a: NDArray, index: readonly IndexElement[]): IndexRef;
+  method(name: string, a: NDArray, ...args: unknown[]): NDArray;
 }
 
 let fluent: FluentImpl | undefined;
@@ -206,6 +234,69 @@ export abstract class NDArray {
   }
   square(): NDArray {
     return F().unary("square", this);
+  }
+  /**
+   * Indexing and functional updates, as JAX's `x.at[...]`: `x.at(0, "1:", null).get()`,
+   * `x.at(idx).add(v)`; see {@link IndexElement} for the index forms.
+   */
+  at(...index: IndexElement[]): IndexRef {
+    return F().at(this, index);
+  }
+  /** `np.cumsum(this, opts)`. */
+  cumsum(opts?: { axis?: number | null }): NDArray {
+    return F().method("cumsum", this, opts);
+  }
+  /** `np.cumprod(this, opts)`. */
+  cumprod(opts?: { axis?: number | null }): NDArray {
+    return F().method("cumprod", this, opts);
+  }
+  /** `np.sort(this, opts)`. */
+  sort(opts?: { axis?: number | null }): NDArray {
+    return F().method("sort", this, opts);
+  }
+  /** `np.argsort(this, opts)`. */
+  argsort(opts?: { axis?: number | null }): NDArray {
+    return F().method("argsort", this, opts);
+  }
+  /** `np.flip(this, opts)`. */
+  flip(opts?: { axis?: number | number[] | null }): NDArray {
+    return F().method("flip", this, opts);
+  }
+  /** `np.ravel(this)`. */
+  ravel(): NDArray {
+    return F().method("ravel", this);
+  }
+  /** `np.swapaxes(this, axis1, axis2)`. */
+  swapaxes(axis1: number, axis2: number): NDArray {
+    return F().method("swapaxes", this, axis1, axis2);
+  }
+  /** `np.prod(this, opts)`. */
+  prod(opts?: ReduceOptions): NDArray {
+    return F().method("prod", this, opts);
+  }
+  /** `np.any(this, opts)`. */
+  any(opts?: ReduceOptions): NDArray {
+    return F().method("any", this, opts);
+  }
+  /** `np.all(this, opts)`. */
+  all(opts?: ReduceOptions): NDArray {
+    return F().method("all", this, opts);
+  }
+  /** `np.round(this, opts)`. */
+  round(opts?: { decimals?: number }): NDArray {
+    return F().method("round", this, opts);
+  }
+  /** `np.floor(this)`. */
+  floor(): NDArray {
+    return F().method("floor", this);
+  }
+  /** `np.ceil(this)`. */
+  ceil(): NDArray {
+    return F().method("ceil", this);
+  }
+  /** `np.diagonal(this, opts)`. */
+  diagonal(opts?: { offset?: number; axis1?: number; axis2?: number }): NDArray {
+    return F().method("diagonal", this, opts);
   }
   /** Where the values live: `"cpu"` (host memory) or `"gpu"` (a GPU texture). */
   get backend(): BackendName {

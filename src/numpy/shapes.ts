@@ -6,6 +6,7 @@ import { type ArrayLike, asArray } from "../primitives/elementwise.js";
 import { take as takePrim } from "../primitives/indexing.js";
 import * as S from "../primitives/shape.js";
 import { array } from "./creation.js";
+import { type AxisSlice, sliceIndices, stridedSlice } from "./indexing.js";
 
 /**
  * Gives `x` a new shape with the same number of elements; one entry may be -1.
@@ -175,34 +176,47 @@ export function split(x: ArrayLike, sections: number | number[], axis = 0): NDAr
 }
 
 /**
- * The block `x[starts[0]:stops[0], starts[1]:stops[1], ...]` (stops exclusive;
- * negative values count from the end; missing trailing entries take the whole axis).
+ * The block `x[starts[0]:stops[0]:steps[0], starts[1]:stops[1]:steps[1], ...]` (stops
+ * exclusive; negative values count from the end; missing trailing entries take the
+ * whole axis). Without `steps` (or with positive steps) a start or stop outside the
+ * axis throws. A negative step walks backwards from `start` (inclusive) to `stop`
+ * (exclusive); `null` as a start or stop means "from the first element in the step's
+ * direction" / "through the last one", as an empty part of a Python slice.
  * @example
  * ```ts
  * import { np } from "cotangent";
  * const x = np.arange(12).reshape([3, 4]);
  * console.log(np.slice(x, [1, 1], [3, -1]).toJs()); // [[5, 6], [9, 10]]
+ * console.log(np.slice(x, [0, 0], [3, 4], [2, 3]).toJs()); // [[0, 3], [8, 11]]
+ * console.log(np.slice(np.arange(5), [null], [null], [-2]).toJs()); // [4, 2, 0]
  * ```
  */
-export function slice(x: ArrayLike, starts: number[], stops: number[]): NDArray {
+export function slice(x: ArrayLike, starts: (number | null)[], stops: (number | null)[], steps?: number[]): NDArray {
   const a = asArray(x, undefined, "slice");
   const s = a.shape;
+  const isEntry = (i: unknown): boolean => i === null || Number.isInteger(i);
   for (const [name, v] of [["starts", starts], ["stops", stops]] as const) {
-    if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i))) throw new Error(`slice: ${name} must be an array of integers (one per axis), got ${describeValue(v)}.`);
+    if (!Array.isArray(v) || !v.every(isEntry)) throw new Error(`slice: ${name} must be an array of integers (one per axis; null for a default), got ${describeValue(v)}.`);
   }
-  if (starts.length > s.length || stops.length > s.length) throw new Error(`slice: got ${starts.length} starts and ${stops.length} stops for an array of rank ${s.length}.`);
-  const st = s.map((d, i) => {
-    const v = starts[i] ?? 0;
-    return v < 0 ? v + d : v;
+  if (steps !== undefined && (!Array.isArray(steps) || !steps.every((d) => Number.isInteger(d) && d !== 0))) throw new Error(`slice: steps must be an array of non-zero integers (one per axis), got ${describeValue(steps)}.`);
+  const nSteps = steps?.length ?? 0;
+  if (starts.length > s.length || stops.length > s.length || nSteps > s.length) throw new Error(`slice: got ${starts.length} starts, ${stops.length} stops and ${nSteps} steps for an array of rank ${s.length}.`);
+  const specs = s.map((d, i): AxisSlice => {
+    const step = steps?.[i] ?? 1;
+    const v0 = starts[i] ?? null;
+    const v1 = stops[i] ?? null;
+    if (step < 0) {
+      const st = v0 === null ? d - 1 : v0 < 0 ? v0 + d : v0;
+      const sp = v1 === null ? -1 : v1 < 0 ? v1 + d : v1;
+      if (!(sp >= -1 && sp <= st && st <= d - 1) && !(sp === st)) throw new Error(`slice: range [${v0}, ${v1}) with step ${step} is not valid for axis ${i} of size ${d} in shape ${fmtShape(s)}; a negative step needs stop <= start < ${d}.`);
+      return sliceIndices(st, sp === -1 ? null : sp, step, d);
+    }
+    const st = v0 === null ? 0 : v0 < 0 ? v0 + d : v0;
+    const sp = v1 === null ? d : v1 < 0 ? v1 + d : v1;
+    if (!(st >= 0 && st <= sp && sp <= d)) throw new Error(`slice: range [${v0 ?? 0}, ${v1 ?? d}) is not valid for axis ${i} of size ${d} in shape ${fmtShape(s)}.`);
+    return sliceIndices(st, sp, step, d);
   });
-  const sp = s.map((d, i) => {
-    const v = stops[i] ?? d;
-    return v < 0 ? v + d : v;
-  });
-  s.forEach((d, i) => {
-    if (!(st[i]! >= 0 && st[i]! <= sp[i]! && sp[i]! <= d)) throw new Error(`slice: range [${starts[i] ?? 0}, ${stops[i] ?? d}) is not valid for axis ${i} of size ${d} in shape ${fmtShape(s)}.`);
-  });
-  return S.slice(a, st, sp);
+  return stridedSlice(a, specs);
 }
 
 /**

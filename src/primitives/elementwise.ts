@@ -245,7 +245,7 @@ function powBy(y: number): (x: number) => number {
 export function neg(x: ArrayLike): NDArray {
   return bind1(neg_p, [asArray(x, undefined, "negative")]);
 }
-function floatUnary(prim: Primitive, op: string = prim.name) {
+export function floatUnary(prim: Primitive, op: string = prim.name) {
   return (x: ArrayLike): NDArray => {
     const a = asArray(x, undefined, op);
     return bind1(prim, [isFloat(a.dtype) ? a : convert(a, floatResult(a.dtype))]);
@@ -441,7 +441,7 @@ export const ge_p = binaryPrim({ name: "ge", cmp: "ge", f: (a, b) => (a >= b ? 1
 export const and_p = binaryPrim({ name: "and", op: "and", f: (a, b) => (a && b ? 1 : 0), boolOnly: true });
 export const or_p = binaryPrim({ name: "or", op: "or", f: (a, b) => (a || b ? 1 : 0), boolOnly: true });
 
-function binary(prim: Primitive, op: string) {
+export function binary(prim: Primitive, op: string) {
   return (x: ArrayLike, y: ArrayLike): NDArray => {
     const [a, b] = promoteArgs(op, x, y);
     // checked here too so that the error names the np function, not the primitive
