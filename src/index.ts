@@ -22,6 +22,7 @@ export { customJvp, customVjp } from "./transforms/custom.js";
 export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
 export { makeJaxpr } from "./transforms/make_jaxpr.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
+export { exportOnnx, type ExportOnnxOptions } from "./export/onnx.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";
 export * as random from "./random/index.js";
 export * as nn from "./nn/index.js";
