@@ -22,9 +22,9 @@ import { type OnnxAttr, type OnnxElem, type OnnxEmitter, onnxDataType, onnxRules
 export interface ExportOnnxOptions {
   /** The ONNX opset the model declares, 13 to 21. Default 18. */
   opset?: number;
-  /** One name per leaf of `tree.flatten(exampleArgs)`, in that order. Default: from the leaves' pytree paths. */
+  /** One name per leaf of `tree.flatten(exampleArgs)`, in that order. Default: `args` plus the pytree path (`args[0]`, `args[1].w`). */
   inputNames?: string[];
-  /** One name per leaf of the output, in flattening order. Default: from the leaves' pytree paths. */
+  /** One name per leaf of the output, in flattening order. Default: `out` plus the pytree path (`out`, `out.loss`, `out[0]`). */
   outputNames?: string[];
 }
 
@@ -35,7 +35,7 @@ const DEFAULT_OPSET = 18;
 /** The ONNX IR version that goes with each opset. */
 const IR_VERSION: Record<number, number> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
 
-/** The pytree path of every leaf of `def`, in flattening order: `[0].w`, `loss`, ... */
+/** The pytree path of every leaf of `def` after `prefix`, in flattening order: `args[0].w`, `out.loss`, ... */
 function leafPaths(def: TreeDef, prefix: string, out: string[] = []): string[] {
   const n = def.node;
   switch (n.kind) {
@@ -46,7 +46,7 @@ function leafPaths(def: TreeDef, prefix: string, out: string[] = []): string[] {
       n.children.forEach((c, i) => leafPaths(c, `${prefix}[${i}]`, out));
       break;
     case "object":
-      n.children.forEach((c, i) => leafPaths(c, prefix ? `${prefix}.${n.keys[i]!}` : n.keys[i]!, out));
+      n.children.forEach((c, i) => leafPaths(c, `${prefix}.${n.keys[i]!}`, out));
       break;
     case "none":
       break;
@@ -215,9 +215,9 @@ class GraphWriter implements OnnxEmitter {
  * composition of transforms: an inference function, a gradient, a whole training step.
  *
  * The model has one input per leaf of `tree.flatten(exampleArgs)` and one output per
- * leaf of `f`'s result, in that order, named from their pytree paths (`[0].w`,
- * `[1]`, ... for inputs; `loss`, `[0]`, ... for outputs) or by `opts.inputNames` /
- * `opts.outputNames`. Values of the example arguments are never baked in: only their
+ * leaf of `f`'s result, in that order, named from their pytree paths (`args[0]`,
+ * `args[1].w`, ... for inputs; `out`, `out[0]`, `out.loss`, ... for outputs) or by
+ * `opts.inputNames` / `opts.outputNames`. Values of the example arguments are never baked in: only their
  * shapes and dtypes are; arrays that `f` closes over become initializers (constants).
  * Supported dtypes: float32, float64, int32, bool. A primitive with no ONNX form (random
  * number generation, for one) throws an Error naming it and the exported function.
@@ -271,9 +271,9 @@ export function exportOnnx(f: (...args: any[]) => unknown, exampleArgs: unknown[
   );
   const cj = optimizeJaxpr(traced, cleanupPasses);
 
-  const inNames = checkNames(op, "inputNames", o.inputNames, leaves.length, "exampleArgs") ?? leafPaths(inDef, "");
-  const outPaths = leafPaths(outDef!, "");
-  const outNames = checkNames(op, "outputNames", o.outputNames, cj.outAvals.length, "the output") ?? (outPaths.length === 1 && outPaths[0] === "" ? ["output"] : outPaths);
+  const inNames = checkNames(op, "inputNames", o.inputNames, leaves.length, "exampleArgs") ?? leafPaths(inDef, "args");
+  const outPaths = leafPaths(outDef!, "out");
+  const outNames = checkNames(op, "outputNames", o.outputNames, cj.outAvals.length, "the output") ?? outPaths;
   const clash = outNames.find((n) => inNames.includes(n));
   if (clash !== undefined) throw new Error(`${op}: "${clash}" names both an input and an output; ONNX needs distinct names (pass inputNames/outputNames).`);
 
