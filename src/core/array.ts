@@ -5,7 +5,7 @@
  */
 /// <reference lib="esnext.disposable" />
 import { type DType, type TypedArray, allocate, shortName } from "./dtype.js";
-import type { BackendName, DeviceBuffer } from "../backends/backend.js";
+import { type BackendName, type DeviceBuffer, moveTo } from "./device.js";
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
 
 /**
@@ -72,12 +72,6 @@ export interface FluentImpl {
   transpose(a: Operand, axes?: number[]): NDArray;
   unary(name: string, a: NDArray): NDArray;
   astype(a: NDArray, d: DType): NDArray;
-}
-
-let mover: ((x: NDArray, backend: BackendName) => NDArray) | undefined;
-/** @internal */
-export function installMover(f: (x: NDArray, backend: BackendName) => NDArray): void {
-  mover = f;
 }
 
 let fluent: FluentImpl | undefined;
@@ -222,8 +216,7 @@ export abstract class NDArray {
    * committed to the other backend throw instead of moving data silently.
    */
   to(backend: BackendName): NDArray {
-    if (!mover) throw new Error("to(): the backends module is not loaded; import from the package root.");
-    return mover(this, backend);
+    return this instanceof ConcreteArray ? moveTo(this, backend) : this; // inside a transform placement follows the inputs at run time
   }
   /** Releases the array's GPU memory now instead of when it is garbage-collected (a no-op on the CPU). */
   dispose(): void {}
@@ -320,6 +313,3 @@ export class ConcreteArray extends NDArray {
 
 }
 
-export function isNDArray(x: unknown): x is NDArray {
-  return x instanceof NDArray;
-}

@@ -123,7 +123,9 @@ export function nearestKey(key: string, allowed: readonly string[]): string | nu
   let best: string | null = null;
   let bestD = Infinity;
   for (const a of allowed) {
-    const d = editDistance(k, norm(a));
+    const na = norm(a);
+    // a key that extends a valid one (`decay_rate` for `decay`) or abbreviates it counts as close
+    const d = Math.min(editDistance(k, na), Math.min(k.length, na.length) >= 3 && (k.startsWith(na) || na.startsWith(k)) ? 1 : Infinity);
     if (d < bestD) {
       bestD = d;
       best = a;
@@ -171,4 +173,11 @@ export function checkShape(op: string, shape: unknown): number[] {
     throw new Error(`${op}: a shape must be an array of non-negative integers, got ${describeValue(shape)}.`);
   }
   return shape as number[];
+}
+
+/** True for `{...}` objects (prototype Object or null): the pytree nodes with keys. */
+export function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== "object") return false;
+  const p = Object.getPrototypeOf(x);
+  return p === Object.prototype || p === null;
 }

@@ -55,6 +55,14 @@ function checkSameShape(op: string, a: NDArray, b: NDArray, names: [string, stri
   }
 }
 
+/** Predictions and targets as float arrays of one shape and dtype (a number target is broadcast). */
+function predAndTarget(op: string, pred: NDArray, target: NDArray | number): [NDArray, NDArray] {
+  const p = floatOf(op, "pred", checkArray(op, "pred", pred));
+  const t = typeof target === "number" ? np.full(p.shape, target, p.dtype) : floatOf(op, "target", checkArray(op, "target", target)).astype(p.dtype);
+  checkSameShape(op, p, t, ["pred", "target"]);
+  return [p, t];
+}
+
 function floatOf(op: string, name: string, x: NDArray): NDArray {
   if (isFloat(x.dtype)) return x;
   if (x.dtype === "bool" || x.dtype === "int32") return x.astype("float32");
@@ -74,10 +82,7 @@ function floatOf(op: string, name: string, x: NDArray): NDArray {
  */
 export function mse(pred: NDArray, target: NDArray | number, opts: LossOptions = {}): NDArray {
   opts = checkOptions("losses.mse", opts, `{ reduction: "sum" }`);
-  const p = floatOf("mse", "pred", checkArray("mse", "pred", pred));
-  const t = typeof target === "number" ? np.full(p.shape, target, p.dtype) : floatOf("mse", "target", checkArray("mse", "target", target));
-  checkSameShape("mse", p, t, ["pred", "target"]);
-  return reduce("mse", np.square(np.subtract(p, t)), opts.reduction);
+  return reduce("mse", np.square(errorOf("mse", pred, target)), opts.reduction);
 }
 
 /** The concrete values of `x` when they are known now (eagerly or under grad), else null (under jit). */
@@ -89,6 +94,28 @@ function concreteOrNull(x: NDArray): ConcreteArray | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The target rows for class scores `z` `[..., C]`: one-hot rows of int32 labels `[...]`
+ * (checked to be in range when their values are known), or float rows `[..., C]`.
+ */
+function targetRows(op: string, z: NDArray, y: NDArray, zName: string): NDArray {
+  const c = z.shape[z.ndim - 1]!;
+  if (y.dtype === "int32" && shapeEqual(y.shape, z.shape.slice(0, -1))) {
+    const vals = concreteOrNull(y);
+    if (vals) {
+      const bad = vals.buffer.findIndex((v) => v < 0 || v >= c);
+      if (bad >= 0) throw new Error(`losses.${op}: label ${vals.buffer[bad]} (at flat index ${bad}) is out of range for ${c} classes; labels must be in 0..${c - 1}.`);
+    }
+    return oneHot(y, c, z.dtype);
+  }
+  if (isFloat(y.dtype) && shapeEqual(y.shape, z.shape)) return y.dtype === z.dtype ? y : y.astype(z.dtype);
+  throw new Error(
+    `losses.${op}: ${zName} have shape ${fmtShape(z.shape)}, so labels must be int32 class indices of shape ${fmtShape(z.shape.slice(0, -1))} ` +
+      `or float probabilities / one-hot rows of shape ${fmtShape(z.shape)}; got ${y.aval.toString()}` +
+      (y.dtype !== "int32" && shapeEqual(y.shape, z.shape.slice(0, -1)) ? `. Convert class indices with astype("int32").` : "."),
+  );
 }
 
 /**
@@ -115,24 +142,7 @@ export function softmaxCrossEntropy(logits: NDArray, labelsOrOneHot: NDArray, op
   if (!isFloat(z.dtype)) throw new Error(`losses.${op}: logits must be a float array, got ${z.aval.toString()}.`);
   if (z.ndim === 0) throw new Error(`losses.${op}: logits must have a class axis (shape [..., numClasses]), got a 0-d array.`);
   const y = checkArray(op, "labels", labelsOrOneHot);
-  const c = z.shape[z.ndim - 1]!;
-  let target: NDArray;
-  if (y.dtype === "int32" && shapeEqual(y.shape, z.shape.slice(0, -1))) {
-    const vals = concreteOrNull(y);
-    if (vals) {
-      const bad = vals.buffer.findIndex((v) => v < 0 || v >= c);
-      if (bad >= 0) throw new Error(`losses.${op}: label ${vals.buffer[bad]} (at flat index ${bad}) is out of range for ${c} classes; labels must be in 0..${c - 1}.`);
-    }
-    target = oneHot(y, c, z.dtype);
-  } else if (isFloat(y.dtype) && shapeEqual(y.shape, z.shape)) {
-    target = y.dtype === z.dtype ? y : y.astype(z.dtype);
-  } else {
-    throw new Error(
-      `losses.${op}: logits have shape ${fmtShape(z.shape)}, so labels must be int32 class indices of shape ${fmtShape(z.shape.slice(0, -1))} ` +
-        `or float probabilities / one-hot rows of shape ${fmtShape(z.shape)}; got ${y.aval.toString()}` +
-        (y.dtype !== "int32" && shapeEqual(y.shape, z.shape.slice(0, -1)) ? `. Convert class indices with astype("int32").` : "."),
-    );
-  }
+  const target = targetRows(op, z, y, "logits");
   const perExample = np.negative(np.sum(np.multiply(target, logSoftmax(z, -1)), { axis: -1 }));
   return reduce(op, perExample, opts.reduction);
 }
@@ -162,9 +172,7 @@ export interface BinaryCrossEntropyOptions extends LossOptions {
 export function binaryCrossEntropy(pred: NDArray, target: NDArray | number, opts: BinaryCrossEntropyOptions = {}): NDArray {
   const op = "binaryCrossEntropy";
   opts = checkOptions(`losses.${op}`, opts, "{ fromLogits: true }");
-  const p = floatOf(op, "pred", checkArray(op, "pred", pred));
-  const t = typeof target === "number" ? np.full(p.shape, target, p.dtype) : floatOf(op, "target", checkArray(op, "target", target)).astype(p.dtype);
-  checkSameShape(op, p, t, ["pred", "target"]);
+  const [p, t] = predAndTarget(op, pred, target);
   let perElement: NDArray;
   if (opts.fromLogits) {
     const z = p;
@@ -178,4 +186,104 @@ export function binaryCrossEntropy(pred: NDArray, target: NDArray | number, opts
     perElement = np.negative(np.add(np.multiply(t, logP), np.multiply(np.subtract(1, t), log1mP)));
   }
   return reduce(op, perElement, opts.reduction);
+}
+
+/** Options of {@link huber}. */
+export interface HuberOptions extends LossOptions {
+  /** Where the loss turns from quadratic to linear (default 1). */
+  delta?: number;
+}
+
+/**
+ * Huber loss of the error `x = pred - target`: `0.5 x²` where `|x| <= delta`, else
+ * `delta · (|x| - 0.5 delta)` (optax's `huber_loss`; PyTorch's `HuberLoss`).
+ *
+ * @example
+ * ```ts
+ * import { losses, np } from "cotangent";
+ * const pred = np.array([0.5, 3]);
+ * console.log(losses.huber(pred, np.array([0, 0]), { reduction: "none" }).toJs()); // [0.125, 2.5]
+ * console.log(losses.huber(pred, np.array([0, 0]), { delta: 2 }).item()); // 2.0625
+ * ```
+ */
+export function huber(pred: NDArray, target: NDArray | number, opts: HuberOptions = {}): NDArray {
+  const op = "huber";
+  opts = checkOptions(`losses.${op}`, opts, "{ delta: 1 }", ["delta", "reduction"]);
+  const delta = opts.delta ?? 1;
+  if (typeof delta !== "number" || !(delta > 0) || !Number.isFinite(delta)) throw new Error(`losses.huber: delta must be a finite number > 0, got ${describeValue(delta)}.`);
+  const x = np.abs(errorOf(op, pred, target));
+  const quadratic = np.minimum(x, delta);
+  // 0.5 q² + delta (x - q): equal to both branches and differentiable everywhere.
+  const perElement = np.add(np.multiply(np.square(quadratic), 0.5), np.multiply(np.subtract(x, quadratic), delta));
+  return reduce(op, perElement, opts.reduction);
+}
+
+/**
+ * Mean absolute error `|pred - target|` (PyTorch's `L1Loss`).
+ *
+ * @example
+ * ```ts
+ * import { losses, np } from "cotangent";
+ * console.log(losses.l1(np.array([1, -2]), np.array([0, 0])).item()); // 1.5
+ * ```
+ */
+export function l1(pred: NDArray, target: NDArray | number, opts: LossOptions = {}): NDArray {
+  opts = checkOptions("losses.l1", opts, `{ reduction: "sum" }`, ["reduction"]);
+  return reduce("l1", np.abs(errorOf("l1", pred, target)), opts.reduction);
+}
+
+/** `pred - target` for two float arrays of the same shape (a number target is broadcast). */
+function errorOf(op: string, pred: NDArray, target: NDArray | number): NDArray {
+  const [p, t] = predAndTarget(op, pred, target);
+  return np.subtract(p, t);
+}
+
+/**
+ * Kullback–Leibler divergence `sum(t · (log t - logPredictions))` over the last axis,
+ * between target probabilities `t` and log-probabilities (as optax's
+ * `kl_divergence(log_predictions, targets)`; terms with `t = 0` count 0), then
+ * reduced over examples (`"mean"`: PyTorch's `KLDivLoss(reduction="batchmean")`).
+ *
+ * @example
+ * ```ts
+ * import { losses, np } from "cotangent";
+ * const logP = np.log(np.array([[0.5, 0.5]], { dtype: "float64" }));
+ * console.log(losses.klDivergence(logP, np.array([[1, 0]], { dtype: "float64" })).item()); // 0.6931471805599453
+ * ```
+ */
+export function klDivergence(logPredictions: NDArray, targets: NDArray, opts: LossOptions = {}): NDArray {
+  const op = "klDivergence";
+  opts = checkOptions(`losses.${op}`, opts, `{ reduction: "sum" }`, ["reduction"]);
+  const lp = floatOf(op, "logPredictions", checkArray(op, "logPredictions", logPredictions));
+  const t = floatOf(op, "targets", checkArray(op, "targets", targets)).astype(lp.dtype);
+  checkSameShape(op, lp, t, ["logPredictions", "targets"]);
+  if (lp.ndim === 0) throw new Error(`losses.${op}: expected distributions along a last axis (shape [..., classes]), got a 0-d array.`);
+  const positive = np.greater(t, 0);
+  const logT = np.log(np.where(positive, t, 1));
+  const perElement = np.where(positive, np.multiply(t, np.subtract(logT, lp)), 0);
+  return reduce(op, np.sum(perElement, { axis: -1 }), opts.reduction);
+}
+
+/**
+ * Negative log-likelihood of int32 class `labels` `[...]` under log-probabilities
+ * `logProbs` `[..., C]`: `-logProbs[label]` (PyTorch's `NLLLoss`; pair it with
+ * `nn.logSoftmax`).
+ *
+ * @example
+ * ```ts
+ * import { losses, nn, np } from "cotangent";
+ * const logProbs = nn.logSoftmax(np.array([[0, 0], [0, 0]], { dtype: "float64" }));
+ * console.log(losses.nll(logProbs, np.array([0, 1], { dtype: "int32" })).item()); // 0.6931471805599453
+ * ```
+ */
+export function nll(logProbs: NDArray, labels: NDArray, opts: LossOptions = {}): NDArray {
+  const op = "nll";
+  opts = checkOptions(`losses.${op}`, opts, `{ reduction: "sum" }`, ["reduction"]);
+  const lp = checkArray(op, "logProbs", logProbs);
+  if (!isFloat(lp.dtype)) throw new Error(`losses.${op}: logProbs must be a float array, got ${lp.aval.toString()}.`);
+  if (lp.ndim === 0) throw new Error(`losses.${op}: logProbs must have a class axis (shape [..., numClasses]), got a 0-d array.`);
+  const y = checkArray(op, "labels", labels);
+  if (y.dtype !== "int32") throw new Error(`losses.${op}: labels must be int32 class indices of shape ${fmtShape(lp.shape.slice(0, -1))}, got ${y.aval.toString()}; convert with astype("int32").`);
+  const target = targetRows(op, lp, y, "logProbs");
+  return reduce(op, np.negative(np.sum(np.multiply(target, lp), { axis: -1 })), opts.reduction);
 }

@@ -145,3 +145,63 @@ export function oneHot(labels: NDArray, numClasses: number, dtype: np.DType = "f
   const classes = np.arange(0, numClasses, 1, "int32");
   return np.equal(np.expandDims(labels, -1), classes).astype(dtype);
 }
+
+/**
+ * Softplus, `log(1 + exp(x))`, computed stably as `max(x, 0) + log1p(exp(-|x|))`
+ * (PyTorch's `nn.Softplus` with beta 1, JAX's `nn.softplus`).
+ *
+ * @example
+ * ```ts
+ * import { grad, nn, np } from "cotangent";
+ * console.log(nn.softplus(np.array([0, 1000], { dtype: "float64" })).toJs()); // [0.6931471805599453, 1000]
+ * console.log(grad((x: np.Array) => nn.softplus(x).sum())(np.array([0])).toJs()); // [0.5]
+ * ```
+ */
+export function softplus(x: ArrayLike): NDArray {
+  const a = asFloat("softplus", x);
+  return np.add(np.maximum(a, 0), np.log1p(np.exp(np.negative(np.abs(a)))));
+}
+
+/**
+ * Sigmoid linear unit (swish), `x · sigmoid(x)`.
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * console.log(nn.silu(np.array([0, 1], { dtype: "float64" })).toJs()); // [0, 0.7310585786300049]
+ * ```
+ */
+export function silu(x: ArrayLike): NDArray {
+  const a = asFloat("silu", x);
+  return np.multiply(a, np.sigmoid(a));
+}
+
+/**
+ * Exponential linear unit: `x` for `x > 0`, else `alpha · (exp(x) - 1)` (alpha
+ * default 1, as PyTorch and JAX).
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * console.log(nn.elu(np.array([-1, 2], { dtype: "float64" })).toJs()); // [-0.6321205588285577, 2]
+ * ```
+ */
+export function elu(x: ArrayLike, alpha = 1): NDArray {
+  const a = asFloat("elu", x);
+  if (typeof alpha !== "number" || !Number.isFinite(alpha)) throw new Error(`nn.elu: alpha must be a finite number, got ${describeValue(alpha)}.`);
+  // expm1 of min(x, 0): the untaken branch never overflows, so its gradient stays finite.
+  return np.where(np.greater(a, 0), a, np.multiply(np.expm1(np.minimum(a, 0)), alpha));
+}
+
+/**
+ * `log(sigmoid(x))`, computed stably as `-softplus(-x)`.
+ *
+ * @example
+ * ```ts
+ * import { nn, np } from "cotangent";
+ * console.log(nn.logSigmoid(np.array([0, -1000], { dtype: "float64" })).toJs()); // [-0.6931471805599453, -1000]
+ * ```
+ */
+export function logSigmoid(x: ArrayLike): NDArray {
+  return np.negative(softplus(np.negative(asFloat("logSigmoid", x))));
+}

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-export { relu, leakyRelu, sigmoid, tanh, gelu, softmax, logSoftmax, oneHot } from "./activations.js";
+export { relu, leakyRelu, sigmoid, tanh, gelu, softmax, logSoftmax, oneHot, softplus, silu, elu, logSigmoid } from "./activations.js";
 export {
   linear,
   mlp,
@@ -24,3 +24,18 @@ export {
   type BatchNormState,
   type BatchNormOptions,
 } from "./layers.js";
+export {
+  layerNorm,
+  embedding,
+  dropout,
+  multiHeadAttention,
+  type LayerNormParams,
+  type LayerNormOptions,
+  type EmbeddingParams,
+  type DropoutOptions,
+  type HeadProjection,
+  type MultiHeadAttentionParams,
+  type AttentionOptions,
+} from "./transformer.js";
+export * as initializers from "./initializers.js";
+export type { Initializer, VarianceScalingOptions } from "./initializers.js";

@@ -2,7 +2,7 @@
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { type DType, type TypedArray, allocate, castScalar, isDType } from "../core/dtype.js";
 import { checkOptions, checkShape, describeValue, fmtShape, sizeOf } from "../core/shape.js";
-import type { BackendName } from "../backends/backend.js";
+import type { BackendName } from "../core/device.js";
 import { asArray, convert, full as fullArray } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
 

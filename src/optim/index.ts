@@ -22,14 +22,16 @@
  * @module
  */
 import { castDraft, freeze, produce } from "immer";
-import { NDArray } from "../core/array.js";
+import { ConcreteArray, NDArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { checkOptions, describeValue } from "../core/shape.js";
 import { type PyTree, flatten, map as treeMap, unflatten } from "../core/tree.js";
 import * as np from "../numpy/index.js";
+import { type LearningRate, type Schedule } from "./schedules.js";
 import { leafArray, leafPaths, zipTrees } from "./trees.js";
 
-export type { PyTree };
+export type { PyTree, LearningRate, Schedule };
+export * as schedules from "./schedules.js";
 
 /**
  * A gradient transformation (an optimizer or a step of one). `update` maps
@@ -45,6 +47,8 @@ export interface GradientTransformation<S = unknown> {
 /** State of {@link sgd}: the momentum buffer (null without momentum). */
 export interface SgdState {
   readonly trace: PyTree | null;
+  /** Steps taken (int32, 0-d), kept only when the learning rate is a schedule. */
+  readonly count?: NDArray;
 }
 /** State of {@link adam} and {@link adamw}. */
 export interface AdamState {
@@ -64,6 +68,34 @@ function checkRate(op: string, name: string, v: unknown, { positive = false, max
     throw new Error(`${op}: ${name} must be a finite number ${range}, got ${describeValue(v)}.`);
   }
   return v;
+}
+
+function checkLearningRate(op: string, lr: unknown): LearningRate {
+  if (typeof lr === "function") return lr as LearningRate;
+  return checkRate(op, "lr", lr);
+}
+
+/**
+ * The learning rate at step `count` (the count before this step, as optax): the number
+ * itself, or the schedule's value — evaluated on a JS number when the count is known
+ * now (and checked to be finite), on the traced count under `jit`.
+ */
+function rateAt(op: string, lr: LearningRate, count: NDArray | undefined): number | NDArray {
+  if (typeof lr === "number") return lr;
+  if (count === undefined) throw new Error(`${op}: the optimizer state has no step count; pass the state from this optimizer's init.`);
+  const known = count instanceof ConcreteArray ? count.item() : null;
+  const v = known !== null ? lr(known) : lr(count);
+  const value = v instanceof ConcreteArray && v.size === 1 ? v.item() : v;
+  if (typeof value === "number" ? !Number.isFinite(value) : !(value instanceof NDArray)) {
+    throw new Error(`${op}: the learning-rate schedule returned ${describeValue(value)} at step ${known ?? "(traced)"}; a schedule must return a finite number (or a 0-d array under jit).`);
+  }
+  if (value instanceof NDArray && value.size !== 1) throw new Error(`${op}: the learning-rate schedule returned an array of shape [${value.shape.join(", ")}] at step ${known ?? "(traced)"}; it must be a scalar.`);
+  return value;
+}
+
+/** `-rate · x` in the dtype of `x`. */
+function descend(x: NDArray, rate: number | NDArray): NDArray {
+  return np.multiply(x, typeof rate === "number" ? -rate : np.negative(rate).astype(x.dtype));
 }
 
 function floatLeaves(op: string, tree: PyTree, what: string): NDArray[] {
@@ -110,10 +142,10 @@ export interface SgdOptions {
  * console.log(u.w.toJs()); // [-0.1900000125169754]
  * ```
  */
-export function sgd(lr: number, opts: SgdOptions = {}): GradientTransformation<SgdState> {
+export function sgd(lr: LearningRate, opts: SgdOptions = {}): GradientTransformation<SgdState> {
   const op = "optim.sgd";
-  checkRate(op, "lr", lr);
-  opts = checkOptions(op, opts, "{ momentum: 0.9, nesterov: true }");
+  checkLearningRate(op, lr);
+  opts = checkOptions(op, opts, "{ momentum: 0.9, nesterov: true }", ["momentum", "nesterov", "weightDecay"]);
   const momentum = checkRate(op, "momentum", opts.momentum ?? 0);
   const wd = checkRate(op, "weightDecay", opts.weightDecay ?? 0);
   const nesterov = opts.nesterov ?? false;
@@ -121,7 +153,8 @@ export function sgd(lr: number, opts: SgdOptions = {}): GradientTransformation<S
   return {
     init(params) {
       floatLeaves(`${op}.init`, params, "params");
-      return freeze({ trace: momentum > 0 ? treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params) : null }, true);
+      const trace = momentum > 0 ? treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params) : null;
+      return freeze(typeof lr === "number" ? { trace } : { trace, count: np.array(0, { dtype: "int32" }) }, true);
     },
     update<G>(grads: G, state: SgdState, params?: PyTree): [G, SgdState] {
       const uop = `${op}.update`;
@@ -141,14 +174,19 @@ export function sgd(lr: number, opts: SgdOptions = {}): GradientTransformation<S
         g = gl.map((x, i) => leafArray(uop, `grads ${leafPaths(grads)[i]}`, x));
         rebuild = (l) => unflatten(gd, l);
       }
-      if (momentum === 0) return [rebuild(g.map((x) => np.multiply(x, -lr))) as G, state];
+      const rate = rateAt(uop, lr, state.count);
+      const counted = (d: { count?: NDArray }): void => {
+        if (state.count !== undefined) d.count = castDraft(np.add(state.count, 1));
+      };
+      if (momentum === 0) return [rebuild(g.map((x) => descend(x, rate))) as G, state.count === undefined ? state : produce(state, counted)];
       const z = zipTrees(uop, rebuild(g), "grads", state.trace, "the momentum state");
       const buf = z.bLeaves.map((b, i) => np.add(np.multiply(b, momentum), z.aLeaves[i]!));
       const step = nesterov ? z.aLeaves.map((x, i) => np.add(x, np.multiply(buf[i]!, momentum))) : buf;
       const next = produce(state, (d) => {
         d.trace = castDraft(z.rebuild(buf));
+        counted(d);
       });
-      return [z.rebuild(step.map((s) => np.multiply(s, -lr))) as G, next];
+      return [z.rebuild(step.map((s) => descend(s, rate))) as G, next];
     },
   };
 }
@@ -168,9 +206,9 @@ export interface AdamWOptions extends AdamOptions {
   weightDecay?: number;
 }
 
-function adamLike(op: string, lr: number, opts: AdamWOptions, decoupled: boolean): GradientTransformation<AdamState> {
-  checkRate(op, "lr", lr);
-  opts = checkOptions(op, opts, "{ b1: 0.9, b2: 0.999, eps: 1e-8 }");
+function adamLike(op: string, lr: LearningRate, opts: AdamWOptions, decoupled: boolean): GradientTransformation<AdamState> {
+  checkLearningRate(op, lr);
+  opts = checkOptions(op, opts, "{ b1: 0.9, b2: 0.999, eps: 1e-8 }", decoupled ? ["b1", "b2", "eps", "weightDecay"] : ["b1", "b2", "eps"]);
   const b1 = checkRate(op, "b1", opts.b1 ?? 0.9, { max: 1 });
   const b2 = checkRate(op, "b2", opts.b2 ?? 0.999, { max: 1 });
   const eps = checkRate(op, "eps", opts.eps ?? 1e-8);
@@ -190,6 +228,7 @@ function adamLike(op: string, lr: number, opts: AdamWOptions, decoupled: boolean
         if (params === undefined) throw new Error(`${uop}: decoupled weight decay needs the parameters: call update(grads, state, params).`);
         p = zipTrees(uop, grads, "grads", params, "params").bLeaves;
       }
+      const rate = rateAt(uop, lr, state.count);
       const count = np.add(state.count, 1);
       const bc1 = biasCorrection(b1, count);
       const bc2Sqrt = np.sqrt(biasCorrection(b2, count));
@@ -201,10 +240,10 @@ function adamLike(op: string, lr: number, opts: AdamWOptions, decoupled: boolean
         mu.push(mi);
         nu.push(vi);
         // PyTorch: p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps)
-        const stepSize = np.divide(lr, bc1).astype(g.dtype);
+        const stepSize = np.divide(rate, bc1).astype(g.dtype);
         const denom = np.add(np.divide(np.sqrt(vi), bc2Sqrt.astype(g.dtype)), eps);
         let u = np.negative(np.multiply(stepSize, np.divide(mi, denom)));
-        if (wd > 0) u = np.subtract(u, np.multiply(p[i]!, lr * wd));
+        if (wd > 0) u = np.add(u, descend(np.multiply(p[i]!, wd), rate));
         return u;
       });
       const next = produce(state, (d) => {
@@ -231,7 +270,7 @@ function adamLike(op: string, lr: number, opts: AdamWOptions, decoupled: boolean
  * console.log(u.toJs()); // [-0.09999998000000401, 0.09999999666666677]
  * ```
  */
-export function adam(lr: number, opts: AdamOptions = {}): GradientTransformation<AdamState> {
+export function adam(lr: LearningRate, opts: AdamOptions = {}): GradientTransformation<AdamState> {
   return adamLike("optim.adam", lr, opts, false);
 }
 
@@ -248,8 +287,152 @@ export function adam(lr: number, opts: AdamOptions = {}): GradientTransformation
  * console.log(u.toJs()); // [-0.1]
  * ```
  */
-export function adamw(lr: number, opts: AdamWOptions = {}): GradientTransformation<AdamState> {
+export function adamw(lr: LearningRate, opts: AdamWOptions = {}): GradientTransformation<AdamState> {
   return adamLike("optim.adamw", lr, opts, true);
+}
+
+/** Options of {@link rmsprop}. */
+export interface RmspropOptions {
+  /** Decay of the moving average of squared gradients (default 0.9). */
+  decay?: number;
+  /** Added to the mean square inside the square root (default 1e-8). */
+  eps?: number;
+  /** Momentum of the (learning-rate scaled) updates (default: none). */
+  momentum?: number;
+  /** Divide by the centered second moment, `E[g²] - E[g]²` (default false). */
+  centered?: boolean;
+}
+
+/** State of {@link rmsprop}. */
+export interface RmspropState {
+  /** Steps taken (int32, 0-d). */
+  readonly count: NDArray;
+  /** Moving average of squared gradients. */
+  readonly nu: PyTree;
+  /** Moving average of gradients (centered only, else null). */
+  readonly mu: PyTree | null;
+  /** Momentum buffer (with momentum only, else null). */
+  readonly trace: PyTree | null;
+}
+
+/**
+ * RMSProp, as optax's `rmsprop` (defaults included): `nu = decay·nu + (1 - decay)·g²`,
+ * the step `g / sqrt(nu + eps)` (centered: `g / sqrt(nu - mu² + eps)` with
+ * `mu = decay·mu + (1 - decay)·g`), scaled by `-lr`; with `momentum`, the scaled steps
+ * accumulate in a buffer `trace = momentum·trace + step`, which is the update.
+ *
+ * @example
+ * ```ts
+ * import { np, optim } from "cotangent";
+ * const opt = optim.rmsprop(0.1);
+ * const w = np.array([1], { dtype: "float64" });
+ * const [u] = opt.update(np.array([2], { dtype: "float64" }), opt.init(w));
+ * console.log(u.toJs()); // [-0.316227762063991]
+ * ```
+ */
+export function rmsprop(lr: LearningRate, opts: RmspropOptions = {}): GradientTransformation<RmspropState> {
+  const op = "optim.rmsprop";
+  checkLearningRate(op, lr);
+  opts = checkOptions(op, opts, "{ decay: 0.9, eps: 1e-8, momentum: 0.9, centered: true }", ["decay", "eps", "momentum", "centered"]);
+  const decay = checkRate(op, "decay", opts.decay ?? 0.9, { max: 1 });
+  const eps = checkRate(op, "eps", opts.eps ?? 1e-8);
+  const momentum = opts.momentum === undefined ? null : checkRate(op, "momentum", opts.momentum);
+  const centered = opts.centered ?? false;
+  if (typeof centered !== "boolean") throw new Error(`${op}: centered must be a boolean, got ${describeValue(centered)}.`);
+  return {
+    init(params) {
+      floatLeaves(`${op}.init`, params, "params");
+      const zeros = (): PyTree => treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params);
+      return freeze({ count: np.array(0, { dtype: "int32" }), nu: zeros(), mu: centered ? zeros() : null, trace: momentum !== null ? zeros() : null }, true);
+    },
+    update<G>(grads: G, state: RmspropState): [G, RmspropState] {
+      const uop = `${op}.update`;
+      const rate = rateAt(uop, lr, state.count);
+      const v = zipTrees(uop, grads, "grads", state.nu, "the optimizer state");
+      const nu = v.aLeaves.map((g, i) => np.add(np.multiply(v.bLeaves[i]!, decay), np.multiply(np.square(g), 1 - decay)));
+      let mu: NDArray[] | null = null;
+      if (centered) {
+        const m = zipTrees(uop, grads, "grads", state.mu, "the optimizer state");
+        mu = m.aLeaves.map((g, i) => np.add(np.multiply(m.bLeaves[i]!, decay), np.multiply(g, 1 - decay)));
+      }
+      let updates = v.aLeaves.map((g, i) => {
+        const second = mu ? np.subtract(nu[i]!, np.square(mu[i]!)) : nu[i]!;
+        return descend(np.multiply(g, np.rsqrt(np.add(second, eps))), rate);
+      });
+      let trace: NDArray[] | null = null;
+      if (momentum !== null) {
+        const t = zipTrees(uop, grads, "grads", state.trace, "the optimizer state");
+        trace = updates.map((u, i) => np.add(np.multiply(t.bLeaves[i]!, momentum), u));
+        updates = trace;
+      }
+      const next = produce(state, (d) => {
+        d.count = castDraft(np.add(state.count, 1));
+        d.nu = castDraft(v.rebuild(nu));
+        if (mu) d.mu = castDraft(v.rebuild(mu));
+        if (trace) d.trace = castDraft(v.rebuild(trace));
+      });
+      return [v.rebuild(updates) as G, next];
+    },
+  };
+}
+
+/** Options of {@link adagrad}. */
+export interface AdagradOptions {
+  /** Starting value of the sum of squared gradients (default 0.1). */
+  initialAccumulatorValue?: number;
+  /** Added to the sum inside the square root (default 1e-7). */
+  eps?: number;
+}
+
+/** State of {@link adagrad}. */
+export interface AdagradState {
+  /** Steps taken (int32, 0-d). */
+  readonly count: NDArray;
+  /** Sum of squared gradients. */
+  readonly sumOfSquares: PyTree;
+}
+
+/**
+ * Adagrad, as optax's `adagrad` (defaults included): `s = s + g²` starting from
+ * `initialAccumulatorValue`, and the update `-lr · g / sqrt(s + eps)`.
+ *
+ * @example
+ * ```ts
+ * import { np, optim } from "cotangent";
+ * const opt = optim.adagrad(1, { initialAccumulatorValue: 0, eps: 0 });
+ * const w = np.array([1], { dtype: "float64" });
+ * const [u] = opt.update(np.array([3], { dtype: "float64" }), opt.init(w));
+ * console.log(u.toJs()); // [-1]
+ * ```
+ */
+export function adagrad(lr: LearningRate, opts: AdagradOptions = {}): GradientTransformation<AdagradState> {
+  const op = "optim.adagrad";
+  checkLearningRate(op, lr);
+  opts = checkOptions(op, opts, "{ initialAccumulatorValue: 0.1, eps: 1e-7 }", ["initialAccumulatorValue", "eps"]);
+  const initial = checkRate(op, "initialAccumulatorValue", opts.initialAccumulatorValue ?? 0.1);
+  const eps = checkRate(op, "eps", opts.eps ?? 1e-7);
+  return {
+    init(params) {
+      floatLeaves(`${op}.init`, params, "params");
+      const sums = treeMap((p: NDArray) => np.add(np.zerosLike(leafArray(op, "params", p)), initial).astype(p.dtype), params);
+      return freeze({ count: np.array(0, { dtype: "int32" }), sumOfSquares: sums }, true);
+    },
+    update<G>(grads: G, state: AdagradState): [G, AdagradState] {
+      const uop = `${op}.update`;
+      const rate = rateAt(uop, lr, state.count);
+      const z = zipTrees(uop, grads, "grads", state.sumOfSquares, "the optimizer state");
+      const sums = z.aLeaves.map((g, i) => np.add(z.bLeaves[i]!, np.square(g)));
+      const updates = z.aLeaves.map((g, i) => {
+        const s = sums[i]!;
+        return descend(np.multiply(g, np.where(np.greater(s, 0), np.rsqrt(np.add(s, eps)), 0)), rate);
+      });
+      const next = produce(state, (d) => {
+        d.count = castDraft(np.add(state.count, 1));
+        d.sumOfSquares = castDraft(z.rebuild(sums));
+      });
+      return [z.rebuild(updates) as G, next];
+    },
+  };
 }
 
 /**

@@ -303,3 +303,53 @@ export function permutation(key: Key, n: number | NDArray): NDArray {
   if (!(n instanceof NDArray) || n.ndim === 0) throw new Error(`random.permutation: expected an integer or an array of rank >= 1 to shuffle along axis 0, got ${describeValue(n)}.`);
   return np.take(n, bind1(random_permutation_p, [k], { n: n.shape[0]! }), 0);
 }
+
+/** erf(x) in float64 for a JS number: its Taylor series near 0, a continued fraction of erfc beyond. */
+function erfScalar(x: number): number {
+  if (Number.isNaN(x)) return x;
+  const a = Math.abs(x);
+  if (a > 6) return Math.sign(x);
+  if (a < 2.5) {
+    let term = a;
+    let sum = a;
+    for (let n = 1; n < 80 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-a * a) / n;
+      sum += term / (2 * n + 1);
+    }
+    return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
+  }
+  // erfc(a) = exp(-a²)/sqrt(π) · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + ...)))), evaluated from the tail
+  let f = a;
+  for (let k = 60; k >= 1; k--) f = a + k / 2 / f;
+  return Math.sign(x) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f);
+}
+
+/**
+ * Standard normal samples truncated to `[lower, upper]`, as
+ * `jax.random.truncated_normal`: uniform samples between the normal CDF's values at
+ * the bounds, mapped back through the inverse CDF.
+ *
+ * @example
+ * ```ts
+ * import { random } from "cotangent";
+ * const z = random.truncatedNormal(random.key(0), -2, 2, [1000]);
+ * console.log(z.min().item() >= -2, z.max().item() <= 2); // true true
+ * console.log(Math.abs(z.mean().item()) < 0.1); // true
+ * ```
+ */
+export function truncatedNormal(key: Key, lower: number, upper: number, shape: number[] = [], dtype: DType = "float32"): NDArray {
+  const op = "random.truncatedNormal";
+  const k = checkKey(op, key);
+  const s = checkShapeArg(op, shape);
+  const dt = checkFloatDType(op, dtype);
+  if (typeof lower !== "number" || typeof upper !== "number" || Number.isNaN(lower) || Number.isNaN(upper) || !(lower < upper)) {
+    throw new Error(`${op}: expected numbers lower < upper, got lower ${describeValue(lower)} and upper ${describeValue(upper)}.`);
+  }
+  const lo = erfScalar(lower / Math.SQRT2);
+  const hi = erfScalar(upper / Math.SQRT2);
+  const u = uniform(k, s, { minval: lo, maxval: hi, dtype: dt });
+  // keep u strictly inside (-1, 1) so erfinv stays finite for infinite bounds
+  const edge = dt === "float32" ? 2 ** -24 : 2 ** -53;
+  const z = np.multiply(erfinv(np.clip(u, -1 + edge, 1 - edge)), Math.SQRT2);
+  return np.clip(z, lower, upper);
+}

@@ -12,16 +12,17 @@ import { NDArray, ShapedArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { withBufferLog } from "../core/pool.js";
 import { fmtShape, shapeEqual } from "../core/shape.js";
-import { deviceDispatchActive, isEager } from "../core/trace.js";
+import { deviceInUse } from "../backends/registry.js";
+import { isEager } from "../core/trace.js";
 import { type PyTree, type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { evalJaxpr, type ClosedJaxpr } from "../ir/jaxpr.js";
 import { jvpFlat } from "../interpreters/jvp.js";
 import { partialEvalFlat } from "../interpreters/partial_eval.js";
+import { zerosOf } from "../interpreters/jaxpr_transforms.js";
 import { backwardPass } from "../interpreters/transpose.js";
 import { full, stopGradientArray } from "../primitives/elementwise.js";
 import { flattenArgs, flattenFun, leavesToArrays, normalizeArgnums } from "./flat.js";
 
-const zerosOf = (a: ShapedArray): NDArray => full(a.shape, 0, a.dtype);
 
 function checkTangents(op: string, primals: NDArray[], tangents: NDArray[]): void {
   if (tangents.length !== primals.length) throw new Error(`${op}: expected ${primals.length} tangent leaves to match the primals, got ${tangents.length}.`);
@@ -240,7 +241,7 @@ function valueAndGradImpl(op: string, f: (...args: any[]) => any, opts: GradOpti
   };
   // Eagerly, the buffers of the forward temporaries, residuals and cotangents are dead
   // once this returns: they go back to the allocation pool (core/pool.ts).
-  const { value, auxLeaves, g } = isEager() && !deviceDispatchActive() ? withBufferLog(run, (r) => [r.value, ...r.auxLeaves, ...r.g]) : run();
+  const { value, auxLeaves, g } = isEager() && !deviceInUse() ? withBufferLog(run, (r) => [r.value, ...r.auxLeaves, ...r.g]) : run();
   const gs = unflatten(inDef, g) as unknown[];
   const grads = typeof opts.argnums === "number" || opts.argnums === undefined ? gs[0] : gs;
   const aux = opts.hasAux ? unflatten(auxDef!, auxLeaves) : undefined;

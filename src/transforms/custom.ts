@@ -3,20 +3,18 @@
  * and `custom_vjp`.
  * @module
  */
-import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
+import type { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { fmtShape, shapeEqual } from "../core/shape.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
-import { ClosedJaxpr, Jaxpr, evalJaxpr } from "../ir/jaxpr.js";
+import { type ClosedJaxpr, evalJaxpr } from "../ir/jaxpr.js";
 import { vmapFlat } from "../interpreters/batching.js";
+import { batchJaxpr, closureConvert, zerosOf } from "../interpreters/jaxpr_transforms.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { reduceSum } from "../primitives/reduce.js";
 import { moveAxis } from "../primitives/shape.js";
-import { full } from "../primitives/elementwise.js";
 import { flattenArgs, leavesToArrays } from "./flat.js";
-
-const zerosOf = (a: ShapedArray): NDArray => full(a.shape, 0, a.dtype);
 
 type FlatFn = (xs: NDArray[]) => NDArray[];
 type JvpRule = (primals: NDArray[], tangents: NDArray[]) => [NDArray[], NDArray[]];
@@ -30,26 +28,14 @@ function traceCall(cache: Map<string, ClosedJaxpr>, fun: FlatFn, args: NDArray[]
   const key = args.map((a) => a.aval.toString()).join(",");
   const hit = cache.get(key);
   if (hit) return { jaxpr: hit, consts: [], key };
-  const traced = traceToJaxpr(
-    fun,
-    args.map((a) => a.aval),
-  );
-  const isTracer = traced.consts.map((c) => !(c instanceof ConcreteArray));
-  if (!isTracer.some(Boolean)) {
-    cache.set(key, traced);
-    return { jaxpr: traced, consts: [], key };
-  }
-  const j = traced.jaxpr;
-  const jaxpr = new ClosedJaxpr(
-    new Jaxpr(
-      j.constVars.filter((_, i) => !isTracer[i]),
-      [...j.constVars.filter((_, i) => isTracer[i]), ...j.inVars],
-      j.eqns,
-      j.outs,
+  const { jaxpr, consts } = closureConvert(
+    traceToJaxpr(
+      fun,
+      args.map((a) => a.aval),
     ),
-    traced.consts.filter((_, i) => !isTracer[i]),
   );
-  return { jaxpr, consts: traced.consts.filter((_, i) => isTracer[i]), key };
+  if (!consts.length) cache.set(key, jaxpr);
+  return { jaxpr, consts, key };
 }
 
 /** Runs a flat function batched along axis 0 of the inputs in `mask`; every output batched at 0. */
@@ -72,10 +58,7 @@ function batchCall(cj: ClosedJaxpr, args: NDArray[], dims: BatchDim[]): { size: 
   const size = args[i0]!.shape[dims[i0]!]!;
   const moved = args.map((a, i) => (dims[i] === null ? a : moveAxis(a, dims[i]!, 0)));
   const mask = dims.map((d) => d !== null);
-  const jaxpr = traceToJaxpr(
-    (xs) => vmapAll((ys) => evalJaxpr(cj.jaxpr, cj.consts, ys), size, xs, mask),
-    moved.map((a) => a.aval),
-  );
+  const { jaxpr } = batchJaxpr(cj, mask, size, mask.map(() => true));
   return { size, moved, mask, jaxpr };
 }
 

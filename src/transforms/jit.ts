@@ -9,18 +9,15 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, deviceDispatchActive, isEager } from "../core/trace.js";
+import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
-import { type BackendName, devicePut } from "../backends/backend.js";
-import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
-import { ClosedJaxpr, Jaxpr, Var, evalJaxpr, printJaxpr } from "../ir/jaxpr.js";
-import { vmapFlat } from "../interpreters/batching.js";
-import { jvpFlat } from "../interpreters/jvp.js";
-import { type PartialEvalTrace, type PartialEvalTracer, partialEvalGeneral } from "../interpreters/partial_eval.js";
+import type { BackendName, Executable } from "../backends/backend.js";
+import { compileForBackend, deviceInUse, devicePut } from "../backends/registry.js";
+import { type ClosedJaxpr, printJaxpr } from "../ir/jaxpr.js";
+import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr } from "../interpreters/jaxpr_transforms.js";
+import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
-import { backwardPass } from "../interpreters/transpose.js";
 import { optimizeJaxpr } from "../passes/index.js";
-import { full } from "../primitives/elementwise.js";
 import { moveAxis } from "../primitives/shape.js";
 import { flattenArgs, leavesToArrays } from "./flat.js";
 
@@ -29,127 +26,18 @@ interface JitParams extends Params {
   name: string;
 }
 
-const zerosOf = (a: ShapedArray): NDArray => full(a.shape, 0, a.dtype);
-
-/** Per-jaxpr caches of derived jaxprs and executables. */
-const derived = new WeakMap<ClosedJaxpr, Map<string, unknown>>();
-function memo<T>(cj: ClosedJaxpr, key: string, make: () => T): T {
-  let m = derived.get(cj);
-  if (!m) derived.set(cj, (m = new Map()));
-  if (!m.has(key)) m.set(key, make());
-  return m.get(key) as T;
-}
-
 /**
  * The optimized form of a traced jaxpr (what runs, and what `lower` shows). pjit's
  * params keep the traced jaxpr: the transformation rules work on it, since the
  * optimized one may hold backend-specific equations (fused kernels) with no rules.
  */
 function optimizedFor(cj: ClosedJaxpr): ClosedJaxpr {
-  return memo(cj, "opt", () => optimizeJaxpr(cj));
+  return memoJaxpr(cj, "opt", () => optimizeJaxpr(cj));
 }
 
-function executableFor(cj: ClosedJaxpr): Executable {
-  return memo(cj, "exe", () => compileJaxpr(optimizedFor(cj)));
-}
-
-const evalInner = (cj: ClosedJaxpr) => (xs: NDArray[]) => evalJaxpr(cj.jaxpr, cj.consts, xs);
-
-/** jaxpr of (primals, nonzero tangents) → (outputs, output tangents). */
-function jvpJaxpr(cj: ClosedJaxpr, mask: boolean[]): ClosedJaxpr {
-  return memo(cj, `jvp:${mask.map(Number).join("")}`, () => {
-    const n = cj.inAvals.length;
-    const tanAvals = cj.inAvals.filter((_, i) => mask[i]);
-    return traceToJaxpr((ins) => {
-      let k = n;
-      const tangents = mask.map((m) => (m ? ins[k++]! : null));
-      const [po, to] = jvpFlat(evalInner(cj), ins.slice(0, n), tangents);
-      return [...po, ...to.map((t, i) => t ?? zerosOf(po[i]!.aval))];
-    }, [...cj.inAvals, ...tanAvals]);
-  });
-}
-
-interface SplitJaxpr {
-  known: ClosedJaxpr;
-  unknown: ClosedJaxpr;
-  outKnown: boolean[];
-}
-/** Splits a jaxpr into what the known inputs determine (plus residuals) and the rest. */
-function partialEvalJaxpr(cj: ClosedJaxpr, knownMask: boolean[]): SplitJaxpr {
-  return memo(cj, `pe:${knownMask.map(Number).join("")}`, () => {
-    const inAvals = cj.inAvals;
-    let outKnown: boolean[] = [];
-    let staged: ClosedJaxpr | undefined;
-    const known = traceToJaxpr(
-      (kIns) => {
-        const r = partialEvalGeneral(
-          (uIns) => {
-            let a = 0;
-            let b = 0;
-            return evalInner(cj)(knownMask.map((k) => (k ? kIns[a++]! : uIns[b++]!)));
-          },
-          inAvals.filter((_, i) => !knownMask[i]),
-        );
-        outKnown = r.outs.map((o) => o !== null);
-        staged = r.jaxpr;
-        return [...r.outs.filter((o): o is NDArray => o !== null), ...r.jaxpr.consts];
-      },
-      inAvals.filter((_, i) => knownMask[i]),
-    );
-    const u = staged!.jaxpr;
-    const unknown = new ClosedJaxpr(new Jaxpr([], [...u.constVars, ...u.inVars], u.eqns, u.outs), []);
-    return { known, unknown, outKnown };
-  });
-}
-
-/** jaxpr of (non-linear inputs, nonzero output cotangents) → cotangents of the linear inputs. */
-function transposeJaxpr(cj: ClosedJaxpr, linMask: boolean[], ctMask: boolean[]): ClosedJaxpr {
-  return memo(cj, `T:${linMask.map(Number).join("")}:${ctMask.map(Number).join("")}`, () => {
-    const j = cj.jaxpr;
-    const nonLin = j.inVars.filter((_, i) => !linMask[i]);
-    const lin = j.inVars.filter((_, i) => linMask[i]);
-    const rearranged = new Jaxpr([...j.constVars, ...nonLin], lin, j.eqns, j.outs);
-    return traceToJaxpr(
-      (ins) => {
-        let k = nonLin.length;
-        const cts = ctMask.map((m) => (m ? ins[k++]! : null));
-        const res = backwardPass(rearranged, [...cj.consts, ...ins.slice(0, nonLin.length)], cts);
-        return res.map((r, i) => r ?? zerosOf(lin[i]!.aval));
-      },
-      [...nonLin.map((v) => v.aval), ...cj.outAvals.filter((_, i) => ctMask[i])],
-    );
-  });
-}
-
-/** Which outputs of a jaxpr depend on the inputs flagged in `mask`. */
-function dependentOutputs(cj: ClosedJaxpr, mask: boolean[]): boolean[] {
-  const j = cj.jaxpr;
-  const dep = new Set<Var>(j.inVars.filter((_, i) => mask[i]));
-  for (const e of j.eqns) if (e.inputs.some((a) => a instanceof Var && dep.has(a))) for (const v of e.outVars) dep.add(v);
-  return j.outs.map((a) => a instanceof Var && dep.has(a));
-}
-
-/**
- * jaxpr over inputs batched at axis 0 (where `mask`); the outputs that depend on a
- * batched input are batched at axis 0 (`outMask`), the others stay unbatched (as in
- * JAX, so `vmap(jit(f), { outAxes: null })` works where `vmap(f, ...)` does).
- */
-function batchJaxpr(cj: ClosedJaxpr, mask: boolean[], size: number): { jaxpr: ClosedJaxpr; outMask: boolean[] } {
-  return memo(cj, `vmap:${size}:${mask.map(Number).join("")}`, () => {
-    const outMask = dependentOutputs(cj, mask);
-    const jaxpr = traceToJaxpr(
-      (ins) =>
-        vmapFlat(
-          evalInner(cj),
-          size,
-          ins,
-          mask.map((m) => (m ? 0 : null)),
-          () => outMask.map((m) => (m ? 0 : null)),
-        ),
-      cj.inAvals.map((a, i) => (mask[i] ? new ShapedArray([size, ...a.shape], a.dtype) : a)),
-    );
-    return { jaxpr, outMask };
-  });
+/** The executable of a traced jaxpr on the current backend (see backends/registry.ts). @internal */
+export function executableFor(cj: ClosedJaxpr): Executable {
+  return compileForBackend(optimizedFor(cj));
 }
 
 function indent(s: string, by: string): string {
@@ -329,25 +217,13 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
       outDef = od;
       return leavesToArrays(`jit(${name})`, ol, "result");
     };
-    let jaxpr = traceToJaxpr(
-      flat,
-      leaves.map((l) => l.aval),
-    );
     // Closure conversion: constants that are tracers of enclosing transforms become inputs.
-    const j = jaxpr.jaxpr;
-    const isTracer = jaxpr.consts.map((c) => !(c instanceof ConcreteArray));
-    const tracerConsts = jaxpr.consts.filter((_, i) => isTracer[i]);
-    if (tracerConsts.length) {
-      jaxpr = new ClosedJaxpr(
-        new Jaxpr(
-          j.constVars.filter((_, i) => !isTracer[i]),
-          [...j.constVars.filter((_, i) => isTracer[i]), ...j.inVars],
-          j.eqns,
-          j.outs,
-        ),
-        jaxpr.consts.filter((_, i) => !isTracer[i]),
-      );
-    }
+    const { jaxpr, consts: tracerConsts } = closureConvert(
+      traceToJaxpr(
+        flat,
+        leaves.map((l) => l.aval),
+      ),
+    );
     const entry: Entry = { jaxpr, outDef: outDef!, numTracerConsts: tracerConsts.length, tracerConsts };
     if (!tracerConsts.length) cache.set(key, entry);
     return [entry, leaves];
@@ -360,7 +236,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
   const wrapped = ((...args: unknown[]) => {
     if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : devicePut(a, opts.backend!)));
     const fa = fast;
-    if (fa && !deviceDispatchActive() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
+    if (fa && !deviceInUse() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
       const outs = fa.exe(args as ConcreteArray[]);
       return fa.single ? outs[0] : unflatten(fa.outDef, outs);
     }
