@@ -180,7 +180,19 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   add: binary("Add"),
   sub: binary("Sub"),
   mul: binary("Mul"),
-  div: binary("Div"),
+  // int32 division as cotangent's (truncating; x / 0 is 0, INT_MIN / -1 wraps): ONNX Runtime's
+  // integer Div would trap on a zero or overflowing divisor, so those divisors never reach it
+  div: {
+    lower(em, e) {
+      const [x, y] = e.inputs as [string, string];
+      if (e.outAvals[0]!.dtype !== "int32") return [em.op("Div", [x, y])];
+      const zero = em.op("Equal", [y, scalar(em, 0, "int32")]);
+      const minusOne = em.op("Equal", [y, scalar(em, -1, "int32")]);
+      const safe = em.op("Where", [em.op("Or", [zero, minusOne]), scalar(em, 1, "int32"), y]);
+      const q = em.op("Where", [minusOne, em.op("Neg", [x]), em.op("Div", [x, safe])]);
+      return [em.op("Where", [zero, scalar(em, 0, "int32"), q])];
+    },
+  },
   pow: binary("Pow"),
   max: binary("Max"),
   min: binary("Min"),

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Array as NDArray, makeJaxpr, np } from "../../src/index.js";
-import { allPrimitives } from "../../src/core/trace.js";
+import { allPrimitives, bind1 } from "../../src/core/trace.js";
 import type { ClosedJaxpr, Jaxpr } from "../../src/ir/jaxpr.js";
 import { onnxRules } from "../../src/export/onnx_ops.js";
 import * as E from "../../src/primitives/elementwise.js";
@@ -70,6 +70,11 @@ const cases: Case[] = [
   { name: "add sub mul div", f: (x: NDArray, y: NDArray) => [np.add(x, y), np.subtract(x, 1), np.multiply(x, y), np.divide(x, y)], args: [x34, y34] },
   { name: "broadcasting", f: (x: NDArray, r: NDArray) => [np.add(x, r), np.multiply(r, x)], args: [x34, rand([4], "float32", -1, 1, 11)] },
   { name: "int32 arithmetic (division truncates)", f: (i: NDArray, j: NDArray) => [np.add(i, j), np.subtract(i, j), np.multiply(i, j), np.maximum(i, j), np.minimum(i, j)], args: [i34, j34] },
+  {
+    name: "int32 division: truncating, by zero gives 0, INT_MIN / -1 wraps",
+    f: (x: NDArray, y: NDArray) => [bind1(E.div_p, [x, y]), bind1(E.div_p, [y, x])],
+    args: [np.array([7, -7, 5, -2147483648, 0, 9, -9, 2147483647], { dtype: "int32" }), np.array([0, 0, -1, -1, 0, 2, 4, -1], { dtype: "int32" })],
+  },
   { name: "pow", f: (x: NDArray, y: NDArray) => np.power(x, y), args: [pos34, y34] },
   { name: "max min", f: (x: NDArray, y: NDArray) => [np.maximum(x, y), np.minimum(x, 0)], args: [x34, y34] },
   {
