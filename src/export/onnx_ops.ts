@@ -173,6 +173,13 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
       if (y === 0) return [em.op("Expand", [scalar(em, 1, d), em.op("Shape", [x])])];
       if (y === 1) return [em.op("Identity", [x])];
       if (y === 2) return [em.op("Mul", [x, x])];
+      if (y < 0 && d === "int32") {
+        // x ** y truncated toward zero: 1 at x = 1, ±1 at x = -1, 0 elsewhere (x = 0 included, as cotangent)
+        const one = scalar(em, 1, d);
+        const atMinusOne = scalar(em, y % 2 === 0 ? 1 : -1, d);
+        const zeroElse = em.op("Where", [em.op("Equal", [x, scalar(em, -1, d)]), atMinusOne, scalar(em, 0, d)]);
+        return [em.op("Where", [em.op("Equal", [x, one]), one, zeroElse])];
+      }
       return [em.op("Pow", [x, scalar(em, y, d)])];
     },
   },

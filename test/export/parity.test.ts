@@ -60,7 +60,7 @@ const cases: Case[] = [
   { name: "not", f: (b: NDArray) => np.logicalNot(b), args: [b34] },
   { name: "stop_gradient", f: (x: NDArray) => E.stopGradientArray(x), args: [x34] },
   { name: "integer_pow", f: (x: NDArray) => [E.integerPow(x, 0), E.integerPow(x, 1), E.integerPow(x, 2), E.integerPow(x, 3), E.integerPow(x, -2)], args: [pos34] },
-  { name: "integer_pow int32", f: (x: NDArray) => [E.integerPow(x, 2), E.integerPow(x, 3)], args: [i34] },
+  { name: "integer_pow int32", f: (x: NDArray) => [E.integerPow(x, 2), E.integerPow(x, 3), E.integerPow(x, -1), bind1(E.integer_pow_p, [x], { y: -1 }), bind1(E.integer_pow_p, [x], { y: -2 })], args: [np.array([-3, -2, -1, 0, 1, 2, 5], { dtype: "int32" })] },
   {
     name: "convert_element_type",
     f: (x: NDArray, i: NDArray, b: NDArray) => [E.convert(x, "int32"), E.convert(x, "bool"), E.convert(x, "float64"), E.convert(i, "float32"), E.convert(b, "float32"), E.convert(i, "bool")],
@@ -76,6 +76,11 @@ const cases: Case[] = [
     args: [np.array([7, -7, 5, -2147483648, 0, 9, -9, 2147483647], { dtype: "int32" }), np.array([0, 0, -1, -1, 0, 2, 4, -1], { dtype: "int32" })],
   },
   { name: "pow", f: (x: NDArray, y: NDArray) => np.power(x, y), args: [pos34, y34] },
+  {
+    name: "NaN propagates as in cotangent (max, min, sign, reductions, argmax)",
+    f: (x: NDArray, y: NDArray) => [np.maximum(x, y), np.minimum(x, y), np.sign(x), np.max(x), np.min(np.reshape(x, [5, 1]), { axis: 1 }), np.argmax(x), np.argmin(y)],
+    args: [np.array([NaN, 1, NaN, -1, 2]), np.array([1, NaN, NaN, 0, 3])],
+  },
   { name: "max min", f: (x: NDArray, y: NDArray) => [np.maximum(x, y), np.minimum(x, 0)], args: [x34, y34] },
   {
     name: "comparisons",
