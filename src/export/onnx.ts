@@ -219,8 +219,10 @@ class GraphWriter implements OnnxEmitter {
  * `args[1].w`, ... for inputs; `out`, `out[0]`, `out.loss`, ... for outputs) or by
  * `opts.inputNames` / `opts.outputNames`. Values of the example arguments are never baked in: only their
  * shapes and dtypes are; arrays that `f` closes over become initializers (constants).
- * Supported dtypes: float32, float64, int32, bool. A primitive with no ONNX form (random
- * number generation, for one) throws an Error naming it and the exported function.
+ * Supported dtypes: float32, float64, int32, bool. Random numbers drawn from a key that is
+ * an argument are exported too (the same Threefry bits; opset 18 or later). A primitive
+ * with no ONNX form (`random.permutation`, for one) throws an Error naming it and the
+ * exported function.
  *
  * @param f The function to export (it is traced like `jit(f)`).
  * @param exampleArgs The arguments `f` is traced with (a list, one entry per parameter).

@@ -10,6 +10,7 @@ import type { ShapedArray } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
 import type { Params } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
+import { randomRules } from "./onnx_random.js";
 
 /** An ONNX attribute value: an integer, a list of integers, or a string. */
 export type OnnxAttr = number | readonly number[] | string;
@@ -76,8 +77,6 @@ function argReduction(opType: string): OnnxRule {
     lower: (em, e) => [em.op("Cast", [em.op(opType, e.inputs, { axis: e.params.axis as number, keepdims: 0 })], { to: onnxElem.int32 })],
   };
 }
-
-const noRandom = "random numbers are drawn by cotangent's threefry generator, which this exporter does not translate; draw them outside the exported function (random.normal, random.uniform...) and pass them in as inputs.";
 
 /**
  * The table: one row per primitive name.
@@ -264,9 +263,6 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   },
   fused: { noOnnxForm: "it is a backend kernel built by jit's fusion pass, which the exporter does not run; this is a bug in the exporter if you see it." },
 
-  // ---------------------------------------------------------------- random numbers
-  random_bits: { noOnnxForm: noRandom },
-  random_fold_in: { noOnnxForm: noRandom },
-  random_permutation: { noOnnxForm: noRandom },
-  bits_to_unit: { noOnnxForm: noRandom },
+  // ---------------------------------------------------------------- random numbers (src/export/onnx_random.ts)
+  ...randomRules,
 };

@@ -7,10 +7,10 @@ import { scatterAdd } from "../../src/primitives/indexing.js";
 
 describe("exportOnnx errors", () => {
   it("a primitive with no ONNX form: names it, the exported function, and what to do instead", () => {
-    function sampler(key: random.Key, x: NDArray): NDArray {
-      return np.add(x, random.normal(key, [3]));
+    function shuffle(key: random.Key, x: NDArray): NDArray {
+      return random.permutation(key, x);
     }
-    expect(() => exportOnnx(sampler, [random.key(0), np.zeros([3])])).toThrow(/^exportOnnx\(sampler\): primitive random_bits cannot be exported to ONNX: .*pass them in as inputs/);
+    expect(() => exportOnnx(shuffle, [random.key(0), np.zeros([3])])).toThrow(/^exportOnnx\(shuffle\): primitive random_permutation cannot be exported to ONNX: .*pass it in as an int32 input/);
   });
 
   it("a primitive without a row in the mapping table: names it and the table", () => {
@@ -25,6 +25,10 @@ describe("exportOnnx errors", () => {
     expect(() => exportOnnx(usesMystery, [np.zeros([2])])).toThrow(
       'exportOnnx(usesMystery): primitive mystery_op_for_export_test cannot be exported to ONNX: it has no entry in the ONNX mapping table (src/export/onnx_ops.ts). Add a row for "mystery_op_for_export_test" there',
     );
+  });
+
+  it("random numbers below opset 18", () => {
+    expect(() => exportOnnx((k: random.Key) => random.normal(k, [2]), [random.key(0)], { opset: 17 })).toThrow(/primitive random_bits cannot be exported to ONNX: the Threefry hash needs ONNX's bitwise operators, from opset 18/);
   });
 
   it("scatter_add below opset 16", () => {

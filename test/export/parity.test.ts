@@ -4,7 +4,7 @@
  * relative, float64 to 1e-12, integers and bools exactly.
  */
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, makeJaxpr, np } from "../../src/index.js";
+import { type Array as NDArray, makeJaxpr, np, random } from "../../src/index.js";
 import { allPrimitives, bind1 } from "../../src/core/trace.js";
 import type { ClosedJaxpr, Jaxpr } from "../../src/ir/jaxpr.js";
 import { onnxRules } from "../../src/export/onnx_ops.js";
@@ -103,6 +103,14 @@ const cases: Case[] = [
     name: "scatter_add (repeated and negative indices)",
     f: (u: NDArray, i: NDArray) => [I.scatterAdd(u, i, 1, [3, 4, 2]), I.scatterAdd(np.reshape(u, [2, 2, 3, 2]), np.reshape(i, [2, 2]), 0, [4, 3, 2])],
     args: [rand([3, 4, 2]), np.array([0, -1, 3, 0], { dtype: "int32" })],
+  },
+  // random numbers from keys that are inputs: the same Threefry bits as cotangent
+  { name: "random_bits (odd and even counts, a batch of keys)", f: (k: NDArray, ks: NDArray) => [random.bits(k, [7]), random.bits(k, [2, 3]), random.bits(ks, [5])], args: [random.key(42), np.stack(random.split(random.key(3), 3))] },
+  { name: "random_fold_in and split", f: (k: NDArray, d: NDArray) => [random.foldIn(k, d), random.foldIn(k, 7), random.split(k, 4)], args: [random.key(5), np.array([0, 1, -1, 2147483647], { dtype: "int32" })] },
+  {
+    name: "bits_to_unit (uniform, normal, bernoulli in float32 and float64)",
+    f: (k: NDArray) => [random.uniform(k, [4, 3]), random.normal(k, [5]), random.uniform(k, [3], { dtype: "float64" }), random.normal(k, [2, 2], "float64"), random.bernoulli(k, 0.3, [6])],
+    args: [random.key(11)],
   },
   // float64
   { name: "float64 elementwise", f: (x: NDArray) => [np.exp(x), np.tanh(x), np.sigmoid(x), np.log1p(np.abs(x)), np.expm1(x), np.sin(x)], args: [x64] },
