@@ -4,7 +4,7 @@
  * jit and custom derivatives, and a whole Adam training step iterated 100 times.
  */
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, customJvp, customVjp, exportOnnx, grad, hessianVectorProduct, jit, nn, np, optim, tree, valueAndGrad, vmap } from "../../src/index.js";
+import { type Array as NDArray, customJvp, customVjp, exportOnnx, grad, hessianVectorProduct, jit, nn, np, optim, random, tree, valueAndGrad, vmap } from "../../src/index.js";
 import { expectMatches, expectParity, rand, runSession, session } from "./ort.js";
 
 interface Params {
@@ -83,6 +83,18 @@ describe("exported compositions match cotangent in ONNX Runtime", () => {
 
   it("an output that is an input, or the same value twice, is still a graph output", () =>
     expectParity((a: NDArray, b: NDArray) => [a, np.exp(b), np.exp(b), 3], [xs, ys], "passthrough"));
+
+  it("a training step with dropout: the key is an input, ONNX Runtime draws the same mask", () => {
+    const dropLoss = (p: Params, key: NDArray, x: NDArray, y: NDArray): NDArray => {
+      const h = nn.dropout(key, nn.relu(np.add(np.matmul(x, p.w1), p.b1)), 0.5);
+      return np.mean(np.square(np.subtract(np.add(np.matmul(h, p.w2), p.b2), y)));
+    };
+    const step = (p: Params, key: NDArray, x: NDArray, y: NDArray) => {
+      const [l, g] = valueAndGrad(dropLoss)(p, key, x, y);
+      return [tree.map((a: NDArray, b: NDArray) => np.subtract(a, np.multiply(b, 0.1)), p, g), l];
+    };
+    return expectParity(step, [init(30), random.key(7), xs, ys], "dropout step");
+  });
 
   for (const opset of [13, 17, 21]) {
     it(`opset ${opset}`, async () => {
