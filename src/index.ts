@@ -20,7 +20,8 @@ export { grad, valueAndGrad, vjp, jvp, linearize, hessianVectorProduct, stopGrad
 export { jacfwd, jacrev, hessian, type JacobianOptions } from "./transforms/jacobian.js";
 export { customJvp, customVjp } from "./transforms/custom.js";
 export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
-export { makeJaxpr } from "./transforms/make_jaxpr.js";
+export { makeJaxpr, type MakeJaxprOptions } from "./transforms/make_jaxpr.js";
+export type { PyTree } from "./core/tree.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
 export { exportOnnx, type ExportOnnxOptions } from "./export/onnx.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";

@@ -19,7 +19,8 @@ import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partia
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { optimizeJaxpr } from "../passes/index.js";
 import { moveAxis } from "../primitives/shape.js";
-import { flattenArgs, leavesToArrays } from "./flat.js";
+import { checkArgnums, checkFunction, checkTransformOptions, flattenArgs, leavesToArrays } from "./flat.js";
+import type { Fn, ArgsOf, ReturnOf, ToArrays } from "./types.js";
 
 interface JitParams extends Params {
   jaxpr: ClosedJaxpr;
@@ -110,8 +111,8 @@ export const pjit_p = definePrimitive<JitParams>({
 
 /** Options of {@link jit}. */
 export interface JitOptions {
-  /** Arguments that are plain JS values baked into the trace (a new trace per distinct value). */
-  staticArgnums?: number[];
+  /** Arguments that are plain JS values baked into the trace (a new trace per distinct value): a position or a JS array of distinct positions. */
+  staticArgnums?: number | readonly number[];
   /** Run on this backend: array arguments are put there (as `devicePut`) at each call. Default: where the arguments live. */
   backend?: BackendName;
 }
@@ -125,10 +126,10 @@ export interface Lowered {
 }
 
 /** A jitted function: call it like the original; `lower(...args)` shows its IR. */
-export interface Jitted<F extends (...args: any[]) => any> {
-  (...args: Parameters<F>): ReturnType<F>;
+export interface Jitted<F extends Fn> {
+  (...args: ArgsOf<F>): ToArrays<ReturnOf<F>>;
   /** Traces (or reuses the trace) for these arguments and returns the optimized IR. */
-  lower(...args: Parameters<F>): Lowered;
+  lower(...args: ArgsOf<F>): Lowered;
   /** How many distinct input signatures have been traced. */
   readonly cacheSize: number;
 }
@@ -192,9 +193,12 @@ function staticKey(v: unknown, i: number, name: string, path = "", seen: Set<obj
  * console.log(scale(np.array([1, 2]), 3).toJs()); // [3, 6]
  * ```
  */
-export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = {}): Jitted<F> {
+export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
+  checkFunction("jit", f, "jit((x) => np.sin(x))");
+  const opts = checkTransformOptions("jit", options, "{ staticArgnums: [1] }", ["staticArgnums", "backend"]);
+  if (opts.staticArgnums !== undefined) checkArgnums("jit", opts.staticArgnums, "staticArgnums");
   const name = f.name || "fn";
-  const statics = new Set(opts.staticArgnums ?? []);
+  const statics = new Set(typeof opts.staticArgnums === "number" ? [opts.staticArgnums] : (opts.staticArgnums ?? []));
   const cache = new Map<string, Entry>();
 
   const prepare = (args: unknown[]): [Entry, NDArray[]] => {
