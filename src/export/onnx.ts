@@ -16,7 +16,7 @@ import { cleanupPasses, optimizeJaxpr } from "../passes/index.js";
 import { jit } from "../transforms/jit.js";
 import { flattenArgs } from "../transforms/flat.js";
 import { ModelProto } from "./onnx_proto.js";
-import { type OnnxAttr, type OnnxElem, type OnnxEmitter, onnxDataType, onnxRules } from "./onnx_ops.js";
+import { type OnnxAttr, type OnnxElem, type OnnxEmitter, type OnnxGraph, type OnnxValueType, onnxDataType, onnxRules } from "./onnx_ops.js";
 
 /** Options of {@link exportOnnx}. */
 export interface ExportOnnxOptions {
@@ -72,6 +72,7 @@ type Msg = Record<string, unknown>;
 function attribute(name: string, v: OnnxAttr): Msg {
   if (typeof v === "string") return { name, type: 3, s: new TextEncoder().encode(v) };
   if (typeof v === "number") return { name, type: 2, i: v };
+  if ("graph" in v) return { name, type: 5, g: v.graph };
   return { name, type: 7, ints: [...v] };
 }
 
@@ -99,83 +100,124 @@ function rawBytes(values: ArrayLike<number>, elem: OnnxElem): Uint8Array {
   return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).slice();
 }
 
-function valueInfo(name: string, aval: ShapedArray): Msg {
+function valueInfo(name: string, t: ShapedArray | OnnxValueType): Msg {
+  const elem = "elem" in t ? t.elem : t.dtype;
   return {
     name,
-    type: { tensor_type: { elem_type: onnxDataType(aval.dtype), shape: { dim: aval.shape.map((d) => ({ dim_value: d })) } } },
+    type: { tensor_type: { elem_type: onnxDataType(elem), shape: { dim: t.shape.map((d) => ({ dim_value: d })) } } },
   };
 }
 
-/** Writes the graph: nodes, initializers, and the names of values. */
+/** What the main graph and its subgraphs share: value names, constants (initializers live in the main graph, visible to every subgraph). */
+interface ModelState {
+  readonly opset: number;
+  readonly op: string;
+  readonly reserved: ReadonlySet<string>;
+  readonly initializers: Msg[];
+  readonly constCache: Map<string, string>;
+  readonly constArrays: Map<NDArray, string>;
+  counter: number;
+  /** The primitive being lowered, for error messages. */
+  current: string;
+}
+
+/** Writes one graph (the model's, or a subgraph of a control-flow node): its nodes, and names of values. */
 class GraphWriter implements OnnxEmitter {
   readonly nodes: Msg[] = [];
-  readonly initializers: Msg[] = [];
-  private readonly constCache = new Map<string, string>();
-  private readonly constArrays = new Map<NDArray, string>();
-  private counter = 0;
-  /** Set while an equation is being lowered, for error messages. */
-  current = "";
 
-  constructor(
-    readonly opset: number,
-    readonly op_: string,
-    private readonly reserved: ReadonlySet<string>,
-  ) {}
+  constructor(private readonly m: ModelState) {}
+
+  get opset(): number {
+    return this.m.opset;
+  }
+
+  get initializers(): Msg[] {
+    return this.m.initializers;
+  }
 
   fresh(prefix: string): string {
     let s: string;
-    do s = `${prefix}${this.counter++}`;
-    while (this.reserved.has(s));
+    do s = `${prefix}${this.m.counter++}`;
+    while (this.m.reserved.has(s));
     return s;
   }
 
   op(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>> = {}): string {
-    const out = this.fresh("_v");
-    this.node(opType, inputs, [out], attrs);
-    return out;
+    return this.ops(opType, inputs, 1, attrs)[0]!;
+  }
+
+  ops(opType: string, inputs: readonly string[], numOutputs: number, attrs: Readonly<Record<string, OnnxAttr>> = {}): string[] {
+    const outs = Array.from({ length: numOutputs }, () => this.fresh("_v"));
+    this.node(opType, inputs, outs, attrs);
+    return outs;
   }
 
   node(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>> = {}): void {
     this.nodes.push({
       op_type: opType,
-      name: `${opType}_${this.nodes.length}`,
+      name: this.fresh(`${opType}_`),
       input: [...inputs],
       output: [...outputs],
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
   }
 
+  subgraph(inputs: readonly OnnxValueType[], body: (sub: OnnxEmitter, inputs: string[]) => string[], outputs: readonly OnnxValueType[]): OnnxGraph {
+    const sub = new GraphWriter(this.m);
+    const ins = inputs.map(() => sub.fresh("_in"));
+    const results = body(sub, ins);
+    if (results.length !== outputs.length) this.fail(`a subgraph's body gave ${results.length} outputs for ${outputs.length}.`);
+    const outNames = results.map((r) => {
+      const o = sub.fresh("_out");
+      sub.node("Identity", [r], [o]);
+      return o;
+    });
+    return {
+      graph: {
+        name: sub.fresh("body"),
+        node: sub.nodes,
+        input: inputs.map((t, i) => valueInfo(ins[i]!, t)),
+        output: outputs.map((t, i) => valueInfo(outNames[i]!, t)),
+      },
+    };
+  }
+
   constant(values: readonly number[], elem: OnnxElem, shape: readonly number[]): string {
     const key = `${elem}|${shape.join(",")}|${values.map((v) => (Object.is(v, -0) ? "-0" : String(v))).join(",")}`;
-    let name = this.constCache.get(key);
+    let name = this.m.constCache.get(key);
     if (name === undefined) {
       name = this.fresh("_c");
       this.initializers.push({ name, data_type: onnxDataType(elem), dims: [...shape], raw_data: rawBytes(values, elem) });
-      this.constCache.set(key, name);
+      this.m.constCache.set(key, name);
     }
     return name;
   }
 
   /** A closed-over array as an initializer (once per array). */
   array(c: NDArray): string {
-    let name = this.constArrays.get(c);
+    let name = this.m.constArrays.get(c);
     if (name === undefined) {
       if (!(c instanceof ConcreteArray)) {
-        throw new Error(`${this.op_}: the function closes over a traced value (${c.aval.toString()}); call exportOnnx outside other transforms, and pass such values as arguments.`);
+        throw new Error(`${this.m.op}: the function closes over a traced value (${c.aval.toString()}); call exportOnnx outside other transforms, and pass such values as arguments.`);
       }
       name = this.fresh("_c");
       this.initializers.push({ name, data_type: onnxDataType(c.dtype), dims: [...c.shape], raw_data: rawBytes(c.buffer, c.dtype) });
-      this.constArrays.set(c, name);
+      this.m.constArrays.set(c, name);
     }
     return name;
   }
 
   fail(why: string): never {
-    throw new Error(`${this.op_}: primitive ${this.current} cannot be exported to ONNX: ${why}`);
+    throw new Error(`${this.m.op}: primitive ${this.m.current} cannot be exported to ONNX: ${why}`);
+  }
+
+  jaxpr(cj: ClosedJaxpr, inputs: readonly string[]): string[] {
+    if (cj.jaxpr.inVars.length !== inputs.length) this.fail(`a jaxpr that takes ${cj.jaxpr.inVars.length} inputs was given ${inputs.length}.`);
+    return this.eqns(cj.jaxpr, cj.consts, inputs);
   }
 
   /** Writes the equations of `jaxpr` given the names of its constants and inputs; returns the names of its outputs. */
-  jaxpr(j: Jaxpr, consts: readonly NDArray[], inputs: readonly string[]): string[] {
+  private eqns(j: Jaxpr, consts: readonly NDArray[], inputs: readonly string[]): string[] {
     const env = new Map<Var, string>();
     j.constVars.forEach((v, i) => env.set(v, this.array(consts[i]!)));
     j.inVars.forEach((v, i) => env.set(v, inputs[i]!));
@@ -183,7 +225,7 @@ class GraphWriter implements OnnxEmitter {
     for (const e of j.eqns) {
       const name = e.primitive.name;
       const rule = onnxRules[name];
-      this.current = name;
+      this.m.current = name;
       if (rule === undefined) {
         this.fail(`it has no entry in the ONNX mapping table (src/export/onnx_ops.ts). Add a row for "${name}" there, or compute this part outside the exported function.`);
       }
@@ -191,9 +233,7 @@ class GraphWriter implements OnnxEmitter {
       let outs: string[];
       if ("noOnnxForm" in rule) this.fail(rule.noOnnxForm);
       if ("inline" in rule) {
-        const inner: ClosedJaxpr = rule.inline(e.params);
-        if (inner.jaxpr.inVars.length !== ins.length) this.fail(`its jaxpr takes ${inner.jaxpr.inVars.length} inputs but the equation has ${ins.length}.`);
-        outs = this.jaxpr(inner.jaxpr, inner.consts, ins);
+        outs = this.jaxpr(rule.inline(e.params), ins);
       } else {
         outs = rule.lower(this, {
           inputs: ins,
@@ -279,8 +319,17 @@ export function exportOnnx(f: (...args: any[]) => unknown, exampleArgs: unknown[
   const clash = outNames.find((n) => inNames.includes(n));
   if (clash !== undefined) throw new Error(`${op}: "${clash}" names both an input and an output; ONNX needs distinct names (pass inputNames/outputNames).`);
 
-  const w = new GraphWriter(opset, op, new Set([...inNames, ...outNames]));
-  const results = w.jaxpr(cj.jaxpr, cj.consts, inNames);
+  const w = new GraphWriter({
+    opset,
+    op,
+    reserved: new Set([...inNames, ...outNames]),
+    initializers: [],
+    constCache: new Map(),
+    constArrays: new Map(),
+    counter: 0,
+    current: "",
+  });
+  const results = w.jaxpr(cj, inNames);
   results.forEach((r, i) => w.node("Identity", [r], [outNames[i]!]));
 
   const model = {

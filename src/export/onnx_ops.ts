@@ -12,11 +12,22 @@ import type { Params } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import { randomRules } from "./onnx_random.js";
 
-/** An ONNX attribute value: an integer, a list of integers, or a string. */
-export type OnnxAttr = number | readonly number[] | string;
-
 /** The element types the exporter writes (int64 for ONNX's shape and index operands). */
 export type OnnxElem = DType | "int64";
+
+/** The type of a subgraph's input or output. */
+export interface OnnxValueType {
+  readonly elem: OnnxElem;
+  readonly shape: readonly number[];
+}
+
+/** A subgraph (the body of an If, Loop or Scan node), made by {@link OnnxEmitter.subgraph}; pass it as a graph attribute. */
+export interface OnnxGraph {
+  readonly graph: Readonly<Record<string, unknown>>;
+}
+
+/** An ONNX attribute value: an integer, a list of integers, a string, or a subgraph. */
+export type OnnxAttr = number | readonly number[] | string | OnnxGraph;
 
 /** What a lowering rule can do: add nodes and constants to the graph being written. */
 export interface OnnxEmitter {
@@ -24,6 +35,16 @@ export interface OnnxEmitter {
   readonly opset: number;
   /** Adds one node with one output; returns the output's name. */
   op(opType: string, inputs: readonly string[], attrs?: Readonly<Record<string, OnnxAttr>>): string;
+  /** Adds one node with `numOutputs` outputs (Loop, Scan, If, Split...); returns their names. */
+  ops(opType: string, inputs: readonly string[], numOutputs: number, attrs?: Readonly<Record<string, OnnxAttr>>): string[];
+  /** Writes the equations of a jaxpr (nested jaxprs of control-flow params) on the given input names; returns its output names. */
+  jaxpr(cj: ClosedJaxpr, inputs: readonly string[]): string[];
+  /**
+   * A subgraph for a control-flow node's graph attribute: `body` writes it with its own
+   * emitter, given the names of the subgraph's inputs, and returns the names of its
+   * outputs. The body may also read values of the enclosing graph by name.
+   */
+  subgraph(inputs: readonly OnnxValueType[], body: (sub: OnnxEmitter, inputs: string[]) => string[], outputs: readonly OnnxValueType[]): OnnxGraph;
   /** A constant tensor (an initializer); returns its name. */
   constant(values: readonly number[], elem: OnnxElem, shape: readonly number[]): string;
   /** Throws the exporter's error for this equation, with `why` appended. */
