@@ -3,7 +3,14 @@
  * either lowers an equation to ONNX nodes, inlines a primitive that holds a jaxpr
  * (nested `jit`, custom derivatives), or says why the primitive has no ONNX form.
  * A primitive without a row is rejected by the exporter with an Error naming it, so a
- * new primitive needs one new row here.
+ * new primitive needs one new row here (test/export/parity.test.ts fails until it has
+ * one, and until a parity case exercises it).
+ *
+ * Control flow maps to ONNX's `If`/`Loop`/`Scan`: a row writes the primitive's jaxprs
+ * as subgraphs with `em.subgraph` (inputs and outputs typed, the body written by
+ * `sub.jaxpr(closedJaxpr, inputNames)`), and the node with `em.ops` (several outputs).
+ * test/export/subgraphs.test.ts has an `If` row and a `Loop` row for stand-in
+ * primitives that run in ONNX Runtime; use them as templates.
  * @module
  */
 import type { ShapedArray } from "../core/array.js";
