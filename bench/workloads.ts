@@ -28,6 +28,14 @@ export interface MlpData {
 }
 export interface ScalarData { x0: number; steps: number }
 export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Float32Array }
+/** W8: x [N,1,S,S] (NCHW), w1 [C1,1,3,3] and w2 [C2,C1,3,3] (OIHW). */
+export interface ConvBlockData extends plain.ConvBlockSizes { x: Float32Array; w1: Float32Array; w2: Float32Array }
+/** An Elman RNN: `W` is `[H, H]`, `U` is `[H, I]`, `xs` is `[T, I]`. */
+export interface RnnData { H: number; I: number; T: number; W: Float32Array; U: Float32Array; xs: Float32Array }
+/** A deep tanh MLP: `ws[l]` is `[width, width]`, `x` is `[batch, width]`. */
+export interface DeepData { layers: number; width: number; batch: number; ws: Float32Array[]; x: Float32Array }
+/** A float64 system `A x = b` with `A` symmetric positive definite (row-major `[n, n]`). */
+export interface SpdSolveData { n: number; a: Float64Array; b: Float64Array }
 
 /** Input type of each workload. */
 export interface DataMap {
@@ -39,6 +47,12 @@ export interface DataMap {
   "scalar50-grad": ScalarData;
   "tanhAx-grad": TanhAxData;
   "tanhAx-hvp": TanhAxData;
+  "conv-block-grad": ConvBlockData;
+  "rnn-grad": RnnData;
+  "rnn-grad-unrolled": RnnData;
+  "deep-grad": DeepData;
+  "deep-grad-remat": DeepData;
+  "cholesky-solve-256": SpdSolveData;
 }
 export type WorkloadId = keyof DataMap;
 
@@ -57,6 +71,15 @@ export interface OutputMap {
   "scalar50-grad": { g: number };
   "tanhAx-grad": { g: Vec };
   "tanhAx-hvp": { h: Vec };
+  /** Gradients of the loss with respect to w1 and w2, in OIHW order. */
+  "conv-block-grad": { g1: Vec; g2: Vec };
+  /** Loss and gradients of the RNN's sum of hidden states with respect to W and U. */
+  "rnn-grad": { loss: number; gW: Vec; gU: Vec };
+  "rnn-grad-unrolled": { loss: number; gW: Vec; gU: Vec };
+  /** Gradients of the deep MLP's sum of outputs, one per layer. */
+  "deep-grad": { grads: Vec[] };
+  "deep-grad-remat": { grads: Vec[] };
+  "cholesky-solve-256": { x: Vec };
 }
 
 /** One implementation of one workload, set up and ready to time. */
@@ -233,6 +256,103 @@ const tanhAxHvp: Workload<"tanhAx-hvp"> = {
   },
 };
 
+const convBlock: Workload<"conv-block-grad"> = {
+  id: "conv-block-grad",
+  title: "W8 conv block grad (3x3 1→16 SAME, 3x3 16→32 stride 2), batch 32",
+  checks: ["|g1|", "|g2|", "r·g2"],
+  tol: 1e-4,
+  data: () => {
+    const z = { N: 32, S: 28, C1: 16, C2: 32 };
+    // PyTorch's Conv2d default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    const s1 = 1 / 3;
+    const s2 = 1 / Math.sqrt(z.C1 * 9);
+    return { ...z, x: uniform(z.N * z.S * z.S, 0, 1, SEED + 80), w1: uniform(z.C1 * 9, -s1, s1, SEED + 81), w2: uniform(z.C2 * z.C1 * 9, -s2, s2, SEED + 82) };
+  },
+  summarize: (out) => [norm2(out.g1), norm2(out.g2), dot64(probe(out.g2.length, 5), out.g2)],
+  reference: (d) => {
+    const { g1, g2 } = plain.convBlockGrad(Float64Array, d, f64(d.x), f64(d.w1), f64(d.w2));
+    return [norm2(g1), norm2(g2), dot64(probe(g2.length, 5), g2)];
+  },
+};
+
+const rnnData = (): RnnData => {
+  const H = 64;
+  const I = 32;
+  const T = 200;
+  // tanh-stable scales: W's spectral radius below 1, inputs of order 1
+  return { H, I, T, W: uniform(H * H, -0.9 / Math.sqrt(H), 0.9 / Math.sqrt(H), SEED + 60), U: uniform(H * I, -1 / Math.sqrt(I), 1 / Math.sqrt(I), SEED + 61), xs: uniform(T * I, -1, 1, SEED + 62) };
+};
+
+function rnnWorkload(id: "rnn-grad" | "rnn-grad-unrolled", title: string): Workload<typeof id> {
+  return {
+    id,
+    title,
+    checks: ["loss", "|dW|", "|dU|", "r·dW"],
+    tol: 1e-3,
+    data: rnnData,
+    summarize: (out) => [out.loss, norm2(out.gW), norm2(out.gU), dot64(probe(out.gW.length, 5), out.gW)],
+    reference: (d) => {
+      const gW = new Float64Array(d.H * d.H);
+      const gU = new Float64Array(d.H * d.I);
+      const loss = plain.rnnGrad(f64(d.W), f64(d.U), f64(d.xs), d.H, d.I, d.T, plain.rnnWork(Float64Array, d.H, d.T), gW, gU);
+      return [loss, norm2(gW), norm2(gU), dot64(probe(gW.length, 5), gW)];
+    },
+  };
+}
+
+const deepData = (): DeepData => {
+  const layers = 20;
+  const width = 256;
+  const batch = 64;
+  const s = 1.5 / Math.sqrt(width);
+  return { layers, width, batch, ws: Array.from({ length: layers }, (_, l) => uniform(width * width, -s, s, SEED + 70 + l)), x: uniform(batch * width, -1, 1, SEED + 69) };
+};
+
+function deepWorkload(id: "deep-grad" | "deep-grad-remat", title: string): Workload<typeof id> {
+  return {
+    id,
+    title,
+    checks: ["|grad|", "r·grad₀"],
+    tol: 1e-3,
+    data: deepData,
+    summarize: (out) => [Math.hypot(...out.grads.map(norm2)), dot64(probe(out.grads[0]!.length, 6), out.grads[0]!)],
+    reference: (d) => {
+      const gws = d.ws.map(() => new Float64Array(d.width * d.width));
+      plain.deepTanhGrad(Float64Array, d.ws.map(f64), f64(d.x), d.batch, d.width, gws);
+      return [Math.hypot(...gws.map(norm2)), dot64(probe(gws[0]!.length, 6), gws[0]!)];
+    },
+  };
+}
+
+const choleskySolve: Workload<"cholesky-solve-256"> = {
+  id: "cholesky-solve-256",
+  title: "cholesky + solve, 256x256 float64",
+  checks: ["|x|", "r·x"],
+  // float64 throughout: implementations differ only in summation order
+  tol: 1e-10,
+  data: () => {
+    const n = 256;
+    // A = M Mᵀ / n + I: symmetric positive definite, condition number in the tens
+    const m = f64(uniform(n * n, -1, 1, SEED + 100));
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += m[i * n + k]! * m[j * n + k]!;
+        const v = s / n + (i === j ? 1 : 0);
+        a[i * n + j] = v;
+        a[j * n + i] = v;
+      }
+    }
+    return { n, a, b: f64(uniform(n, -1, 1, SEED + 101)) };
+  },
+  summarize: (out) => [norm2(out.x), dot64(probe(out.x.length, 7), out.x)],
+  reference: (d) => {
+    const x = plain.choleskySolve(d.a, d.b, d.n, new Float64Array(d.n * d.n), new Float64Array(d.n), new Float64Array(d.n));
+    return [norm2(x), dot64(probe(d.n, 7), x)];
+  },
+};
+
 /** Every workload, in table order. */
 export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   matmulWorkload("matmul-512", 512),
@@ -243,4 +363,10 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   scalar50,
   tanhAxGrad,
   tanhAxHvp,
+  convBlock,
+  rnnWorkload("rnn-grad", "Elman RNN grad, H=64 I=32 T=200 (cotangent: lax.scan)"),
+  rnnWorkload("rnn-grad-unrolled", "the same, JS loop over time (unrolled under jit)"),
+  deepWorkload("deep-grad", "grad of a 20-layer tanh MLP, width 256, batch 64"),
+  deepWorkload("deep-grad-remat", "the same, each layer under checkpoint"),
+  choleskySolve,
 ] as unknown as readonly Workload<WorkloadId>[];

@@ -10,6 +10,7 @@
  */
 export * as np from "./numpy/index.js";
 export * as tree from "./core/tree.js";
+export * as lax from "./lax/index.js";
 export { NDArray as Array, ConcreteArray, ShapedArray, type NestedArray, type ReduceOptions, type Operand } from "./core/array.js";
 export type { Shape } from "./core/shape.js";
 export type { TypedArray } from "./core/dtype.js";
@@ -19,6 +20,7 @@ export type { DType } from "./core/dtype.js";
 export { grad, valueAndGrad, vjp, jvp, linearize, hessianVectorProduct, stopGradient, type GradOptions } from "./transforms/ad.js";
 export { jacfwd, jacrev, hessian, type JacobianOptions } from "./transforms/jacobian.js";
 export { customJvp, customVjp } from "./transforms/custom.js";
+export { checkpoint, remat, type CheckpointOptions } from "./lax/control.js";
 export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
 export { makeJaxpr, type MakeJaxprOptions } from "./transforms/make_jaxpr.js";
 export type { PyTree } from "./core/tree.js";
@@ -32,5 +34,8 @@ export * as optim from "./optim/index.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
 export { toDot, type DotOptions } from "./ir/dot.js";
 export { setDefaultBackend, getDefaultBackend, devicePut } from "./backends/registry.js";
+export type { BackendOptions } from "./backends/registry.js";
+export { initGpu } from "./backends/gpu/index.js";
+export type { GpuApi, GpuStatus } from "./backends/gpu/index.js";
 export type { BackendName } from "./core/device.js";
 export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";

@@ -6,11 +6,11 @@
  * In Node there is no global `Worker`, so jax-js's Wasm backend runs on one thread.
  * @module
  */
-import { blockUntilReady, defaultDevice, grad, init, jit, jvp, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
+import { blockUntilReady, defaultDevice, grad, init, jit, jvp, lax, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
 import type { Array as JArray } from "@jax-js/jax";
 import type { Library } from "../columns.js";
 import { packageVersion } from "../harness.js";
-import type { Case, CaseTable, MlpData, OutputMap, Unsupported, WorkloadId } from "../workloads.js";
+import type { Case, CaseTable, MlpData, OutputMap, RnnData, Unsupported, WorkloadId } from "../workloads.js";
 
 type AnyFn = (...args: any[]) => any;
 export type JaxMode = "eager" | "jit";
@@ -139,7 +139,43 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       });
       return jaxCase<"tanhAx-hvp">(() => f(x.ref, v.ref), (h: JArray) => ({ h: peek(h) }), false, [a, x, v]);
     },
+
+    "conv-block-grad": (d) => {
+      const x = mat(d.x, [d.N, 1, d.S, d.S]);
+      const w1 = mat(d.w1, [d.C1, 1, 3, 3]);
+      const w2 = mat(d.w2, [d.C2, d.C1, 3, 3]);
+      const loss = (w1: JArray, w2: JArray) => np.sum(nn.relu(lax.conv(nn.relu(lax.conv(x.ref, w1, [1, 1], "SAME")), w2, [2, 2], "SAME")));
+      const f = wrap(grad(loss, { argnums: [0, 1] }));
+      return jaxCase<"conv-block-grad">(() => f(w1.ref, w2.ref), ([g1, g2]: [JArray, JArray]) => ({ g1: peek(g1), g2: peek(g2) }), false, [x, w1, w2]);
+    },
+    // jax-js has no scan: both RNN rows are the JS loop over time (unrolled under jit)
+    "rnn-grad": (d) => rnnCase(wrap, d),
+    "rnn-grad-unrolled": (d) => rnnCase(wrap, d),
   };
+}
+
+function rnnCase(wrap: (f: AnyFn) => AnyFn, d: RnnData) {
+  const W = mat(d.W, [d.H, d.H]);
+  const U = mat(d.U, [d.H, d.I]);
+  const steps = Array.from({ length: d.T }, (_, t) => np.array(d.xs.slice(t * d.I, (t + 1) * d.I)));
+  const loss = (p: { W: JArray; U: JArray }, xs: JArray[]): JArray => {
+    let h = np.zeros([d.H]);
+    let total = np.zeros([]);
+    xs.forEach((x, t) => {
+      const last = t === xs.length - 1;
+      h = np.tanh(np.matmul(last ? p.W : p.W.ref, h).add(np.matmul(last ? p.U : p.U.ref, x)));
+      total = total.add(np.sum(h.ref));
+    });
+    h.dispose();
+    return total;
+  };
+  const f = wrap(valueAndGrad(loss));
+  return jaxCase<"rnn-grad">(
+    () => f({ W: W.ref, U: U.ref }, steps.map((x) => x.ref)),
+    ([l, g]: [JArray, { W: JArray; U: JArray }]) => ({ loss: peek(l)[0]!, gW: peek(g.W), gU: peek(g.U) }),
+    false,
+    [W, U, ...steps],
+  );
 }
 
 interface Params { w: JArray[]; b: JArray[] }

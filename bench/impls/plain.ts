@@ -115,6 +115,32 @@ export function matvecT(a: FArr, y: FArr, n: number, out: FArr): FArr {
   return out;
 }
 
+/**
+ * Solves `A x = b` for symmetric positive definite `A[n,n]` (float64) the textbook
+ * way: the Cholesky factor `L` row by row (Cholesky–Banachiewicz, one dot product per
+ * entry), then `L y = b` and `Lᵀ x = y` by substitution. `L` and `y` are work buffers.
+ */
+export function choleskySolve(a: Float64Array, b: Float64Array, n: number, L: Float64Array, y: Float64Array, x: Float64Array): Float64Array {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
+      L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j]!;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= L[i * n + k]! * y[k]!;
+    y[i] = s / L[i * n + i]!;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * x[k]!;
+    x[i] = s / L[i * n + i]!;
+  }
+  return x;
+}
+
 export interface TanhAxWork {
   z: FArr;
   q: FArr;
@@ -226,4 +252,205 @@ export function mlpStep<T extends FArr>(ctor: FCtor, sizes: readonly number[], p
       return out;
     });
   return { loss, grads: { w: gw, b: gb }, params: { w: upd(p.w, gw), b: upd(p.b, gb) } };
+}
+
+// ------------------------------------------------------------------ conv block (W8)
+
+/** Sizes of the conv block: x [N,1,S,S], w1 [C1,1,3,3] (SAME), w2 [C2,C1,3,3] (stride 2, SAME). */
+export interface ConvBlockSizes { N: number; S: number; C1: number; C2: number }
+
+/**
+ * The gradient of `sum(relu(conv(relu(conv(x, w1, 1, SAME)), w2, 2, SAME)))` with respect
+ * to `w1` and `w2` (NCHW / OIHW), by hand: direct convolution loops forward, the
+ * transposed loops backward. SAME with stride 1 pads 1 on each side; with stride 2 on an
+ * even size it pads 0 before and 1 after (out = S/2).
+ */
+export function convBlockGrad(F: FCtor, z: ConvBlockSizes, x: FArr, w1: FArr, w2: FArr): { g1: FArr; g2: FArr } {
+  const { N, S, C1, C2 } = z;
+  const S2 = S / 2;
+  const h1 = new F(N * C1 * S * S);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < C1; o++) {
+      const hb = (n * C1 + o) * S * S;
+      for (let kh = 0; kh < 3; kh++) {
+        for (let kw = 0; kw < 3; kw++) {
+          const w = w1[o * 9 + kh * 3 + kw]!;
+          for (let i = 0; i < S; i++) {
+            const y = i + kh - 1;
+            if (y < 0 || y >= S) continue;
+            const xr = n * S * S + y * S;
+            for (let j = 0; j < S; j++) {
+              const xc = j + kw - 1;
+              if (xc >= 0 && xc < S) h1[hb + i * S + j]! += x[xr + xc]! * w;
+            }
+          }
+        }
+      }
+    }
+  }
+  const a1 = new F(h1.length);
+  for (let i = 0; i < h1.length; i++) a1[i] = h1[i]! > 0 ? h1[i]! : 0;
+  const h2 = new F(N * C2 * S2 * S2);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < C2; o++) {
+      const hb = (n * C2 + o) * S2 * S2;
+      for (let c = 0; c < C1; c++) {
+        const ab = (n * C1 + c) * S * S;
+        for (let kh = 0; kh < 3; kh++) {
+          for (let kw = 0; kw < 3; kw++) {
+            const w = w2[((o * C1 + c) * 3 + kh) * 3 + kw]!;
+            for (let i = 0; i < S2; i++) {
+              const y = 2 * i + kh;
+              if (y >= S) continue;
+              for (let j = 0; j < S2; j++) {
+                const xc = 2 * j + kw;
+                if (xc < S) h2[hb + i * S2 + j]! += a1[ab + y * S + xc]! * w;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  // backward: d h2 = step(h2)
+  const g2 = new F(C2 * C1 * 9);
+  const da1 = new F(N * C1 * S * S);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < C2; o++) {
+      const hb = (n * C2 + o) * S2 * S2;
+      for (let c = 0; c < C1; c++) {
+        const ab = (n * C1 + c) * S * S;
+        for (let kh = 0; kh < 3; kh++) {
+          for (let kw = 0; kw < 3; kw++) {
+            const wi = ((o * C1 + c) * 3 + kh) * 3 + kw;
+            const w = w2[wi]!;
+            let gw = 0;
+            for (let i = 0; i < S2; i++) {
+              const y = 2 * i + kh;
+              if (y >= S) continue;
+              for (let j = 0; j < S2; j++) {
+                const xc = 2 * j + kw;
+                if (xc >= S || !(h2[hb + i * S2 + j]! > 0)) continue;
+                gw += a1[ab + y * S + xc]!;
+                da1[ab + y * S + xc]! += w;
+              }
+            }
+            g2[wi]! += gw;
+          }
+        }
+      }
+    }
+  }
+  const g1 = new F(C1 * 9);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < C1; o++) {
+      const hb = (n * C1 + o) * S * S;
+      for (let kh = 0; kh < 3; kh++) {
+        for (let kw = 0; kw < 3; kw++) {
+          let gw = 0;
+          for (let i = 0; i < S; i++) {
+            const y = i + kh - 1;
+            if (y < 0 || y >= S) continue;
+            const xr = n * S * S + y * S;
+            for (let j = 0; j < S; j++) {
+              const xc = j + kw - 1;
+              if (xc >= 0 && xc < S && h1[hb + i * S + j]! > 0) gw += da1[hb + i * S + j]! * x[xr + xc]!;
+            }
+          }
+          g1[o * 9 + kh * 3 + kw]! += gw;
+        }
+      }
+    }
+  }
+  return { g1, g2 };
+}
+
+/** Buffers of {@link rnnGrad}: the hidden states of every step, and the backward pass's vectors. */
+export interface RnnWork {
+  hs: FArr;
+  da: FArr;
+  g: FArr;
+  gNext: FArr;
+}
+
+export function rnnWork(ctor: FCtor, H: number, T: number): RnnWork {
+  return { hs: new ctor((T + 1) * H), da: new ctor(H), g: new ctor(H), gNext: new ctor(H) };
+}
+
+/**
+ * An Elman RNN, h_{t+1} = tanh(W h_t + U x_t) from h_0 = 0, with loss = the sum of every
+ * hidden state h_1..h_T; returns the loss and writes dL/dW and dL/dU, by
+ * backpropagation through time written out by hand.
+ */
+export function rnnGrad(W: FArr, U: FArr, xs: FArr, H: number, I: number, T: number, w: RnnWork, gW: FArr, gU: FArr): number {
+  const { hs, da, g, gNext } = w;
+  let loss = 0;
+  hs.fill(0, 0, H);
+  for (let t = 0; t < T; t++) {
+    const h = t * H;
+    const x = t * I;
+    for (let i = 0; i < H; i++) {
+      let s = 0;
+      const wi = i * H;
+      for (let j = 0; j < H; j++) s += W[wi + j]! * hs[h + j]!;
+      const ui = i * I;
+      for (let k = 0; k < I; k++) s += U[ui + k]! * xs[x + k]!;
+      const v = Math.tanh(s);
+      hs[h + H + i] = v;
+      loss += v;
+    }
+  }
+  gW.fill(0);
+  gU.fill(0);
+  g.fill(1); // dL/dh_T
+  for (let t = T - 1; t >= 0; t--) {
+    const h = t * H;
+    const x = t * I;
+    for (let i = 0; i < H; i++) {
+      const v = hs[h + H + i]!;
+      da[i] = g[i]! * (1 - v * v);
+    }
+    for (let i = 0; i < H; i++) {
+      const d = da[i]!;
+      const wi = i * H;
+      for (let j = 0; j < H; j++) gW[wi + j]! += d * hs[h + j]!;
+      const ui = i * I;
+      for (let k = 0; k < I; k++) gU[ui + k]! += d * xs[x + k]!;
+    }
+    // dL/dh_t = W^T da + 1 (h_t is itself in the loss for t >= 1)
+    gNext.fill(1);
+    for (let i = 0; i < H; i++) {
+      const d = da[i]!;
+      const wi = i * H;
+      for (let j = 0; j < H; j++) gNext[j]! += W[wi + j]! * d;
+    }
+    g.set(gNext);
+  }
+  return loss;
+}
+
+/**
+ * A deep tanh MLP, h_{l+1} = tanh(h_l W_l) (`ws[l]` is `[width, width]`, `x` is
+ * `[batch, width]`), loss = sum(h_L); returns the loss and writes dL/dW_l into `gws`.
+ */
+export function deepTanhGrad(ctor: FCtor, ws: readonly FArr[], x: FArr, batch: number, width: number, gws: FArr[]): number {
+  const L = ws.length;
+  const acts: FArr[] = [x];
+  for (let l = 0; l < L; l++) {
+    const z = matmul(acts[l]!, ws[l]!, batch, width, width, new ctor(batch * width));
+    for (let i = 0; i < z.length; i++) z[i] = Math.tanh(z[i]!);
+    acts.push(z);
+  }
+  let loss = 0;
+  const out = acts[L]!;
+  for (let i = 0; i < out.length; i++) loss += out[i]!;
+  let dh: FArr = new ctor(batch * width).fill(1);
+  for (let l = L - 1; l >= 0; l--) {
+    const a = acts[l + 1]!;
+    const dz = new ctor(batch * width);
+    for (let i = 0; i < dz.length; i++) dz[i] = dh[i]! * (1 - a[i]! * a[i]!);
+    matmulTA(acts[l]!, dz, batch, width, width, gws[l]!);
+    if (l > 0) dh = matmulTB(dz, ws[l]!, batch, width, width, new ctor(batch * width));
+  }
+  return loss;
 }

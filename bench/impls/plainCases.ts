@@ -10,7 +10,7 @@ export async function load(): Promise<Library> {
   return {
     versions: {},
     notes: [
-      "plain JS: hand-written loops over Float32Array with hand-derived gradients; scalars are JS numbers (float64); the matmul is the i-p-j loop.",
+      "plain JS: hand-written loops over Float32Array with hand-derived gradients; scalars are JS numbers (float64); the matmul is the i-p-j loop; the convolutions are direct loops (no im2col); the Cholesky solve is the textbook row-by-row factorization and two substitutions (float64).",
     ],
     cases: {
       "matmul-512": matmulCase,
@@ -45,13 +45,38 @@ export async function load(): Promise<Library> {
         const g = new Float32Array(d.n);
         return { run: () => void plain.tanhAxGrad(d.a, d.x, d.n, w, g), read: () => ({ g }) };
       },
+      "conv-block-grad": (d) => {
+        let out: { g1: plain.FArr; g2: plain.FArr } | undefined;
+        return { run: () => void (out = plain.convBlockGrad(Float32Array, d, d.x, d.w1, d.w2)), read: () => out! };
+      },
+      "rnn-grad": rnnCase,
+      "rnn-grad-unrolled": rnnCase,
+      "deep-grad": (d) => {
+        const grads = d.ws.map(() => new Float32Array(d.width * d.width));
+        return { run: () => void plain.deepTanhGrad(Float32Array, d.ws, d.x, d.batch, d.width, grads), read: () => ({ grads }) };
+      },
       "tanhAx-hvp": (d) => {
         const w = plain.tanhAxWork(Float32Array, d.n);
         const h = new Float32Array(d.n);
         return { run: () => void plain.tanhAxHvp(d.a, d.x, d.v, d.n, w, h), read: () => ({ h }) };
       },
+      "cholesky-solve-256": (d) => {
+        const L = new Float64Array(d.n * d.n);
+        const y = new Float64Array(d.n);
+        const x = new Float64Array(d.n);
+        return { run: () => void plain.choleskySolve(d.a, d.b, d.n, L, y, x), read: () => ({ x }) };
+      },
     },
   };
+}
+
+/** Backpropagation through time, by hand (the same loop for both RNN rows). */
+function rnnCase(d: { H: number; I: number; T: number; W: Float32Array; U: Float32Array; xs: Float32Array }) {
+  const w = plain.rnnWork(Float32Array, d.H, d.T);
+  const gW = new Float32Array(d.H * d.H);
+  const gU = new Float32Array(d.H * d.I);
+  let loss = 0;
+  return { run: () => void (loss = plain.rnnGrad(d.W, d.U, d.xs, d.H, d.I, d.T, w, gW, gU)), read: () => ({ loss, gW, gU }) };
 }
 
 function matmulCase(d: { n: number; a: Float32Array; b: Float32Array }) {

@@ -14,7 +14,7 @@ import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import type { BackendName, Executable } from "../backends/backend.js";
 import { compileForBackend, deviceInUse, devicePut } from "../backends/registry.js";
 import { type ClosedJaxpr, printJaxpr } from "../ir/jaxpr.js";
-import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr } from "../interpreters/jaxpr_transforms.js";
+import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxprSparse } from "../interpreters/jaxpr_transforms.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { optimizeJaxpr } from "../passes/index.js";
@@ -88,14 +88,15 @@ export const pjit_p = definePrimitive<JitParams>({
     const linMask = args.map((a) => a instanceof UndefPrimal);
     const ctMask = cts.map((c) => c !== null);
     if (!ctMask.some(Boolean)) return args.map(() => null);
-    const tj = transposeJaxpr(p.jaxpr, linMask, ctMask);
+    const { jaxpr, nonZero } = transposeJaxprSparse(p.jaxpr, linMask, ctMask);
     const outs = bind(
       pjit_p,
       [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter((c): c is NDArray => c !== null)],
-      { jaxpr: tj, name: `transpose(${p.name})` },
+      { jaxpr, name: `transpose(${p.name})` },
     );
     let k = 0;
-    return args.map((a) => (a instanceof UndefPrimal ? outs[k++]! : null));
+    let l = 0;
+    return args.map((a) => (a instanceof UndefPrimal && nonZero[l++] ? outs[k++]! : null));
   },
   batch(args, dims, p) {
     const i0 = dims.findIndex((d) => d !== null);

@@ -8,12 +8,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, customJvp, customVjp, grad, jit, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
+import { type Array as NDArray, checkpoint, customJvp, customVjp, grad, jit, lax, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
 import { allPrimitives } from "../../src/core/trace.js";
 import { round } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/indexing.js";
 import { pad } from "../../src/primitives/shape.js";
 import { matmulT } from "../../src/primitives/dot.js";
+import { type SelectParams, selectAndGather, selectAndScatter } from "../../src/primitives/window.js";
 import { seededRandom } from "../helpers/numeric.js";
 import { type InputSpec, expectAgree, loopStack, makeBatch, unstack } from "../helpers/programs.js";
 
@@ -32,6 +33,9 @@ const idx = (n: number, ...shape: number[]): InputSpec => ({ shape, dtype: "int3
 /** A PRNG key: two int32 words. */
 const key = (): InputSpec => ({ shape: [2], dtype: "int32", lo: -(2 ** 31), hi: 2 ** 31 - 1 });
 const c = (name: string, inputs: InputSpec[], f: F): Case => ({ name, inputs, f });
+
+/** A 2x2 max pool with strides (1, 2) over a [3, 4] operand. */
+const POOL: SelectParams = { windowDimensions: [2, 2], windowStrides: [1, 2], padding: [[0, 0], [0, 0]], baseDilation: [1, 1], windowDilation: [1, 1], select: "max" };
 
 const W = np.array([[0.5, -1, 2, 1.5], [1, 0.25, -0.5, 3], [-2, 1, 1, 0.75]], { dtype: "float64" });
 
@@ -118,6 +122,23 @@ const CASES: Case[] = [
   c("matmul_t, aᵀ·b", [real(3, 2), real(3, 4)], (a, b) => matmulT(a!, b!, true, false)),
   c("matmul_t, a·bᵀ with batch broadcasting", [real(2, 2, 3), real(4, 3)], (a, b) => matmulT(a!, b!, false, true)),
   c("matmul_t, aᵀ·bᵀ", [real(3, 2), real(4, 3)], (a, b) => matmulT(a!, b!, true, true)),
+  // convolutions and windows
+  c("conv_general_dilated", [real(2, 3, 5), real(4, 3, 2)], (x, w) => lax.conv(x!, w!, [2], "SAME")),
+  c("conv_general_dilated, NHWC, feature groups", [real(1, 5, 4, 4), real(2, 2, 2, 4)], (x, w) => lax.convGeneralDilated(x!, w!, [1, 2], "VALID", { dimensionNumbers: ["NHWC", "HWIO", "NHWC"], featureGroupCount: 2 })),
+  c("reduce_window_sum", [real(2, 5)], (x) => lax.reduceWindow(x, 0, "add", [1, 2], [1, 2], "SAME")),
+  c("reduce_window_max", [real(3, 4)], (x) => lax.reduceWindow(x, -Infinity, "max", [2, 2], [1, 2], "VALID")),
+  c("reduce_window_min", [real(4, 3)], (x) => lax.reduceWindow(x, Infinity, "min", [3, 1], [1, 1], [[1, 1], [0, 0]])),
+  c("select_and_gather_add", [real(3, 4), real(3, 4)], (t, x) => selectAndGather(t!, x!, POOL)),
+  c("select_and_scatter_add", [real(2, 2), real(3, 4)], (s, x) => selectAndScatter(s!, x!, POOL)),
+  // linear algebra (matrices made well conditioned inside the function)
+  c("cholesky", [real(3, 3)], (x) => np.linalg.cholesky(np.add(np.matmul(x, x.T), np.multiply(np.eye(3, x.dtype), 3)))),
+  c("triangular_solve", [real(3, 3), real(3, 2)], (a, b) => np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!, { lower: true, transA: true })),
+  c("triangular_solve, vector b", [real(3, 3), real(3)], (a, b) => np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!)),
+  c("lu (det)", [real(3, 3)], (x) => np.linalg.det(np.add(x, np.multiply(np.eye(3, x.dtype), 5)))),
+  c("lu (solve)", [real(3, 3), real(3, 2)], (a, b) => np.linalg.solve(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!)),
+  c("qr", [real(4, 3)], (x) => np.linalg.qr(x)[1]),
+  c("eigh", [real(3, 3)], (x) => np.linalg.eigh(x)[1]),
+  c("svd", [real(4, 3)], (x) => np.linalg.svd(x, { fullMatrices: false })[1]),
   c("dot of vectors", [real(3), real(3)], (a, b) => np.dot(a!, b!)),
   // indexing
   c("take, batched indices", [real(3, 4), idx(3, 2)], (x, i) => np.take(x!, i!, 0)),
@@ -133,6 +154,11 @@ const CASES: Case[] = [
   c("bits_to_unit (float32 and float64)", [key()], (k) => np.add(random.uniform(k!, [2]), random.normal(k!, [2], "float64"))),
   // the jit primitive
   c("pjit", [real(2, 3), real(3)], (a, b) => jit((u: NDArray, v: NDArray) => np.sum(np.multiply(np.sin(u), v), { axis: 1 }))(a!, b!)),
+  // structured control flow (test/control/ has the thorough tests)
+  c("cond", [real(3), real(3)], (a, b) => lax.cond(np.greater(np.sum(a!), 0), (u: NDArray) => np.sin(u), (u: NDArray) => np.multiply(u, b!), a!)),
+  c("scan", [real(4, 2), real(2)], (xs, h) => lax.scan((c: NDArray, x: NDArray) => [np.tanh(np.add(np.multiply(c, h!), x)), np.sum(c)], h!, xs!)[1]),
+  c("while", [unit(3)], (a) => lax.whileLoop((v: NDArray) => np.less(np.sum(np.abs(v)), 4), (v: NDArray) => np.add(np.multiply(v, 2), 0.25), a!)),
+  c("checkpoint", [real(2, 3)], (a) => checkpoint((u: NDArray) => np.sin(np.exp(u)))(a!)),
   c("pjit closing over a batched value", [real(3), real(3)], (a, b) => jit((u: NDArray) => np.multiply(u, a!))(np.exp(b!))),
 ];
 
