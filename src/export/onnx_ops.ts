@@ -106,6 +106,12 @@ function argReduction(opType: string): OnnxRule {
   };
 }
 
+/** The reason given for a primitive whose ONNX row is still to be written. */
+function notYet(onnxOps: string): string {
+  return `its ONNX row (${onnxOps}) is not written yet; compute this part outside the exported function, or add the row in src/export/onnx_ops.ts (test/export/subgraphs.test.ts shows If and Loop rows).`;
+}
+const noLinalg = "ONNX has no operator for this matrix factorization or solve; compute it outside the exported function and pass the result in as an input.";
+
 /**
  * The table: one row per primitive name.
  */
@@ -290,6 +296,28 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
       "it is the linearized half of a customVjp function, which calls a JavaScript bwd function; it only appears in a jaxpr that has been linearized but not transposed. Export grad/vjp of the function instead.",
   },
   fused: { noOnnxForm: "it is a backend kernel built by jit's fusion pass, which the exporter does not run; this is a bug in the exporter if you see it." },
+
+  // recomputation is a differentiation concern: the exported graph computes the body once
+  checkpoint: { inline: (p) => p.jaxpr as ClosedJaxpr },
+
+  // ---------------------------------------------------------------- not mapped yet (ONNX has a form; the row is still to be written)
+  cond: { noOnnxForm: notYet("If (two branch subgraphs)") },
+  while: { noOnnxForm: notYet("Loop (a body subgraph with the condition as its first output)") },
+  scan: { noOnnxForm: notYet("Loop or Scan (a body subgraph)") },
+  conv_general_dilated: { noOnnxForm: notYet("Conv") },
+  reduce_window_sum: { noOnnxForm: notYet("AveragePool (times the window size) or Conv with a ones kernel") },
+  reduce_window_max: { noOnnxForm: notYet("MaxPool") },
+  reduce_window_min: { noOnnxForm: notYet("MaxPool of the negation") },
+  select_and_gather_add: { noOnnxForm: notYet("MaxPool with indices, then GatherElements") },
+  select_and_scatter_add: { noOnnxForm: notYet("MaxPool with indices, then ScatterElements with reduction add") },
+
+  // ---------------------------------------------------------------- linear algebra: no ONNX operator
+  cholesky: { noOnnxForm: noLinalg },
+  triangular_solve: { noOnnxForm: noLinalg },
+  lu: { noOnnxForm: noLinalg },
+  qr: { noOnnxForm: noLinalg },
+  eigh: { noOnnxForm: noLinalg },
+  svd: { noOnnxForm: noLinalg },
 
   // ---------------------------------------------------------------- random numbers (src/export/onnx_random.ts)
   ...randomRules,
