@@ -4,7 +4,7 @@
  * jit and custom derivatives, and a whole Adam training step iterated 100 times.
  */
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, customJvp, customVjp, exportOnnx, grad, hessianVectorProduct, jit, nn, np, optim, random, tree, valueAndGrad, vmap } from "../../src/index.js";
+import { type Array as NDArray, checkpoint, customJvp, customVjp, exportOnnx, grad, hessianVectorProduct, jit, nn, np, optim, random, tree, valueAndGrad, vmap } from "../../src/index.js";
 import { expectMatches, expectParity, rand, runSession, session } from "./ort.js";
 
 interface Params {
@@ -62,6 +62,12 @@ describe("exported compositions match cotangent in ONNX Runtime", () => {
     const inner = jit((x: NDArray) => np.multiply(softplus(x), 2));
     const f = (x: NDArray): NDArray => np.sum(clipGrad(inner(x)));
     return expectParity((x: NDArray) => [f(x), grad(f)(x)], [rand([5], "float32", -3, 3, 7)], "custom");
+  });
+
+  it("checkpoint: the body is inlined, with its gradient", () => {
+    const f = checkpoint((x: NDArray) => np.sin(np.multiply(np.exp(x), 2)));
+    const h = (x: NDArray): NDArray => np.sum(f(x));
+    return expectParity((x: NDArray) => [h(x), grad(h)(x)], [rand([5], "float32", -1, 1, 12)], "checkpoint");
   });
 
   it("closed-over arrays become initializers; the example arguments' values are not baked in", async () => {
