@@ -6,6 +6,7 @@
  */
 import type { Column } from "./columns.js";
 import { fmtCheck, fmtMs, fmtRatio, type MachineInfo, markdownTable, relErr } from "./harness.js";
+import type { OnnxBenchResult } from "./onnx.js";
 import type { Cell, ColumnResult } from "./worker.js";
 import type { Workload, WorkloadId } from "./workloads.js";
 
@@ -23,6 +24,8 @@ export interface RunReport {
   totalSeconds: number;
   /** Columns whose results were reused from an earlier sitting (--reuse). */
   reused: string[];
+  /** The MLP's inference exported to ONNX and run by ONNX Runtime, against cotangent's jit (informative). */
+  onnx?: OnnxBenchResult;
 }
 
 /** Footnote registry: long reasons become numbered notes under a table. */
@@ -120,6 +123,20 @@ export function renderTables(r: RunReport): string {
       if (notes.size) out.push("", notes.render());
       out.push("");
     }
+  }
+
+  // 3b. The same MLP's inference exported to ONNX (informative).
+  if (r.onnx) {
+    const o = r.onnx;
+    out.push(
+      `### Exported to ONNX: ${o.title}, ONNX Runtime (onnxruntime-node ${o.versions["onnxruntime-node"] ?? "?"}, CPU) against cotangent jit in the same process (informative)`,
+      "",
+      markdownTable(
+        ["cotangent jit ms", "ONNX Runtime ms", "ONNX Runtime / cotangent jit", "largest |difference| of the logits"],
+        [[fmtMs(o.jitMs), fmtMs(o.onnxMs), fmtRatio(o.onnxMs / o.jitMs), o.maxDiff.toExponential(1)]],
+      ),
+      "",
+    );
   }
 
   // 4. Memory of the MLP step.

@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COLUMNS } from "./columns.js";
 import { machineInfo, parseCli } from "./harness.js";
+import type { OnnxBenchResult } from "./onnx.js";
 import { renderSetup, renderTables, type RunReport } from "./report.js";
 import type { ColumnResult, MemoryProbe } from "./worker.js";
 import { WORKLOADS, type WorkloadId } from "./workloads.js";
@@ -108,6 +109,18 @@ async function main(): Promise<void> {
       results.push({ column: c.id, unsupported: `the column's process failed (${why})`, versions: {}, notes: [], cells: {}, peakRssMiB: 0 });
     }
   }
+  // Informative: the same MLP's inference exported to ONNX, ONNX Runtime against cotangent's jit (one process).
+  let onnx: OnnxBenchResult | undefined;
+  if (workloads.some((w) => w.id === "mlp-sgd") && (!opts.columns || opts.columns.includes("cotangent-jit"))) {
+    console.log("ONNX export (onnxruntime-node) vs cotangent jit:");
+    const out = join(dir, "onnx.json");
+    rmSync(out, { force: true });
+    const args = ["--import", "tsx", fileURLToPath(new URL("./onnx.ts", import.meta.url)), `--out=${out}`];
+    if (opts.quick) args.push("--quick");
+    spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], timeout: 120 * 1000 });
+    if (existsSync(out)) onnx = JSON.parse(readFileSync(out, "utf8")) as OnnxBenchResult;
+    else console.log("  process failed");
+  }
   if (!opts.saveDir) rmSync(dir, { recursive: true, force: true });
 
   const report: RunReport = {
@@ -123,6 +136,7 @@ async function main(): Promise<void> {
     references,
     totalSeconds: (performance.now() - start) / 1000,
     reused,
+    onnx,
   };
   const tables = renderTables(report);
   const setup = renderSetup(report);

@@ -26,7 +26,7 @@ const RULES = [
 ];
 
 /** The order of the groups on the front page (see typedoc.json's groupOrder too). */
-export const GROUP_ORDER = ["np", "transforms", "tree", "random", "nn", "losses", "optim", "backends", "arrays", "IR"];
+export const GROUP_ORDER = ["np", "transforms", "tree", "random", "nn", "losses", "optim", "backends", "export", "arrays", "IR"];
 
 /** One-line descriptions shown under each group's heading. */
 const DESCRIPTIONS = {
@@ -38,6 +38,7 @@ const DESCRIPTIONS = {
   losses: "Loss functions.",
   optim: "Optax-style pure optimizers and gradient clipping.",
   backends: "Choosing where arrays live and kernels run.",
+  export: "Writing a jitted function out for other runtimes: ONNX models for ONNX Runtime (CPU, CUDA, TensorRT, Triton, browsers).",
   arrays: "The array type, its abstract value (shape and dtype) and dtypes.",
   IR: "The traced IR (jaxprs): its types, typechecker, evaluator and pictures.",
 };

@@ -25,6 +25,7 @@ export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js"
 export { makeJaxpr, type MakeJaxprOptions } from "./transforms/make_jaxpr.js";
 export type { PyTree } from "./core/tree.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
+export { exportOnnx, type ExportOnnxOptions } from "./export/onnx.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";
 export * as random from "./random/index.js";
 export * as nn from "./nn/index.js";
