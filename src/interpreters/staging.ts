@@ -61,7 +61,8 @@ export class JaxprTracer extends Tracer {
   concreteValue(op: string): ConcreteArray {
     throw new Error(
       `${op}: the value of this ${this.aval.toString()} array is abstract here: under jit (and makeJaxpr) only shapes and dtypes are known while the function is traced, ` +
-        `so it cannot be read as a number or drive a JS branch or loop. Move the value-dependent code outside jit, ` +
+        `so it cannot be read as a number or drive a JS branch or loop. Use np.where for a value-dependent choice ` +
+        `(lax.cond / lax.whileLoop for control flow), move the value-dependent code outside jit, ` +
         `or pass that argument as static with jit(f, { staticArgnums: [i] }).`,
     );
   }
