@@ -99,19 +99,17 @@ export function describeValue(x: unknown): string {
  * key and the nearest valid key ("did you mean `keepdims`?"). Every function that takes
  * an options object calls this.
  */
-export function checkOptions<T extends object>(op: string, opts: T | null | undefined, example: string, allowed?: readonly string[]): T {
+export function checkOptions<T extends object>(op: string, opts: T | null | undefined, example: string, allowed: readonly string[]): T {
   if (opts === undefined || opts === null) return {} as T;
   const proto: unknown = typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
   if (typeof opts !== "object" || Array.isArray(opts) || (proto !== Object.prototype && proto !== null)) {
     throw new Error(`${op}: options must be a plain object such as ${example}, got ${describeValue(opts)}.`);
   }
-  if (allowed !== undefined) {
-    for (const key of Object.keys(opts)) {
-      if (allowed.includes(key)) continue;
-      const near = nearestKey(key, allowed);
-      const valid = allowed.length ? `valid options are ${allowed.map((k) => `\`${k}\``).join(", ")}` : "it takes no options";
-      throw new Error(`${op}: unknown option \`${key}\`${near ? ` (did you mean \`${near}\`?)` : ""}; ${valid}.`);
-    }
+  for (const key of Object.keys(opts)) {
+    if (allowed.includes(key)) continue;
+    const near = nearestKey(key, allowed);
+    const valid = allowed.length ? `valid options are ${allowed.map((k) => `\`${k}\``).join(", ")}` : "it takes no options";
+    throw new Error(`${op}: unknown option \`${key}\`${near ? ` (did you mean \`${near}\`?)` : ""}; ${valid}.`);
   }
   return opts;
 }

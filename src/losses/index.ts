@@ -81,7 +81,7 @@ function floatOf(op: string, name: string, x: NDArray): NDArray {
  * ```
  */
 export function mse(pred: NDArray, target: NDArray | number, opts: LossOptions = {}): NDArray {
-  opts = checkOptions("losses.mse", opts, `{ reduction: "sum" }`);
+  opts = checkOptions("losses.mse", opts, `{ reduction: "sum" }`, ["reduction"]);
   return reduce("mse", np.square(errorOf("mse", pred, target)), opts.reduction);
 }
 
@@ -137,7 +137,7 @@ function targetRows(op: string, z: NDArray, y: NDArray, zName: string): NDArray 
  */
 export function softmaxCrossEntropy(logits: NDArray, labelsOrOneHot: NDArray, opts: LossOptions = {}): NDArray {
   const op = "softmaxCrossEntropy";
-  opts = checkOptions(`losses.${op}`, opts, `{ reduction: "none" }`);
+  opts = checkOptions(`losses.${op}`, opts, `{ reduction: "none" }`, ["reduction"]);
   const z = checkArray(op, "logits", logits);
   if (!isFloat(z.dtype)) throw new Error(`losses.${op}: logits must be a float array, got ${z.aval.toString()}.`);
   if (z.ndim === 0) throw new Error(`losses.${op}: logits must have a class axis (shape [..., numClasses]), got a 0-d array.`);
@@ -171,7 +171,7 @@ export interface BinaryCrossEntropyOptions extends LossOptions {
  */
 export function binaryCrossEntropy(pred: NDArray, target: NDArray | number, opts: BinaryCrossEntropyOptions = {}): NDArray {
   const op = "binaryCrossEntropy";
-  opts = checkOptions(`losses.${op}`, opts, "{ fromLogits: true }");
+  opts = checkOptions(`losses.${op}`, opts, "{ fromLogits: true }", ["fromLogits", "reduction"]);
   const [p, t] = predAndTarget(op, pred, target);
   let perElement: NDArray;
   if (opts.fromLogits) {

@@ -47,7 +47,7 @@ function typedDType(t: TypedArray): DType {
  * ```
  */
 export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
-  opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`);
+  opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`, ["dtype", "shape", "backend"]);
   if (opts.backend !== undefined) {
     const { backend, ...rest } = opts;
     return array(data, rest).to(backend);
