@@ -170,5 +170,20 @@ export function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new Error(`${op}: a shape must be an array of non-negative integers, got ${describeValue(shape)}.`);
   }
+  checkSize(op, shape as number[]);
   return shape as number[];
+}
+
+/** The most elements a JS typed array holds (V8, Node 20: 2^32). */
+export const MAX_ELEMENTS = 2 ** 32;
+
+/** Throws an Error naming `op` and the shape when an array of `shape` could not be stored (more than {@link MAX_ELEMENTS} elements). */
+export function checkSize(op: string, shape: Shape): void {
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS) {
+    throw new Error(
+      `${op}: the result would have shape ${fmtShape(shape)}, ${n} elements, more than the ${MAX_ELEMENTS} a JS typed array can hold. ` +
+        `Use smaller shapes (split the work into batches).`,
+    );
+  }
 }

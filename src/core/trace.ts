@@ -10,6 +10,7 @@
 import { ConcreteArray, NDArray, ShapedArray } from "./array.js";
 import type { DType } from "./dtype.js";
 import { activeBufferLog } from "./pool.js";
+import { checkSize } from "./shape.js";
 
 export type Params = Readonly<Record<string, unknown>>;
 
@@ -145,6 +146,7 @@ export function evalPrimitive(prim: Primitive, args: ConcreteArray[], params: Pa
     args.map((a) => a.aval),
     params,
   );
+  for (const a of outAvals) checkSize(prim.name, a.shape);
   if (deviceDispatch !== null) return deviceDispatch(prim, args, params, outAvals);
   let outs = eagerKernel !== null ? eagerKernel(prim, args, params, outAvals) : null;
   if (outs === null) outs = prim.impl(args, params, outAvals);

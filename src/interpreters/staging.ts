@@ -6,6 +6,7 @@
  */
 import { NDArray, ShapedArray, type ConcreteArray } from "../core/array.js";
 import { type MainTrace, type Params, type Primitive, Trace, Tracer, fullRaise, withDynamic, withNewMain } from "../core/trace.js";
+import { checkSize } from "../core/shape.js";
 import { finalizeJaxpr } from "../ir/builder.js";
 import { type ClosedJaxpr, type JaxprEqn, Var } from "../ir/jaxpr.js";
 
@@ -85,6 +86,7 @@ export class JaxprTrace extends Trace {
       ins.map((t) => t.aval),
       params,
     );
+    for (const a of outAvals) checkSize(prim.name, a.shape);
     const outs = outAvals.map((a) => b.newTracer(this, a));
     b.eqns.push({ primitive: prim, inputs: ins.map((t) => b.getVar(t)), params, outVars: outs.map((t) => b.getVar(t)) });
     return outs;
