@@ -141,7 +141,10 @@ export abstract class NDArray {
   data(): TypedArray {
     return this.concreteValue("data()").buffer.slice();
   }
-  /** Converts to another dtype (float to int truncates toward zero). */
+  /**
+   * Converts to another dtype (float to int truncates toward zero; values outside int32
+   * wrap modulo 2^32 and NaN gives 0, as NumPy's C casts, whereas `np.array(v, { dtype: "int32" })` throws).
+   */
   astype(dtype: DType): NDArray {
     return F().astype(this, dtype);
   }
