@@ -24,7 +24,7 @@ import * as treeUtil from "../core/tree.js";
 import { compileKernel } from "./cpu/codegen.js";
 import type { Kernel } from "./kernel/ir.js";
 import { outputDtype, outputShape } from "./kernel/ir.js";
-import { sizeOf } from "../core/shape.js";
+import { describeValue, sizeOf } from "../core/shape.js";
 import { gpuAvailability, moveToGpu } from "./gpu/dispatch.js";
 
 /** The backends arrays can live on. */
@@ -130,6 +130,11 @@ export function getDefaultBackend(): BackendName {
   return defaultBackend;
 }
 
+/** Throws an Error naming `op` unless `backend` is `"cpu"` or `"gpu"`. @internal */
+export function checkBackendName(op: string, backend: unknown): asserts backend is BackendName {
+  if (backend !== "cpu" && backend !== "gpu") throw new Error(`${op}: unknown backend ${describeValue(backend)}; use "cpu" or "gpu".`);
+}
+
 const warned = new Set<string>();
 function warnOnce(msg: string): void {
   if (warned.has(msg)) return;
@@ -139,7 +144,7 @@ function warnOnce(msg: string): void {
 
 /** Copies an array to `backend` and commits it there (the implementation of `x.to(backend)`). */
 function moveArray(x: NDArray, backend: BackendName, op = "to()"): NDArray {
-  if (backend !== "cpu" && backend !== "gpu") throw new Error(`${op}: unknown backend ${JSON.stringify(backend)}; use "cpu" or "gpu".`);
+  checkBackendName(op, backend);
   if (!(x instanceof ConcreteArray)) return x; // inside a transform placement follows the inputs at run time
   if (backend === "cpu") {
     if (x.device === null && x.committed === "cpu") return x;
@@ -152,7 +157,7 @@ function moveArray(x: NDArray, backend: BackendName, op = "to()"): NDArray {
   if (x.device !== null && x.committed === "gpu") return x;
   return moveToGpu(x, op);
 }
-installMover((x, b) => moveArray(x, b));
+installMover(moveArray);
 
 /**
  * Puts every array of a pytree on `backend` (committing it there), like JAX's
@@ -166,5 +171,11 @@ installMover((x, b) => moveArray(x, b));
  * ```
  */
 export function devicePut<T>(tree: T, backend: BackendName): T {
-  return treeUtil.map((leaf: unknown) => (leaf instanceof NDArray ? moveArray(leaf, backend, "devicePut") : leaf), tree as never) as T;
+  return putTree(tree, backend, "devicePut");
+}
+
+/** {@link devicePut} whose errors name `op` (for `jit(f, { backend })`). @internal */
+export function putTree<T>(tree: T, backend: BackendName, op: string): T {
+  checkBackendName(op, backend);
+  return treeUtil.map((leaf: unknown) => (leaf instanceof NDArray ? moveArray(leaf, backend, op) : leaf), tree as never) as T;
 }

@@ -74,10 +74,15 @@ export interface FluentImpl {
   astype(a: NDArray, d: DType): NDArray;
 }
 
-let mover: ((x: NDArray, backend: BackendName) => NDArray) | undefined;
+let mover: ((x: NDArray, backend: BackendName, op: string) => NDArray) | undefined;
 /** @internal */
-export function installMover(f: (x: NDArray, backend: BackendName) => NDArray): void {
+export function installMover(f: (x: NDArray, backend: BackendName, op: string) => NDArray): void {
   mover = f;
+}
+/** Copies `x` to `backend` and commits it there; errors name `op`. @internal */
+export function moveTo(x: NDArray, backend: BackendName, op: string): NDArray {
+  if (!mover) throw new Error(`${op}: the backends module is not loaded; import from the package root.`);
+  return mover(x, backend, op);
 }
 
 let fluent: FluentImpl | undefined;
@@ -225,8 +230,7 @@ export abstract class NDArray {
    * committed to the other backend throw instead of moving data silently.
    */
   to(backend: BackendName): NDArray {
-    if (!mover) throw new Error("to(): the backends module is not loaded; import from the package root.");
-    return mover(this, backend);
+    return moveTo(this, backend, "to()");
   }
   /** Releases the array's GPU memory now instead of when it is garbage-collected (a no-op on the CPU). */
   dispose(): void {}

@@ -17,6 +17,7 @@ import { checkOptions, describeValue, fmtShape, shapeEqual } from "../core/shape
 import { Tracer } from "../core/trace.js";
 import * as np from "../numpy/index.js";
 import { logSoftmax, oneHot } from "../nn/activations.js";
+import { customJvp } from "../transforms/custom.js";
 
 /** How per-example losses are combined. */
 export type Reduction = "mean" | "sum" | "none";
@@ -178,15 +179,39 @@ export function binaryCrossEntropy(pred: NDArray, target: NDArray | number, opts
     const z = p;
     perElement = np.add(np.subtract(np.maximum(z, 0), np.multiply(z, t)), np.log1p(np.exp(np.negative(np.abs(z)))));
   } else {
-    // log(0) is clamped to -100; the inner where keeps the derivative finite there.
-    const inside = np.greater(p, 0);
-    const below = np.less(p, 1);
-    const logP = np.maximum(np.where(inside, np.log(np.where(inside, p, 1)), -100), -100);
-    const log1mP = np.maximum(np.where(below, np.log1p(np.negative(np.where(below, p, 0))), -100), -100);
-    perElement = np.negative(np.add(np.multiply(t, logP), np.multiply(np.subtract(1, t), log1mP)));
+    perElement = bceProbabilities(p, t);
   }
   return reduce(op, perElement, opts.reduction);
 }
+
+/** The logs of BCE, each clamped at -100 as PyTorch's (the inner where keeps log's argument in range). */
+function clampedLogs(p: NDArray): [NDArray, NDArray] {
+  const inside = np.greater(p, 0);
+  const below = np.less(p, 1);
+  const logP = np.maximum(np.where(inside, np.log(np.where(inside, p, 1)), -100), -100);
+  const log1mP = np.maximum(np.where(below, np.log1p(np.negative(np.where(below, p, 0))), -100), -100);
+  return [logP, log1mP];
+}
+
+/**
+ * `-(t log p + (1 - t) log(1 - p))` per element, logs clamped at -100. Its derivative in
+ * `p` is PyTorch's BCELoss backward, `(p - t) / max(p (1 - p), 1e-12)` (the clamp is not
+ * differentiated, so p = 0 with t = 1 still pushes p up); in `t` it is
+ * `log(1 - p) - log(p)` with the clamped logs.
+ */
+function bceValue(p: NDArray, t: NDArray): NDArray {
+  const [logP, log1mP] = clampedLogs(p);
+  return np.negative(np.add(np.multiply(t, logP), np.multiply(np.subtract(1, t), log1mP)));
+}
+const bceProbabilities = customJvp(
+  bceValue,
+  ([p, t]: NDArray[], [dp, dt]: NDArray[]): [NDArray, NDArray] => {
+    const [logP, log1mP] = clampedLogs(p!);
+    const out = bceValue(p!, t!);
+    const dOut = np.divide(np.subtract(p!, t!), np.maximum(np.multiply(p!, np.subtract(1, p!)), 1e-12));
+    return [out, np.add(np.multiply(dp!, dOut), np.multiply(dt!, np.subtract(log1mP, logP)))];
+  },
+);
 
 /** Options of {@link huber}. */
 export interface HuberOptions extends LossOptions {

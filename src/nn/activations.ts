@@ -4,7 +4,7 @@
  */
 import { NDArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
-import { checkOptions, describeValue } from "../core/shape.js";
+import { checkOptions, describeValue, normalizeAxis } from "../core/shape.js";
 import * as np from "../numpy/index.js";
 import { stopGradient } from "../transforms/ad.js";
 import { customJvp } from "../transforms/custom.js";
@@ -19,7 +19,8 @@ function asFloat(op: string, x: ArrayLike): NDArray {
 }
 
 /**
- * Rectified linear unit, `max(x, 0)`. Its derivative at exactly 0 is 0, as PyTorch's.
+ * Rectified linear unit, `max(x, 0)`. Its derivative at exactly 0 is 0, as PyTorch's; a
+ * NaN stays NaN (a diverging model is not hidden).
  *
  * @example
  * ```ts
@@ -30,7 +31,8 @@ function asFloat(op: string, x: ArrayLike): NDArray {
  */
 export function relu(x: ArrayLike): NDArray {
   const a = asFloat("relu", x);
-  return np.where(np.greater(a, 0), a, 0);
+  // NaN <= 0 is false, so a NaN passes through (as JAX's relu) instead of becoming 0
+  return np.where(np.lessEqual(a, 0), 0, a);
 }
 
 /**
@@ -159,6 +161,7 @@ const normalCdf = customJvp(normalCdfValue, ([x]: NDArray[], [t]: NDArray[]): [N
  */
 export function softmax(x: ArrayLike, axis = -1): NDArray {
   const a = asFloat("softmax", x);
+  axis = normalizeAxis("nn.softmax", axis, a.ndim);
   const shifted = np.subtract(a, stopGradient(np.max(a, { axis, keepdims: true })));
   const e = np.exp(shifted);
   return np.divide(e, np.sum(e, { axis, keepdims: true }));
@@ -176,6 +179,7 @@ export function softmax(x: ArrayLike, axis = -1): NDArray {
  */
 export function logSoftmax(x: ArrayLike, axis = -1): NDArray {
   const a = asFloat("logSoftmax", x);
+  axis = normalizeAxis("nn.logSoftmax", axis, a.ndim);
   const shifted = np.subtract(a, stopGradient(np.max(a, { axis, keepdims: true })));
   return np.subtract(shifted, np.log(np.sum(np.exp(shifted), { axis, keepdims: true })));
 }

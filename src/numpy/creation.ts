@@ -1,5 +1,5 @@
 /** Array creation. @module */
-import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
+import { ConcreteArray, NDArray, ShapedArray, moveTo } from "../core/array.js";
 import { type DType, type TypedArray, allocate, castScalar, isDType } from "../core/dtype.js";
 import { checkOptions, checkShape, describeValue, fmtShape, sizeOf } from "../core/shape.js";
 import type { BackendName } from "../backends/backend.js";
@@ -50,7 +50,7 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
   opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`, ["dtype", "shape", "backend"]);
   if (opts.backend !== undefined) {
     const { backend, ...rest } = opts;
-    return array(data, rest).to(backend);
+    return moveTo(array(data, rest), backend, "np.array");
   }
   const dtype = checkDType("np.array", opts.dtype);
   if (data instanceof NDArray) {

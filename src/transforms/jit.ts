@@ -11,7 +11,7 @@
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, deviceDispatchActive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
-import { type BackendName, devicePut } from "../backends/backend.js";
+import { type BackendName, checkBackendName, putTree } from "../backends/backend.js";
 import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
 import { type ClosedJaxpr, printJaxpr } from "../ir/jaxpr.js";
 import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr } from "../interpreters/jaxpr_transforms.js";
@@ -195,6 +195,7 @@ function staticKey(v: unknown, i: number, name: string, path = "", seen: Set<obj
 export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = {}): Jitted<F> {
   const name = f.name || "fn";
   const statics = new Set(opts.staticArgnums ?? []);
+  if (opts.backend !== undefined) checkBackendName(`jit(${name})`, opts.backend);
   const cache = new Map<string, Entry>();
 
   const prepare = (args: unknown[]): [Entry, NDArray[]] => {
@@ -234,7 +235,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
   // strings) and the dispatch through bind can be skipped.
   let fast: { avals: ShapedArray[]; exe: Executable; outDef: TreeDef; single: boolean } | undefined;
   const wrapped = ((...args: unknown[]) => {
-    if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : devicePut(a, opts.backend!)));
+    if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : putTree(a, opts.backend!, `jit(${name})`)));
     const fa = fast;
     if (fa && !deviceDispatchActive() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
       const outs = fa.exe(args as ConcreteArray[]);
