@@ -31,4 +31,5 @@ export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJa
 export { toDot, type DotOptions } from "./ir/dot.js";
 export { setDefaultBackend, getDefaultBackend, devicePut, type BackendName } from "./backends/backend.js";
 export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";
+export { config, type ConfigValues } from "./core/config.js";
 import "./backends/cpu/eager.js"; // eager elementwise ops on large arrays run as Wasm kernels

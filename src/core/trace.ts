@@ -11,6 +11,8 @@ import { ConcreteArray, NDArray, ShapedArray } from "./array.js";
 import type { DType } from "./dtype.js";
 import { activeBufferLog } from "./pool.js";
 import { checkSize } from "./shape.js";
+import { debugNansOn } from "./config.js";
+import { checkEager } from "./debug_nans.js";
 
 export type Params = Readonly<Record<string, unknown>>;
 
@@ -147,11 +149,14 @@ export function evalPrimitive(prim: Primitive, args: ConcreteArray[], params: Pa
     params,
   );
   for (const a of outAvals) checkSize(prim.name, a.shape);
-  if (deviceDispatch !== null) return deviceDispatch(prim, args, params, outAvals);
-  let outs = eagerKernel !== null ? eagerKernel(prim, args, params, outAvals) : null;
-  if (outs === null) outs = prim.impl(args, params, outAvals);
-  const log = activeBufferLog();
-  if (log !== null && log.capturing > 0) log.note(prim, outs);
+  let outs: ConcreteArray[];
+  if (deviceDispatch !== null) outs = deviceDispatch(prim, args, params, outAvals);
+  else {
+    outs = (eagerKernel !== null ? eagerKernel(prim, args, params, outAvals) : null) ?? prim.impl(args, params, outAvals);
+    const log = activeBufferLog();
+    if (log !== null && log.capturing > 0) log.note(prim, outs);
+  }
+  if (debugNansOn()) checkEager(prim.name, args, outs);
   return outs;
 }
 

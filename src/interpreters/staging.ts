@@ -7,6 +7,8 @@
 import { NDArray, ShapedArray, type ConcreteArray } from "../core/array.js";
 import { type MainTrace, type Params, type Primitive, Trace, Tracer, fullRaise, withDynamic, withNewMain } from "../core/trace.js";
 import { checkSize } from "../core/shape.js";
+import { debugNansOn } from "../core/config.js";
+import { recordSource } from "../core/debug_nans.js";
 import { finalizeJaxpr } from "../ir/builder.js";
 import { type ClosedJaxpr, type JaxprEqn, Var } from "../ir/jaxpr.js";
 
@@ -89,6 +91,7 @@ export class JaxprTrace extends Trace {
     for (const a of outAvals) checkSize(prim.name, a.shape);
     const outs = outAvals.map((a) => b.newTracer(this, a));
     b.eqns.push({ primitive: prim, inputs: ins.map((t) => b.getVar(t)), params, outVars: outs.map((t) => b.getVar(t)) });
+    if (debugNansOn() && outs.length > 0) recordSource(b.getVar(outs[0]!));
     return outs;
   }
 }
