@@ -6,6 +6,7 @@
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { type DType, allocateForWrite, castScalar, floatResult, isDType, isFloat, promoteTypes, weakNumberDType } from "../core/dtype.js";
 import { broadcastShapes, describeValue, fmtShape, shapeEqual } from "../core/shape.js";
+import { LruCache } from "../core/lru.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
 import { broadcastCopy, declareZeroOne, mapN } from "./cpu.js";
 import { reduceSum } from "./reduce.js";
@@ -210,7 +211,7 @@ const toBool = (v: number): number => (v ? 1 : 0);
 };
 declareZeroOne(toBool);
 const squareF = (x: number): number => x * x;
-const powCache = new Map<number, (x: number) => number>();
+const powCache = new LruCache<number, (x: number) => number>();
 /** `x ** y` for one fixed `y`, so that the loop specialized to it sees a constant exponent. */
 function powBy(y: number): (x: number) => number {
   if (y === 2) return squareF;

@@ -6,6 +6,7 @@
 import type { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { fmtShape, shapeEqual } from "../core/shape.js";
+import { LruCache } from "../core/lru.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { type ClosedJaxpr, evalJaxpr } from "../ir/jaxpr.js";
@@ -24,7 +25,7 @@ type JvpRule = (primals: NDArray[], tangents: NDArray[]) => [NDArray[], NDArray[
  * that are tracers of enclosing transforms become leading inputs (closure conversion).
  * Traces without such constants are cached per input signature.
  */
-function traceCall(cache: Map<string, ClosedJaxpr>, fun: FlatFn, args: NDArray[]): { jaxpr: ClosedJaxpr; consts: NDArray[]; key: string } {
+function traceCall(cache: LruCache<string, ClosedJaxpr>, fun: FlatFn, args: NDArray[]): { jaxpr: ClosedJaxpr; consts: NDArray[]; key: string } {
   const key = args.map((a) => a.aval.toString()).join(",");
   const hit = cache.get(key);
   if (hit) return { jaxpr: hit, consts: [], key };
@@ -158,8 +159,8 @@ export const custom_jvp_call_p: Primitive<CustomJvpParams> = definePrimitive<Cus
  * ```
  */
 export function customJvp<F extends (...args: any[]) => any>(f: F, jvpRule: (primals: any[], tangents: any[]) => [any, any]): F {
-  const cache = new Map<string, ClosedJaxpr>();
-  const outDefs = new Map<string, TreeDef>();
+  const cache = new LruCache<string, ClosedJaxpr>();
+  const outDefs = new LruCache<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
     if (isEager()) return f(...args);
     const [leaves, inDef] = flattenArgs("customJvp", args);
@@ -306,8 +307,8 @@ export const custom_vjp_call_p: Primitive<CustomVjpCallParams> = definePrimitive
  * ```
  */
 export function customVjp<F extends (...args: any[]) => any>(f: F, fwd: (...args: any[]) => [any, any], bwd: (res: any, ct: any) => any[]): F {
-  const cache = new Map<string, ClosedJaxpr>();
-  const outDefs = new Map<string, TreeDef>();
+  const cache = new LruCache<string, ClosedJaxpr>();
+  const outDefs = new LruCache<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
     if (isEager()) return f(...args);
     const [leaves, inDef] = flattenArgs("customVjp", args);

@@ -10,6 +10,7 @@
  * @module
  */
 import type { DType, TypedArray } from "../../core/dtype.js";
+import { LruCache } from "../../core/lru.js";
 import type { Kernel, KernelNode, ReduceOp } from "../kernel/ir.js";
 import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../kernel/ir.js";
 
@@ -252,7 +253,7 @@ export function emitKernel(kernel: Kernel, ins: readonly string[], outs: readonl
   return `{\n${lines.join("\n")}\n}`;
 }
 
-const cache = new Map<string, KernelFn>();
+const cache = new LruCache<string, KernelFn>();
 
 /** Number of distinct generated functions compiled so far (for tests and diagnostics). */
 export function compiledFunctionCount(): number {

@@ -18,6 +18,7 @@ import { KernelBuilder } from "../kernel/builder.js";
 import { broadcastMap } from "../kernel/ir.js";
 import { compileWasmKernel } from "../wasm/kernel.js";
 import type { KernelFn } from "./codegen.js";
+import { LruCache } from "../../core/lru.js";
 
 /** Elements below which an eager elementwise operation keeps its JavaScript `impl`. */
 export const EAGER_WASM_MIN_SIZE = 16384;
@@ -25,7 +26,7 @@ export const EAGER_WASM_MIN_SIZE = 16384;
 export const EAGER_WASM_MIN_SIZE_TRANSCENDENTAL = 2048;
 const TRANSCENDENTAL = new Set(["exp", "log", "log1p", "expm1", "tanh", "logistic", "sin", "cos", "tan"]);
 
-const cache = new Map<string, KernelFn | null>();
+const cache = new LruCache<string, KernelFn | null>();
 
 function keyOf(prim: Primitive, args: readonly ConcreteArray[], params: Params, out: ShapedArray): string {
   let key = `${prim.name}|${out.dtype}[${out.shape.join(",")}]`;

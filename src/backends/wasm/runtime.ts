@@ -40,7 +40,9 @@ export interface ModuleFunction {
 interface State {
   memory: WebAssembly.Memory;
   shared: boolean;
-  modules: WasmModule[];
+  /** The loaded modules by id, held weakly: a module nobody uses any more is dropped everywhere (see {@link unload}). */
+  modules: Map<number, WeakRef<WasmModule>>;
+  nextId: number;
 }
 
 let state: State | null | undefined;
@@ -70,7 +72,7 @@ function getState(): State | null {
     } catch {
       memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES });
     }
-    state = { memory, shared, modules: [] };
+    state = { memory, shared, modules: new Map(), nextId: 0 };
   } catch {
     state = null;
   }
@@ -114,11 +116,27 @@ export function loadModule(funcs: readonly ModuleFunction[]): WasmModule {
   const bytes = buildModule([...funcs], { shared: s.shared, maxPages: MAX_PAGES });
   const module = new WebAssembly.Module(bytes);
   const inst = new WebAssembly.Instance(module, { env: { mem: s.memory } });
-  const m: WasmModule = { id: s.modules.length, exports: inst.exports as WasmModule["exports"], names: funcs.map((f) => f.name) };
-  s.modules.push(m);
+  const m: WasmModule = { id: s.nextId++, exports: inst.exports as WasmModule["exports"], names: funcs.map((f) => f.name) };
+  s.modules.set(m.id, new WeakRef(m));
+  unload.register(m, m.id);
   compiled.set(m, module);
   if (pool) for (const port of pool.ports) port.postMessage(moduleMessage(m));
   return m;
+}
+
+/**
+ * When a module is garbage-collected (its kernel left every compile cache, which are
+ * bounded by `config.update("jitCacheSize", n)`), the workers drop their instances of it
+ * too, so compiled code does not pile up on any thread.
+ */
+const unload = new FinalizationRegistry<number>((id) => {
+  state?.modules.delete(id);
+  if (pool) for (const port of pool.ports) port.postMessage({ drop: id });
+});
+
+/** How many modules are loaded (for tests of the compile-cache bound). @internal */
+export function loadedModuleCount(): number {
+  return state ? state.modules.size : 0;
 }
 
 /** Control-block slots (Int32 indices into the first page). */
@@ -181,24 +199,32 @@ const NODE_WORKER_SOURCE = `${WORKER_JOB}
 const { workerData, receiveMessageOnPort } = (typeof require === "function" ? require : (id) => process.getBuiltinModule(id))("node:worker_threads");
 const { memory, port, index } = workerData;
 const ctl = new Int32Array(memory.buffer, 0, 64);
-const fns = [];
+const fns = new Map();
 function drain() {
   for (let m; (m = receiveMessageOnPort(port)); ) {
-    const { id, module, names } = m.message;
+    const { id, module, names, drop } = m.message;
+    if (drop !== undefined) {
+      fns.delete(drop);
+      continue;
+    }
     const inst = new WebAssembly.Instance(module, { env: { mem: memory } });
-    fns[id] = names.map((n) => inst.exports[n]);
+    fns.set(id, names.map((n) => inst.exports[n]));
   }
 }
 const lookup = (id) => {
-  if (!fns[id]) drain();
-  return fns[id];
+  if (!fns.has(id)) drain();
+  return fns.get(id);
 };
 drain();
 let seen = Atomics.load(ctl, ${GEN});
-for (;;) {
-  if (Atomics.wait(ctl, ${GEN}, seen, 1000) === "timed-out") continue;
+for (let jobs = 0; ; ) {
+  if (Atomics.wait(ctl, ${GEN}, seen, 1000) === "timed-out") {
+    drain(); // dropped modules
+    continue;
+  }
   seen = Atomics.load(ctl, ${GEN});
   runJob(ctl, seen, lookup, index);
+  if (++jobs % 64 === 0) drain();
 }
 `;
 
@@ -210,7 +236,7 @@ for (;;) {
  */
 const BROWSER_WORKER_SOURCE = `${WORKER_JOB}
 let memory = null, ctl = null, index = 0;
-const fns = [];
+const fns = new Map();
 onmessage = (e) => {
   const m = e.data;
   if (m.memory) {
@@ -220,8 +246,12 @@ onmessage = (e) => {
     loop();
     return;
   }
+  if (m.drop !== undefined) {
+    fns.delete(m.drop);
+    return;
+  }
   const inst = new WebAssembly.Instance(m.module, { env: { mem: memory } });
-  fns[m.id] = m.names.map((n) => inst.exports[n]);
+  fns.set(m.id, m.names.map((n) => inst.exports[n]));
 };
 async function loop() {
   let seen = Atomics.load(ctl, ${GEN});
@@ -229,7 +259,7 @@ async function loop() {
     const r = Atomics.waitAsync(ctl, ${GEN}, seen);
     if (r.async) await r.value;
     seen = Atomics.load(ctl, ${GEN});
-    runJob(ctl, seen, (id) => fns[id], index);
+    runJob(ctl, seen, (id) => fns.get(id), index);
   }
 }
 `;
@@ -356,7 +386,11 @@ function startWorkers(s: State, from: number, to: number): Pool["ports"] {
       ports.push(w);
     }
   }
-  for (const port of ports) for (const m of s.modules) port.postMessage(moduleMessage(m));
+  for (const port of ports)
+    for (const ref of s.modules.values()) {
+      const m = ref.deref();
+      if (m) port.postMessage(moduleMessage(m));
+    }
   return ports;
 }
 
