@@ -32,4 +32,5 @@ export { toDot, type DotOptions } from "./ir/dot.js";
 export { setDefaultBackend, getDefaultBackend, devicePut, type BackendName } from "./backends/backend.js";
 export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";
 export { config, type ConfigValues } from "./core/config.js";
+export * as io from "./io/index.js";
 import "./backends/cpu/eager.js"; // eager elementwise ops on large arrays run as Wasm kernels
