@@ -101,7 +101,7 @@ function littleEndianBytes(data: TypedArray): Uint8Array {
  * const params = { layers: [{ weight: np.ones([2, 3]), bias: np.zeros([2]) }], __metadata__: { format: "pt" } };
  * const bytes = io.save(params);
  * const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
- * console.log(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)).trim());
+ * console.log(String.fromCharCode(...bytes.subarray(8, 8 + headerLength)).trim());
  * // {"__metadata__":{"format":"pt"},"layers.0.bias":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"layers.0.weight":{"dtype":"F32","shape":[2,3],"data_offsets":[8,32]}}
  * ```
  */
