@@ -29,8 +29,8 @@ export * as losses from "./losses/index.js";
 export * as optim from "./optim/index.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
 export { toDot, type DotOptions } from "./ir/dot.js";
-export { setDefaultBackend, getDefaultBackend, devicePut, type BackendName } from "./backends/backend.js";
+export { setDefaultBackend, getDefaultBackend, devicePut } from "./backends/registry.js";
+export type { BackendName } from "./core/device.js";
 export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";
 export { config, type ConfigValues } from "./core/config.js";
 export * as io from "./io/index.js";
-import "./backends/cpu/eager.js"; // eager elementwise ops on large arrays run as Wasm kernels

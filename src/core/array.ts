@@ -5,7 +5,7 @@
  */
 /// <reference lib="esnext.disposable" />
 import { type DType, type TypedArray, allocate, shortName } from "./dtype.js";
-import type { BackendName, DeviceBuffer } from "../backends/backend.js";
+import { type BackendName, type DeviceBuffer, moveTo } from "./device.js";
 import { type Shape, sizeOf, stridesOf } from "./shape.js";
 
 /**
@@ -72,17 +72,6 @@ export interface FluentImpl {
   transpose(a: Operand, axes?: number[]): NDArray;
   unary(name: string, a: NDArray): NDArray;
   astype(a: NDArray, d: DType): NDArray;
-}
-
-let mover: ((x: NDArray, backend: BackendName, op: string) => NDArray) | undefined;
-/** @internal */
-export function installMover(f: (x: NDArray, backend: BackendName, op: string) => NDArray): void {
-  mover = f;
-}
-/** Copies `x` to `backend` and commits it there; errors name `op`. @internal */
-export function moveTo(x: NDArray, backend: BackendName, op: string): NDArray {
-  if (!mover) throw new Error(`${op}: the backends module is not loaded; import from the package root.`);
-  return mover(x, backend, op);
 }
 
 let fluent: FluentImpl | undefined;
@@ -230,7 +219,7 @@ export abstract class NDArray {
    * committed to the other backend throw instead of moving data silently.
    */
   to(backend: BackendName): NDArray {
-    return moveTo(this, backend, "to()");
+    return this instanceof ConcreteArray ? moveTo(this, backend, "to()") : this; // inside a transform placement follows the inputs at run time
   }
   /** Releases the array's GPU memory now instead of when it is garbage-collected (a no-op on the CPU). */
   dispose(): void {}
@@ -369,6 +358,3 @@ export class ConcreteArray extends NDArray {
 
 }
 
-export function isNDArray(x: unknown): x is NDArray {
-  return x instanceof NDArray;
-}

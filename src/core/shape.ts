@@ -187,3 +187,10 @@ export function checkSize(op: string, shape: Shape): void {
     );
   }
 }
+
+/** True for `{...}` objects (prototype Object or null): the pytree nodes with keys. */
+export function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== "object") return false;
+  const p = Object.getPrototypeOf(x);
+  return p === Object.prototype || p === null;
+}

@@ -8,8 +8,8 @@
  * @module
  */
 import { ConcreteArray, NDArray, ShapedArray } from "./array.js";
+import { type ArrayMover, setMover } from "./device.js";
 import type { DType } from "./dtype.js";
-import { activeBufferLog } from "./pool.js";
 import { checkSize } from "./shape.js";
 import { debugNansOn } from "./config.js";
 import { checkEager } from "./debug_nans.js";
@@ -123,25 +123,32 @@ export class EvalTrace extends Trace {
   }
 }
 
-/** Runs an eager primitive on the backend where its arguments live (see backends/gpu/dispatch). */
-export type DeviceDispatch = (prim: Primitive, args: ConcreteArray[], params: Params, outAvals: ShapedArray[]) => ConcreteArray[];
-let deviceDispatch: DeviceDispatch | null = null;
-/** Installed once a device backend (the GPU) is in use; until then eager ops run `impl` directly. @internal */
-export function setDeviceDispatch(f: DeviceDispatch | null): void {
-  deviceDispatch = f;
-}
-/** True once a device backend dispatches eager ops (shortcuts that call CPU code directly must then go through evalPrimitive). @internal */
-export function deviceDispatchActive(): boolean {
-  return deviceDispatch !== null;
+/**
+ * How an eager primitive runs: given the primitive, its concrete arguments, params and
+ * output avals, the concrete outputs.
+ */
+export type EagerDispatch = (prim: Primitive, args: ConcreteArray[], params: Params, outAvals: ShapedArray[]) => ConcreteArray[];
+
+/** What the interpreter asks of the backends: run an eager primitive, move an array. */
+export interface BackendDoor {
+  readonly dispatch: EagerDispatch;
+  readonly move: ArrayMover;
 }
 
-/** A faster eager path for some primitives (Wasm kernels for large elementwise ops); null means "use impl". */
-export type EagerKernel = (prim: Primitive, args: ConcreteArray[], params: Params, outAvals: ShapedArray[]) => ConcreteArray[] | null;
-let eagerKernel: EagerKernel | null = null;
-/** Installed by backends/cpu/eager.ts, so that core code does not import backends. @internal */
-export function setEagerKernel(f: EagerKernel | null): void {
-  eagerKernel = f;
+/**
+ * The one door from the interpreter to the backends. The core imports no backend, so
+ * the backend registry (src/backends/registry.ts) opens it when it is loaded; the
+ * primitives layer imports the registry (matmul and `fused` ask it for their products
+ * and kernels), so every primitive bound through the package sees it open. Until then,
+ * eager primitives run their reference `impl` (the same values, never a different
+ * answer). @internal
+ */
+export function openBackendDoor(door: BackendDoor): void {
+  eagerDispatch = door.dispatch;
+  setMover(door.move);
 }
+/** Before the registry is loaded: every primitive runs its reference `impl` in host memory. */
+let eagerDispatch: EagerDispatch = (prim, args, params, outAvals) => prim.impl(args, params, outAvals);
 
 export function evalPrimitive(prim: Primitive, args: ConcreteArray[], params: Params): ConcreteArray[] {
   const outAvals = prim.abstractEval(
@@ -149,13 +156,7 @@ export function evalPrimitive(prim: Primitive, args: ConcreteArray[], params: Pa
     params,
   );
   for (const a of outAvals) checkSize(prim.name, a.shape);
-  let outs: ConcreteArray[];
-  if (deviceDispatch !== null) outs = deviceDispatch(prim, args, params, outAvals);
-  else {
-    outs = (eagerKernel !== null ? eagerKernel(prim, args, params, outAvals) : null) ?? prim.impl(args, params, outAvals);
-    const log = activeBufferLog();
-    if (log !== null && log.capturing > 0) log.note(prim, outs);
-  }
+  const outs = eagerDispatch(prim, args, params, outAvals);
   if (debugNansOn()) checkEager(prim.name, args, outs);
   return outs;
 }
@@ -252,11 +253,6 @@ export function bind(prim: Primitive, args: readonly NDArray[], params: Params =
 /** `bind` for a single-output primitive. */
 export function bind1(prim: Primitive, args: readonly NDArray[], params: Params = {}): NDArray {
   return bind(prim, args, params)[0]!;
-}
-
-/** The current trace for `main`, to build tracers of it. */
-export function traceOf(main: MainTrace): Trace {
-  return main.makeTrace(main);
 }
 
 /** Helper to build an aval. */

@@ -4,7 +4,7 @@
  * order (as JAX sorts dict keys), so `{a, b}` and `{b, a}` have the same structure.
  * @module
  */
-import { describeValue } from "./shape.js";
+import { describeValue, isPlainObject } from "./shape.js";
 
 /** A pytree: a leaf, or a (nested) JS array / plain object of pytrees. */
 export type PyTree = unknown;
@@ -14,12 +14,6 @@ type Node =
   | { kind: "none"; value: null | undefined }
   | { kind: "array"; children: TreeDef[] }
   | { kind: "object"; keys: string[]; children: TreeDef[] };
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (x === null || typeof x !== "object") return false;
-  const p = Object.getPrototypeOf(x);
-  return p === Object.prototype || p === null;
-}
 
 /**
  * The structure of a pytree with its leaves taken out. Compare with `equals`.

@@ -11,7 +11,7 @@
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { ClosedJaxpr, Jaxpr, Var, evalJaxpr } from "../ir/jaxpr.js";
-import { zerosLikeAval } from "../primitives/elementwise.js";
+import { full } from "../primitives/elementwise.js";
 import { vmapFlat } from "./batching.js";
 import { jvpFlat } from "./jvp.js";
 import { partialEvalGeneral } from "./partial_eval.js";
@@ -19,7 +19,7 @@ import { traceToJaxpr } from "./staging.js";
 import { backwardPass } from "./transpose.js";
 
 /** A zero array of aval `a` (a broadcast scalar: free under jit). */
-export const zerosOf = zerosLikeAval;
+export const zerosOf = (a: ShapedArray): NDArray => full(a.shape, 0, a.dtype);
 
 /** Per-jaxpr caches of derived jaxprs and executables. */
 const derived = new WeakMap<ClosedJaxpr, Map<string, unknown>>();

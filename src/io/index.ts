@@ -19,7 +19,7 @@
  */
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import type { DType, TypedArray } from "../core/dtype.js";
-import { describeValue, fmtShape, sizeOf } from "../core/shape.js";
+import { describeValue, fmtShape, isPlainObject, sizeOf } from "../core/shape.js";
 
 /** A loaded tree: nested objects and JS arrays of Arrays, plus `__metadata__` when the file has one. */
 export type LoadedTree = { [key: string]: LoadedTree | NDArray | Record<string, string> } | LoadedTree[] | NDArray;
@@ -35,12 +35,6 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 interface Entry {
   name: string;
   array: NDArray;
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (x === null || typeof x !== "object") return false;
-  const p: unknown = Object.getPrototypeOf(x);
-  return p === Object.prototype || p === null;
 }
 
 /** The array leaves of `tree` with their dotted paths. */

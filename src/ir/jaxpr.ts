@@ -275,6 +275,3 @@ export function evalJaxpr(jaxpr: Jaxpr, consts: readonly NDArray[], args: readon
   return jaxpr.outs.map(read);
 }
 
-export function evalClosedJaxpr(cj: ClosedJaxpr, args: readonly NDArray[]): NDArray[] {
-  return evalJaxpr(cj.jaxpr, cj.consts, args);
-}

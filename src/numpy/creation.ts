@@ -1,8 +1,9 @@
 /** Array creation. @module */
-import { ConcreteArray, NDArray, ShapedArray, moveTo } from "../core/array.js";
+import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
+import { moveTo } from "../core/device.js";
 import { type DType, type TypedArray, allocate, castScalar, isDType } from "../core/dtype.js";
 import { checkOptions, checkShape, describeValue, fmtShape, sizeOf } from "../core/shape.js";
-import type { BackendName } from "../backends/backend.js";
+import type { BackendName } from "../core/device.js";
 import { asArray, convert, full as fullArray } from "../primitives/elementwise.js";
 import { reshape } from "../primitives/shape.js";
 
@@ -50,7 +51,8 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
   opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`, ["dtype", "shape", "backend"]);
   if (opts.backend !== undefined) {
     const { backend, ...rest } = opts;
-    return moveTo(array(data, rest), backend, "np.array");
+    const x = array(data, rest);
+    return x instanceof ConcreteArray ? moveTo(x, backend, "np.array") : x;
   }
   const dtype = checkDType("np.array", opts.dtype);
   if (data instanceof NDArray) {

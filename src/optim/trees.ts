@@ -4,15 +4,9 @@
  * @module
  */
 import { NDArray } from "../core/array.js";
-import { fmtShape } from "../core/shape.js";
+import { fmtShape, isPlainObject } from "../core/shape.js";
 import { type PyTree, flatten, unflatten } from "../core/tree.js";
 import * as np from "../numpy/index.js";
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (x === null || typeof x !== "object") return false;
-  const p = Object.getPrototypeOf(x);
-  return p === Object.prototype || p === null;
-}
 
 /** The path of every leaf, in `tree.flatten` order (`params.layers[0].weight` style). */
 export function leafPaths(tree: PyTree, root = ""): string[] {

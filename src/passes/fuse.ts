@@ -17,81 +17,24 @@
  * - Every other primitive (matmul, gather/scatter, concatenate, pad, custom rules...)
  *   stays as it is, and kernels read its results.
  *
- * How each primitive lowers to kernel nodes is the table {@link kernelLowerings}.
+ * How each primitive lowers to kernel nodes is part of the primitive (`prim.lower`,
+ * `prim.reduceOp`, `prim.view`; see src/kernel/lowering.ts).
  * @module
  */
 import type { ConcreteArray } from "../core/array.js";
-import type { DType } from "../core/dtype.js";
 import { shapeEqual, sizeOf } from "../core/shape.js";
-import type { Params, Primitive } from "../core/trace.js";
+import type { Primitive } from "../core/trace.js";
 import { type Atom, type ClosedJaxpr, type JaxprEqn, Literal, Var } from "../ir/jaxpr.js";
-import { KernelBuilder } from "../backends/kernel/builder.js";
-import { fused_p } from "../backends/kernel/fused.js";
-import {
-  BINARY_OPS,
-  type BinaryOp,
-  COMPARE_OPS,
-  type CompareOp,
-  type ReduceOp,
-  UNARY_OPS,
-  type UnaryOp,
-  broadcastMap,
-  contiguousStrides,
-} from "../backends/kernel/ir.js";
+import { KernelBuilder } from "../kernel/builder.js";
+import { broadcastMap, contiguousStrides } from "../kernel/ir.js";
+import { type StridedView, isContiguous } from "../kernel/views.js";
+import { fused_p } from "../primitives/fused.js";
 import { reshape_p } from "../primitives/shape.js";
 import { constValues, rebuild } from "./util.js";
 
-/** Lowers one elementwise equation: operand nodes in, result node out. */
-export type KernelLowering = (b: KernelBuilder, operands: number[], params: Params, outDtype: DType) => number;
-
-/** How each elementwise primitive (by name) becomes kernel nodes. */
-export const kernelLowerings = new Map<string, KernelLowering>();
-for (const op of UNARY_OPS) kernelLowerings.set(op, (b, [x], _p, dtype) => b.add({ kind: "unary", op: op as UnaryOp, x: x!, dtype }));
-for (const op of BINARY_OPS) kernelLowerings.set(op, (b, [x, y], _p, dtype) => b.add({ kind: "binary", op: op as BinaryOp, x: x!, y: y!, dtype }));
-for (const op of COMPARE_OPS) kernelLowerings.set(op, (b, [x, y]) => b.add({ kind: "compare", op: op as CompareOp, x: x!, y: y!, dtype: "bool" }));
-kernelLowerings.set("select", (b, [c, x, y], _p, dtype) => b.add({ kind: "select", cond: c!, x: x!, y: y!, dtype }));
-kernelLowerings.set("convert_element_type", (b, [x], _p, dtype) => b.add({ kind: "convert", x: x!, dtype }));
-kernelLowerings.set("integer_pow", (b, [x], p, dtype) => b.add({ kind: "ipow", x: x!, y: p.y as number, dtype }));
-kernelLowerings.set("stop_gradient", (_b, [x]) => x!);
-
-const REDUCE_OPS: Record<string, ReduceOp> = { reduce_sum: "sum", reduce_max: "max", reduce_min: "min" };
-const VIEW_PRIMS = new Set(["broadcast_to", "reshape", "transpose", "slice"]);
-
 /** A strided view of a base array: element (c0, c1, ...) is base[offset + Σ strides[j] * c_j]. */
-interface View {
-  base: Atom;
-  offset: number;
-  strides: number[];
-}
-
-/** Strides of `newShape` viewing the same elements as `shape` with `strides`, or null when that is not a view. */
-export function reshapeStrides(shape: readonly number[], strides: readonly number[], newShape: readonly number[]): number[] | null {
-  const od = shape.map((d, i) => ({ d, s: strides[i]! })).filter((x) => x.d !== 1);
-  const nd = newShape.map((d, i) => ({ d, i })).filter((x) => x.d !== 1);
-  const out = newShape.map(() => 0);
-  let oi = 0;
-  let ni = 0;
-  while (oi < od.length && ni < nd.length) {
-    // find the smallest groups od[oi..oj), nd[ni..nj) with equal products
-    let op = od[oi]!.d;
-    let np = nd[ni]!.d;
-    let oj = oi + 1;
-    let nj = ni + 1;
-    while (op !== np) {
-      if (op < np) op *= od[oj++]!.d;
-      else np *= nd[nj++]!.d;
-    }
-    // the old axes of the group must be contiguous with each other
-    for (let k = oi; k < oj - 1; k++) if (od[k]!.s !== od[k + 1]!.s * od[k + 1]!.d) return null;
-    let s = od[oj - 1]!.s;
-    for (let k = nj - 1; k >= ni; k--) {
-      out[nd[k]!.i] = s;
-      s *= nd[k]!.d;
-    }
-    oi = oj;
-    ni = nj;
-  }
-  return out;
+interface View extends StridedView {
+  readonly base: Atom;
 }
 
 interface Group {
@@ -115,54 +58,78 @@ interface Group {
  */
 export const MAX_KERNEL_EQNS = 500;
 
+type Kind = "elementwise" | "reduce" | "view" | "other";
+
 /** Fuses elementwise chains and their reductions into kernels. */
 export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
-  const { jaxpr } = cj;
-  const eqns = jaxpr.eqns;
+  const eqns = cj.jaxpr.eqns;
+  const { kind, views } = classify(eqns);
+  const groups = groupEquations(eqns, kind);
+  const uses = findUses(cj, kind, views, groups);
   const consts = constValues(cj);
-  const n = eqns.length;
-
-  // ---------------------------------------------------------------- classify and resolve views
-  const views = new Map<Var, View>();
-  const viewOf = (a: Atom): View => {
-    if (a instanceof Var) {
-      const v = views.get(a);
-      if (v) return v;
-    }
-    return { base: a, offset: 0, strides: contiguousStrides(a.aval.shape) };
+  const literalOf = (a: Atom): number | undefined => {
+    if (a instanceof Literal) return a.value;
+    const c: ConcreteArray | undefined = consts.get(a);
+    return c && c.size === 1 ? c.buffer[0]! : undefined;
   };
-  const kind: ("elementwise" | "reduce" | "view" | "other")[] = eqns.map((e) => {
-    const name = e.primitive.name;
-    if (kernelLowerings.has(name) && e.outVars.length === 1) return "elementwise";
-    if (name in REDUCE_OPS && e.outVars[0]!.aval.dtype !== "bool") return "reduce";
-    if (VIEW_PRIMS.has(name)) {
+  const newEqns: Ordered[] = [];
+  for (const g of groups) {
+    const eqn = groupKernel(eqns, kind, views, uses.usedOutside, literalOf, g);
+    if (eqn) newEqns.push({ eqn, order: g.members[0]! });
+  }
+  eqns.forEach((e, i) => {
+    if (kind[i] === "other") newEqns.push({ eqn: e, order: i });
+    else if (kind[i] === "view" && uses.materializedViews.has(e.outVars[0]!)) newEqns.push({ eqn: materializeView(e.outVars[0]!, views.get(e.outVars[0]!)!, literalOf), order: i });
+  });
+  return rebuild(cj, { eqns: topoSort(newEqns) });
+}
+
+/** An equation of the new program and its position in the old one (for a stable order). */
+interface Ordered {
+  eqn: JaxprEqn;
+  order: number;
+}
+
+/** The strided view an atom is read through: its own view when it is a view's result, else the whole atom. */
+function viewOf(views: ReadonlyMap<Var, View>, a: Atom): View {
+  if (a instanceof Var) {
+    const v = views.get(a);
+    if (v) return v;
+  }
+  return { base: a, offset: 0, strides: contiguousStrides(a.aval.shape) };
+}
+
+/**
+ * Step 1: what each equation is to fusion (from what its primitive carries), and the
+ * views, resolved down to the arrays they read.
+ */
+function classify(eqns: readonly JaxprEqn[]): { kind: Kind[]; views: Map<Var, View> } {
+  const views = new Map<Var, View>();
+  const kind = eqns.map((e): Kind => {
+    const p = e.primitive;
+    if (p.lower !== undefined && e.outVars.length === 1) return "elementwise";
+    if (p.reduceOp !== undefined && e.outVars[0]!.aval.dtype !== "bool") return "reduce";
+    if (p.view !== undefined) {
       const x = e.inputs[0]!;
-      const v = viewOf(x);
+      const v = viewOf(views, x);
       const out = e.outVars[0]!;
-      const inShape = x.aval.shape;
-      let view: View | null = null;
-      if (name === "broadcast_to") {
-        const shape = e.params.shape as readonly number[];
-        const lead = shape.length - inShape.length;
-        view = { ...v, strides: shape.map((d, i) => (i < lead || (inShape[i - lead] === 1 && d !== 1) ? 0 : v.strides[i - lead]!)) };
-      } else if (name === "transpose") {
-        view = { ...v, strides: (e.params.perm as readonly number[]).map((p) => v.strides[p]!) };
-      } else if (name === "slice") {
-        const starts = e.params.starts as readonly number[];
-        view = { ...v, offset: v.offset + starts.reduce((o, s, j) => o + s * v.strides[j]!, 0) };
-      } else {
-        const st = reshapeStrides(inShape, v.strides, out.aval.shape);
-        if (st) view = { ...v, strides: st };
-      }
+      const view = p.view(v, x.aval.shape, out.aval.shape, e.params);
       if (view) {
-        views.set(out, view);
+        views.set(out, { base: v.base, offset: view.offset, strides: view.strides });
         return "view";
       }
     }
     return "other";
   });
+  return { kind, views };
+}
 
-  // ---------------------------------------------------------------- grouping
+/**
+ * Step 2: groups elementwise equations of one shape, and the reductions of their
+ * results, into kernels (union-find over equations; see the module comment for the
+ * rules). Returns each group with its members in program order.
+ */
+function groupEquations(eqns: readonly JaxprEqn[], kind: readonly Kind[]): Group[] {
   const producer = new Map<Var, number>(); // var -> node id
   const parent: number[] = [];
   const groups = new Map<number, Group>();
@@ -236,35 +203,28 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
   };
   const sameAxes = (x: readonly number[] | null, y: readonly number[] | null): boolean => x === null || y === null || shapeEqual(x, y);
 
-  eqns.forEach((e, i) => {
-    const deps = inputNodes(e);
-    const k = kind[i]!;
-    const id = newNode(deps, i);
-    if (k === "view" || k === "other") {
-      for (const v of e.outVars) producer.set(v, id);
-      return;
+  /** An elementwise equation starts a group and joins the open groups of its shape that produce its inputs. */
+  const addElementwise = (e: JaxprEqn, i: number, id: number, deps: Set<number>): void => {
+    const shape = e.outVars[0]!.aval.shape;
+    groups.set(id, { id, members: [i], shape, open: true, reduceAxes: null, deps: nodeDeps[id]!, minIndex: i, maxIndex: i });
+    producer.set(e.outVars[0]!, id);
+    const cands = [...new Set([...deps].map(find))].filter((r) => {
+      const g = groups.get(r);
+      return g && g.open && shapeEqual(g.shape, shape);
+    });
+    let root = id;
+    for (const c of cands) {
+      const r = find(root);
+      const g = groups.get(r)!;
+      const gc = groups.get(c)!;
+      if (!sameAxes(g.reduceAxes, gc.reduceAxes) || g.members.length + gc.members.length > MAX_KERNEL_EQNS) continue;
+      if (!acyclic(new Set([r, c]))) continue;
+      merge(c, r);
+      root = c;
     }
-    if (k === "elementwise") {
-      const shape = e.outVars[0]!.aval.shape;
-      groups.set(id, { id, members: [i], shape, open: true, reduceAxes: null, deps: nodeDeps[id]!, minIndex: i, maxIndex: i });
-      producer.set(e.outVars[0]!, id);
-      const cands = [...new Set([...deps].map(find))].filter((r) => {
-        const g = groups.get(r);
-        return g && g.open && shapeEqual(g.shape, shape);
-      });
-      let root = id;
-      for (const c of cands) {
-        const r = find(root);
-        const g = groups.get(r)!;
-        const gc = groups.get(c)!;
-        if (!sameAxes(g.reduceAxes, gc.reduceAxes) || g.members.length + gc.members.length > MAX_KERNEL_EQNS) continue;
-        if (!acyclic(new Set([r, c]))) continue;
-        merge(c, r);
-        root = c;
-      }
-      return;
-    }
-    // reduction
+  };
+  /** A reduction joins the group producing its operand as a reducing output, or starts a closed group of its own. */
+  const addReduction = (e: JaxprEqn, i: number, id: number): void => {
     const x = e.inputs[0]!;
     const axes = e.params.axes as readonly number[];
     const p = x instanceof Var ? producer.get(x) : undefined;
@@ -281,18 +241,33 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
     }
     groups.set(id, { id, members: [i], shape: x.aval.shape, open: false, reduceAxes: axes, deps: nodeDeps[id]!, minIndex: i, maxIndex: i });
     producer.set(e.outVars[0]!, id);
-  });
+  };
 
-  // ---------------------------------------------------------------- which values are needed as arrays
+  eqns.forEach((e, i) => {
+    const deps = inputNodes(e);
+    const id = newNode(deps, i);
+    const k = kind[i]!;
+    if (k === "elementwise") addElementwise(e, i, id, deps);
+    else if (k === "reduce") addReduction(e, i, id);
+    else for (const v of e.outVars) producer.set(v, id);
+  });
+  const out = [...groups.values()];
+  for (const g of out) g.members.sort((a, b) => a - b);
+  return out;
+}
+
+/**
+ * Step 3: which values are needed as arrays: for each variable, who reads it from
+ * outside the kernel computing it (group roots, other equations' indices, -1 for a
+ * materialized view, "out" for the program's outputs), and which views must exist as
+ * arrays (those read by non-kernel equations or returned).
+ */
+function findUses(cj: ClosedJaxpr, kind: readonly Kind[], views: ReadonlyMap<Var, View>, groups: readonly Group[]): { usedOutside: Map<Var, Set<number | "out">>; materializedViews: Set<Var> } {
+  const { eqns, outs } = cj.jaxpr;
   const groupOf = new Map<number, number>(); // eqn index -> group root
-  for (const g of groups.values()) {
-    g.members.sort((a, b) => a - b);
-    for (const m of g.members) groupOf.set(m, g.id);
-  }
-  const jaxprOuts = new Set(jaxpr.outs.filter((a): a is Var => a instanceof Var));
-  /** Variables read by kernels through views never need the view materialized. */
+  for (const g of groups) for (const m of g.members) groupOf.set(m, g.id);
   const materializedViews = new Set<Var>();
-  const usedOutside = new Map<Var, Set<number | "out">>(); // var -> consumers (group roots or eqn indices of others)
+  const usedOutside = new Map<Var, Set<number | "out">>();
   const addUse = (v: Var, by: number | "out"): void => {
     let s = usedOutside.get(v);
     if (!s) usedOutside.set(v, (s = new Set()));
@@ -305,7 +280,7 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
       if (!(a instanceof Var)) continue;
       if (g !== undefined) {
         // a kernel reads the base of a view
-        const base = viewOf(a).base;
+        const base = viewOf(views, a).base;
         if (base instanceof Var) addUse(base, g);
       } else {
         addUse(a, i);
@@ -313,7 +288,8 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
       }
     }
   });
-  for (const v of jaxprOuts) {
+  for (const v of outs) {
+    if (!(v instanceof Var)) continue;
     addUse(v, "out");
     if (views.has(v)) materializedViews.add(v);
   }
@@ -321,100 +297,88 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
     const base = views.get(v)!.base;
     if (base instanceof Var) addUse(base, -1);
   }
-
-  // ---------------------------------------------------------------- build the new equations
-  const newEqns: { eqn: JaxprEqn; order: number }[] = [];
-  const literalOf = (a: Atom): number | undefined => {
-    if (a instanceof Literal) return a.value;
-    const c: ConcreteArray | undefined = consts.get(a);
-    return c && c.size === 1 ? c.buffer[0]! : undefined;
-  };
-
-  for (const g of groups.values()) {
-    const reduceAxes = g.reduceAxes ?? [];
-    const b = new KernelBuilder(g.shape, g.members.some((m) => kind[m] === "reduce") ? reduceAxes : []);
-    const nodeOf = new Map<Var, number>();
-    const inputIndex = new Map<Var, number>();
-    const inputs: Var[] = [];
-    const operand = (a: Atom): number => {
-      if (a instanceof Var) {
-        const nd = nodeOf.get(a);
-        if (nd !== undefined) return nd;
-      }
-      const v = viewOf(a);
-      const lit = literalOf(v.base);
-      if (lit !== undefined) return b.constant(lit, a.aval.dtype);
-      const base = v.base as Var;
-      let k = inputIndex.get(base);
-      if (k === undefined) {
-        k = b.addInput(base.aval.dtype, base.aval.shape);
-        inputIndex.set(base, k);
-        inputs.push(base);
-      }
-      return b.load(k, broadcastMap(a.aval.shape, g.shape, v.offset, v.strides));
-    };
-    const outVars: Var[] = [];
-    for (const m of g.members) {
-      const e = eqns[m]!;
-      const out = e.outVars[0]!;
-      if (kind[m] === "reduce") {
-        b.output(operand(e.inputs[0]!), REDUCE_OPS[e.primitive.name]!);
-        outVars.push(out);
-        continue;
-      }
-      const node = kernelLowerings.get(e.primitive.name)!(b, e.inputs.map(operand), e.params, out.aval.dtype);
-      nodeOf.set(out, node);
-      const uses = usedOutside.get(out);
-      if (uses && [...uses].some((u) => u !== g.id)) {
-        b.output(node);
-        outVars.push(out);
-      }
-    }
-    if (!outVars.length) continue;
-    const kernel = b.build();
-    newEqns.push({ eqn: { primitive: fused_p as Primitive, inputs: inputs, params: { kernel }, outVars }, order: g.members[0]! });
-  }
-
-  eqns.forEach((e, i) => {
-    if (kind[i] === "other") newEqns.push({ eqn: e, order: i });
-    if (kind[i] !== "view" || !materializedViews.has(e.outVars[0]!)) return;
-    const out = e.outVars[0]!;
-    const v = views.get(out)!;
-    const shape = out.aval.shape;
-    if (v.base instanceof Var && v.offset === 0 && v.base.aval.size === sizeOf(shape) && isContiguous(shape, v.strides)) {
-      // the same elements in the same order: a reshape of the base, which costs nothing
-      newEqns.push({ eqn: { primitive: reshape_p as Primitive, inputs: [v.base], params: { shape: [...shape] }, outVars: [out] }, order: i });
-      return;
-    }
-    const b = new KernelBuilder(shape);
-    const lit = literalOf(v.base);
-    let node: number;
-    const ins: Var[] = [];
-    if (lit !== undefined) node = b.constant(lit, out.aval.dtype);
-    else {
-      const base = v.base as Var;
-      ins.push(base);
-      node = b.load(b.addInput(base.aval.dtype, base.aval.shape), { offset: v.offset, strides: v.strides });
-    }
-    b.output(node);
-    newEqns.push({ eqn: { primitive: fused_p as Primitive, inputs: ins, params: { kernel: b.build() }, outVars: [out] }, order: i });
-  });
-
-  return rebuild(cj, { eqns: topoSort(newEqns) });
+  return { usedOutside, materializedViews };
 }
 
-function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d] === 1) continue;
-    if (strides[d] !== acc) return false;
-    acc *= shape[d]!;
+/**
+ * Step 4: the `fused` equation of one group: its members lowered in program order (each
+ * primitive lowers itself), outside values read through index maps, and an output for
+ * each value used outside the group; null when nothing of the group is used.
+ */
+function groupKernel(
+  eqns: readonly JaxprEqn[],
+  kind: readonly Kind[],
+  views: ReadonlyMap<Var, View>,
+  usedOutside: ReadonlyMap<Var, ReadonlySet<number | "out">>,
+  literalOf: (a: Atom) => number | undefined,
+  g: Group,
+): JaxprEqn | null {
+  const reduceAxes = g.reduceAxes ?? [];
+  const b = new KernelBuilder(g.shape, g.members.some((m) => kind[m] === "reduce") ? reduceAxes : []);
+  const nodeOf = new Map<Var, number>();
+  const inputIndex = new Map<Var, number>();
+  const inputs: Var[] = [];
+  const operand = (a: Atom): number => {
+    if (a instanceof Var) {
+      const nd = nodeOf.get(a);
+      if (nd !== undefined) return nd;
+    }
+    const v = viewOf(views, a);
+    const lit = literalOf(v.base);
+    if (lit !== undefined) return b.constant(lit, a.aval.dtype);
+    const base = v.base as Var;
+    let k = inputIndex.get(base);
+    if (k === undefined) {
+      k = b.addInput(base.aval.dtype, base.aval.shape);
+      inputIndex.set(base, k);
+      inputs.push(base);
+    }
+    return b.load(k, broadcastMap(a.aval.shape, g.shape, v.offset, v.strides));
+  };
+  const outVars: Var[] = [];
+  for (const m of g.members) {
+    const e = eqns[m]!;
+    const out = e.outVars[0]!;
+    if (kind[m] === "reduce") {
+      b.output(operand(e.inputs[0]!), e.primitive.reduceOp!);
+      outVars.push(out);
+      continue;
+    }
+    const node = e.primitive.lower!(b, e.inputs.map(operand), e.params, out.aval.dtype);
+    nodeOf.set(out, node);
+    const uses = usedOutside.get(out);
+    if (uses && [...uses].some((u) => u !== g.id)) {
+      b.output(node);
+      outVars.push(out);
+    }
   }
-  return true;
+  if (!outVars.length) return null;
+  return { primitive: fused_p as Primitive, inputs, params: { kernel: b.build() }, outVars };
+}
+
+/**
+ * Step 5: a view needed as an array: a free `reshape` of its base when it reads the
+ * same elements in the same order, else a copy kernel.
+ */
+function materializeView(out: Var, v: View, literalOf: (a: Atom) => number | undefined): JaxprEqn {
+  const shape = out.aval.shape;
+  if (v.base instanceof Var && v.offset === 0 && v.base.aval.size === sizeOf(shape) && isContiguous(shape, v.strides)) {
+    return { primitive: reshape_p as Primitive, inputs: [v.base], params: { shape: [...shape] }, outVars: [out] };
+  }
+  const b = new KernelBuilder(shape);
+  const lit = literalOf(v.base);
+  const ins: Var[] = [];
+  if (lit !== undefined) b.output(b.constant(lit, out.aval.dtype));
+  else {
+    const base = v.base as Var;
+    ins.push(base);
+    b.output(b.load(b.addInput(base.aval.dtype, base.aval.shape), { offset: v.offset, strides: v.strides }));
+  }
+  return { primitive: fused_p as Primitive, inputs: ins, params: { kernel: b.build() }, outVars: [out] };
 }
 
 /** Orders equations so each follows the producers of its inputs, otherwise keeping program order. */
-function topoSort(items: { eqn: JaxprEqn; order: number }[]): JaxprEqn[] {
+function topoSort(items: Ordered[]): JaxprEqn[] {
   const prod = new Map<Var, number>();
   items.forEach((it, i) => it.eqn.outVars.forEach((v) => prod.set(v, i)));
   const waiting = items.map((it) => {

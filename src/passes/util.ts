@@ -54,11 +54,6 @@ export function paramsKey(v: unknown): string {
   return `#${idOf(v as object)}`;
 }
 
-/** The scalar value of an atom when it is a literal. */
-export function literalValue(a: Atom): number | undefined {
-  return a instanceof Literal ? a.value : undefined;
-}
-
 /** Concrete values of a closed jaxpr's constants, by variable (tracer constants are skipped). */
 export function constValues(cj: ClosedJaxpr): Map<Var, ConcreteArray> {
   const m = new Map<Var, ConcreteArray>();

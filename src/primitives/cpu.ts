@@ -283,13 +283,6 @@ export function reduceAxes(x: ConcreteArray, axes: readonly number[], out: Shape
   return new ConcreteArray(out, typed);
 }
 
-/** Gathers `x` through a flat index map (output flat index → input flat index). */
-export function gatherFlat(x: TypedArray, out: ShapedArray, index: (i: number) => number): ConcreteArray {
-  const res = allocateForWrite(out.dtype, out.size);
-  for (let i = 0; i < res.length; i++) res[i] = x[index(i)]!;
-  return new ConcreteArray(out, res);
-}
-
 /** For each flat output index of a transposed array, the flat input index. */
 export function transposeIndex(inShape: Shape, perm: readonly number[]): Int32Array {
   const inStrides = stridesOf(inShape);

@@ -1,16 +1,12 @@
 /** Batched matrix multiplication with NumPy's batch broadcasting. @module */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { type DType, type TypedArray, allocateForWrite } from "../core/dtype.js";
+import { allocateForWrite } from "../core/dtype.js";
 import { broadcastShapes, fmtShape, sizeOf } from "../core/shape.js";
 import { type BatchDim, type Params, UndefPrimal, bind1, combinable, definePrimitive } from "../core/trace.js";
-import { matmulWasm } from "../backends/wasm/matmul.js";
-import { matmulBlocked } from "../backends/cpu/matmul.js";
+import { hostBackend } from "../backends/registry.js";
 import { broadcastIndex } from "./cpu.js";
 import { add, alignBatchAxes, unbroadcast } from "./elementwise.js";
 import { concatenateArrays, slice, transpose } from "./shape.js";
-
-/** Below this many multiply-adds the plain JS loop is cheaper than packing for the SIMD kernel. */
-const WASM_MIN_WORK = 32 * 32 * 32;
 
 /** Swaps the last two axes. */
 export function swapLast(x: NDArray): NDArray {
@@ -39,18 +35,7 @@ function matmulAval(name: string, a: ShapedArray, b: ShapedArray, transA: boolea
   return new ShapedArray([...batch, m, n], a.dtype);
 }
 
-/** Copies the m×k matrix stored k×m at `off` into a fresh row-major array (for the JS path). */
-function transposed(X: TypedArray, dtype: DType, off: number, rows: number, cols: number): TypedArray {
-  const T = allocateForWrite(dtype, rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) T[i * cols + j] = X[off + j * rows + i]!;
-  return T;
-}
-
-/**
- * The batched product `op(a) · op(b)`: each batch element runs on the WebAssembly SIMD
- * kernel (float types, enough work), which reads transposed operands in place, or on
- * the JavaScript kernel.
- */
+/** The batched product `op(a) · op(b)`: the host backend multiplies each batch element's matrices. */
 function matmulImpl(a: ConcreteArray, b: ConcreteArray, out: ShapedArray, transA: boolean, transB: boolean): ConcreteArray {
   const as = a.aval.shape;
   const bs = b.aval.shape;
@@ -64,15 +49,8 @@ function matmulImpl(a: ConcreteArray, b: ConcreteArray, out: ShapedArray, transA
   const A = a.buffer;
   const B = b.buffer;
   const C = allocateForWrite(out.dtype, out.size); // every batch element writes all of its block
-  const simd = (C instanceof Float32Array || C instanceof Float64Array) && m * k * n >= WASM_MIN_WORK;
   for (let t = 0; t < nb; t++) {
-    const ao = (ia ? ia[t]! : t) * m * k;
-    const bo = (ib ? ib[t]! : t) * k * n;
-    const co = t * m * n;
-    if (simd && matmulWasm((A as Float32Array).subarray(ao, ao + m * k), (B as Float32Array).subarray(bo, bo + k * n), (C as Float32Array).subarray(co, co + m * n), m, k, n, { transA, transB })) continue;
-    const [A2, ao2] = transA ? [transposed(A, out.dtype, ao, m, k), 0] : [A, ao];
-    const [B2, bo2] = transB ? [transposed(B, out.dtype, bo, k, n), 0] : [B, bo];
-    matmulBlocked(A2, ao2, B2, bo2, C, co, m, k, n);
+    hostBackend.matmul({ A, aOffset: (ia ? ia[t]! : t) * m * k, B, bOffset: (ib ? ib[t]! : t) * k * n, C, cOffset: t * m * n, m, k, n, transA, transB });
   }
   return new ConcreteArray(out, C);
 }

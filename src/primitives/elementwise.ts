@@ -8,6 +8,8 @@ import { type DType, allocateForWrite, castScalar, floatResult, isDType, isFloat
 import { broadcastShapes, describeValue, fmtShape, shapeEqual } from "../core/shape.js";
 import { LruCache } from "../core/lru.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
+import { type KernelLowering, binaryLowering, compareLowering, convertLowering, identityLowering, integerPowLowering, selectLowering, unaryLowering } from "../kernel/lowering.js";
+import type { BinaryOp, CompareOp, UnaryOp } from "../kernel/ir.js";
 import { broadcastCopy, declareZeroOne, mapN } from "./cpu.js";
 import { reduceSum } from "./reduce.js";
 import { broadcastTo, moveAxis, reshape } from "./shape.js";
@@ -54,10 +56,6 @@ export function full(shape: readonly number[], value: number, dtype: DType): NDA
   return shape.length === 0 ? s : broadcastTo(s, [...shape]);
 }
 
-export function zerosLikeAval(a: ShapedArray): NDArray {
-  return full(a.shape, 0, a.dtype);
-}
-
 /** Sums `x` down to `shape` (undoes NumPy broadcasting; used by transpose rules). */
 export function unbroadcast(x: NDArray, shape: readonly number[]): NDArray {
   if (shapeEqual(x.aval.shape, shape)) return x;
@@ -100,9 +98,16 @@ function batchElementwise(prim: Primitive) {
 
 type UnaryJvp = (t: NDArray, x: NDArray, out: NDArray, params: Params) => NDArray;
 
-interface UnaryDef {
+/** A unary elementwise primitive: see {@link unaryPrim}. */
+export interface UnaryDef {
   name: string;
+  /** The reference implementation on one element (computed in double precision, stored in the output dtype). */
   f: (x: number, params: Params) => number;
+  /**
+   * The kernel op it lowers to (a {@link UnaryOp}: every backend's op table has a row for
+   * it), or a lowering of its own; without one, jit leaves it unfused and runs `f`.
+   */
+  op?: UnaryOp | KernelLowering;
   /** Tangent of the output; omitted for piecewise-constant functions (zero derivative). */
   jvp?: UnaryJvp;
   /** Input dtypes allowed; default floats only. */
@@ -112,10 +117,19 @@ interface UnaryDef {
   printParams?: (p: Params) => string;
 }
 
-function unaryPrim(def: UnaryDef): Primitive {
+/**
+ * Defines a unary elementwise primitive with all its rules: shape and dtype checks,
+ * the reference implementation `f`, the jvp, batching, and the kernel op it lowers to.
+ *
+ * ```ts
+ * export const sin_p = unaryPrim({ name: "sin", f: Math.sin, op: "sin", jvp: (t, x) => mul(t, cos(x)) });
+ * ```
+ */
+export function unaryPrim(def: UnaryDef): Primitive {
   const prim: Primitive = definePrimitive({
     name: def.name,
     freshOutputs: true,
+    lower: typeof def.op === "string" ? unaryLowering(def.op) : def.op,
     abstractEval([x], params) {
       if (!def.ints && !isFloat(x!.dtype)) throw new Error(`${def.name}: expects a floating array, got ${x!.toString()}; convert with astype("float32").`);
       return [new ShapedArray(x!.shape, def.outDtype ? def.outDtype(x!.dtype, params) : x!.dtype)];
@@ -141,35 +155,38 @@ function unaryPrim(def: UnaryDef): Primitive {
 
 export const neg_p = unaryPrim({
   name: "neg",
+  op: "neg",
   f: (x) => -x,
   ints: true,
   jvp: (t) => neg(t),
   transpose: ([ct]) => [ct ? neg(ct) : null],
 });
-export const exp_p = unaryPrim({ name: "exp", f: Math.exp, jvp: (t, _x, out) => mul(t, out) });
-export const log_p = unaryPrim({ name: "log", f: Math.log, jvp: (t, x) => div(t, x) });
-export const log1p_p = unaryPrim({ name: "log1p", f: Math.log1p, jvp: (t, x) => div(t, add(x, 1)) });
-export const expm1_p = unaryPrim({ name: "expm1", f: Math.expm1, jvp: (t, _x, out) => mul(t, add(out, 1)) });
-export const sin_p = unaryPrim({ name: "sin", f: Math.sin, jvp: (t, x) => mul(t, cos(x)) });
-export const cos_p = unaryPrim({ name: "cos", f: Math.cos, jvp: (t, x) => neg(mul(t, sin(x))) });
-export const tan_p = unaryPrim({ name: "tan", f: Math.tan, jvp: (t, _x, out) => mul(t, add(mul(out, out), 1)) });
-export const tanh_p = unaryPrim({ name: "tanh", f: Math.tanh, jvp: (t, _x, out) => mul(t, sub(1, mul(out, out))) });
+export const exp_p = unaryPrim({ name: "exp", op: "exp", f: Math.exp, jvp: (t, _x, out) => mul(t, out) });
+export const log_p = unaryPrim({ name: "log", op: "log", f: Math.log, jvp: (t, x) => div(t, x) });
+export const log1p_p = unaryPrim({ name: "log1p", op: "log1p", f: Math.log1p, jvp: (t, x) => div(t, add(x, 1)) });
+export const expm1_p = unaryPrim({ name: "expm1", op: "expm1", f: Math.expm1, jvp: (t, _x, out) => mul(t, add(out, 1)) });
+export const sin_p = unaryPrim({ name: "sin", op: "sin", f: Math.sin, jvp: (t, x) => mul(t, cos(x)) });
+export const cos_p = unaryPrim({ name: "cos", op: "cos", f: Math.cos, jvp: (t, x) => neg(mul(t, sin(x))) });
+export const tan_p = unaryPrim({ name: "tan", op: "tan", f: Math.tan, jvp: (t, _x, out) => mul(t, add(mul(out, out), 1)) });
+export const tanh_p = unaryPrim({ name: "tanh", op: "tanh", f: Math.tanh, jvp: (t, _x, out) => mul(t, sub(1, mul(out, out))) });
 export const logistic_p = unaryPrim({
   name: "logistic",
+  op: "logistic",
   f: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
   jvp: (t, _x, out) => mul(t, mul(out, sub(1, out))),
 });
-export const sqrt_p = unaryPrim({ name: "sqrt", f: Math.sqrt, jvp: (t, _x, out) => div(t, mul(out, 2)) });
-export const rsqrt_p = unaryPrim({ name: "rsqrt", f: (x) => 1 / Math.sqrt(x), jvp: (t, x, out) => mul(t, div(mul(out, -0.5), x)) });
-export const abs_p = unaryPrim({ name: "abs", f: Math.abs, ints: true, jvp: (t, x) => mul(t, sign(x)) });
-export const sign_p = unaryPrim({ name: "sign", f: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), ints: true });
-export const floor_p = unaryPrim({ name: "floor", f: Math.floor });
-export const ceil_p = unaryPrim({ name: "ceil", f: Math.ceil });
-export const round_p = unaryPrim({ name: "round", f: (x) => Math.sign(x) * Math.round(Math.abs(x)) });
+export const sqrt_p = unaryPrim({ name: "sqrt", op: "sqrt", f: Math.sqrt, jvp: (t, _x, out) => div(t, mul(out, 2)) });
+export const rsqrt_p = unaryPrim({ name: "rsqrt", op: "rsqrt", f: (x) => 1 / Math.sqrt(x), jvp: (t, x, out) => mul(t, div(mul(out, -0.5), x)) });
+export const abs_p = unaryPrim({ name: "abs", op: "abs", f: Math.abs, ints: true, jvp: (t, x) => mul(t, sign(x)) });
+export const sign_p = unaryPrim({ name: "sign", op: "sign", f: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), ints: true });
+export const floor_p = unaryPrim({ name: "floor", op: "floor", f: Math.floor });
+export const ceil_p = unaryPrim({ name: "ceil", op: "ceil", f: Math.ceil });
+export const round_p = unaryPrim({ name: "round", op: "round", f: (x) => Math.sign(x) * Math.round(Math.abs(x)) });
 const notF = (x: number): number => (x ? 0 : 1);
 declareZeroOne(notF);
 export const not_p = unaryPrim({
   name: "not",
+  op: "not",
   f: notF,
   ints: true,
   outDtype: (d) => {
@@ -178,9 +195,10 @@ export const not_p = unaryPrim({
   },
 });
 /** The identity whose derivative is zero. */
-export const stop_gradient_p = unaryPrim({ name: "stop_gradient", f: (x) => x, ints: true });
+export const stop_gradient_p = unaryPrim({ name: "stop_gradient", f: (x) => x, op: identityLowering, ints: true });
 export const integer_pow_p = unaryPrim({
   name: "integer_pow",
+  op: integerPowLowering,
   f: (x, p) => x ** (p.y as number),
   ints: true,
   jvp: (t, x, _out, p) => {
@@ -192,6 +210,7 @@ export const integer_pow_p = unaryPrim({
 });
 export const convert_element_type_p = unaryPrim({
   name: "convert_element_type",
+  op: convertLowering,
   f: (x) => x,
   ints: true,
   outDtype: (_d, p) => p.newDtype as DType,
@@ -274,9 +293,16 @@ export function convert(x: NDArray, dtype: DType): NDArray {
 // ------------------------------------------------------------------ binary
 
 type ArgJvp = (t: NDArray, x: NDArray, y: NDArray, out: NDArray) => NDArray;
-interface BinaryDef {
+/** A binary elementwise primitive with NumPy broadcasting: see {@link binaryPrim}. */
+export interface BinaryDef {
   name: string;
+  /** The reference implementation on one pair of elements (computed in double precision, stored in the output dtype). */
   f: (a: number, b: number) => number;
+  /** The implementation on int32 elements when `f` in double precision is not exact there (`Math.imul` for products). */
+  fInt32?: (a: number, b: number) => number;
+  /** The kernel op it lowers to (`cmp` for comparisons); without one, jit leaves it unfused. */
+  op?: BinaryOp;
+  cmp?: CompareOp;
   jvp?: [ArgJvp, ArgJvp];
   transpose?: Primitive["transpose"];
   bool?: boolean;
@@ -284,12 +310,22 @@ interface BinaryDef {
   boolOnly?: boolean;
 }
 
-function binaryPrim(def: BinaryDef): Primitive {
+/**
+ * Defines a binary elementwise primitive (NumPy broadcasting) with all its rules, and
+ * the kernel op it lowers to.
+ *
+ * ```ts
+ * export const sub_p = binaryPrim({ name: "sub", f: (a, b) => a - b, op: "sub", jvp: [(t) => t, (t) => neg(t)] });
+ * ```
+ */
+export function binaryPrim(def: BinaryDef): Primitive {
   // comparisons and logical operators return exactly 0 or 1
   if (def.bool || def.boolOnly) declareZeroOne(def.f);
+  const fInt32 = def.fInt32 ?? def.f;
   const prim: Primitive = definePrimitive({
     name: def.name,
     freshOutputs: true,
+    lower: def.op !== undefined ? binaryLowering(def.op) : def.cmp !== undefined ? compareLowering(def.cmp) : undefined,
     abstractEval([x, y]) {
       if (x!.dtype !== y!.dtype) {
         throw new Error(`${def.name}: operands have different dtypes ${x!.toString()} and ${y!.toString()}; convert one with astype (the np functions promote automatically).`);
@@ -299,7 +335,7 @@ function binaryPrim(def: BinaryDef): Primitive {
       return [new ShapedArray(broadcastShapes(def.name, x!.shape, y!.shape), def.bool ? "bool" : x!.dtype)];
     },
     impl([x, y], _p, [out]) {
-      return [mapN([x!, y!], out!, def.f)];
+      return [mapN([x!, y!], out!, out!.dtype === "int32" ? fInt32 : def.f)];
     },
     nonDifferentiable: !def.jvp,
     jvp: def.jvp
@@ -323,6 +359,7 @@ const undefShape = (x: NDArray | UndefPrimal): readonly number[] => x.aval.shape
 
 export const add_p = binaryPrim({
   name: "add",
+  op: "add",
   f: (a, b) => a + b,
   jvp: [(t) => t, (t) => t],
   transpose: ([ct], [x, y]) => [
@@ -332,6 +369,7 @@ export const add_p = binaryPrim({
 });
 export const sub_p = binaryPrim({
   name: "sub",
+  op: "sub",
   f: (a, b) => a - b,
   jvp: [(t) => t, (t) => neg(t)],
   transpose: ([ct], [x, y]) => [
@@ -341,6 +379,8 @@ export const sub_p = binaryPrim({
 });
 export const mul_p = binaryPrim({
   name: "mul",
+  op: "mul",
+  fInt32: Math.imul,
   f: (a, b) => a * b,
   jvp: [(t, _x, y) => mul(t, y), (t, x) => mul(x, t)],
   transpose: ([ct], [x, y]) => {
@@ -353,6 +393,7 @@ export const mul_p = binaryPrim({
 });
 export const div_p = binaryPrim({
   name: "div",
+  op: "div",
   f: (a, b) => a / b,
   jvp: [(t, _x, y) => div(t, y), (t, _x, y, out) => neg(mul(t, div(out, y)))],
   transpose: ([ct], [x, y]) => {
@@ -363,6 +404,7 @@ export const div_p = binaryPrim({
 // Integer division truncates toward zero (as lax.div); Int32Array storage truncates.
 export const pow_p = binaryPrim({
   name: "pow",
+  op: "pow",
   f: (a, b) => a ** b,
   ints: false,
   jvp: [
@@ -374,11 +416,13 @@ export const pow_p = binaryPrim({
 });
 export const max_p = binaryPrim({
   name: "max",
+  op: "max",
   f: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a > b ? a : b),
   jvp: [(t, x, y) => mul(t, tieWeight(x, y)), (t, x, y) => mul(t, tieWeight(y, x))],
 });
 export const min_p = binaryPrim({
   name: "min",
+  op: "min",
   f: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a < b ? a : b),
   jvp: [(t, x, y) => mul(t, tieWeight(y, x)), (t, x, y) => mul(t, tieWeight(x, y))],
 });
@@ -389,14 +433,14 @@ function tieWeight(a: NDArray, b: NDArray): NDArray {
   const tie = bind1(select_p, [equal(a, b), full([], 0.5, d), full([], 0, d)]);
   return bind1(select_p, [greater(a, b), full([], 1, d), tie]);
 }
-export const eq_p = binaryPrim({ name: "eq", f: (a, b) => (a === b ? 1 : 0), bool: true });
-export const ne_p = binaryPrim({ name: "ne", f: (a, b) => (a !== b ? 1 : 0), bool: true });
-export const lt_p = binaryPrim({ name: "lt", f: (a, b) => (a < b ? 1 : 0), bool: true });
-export const le_p = binaryPrim({ name: "le", f: (a, b) => (a <= b ? 1 : 0), bool: true });
-export const gt_p = binaryPrim({ name: "gt", f: (a, b) => (a > b ? 1 : 0), bool: true });
-export const ge_p = binaryPrim({ name: "ge", f: (a, b) => (a >= b ? 1 : 0), bool: true });
-export const and_p = binaryPrim({ name: "and", f: (a, b) => (a && b ? 1 : 0), boolOnly: true });
-export const or_p = binaryPrim({ name: "or", f: (a, b) => (a || b ? 1 : 0), boolOnly: true });
+export const eq_p = binaryPrim({ name: "eq", cmp: "eq", f: (a, b) => (a === b ? 1 : 0), bool: true });
+export const ne_p = binaryPrim({ name: "ne", cmp: "ne", f: (a, b) => (a !== b ? 1 : 0), bool: true });
+export const lt_p = binaryPrim({ name: "lt", cmp: "lt", f: (a, b) => (a < b ? 1 : 0), bool: true });
+export const le_p = binaryPrim({ name: "le", cmp: "le", f: (a, b) => (a <= b ? 1 : 0), bool: true });
+export const gt_p = binaryPrim({ name: "gt", cmp: "gt", f: (a, b) => (a > b ? 1 : 0), bool: true });
+export const ge_p = binaryPrim({ name: "ge", cmp: "ge", f: (a, b) => (a >= b ? 1 : 0), bool: true });
+export const and_p = binaryPrim({ name: "and", op: "and", f: (a, b) => (a && b ? 1 : 0), boolOnly: true });
+export const or_p = binaryPrim({ name: "or", op: "or", f: (a, b) => (a || b ? 1 : 0), boolOnly: true });
 
 function binary(prim: Primitive, op: string) {
   return (x: ArrayLike, y: ArrayLike): NDArray => {
@@ -448,6 +492,7 @@ declareZeroOne(choose);
 export const select_p: Primitive = definePrimitive({
   name: "select",
   freshOutputs: true,
+  lower: selectLowering,
   abstractEval([p, x, y]) {
     if (p!.dtype !== "bool") throw new Error(`where: the condition must be a bool array, got ${p!.toString()}; compare with np.greater etc. or astype("bool").`);
     if (x!.dtype !== y!.dtype) throw new Error(`where: branches have different dtypes ${x!.toString()} and ${y!.toString()}.`);

@@ -2,6 +2,7 @@
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { allocate } from "../core/dtype.js";
 import { stridesOf } from "../core/shape.js";
+import { type ReduceOp, reduceInit } from "../kernel/ir.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
 import { reduceAxes } from "./cpu.js";
 import { convert, div, equal, mul } from "./elementwise.js";
@@ -33,10 +34,12 @@ function batchReduce(prim: Primitive) {
   };
 }
 
-function reducePrim(name: string, init: number, combine: (a: number, b: number) => number, extra: Partial<Primitive<AxesParams>>): Primitive<AxesParams> {
+function reducePrim(name: string, op: ReduceOp, combine: (a: number, b: number) => number, extra: Partial<Primitive<AxesParams>>): Primitive<AxesParams> {
+  const init = reduceInit(op);
   const prim: Primitive<AxesParams> = definePrimitive<AxesParams>({
     name,
     freshOutputs: true,
+    reduceOp: op,
     abstractEval([x], { axes }) {
       checkAxes(name, axes, x!.ndim);
       if (x!.dtype === "bool") throw new Error(`${name}: cannot reduce a bool array; convert it with astype("int32") first.`);
@@ -52,7 +55,7 @@ function reducePrim(name: string, init: number, combine: (a: number, b: number) 
   return prim;
 }
 
-export const reduce_sum_p = reducePrim("reduce_sum", 0, (a, b) => a + b, {
+export const reduce_sum_p = reducePrim("reduce_sum", "sum", (a, b) => a + b, {
   jvp: ([x], [t], p) => [[reduceSum(x!, p.axes)], [reduceSum(t!, p.axes)]],
   transpose: ([ct], [x], p) => [ct ? expandReduced(ct, (x as UndefPrimal).aval.shape, p.axes) : null],
 });
@@ -66,8 +69,8 @@ function extremumJvp(prim: () => Primitive<AxesParams>) {
 }
 const nanMax = (a: number, b: number): number => (a > b || Number.isNaN(a) ? a : Number.isNaN(b) ? b : b > a ? b : a);
 const nanMin = (a: number, b: number): number => (a < b || Number.isNaN(a) ? a : Number.isNaN(b) ? b : b < a ? b : a);
-export const reduce_max_p = reducePrim("reduce_max", -Infinity, nanMax, { jvp: extremumJvp(() => reduce_max_p) });
-export const reduce_min_p = reducePrim("reduce_min", Infinity, nanMin, { jvp: extremumJvp(() => reduce_min_p) });
+export const reduce_max_p = reducePrim("reduce_max", "max", nanMax, { jvp: extremumJvp(() => reduce_max_p) });
+export const reduce_min_p = reducePrim("reduce_min", "min", nanMin, { jvp: extremumJvp(() => reduce_min_p) });
 
 export function reduceSum(x: NDArray, axes: readonly number[]): NDArray {
   return axes.length === 0 ? x : bind1(reduce_sum_p, [x], { axes: [...axes] });

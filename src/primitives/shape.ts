@@ -3,6 +3,7 @@ import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { allocate, allocateForWrite } from "../core/dtype.js";
 import { declareBuiltinView } from "../core/pool.js";
 import { broadcastShapes, fmtShape, shapeEqual, sizeOf, stridesOf } from "../core/shape.js";
+import { broadcastView, reshapeView, sliceView, transposeView } from "../kernel/views.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, bind1, definePrimitive } from "../core/trace.js";
 import { broadcastCopy, transposeIndex } from "./cpu.js";
 import { full, unbroadcast } from "./elementwise.js";
@@ -15,6 +16,7 @@ interface ShapeParams extends Params {
 }
 export const broadcast_to_p: Primitive<ShapeParams> = definePrimitive<ShapeParams>({
   name: "broadcast_to",
+  view: broadcastView,
   abstractEval([x], { shape }) {
     const b = broadcastShapes("broadcastTo", x!.shape, shape);
     if (!shapeEqual(b, shape)) throw new Error(`broadcastTo: cannot broadcast shape ${fmtShape(x!.shape)} to ${fmtShape(shape)}; only size-1 and missing leading dimensions can grow.`);
@@ -43,6 +45,7 @@ export function broadcastTo(x: NDArray, shape: readonly number[]): NDArray {
 // ------------------------------------------------------------------ reshape
 export const reshape_p: Primitive<ShapeParams> = definePrimitive<ShapeParams>({
   name: "reshape",
+  view: reshapeView,
   abstractEval([x], { shape }) {
     if (sizeOf(shape) !== x!.size) {
       throw new Error(`reshape: cannot reshape an array of shape ${fmtShape(x!.shape)} (${x!.size} elements) into shape ${fmtShape(shape)} (${sizeOf(shape)} elements); the sizes must match (one dimension may be -1).`);
@@ -70,6 +73,7 @@ interface PermParams extends Params {
 }
 export const transpose_p: Primitive<PermParams> = definePrimitive<PermParams>({
   name: "transpose",
+  view: transposeView,
   freshOutputs: true,
   abstractEval([x], { perm }) {
     const sorted = [...perm].sort((a, b) => a - b);
@@ -141,6 +145,7 @@ function copyBlock(src: ArrayLike<number>, srcShape: readonly number[], dst: { [
 }
 export const slice_p: Primitive<SliceParams> = definePrimitive<SliceParams>({
   name: "slice",
+  view: sliceView,
   freshOutputs: true,
   abstractEval([x], { starts, limits }) {
     const s = x!.shape;

@@ -12,7 +12,8 @@ import { NDArray, ShapedArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { withBufferLog } from "../core/pool.js";
 import { fmtShape, shapeEqual } from "../core/shape.js";
-import { deviceDispatchActive, isEager } from "../core/trace.js";
+import { deviceInUse } from "../backends/registry.js";
+import { isEager } from "../core/trace.js";
 import { type PyTree, type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { evalJaxpr, type ClosedJaxpr } from "../ir/jaxpr.js";
 import { jvpFlat } from "../interpreters/jvp.js";
@@ -240,7 +241,7 @@ function valueAndGradImpl(op: string, f: (...args: any[]) => any, opts: GradOpti
   };
   // Eagerly, the buffers of the forward temporaries, residuals and cotangents are dead
   // once this returns: they go back to the allocation pool (core/pool.ts).
-  const { value, auxLeaves, g } = isEager() && !deviceDispatchActive() ? withBufferLog(run, (r) => [r.value, ...r.auxLeaves, ...r.g]) : run();
+  const { value, auxLeaves, g } = isEager() && !deviceInUse() ? withBufferLog(run, (r) => [r.value, ...r.auxLeaves, ...r.g]) : run();
   const gs = unflatten(inDef, g) as unknown[];
   const grads = typeof opts.argnums === "number" || opts.argnums === undefined ? gs[0] : gs;
   const aux = opts.hasAux ? unflatten(auxDef!, auxLeaves) : undefined;

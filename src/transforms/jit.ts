@@ -9,10 +9,10 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, deviceDispatchActive, isEager } from "../core/trace.js";
+import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
-import { type BackendName, checkBackendName, putTree } from "../backends/backend.js";
-import { type Executable, compileJaxpr } from "../backends/cpu/compile.js";
+import type { BackendName, Executable } from "../backends/backend.js";
+import { checkBackendName, compileForBackend, deviceInUse, putTree } from "../backends/registry.js";
 import { type Atom, type ClosedJaxpr, Literal, type Var, printJaxpr } from "../ir/jaxpr.js";
 import { debugNansOn } from "../core/config.js";
 import { hasNan, nanError, sourceOf, userFrame, withoutEagerCheck } from "../core/debug_nans.js";
@@ -38,9 +38,9 @@ function optimizedFor(cj: ClosedJaxpr): ClosedJaxpr {
   return memoJaxpr(cj, "opt", () => optimizeJaxpr(cj));
 }
 
-/** The compiled executable of a closed jaxpr (cached per jaxpr). @internal */
+/** The executable of a traced jaxpr on the current backend (see backends/registry.ts). @internal */
 export function executableFor(cj: ClosedJaxpr): Executable {
-  return memoJaxpr(cj, "exe", () => compileJaxpr(optimizedFor(cj)));
+  return compileForBackend(optimizedFor(cj));
 }
 
 /**
@@ -277,7 +277,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = 
   const wrapped = ((...args: unknown[]) => {
     if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : putTree(a, opts.backend!, `jit(${name})`)));
     const fa = fast;
-    if (fa && !deviceDispatchActive() && !debugNansOn() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
+    if (fa && !deviceInUse() && !debugNansOn() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
       const outs = fa.exe(args as ConcreteArray[]);
       return fa.single ? outs[0] : unflatten(fa.outDef, outs);
     }

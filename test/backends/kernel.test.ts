@@ -10,10 +10,10 @@ import { ConcreteArray, ShapedArray } from "../../src/core/array.js";
 import type { DType, TypedArray } from "../../src/core/dtype.js";
 import { allocate } from "../../src/core/dtype.js";
 import { compileKernel, compiledFunctionCount, kernelSource } from "../../src/backends/cpu/codegen.js";
-import { KernelBuilder } from "../../src/backends/kernel/builder.js";
-import { fused_p } from "../../src/backends/kernel/fused.js";
-import { type Kernel, broadcastMap, outputShape, validateKernel } from "../../src/backends/kernel/ir.js";
-import { printKernel } from "../../src/backends/kernel/print.js";
+import { KernelBuilder } from "../../src/kernel/builder.js";
+import { fused_p } from "../../src/primitives/fused.js";
+import { type Kernel, broadcastMap, outputShape, validateKernel } from "../../src/kernel/ir.js";
+import { printKernel } from "../../src/kernel/print.js";
 
 /** Runs a kernel on flat inputs and returns the flat outputs. */
 function run(k: Kernel, ...inputs: number[][]): number[][] {

@@ -10,10 +10,11 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConcreteArray, ShapedArray, devicePut, getDefaultBackend, grad, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.js";
-import { type Backend, cpuBackend } from "../../src/backends/backend.js";
+import type { Backend } from "../../src/backends/backend.js";
+import { cpuBackend } from "../../src/backends/cpu/index.js";
 import { GpuBuffer, liveGpuBuffers } from "../../src/backends/gpu/buffer.js";
 import { gpuBackend } from "../../src/backends/gpu/index.js";
-import { KernelBuilder } from "../../src/backends/kernel/builder.js";
+import { KernelBuilder } from "../../src/kernel/builder.js";
 import { gpuRuntime } from "../../src/backends/gpu/runtime.js";
 import { ensureDisplay } from "./display.js";
 

@@ -10,8 +10,8 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileKernel } from "../../src/backends/cpu/codegen.js";
-import { KernelBuilder } from "../../src/backends/kernel/builder.js";
-import { type Kernel, type ReduceOp, broadcastMap, contiguousStrides, outputShape } from "../../src/backends/kernel/ir.js";
+import { KernelBuilder } from "../../src/kernel/builder.js";
+import { type Kernel, type ReduceOp, broadcastMap, contiguousStrides, outputShape } from "../../src/kernel/ir.js";
 import { compileWasmKernel, kernelFunction } from "../../src/backends/wasm/kernel.js";
 import { setThreadCount, threadCount, wasmAvailable } from "../../src/backends/wasm/runtime.js";
 import type { TypedArray } from "../../src/core/dtype.js";

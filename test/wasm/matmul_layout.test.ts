@@ -6,8 +6,9 @@
  * feeding the matmuls.
  */
 import { describe, expect, it, vi } from "vitest";
+import { closeness } from "../helpers/numeric.js";
 import { type Array as NDArray, type ClosedJaxpr, checkGrads, evalJaxpr, grad, jit, makeJaxpr, np } from "../../src/index.js";
-import type { Kernel } from "../../src/backends/kernel/ir.js";
+import type { Kernel } from "../../src/kernel/ir.js";
 import { Var } from "../../src/ir/jaxpr.js";
 import { matmulLayout, swapsLastTwo } from "../../src/passes/matmul_layout.js";
 import { matmulT, matmul_t_p } from "../../src/primitives/dot.js";
@@ -52,11 +53,6 @@ function refMatmul(a: Float64Array | Float32Array, b: Float64Array | Float32Arra
   return c;
 }
 
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i]! - want[i]!) <= tol * (1 + Math.abs(want[i]!)))) throw new Error(`element ${i}: ${got[i]} vs ${want[i]}`);
-}
-
 describe("matmul layout pass", () => {
   it("recognizes only permutations that swap the last two axes", () => {
     expect(swapsLastTwo([1, 0])).toBe(true);
@@ -91,7 +87,7 @@ describe("matmul layout pass", () => {
         expect(out.shape).toEqual([m, n]);
         const A = (ta ? a.T : a).data() as Float64Array;
         const B = (tb ? b.T : b).data() as Float64Array;
-        expectClose(out.data(), refMatmul(A, B, 1, m, k, n), 1e-12);
+        expect(closeness(Array.from(out.data()), Array.from(refMatmul(A, B, 1, m, k, n)), { rtol: 1e-12, atol: 1e-12 })).toBeNull();
       }
     }
   });
@@ -121,7 +117,7 @@ describe("matmul layout pass", () => {
     const B = b.data() as Float32Array;
     const want = new Float64Array(2 * 3 * m * n);
     for (let t = 0; t < 2; t++) want.set(refMatmul(A.subarray(t * 3 * m * k, (t + 1) * 3 * m * k), B, 3, m, k, n), t * 3 * m * n);
-    expectClose(got.data(), want, 1e-5);
+    expect(closeness(Array.from(got.data()), Array.from(want), { rtol: 1e-5, atol: 1e-5 })).toBeNull();
   });
 
   it("leaves other permutations alone", () => {
@@ -138,7 +134,7 @@ describe("matmul layout pass", () => {
     const cj = matmulLayout(makeJaxpr(f)(x, y));
     expect(cj.jaxpr.eqns.map((e) => e.primitive.name).sort()).toEqual(["matmul_t", "transpose"]);
     const [c, t] = evalJaxpr(cj.jaxpr, cj.consts, [x, y]);
-    expectClose(c!.data(), refMatmul(x.T.data() as Float32Array, y.data() as Float32Array, 1, 4, 6, 5), 1e-6);
+    expect(closeness(Array.from(c!.data()), Array.from(refMatmul(x.T.data() as Float32Array, y.data() as Float32Array, 1, 4, 6, 5)), { rtol: 1e-6, atol: 1e-6 })).toBeNull();
     expect(t!.shape).toEqual([4, 6]);
   });
 
@@ -159,8 +155,8 @@ describe("matmul layout pass", () => {
     expect(matmuls.filter((m) => m.startsWith("matmul_t")).sort()).toEqual(["matmul_t[false,true]", "matmul_t[true,false]", "matmul_t[true,false]"]);
     const want = g(params, x, y);
     const got = jg(params, x, y);
-    expectClose(got.w1.data(), want.w1.data(), 1e-5);
-    expectClose(got.w2.data(), want.w2.data(), 1e-5);
+    expect(closeness(Array.from(got.w1.data()), Array.from(want.w1.data()), { rtol: 1e-5, atol: 1e-5 })).toBeNull();
+    expect(closeness(Array.from(got.w2.data()), Array.from(want.w2.data()), { rtol: 1e-5, atol: 1e-5 })).toBeNull();
   });
 
   it("jit of a batched matmul's gradient (vmapped layout, [b, m, k] operands) equals the un-jitted one", () => {
@@ -172,8 +168,8 @@ describe("matmul layout pass", () => {
     expect(matmulOperandProducers(jg.lower(a, b).jaxpr).copies).toBe(0);
     const [ga, gb] = g(a, b) as NDArray[];
     const [ja, jb] = jg(a, b) as NDArray[];
-    expectClose(ja!.data(), ga!.data(), 1e-5);
-    expectClose(jb!.data(), gb!.data(), 1e-5);
+    expect(closeness(Array.from(ja!.data()), Array.from(ga!.data()), { rtol: 1e-5, atol: 1e-5 })).toBeNull();
+    expect(closeness(Array.from(jb!.data()), Array.from(gb!.data()), { rtol: 1e-5, atol: 1e-5 })).toBeNull();
   });
 
   it("matmul_t's JVP and transpose rules agree with finite differences in every layout, to second order", () => {
@@ -186,7 +182,7 @@ describe("matmul layout pass", () => {
       expect(() => checkGrads(f, [a, b], { order: 2 })).not.toThrow();
       // and the same values as matmul of explicit transposes
       const sw = (x: NDArray): NDArray => (x.ndim === 3 ? np.transpose(x, [0, 2, 1]) : np.transpose(x));
-      expectClose(matmulT(a, b, ta, tb).data(), np.matmul(ta ? sw(a) : a, tb ? sw(b) : b).data(), 1e-12);
+      expect(closeness(Array.from(matmulT(a, b, ta, tb).data()), Array.from(np.matmul(ta ? sw(a) : a, tb ? sw(b) : b).data()), { rtol: 1e-12, atol: 1e-12 })).toBeNull();
     }
   });
 
@@ -205,8 +201,8 @@ describe("matmul layout pass", () => {
       const cos = refMatmul(A, B, 1, m, k, n).map(Math.cos);
       const bt = np.transpose(b).data() as Float64Array;
       const at = np.transpose(a).data() as Float64Array;
-      expectClose(ga!.data(), refMatmul(cos, bt, 1, m, n, k), 1e-12);
-      expectClose(gb!.data(), refMatmul(at, cos, 1, k, m, n), 1e-12);
+      expect(closeness(Array.from(ga!.data()), Array.from(refMatmul(cos, bt, 1, m, n, k)), { rtol: 1e-12, atol: 1e-12 })).toBeNull();
+      expect(closeness(Array.from(gb!.data()), Array.from(refMatmul(at, cos, 1, k, m, n)), { rtol: 1e-12, atol: 1e-12 })).toBeNull();
     } finally {
       spy.mockRestore();
     }

@@ -11,11 +11,12 @@
  */
 import type { DType, TypedArray } from "../../core/dtype.js";
 import { LruCache } from "../../core/lru.js";
-import type { Kernel, KernelNode, ReduceOp } from "../kernel/ir.js";
-import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../kernel/ir.js";
+import type { BinaryOp, CompareOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
+import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../../kernel/ir.js";
 
-/** A compiled kernel: reads `inputs`, writes every element of `outputs`. */
-export type KernelFn = (...buffers: TypedArray[]) => void;
+import type { KernelFn } from "../backend.js";
+
+export type { KernelFn };
 
 /** A JS literal for a number (negatives parenthesized, -0 kept). */
 export function jsNumber(v: number): string {
@@ -24,7 +25,8 @@ export function jsNumber(v: number): string {
   return String(v);
 }
 
-const UNARY_JS: Record<string, (a: string) => string> = {
+/** JavaScript of each unary op (a row per op: a missing one is a compile error). */
+export const UNARY_JS: Record<UnaryOp, (a: string) => string> = {
   neg: (a) => `(-${a})`,
   exp: (a) => `Math.exp(${a})`,
   log: (a) => `Math.log(${a})`,
@@ -44,10 +46,11 @@ const UNARY_JS: Record<string, (a: string) => string> = {
   round: (a) => `(Math.sign(${a}) * Math.round(Math.abs(${a})))`,
   not: (a) => `(${a} ? 0 : 1)`,
 };
-const BINARY_JS: Record<string, (a: string, b: string) => string> = {
+/** JavaScript of each binary op on operands of the result's dtype (int32 products wrap exactly, as `Math.imul`). */
+export const BINARY_JS: Record<BinaryOp, (a: string, b: string, dtype: DType) => string> = {
   add: (a, b) => `(${a} + ${b})`,
   sub: (a, b) => `(${a} - ${b})`,
-  mul: (a, b) => `(${a} * ${b})`,
+  mul: (a, b, dtype) => (dtype === "int32" ? `Math.imul(${a}, ${b})` : `(${a} * ${b})`),
   div: (a, b) => `(${a} / ${b})`,
   pow: (a, b) => `(${a} ** ${b})`,
   max: (a, b) => `(${a} > ${b} || ${a} !== ${a} ? ${a} : ${b})`,
@@ -55,7 +58,8 @@ const BINARY_JS: Record<string, (a: string, b: string) => string> = {
   and: (a, b) => `(${a} && ${b} ? 1 : 0)`,
   or: (a, b) => `(${a} || ${b} ? 1 : 0)`,
 };
-const COMPARE_JS: Record<string, string> = { eq: "===", ne: "!==", lt: "<", le: "<=", gt: ">", ge: ">=" };
+/** JavaScript operator of each comparison. */
+export const COMPARE_JS: Record<CompareOp, string> = { eq: "===", ne: "!==", lt: "<", le: "<=", gt: ">", ge: ">=" };
 
 /** Whether the raw JS value of a node is already a value of its dtype (no conversion needed). */
 function isExact(n: KernelNode): boolean {
@@ -67,7 +71,7 @@ function isExact(n: KernelNode): boolean {
     case "convert":
       return true;
     case "binary":
-      return n.op === "max" || n.op === "min" || n.op === "and" || n.op === "or";
+      return n.op === "max" || n.op === "min" || n.op === "and" || n.op === "or" || (n.op === "mul" && n.dtype === "int32");
     case "unary":
       if (n.op === "sign" || n.op === "not") return true;
       if (n.dtype === "float32" || n.dtype === "float64") return n.op === "neg" || n.op === "abs" || n.op === "floor" || n.op === "ceil" || n.op === "round";
@@ -97,7 +101,7 @@ function nodeJs(n: KernelNode, ref: (i: number) => string): string {
     case "const":
       throw new Error("internal: loads and constants are emitted separately");
     case "unary":
-      return UNARY_JS[n.op]!(ref(n.x));
+      return UNARY_JS[n.op](ref(n.x));
     case "ipow": {
       const a = ref(n.x);
       if (n.y === 0) return "1";
@@ -106,9 +110,9 @@ function nodeJs(n: KernelNode, ref: (i: number) => string): string {
       return `(${a} ** ${jsNumber(n.y)})`;
     }
     case "binary":
-      return BINARY_JS[n.op]!(ref(n.x), ref(n.y));
+      return BINARY_JS[n.op](ref(n.x), ref(n.y), n.dtype);
     case "compare":
-      return `(${ref(n.x)} ${COMPARE_JS[n.op]!} ${ref(n.y)} ? 1 : 0)`;
+      return `(${ref(n.x)} ${COMPARE_JS[n.op]} ${ref(n.y)} ? 1 : 0)`;
     case "select":
       return `(${ref(n.cond)} ? ${ref(n.x)} : ${ref(n.y)})`;
     case "convert": {

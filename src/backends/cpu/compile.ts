@@ -19,12 +19,13 @@ import { ConcreteArray, type ShapedArray } from "../../core/array.js";
 import type { DType, TypedArray } from "../../core/dtype.js";
 import type { Primitive } from "../../core/trace.js";
 import { type Atom, type ClosedJaxpr, Literal, Var } from "../../ir/jaxpr.js";
-import type { Kernel } from "../kernel/ir.js";
+import type { Kernel } from "../../kernel/ir.js";
 import { kernelFunction } from "../wasm/kernel.js";
 import { compileSource, emitKernel } from "./codegen.js";
 
-/** A compiled program: concrete inputs to concrete outputs. */
-export type Executable = (args: readonly ConcreteArray[]) => ConcreteArray[];
+import type { Executable } from "../backend.js";
+
+export type { Executable };
 
 /** Kernels whose index space has at most this many elements (and few nodes) are inlined into the plan. */
 export const INLINE_KERNEL_SIZE = 64;

@@ -1,22 +1,22 @@
 /**
  * Eager elementwise operations on large arrays run on the WebAssembly SIMD kernels that
  * jit uses for fused groups: an eager `np.tanh(x)` on a million floats becomes a
- * one-equation kernel (built with the same lowering table as the fusion pass), compiled
+ * one-equation kernel (built with the primitive's own lowering, `prim.lower`), compiled
  * once per operation, parameters, shapes and dtypes, and run on the runtime's threads.
  * Small arrays, and operations the Wasm compiler does not take (int32 arithmetic,
  * `pow`, ...), keep the primitives' JavaScript `impl`.
  *
- * Installed into the interpreter's eager evaluation by importing this module
- * (`setEagerKernel` in core/trace.ts), so core code does not depend on backends.
+ * This is the CPU backend's `runEager` (src/backends/cpu/index.ts).
  * @module
  */
 import { ConcreteArray, type ShapedArray } from "../../core/array.js";
 import { allocateForWrite } from "../../core/dtype.js";
-import { type Params, type Primitive, setEagerKernel } from "../../core/trace.js";
-import { kernelLowerings } from "../../passes/fuse.js";
-import { KernelBuilder } from "../kernel/builder.js";
-import { broadcastMap } from "../kernel/ir.js";
+import type { Params, Primitive } from "../../core/trace.js";
+import { KernelBuilder } from "../../kernel/builder.js";
+import { broadcastMap } from "../../kernel/ir.js";
+import type { KernelLowering } from "../../kernel/lowering.js";
 import { compileWasmKernel } from "../wasm/kernel.js";
+import { VEC_MATH, VEC_TRIG } from "../wasm/vecmath.js";
 import type { KernelFn } from "./codegen.js";
 import { LruCache } from "../../core/lru.js";
 
@@ -24,9 +24,13 @@ import { LruCache } from "../../core/lru.js";
 export const EAGER_WASM_MIN_SIZE = 16384;
 /** The same for transcendental operations, whose vectorized versions pay off sooner. */
 export const EAGER_WASM_MIN_SIZE_TRANSCENDENTAL = 2048;
-const TRANSCENDENTAL = new Set(["exp", "log", "log1p", "expm1", "tanh", "logistic", "sin", "cos", "tan"]);
 
-const cache = new LruCache<string, KernelFn | null>();
+/** A compiled eager operation: its Wasm function, and whether it computes a transcendental function (which pays off on smaller arrays). */
+interface EagerKernel {
+  run: KernelFn;
+  transcendental: boolean;
+}
+const cache = new LruCache<string, EagerKernel | null>();
 
 function keyOf(prim: Primitive, args: readonly ConcreteArray[], params: Params, out: ShapedArray): string {
   let key = `${prim.name}|${out.dtype}[${out.shape.join(",")}]`;
@@ -36,19 +40,20 @@ function keyOf(prim: Primitive, args: readonly ConcreteArray[], params: Params, 
 }
 
 /** The Wasm function of `prim` applied to arguments of these avals, or null when there is none. */
-function wasmFunction(prim: Primitive, args: readonly ConcreteArray[], params: Params, out: ShapedArray): KernelFn | null {
+function wasmFunction(prim: Primitive, lower: KernelLowering, args: readonly ConcreteArray[], params: Params, out: ShapedArray): EagerKernel | null {
   const key = keyOf(prim, args, params, out);
   let f = cache.get(key);
   if (f === undefined) {
     f = null;
-    const lower = kernelLowerings.get(prim.name)!;
     const b = new KernelBuilder(out.shape);
     const operands = args.map((a) => b.load(b.addInput(a.aval.dtype, a.aval.shape), broadcastMap(a.aval.shape, out.shape)));
     const node = lower(b, operands, params, out.dtype);
     // operations that return an operand unchanged (stop_gradient) have nothing to compute
     if (!(node < args.length && b.nodes[node]!.kind === "load")) {
       b.output(node);
-      f = compileWasmKernel(b.build())?.run ?? null;
+      const k = b.build();
+      const w = compileWasmKernel(k);
+      if (w) f = { run: w.run, transcendental: k.nodes.some((n) => n.kind === "unary" && (n.op in VEC_MATH || n.op in VEC_TRIG)) };
     }
     cache.set(key, f);
   }
@@ -67,14 +72,13 @@ export function eagerWasmKernelCount(): number {
  * and the kernel compiles; null means "use the primitive's impl".
  */
 export function runEagerKernel(prim: Primitive, args: readonly ConcreteArray[], params: Params, outAvals: readonly ShapedArray[]): ConcreteArray[] | null {
-  if (outAvals.length !== 1 || !kernelLowerings.has(prim.name)) return null;
+  const lower = prim.lower;
+  if (lower === undefined || outAvals.length !== 1) return null;
   const out = outAvals[0]!;
-  if (out.size < (TRANSCENDENTAL.has(prim.name) ? EAGER_WASM_MIN_SIZE_TRANSCENDENTAL : EAGER_WASM_MIN_SIZE)) return null;
-  const f = wasmFunction(prim, args, params, out);
-  if (!f) return null;
+  if (out.size < EAGER_WASM_MIN_SIZE_TRANSCENDENTAL) return null;
+  const f = wasmFunction(prim, lower, args, params, out);
+  if (!f || (out.size < EAGER_WASM_MIN_SIZE && !f.transcendental)) return null;
   const buf = allocateForWrite(out.dtype, out.size); // the kernel writes every element
-  f(...args.map((a) => a.buffer), buf);
+  f.run(...args.map((a) => a.buffer), buf);
   return [new ConcreteArray(out, buf)];
 }
-
-setEagerKernel(runEagerKernel);

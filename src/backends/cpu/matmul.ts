@@ -70,3 +70,21 @@ export function matmulBlocked(A: TypedArray, ao: number, B: TypedArray, bo: numb
     scratch = acc;
   }
 }
+
+/**
+ * Writes A · B into C for int32 matrices with int32 arithmetic throughout (products by
+ * `Math.imul`, sums wrapping at every step), which is exactly what wrapping the true
+ * integer sum gives: the double-precision sums of {@link matmulBlocked} lose low bits
+ * beyond 2^53.
+ */
+export function matmulInt32(A: Int32Array, ao: number, B: Int32Array, bo: number, C: Int32Array, co: number, m: number, k: number, n: number): void {
+  for (let i = 0; i < m; i++) {
+    const cr = co + i * n;
+    C.fill(0, cr, cr + n);
+    for (let p = 0; p < k; p++) {
+      const a = A[ao + i * k + p]!;
+      const br = bo + p * n;
+      for (let j = 0; j < n; j++) C[cr + j] = (C[cr + j]! + Math.imul(a, B[br + j]!)) | 0;
+    }
+  }
+}

@@ -7,7 +7,7 @@
  */
 import type { ShapedArray } from "../../core/array.js";
 import { type TypedArray, allocate } from "../../core/dtype.js";
-import type { DeviceBuffer } from "../backend.js";
+import type { DeviceBuffer } from "../../core/device.js";
 import type { GpuTexture } from "./runtime.js";
 
 const registry = new FinalizationRegistry<GpuTexture>((t) => {

@@ -14,7 +14,8 @@
  * @module
  */
 import { sizeOf } from "../../core/shape.js";
-import { type IndexMap, type Kernel, type KernelNode, type ReduceOp, contiguousStrides, operandsOf, outputShape } from "../kernel/ir.js";
+import type { DType } from "../../core/dtype.js";
+import { type BinaryOp, type CompareOp, type IndexMap, type Kernel, type KernelNode, type ReduceOp, type UnaryOp, contiguousStrides, operandsOf, outputShape } from "../../kernel/ir.js";
 
 /** A float literal gpu.js and GLSL both accept (infinities become ±FLT_MAX). */
 export function glFloat(v: number): string {
@@ -67,6 +68,50 @@ function ipowExpr(x: string, y: number): string {
   return y < 0 ? `(1.0 / (${chain}))` : `(${chain})`;
 }
 
+/** A NaN in gpu.js kernel source (GLSL has no NaN literal). */
+const GL_NAN = "Math.sqrt(-1.0)";
+
+/** gpu.js source of each unary op (a row per op: a missing one is a compile error). */
+export const UNARY_GL: Record<UnaryOp, (a: string) => string> = {
+  neg: (a) => `(-${a})`,
+  exp: (a) => `Math.exp(${a})`,
+  log: (a) => `Math.log(${a})`,
+  log1p: (a) => `(Math.abs(${a}) < 0.0001 ? ${a} * (1.0 - 0.5 * ${a} + ${a} * ${a} / 3.0) : Math.log(1.0 + ${a}))`,
+  expm1: (a) => `(Math.abs(${a}) < 0.0001 ? ${a} * (1.0 + 0.5 * ${a} + ${a} * ${a} / 6.0) : Math.exp(${a}) - 1.0)`,
+  sin: (a) => `Math.sin(${a})`,
+  cos: (a) => `Math.cos(${a})`,
+  tan: (a) => `Math.tan(${a})`,
+  tanh: (a) => `((1.0 - Math.exp(-2.0 * Math.abs(${a}))) / (1.0 + Math.exp(-2.0 * Math.abs(${a}))) * (${a} < 0.0 ? -1.0 : 1.0))`,
+  logistic: (a) => `(1.0 / (1.0 + Math.exp(-${a})))`,
+  sqrt: (a) => `Math.sqrt(${a})`,
+  rsqrt: (a) => `(1.0 / Math.sqrt(${a}))`,
+  abs: (a) => `Math.abs(${a})`,
+  sign: (a) => `(${a} > 0.0 ? 1.0 : (${a} < 0.0 ? -1.0 : 0.0))`,
+  floor: (a) => `Math.floor(${a})`,
+  ceil: (a) => `Math.ceil(${a})`,
+  round: (a) => `(${a} < 0.0 ? -Math.floor(0.5 - ${a}) : Math.floor(${a} + 0.5))`,
+  not: (a) => `(${a} !== 0.0 ? 0.0 : 1.0)`,
+};
+
+/** gpu.js source of each binary op on values of the result's dtype (max/min propagate NaN, as JAX). */
+export const BINARY_GL: Record<BinaryOp, (a: string, b: string, dtype: DType) => string> = {
+  add: (a, b) => `(${a} + ${b})`,
+  sub: (a, b) => `(${a} - ${b})`,
+  mul: (a, b) => `(${a} * ${b})`,
+  div: (a, b, dtype) =>
+    dtype === "int32" || dtype === "bool" ? `(${b} === 0.0 ? 0.0 : (${a} * ${b} < 0.0 ? -1.0 : 1.0) * Math.floor((Math.abs(${a}) + 0.5) / Math.abs(${b})))` : `(${a} / ${b})`,
+  pow: (a, b) =>
+    `(${b} === 0.0 ? 1.0 : (${a} === 0.0 ? (${b} > 0.0 ? 0.0 : 3.4028234e38) : (${a} > 0.0 ? Math.pow(${a}, ${b}) : ` +
+    `(Math.floor(${b}) === ${b} ? (Math.floor(${b} * 0.5) * 2.0 === ${b} ? 1.0 : -1.0) * Math.pow(-${a}, ${b}) : ${GL_NAN}))))`,
+  max: (a, b) => `(${a} !== ${a} || ${b} !== ${b} ? ${GL_NAN} : Math.max(${a}, ${b}))`,
+  min: (a, b) => `(${a} !== ${a} || ${b} !== ${b} ? ${GL_NAN} : Math.min(${a}, ${b}))`,
+  and: (a, b) => `(${a} !== 0.0 && ${b} !== 0.0 ? 1.0 : 0.0)`,
+  or: (a, b) => `(${a} !== 0.0 || ${b} !== 0.0 ? 1.0 : 0.0)`,
+};
+
+/** gpu.js operator of each comparison. */
+export const COMPARE_GL: Record<CompareOp, string> = { eq: "===", ne: "!==", lt: "<", le: "<=", gt: ">", ge: ">=" };
+
 /** The expression of a node whose operands are the expressions in `o`. */
 function nodeExpr(n: KernelNode, o: string[]): string {
   const [a, b, c] = o as [string, string, string];
@@ -75,79 +120,13 @@ function nodeExpr(n: KernelNode, o: string[]): string {
     case "const":
       throw new Error("unreachable");
     case "unary":
-      switch (n.op) {
-        case "neg":
-          return `(-${a})`;
-        case "exp":
-          return `Math.exp(${a})`;
-        case "log":
-          return `Math.log(${a})`;
-        case "log1p":
-          return `(Math.abs(${a}) < 0.0001 ? ${a} * (1.0 - 0.5 * ${a} + ${a} * ${a} / 3.0) : Math.log(1.0 + ${a}))`;
-        case "expm1":
-          return `(Math.abs(${a}) < 0.0001 ? ${a} * (1.0 + 0.5 * ${a} + ${a} * ${a} / 6.0) : Math.exp(${a}) - 1.0)`;
-        case "sin":
-          return `Math.sin(${a})`;
-        case "cos":
-          return `Math.cos(${a})`;
-        case "tan":
-          return `Math.tan(${a})`;
-        case "tanh":
-          return `((1.0 - Math.exp(-2.0 * Math.abs(${a}))) / (1.0 + Math.exp(-2.0 * Math.abs(${a}))) * (${a} < 0.0 ? -1.0 : 1.0))`;
-        case "logistic":
-          return `(1.0 / (1.0 + Math.exp(-${a})))`;
-        case "sqrt":
-          return `Math.sqrt(${a})`;
-        case "rsqrt":
-          return `(1.0 / Math.sqrt(${a}))`;
-        case "abs":
-          return `Math.abs(${a})`;
-        case "sign":
-          return `(${a} > 0.0 ? 1.0 : (${a} < 0.0 ? -1.0 : 0.0))`;
-        case "floor":
-          return `Math.floor(${a})`;
-        case "ceil":
-          return `Math.ceil(${a})`;
-        case "round":
-          return `(${a} < 0.0 ? -Math.floor(0.5 - ${a}) : Math.floor(${a} + 0.5))`;
-        case "not":
-          return `(${a} !== 0.0 ? 0.0 : 1.0)`;
-      }
-      throw new Error(`gpu codegen: unknown unary op ${String((n as { op: string }).op)}`);
+      return UNARY_GL[n.op](a);
     case "ipow":
       return ipowExpr(a, n.y);
     case "binary":
-      switch (n.op) {
-        case "add":
-          return `(${a} + ${b})`;
-        case "sub":
-          return `(${a} - ${b})`;
-        case "mul":
-          return `(${a} * ${b})`;
-        case "div":
-          if (n.dtype === "int32" || n.dtype === "bool") {
-            return `(${b} === 0.0 ? 0.0 : (${a} * ${b} < 0.0 ? -1.0 : 1.0) * Math.floor((Math.abs(${a}) + 0.5) / Math.abs(${b})))`;
-          }
-          return `(${a} / ${b})`;
-        case "pow":
-          return (
-            `(${b} === 0.0 ? 1.0 : (${a} === 0.0 ? (${b} > 0.0 ? 0.0 : 3.4028234e38) : (${a} > 0.0 ? Math.pow(${a}, ${b}) : ` +
-            `(Math.floor(${b}) === ${b} ? (Math.floor(${b} * 0.5) * 2.0 === ${b} ? 1.0 : -1.0) * Math.pow(-${a}, ${b}) : Math.sqrt(-1.0)))))`
-          );
-        case "max":
-          return `Math.max(${a}, ${b})`;
-        case "min":
-          return `Math.min(${a}, ${b})`;
-        case "and":
-          return `(${a} !== 0.0 && ${b} !== 0.0 ? 1.0 : 0.0)`;
-        case "or":
-          return `(${a} !== 0.0 || ${b} !== 0.0 ? 1.0 : 0.0)`;
-      }
-      throw new Error(`gpu codegen: unknown binary op ${String((n as { op: string }).op)}`);
-    case "compare": {
-      const op = { eq: "===", ne: "!==", lt: "<", le: "<=", gt: ">", ge: ">=" }[n.op];
-      return `(${a} ${op} ${b} ? 1.0 : 0.0)`;
-    }
+      return BINARY_GL[n.op](a, b, n.dtype);
+    case "compare":
+      return `(${a} ${COMPARE_GL[n.op]} ${b} ? 1.0 : 0.0)`;
     case "select":
       return `(${a} !== 0.0 ? ${b} : ${c})`;
     case "convert":
@@ -202,8 +181,8 @@ function emitNodes(k: Kernel, output: number, index: (map: IndexMap) => string, 
 
 function accumulate(op: ReduceOp, v: string): string[] {
   if (op === "sum") return [`acc = acc + ${v};`];
-  const f = op === "max" ? "Math.max" : "Math.min";
-  return [`if (first > 0.5) {`, `acc = ${v};`, `first = 0.0;`, `} else {`, `acc = ${f}(acc, ${v});`, `}`];
+  // NaN propagates (as JAX's reduce_max/min): the binary max/min of the op table
+  return [`if (first > 0.5) {`, `acc = ${v};`, `first = 0.0;`, `} else {`, `acc = ${BINARY_GL[op]("acc", v, "float32")};`, `}`];
 }
 
 /** The gpu.js source computing output `j` of a kernel. */

@@ -1,24 +1,23 @@
 /**
- * Jitted programs on the GPU: the optimized jaxpr (the same passes as the CPU path,
- * ending with fusion, so elementwise chains and their reductions are single `fused`
- * kernels) runs equation by equation on GPU buffers. Intermediate textures are deleted
+ * Jitted programs on the GPU: the optimized jaxpr (jit runs the same passes for every
+ * backend, ending with fusion, so elementwise chains and their reductions are single
+ * `fused` kernels) runs equation by equation on GPU buffers; an equation with no GPU
+ * kernel runs its `impl` on the CPU. Intermediate textures are deleted
  * right after their last use, so a jitted step leaves only its outputs on the GPU.
  * @module
  */
 import type { ConcreteArray } from "../../core/array.js";
 import { type Atom, type ClosedJaxpr, Literal, Var } from "../../ir/jaxpr.js";
-import { optimizeJaxpr } from "../../passes/index.js";
 import { runOnGpu } from "./dispatch.js";
 import { gpuRuntime } from "./runtime.js";
 
 /** A compiled program over concrete arrays (inputs on any backend, outputs on the GPU). */
 export type GpuExecutable = (args: readonly ConcreteArray[]) => ConcreteArray[];
 
-/** Compiles a closed jaxpr (optimizing it first) for the GPU. */
+/** Compiles an optimized closed jaxpr for the GPU. */
 export function compileJaxprGpu(cj: ClosedJaxpr): GpuExecutable {
-  const opt = optimizeJaxpr(cj);
-  const { jaxpr } = opt;
-  const consts = opt.consts as ConcreteArray[];
+  const { jaxpr } = cj;
+  const consts = cj.consts as ConcreteArray[];
   const eqns = jaxpr.eqns;
   const keep = new Set<Var>([...jaxpr.constVars, ...jaxpr.inVars, ...jaxpr.outs.filter((a): a is Var => a instanceof Var)]);
   const lastUse = new Map<Var, number>();

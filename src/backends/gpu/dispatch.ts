@@ -1,8 +1,8 @@
 /**
- * Eager dispatch once the GPU is in use: decides where each primitive runs (see the
- * placement rule in backends/backend.ts), moves uncommitted arguments there, and runs
- * the primitive as one GPU kernel ({@link gpuImpls}), a jitted program as a compiled
- * sequence of fused kernels ({@link compileJaxprGpu}), or on the CPU.
+ * Running one primitive on the GPU (the GPU backend's `runEager`; the registry,
+ * src/backends/registry.ts, decides where each primitive runs): uploads uncommitted
+ * host arguments once, and runs the primitive as one GPU kernel ({@link gpuKernelOf}).
+ * A jitted program is compiled for the GPU by the registry ({@link compileJaxprGpu}).
  *
  * Primitives without a GPU kernel — the PRNG's (threefry needs exact uint32 arithmetic,
  * which float32 textures do not have) — run on the CPU and their results stay in host
@@ -14,28 +14,16 @@
 import { ConcreteArray, ShapedArray } from "../../core/array.js";
 import { shortName } from "../../core/dtype.js";
 import { fmtShape } from "../../core/shape.js";
-import { type Params, type Primitive, setDeviceDispatch } from "../../core/trace.js";
-import type { ClosedJaxpr } from "../../ir/jaxpr.js";
-import { type BackendName, getDefaultBackend } from "../backend.js";
+import type { Params, Primitive } from "../../core/trace.js";
 import { GpuBuffer } from "./buffer.js";
-import { compileJaxprGpu } from "./compile.js";
-import { gpuImpls } from "./ops.js";
+import { gpuKernelOf } from "./ops.js";
 import { type GpuRuntime, MAX_GPU_ELEMENTS, gpuFailure, gpuRuntime } from "./runtime.js";
-
-/** Why the GPU backend cannot be used (null when it can); installs the GPU dispatch when it can. */
-export function gpuAvailability(): string | null {
-  const why = gpuFailure();
-  if (why === null) setDeviceDispatch(dispatch);
-  return why;
-}
 
 function runtimeOrThrow(op: string): GpuRuntime {
   const rt = gpuRuntime();
   if (!rt) throw new Error(`${op}: no GPU context is available (${gpuFailure()}).`);
   return rt;
 }
-
-const describe = (a: ConcreteArray): string => `${a.aval.toString()} on ${a.backend}${a.committed ? " (committed)" : ""}`;
 
 function float64Error(op: string): Error {
   return new Error(
@@ -91,7 +79,7 @@ function upload(rt: GpuRuntime, a: ConcreteArray, op: string): GpuBuffer | null 
 /** Copies an array to the GPU and commits it there (`x.to("gpu")`). */
 export function moveToGpu(x: ConcreteArray, op: string): ConcreteArray {
   const rt = runtimeOrThrow(op);
-  setDeviceDispatch(dispatch);
+  if (x.device !== null && x.committed === "gpu") return x;
   let buf: GpuBuffer;
   if (x.device) buf = (x.device as GpuBuffer).share(op);
   else {
@@ -104,25 +92,10 @@ export function moveToGpu(x: ConcreteArray, op: string): ConcreteArray {
   return c;
 }
 
-function mixError(prim: Primitive, args: readonly ConcreteArray[]): Error {
-  return new Error(
-    `${prim.name}: arguments are committed to different backends: ${args.map(describe).join(", ")}. ` +
-      `Move one explicitly, e.g. x.to("gpu") or x.to("cpu") (devicePut(tree, backend) for pytrees).`,
-  );
-}
-
-const compiled = new WeakMap<ClosedJaxpr, ReturnType<typeof compileJaxprGpu>>();
-
 /** Runs `prim` on the GPU; null when it must run on the CPU instead. */
 export function runOnGpu(rt: GpuRuntime, prim: Primitive, args: readonly ConcreteArray[], params: Params, outAvals: readonly ShapedArray[]): ConcreteArray[] | null {
   const op = prim.name;
-  if (op === "pjit") {
-    const cj = params.jaxpr as ClosedJaxpr;
-    let exe = compiled.get(cj);
-    if (!exe) compiled.set(cj, (exe = compileJaxprGpu(cj)));
-    return exe(args);
-  }
-  const impl = gpuImpls.get(op);
+  const impl = gpuKernelOf(prim);
   if (!impl) return null;
   // astype("float32") of a float64 host array is how float64 data reaches the GPU: convert on the CPU
   if (op === "convert_element_type" && args[0]!.dtype === "float64" && !args[0]!.device && outAvals[0]!.dtype !== "float64") return null;
@@ -147,22 +120,7 @@ export function runOnGpu(rt: GpuRuntime, prim: Primitive, args: readonly Concret
   return outs.map((b, i) => new ConcreteArray(outAvals[i]!, null, b));
 }
 
-/** The eager dispatch installed in core/trace.ts while the GPU is in use. */
-export function dispatch(prim: Primitive, args: ConcreteArray[], params: Params, outAvals: ShapedArray[]): ConcreteArray[] {
-  let committed: BackendName | null = null;
-  let onGpu = false;
-  for (const a of args) {
-    const c = a.committed;
-    if (c !== null) {
-      if (committed !== null && c !== committed) throw mixError(prim, args);
-      committed = c;
-    }
-    if (a.device !== null) onGpu = true;
-  }
-  const target = committed ?? (onGpu ? "gpu" : getDefaultBackend());
-  let outs: ConcreteArray[] | null = null;
-  if (target === "gpu") outs = runOnGpu(runtimeOrThrow(prim.name), prim, args, params, outAvals);
-  if (outs === null) outs = prim.impl(args, params, outAvals);
-  if (committed !== null) for (const o of outs) if (o.committed === null && !args.includes(o)) o.committed = committed;
-  return outs;
+/** The GPU backend's `runEager`: null when the primitive runs on the CPU instead. */
+export function runEagerGpu(prim: Primitive, args: readonly ConcreteArray[], params: Params, outAvals: readonly ShapedArray[]): ConcreteArray[] | null {
+  return runOnGpu(runtimeOrThrow(prim.name), prim, args, params, outAvals);
 }

@@ -1,11 +1,13 @@
 /**
- * The GPU backend: {@link Backend} over gpu.js textures. Eager dispatch and jitted
- * programs use the pieces directly (dispatch.ts, compile.ts); this object is the
- * narrow interface the CPU backend implements too.
+ * The GPU backend: {@link Backend} over gpu.js textures: eager primitives as one GPU
+ * kernel each (dispatch.ts, ops.ts), jitted programs as sequences of fused kernels
+ * (compile.ts).
  * @module
  */
 import type { Backend } from "../backend.js";
 import { GpuBuffer } from "./buffer.js";
+import { compileJaxprGpu } from "./compile.js";
+import { moveToGpu, runEagerGpu } from "./dispatch.js";
 import { runKernel } from "./ops.js";
 import { MAX_GPU_ELEMENTS, type GpuRuntime, gpuFailure, gpuRuntime } from "./runtime.js";
 
@@ -29,4 +31,8 @@ export const gpuBackend: Backend<GpuBuffer> = {
   read: (buf, aval) => buf.read(aval),
   run: (kernel, inputs) => runKernel(runtime("run"), kernel, inputs, "gpuBackend.run"),
   free: (buf) => buf.free(),
+  availability: gpuFailure,
+  compile: compileJaxprGpu,
+  runEager: runEagerGpu,
+  move: moveToGpu,
 };

@@ -1,23 +1,26 @@
 /**
- * How each primitive runs on the GPU as one kernel.
+ * How each primitive runs on the GPU as one kernel ({@link gpuKernelOf}).
  *
- * - Elementwise primitives, views (broadcast_to, transpose, slice) and reductions are
- *   lowered to the kernel expression language — the elementwise ones through the same
- *   table jit's fusion pass uses ({@link kernelLowerings}) — and compiled by
- *   {@link kernelSources}; a `fused` equation's kernel runs as it is.
- * - `reshape` is free: the result shares the texture (arrays are flat on the GPU).
+ * - Elementwise primitives, views and reductions are lowered to the kernel expression
+ *   language by what the primitive carries (`prim.lower`, `prim.view`, `prim.reduceOp`:
+ *   the same lowering jit's fusion pass uses) and compiled by {@link kernelSources}; a
+ *   `fused` equation's kernel runs as it is.
+ * - A view that keeps the elements in place (a reshape) is free: the result shares the
+ *   texture (arrays are flat on the GPU).
  * - matmul, take, scatter_add, pad, concatenate and argmax/argmin have dedicated
- *   kernels written here.
- * A primitive missing from {@link gpuImpls} runs on the CPU (see dispatch.ts).
+ *   kernels written here ({@link gpuImpls}).
+ * A primitive with none of these runs on the CPU (see dispatch.ts).
  * @module
  */
 import { ShapedArray } from "../../core/array.js";
-import { cpuBackend } from "../backend.js";
+import { type TypedArray, allocate } from "../../core/dtype.js";
 import { sizeOf } from "../../core/shape.js";
-import type { Params } from "../../core/trace.js";
-import { kernelLowerings } from "../../passes/fuse.js";
-import { KernelBuilder } from "../kernel/builder.js";
-import { type Kernel, type ReduceOp, broadcastMap, contiguousStrides } from "../kernel/ir.js";
+import type { Params, Primitive } from "../../core/trace.js";
+import { KernelBuilder } from "../../kernel/builder.js";
+import { type Kernel, type ReduceOp, broadcastMap, contiguousStrides, kernelOutAvals } from "../../kernel/ir.js";
+import type { KernelLowering } from "../../kernel/lowering.js";
+import { type ViewRule, isContiguous } from "../../kernel/views.js";
+import { compileKernel } from "../cpu/codegen.js";
 import { GpuBuffer } from "./buffer.js";
 import { affine, decompose, glFloat, kernelSources } from "./codegen.js";
 import { type GpuRuntime, type GpuTexture } from "./runtime.js";
@@ -43,7 +46,9 @@ function runWideKernelOnCpu(rt: GpuRuntime, k: Kernel, ins: readonly GpuBuffer[]
     console.warn(`cotangent: a fused kernel reads ${reads} arrays, more than the ${rt.maxInputs} textures a WebGL shader can sample here; it runs on the CPU (correct, but slower).`);
   }
   const host = ins.map((b, i) => b.read(new ShapedArray(k.inputs[i]!.shape, k.inputs[i]!.dtype)));
-  return cpuBackend.run(k, host).map((data) => new GpuBuffer(data.length ? rt.upload(data) : null, data.length));
+  const outs: TypedArray[] = kernelOutAvals(k).map((a) => allocate(a.dtype, a.size));
+  compileKernel(k)(...host, ...outs);
+  return outs.map((data) => new GpuBuffer(data.length ? rt.upload(data) : null, data.length));
 }
 
 /** Runs a kernel of the kernel expression language: one gpu.js kernel per output. */
@@ -80,51 +85,40 @@ function cachedKernel(key: string, make: () => Kernel): Kernel {
 }
 const avalKey = (a: ShapedArray): string => `${a.dtype}[${a.shape.join(",")}]`;
 
-export const gpuImpls = new Map<string, GpuImpl>();
-
-// ---------------------------------------------------------------- elementwise (via the fusion lowering table)
-for (const [name, lower] of kernelLowerings) {
-  gpuImpls.set(name, (rt, ins, inAvals, params, [out], op) => {
+/** A one-equation kernel over the output's index space, reading each input with NumPy broadcasting. */
+function elementwiseImpl(name: string, lower: KernelLowering): GpuImpl {
+  return (rt, ins, inAvals, params, [out], op) => {
     const k = cachedKernel(`${name}|${JSON.stringify(params)}|${inAvals.map(avalKey).join(";")}|${avalKey(out!)}`, () => {
       const b = new KernelBuilder(out!.shape);
       const loads = inAvals.map((a) => b.load(b.addInput(a.dtype, a.shape), broadcastMap(a.shape, out!.shape)));
       b.output(lower(b, loads, params, out!.dtype));
       return b.build();
     });
+    // an operation that returns its operand unchanged (stop_gradient) shares its texture
+    const o = k.nodes[k.outputs[0]!.node]!;
+    if (k.nodes.length === ins.length && o.kind === "load" && k.inputs[o.input]!.shape.length === out!.ndim && sizeOf(k.inputs[o.input]!.shape) === out!.size) return [ins[o.input]!.share(op)];
     return runKernel(rt, k, ins, op);
-  });
+  };
 }
 
-// ---------------------------------------------------------------- views
-/** A copy kernel reading `x` through an index map over the output's index space. */
-function viewKernel(rt: GpuRuntime, x: GpuBuffer, inAval: ShapedArray, out: ShapedArray, offset: number, strides: readonly number[], op: string): GpuBuffer[] {
-  const k = cachedKernel(`view|${avalKey(inAval)}|${avalKey(out)}|${offset}|${strides.join(",")}`, () => {
-    const b = new KernelBuilder(out.shape);
-    b.output(b.load(b.addInput(inAval.dtype, inAval.shape), { offset, strides }));
-    return b.build();
-  });
-  return runKernel(rt, k, [x], op);
+/** A copy kernel reading the operand through the strided view the primitive's view rule gives (free when the elements stay in place). */
+function viewImpl(name: string, view: ViewRule): GpuImpl {
+  return (rt, [x], [a], params, [out], op) => {
+    const v = view({ offset: 0, strides: contiguousStrides(a!.shape) }, a!.shape, out!.shape, params);
+    if (v === null) throw new Error(`internal: ${name} of a contiguous ${a!.toString()} is not a view`);
+    if (v.offset === 0 && a!.size === out!.size && isContiguous(out!.shape, v.strides)) return [x!.share(op)];
+    const k = cachedKernel(`view|${avalKey(a!)}|${avalKey(out!)}|${v.offset}|${v.strides.join(",")}`, () => {
+      const b = new KernelBuilder(out!.shape);
+      b.output(b.load(b.addInput(a!.dtype, a!.shape), v));
+      return b.build();
+    });
+    return runKernel(rt, k, [x!], op);
+  };
 }
-gpuImpls.set("broadcast_to", (rt, [x], [a], _p, [out], op) => {
-  const m = broadcastMap(a!.shape, out!.shape);
-  return viewKernel(rt, x!, a!, out!, m.offset, m.strides, op);
-});
-gpuImpls.set("transpose", (rt, [x], [a], p, [out], op) => {
-  const s = contiguousStrides(a!.shape);
-  return viewKernel(rt, x!, a!, out!, 0, (p.perm as number[]).map((q) => s[q]!), op);
-});
-gpuImpls.set("slice", (rt, [x], [a], p, [out], op) => {
-  const s = contiguousStrides(a!.shape);
-  const starts = p.starts as number[];
-  return viewKernel(rt, x!, a!, out!, starts.reduce((acc, v, d) => acc + v * s[d]!, 0), s, op);
-});
-gpuImpls.set("reshape", (_rt, [x], _a, _p, _o, op) => [x!.share(op)]);
-gpuImpls.set("stop_gradient", (_rt, [x], _a, _p, _o, op) => [x!.share(op)]);
 
-// ---------------------------------------------------------------- reductions
-const REDUCE: Record<string, ReduceOp> = { reduce_sum: "sum", reduce_max: "max", reduce_min: "min" };
-for (const [name, rop] of Object.entries(REDUCE)) {
-  gpuImpls.set(name, (rt, [x], [a], p, _out, op) => {
+/** A reduction over the `axes` param. */
+function reduceImpl(name: string, rop: ReduceOp): GpuImpl {
+  return (rt, [x], [a], p, _out, op) => {
     const axes = [...(p.axes as number[])].sort((u, v) => u - v);
     const k = cachedKernel(`${name}|${avalKey(a!)}|${axes.join(",")}`, () => {
       const b = new KernelBuilder(a!.shape, axes);
@@ -132,8 +126,23 @@ for (const [name, rop] of Object.entries(REDUCE)) {
       return b.build();
     });
     return runKernel(rt, k, [x!], op);
-  });
+  };
 }
+
+/** Primitives with a GPU kernel of their own, by name (the rest lower through what the primitive carries). */
+export const gpuImpls = new Map<string, GpuImpl>();
+const derived = new WeakMap<Primitive, GpuImpl | null>();
+
+/** How `prim` runs on the GPU, or null when it runs on the CPU. */
+export function gpuKernelOf(prim: Primitive): GpuImpl | null {
+  let impl = derived.get(prim);
+  if (impl === undefined) {
+    impl = gpuImpls.get(prim.name) ?? (prim.lower ? elementwiseImpl(prim.name, prim.lower) : prim.view ? viewImpl(prim.name, prim.view) : prim.reduceOp ? reduceImpl(prim.name, prim.reduceOp) : null);
+    derived.set(prim, impl);
+  }
+  return impl;
+}
+
 gpuImpls.set("fused", (rt, ins, _a, p, _o, op) => runKernel(rt, p.kernel as Kernel, ins, op));
 
 // ---------------------------------------------------------------- dedicated kernels

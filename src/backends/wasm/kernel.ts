@@ -44,11 +44,55 @@ import type { DType, TypedArray } from "../../core/dtype.js";
 import { LruCache } from "../../core/lru.js";
 import type { KernelFn } from "../cpu/codegen.js";
 import { compileKernel } from "../cpu/codegen.js";
-import type { Kernel, KernelNode, ReduceOp } from "../kernel/ir.js";
-import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, outputShape, reduceInit } from "../kernel/ir.js";
+import type { BinaryOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
+import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, outputShape, reduceInit } from "../../kernel/ir.js";
 import { FuncBuilder, I32, OP, SIMD_OPS as S } from "./emit.js";
 import { MAX_CHUNKS, type WasmModule, loadModule, parallelFor, reserveHeap, wasmAvailable, wasmMemory } from "./runtime.js";
 import { type Lanes, VEC_MATH, VEC_TRIG, VecAsm, emitTrigRangeMask } from "./vecmath.js";
+
+/**
+ * How each unary op is vectorized (a row per op: a missing one is a compile error):
+ * `lane` is one SIMD instruction of the same name; `math`/`trig` the approximations of
+ * ./vecmath.ts; the rest have code of their own below; null means not vectorized (a
+ * kernel using it runs as JavaScript).
+ */
+export const WASM_UNARY: Record<UnaryOp, "lane" | "math" | "trig" | "rsqrt" | "round" | "sign" | "not" | null> = {
+  neg: "lane",
+  abs: "lane",
+  sqrt: "lane",
+  floor: "lane",
+  ceil: "lane",
+  rsqrt: "rsqrt",
+  round: "round",
+  sign: "sign",
+  exp: "math",
+  expm1: "math",
+  log: "math",
+  log1p: "math",
+  tanh: "math",
+  logistic: "math",
+  sin: "trig",
+  cos: "trig",
+  tan: "trig",
+  not: "not",
+};
+
+/**
+ * How each binary op on float lanes is vectorized: `lane` is one SIMD instruction,
+ * `extremum` a NaN-propagating max/min; null means not vectorized (`and`/`or` exist
+ * only on bool masks, handled apart).
+ */
+export const WASM_BINARY: Record<BinaryOp, "lane" | "extremum" | null> = {
+  add: "lane",
+  sub: "lane",
+  mul: "lane",
+  div: "lane",
+  max: "extremum",
+  min: "extremum",
+  pow: null,
+  and: null,
+  or: null,
+};
 
 /** Elements of the index space per chunk of work. */
 export const CHUNK_ELEMENTS = 65536;
@@ -323,21 +367,18 @@ function plan(kernel: Kernel): Plan {
       case "const":
         return unsupported("internal");
       case "unary": {
-        if (n.op === "not") {
+        const how = WASM_UNARY[n.op];
+        if (how === "not") {
           if (n.dtype !== "bool") return unsupported("not of a float");
           truth(n.x);
           a.bit("not");
           return;
         }
         if (n.dtype === "bool" || isBool(n.x)) return unsupported(`${n.op} of a bool`);
-        switch (n.op) {
-          case "neg":
-          case "abs":
-          case "sqrt":
-          case "floor":
-          case "ceil":
+        switch (how) {
+          case "lane":
             ref(n.x);
-            a.op(n.op);
+            a.op(n.op as "neg" | "abs" | "sqrt" | "floor" | "ceil");
             return;
           case "rsqrt": {
             const x = asLocal(n.x);
@@ -362,24 +403,17 @@ function plan(kernel: Kernel): Plan {
             a.c(1).get(neg).get(x).c(0).op("gt").bit("bitselect");
             return;
           }
-          case "exp":
-          case "expm1":
-          case "log":
-          case "log1p":
-          case "tanh":
-          case "logistic":
-            VEC_MATH[n.op](a, asLocal(n.x));
+          case "math":
+            VEC_MATH[n.op as keyof typeof VEC_MATH](a, asLocal(n.x));
             return;
-          case "sin":
-          case "cos":
-          case "tan": {
+          case "trig": {
             const x = asLocal(n.x);
             // note arguments beyond TRIG_LIMIT (the runner then recomputes in JS)
             f.get(outOfRange);
             emitTrigRangeMask(a, x);
             if (tailMask >= 0) a.get(tailMask).bit("and");
             f.simd(S.v128AnyTrue).op(OP.i32Or).set(outOfRange);
-            VEC_TRIG[n.op](a, x);
+            VEC_TRIG[n.op as keyof typeof VEC_TRIG](a, x);
             return;
           }
           default:
@@ -412,17 +446,13 @@ function plan(kernel: Kernel): Plan {
           return;
         }
         if (isBool(n.x) || isBool(n.y)) return unsupported("mixed operands");
-        switch (n.op) {
-          case "add":
-          case "sub":
-          case "mul":
-          case "div":
+        switch (WASM_BINARY[n.op]) {
+          case "lane":
             ref(n.x);
             ref(n.y);
-            a.op(n.op);
+            a.op(n.op as "add" | "sub" | "mul" | "div");
             return;
-          case "max":
-          case "min": {
+          case "extremum": {
             // x > y || x !== x ? x : y (and < for min)
             const x = asLocal(n.x);
             const y = asLocal(n.y);

@@ -4,13 +4,13 @@
  * transforms apply to the traced program before it is optimized.
  * @module
  */
-import { ConcreteArray, ShapedArray } from "../../core/array.js";
-import { allocate } from "../../core/dtype.js";
-import { fmtShape, shapeEqual, sizeOf } from "../../core/shape.js";
-import { type Params, definePrimitive } from "../../core/trace.js";
-import { kernelFunction } from "../wasm/kernel.js";
-import { type Kernel, outputDtype, outputShape } from "./ir.js";
-import { printKernel } from "./print.js";
+import { ConcreteArray } from "../core/array.js";
+import { allocate } from "../core/dtype.js";
+import { fmtShape, shapeEqual, sizeOf } from "../core/shape.js";
+import { type Params, definePrimitive } from "../core/trace.js";
+import { hostBackend } from "../backends/registry.js";
+import { type Kernel, kernelOutAvals } from "../kernel/ir.js";
+import { printKernel } from "../kernel/print.js";
 
 export interface FusedParams extends Params {
   kernel: Kernel;
@@ -22,11 +22,6 @@ const noRule = (what: string) => (): never => {
       `apply ${what === "batching" ? "vmap" : "grad/jvp/vjp"} to the original function (or to the jitted function itself) instead of to an optimized jaxpr.`,
   );
 };
-
-/** Output avals of a kernel. */
-export function kernelOutAvals(kernel: Kernel): ShapedArray[] {
-  return kernel.outputs.map((_, j) => new ShapedArray(outputShape(kernel, j), outputDtype(kernel, j)));
-}
 
 /** The primitive that runs a generated kernel. */
 export const fused_p = definePrimitive<FusedParams>({
@@ -44,7 +39,7 @@ export const fused_p = definePrimitive<FusedParams>({
     return kernelOutAvals(kernel);
   },
   impl(args, { kernel }, outAvals) {
-    const f = kernelFunction(kernel); // WebAssembly SIMD for big kernels it compiles, else JS
+    const f = hostBackend.kernelFunction(kernel); // the CPU: WebAssembly SIMD for big kernels it compiles, else JS
     const outs = outAvals.map((a) => allocate(a.dtype, sizeOf(a.shape)));
     f(...args.map((a) => a.buffer), ...outs);
     return outs.map((b, j) => new ConcreteArray(outAvals[j]!, b));

@@ -11,8 +11,8 @@
  * ```
  * @module
  */
-import { isFloat, shortName } from "../../core/dtype.js";
-import { formatNumber } from "../../ir/jaxpr.js";
+import { isFloat, shortName } from "../core/dtype.js";
+import { formatNumber } from "../ir/jaxpr.js";
 import type { IndexMap, Kernel, KernelNode } from "./ir.js";
 import { outputShape } from "./ir.js";
 

@@ -3,8 +3,8 @@
  * node (same operation, same operands) returns the same position.
  * @module
  */
-import type { DType } from "../../core/dtype.js";
-import { castScalar } from "../../core/dtype.js";
+import type { DType } from "../core/dtype.js";
+import { castScalar } from "../core/dtype.js";
 import type { IndexMap, Kernel, KernelInput, KernelNode, KernelOutput, ReduceOp } from "./ir.js";
 import { validateKernel } from "./ir.js";
 

@@ -22,10 +22,11 @@
  * to the output dtype once at the end.
  * @module
  */
-import { stridesOf } from "../../core/shape.js";
-import type { DType } from "../../core/dtype.js";
-import { castScalar } from "../../core/dtype.js";
-import { sizeOf } from "../../core/shape.js";
+import { ShapedArray } from "../core/array.js";
+import { stridesOf } from "../core/shape.js";
+import type { DType } from "../core/dtype.js";
+import { castScalar } from "../core/dtype.js";
+import { sizeOf } from "../core/shape.js";
 
 /** Unary scalar operations (names match the primitives they lower). */
 export const UNARY_OPS = [
@@ -153,6 +154,11 @@ export interface Kernel {
 export function outputShape(kernel: Kernel, k: number): number[] {
   const o = kernel.outputs[k]!;
   return o.reduce ? kernel.shape.filter((_, d) => !kernel.reduceAxes.includes(d)) : [...kernel.shape];
+}
+
+/** Output avals of a kernel. */
+export function kernelOutAvals(kernel: Kernel): ShapedArray[] {
+  return kernel.outputs.map((_, j) => new ShapedArray(outputShape(kernel, j), outputDtype(kernel, j)));
 }
 
 /** The dtype of output `k` of a kernel. */
