@@ -26,6 +26,11 @@ describe("NaN is never hidden", () => {
     expect(grad((x: np.Array) => nn.relu(x).sum())(np.array([-1, 0, 2])).toJs()).toEqual([0, 0, 1]);
     expect(jit(nn.relu)(np.array([NaN, 3])).toJs()).toEqual([NaN, 3]);
   });
+  it("np.clip and the other activations keep NaN (clip through NaN-propagating maximum/minimum)", () => {
+    expect(np.clip(np.array([NaN, 5, -5]), -1, 1).toJs()).toEqual([NaN, 1, -1]);
+    expect(jit((x: np.Array) => np.clip(x, -1, 1))(np.array([NaN, 2])).toJs()).toEqual([NaN, 1]);
+    for (const f of [nn.leakyRelu, nn.elu, nn.softplus, nn.silu, nn.gelu]) expect((f(np.array([NaN])) as np.Array).toJs()).toEqual([NaN]);
+  });
 });
 
 describe("binaryCrossEntropy's gradient at the clamped ends is PyTorch's", () => {
