@@ -30,5 +30,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     exclude: ["**/node_modules/**", ...exclude],
     testTimeout: 60_000,
+    // type-level tests (expectTypeOf, @ts-expect-error): checked with tsc, never run
+    typecheck: { enabled: true, include: ["test/types/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
   },
 });

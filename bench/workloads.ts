@@ -28,6 +28,10 @@ export interface MlpData {
 }
 export interface ScalarData { x0: number; steps: number }
 export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Float32Array }
+/** An Elman RNN: `W` is `[H, H]`, `U` is `[H, I]`, `xs` is `[T, I]`. */
+export interface RnnData { H: number; I: number; T: number; W: Float32Array; U: Float32Array; xs: Float32Array }
+/** A deep tanh MLP: `ws[l]` is `[width, width]`, `x` is `[batch, width]`. */
+export interface DeepData { layers: number; width: number; batch: number; ws: Float32Array[]; x: Float32Array }
 
 /** Input type of each workload. */
 export interface DataMap {
@@ -39,6 +43,10 @@ export interface DataMap {
   "scalar50-grad": ScalarData;
   "tanhAx-grad": TanhAxData;
   "tanhAx-hvp": TanhAxData;
+  "rnn-grad": RnnData;
+  "rnn-grad-unrolled": RnnData;
+  "deep-grad": DeepData;
+  "deep-grad-remat": DeepData;
 }
 export type WorkloadId = keyof DataMap;
 
@@ -57,6 +65,12 @@ export interface OutputMap {
   "scalar50-grad": { g: number };
   "tanhAx-grad": { g: Vec };
   "tanhAx-hvp": { h: Vec };
+  /** Loss and gradients of the RNN's sum of hidden states with respect to W and U. */
+  "rnn-grad": { loss: number; gW: Vec; gU: Vec };
+  "rnn-grad-unrolled": { loss: number; gW: Vec; gU: Vec };
+  /** Gradients of the deep MLP's sum of outputs, one per layer. */
+  "deep-grad": { grads: Vec[] };
+  "deep-grad-remat": { grads: Vec[] };
 }
 
 /** One implementation of one workload, set up and ready to time. */
@@ -233,6 +247,55 @@ const tanhAxHvp: Workload<"tanhAx-hvp"> = {
   },
 };
 
+const rnnData = (): RnnData => {
+  const H = 64;
+  const I = 32;
+  const T = 200;
+  // tanh-stable scales: W's spectral radius below 1, inputs of order 1
+  return { H, I, T, W: uniform(H * H, -0.9 / Math.sqrt(H), 0.9 / Math.sqrt(H), SEED + 60), U: uniform(H * I, -1 / Math.sqrt(I), 1 / Math.sqrt(I), SEED + 61), xs: uniform(T * I, -1, 1, SEED + 62) };
+};
+
+function rnnWorkload(id: "rnn-grad" | "rnn-grad-unrolled", title: string): Workload<typeof id> {
+  return {
+    id,
+    title,
+    checks: ["loss", "|dW|", "|dU|", "r·dW"],
+    tol: 1e-3,
+    data: rnnData,
+    summarize: (out) => [out.loss, norm2(out.gW), norm2(out.gU), dot64(probe(out.gW.length, 5), out.gW)],
+    reference: (d) => {
+      const gW = new Float64Array(d.H * d.H);
+      const gU = new Float64Array(d.H * d.I);
+      const loss = plain.rnnGrad(f64(d.W), f64(d.U), f64(d.xs), d.H, d.I, d.T, plain.rnnWork(Float64Array, d.H, d.T), gW, gU);
+      return [loss, norm2(gW), norm2(gU), dot64(probe(gW.length, 5), gW)];
+    },
+  };
+}
+
+const deepData = (): DeepData => {
+  const layers = 20;
+  const width = 256;
+  const batch = 64;
+  const s = 1.5 / Math.sqrt(width);
+  return { layers, width, batch, ws: Array.from({ length: layers }, (_, l) => uniform(width * width, -s, s, SEED + 70 + l)), x: uniform(batch * width, -1, 1, SEED + 69) };
+};
+
+function deepWorkload(id: "deep-grad" | "deep-grad-remat", title: string): Workload<typeof id> {
+  return {
+    id,
+    title,
+    checks: ["|grad|", "r·grad₀"],
+    tol: 1e-3,
+    data: deepData,
+    summarize: (out) => [Math.hypot(...out.grads.map(norm2)), dot64(probe(out.grads[0]!.length, 6), out.grads[0]!)],
+    reference: (d) => {
+      const gws = d.ws.map(() => new Float64Array(d.width * d.width));
+      plain.deepTanhGrad(Float64Array, d.ws.map(f64), f64(d.x), d.batch, d.width, gws);
+      return [Math.hypot(...gws.map(norm2)), dot64(probe(gws[0]!.length, 6), gws[0]!)];
+    },
+  };
+}
+
 /** Every workload, in table order. */
 export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   matmulWorkload("matmul-512", 512),
@@ -243,4 +306,8 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   scalar50,
   tanhAxGrad,
   tanhAxHvp,
+  rnnWorkload("rnn-grad", "Elman RNN grad, H=64 I=32 T=200 (cotangent: lax.scan)"),
+  rnnWorkload("rnn-grad-unrolled", "the same, JS loop over time (unrolled under jit)"),
+  deepWorkload("deep-grad", "grad of a 20-layer tanh MLP, width 256, batch 64"),
+  deepWorkload("deep-grad-remat", "the same, each layer under checkpoint"),
 ] as unknown as readonly Workload<WorkloadId>[];

@@ -10,6 +10,7 @@
  */
 export * as np from "./numpy/index.js";
 export * as tree from "./core/tree.js";
+export * as lax from "./lax/index.js";
 export { NDArray as Array, ConcreteArray, ShapedArray, type NestedArray, type ReduceOptions, type Operand } from "./core/array.js";
 export type { Shape } from "./core/shape.js";
 export type { TypedArray } from "./core/dtype.js";
@@ -19,8 +20,10 @@ export type { DType } from "./core/dtype.js";
 export { grad, valueAndGrad, vjp, jvp, linearize, hessianVectorProduct, stopGradient, type GradOptions } from "./transforms/ad.js";
 export { jacfwd, jacrev, hessian, type JacobianOptions } from "./transforms/jacobian.js";
 export { customJvp, customVjp } from "./transforms/custom.js";
+export { checkpoint, remat, type CheckpointOptions } from "./lax/control.js";
 export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js";
-export { makeJaxpr } from "./transforms/make_jaxpr.js";
+export { makeJaxpr, type MakeJaxprOptions } from "./transforms/make_jaxpr.js";
+export type { PyTree } from "./core/tree.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";
 export * as random from "./random/index.js";

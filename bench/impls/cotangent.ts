@@ -8,9 +8,10 @@
  * @module
  */
 import * as cot from "../../src/index.js";
-import { grad, hessianVectorProduct, np, tree, valueAndGrad } from "../../src/index.js";
+import { checkpoint, grad, hessianVectorProduct, lax, np, tree, valueAndGrad } from "../../src/index.js";
 import type { Library } from "../columns.js";
-import type { CaseTable, MlpData, Unsupported } from "../workloads.js";
+import { linearizeJaxpr } from "../../src/transforms/ad.js";
+import { type CaseTable, type DeepData, type MlpData, type RnnData, type Unsupported, WORKLOADS } from "../workloads.js";
 
 type A = np.Array;
 type AnyFn = (...args: any[]) => any;
@@ -51,10 +52,33 @@ export async function load(mode: CotangentMode): Promise<Library | Unsupported> 
   const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
   const threads = later.threadCount?.() ?? 1;
   const notes = mode === "gpu" ? [] : [`cotangent ${mode}: WebAssembly kernels on ${threads} thread${threads === 1 ? "" : "s"} (the calling thread${threads > 1 ? ` and ${threads - 1} worker${threads > 2 ? "s" : ""}` : " alone"}).`];
+  if (mode === "jit") notes.push(rematResidualNote());
   return { cases: makeCases(wrap), versions: { cotangent: `${version} (working tree)` }, notes };
 }
 
 const mat = (data: Float32Array, shape: number[]): A => np.array(data, { shape });
+
+/**
+ * The memory checkpoint saves on the 20-layer MLP: the bytes of the residuals its
+ * linearization keeps for the backward pass (the values stored between the forward
+ * and the backward pass; the weights, which are kept anyway, are not counted), with
+ * and without a checkpoint around each layer.
+ */
+function rematResidualNote(): string {
+  const w = WORKLOADS.find((x) => x.id === "deep-grad")!;
+  const d = w.data() as DeepData;
+  const ws = d.ws.map((v) => mat(v, [d.width, d.width]));
+  const x = mat(d.x, [d.batch, d.width]);
+  const layer = (h: A, w: A): A => np.tanh(np.matmul(h, w));
+  const bytes = (step: (h: A, w: A) => A): number =>
+    linearizeJaxpr((ws: A[]) => np.sum(ws.reduce((h, v) => step(h, v), x)), ws)
+      .consts.filter((c) => !ws.includes(c))
+      .reduce((n, c) => n + c.size * 4, 0);
+  const plainB = bytes(layer);
+  const rematB = bytes(checkpoint(layer));
+  const mib = (b: number) => (b / 2 ** 20).toFixed(2);
+  return `checkpoint, 20-layer MLP (width ${d.width}, batch ${d.batch}): between the forward and the backward pass, grad keeps ${mib(plainB)} MiB of activations without checkpoint and ${mib(rematB)} MiB with a checkpoint around each layer (${(rematB / plainB).toFixed(2)}x; the ${mib(d.layers * d.width * d.width * 4)} MiB of weights not counted).`;
+}
 
 function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
   const matmulCase = (d: { n: number; a: Float32Array; b: Float32Array }) => {
@@ -124,7 +148,49 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       let out: A | undefined;
       return { run: () => void (out = f(x, v) as A), read: () => ({ h: out!.data() }) };
     },
+
+    "rnn-grad": (d) => rnnCase(wrap, d, true),
+    "rnn-grad-unrolled": (d) => rnnCase(wrap, d, false),
+    "deep-grad": (d) => deepCase(wrap, d, false),
+    "deep-grad-remat": (d) => deepCase(wrap, d, true),
   };
+}
+
+/** The Elman RNN's loss (sum of the hidden states) and gradient, over time with lax.scan or with a JS loop. */
+function rnnCase(wrap: (f: AnyFn) => AnyFn, d: RnnData, useScan: boolean) {
+  const p = { W: mat(d.W, [d.H, d.H]), U: mat(d.U, [d.H, d.I]) };
+  const cell = (q: typeof p, h: A, x: A): A => np.tanh(np.add(np.matmul(q.W, h), np.matmul(q.U, x)));
+  const h0 = np.zeros([d.H]);
+  const xs = mat(d.xs, [d.T, d.I]);
+  const steps = Array.from({ length: d.T }, (_, t) => np.array(d.xs.subarray(t * d.I, (t + 1) * d.I)));
+  const loss = useScan
+    ? (q: typeof p, xs: A): A => np.sum(lax.scan((h: A, x: A) => [cell(q, h, x), cell(q, h, x)], h0, xs)[1])
+    : (q: typeof p, xs: A[]): A => {
+        let h = h0;
+        let total = np.zeros([]);
+        for (const x of xs) {
+          h = cell(q, h, x);
+          total = np.add(total, np.sum(h));
+        }
+        return total;
+      };
+  const f = wrap(valueAndGrad(loss));
+  let out: [A, typeof p] | undefined;
+  return {
+    run: () => void (out = f(p, useScan ? xs : steps) as [A, typeof p]),
+    read: () => ({ loss: out![0].item(), gW: out![1].W.data(), gU: out![1].U.data() }),
+  };
+}
+
+/** The gradient of a deep tanh MLP's summed output, each layer under checkpoint when `remat`. */
+function deepCase(wrap: (f: AnyFn) => AnyFn, d: DeepData, remat: boolean) {
+  const ws = d.ws.map((w) => mat(w, [d.width, d.width]));
+  const x = mat(d.x, [d.batch, d.width]);
+  const layer = (h: A, w: A): A => np.tanh(np.matmul(h, w));
+  const step = remat ? checkpoint(layer) : layer;
+  const f = wrap(grad((ws: A[]) => np.sum(ws.reduce((h, w) => step(h, w), x))));
+  let out: A[] | undefined;
+  return { run: () => void (out = f(ws) as A[]), read: () => ({ grads: out!.map((g) => g.data()) }) };
 }
 
 interface Params { w: A[]; b: A[] }

@@ -10,7 +10,7 @@ import { blockUntilReady, defaultDevice, grad, init, jit, jvp, nn, numpy as np, 
 import type { Array as JArray } from "@jax-js/jax";
 import type { Library } from "../columns.js";
 import { packageVersion } from "../harness.js";
-import type { Case, CaseTable, MlpData, OutputMap, Unsupported, WorkloadId } from "../workloads.js";
+import type { Case, CaseTable, MlpData, OutputMap, RnnData, Unsupported, WorkloadId } from "../workloads.js";
 
 type AnyFn = (...args: any[]) => any;
 export type JaxMode = "eager" | "jit";
@@ -139,7 +139,35 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       });
       return jaxCase<"tanhAx-hvp">(() => f(x.ref, v.ref), (h: JArray) => ({ h: peek(h) }), false, [a, x, v]);
     },
+
+    // jax-js has no scan: both RNN rows are the JS loop over time (unrolled under jit)
+    "rnn-grad": (d) => rnnCase(wrap, d),
+    "rnn-grad-unrolled": (d) => rnnCase(wrap, d),
   };
+}
+
+function rnnCase(wrap: (f: AnyFn) => AnyFn, d: RnnData) {
+  const W = mat(d.W, [d.H, d.H]);
+  const U = mat(d.U, [d.H, d.I]);
+  const steps = Array.from({ length: d.T }, (_, t) => np.array(d.xs.slice(t * d.I, (t + 1) * d.I)));
+  const loss = (p: { W: JArray; U: JArray }, xs: JArray[]): JArray => {
+    let h = np.zeros([d.H]);
+    let total = np.zeros([]);
+    xs.forEach((x, t) => {
+      const last = t === xs.length - 1;
+      h = np.tanh(np.matmul(last ? p.W : p.W.ref, h).add(np.matmul(last ? p.U : p.U.ref, x)));
+      total = total.add(np.sum(h.ref));
+    });
+    h.dispose();
+    return total;
+  };
+  const f = wrap(valueAndGrad(loss));
+  return jaxCase<"rnn-grad">(
+    () => f({ W: W.ref, U: U.ref }, steps.map((x) => x.ref)),
+    ([l, g]: [JArray, { W: JArray; U: JArray }]) => ({ loss: peek(l)[0]!, gW: peek(g.W), gU: peek(g.U) }),
+    false,
+    [W, U, ...steps],
+  );
 }
 
 interface Params { w: JArray[]; b: JArray[] }

@@ -227,3 +227,93 @@ export function mlpStep<T extends FArr>(ctor: FCtor, sizes: readonly number[], p
     });
   return { loss, grads: { w: gw, b: gb }, params: { w: upd(p.w, gw), b: upd(p.b, gb) } };
 }
+
+/** Buffers of {@link rnnGrad}: the hidden states of every step, and the backward pass's vectors. */
+export interface RnnWork {
+  hs: FArr;
+  da: FArr;
+  g: FArr;
+  gNext: FArr;
+}
+
+export function rnnWork(ctor: FCtor, H: number, T: number): RnnWork {
+  return { hs: new ctor((T + 1) * H), da: new ctor(H), g: new ctor(H), gNext: new ctor(H) };
+}
+
+/**
+ * An Elman RNN, h_{t+1} = tanh(W h_t + U x_t) from h_0 = 0, with loss = the sum of every
+ * hidden state h_1..h_T; returns the loss and writes dL/dW and dL/dU, by
+ * backpropagation through time written out by hand.
+ */
+export function rnnGrad(W: FArr, U: FArr, xs: FArr, H: number, I: number, T: number, w: RnnWork, gW: FArr, gU: FArr): number {
+  const { hs, da, g, gNext } = w;
+  let loss = 0;
+  hs.fill(0, 0, H);
+  for (let t = 0; t < T; t++) {
+    const h = t * H;
+    const x = t * I;
+    for (let i = 0; i < H; i++) {
+      let s = 0;
+      const wi = i * H;
+      for (let j = 0; j < H; j++) s += W[wi + j]! * hs[h + j]!;
+      const ui = i * I;
+      for (let k = 0; k < I; k++) s += U[ui + k]! * xs[x + k]!;
+      const v = Math.tanh(s);
+      hs[h + H + i] = v;
+      loss += v;
+    }
+  }
+  gW.fill(0);
+  gU.fill(0);
+  g.fill(1); // dL/dh_T
+  for (let t = T - 1; t >= 0; t--) {
+    const h = t * H;
+    const x = t * I;
+    for (let i = 0; i < H; i++) {
+      const v = hs[h + H + i]!;
+      da[i] = g[i]! * (1 - v * v);
+    }
+    for (let i = 0; i < H; i++) {
+      const d = da[i]!;
+      const wi = i * H;
+      for (let j = 0; j < H; j++) gW[wi + j]! += d * hs[h + j]!;
+      const ui = i * I;
+      for (let k = 0; k < I; k++) gU[ui + k]! += d * xs[x + k]!;
+    }
+    // dL/dh_t = W^T da + 1 (h_t is itself in the loss for t >= 1)
+    gNext.fill(1);
+    for (let i = 0; i < H; i++) {
+      const d = da[i]!;
+      const wi = i * H;
+      for (let j = 0; j < H; j++) gNext[j]! += W[wi + j]! * d;
+    }
+    g.set(gNext);
+  }
+  return loss;
+}
+
+/**
+ * A deep tanh MLP, h_{l+1} = tanh(h_l W_l) (`ws[l]` is `[width, width]`, `x` is
+ * `[batch, width]`), loss = sum(h_L); returns the loss and writes dL/dW_l into `gws`.
+ */
+export function deepTanhGrad(ctor: FCtor, ws: readonly FArr[], x: FArr, batch: number, width: number, gws: FArr[]): number {
+  const L = ws.length;
+  const acts: FArr[] = [x];
+  for (let l = 0; l < L; l++) {
+    const z = matmul(acts[l]!, ws[l]!, batch, width, width, new ctor(batch * width));
+    for (let i = 0; i < z.length; i++) z[i] = Math.tanh(z[i]!);
+    acts.push(z);
+  }
+  let loss = 0;
+  const out = acts[L]!;
+  for (let i = 0; i < out.length; i++) loss += out[i]!;
+  let dh: FArr = new ctor(batch * width).fill(1);
+  for (let l = L - 1; l >= 0; l--) {
+    const a = acts[l + 1]!;
+    const dz = new ctor(batch * width);
+    for (let i = 0; i < dz.length; i++) dz[i] = dh[i]! * (1 - a[i]! * a[i]!);
+    matmulTA(acts[l]!, dz, batch, width, width, gws[l]!);
+    if (l > 0) dh = matmulTB(dz, ws[l]!, batch, width, width, new ctor(batch * width));
+  }
+  return loss;
+}

@@ -45,6 +45,12 @@ export async function load(): Promise<Library> {
         const g = new Float32Array(d.n);
         return { run: () => void plain.tanhAxGrad(d.a, d.x, d.n, w, g), read: () => ({ g }) };
       },
+      "rnn-grad": rnnCase,
+      "rnn-grad-unrolled": rnnCase,
+      "deep-grad": (d) => {
+        const grads = d.ws.map(() => new Float32Array(d.width * d.width));
+        return { run: () => void plain.deepTanhGrad(Float32Array, d.ws, d.x, d.batch, d.width, grads), read: () => ({ grads }) };
+      },
       "tanhAx-hvp": (d) => {
         const w = plain.tanhAxWork(Float32Array, d.n);
         const h = new Float32Array(d.n);
@@ -52,6 +58,15 @@ export async function load(): Promise<Library> {
       },
     },
   };
+}
+
+/** Backpropagation through time, by hand (the same loop for both RNN rows). */
+function rnnCase(d: { H: number; I: number; T: number; W: Float32Array; U: Float32Array; xs: Float32Array }) {
+  const w = plain.rnnWork(Float32Array, d.H, d.T);
+  const gW = new Float32Array(d.H * d.H);
+  const gU = new Float32Array(d.H * d.I);
+  let loss = 0;
+  return { run: () => void (loss = plain.rnnGrad(d.W, d.U, d.xs, d.H, d.I, d.T, w, gW, gU)), read: () => ({ loss, gW, gU }) };
 }
 
 function matmulCase(d: { n: number; a: Float32Array; b: Float32Array }) {

@@ -22,9 +22,9 @@ import { backwardPass } from "./transpose.js";
 export const zerosOf = (a: ShapedArray): NDArray => full(a.shape, 0, a.dtype);
 
 /** Per-jaxpr caches of derived jaxprs and executables. */
-const derived = new WeakMap<ClosedJaxpr, Map<string, unknown>>();
-/** `make()` once per (jaxpr, key); later calls return the cached value. */
-export function memoJaxpr<T>(cj: ClosedJaxpr, key: string, make: () => T): T {
+const derived = new WeakMap<object, Map<string, unknown>>();
+/** `make()` once per (jaxpr, key); later calls return the cached value. `cj` may also be a list of jaxprs (cond's branches). */
+export function memoJaxpr<T>(cj: ClosedJaxpr | readonly ClosedJaxpr[], key: string, make: () => T): T {
   let m = derived.get(cj);
   if (!m) derived.set(cj, (m = new Map()));
   if (!m.has(key)) m.set(key, make());
@@ -42,10 +42,11 @@ export const evalClosed =
 /**
  * Closure conversion: the constants of a traced jaxpr that are tracers of enclosing
  * transforms become its leading inputs (they must be passed per call, since each
- * enclosing transform sees them); concrete constants stay constants.
+ * enclosing transform sees them); concrete constants stay constants, unless `all`
+ * (then the jaxpr has no constants left and depends only on its structure).
  */
-export function closureConvert(traced: ClosedJaxpr): { jaxpr: ClosedJaxpr; consts: NDArray[] } {
-  const isTracer = traced.consts.map((c) => !(c instanceof ConcreteArray));
+export function closureConvert(traced: ClosedJaxpr, all = false): { jaxpr: ClosedJaxpr; consts: NDArray[] } {
+  const isTracer = traced.consts.map((c) => all || !(c instanceof ConcreteArray));
   if (!isTracer.some(Boolean)) return { jaxpr: traced, consts: [] };
   const j = traced.jaxpr;
   const jaxpr = new ClosedJaxpr(
@@ -138,20 +139,36 @@ export function partialEvalJaxpr(cj: ClosedJaxpr, knownMask: readonly boolean[],
  * cotangents of the linear inputs (zeros where none flows).
  */
 export function transposeJaxpr(cj: ClosedJaxpr, linMask: readonly boolean[], ctMask: readonly boolean[]): ClosedJaxpr {
-  return memoJaxpr(cj, `T:${bits(linMask)}:${bits(ctMask)}`, () => {
+  return transposed(cj, linMask, ctMask, true).jaxpr;
+}
+
+/**
+ * Like {@link transposeJaxpr}, but the outputs are only the cotangents that are not
+ * symbolically zero (`nonZero` flags which linear inputs they belong to), so a linear
+ * input that receives nothing costs nothing.
+ */
+export function transposeJaxprSparse(cj: ClosedJaxpr, linMask: readonly boolean[], ctMask: readonly boolean[]): { jaxpr: ClosedJaxpr; nonZero: boolean[] } {
+  return transposed(cj, linMask, ctMask, false);
+}
+
+function transposed(cj: ClosedJaxpr, linMask: readonly boolean[], ctMask: readonly boolean[], dense: boolean): { jaxpr: ClosedJaxpr; nonZero: boolean[] } {
+  return memoJaxpr(cj, `T:${bits(linMask)}:${bits(ctMask)}:${dense}`, () => {
     const j = cj.jaxpr;
     const nonLin = j.inVars.filter((_, i) => !linMask[i]);
     const lin = j.inVars.filter((_, i) => linMask[i]);
     const rearranged = new Jaxpr([...j.constVars, ...nonLin], lin, j.eqns, j.outs);
-    return traceToJaxpr(
+    let nonZero: boolean[] = [];
+    const jaxpr = traceToJaxpr(
       (ins) => {
         let k = nonLin.length;
         const cts = ctMask.map((m) => (m ? ins[k++]! : null));
         const res = backwardPass(rearranged, [...cj.consts, ...ins.slice(0, nonLin.length)], cts);
-        return res.map((r, i) => r ?? zerosOf(lin[i]!.aval));
+        nonZero = res.map((r) => dense || r !== null);
+        return dense ? res.map((r, i) => r ?? zerosOf(lin[i]!.aval)) : res.filter((r): r is NDArray => r !== null);
       },
       [...nonLin.map((v) => v.aval), ...cj.outAvals.filter((_, i) => ctMask[i])],
     );
+    return { jaxpr, nonZero };
   });
 }
 

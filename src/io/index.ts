@@ -20,6 +20,7 @@
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import type { DType, TypedArray } from "../core/dtype.js";
 import { describeValue, fmtShape, isPlainObject, sizeOf } from "../core/shape.js";
+import { flattenWithPath } from "../core/tree.js";
 
 /** A loaded tree: nested objects and JS arrays of Arrays, plus `__metadata__` when the file has one. */
 export type LoadedTree = { [key: string]: LoadedTree | NDArray | Record<string, string> } | LoadedTree[] | NDArray;
@@ -37,29 +38,24 @@ interface Entry {
   array: NDArray;
 }
 
-/** The array leaves of `tree` with their dotted paths. */
-function collect(tree: unknown, path: string[], out: Entry[]): void {
-  const name = path.join(".");
-  if (tree instanceof NDArray) {
-    if (path.length === 0) throw new Error(`io.save: a lone array has no name; save an object such as { weight: x }.`);
-    out.push({ name, array: tree });
-    return;
-  }
-  if (tree === null || tree === undefined) return; // an empty subtree
-  const children: [string, unknown][] = Array.isArray(tree) ? tree.map((v, i) => [String(i), v]) : isPlainObject(tree) ? Object.entries(tree) : [];
-  if (!Array.isArray(tree) && !isPlainObject(tree)) {
-    throw new Error(
-      `io.save: the leaf at ${name ? `"${name}"` : "the root"} is ${describeValue(tree)}; only Arrays (inside plain objects and JS arrays) are saved. ` +
-        `Wrap numbers with np.array, or leave the value out.`,
-    );
-  }
-  for (const [k, v] of children) {
-    if (k === "" || k.includes(".")) {
-      throw new Error(`io.save: the key ${JSON.stringify(k)} at ${name ? `"${name}"` : "the root"} ${k === "" ? "is empty" : "contains a '.'"}, which the dotted tensor names cannot represent; rename it.`);
+/** The array leaves of `tree` with their dotted paths (pytree paths as `tree.flattenWithPath` gives them). */
+function collect(tree: unknown): Entry[] {
+  if (tree instanceof NDArray) throw new Error(`io.save: a lone array has no name; save an object such as { weight: x }.`);
+  const out: Entry[] = [];
+  for (const [path, leaf] of flattenWithPath(tree)[0]) {
+    if (path[0] === META && isPlainObject(tree)) continue; // the metadata, checked by metadataOf
+    const keys = path.map(String);
+    const name = keys.join(".");
+    const bad = keys.find((k) => k === "" || k.includes("."));
+    if (bad !== undefined) {
+      throw new Error(`io.save: the key ${JSON.stringify(bad)} in "${name}" ${bad === "" ? "is empty" : "contains a '.'"}, which the dotted tensor names cannot represent; rename it.`);
     }
-    if (path.length === 0 && k === META) continue;
-    collect(v, [...path, k], out);
+    if (!(leaf instanceof NDArray)) {
+      throw new Error(`io.save: the leaf at "${name}" is ${describeValue(leaf)}; only Arrays are saved. Wrap numbers with np.array, or leave the value out (null and undefined subtrees are skipped).`);
+    }
+    out.push({ name, array: leaf });
   }
+  return out;
 }
 
 function metadataOf(tree: unknown): Record<string, string> | null {
@@ -100,8 +96,7 @@ function littleEndianBytes(data: TypedArray): Uint8Array {
  * ```
  */
 export function save(tree: unknown): Uint8Array {
-  const entries: Entry[] = [];
-  collect(tree, [], entries);
+  const entries = collect(tree);
   const metadata = metadataOf(tree);
   entries.sort((a, b) => ORDER[b.array.dtype] - ORDER[a.array.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // the header's entries in data order (built by hand: a JS object would put integer-like names first)

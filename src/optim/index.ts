@@ -39,9 +39,9 @@ export * as schedules from "./schedules.js";
  */
 export interface GradientTransformation<S = unknown> {
   /** The initial state for parameters `params`. */
-  init(params: PyTree): S;
+  init(params: unknown): S;
   /** `[updates, newState]` from gradients (a tree with the structure of the params). */
-  update<G>(grads: G, state: S, params?: PyTree): [G, S];
+  update<G>(grads: G, state: S, params?: unknown): [G, S];
 }
 
 /** State of {@link sgd}: the momentum buffer (null without momentum). */
@@ -98,7 +98,7 @@ function descend(x: NDArray, rate: number | NDArray): NDArray {
   return np.multiply(x, typeof rate === "number" ? -rate : np.negative(rate).astype(x.dtype));
 }
 
-function floatLeaves(op: string, tree: PyTree, what: string): NDArray[] {
+function floatLeaves(op: string, tree: unknown, what: string): NDArray[] {
   const [leaves] = flatten(tree);
   const paths = leafPaths(tree);
   return leaves.map((l, i) => {
@@ -153,10 +153,10 @@ export function sgd(lr: LearningRate, opts: SgdOptions = {}): GradientTransforma
   return {
     init(params) {
       floatLeaves(`${op}.init`, params, "params");
-      const trace = momentum > 0 ? treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params) : null;
+      const trace = momentum > 0 ? (treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params) as PyTree) : null;
       return freeze(typeof lr === "number" ? { trace } : { trace, count: np.array(0, { dtype: "int32" }) }, true);
     },
-    update<G>(grads: G, state: SgdState, params?: PyTree): [G, SgdState] {
+    update<G>(grads: G, state: SgdState, params?: unknown): [G, SgdState] {
       const uop = `${op}.update`;
       let g: NDArray[];
       let rebuild: (l: NDArray[]) => PyTree;
@@ -172,7 +172,7 @@ export function sgd(lr: LearningRate, opts: SgdOptions = {}): GradientTransforma
       } else {
         const [gl, gd] = flatten(grads);
         g = gl.map((x, i) => leafArray(uop, `grads ${leafPaths(grads)[i]}`, x));
-        rebuild = (l) => unflatten(gd, l);
+        rebuild = (l) => unflatten(gd, l) as PyTree;
       }
       const rate = rateAt(uop, lr, state.count);
       const counted = (d: { count?: NDArray }): void => {
@@ -216,10 +216,10 @@ function adamLike(op: string, lr: LearningRate, opts: AdamWOptions, decoupled: b
   return {
     init(params) {
       floatLeaves(`${op}.init`, params, "params");
-      const zeros = (): PyTree => treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params);
+      const zeros = (): PyTree => treeMap((p: NDArray) => np.zerosLike(leafArray(op, "params", p)), params) as PyTree;
       return freeze({ count: np.array(0, { dtype: "int32" }), mu: zeros(), nu: zeros() }, true);
     },
-    update<G>(grads: G, state: AdamState, params?: PyTree): [G, AdamState] {
+    update<G>(grads: G, state: AdamState, params?: unknown): [G, AdamState] {
       const uop = `${op}.update`;
       const m = zipTrees(uop, grads, "grads", state.mu, "the optimizer state");
       const v = zipTrees(uop, grads, "grads", state.nu, "the optimizer state");
@@ -459,7 +459,7 @@ export function chain(...transforms: GradientTransformation<any>[]): GradientTra
         true,
       );
     },
-    update<G>(grads: G, state: unknown[], params?: PyTree): [G, unknown[]] {
+    update<G>(grads: G, state: unknown[], params?: unknown): [G, unknown[]] {
       if (!Array.isArray(state) || state.length !== transforms.length) throw new Error(`optim.chain.update: expected the state from this chain's init (an array of ${transforms.length} states), got ${describeValue(state)}.`);
       let u: G = grads;
       const next = produce(state, (d) => {
@@ -483,7 +483,7 @@ export function chain(...transforms: GradientTransformation<any>[]): GradientTra
  * console.log(optim.globalNorm({ a: np.array([3]), b: np.array([[4]]) }).item()); // 5
  * ```
  */
-export function globalNorm(tree: PyTree): NDArray {
+export function globalNorm(tree: unknown): NDArray {
   const leaves = floatLeaves("optim.globalNorm", tree, "tree");
   if (leaves.length === 0) return np.array(0);
   return np.sqrt(leaves.map((l) => np.sum(np.square(l))).reduce((a, b) => np.add(a, b)));
@@ -510,7 +510,7 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<EmptyS
     update<G>(grads: G, state: EmptyState): [G, EmptyState] {
       const norm = globalNorm(grads);
       const scale = np.where(np.less(norm, maxNorm), 1, np.divide(maxNorm, norm));
-      return [treeMap((g: NDArray) => np.multiply(g, scale.astype(g.dtype)), grads) as G, state];
+      return [treeMap((g: NDArray) => np.multiply(g, scale.astype(g.dtype)), grads as unknown) as G, state];
     },
   };
 }
@@ -569,7 +569,7 @@ export function clipGradNorm<G>(grads: G, maxNorm: number, opts: ClipGradNormOpt
     );
   }
   const coef = np.minimum(np.divide(maxNorm, np.add(total, 1e-6)), 1);
-  return [treeMap((g: NDArray) => np.multiply(g, coef.astype(g.dtype)), grads) as G, total];
+  return [treeMap((g: NDArray) => np.multiply(g, coef.astype(g.dtype)), grads as unknown) as G, total];
 }
 
 /**
@@ -586,5 +586,5 @@ export function clipGradValue<G>(grads: G, clip: number): G {
   const op = "optim.clipGradValue";
   checkRate(op, "clip", clip);
   floatLeaves(op, grads, "grads");
-  return treeMap((g: NDArray) => np.clip(g, -clip, clip), grads) as G;
+  return treeMap((g: NDArray) => np.clip(g, -clip, clip), grads as unknown) as G;
 }

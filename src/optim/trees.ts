@@ -4,21 +4,13 @@
  * @module
  */
 import { NDArray } from "../core/array.js";
-import { fmtShape, isPlainObject } from "../core/shape.js";
-import { type PyTree, flatten, unflatten } from "../core/tree.js";
+import { fmtShape } from "../core/shape.js";
+import { type PyTree, flatten, flattenWithPath, unflatten } from "../core/tree.js";
 import * as np from "../numpy/index.js";
 
 /** The path of every leaf, in `tree.flatten` order (`params.layers[0].weight` style). */
-export function leafPaths(tree: PyTree, root = ""): string[] {
-  const out: string[] = [];
-  const rec = (t: unknown, path: string): void => {
-    if (t === null || t === undefined) return;
-    if (Array.isArray(t)) t.forEach((c, i) => rec(c, `${path}[${i}]`));
-    else if (isPlainObject(t)) for (const k of Object.keys(t).sort()) rec(t[k], path ? `${path}.${k}` : k);
-    else out.push(path || "(root)");
-  };
-  rec(tree, root);
-  return out;
+export function leafPaths(tree: unknown, root = ""): string[] {
+  return flattenWithPath(tree)[0].map(([path]) => path.reduce<string>((s, k) => (typeof k === "number" ? `${s}[${k}]` : s ? `${s}.${k}` : k), root) || "(root)");
 }
 
 /** Converts a leaf to an array (numbers become float32 scalars). */
@@ -32,7 +24,7 @@ export function leafArray(op: string, path: string, x: unknown): NDArray {
  * Flattens `a` and `b` and checks they have the same structure and leaf shapes;
  * the message names both trees, the first differing path and the fix.
  */
-export function zipTrees(op: string, a: PyTree, aName: string, b: PyTree, bName: string): { aLeaves: NDArray[]; bLeaves: NDArray[]; rebuild: (leaves: NDArray[]) => PyTree } {
+export function zipTrees(op: string, a: unknown, aName: string, b: unknown, bName: string): { aLeaves: NDArray[]; bLeaves: NDArray[]; rebuild: (leaves: NDArray[]) => PyTree<NDArray> } {
   const [al, ad] = flatten(a);
   const [bl, bd] = flatten(b);
   const ap = leafPaths(a);
@@ -54,5 +46,5 @@ export function zipTrees(op: string, a: PyTree, aName: string, b: PyTree, bName:
       throw new Error(`${op}: at ${ap[i]}, ${aName} has shape ${fmtShape(x.shape)} but ${bName} has shape ${fmtShape(y.shape)}; they must match.`);
     }
   });
-  return { aLeaves, bLeaves, rebuild: (leaves) => unflatten(ad, leaves) };
+  return { aLeaves, bLeaves, rebuild: (leaves) => unflatten(ad, leaves) as PyTree<NDArray> };
 }

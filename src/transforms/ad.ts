@@ -21,7 +21,8 @@ import { partialEvalFlat } from "../interpreters/partial_eval.js";
 import { zerosOf } from "../interpreters/jaxpr_transforms.js";
 import { backwardPass } from "../interpreters/transpose.js";
 import { full, stopGradientArray } from "../primitives/elementwise.js";
-import { flattenArgs, flattenFun, leavesToArrays, normalizeArgnums } from "./flat.js";
+import { checkFunction, checkNotPromise, checkTransformOptions, flattenArgs, flattenFun, leavesToArrays, normalizeArgnums } from "./flat.js";
+import type { Argnums, CotangentsOf, ScalarFunction, Fn, GradResult, Like, ArgsOf, ReturnOf, TangentsOf, ToArrays, ValueAndGradResult } from "./types.js";
 
 
 function checkTangents(op: string, primals: NDArray[], tangents: NDArray[]): void {
@@ -48,7 +49,8 @@ function checkTangents(op: string, primals: NDArray[], tangents: NDArray[]): voi
  * console.log(y.item(), dy.item()); // 0 1
  * ```
  */
-export function jvp(f: (...args: any[]) => any, primals: readonly unknown[], tangents: readonly unknown[]): [any, any] {
+export function jvp<F extends Fn>(f: F, primals: ArgsOf<F>, tangents: TangentsOf<ArgsOf<F>>): [ToArrays<ReturnOf<F>>, ToArrays<ReturnOf<F>>] {
+  checkFunction("jvp", f, "jvp((x) => np.sin(x), [x], [v])");
   if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new Error("jvp: primals and tangents must be JS arrays with one entry per argument of f, e.g. jvp(f, [x], [v]).");
   const [ps, inDef] = flattenArgs("jvp", primals);
   const [tsLeaves, tDef] = flatten([...tangents]);
@@ -62,7 +64,7 @@ export function jvp(f: (...args: any[]) => any, primals: readonly unknown[], tan
     ts.map((t, i) => (isFloat(ps[i]!.dtype) ? t : null)),
   );
   const outDef = store.outDef!;
-  return [unflatten(outDef, po), unflatten(outDef, to.map((t, i) => t ?? zerosOf(po[i]!.aval)))];
+  return [unflatten(outDef, po) as ToArrays<ReturnOf<F>>, unflatten(outDef, to.map((t, i) => t ?? zerosOf(po[i]!.aval))) as ToArrays<ReturnOf<F>>];
 }
 
 interface Linearized {
@@ -111,19 +113,20 @@ function linearizeFlat(op: string, f: (xs: NDArray[]) => NDArray[], primals: NDA
  * console.log(y.item(), fJvp(np.array(2)).item()); // 1 2
  * ```
  */
-export function linearize(f: (...args: any[]) => any, ...primals: unknown[]): [any, (...tangents: unknown[]) => any] {
+export function linearize<F extends Fn>(f: F, ...primals: ArgsOf<F>): [ToArrays<ReturnOf<F>>, (...tangents: TangentsOf<ArgsOf<F>>) => ToArrays<ReturnOf<F>>] {
+  checkFunction("linearize", f, "linearize((x) => np.sin(x), x)");
   const [ps, inDef] = flattenArgs("linearize", primals);
   const [flat, store] = flattenFun("linearize", f, inDef);
   const lin = linearizeFlat("linearize", flat, ps, () => 0, () => store.outDef!);
-  const out = unflatten(lin.outDef, lin.primalsOut);
-  const jvpFn = (...tangents: unknown[]): any => {
+  const out = unflatten(lin.outDef, lin.primalsOut) as ToArrays<ReturnOf<F>>;
+  const jvpFn = (...tangents: TangentsOf<ArgsOf<F>>): ToArrays<ReturnOf<F>> => {
     const [tl, tDef] = flatten(tangents);
     if (!tDef.equals(inDef)) throw new Error(`linearize: tangents have structure ${tDef.toString()} but primals have ${inDef.toString()}.`);
     const ts = leavesToArrays("linearize", tl, "tangent");
     checkTangents("linearize", ps, ts);
     const lins = ts.filter((_, i) => lin.tangentIndex[i]! >= 0);
     const outs = evalJaxpr(lin.linear.jaxpr, lin.linear.consts, lins);
-    return unflatten(lin.outDef, outs);
+    return unflatten(lin.outDef, outs) as ToArrays<ReturnOf<F>>;
   };
   return [out, jvpFn];
 }
@@ -134,7 +137,7 @@ export function linearize(f: (...args: any[]) => any, ...primals: unknown[]): [a
  * for the tangent/backward computation. For tests and debugging.
  * @internal
  */
-export function linearizeJaxpr(f: (...args: any[]) => any, ...primals: unknown[]): ClosedJaxpr {
+export function linearizeJaxpr(f: Fn, ...primals: unknown[]): ClosedJaxpr {
   const [ps, inDef] = flattenArgs("linearize", primals);
   const [flat, store] = flattenFun("linearize", f, inDef);
   return linearizeFlat("linearize", flat, ps, () => 0, () => store.outDef!).linear;
@@ -171,30 +174,35 @@ function makeBackward(op: string, lin: Linearized, primals: NDArray[]): (cts: ND
  * console.log(gx.toJs()); // [2, 0.4000000059604645, 0.05999999865889549]
  * ```
  */
-export function vjp(f: (...args: any[]) => any, ...primals: unknown[]): [any, (cotangent: unknown) => any[]] {
+export function vjp<F extends Fn>(f: F, ...primals: ArgsOf<F>): [ToArrays<ReturnOf<F>>, (cotangent: Like<ReturnOf<F>>) => CotangentsOf<ArgsOf<F>>] {
+  checkFunction("vjp", f, "vjp((x) => np.sin(x), x)");
   const [ps, inDef] = flattenArgs("vjp", primals);
   const [flat, store] = flattenFun("vjp", f, inDef);
   const lin = linearizeFlat("vjp", flat, ps, () => 0, () => store.outDef!);
   const back = makeBackward("vjp", lin, ps);
-  const vjpFn = (ct: unknown): any[] => {
+  const vjpFn = (ct: Like<ReturnOf<F>>): CotangentsOf<ArgsOf<F>> => {
     const [cl, cDef] = flatten(ct);
     if (!cDef.equals(lin.outDef)) throw new Error(`vjp: the cotangent has structure ${cDef.toString()} but the output has ${lin.outDef.toString()}; pass one cotangent shaped like the output.`);
     const g = back(leavesToArrays("vjp", cl, "cotangent"));
-    return unflatten(inDef, g) as any[];
+    return unflatten(inDef, g) as CotangentsOf<ArgsOf<F>>;
   };
-  return [unflatten(lin.outDef, lin.primalsOut), vjpFn];
+  return [unflatten(lin.outDef, lin.primalsOut) as ToArrays<ReturnOf<F>>, vjpFn];
 }
 
-/** Options of {@link grad} and {@link valueAndGrad}. */
-export interface GradOptions {
-  /** Which argument(s) to differentiate: a number (default 0) or an array of numbers. */
-  argnums?: number | number[];
+/**
+ * Options of {@link grad} and {@link valueAndGrad}. The type parameters record the
+ * literal `argnums` and `hasAux` given, from which the result type is computed.
+ */
+export interface GradOptions<A extends Argnums = Argnums, H extends boolean = boolean> {
+  /** Which argument(s) to differentiate: a number (default 0) or an array of distinct numbers (then a JS array of gradients). */
+  argnums?: A;
   /** `f` returns `[scalar, aux]`; aux is returned alongside, undifferentiated. */
-  hasAux?: boolean;
+  hasAux?: H;
 }
 
-function valueAndGradImpl(op: string, f: (...args: any[]) => any, opts: GradOptions, args: unknown[]): { value: NDArray; aux: unknown; grads: unknown } {
-  if (typeof f !== "function") throw new Error(`${op}: expects a function to differentiate, got ${typeof f}; pass the function itself, e.g. ${op}((x) => np.sum(x)).`);
+const GRAD_KEYS = ["argnums", "hasAux"] as const;
+
+function valueAndGradImpl(op: string, f: Fn, opts: GradOptions, args: unknown[]): { value: NDArray; aux: unknown; grads: unknown } {
   const argnums = normalizeArgnums(op, opts.argnums, args.length);
   const selected = argnums.map((i) => args[i]);
   const [ps, inDef] = flattenArgs(op, selected);
@@ -210,6 +218,7 @@ function valueAndGradImpl(op: string, f: (...args: any[]) => any, opts: GradOpti
     const full = [...args];
     argnums.forEach((a, i) => (full[a] = sel[i]));
     let out = f(...full);
+    checkNotPromise(op, out);
     let auxLeaves: NDArray[] = [];
     if (opts.hasAux) {
       if (!Array.isArray(out) || out.length !== 2) throw new Error(`${op}: with hasAux, f must return [scalar, aux], got ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}.`);
@@ -263,10 +272,12 @@ function valueAndGradImpl(op: string, f: (...args: any[]) => any, opts: GradOpti
  * console.log(grad(loss)({ w: np.array([1, 2]) }).w.toJs()); // [2, 4]
  * ```
  */
-export function grad(f: (...args: any[]) => any, opts: GradOptions = {}): (...args: any[]) => any {
-  return (...args: any[]) => {
-    const r = valueAndGradImpl("grad", f, opts, args);
-    return opts.hasAux ? [r.grads, r.aux] : r.grads;
+export function grad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F & ScalarFunction<H>, opts?: GradOptions<A, H>): (...args: ArgsOf<F>) => GradResult<F, A, H> {
+  checkFunction("grad", f, "grad((x) => np.sum(np.square(x)))");
+  const o: GradOptions = checkTransformOptions("grad", opts, "{ argnums: 0, hasAux: false }", GRAD_KEYS);
+  return (...args: ArgsOf<F>) => {
+    const r = valueAndGradImpl("grad", f, o, args);
+    return (o.hasAux ? [r.grads, r.aux] : r.grads) as GradResult<F, A, H>;
   };
 }
 
@@ -281,10 +292,12 @@ export function grad(f: (...args: any[]) => any, opts: GradOptions = {}): (...ar
  * console.log(v.item(), g.toJs()); // 5 [2, 4]
  * ```
  */
-export function valueAndGrad(f: (...args: any[]) => any, opts: GradOptions = {}): (...args: any[]) => [any, any] {
-  return (...args: any[]) => {
-    const r = valueAndGradImpl("valueAndGrad", f, opts, args);
-    return opts.hasAux ? [[r.value, r.aux], r.grads] : [r.value, r.grads];
+export function valueAndGrad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F & ScalarFunction<H>, opts?: GradOptions<A, H>): (...args: ArgsOf<F>) => ValueAndGradResult<F, A, H> {
+  checkFunction("valueAndGrad", f, "valueAndGrad((x) => np.sum(np.square(x)))");
+  const o: GradOptions = checkTransformOptions("valueAndGrad", opts, "{ argnums: 0, hasAux: false }", GRAD_KEYS);
+  return (...args: ArgsOf<F>) => {
+    const r = valueAndGradImpl("valueAndGrad", f, o, args);
+    return (o.hasAux ? [[r.value, r.aux], r.grads] : [r.value, r.grads]) as ValueAndGradResult<F, A, H>;
   };
 }
 
@@ -300,8 +313,10 @@ export function valueAndGrad(f: (...args: any[]) => any, opts: GradOptions = {})
  * console.log(hv.toJs()); // [6, 12]
  * ```
  */
-export function hessianVectorProduct(f: (x: any) => any): (x: unknown, v: unknown) => any {
-  return (x, v) => jvp(grad(f), [x], [v])[1];
+export function hessianVectorProduct<F extends Fn>(f: F): (x: ArgsOf<F>[0], v: Like<ArgsOf<F>[0]>) => ToArrays<ArgsOf<F>[0]> {
+  checkFunction("hessianVectorProduct", f, "hessianVectorProduct((x) => np.sum(np.power(x, 3)))");
+  const g = grad(f as (x: unknown) => NDArray);
+  return (x, v) => jvp(g, [x], [v])[1] as ToArrays<ArgsOf<F>[0]>;
 }
 
 /**
@@ -315,12 +330,12 @@ export function hessianVectorProduct(f: (x: any) => any): (x: unknown, v: unknow
  * console.log(g.item()); // 3
  * ```
  */
-export function stopGradient<T>(x: T): T {
+export function stopGradient<T>(x: T): ToArrays<T> {
   const [leaves, def] = flatten(x);
   return unflatten(
     def,
     leavesToArrays("stopGradient", leaves).map((l) => stopGradientArray(l)),
-  ) as T;
+  ) as ToArrays<T>;
 }
 
 export type { PyTree };

@@ -4,7 +4,9 @@ import { isFloat } from "../core/dtype.js";
 import { flatten, unflatten } from "../core/tree.js";
 import * as E from "../primitives/elementwise.js";
 import { jvp, vjp } from "./ad.js";
-import { leavesToArrays } from "./flat.js";
+import { describeValue } from "../core/shape.js";
+import { checkFunction, checkTransformOptions, leavesToArrays } from "./flat.js";
+import type { ArgsOf, Fn } from "./types.js";
 
 /** Options of {@link checkGrads}. */
 export interface CheckGradsOptions {
@@ -69,13 +71,28 @@ function dot(a: NDArray[], b: NDArray[]): number {
   return s;
 }
 
+/**
+ * Runs a forward-mode step; a function without forward mode (a `customVjp`) gets an
+ * Error that says to check reverse mode only.
+ */
+function forwardMode<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof Error && /^customVjp: forward-mode/.test(e.message)) {
+      throw new Error(`checkGrads: the function has no forward mode (it calls a customVjp function), so its jvp cannot be checked; check reverse mode only with checkGrads(f, args, { modes: ["rev"] }). (${e.message})`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 function check(f: Flat, xs: NDArray[], order: number, o: Required<CheckGradsOptions>, next: () => number): void {
   const floats = xs.map((x) => isFloat(x.dtype));
   const v = xs.map((x) => (isFloat(x.dtype) ? randomLike(x, next) : x));
   // reverse-only checks must not run forward mode (customVjp functions have none)
   const fwd = o.modes.includes("fwd");
   const tangentsOf = (a: NDArray[]): NDArray[] => v.map((t, i) => (floats[i] ? t : E.full(a[i]!.aval.shape, 0, a[i]!.dtype)));
-  const [outs, touts] = fwd ? (jvp((...a: NDArray[]) => f(a), xs, tangentsOf(xs)) as [NDArray[], NDArray[]]) : [f(xs), []];
+  const [outs, touts] = fwd ? forwardMode(() => jvp((...a: NDArray[]) => f(a), xs, tangentsOf(xs))) : [f(xs), []];
   const shifted = (sgn: number): NDArray[] => f(xs.map((x, i) => (floats[i] ? E.add(x, E.mul(v[i]!, sgn * o.eps)) : x)));
   const hi = shifted(1);
   const lo = shifted(-1);
@@ -97,7 +114,7 @@ function check(f: Flat, xs: NDArray[], order: number, o: Required<CheckGradsOpti
   }
   if (order > 1) {
     if (o.modes.includes("fwd")) {
-      check((a) => jvp((...b: NDArray[]) => f(b), a, tangentsOf(a))[1] as NDArray[], xs, order - 1, o, next);
+      check((a) => forwardMode(() => jvp((...b: NDArray[]) => f(b), a, tangentsOf(a)))[1], xs, order - 1, o, next);
     }
     if (o.modes.includes("rev")) {
       const u = outs.map((y) => randomLike(y, next));
@@ -118,8 +135,15 @@ function check(f: Flat, xs: NDArray[], order: number, o: Required<CheckGradsOpti
  * checkGrads((x: np.Array) => np.sum(np.tanh(x)), [np.array([0.1, -0.4])]); // passes silently
  * ```
  */
-export function checkGrads(f: (...args: any[]) => any, args: unknown[], opts: CheckGradsOptions = {}): void {
-  const o: Required<CheckGradsOptions> = { order: 2, modes: ["fwd", "rev"], eps: 1e-4, atol: 1e-5, rtol: 1e-5, seed: 0, ...opts };
+export function checkGrads<F extends Fn>(f: F, args: ArgsOf<F>, opts?: CheckGradsOptions): void {
+  checkFunction("checkGrads", f, "checkGrads((x) => np.sum(np.sin(x)), [x])");
+  if (!Array.isArray(args)) throw new Error(`checkGrads: args must be a JS array with one entry per argument of f, e.g. checkGrads(f, [x]), got ${describeValue(args)}.`);
+  const given = checkTransformOptions("checkGrads", opts, '{ order: 2, modes: ["fwd", "rev"] }', ["order", "modes", "eps", "atol", "rtol", "seed"]);
+  const o: Required<CheckGradsOptions> = { order: 2, modes: ["fwd", "rev"], eps: 1e-4, atol: 1e-5, rtol: 1e-5, seed: 0, ...given };
+  if (!Array.isArray(o.modes) || o.modes.length === 0 || o.modes.some((m) => m !== "fwd" && m !== "rev")) {
+    throw new Error(`checkGrads: modes must be a non-empty JS array of "fwd" and/or "rev", got ${describeValue(o.modes)}.`);
+  }
+  if (!Number.isInteger(o.order) || o.order < 1) throw new Error(`checkGrads: order must be a positive integer, got ${describeValue(o.order)}.`);
   const [leaves, inDef] = flatten([...args]);
   const xs = toF64(leavesToArrays("checkGrads", leaves));
   const flat: Flat = (a) => {

@@ -15,7 +15,8 @@ import { batchJaxpr, closureConvert, zerosOf } from "../interpreters/jaxpr_trans
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { reduceSum } from "../primitives/reduce.js";
 import { moveAxis } from "../primitives/shape.js";
-import { flattenArgs, leavesToArrays } from "./flat.js";
+import { checkFunction, flattenArgs, leavesToArrays } from "./flat.js";
+import type { ArgsOf, CotangentsOf, Fn, Like, ReturnOf, TangentsOf, ToArrays } from "./types.js";
 
 type FlatFn = (xs: NDArray[]) => NDArray[];
 type JvpRule = (primals: NDArray[], tangents: NDArray[]) => [NDArray[], NDArray[]];
@@ -158,7 +159,10 @@ export const custom_jvp_call_p: Primitive<CustomJvpParams> = definePrimitive<Cus
  * console.log(grad((x) => softplus(x))(np.array(0)).item()); // 0.5
  * ```
  */
-export function customJvp<F extends (...args: any[]) => any>(f: F, jvpRule: (primals: any[], tangents: any[]) => [any, any]): F {
+export function customJvp<F extends Fn>(f: F, jvpRule: (primals: CotangentsOf<ArgsOf<F>>, tangents: CotangentsOf<ArgsOf<F>>) => readonly [Like<ReturnOf<F>>, Like<ReturnOf<F>>]): F {
+  checkFunction("customJvp", f, "customJvp(f, ([x], [t]) => [f(x), np.multiply(t, df(x))])");
+  checkFunction("customJvp", jvpRule, "customJvp(f, ([x], [t]) => [f(x), np.multiply(t, df(x))])");
+  if (arguments.length > 2) throw new Error(`customJvp: takes (f, jvpRule) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it or pass it as an integer array.`);
   const cache = new LruCache<string, ClosedJaxpr>();
   const outDefs = new LruCache<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
@@ -171,7 +175,7 @@ export function customJvp<F extends (...args: any[]) => any>(f: F, jvpRule: (pri
       return leavesToArrays("customJvp", ol, "result");
     };
     const rule: JvpRule = (ps, ts) => {
-      const [po, to] = jvpRule(unflatten(inDef, ps) as unknown[], unflatten(inDef, ts) as unknown[]);
+      const [po, to] = jvpRule(unflatten(inDef, ps) as CotangentsOf<ArgsOf<F>>, unflatten(inDef, ts) as CotangentsOf<ArgsOf<F>>);
       const [pl, pd] = flatten(po);
       const [tl, td] = flatten(to);
       if (!pd.equals(td)) throw new Error(`customJvp: the rule's primal output ${pd.toString()} and tangent output ${td.toString()} have different structures.`);
@@ -306,7 +310,11 @@ export const custom_vjp_call_p: Primitive<CustomVjpCallParams> = definePrimitive
  * console.log(grad((x) => np.multiply(clipGrad(x), 5))(np.array(2)).item()); // 1
  * ```
  */
-export function customVjp<F extends (...args: any[]) => any>(f: F, fwd: (...args: any[]) => [any, any], bwd: (res: any, ct: any) => any[]): F {
+export function customVjp<F extends Fn, Res>(f: F, fwd: (...args: ArgsOf<F>) => readonly [Like<ReturnOf<F>>, Res], bwd: (res: ToArrays<Res>, ct: ToArrays<ReturnOf<F>>) => TangentsOf<ArgsOf<F>>): F {
+  checkFunction("customVjp", f, "customVjp(f, fwd, bwd)");
+  checkFunction("customVjp", fwd, "customVjp(f, (x) => [f(x), residuals], (residuals, ct) => [ctX])");
+  checkFunction("customVjp", bwd, "customVjp(f, (x) => [f(x), residuals], (residuals, ct) => [ctX])");
+  if (arguments.length > 3) throw new Error(`customVjp: takes (f, fwd, bwd) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it, or return a zero cotangent for it from bwd.`);
   const cache = new LruCache<string, ClosedJaxpr>();
   const outDefs = new LruCache<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
@@ -320,13 +328,13 @@ export function customVjp<F extends (...args: any[]) => any>(f: F, fwd: (...args
     };
     let resDef: TreeDef | undefined;
     const fwdFlat: VjpFwd = (ps) => {
-      const [out, res] = fwd(...(unflatten(inDef, ps) as unknown[]));
+      const [out, res] = fwd(...(unflatten(inDef, ps) as ArgsOf<F>));
       const [rl, rd] = flatten(res);
       resDef = rd;
       return [leavesToArrays("customVjp", flatten(out)[0], "result"), leavesToArrays("customVjp", rl, "residual")];
     };
     const bwdFlat: VjpBwd = (r, cts) => {
-      const g = bwd(unflatten(resDef!, r), unflatten(outDef!, cts));
+      const g: unknown = bwd(unflatten(resDef!, r) as ToArrays<Res>, unflatten(outDef!, cts) as ToArrays<ReturnOf<F>>);
       if (!Array.isArray(g)) throw new Error("customVjp: bwd must return a JS array with one cotangent per argument of f.");
       const [gl, gd] = flatten(g);
       if (!gd.equals(inDef)) throw new Error(`customVjp: bwd returned cotangents of structure ${gd.toString()} but the arguments have ${inDef.toString()}.`);

@@ -17,12 +17,13 @@ import { type Atom, type ClosedJaxpr, Literal, type Var, printJaxpr } from "../i
 import { debugNansOn } from "../core/config.js";
 import { hasNan, nanError, sourceOf, userFrame, withoutEagerCheck } from "../core/debug_nans.js";
 import { LruCache } from "../core/lru.js";
-import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr } from "../interpreters/jaxpr_transforms.js";
+import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxprSparse } from "../interpreters/jaxpr_transforms.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { optimizeJaxpr } from "../passes/index.js";
 import { moveAxis } from "../primitives/shape.js";
-import { flattenArgs, leavesToArrays } from "./flat.js";
+import { checkArgnums, checkFunction, checkTransformOptions, flattenArgs, leavesToArrays } from "./flat.js";
+import type { Fn, ArgsOf, ReturnOf, ToArrays } from "./types.js";
 
 interface JitParams extends Params {
   jaxpr: ClosedJaxpr;
@@ -126,14 +127,15 @@ export const pjit_p = definePrimitive<JitParams>({
     const linMask = args.map((a) => a instanceof UndefPrimal);
     const ctMask = cts.map((c) => c !== null);
     if (!ctMask.some(Boolean)) return args.map(() => null);
-    const tj = transposeJaxpr(p.jaxpr, linMask, ctMask);
+    const { jaxpr, nonZero } = transposeJaxprSparse(p.jaxpr, linMask, ctMask);
     const outs = bind(
       pjit_p,
       [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter((c): c is NDArray => c !== null)],
-      { jaxpr: tj, name: `transpose(${p.name})` },
+      { jaxpr, name: `transpose(${p.name})` },
     );
     let k = 0;
-    return args.map((a) => (a instanceof UndefPrimal ? outs[k++]! : null));
+    let l = 0;
+    return args.map((a) => (a instanceof UndefPrimal && nonZero[l++] ? outs[k++]! : null));
   },
   batch(args, dims, p) {
     const i0 = dims.findIndex((d) => d !== null);
@@ -149,8 +151,8 @@ export const pjit_p = definePrimitive<JitParams>({
 
 /** Options of {@link jit}. */
 export interface JitOptions {
-  /** Arguments that are plain JS values baked into the trace (a new trace per distinct value). */
-  staticArgnums?: number[];
+  /** Arguments that are plain JS values baked into the trace (a new trace per distinct value): a position or a JS array of distinct positions. */
+  staticArgnums?: number | readonly number[];
   /** Run on this backend: array arguments are put there (as `devicePut`) at each call. Default: where the arguments live. */
   backend?: BackendName;
 }
@@ -164,10 +166,10 @@ export interface Lowered {
 }
 
 /** A jitted function: call it like the original; `lower(...args)` shows its IR. */
-export interface Jitted<F extends (...args: any[]) => any> {
-  (...args: Parameters<F>): ReturnType<F>;
+export interface Jitted<F extends Fn> {
+  (...args: ArgsOf<F>): ToArrays<ReturnOf<F>>;
   /** Traces (or reuses the trace) for these arguments and returns the optimized IR. */
-  lower(...args: Parameters<F>): Lowered;
+  lower(...args: ArgsOf<F>): Lowered;
   /** How many distinct input signatures have been traced. */
   readonly cacheSize: number;
 }
@@ -231,9 +233,12 @@ function staticKey(v: unknown, i: number, name: string, path = "", seen: Set<obj
  * console.log(scale(np.array([1, 2]), 3).toJs()); // [3, 6]
  * ```
  */
-export function jit<F extends (...args: any[]) => any>(f: F, opts: JitOptions = {}): Jitted<F> {
+export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
+  checkFunction("jit", f, "jit((x) => np.sin(x))");
+  const opts = checkTransformOptions("jit", options, "{ staticArgnums: [1] }", ["staticArgnums", "backend"]);
+  if (opts.staticArgnums !== undefined) checkArgnums("jit", opts.staticArgnums, "staticArgnums");
   const name = f.name || "fn";
-  const statics = new Set(opts.staticArgnums ?? []);
+  const statics = new Set(typeof opts.staticArgnums === "number" ? [opts.staticArgnums] : (opts.staticArgnums ?? []));
   if (opts.backend !== undefined) checkBackendName(`jit(${name})`, opts.backend);
   const cache = new LruCache<string, Entry>();
 

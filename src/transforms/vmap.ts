@@ -1,10 +1,11 @@
 /** `vmap`: vectorizing map. @module */
 import type { NDArray } from "../core/array.js";
-import { fmtShape } from "../core/shape.js";
+import { describeValue, fmtShape } from "../core/shape.js";
 import type { BatchDim } from "../core/trace.js";
 import { flatten, unflatten } from "../core/tree.js";
 import { vmapFlat } from "../interpreters/batching.js";
-import { flattenArgs, leavesToArrays } from "./flat.js";
+import { checkFunction, checkTransformOptions, flattenArgs, leavesToArrays } from "./flat.js";
+import type { Fn, ArgsOf, ReturnOf, ToArrays } from "./types.js";
 
 /** An axis spec: a number, null (not mapped), or a pytree of them matching the value. */
 export type AxisSpec = number | null | AxisSpec[] | { [k: string]: AxisSpec };
@@ -15,6 +16,15 @@ export interface VmapOptions {
   inAxes?: AxisSpec;
   /** Where the mapped axis goes in each output (default 0; null means the output is not mapped). */
   outAxes?: AxisSpec;
+}
+
+/** An axis spec is a number, null, or a (nested) JS array / plain object of them. */
+function checkAxisSpec(spec: unknown, what: string, path = ""): void {
+  if (spec === undefined || spec === null || typeof spec === "number") return;
+  if (Array.isArray(spec)) return spec.forEach((s, i) => checkAxisSpec(s, what, `${path}[${i}]`));
+  const proto: unknown = typeof spec === "object" ? Object.getPrototypeOf(spec) : undefined;
+  if (proto === Object.prototype || proto === null) return Object.entries(spec as object).forEach(([k, s]) => checkAxisSpec(s, what, `${path}.${k}`));
+  throw new Error(`vmap: ${what}${path} must be an axis (a number), null (not mapped), or a JS array / object of them matching the arguments, got ${describeValue(spec)}.`);
 }
 
 /** Expands an axis spec (a tree prefix of `value`) into one entry per leaf of `value`. */
@@ -29,6 +39,10 @@ function broadcastPrefix(op: string, spec: AxisSpec | undefined, value: unknown,
     return spec.flatMap((s, i) => broadcastPrefix(op, s, value[i], `${what}[${i}]`));
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${op}: ${what} is an object but the value it describes is not.`);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new Error(`${op}: ${what} is an object but the value it describes is an instance of ${(value as object).constructor?.name ?? "a class"}; give one number or null for the whole instance.`);
+  }
   const v = value as Record<string, unknown>;
   const sk = Object.keys(spec)
     .filter((k) => (spec as Record<string, AxisSpec | undefined>)[k] !== undefined)
@@ -61,9 +75,13 @@ function broadcastPrefix(op: string, spec: AxisSpec | undefined, value: unknown,
  * console.log(vmap(grad(loss), { inAxes: [null, 0] })(np.array([1, 0]), xs).toJs()); // [[2, 4], [18, 24]]
  * ```
  */
-export function vmap(f: (...args: any[]) => any, opts: VmapOptions = {}): (...args: any[]) => any {
-  return (...args: any[]) => {
-    const inSpec: AxisSpec = opts.inAxes === undefined ? 0 : opts.inAxes;
+export function vmap<F extends Fn>(f: F, opts?: VmapOptions): (...args: ArgsOf<F>) => ToArrays<ReturnOf<F>> {
+  checkFunction("vmap", f, "vmap((x) => np.sum(x))");
+  const o = checkTransformOptions("vmap", opts, "{ inAxes: [0, null], outAxes: 0 }", ["inAxes", "outAxes"]);
+  checkAxisSpec(o.inAxes, "inAxes");
+  checkAxisSpec(o.outAxes, "outAxes");
+  return (...args: ArgsOf<F>): ToArrays<ReturnOf<F>> => {
+    const inSpec: AxisSpec = o.inAxes === undefined ? 0 : o.inAxes;
     const dims = Array.isArray(inSpec) ? broadcastPrefix("vmap", inSpec, args, "inAxes") : broadcastPrefix("vmap", inSpec, args, "inAxes");
     const [leaves, inDef] = flattenArgs("vmap", args);
     let size: number | undefined;
@@ -98,7 +116,7 @@ export function vmap(f: (...args: any[]) => any, opts: VmapOptions = {}): (...ar
       outDef = od;
       return leavesToArrays("vmap", ol, "result");
     };
-    const outs = vmapFlat(flat, size, leaves, normDims, () => broadcastPrefix("vmap", opts.outAxes === undefined ? 0 : opts.outAxes, outTree, "outAxes"));
-    return unflatten(outDef!, outs);
+    const outs = vmapFlat(flat, size, leaves, normDims, () => broadcastPrefix("vmap", o.outAxes === undefined ? 0 : o.outAxes, outTree, "outAxes"));
+    return unflatten(outDef!, outs) as ToArrays<ReturnOf<F>>;
   };
 }

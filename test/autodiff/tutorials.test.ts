@@ -223,8 +223,8 @@ describe("PyTorch autograd tutorials", () => {
     expect(g.layer2.w.shape).toEqual([2, 1]);
     expect(g.layer2.b.shape).toEqual([1]);
     expect(Array.isArray(g.scales)).toBe(true);
-    expect(g.scales[0].shape).toEqual([]);
-    expect(g.scales[1].shape).toEqual([4]);
+    expect(g.scales[0]!.shape).toEqual([]);
+    expect(g.scales[1]!.shape).toEqual([4]);
     expect(g.layer1.w.dtype).toBe("float64");
     // d/d scales[1] of sum(s²) is 2s
     expectClose(g.scales[1], np.multiply(params.scales[1]!, 2), { rtol: 1e-15 });

@@ -54,7 +54,7 @@ export function randomArray(rand: () => number, shape: readonly number[], lo = -
 
 /** A pytree with the structure, shapes and dtypes of `like`, filled with random values. */
 export function randomLike<T>(rand: () => number, like: T, lo = -1, hi = 1): T {
-  return tree.map((x: NDArray) => randomArray(rand, x.shape, lo, hi, x.dtype), like) as T;
+  return tree.map((x: NDArray) => randomArray(rand, x.shape, lo, hi, x.dtype), like as unknown) as T;
 }
 
 /** Inner product of two pytrees with the same structure. */
@@ -172,7 +172,7 @@ export function unflattenNumbers<T>(like: T, values: readonly number[], dtype?: 
 
 /** Converts every float leaf of a pytree to `dtype`. */
 export function castTree<T>(t: T, dtype: DType): T {
-  return tree.map((x: NDArray) => (x.dtype === "float32" || x.dtype === "float64" ? x.astype(dtype) : x), t) as T;
+  return tree.map((x: NDArray) => (x.dtype === "float32" || x.dtype === "float64" ? x.astype(dtype) : x), t as unknown) as T;
 }
 
 /** The message of the Error that `f` throws (fails the test when it does not throw). */

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConcreteArray, ShapedArray, io, np, type Array as NDArray } from "../../src/index.js";
+import { ConcreteArray, ShapedArray, io, np, tree, type Array as NDArray } from "../../src/index.js";
 import { expectError } from "../numpy/util.js";
 
 const ref = JSON.parse(readFileSync(new URL("../fixtures/safetensors_reference.json", import.meta.url), "utf8")) as { f32Bits: number[]; biasBits: number[]; base64: string };
@@ -83,6 +83,20 @@ describe("round trips are bit-exact", () => {
     expect(Array.isArray(list) && list.map((x) => x.shape)).toEqual([[1], [2]]);
     // keys that are not exactly 0..n-1 stay an object
     expect(Array.isArray((io.load(io.save({ m: { 0: np.ones([1]), 2: np.ones([1]) } })) as { m: unknown }).m)).toBe(false);
+  });
+});
+
+describe("registered pytree classes", () => {
+  it("are saved by their children's positions and load as lists", () => {
+    class Pair {
+      constructor(
+        readonly a: NDArray,
+        readonly b: NDArray,
+      ) {}
+    }
+    tree.register(Pair, { flatten: (p: Pair) => [[p.a, p.b], null], unflatten: (_, [a, b]) => new Pair(a, b) });
+    const back = io.load(io.save({ p: new Pair(np.array([1]), np.array([2])) })) as { p: NDArray[] };
+    expect(back.p.map((x) => x.toJs())).toEqual([[1], [2]]);
   });
 });
 

@@ -152,10 +152,10 @@ describe("linear and mlp", () => {
     const params = nn.mlp.init(random.key(0), [2, 3, 1], { dtype: "float64" });
     const x = f64([[0.5, -1], [1, 2]]);
     const g = grad((p: typeof params) => np.sum(nn.mlp.apply(p, x, { activation: nn.tanh })))(params);
-    expect(g[0].weight.shape).toEqual([3, 2]);
-    expect(g[1].bias.shape).toEqual([1]);
+    expect(g[0]!.weight.shape).toEqual([3, 2]);
+    expect(g[1]!.bias.shape).toEqual([1]);
     // d/d bias of the last layer of a sum over 2 rows is 2
-    expect(g[1].bias.toJs()).toEqual([2]);
+    expect(g[1]!.bias.toJs()).toEqual([2]);
     checkGrads((p: typeof params) => nn.mlp.apply(p, x, { activation: nn.tanh }), [params], { order: 1 });
   });
 });

@@ -44,7 +44,7 @@ describe("vmap: inAxes", () => {
   });
 
   it("JS numbers as unmapped arguments", () => {
-    expect(vmap((a: NDArray, k: NDArray) => np.multiply(a, k), { inAxes: [0, null] })(f64([1, 2]), 3).toJs()).toEqual([3, 6]);
+    expect(vmap((a: NDArray, k: NDArray | number) => np.multiply(a, k), { inAxes: [0, null] })(f64([1, 2]), 3).toJs()).toEqual([3, 6]);
   });
 
   it("pytree arguments with an inAxes pytree", () => {

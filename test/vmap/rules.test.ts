@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, customJvp, customVjp, grad, jit, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
+import { type Array as NDArray, checkpoint, customJvp, customVjp, grad, jit, lax, makeJaxpr, np, random, stopGradient, vmap } from "../../src/index.js";
 import { allPrimitives } from "../../src/core/trace.js";
 import { round } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/indexing.js";
@@ -133,6 +133,11 @@ const CASES: Case[] = [
   c("bits_to_unit (float32 and float64)", [key()], (k) => np.add(random.uniform(k!, [2]), random.normal(k!, [2], "float64"))),
   // the jit primitive
   c("pjit", [real(2, 3), real(3)], (a, b) => jit((u: NDArray, v: NDArray) => np.sum(np.multiply(np.sin(u), v), { axis: 1 }))(a!, b!)),
+  // structured control flow (test/control/ has the thorough tests)
+  c("cond", [real(3), real(3)], (a, b) => lax.cond(np.greater(np.sum(a!), 0), (u: NDArray) => np.sin(u), (u: NDArray) => np.multiply(u, b!), a!)),
+  c("scan", [real(4, 2), real(2)], (xs, h) => lax.scan((c: NDArray, x: NDArray) => [np.tanh(np.add(np.multiply(c, h!), x)), np.sum(c)], h!, xs!)[1]),
+  c("while", [unit(3)], (a) => lax.whileLoop((v: NDArray) => np.less(np.sum(np.abs(v)), 4), (v: NDArray) => np.add(np.multiply(v, 2), 0.25), a!)),
+  c("checkpoint", [real(2, 3)], (a) => checkpoint((u: NDArray) => np.sin(np.exp(u)))(a!)),
   c("pjit closing over a batched value", [real(3), real(3)], (a, b) => jit((u: NDArray) => np.multiply(u, a!))(np.exp(b!))),
 ];
 
