@@ -32,6 +32,8 @@ export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Fl
 export interface RnnData { H: number; I: number; T: number; W: Float32Array; U: Float32Array; xs: Float32Array }
 /** A deep tanh MLP: `ws[l]` is `[width, width]`, `x` is `[batch, width]`. */
 export interface DeepData { layers: number; width: number; batch: number; ws: Float32Array[]; x: Float32Array }
+/** A float64 system `A x = b` with `A` symmetric positive definite (row-major `[n, n]`). */
+export interface SpdSolveData { n: number; a: Float64Array; b: Float64Array }
 
 /** Input type of each workload. */
 export interface DataMap {
@@ -47,6 +49,7 @@ export interface DataMap {
   "rnn-grad-unrolled": RnnData;
   "deep-grad": DeepData;
   "deep-grad-remat": DeepData;
+  "cholesky-solve-256": SpdSolveData;
 }
 export type WorkloadId = keyof DataMap;
 
@@ -71,6 +74,7 @@ export interface OutputMap {
   /** Gradients of the deep MLP's sum of outputs, one per layer. */
   "deep-grad": { grads: Vec[] };
   "deep-grad-remat": { grads: Vec[] };
+  "cholesky-solve-256": { x: Vec };
 }
 
 /** One implementation of one workload, set up and ready to time. */
@@ -296,6 +300,35 @@ function deepWorkload(id: "deep-grad" | "deep-grad-remat", title: string): Workl
   };
 }
 
+const choleskySolve: Workload<"cholesky-solve-256"> = {
+  id: "cholesky-solve-256",
+  title: "cholesky + solve, 256x256 float64",
+  checks: ["|x|", "r·x"],
+  // float64 throughout: implementations differ only in summation order
+  tol: 1e-10,
+  data: () => {
+    const n = 256;
+    // A = M Mᵀ / n + I: symmetric positive definite, condition number in the tens
+    const m = f64(uniform(n * n, -1, 1, SEED + 100));
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += m[i * n + k]! * m[j * n + k]!;
+        const v = s / n + (i === j ? 1 : 0);
+        a[i * n + j] = v;
+        a[j * n + i] = v;
+      }
+    }
+    return { n, a, b: f64(uniform(n, -1, 1, SEED + 101)) };
+  },
+  summarize: (out) => [norm2(out.x), dot64(probe(out.x.length, 7), out.x)],
+  reference: (d) => {
+    const x = plain.choleskySolve(d.a, d.b, d.n, new Float64Array(d.n * d.n), new Float64Array(d.n), new Float64Array(d.n));
+    return [norm2(x), dot64(probe(d.n, 7), x)];
+  },
+};
+
 /** Every workload, in table order. */
 export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   matmulWorkload("matmul-512", 512),
@@ -310,4 +343,5 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   rnnWorkload("rnn-grad-unrolled", "the same, JS loop over time (unrolled under jit)"),
   deepWorkload("deep-grad", "grad of a 20-layer tanh MLP, width 256, batch 64"),
   deepWorkload("deep-grad-remat", "the same, each layer under checkpoint"),
+  choleskySolve,
 ] as unknown as readonly Workload<WorkloadId>[];

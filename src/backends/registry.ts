@@ -211,4 +211,4 @@ export function putTree<T>(tree: T, backend: BackendName, op: string): T {
 }
 
 
-openBackendDoor({ dispatch, move: (x, backend, op) => moveArray(x, backend, op) as ConcreteArray });
+openBackendDoor({ dispatch, move: (x, backend, op) => moveArray(x, backend, op) });

@@ -51,8 +51,7 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
   opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`, ["dtype", "shape", "backend"]);
   if (opts.backend !== undefined) {
     const { backend, ...rest } = opts;
-    const x = array(data, rest);
-    return x instanceof ConcreteArray ? moveTo(x, backend, "np.array") : x;
+    return moveTo(array(data, rest), backend, "np.array");
   }
   const dtype = checkDType("np.array", opts.dtype);
   if (data instanceof NDArray) {
