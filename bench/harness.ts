@@ -263,10 +263,11 @@ export function parseCli(argv: readonly string[]): CliOptions {
       case "--out": o.out = v; break;
       case "--json": o.json = v; break;
       case "--gpu": o.gpu = true; break;
+      case "--budget": break; // seconds per cell of the GPU report; bench/gpu.ts reads it
       case "--save-dir": o.saveDir = v; break;
       case "--reuse": o.reuse = true; break;
       case "--help": case "-h": break;
-      default: throw new Error(`bench: unknown option ${a}. Options: --quick --write --no-write --only=<workloads> --columns=<columns> --out=<file.md> --json=<file.json> --gpu --save-dir=<dir> --reuse`);
+      default: throw new Error(`bench: unknown option ${a}. Options: --quick --write --no-write --only=<workloads> --columns=<columns> --out=<file.md> --json=<file.json> --gpu --budget=<seconds> --save-dir=<dir> --reuse`);
     }
   }
   if (o.reuse && !o.saveDir) throw new Error("bench: --reuse needs --save-dir=<dir> (the folder of an earlier run's per-column results).");

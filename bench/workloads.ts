@@ -28,6 +28,8 @@ export interface MlpData {
 }
 export interface ScalarData { x0: number; steps: number }
 export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Float32Array }
+/** W8: x [N,1,S,S] (NCHW), w1 [C1,1,3,3] and w2 [C2,C1,3,3] (OIHW). */
+export interface ConvBlockData extends plain.ConvBlockSizes { x: Float32Array; w1: Float32Array; w2: Float32Array }
 /** An Elman RNN: `W` is `[H, H]`, `U` is `[H, I]`, `xs` is `[T, I]`. */
 export interface RnnData { H: number; I: number; T: number; W: Float32Array; U: Float32Array; xs: Float32Array }
 /** A deep tanh MLP: `ws[l]` is `[width, width]`, `x` is `[batch, width]`. */
@@ -45,6 +47,7 @@ export interface DataMap {
   "scalar50-grad": ScalarData;
   "tanhAx-grad": TanhAxData;
   "tanhAx-hvp": TanhAxData;
+  "conv-block-grad": ConvBlockData;
   "rnn-grad": RnnData;
   "rnn-grad-unrolled": RnnData;
   "deep-grad": DeepData;
@@ -68,6 +71,8 @@ export interface OutputMap {
   "scalar50-grad": { g: number };
   "tanhAx-grad": { g: Vec };
   "tanhAx-hvp": { h: Vec };
+  /** Gradients of the loss with respect to w1 and w2, in OIHW order. */
+  "conv-block-grad": { g1: Vec; g2: Vec };
   /** Loss and gradients of the RNN's sum of hidden states with respect to W and U. */
   "rnn-grad": { loss: number; gW: Vec; gU: Vec };
   "rnn-grad-unrolled": { loss: number; gW: Vec; gU: Vec };
@@ -251,6 +256,25 @@ const tanhAxHvp: Workload<"tanhAx-hvp"> = {
   },
 };
 
+const convBlock: Workload<"conv-block-grad"> = {
+  id: "conv-block-grad",
+  title: "W8 conv block grad (3x3 1→16 SAME, 3x3 16→32 stride 2), batch 32",
+  checks: ["|g1|", "|g2|", "r·g2"],
+  tol: 1e-4,
+  data: () => {
+    const z = { N: 32, S: 28, C1: 16, C2: 32 };
+    // PyTorch's Conv2d default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    const s1 = 1 / 3;
+    const s2 = 1 / Math.sqrt(z.C1 * 9);
+    return { ...z, x: uniform(z.N * z.S * z.S, 0, 1, SEED + 80), w1: uniform(z.C1 * 9, -s1, s1, SEED + 81), w2: uniform(z.C2 * z.C1 * 9, -s2, s2, SEED + 82) };
+  },
+  summarize: (out) => [norm2(out.g1), norm2(out.g2), dot64(probe(out.g2.length, 5), out.g2)],
+  reference: (d) => {
+    const { g1, g2 } = plain.convBlockGrad(Float64Array, d, f64(d.x), f64(d.w1), f64(d.w2));
+    return [norm2(g1), norm2(g2), dot64(probe(g2.length, 5), g2)];
+  },
+};
+
 const rnnData = (): RnnData => {
   const H = 64;
   const I = 32;
@@ -339,6 +363,7 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   scalar50,
   tanhAxGrad,
   tanhAxHvp,
+  convBlock,
   rnnWorkload("rnn-grad", "Elman RNN grad, H=64 I=32 T=200 (cotangent: lax.scan)"),
   rnnWorkload("rnn-grad-unrolled", "the same, JS loop over time (unrolled under jit)"),
   deepWorkload("deep-grad", "grad of a 20-layer tanh MLP, width 256, batch 64"),

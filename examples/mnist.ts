@@ -77,7 +77,7 @@ export function loadDigits(): { images: NDArray; labels: NDArray } {
 }
 
 /** A text progress bar: `[#####-----] 50%  loss 0.1234  acc 96.1%`. */
-function bar(fraction: number, width = 24): string {
+export function bar(fraction: number, width = 24): string {
   const filled = Math.round(fraction * width);
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`;
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import * as cot from "../../src/index.js";
-import { checkpoint, grad, hessianVectorProduct, lax, np, tree, valueAndGrad } from "../../src/index.js";
+import { checkpoint, grad, hessianVectorProduct, lax, nn, np, tree, valueAndGrad } from "../../src/index.js";
 import type { Library } from "../columns.js";
 import { linearizeJaxpr } from "../../src/transforms/ad.js";
 import { type CaseTable, type DeepData, type MlpData, type RnnData, type Unsupported, WORKLOADS } from "../workloads.js";
@@ -149,6 +149,15 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       return { run: () => void (out = f(x, v) as A), read: () => ({ h: out!.data() }) };
     },
 
+    "conv-block-grad": (d) => {
+      const x = mat(d.x, [d.N, 1, d.S, d.S]);
+      const w1 = mat(d.w1, [d.C1, 1, 3, 3]);
+      const w2 = mat(d.w2, [d.C2, d.C1, 3, 3]);
+      const loss = (w1: A, w2: A) => np.sum(nn.relu(lax.conv(nn.relu(lax.conv(x, w1, [1, 1], "SAME")), w2, [2, 2], "SAME")));
+      const f = wrap(grad(loss, { argnums: [0, 1] }));
+      let out: [A, A] | undefined;
+      return { run: () => void (out = f(w1, w2) as [A, A]), read: () => ({ g1: out![0].data(), g2: out![1].data() }) };
+    },
     "rnn-grad": (d) => rnnCase(wrap, d, true),
     "rnn-grad-unrolled": (d) => rnnCase(wrap, d, false),
     "deep-grad": (d) => deepCase(wrap, d, false),

@@ -6,7 +6,7 @@
  * In Node there is no global `Worker`, so jax-js's Wasm backend runs on one thread.
  * @module
  */
-import { blockUntilReady, defaultDevice, grad, init, jit, jvp, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
+import { blockUntilReady, defaultDevice, grad, init, jit, jvp, lax, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
 import type { Array as JArray } from "@jax-js/jax";
 import type { Library } from "../columns.js";
 import { packageVersion } from "../harness.js";
@@ -140,6 +140,14 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       return jaxCase<"tanhAx-hvp">(() => f(x.ref, v.ref), (h: JArray) => ({ h: peek(h) }), false, [a, x, v]);
     },
 
+    "conv-block-grad": (d) => {
+      const x = mat(d.x, [d.N, 1, d.S, d.S]);
+      const w1 = mat(d.w1, [d.C1, 1, 3, 3]);
+      const w2 = mat(d.w2, [d.C2, d.C1, 3, 3]);
+      const loss = (w1: JArray, w2: JArray) => np.sum(nn.relu(lax.conv(nn.relu(lax.conv(x.ref, w1, [1, 1], "SAME")), w2, [2, 2], "SAME")));
+      const f = wrap(grad(loss, { argnums: [0, 1] }));
+      return jaxCase<"conv-block-grad">(() => f(w1.ref, w2.ref), ([g1, g2]: [JArray, JArray]) => ({ g1: peek(g1), g2: peek(g2) }), false, [x, w1, w2]);
+    },
     // jax-js has no scan: both RNN rows are the JS loop over time (unrolled under jit)
     "rnn-grad": (d) => rnnCase(wrap, d),
     "rnn-grad-unrolled": (d) => rnnCase(wrap, d),

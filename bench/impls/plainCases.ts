@@ -10,7 +10,7 @@ export async function load(): Promise<Library> {
   return {
     versions: {},
     notes: [
-      "plain JS: hand-written loops over Float32Array with hand-derived gradients; scalars are JS numbers (float64); the matmul is the i-p-j loop; the Cholesky solve is the textbook row-by-row factorization and two substitutions (float64).",
+      "plain JS: hand-written loops over Float32Array with hand-derived gradients; scalars are JS numbers (float64); the matmul is the i-p-j loop; the convolutions are direct loops (no im2col); the Cholesky solve is the textbook row-by-row factorization and two substitutions (float64).",
     ],
     cases: {
       "matmul-512": matmulCase,
@@ -44,6 +44,10 @@ export async function load(): Promise<Library> {
         const w = plain.tanhAxWork(Float32Array, d.n);
         const g = new Float32Array(d.n);
         return { run: () => void plain.tanhAxGrad(d.a, d.x, d.n, w, g), read: () => ({ g }) };
+      },
+      "conv-block-grad": (d) => {
+        let out: { g1: plain.FArr; g2: plain.FArr } | undefined;
+        return { run: () => void (out = plain.convBlockGrad(Float32Array, d, d.x, d.w1, d.w2)), read: () => out! };
       },
       "rnn-grad": rnnCase,
       "rnn-grad-unrolled": rnnCase,

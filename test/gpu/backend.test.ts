@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ConcreteArray, ShapedArray, devicePut, getDefaultBackend, grad, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.js";
+import { ConcreteArray, ShapedArray, devicePut, getDefaultBackend, grad, initGpu, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.js";
 import type { Backend } from "../../src/backends/backend.js";
 import { cpuBackend } from "../../src/backends/cpu/index.js";
 import { GpuBuffer, liveGpuBuffers } from "../../src/backends/gpu/buffer.js";
@@ -268,6 +268,56 @@ describe("placement", () => {
     const onGpu = random.uniform(k1, [3]).toJs();
     setDefaultBackend("cpu");
     expect(random.uniform(random.split(random.key(7), 3)[1], [3]).toJs()).toEqual(onGpu);
+  });
+});
+
+describe("choosing the graphics API: setDefaultBackend(\"gpu\", { api })", () => {
+  it("options are validated: unknown keys, unknown apis, options for the CPU", () => {
+    expect(() => setDefaultBackend("gpu", { apu: "webgl" } as never)).toThrow(/setDefaultBackend\("gpu"\): unknown option `apu` \(did you mean `api`\?\)/);
+    expect(() => setDefaultBackend("gpu", { api: "vulkan" } as never)).toThrow(/unknown api "vulkan"; use "webgpu", "webgl2", "webgl"/);
+    expect(() => setDefaultBackend("cpu", { api: "webgl" })).toThrow(/setDefaultBackend\("cpu"\): unknown option `api`; it takes no options/);
+    expect(getDefaultBackend()).toBe("cpu");
+  });
+
+  it("webgpu needs the asynchronous initGpu() first, then says why it cannot be had here; never a silent fallback", async () => {
+    expect(() => setDefaultBackend("gpu", { api: "webgpu" })).toThrow(/\{ api: "webgpu" \}: WebGPU adapter detection is asynchronous: call `await initGpu\(\)` first/);
+    expect(getDefaultBackend()).toBe("cpu");
+    const status = await initGpu();
+    expect(status).toEqual({ api: "webgl", reason: null, webgpu: { adapter: false, detail: expect.stringMatching(/navigator\.gpu is missing/) } });
+    expect(() => setDefaultBackend("gpu", { api: "webgpu" })).toThrow(/no WebGPU here: navigator\.gpu is missing.*pin \{ api: "webgl2" \}/);
+    expect(getDefaultBackend()).toBe("cpu");
+  });
+
+  it("in Node the GPU runs on headless-gl: { api: \"webgl\" } selects it, { api: \"webgl2\" } is an Error saying so", () => {
+    setDefaultBackend("gpu", { api: "webgl" });
+    expect(getDefaultBackend()).toBe("gpu");
+    expect(np.array([1, 2]).mul(3).backend).toBe("gpu");
+    setDefaultBackend("cpu");
+    expect(() => setDefaultBackend("gpu", { api: "webgl2" })).toThrow(/\{ api: "webgl2" \} is not available: in Node the GPU backend runs on headless-gl, which is WebGL1; pin \{ api: "webgl" \}/);
+    expect(getDefaultBackend()).toBe("cpu");
+  });
+});
+
+describe("a lost GPU context", () => {
+  it("reading, running and uploading are Errors naming the backend (no zeros); setDefaultBackend(\"gpu\") falls back to the CPU", () => {
+    setDefaultBackend("gpu");
+    const x = np.array([1, 2, 3]).mul(2);
+    expect(x.backend).toBe("gpu");
+    const lost = vi.spyOn(rt(), "lost").mockReturnValue("the headlessgl context was lost (test)");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      expect(() => x.toJs()).toThrow(/reading an array: the GPU backend \(gpu\.js on headlessgl\) cannot be used: the headlessgl context was lost \(test\).*setDefaultBackend\("cpu"\)/);
+      expect(() => x.add(1)).toThrow(/running a GPU kernel: the GPU backend \(gpu\.js on headlessgl\)/);
+      expect(() => np.array([1], { backend: "gpu" })).toThrow(/context was lost/);
+      setDefaultBackend("gpu");
+      expect(getDefaultBackend()).toBe("cpu");
+      expect(warn.mock.calls.flat().join("\n")).toMatch(/no GPU context is available \(the headlessgl context was lost \(test\)\); using the "cpu" backend/);
+      expect(np.array([1, 2, 3]).mul(2).toJs()).toEqual([2, 4, 6]);
+    } finally {
+      lost.mockRestore();
+      warn.mockRestore();
+    }
+    expect(x.toJs()).toEqual([2, 4, 6]);
   });
 });
 

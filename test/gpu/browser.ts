@@ -33,8 +33,10 @@ export interface BrowserHarness {
  * Builds the library and starts the server and the browser. The server serves the
  * repository root (as `npm run example:browser` does) except that `/dist/*` is the
  * fresh build and `/test/**.js` are test modules transpiled from TypeScript.
+ * `extraArgs` are added to chromium's command line (the WebGPU suite passes
+ * `--enable-unsafe-webgpu`, without which headless chromium gives no WebGPU adapter).
  */
-export async function startBrowser(): Promise<BrowserHarness> {
+export async function startBrowser(extraArgs: readonly string[] = []): Promise<BrowserHarness> {
   if (!CHROMIUM) throw new Error("browser tests need Debian's chromium: apt-get install chromium");
   const work = mkdtempSync(join(tmpdir(), "cotangent-browser-"));
   const dist = join(work, "dist");
@@ -75,7 +77,7 @@ export async function startBrowser(): Promise<BrowserHarness> {
   // playwright gives every launch a fresh temporary profile (--user-data-dir)
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
+    args: ["--headless", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", ...extraArgs],
   });
   const origin = `http://127.0.0.1:${port}`;
   return {

@@ -249,6 +249,18 @@ export const cases: Case[] = [
     atol: 1e-3,
   },
   { name: "random numbers (PRNG on the CPU, same numbers on every backend)", run: (L) => [L.random.normal(L.random.key(0), [3, 2]), L.random.uniform(L.random.key(1), [4]), L.random.permutation(L.random.key(3), 6), L.random.bits(L.random.foldIn(L.random.key(4), 9), [3])], hostOutputs: true },
+  {
+    // no GPU kernels yet: the convolution and window primitives read their GPU inputs back and run on the CPU
+    name: "convolution and max pooling (run on the CPU), with gradients, eager and jitted",
+    run: (L) => {
+      const x = rnd(L, [2, 3, 6, 6], 120);
+      const w = rnd(L, [4, 3, 3, 3], 121);
+      const f = (w: A) => L.np.sum(L.lax.reduceWindow(L.nn.relu(L.lax.conv(x, w, [1, 1], "SAME")), -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2], "VALID"));
+      return [L.lax.conv(x, w, [2, 2], "SAME"), L.grad(f)(w), L.jit(L.grad(f))(w)];
+    },
+    hostOutputs: true,
+    atol: 1e-3,
+  },
   { name: "random numbers used in GPU arithmetic", run: (L) => L.np.add(L.random.normal(L.random.key(2), [3]), rnd(L, [3], 114)) },
 ];
 

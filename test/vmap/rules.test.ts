@@ -14,6 +14,7 @@ import { round } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/indexing.js";
 import { pad } from "../../src/primitives/shape.js";
 import { matmulT } from "../../src/primitives/dot.js";
+import { type SelectParams, selectAndGather, selectAndScatter } from "../../src/primitives/window.js";
 import { seededRandom } from "../helpers/numeric.js";
 import { type InputSpec, expectAgree, loopStack, makeBatch, unstack } from "../helpers/programs.js";
 
@@ -32,6 +33,9 @@ const idx = (n: number, ...shape: number[]): InputSpec => ({ shape, dtype: "int3
 /** A PRNG key: two int32 words. */
 const key = (): InputSpec => ({ shape: [2], dtype: "int32", lo: -(2 ** 31), hi: 2 ** 31 - 1 });
 const c = (name: string, inputs: InputSpec[], f: F): Case => ({ name, inputs, f });
+
+/** A 2x2 max pool with strides (1, 2) over a [3, 4] operand. */
+const POOL: SelectParams = { windowDimensions: [2, 2], windowStrides: [1, 2], padding: [[0, 0], [0, 0]], baseDilation: [1, 1], windowDilation: [1, 1], select: "max" };
 
 const W = np.array([[0.5, -1, 2, 1.5], [1, 0.25, -0.5, 3], [-2, 1, 1, 0.75]], { dtype: "float64" });
 
@@ -118,6 +122,14 @@ const CASES: Case[] = [
   c("matmul_t, aᵀ·b", [real(3, 2), real(3, 4)], (a, b) => matmulT(a!, b!, true, false)),
   c("matmul_t, a·bᵀ with batch broadcasting", [real(2, 2, 3), real(4, 3)], (a, b) => matmulT(a!, b!, false, true)),
   c("matmul_t, aᵀ·bᵀ", [real(3, 2), real(4, 3)], (a, b) => matmulT(a!, b!, true, true)),
+  // convolutions and windows
+  c("conv_general_dilated", [real(2, 3, 5), real(4, 3, 2)], (x, w) => lax.conv(x!, w!, [2], "SAME")),
+  c("conv_general_dilated, NHWC, feature groups", [real(1, 5, 4, 4), real(2, 2, 2, 4)], (x, w) => lax.convGeneralDilated(x!, w!, [1, 2], "VALID", { dimensionNumbers: ["NHWC", "HWIO", "NHWC"], featureGroupCount: 2 })),
+  c("reduce_window_sum", [real(2, 5)], (x) => lax.reduceWindow(x, 0, "add", [1, 2], [1, 2], "SAME")),
+  c("reduce_window_max", [real(3, 4)], (x) => lax.reduceWindow(x, -Infinity, "max", [2, 2], [1, 2], "VALID")),
+  c("reduce_window_min", [real(4, 3)], (x) => lax.reduceWindow(x, Infinity, "min", [3, 1], [1, 1], [[1, 1], [0, 0]])),
+  c("select_and_gather_add", [real(3, 4), real(3, 4)], (t, x) => selectAndGather(t!, x!, POOL)),
+  c("select_and_scatter_add", [real(2, 2), real(3, 4)], (s, x) => selectAndScatter(s!, x!, POOL)),
   // linear algebra (matrices made well conditioned inside the function)
   c("cholesky", [real(3, 3)], (x) => np.linalg.cholesky(np.add(np.matmul(x, x.T), np.multiply(np.eye(3, x.dtype), 3)))),
   c("triangular_solve", [real(3, 3), real(3, 2)], (a, b) => np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!, { lower: true, transA: true })),

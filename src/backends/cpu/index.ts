@@ -15,6 +15,8 @@ import { kernelFunction } from "../wasm/kernel.js";
 import { choleskyRowPairWasm, trsmWasm } from "../wasm/linalg.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { compileKernel } from "./codegen.js";
+import { convImpl } from "./conv.js";
+import { reduceWindowImpl, selectAndGatherImpl, selectAndScatterImpl } from "./window.js";
 import { compileJaxpr } from "./compile.js";
 import { runEagerKernel } from "./eager.js";
 import { matmulBlocked, matmulInt32 } from "./matmul.js";
@@ -79,5 +81,9 @@ export const cpuBackend: HostBackend = {
   },
   matmul,
   kernelFunction,
+  conv: convImpl,
+  reduceWindow: reduceWindowImpl,
+  selectAndGather: selectAndGatherImpl,
+  selectAndScatter: selectAndScatterImpl,
   linalg: { choleskyRowPair: choleskyRowPairWasm, trsm: trsmWasm },
 };
