@@ -39,3 +39,5 @@ export { initGpu } from "./backends/gpu/index.js";
 export type { GpuApi, GpuStatus } from "./backends/gpu/index.js";
 export type { BackendName } from "./core/device.js";
 export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";
+export { config, type ConfigValues } from "./core/config.js";
+export * as io from "./io/index.js";

@@ -24,6 +24,7 @@ import { activeBufferLog } from "../core/pool.js";
 import { checkOptions } from "../core/shape.js";
 import { type Params, type Primitive, openBackendDoor } from "../core/trace.js";
 import * as treeUtil from "../core/tree.js";
+import { describeValue } from "../core/shape.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import type { Backend, Executable, HostBackend } from "./backend.js";
 import { cpuBackend } from "./cpu/index.js";
@@ -185,6 +186,11 @@ export function getDefaultBackend(): BackendName {
   return defaultBackend;
 }
 
+/** Throws an Error naming `op` unless `backend` is a backend's name. @internal */
+export function checkBackendName(op: string, backend: unknown): asserts backend is BackendName {
+  if (!isBackendName(backend)) throw new Error(`${op}: unknown backend ${describeValue(backend)}; use ${namesList()}.`);
+}
+
 const warned = new Set<string>();
 function warnOnce(msg: string): void {
   if (warned.has(msg)) return;
@@ -194,7 +200,7 @@ function warnOnce(msg: string): void {
 
 /** Copies an array to `backend` and commits it there (the implementation of `x.to(backend)`). */
 export function moveArray(x: NDArray, backend: BackendName, op = "to()"): NDArray {
-  if (!isBackendName(backend)) throw new Error(`${op}: unknown backend ${JSON.stringify(backend)}; use ${namesList()}.`);
+  checkBackendName(op, backend);
   if (!(x instanceof ConcreteArray)) return x; // inside a transform placement follows the inputs at run time
   const b = backends[backend];
   if (b !== hostBackend) {
@@ -217,8 +223,14 @@ export function moveArray(x: NDArray, backend: BackendName, op = "to()"): NDArra
  * ```
  */
 export function devicePut<T>(tree: T, backend: BackendName): T {
-  return treeUtil.map((leaf: unknown) => (leaf instanceof NDArray ? moveArray(leaf, backend, "devicePut") : leaf), tree as never) as T;
+  return putTree(tree, backend, "devicePut");
+}
+
+/** {@link devicePut} whose errors name `op` (for `jit(f, { backend })`). @internal */
+export function putTree<T>(tree: T, backend: BackendName, op: string): T {
+  checkBackendName(op, backend);
+  return treeUtil.map((leaf: unknown) => (leaf instanceof NDArray ? moveArray(leaf, backend, op) : leaf), tree as never) as T;
 }
 
 
-openBackendDoor({ dispatch, move: (x, backend) => moveArray(x, backend) });
+openBackendDoor({ dispatch, move: (x, backend, op) => moveArray(x, backend, op) });

@@ -163,7 +163,10 @@ export abstract class NDArray {
   data(): TypedArray {
     return this.concreteValue("data()").buffer.slice();
   }
-  /** Converts to another dtype (float to int truncates toward zero). */
+  /**
+   * Converts to another dtype (float to int truncates toward zero; values outside int32
+   * wrap modulo 2^32 and NaN gives 0, as NumPy's C casts, whereas `np.array(v, { dtype: "int32" })` throws).
+   */
   astype(dtype: DType): NDArray {
     return F().astype(this, dtype);
   }
@@ -307,7 +310,7 @@ export abstract class NDArray {
    * committed to the other backend throw instead of moving data silently.
    */
   to(backend: BackendName): NDArray {
-    return moveTo(this, backend);
+    return moveTo(this, backend, "to()");
   }
   /** Releases the array's GPU memory now instead of when it is garbage-collected (a no-op on the CPU). */
   dispose(): void {}
@@ -318,6 +321,48 @@ export abstract class NDArray {
   /** A short description such as `Array(f32[2,3])` followed by the values when concrete. */
   toString(): string {
     return `Array(${this.aval.toString()})`;
+  }
+  /**
+   * How JS converts an array in an expression (`x > 0`, `Number(x)`, `` `${x}` ``): a
+   * concrete array with one element is its number (`"string"` hint: that number as text;
+   * a bool gives `true`/`false`). An array with more elements throws on a numeric
+   * conversion (its text form is {@link toString}). Under `jit` or `vmap` the value is
+   * abstract or differs across the batch, so a numeric conversion throws an Error that
+   * points to `np.where`, `lax.cond` or `staticArgnums`; under `grad`/`jvp` the value is
+   * concrete and converts, as {@link item} does.
+   *
+   * @example
+   * ```ts
+   * import { np } from "cotangent";
+   * const x = np.array(3);
+   * console.log((x as unknown as number) > 0, Number(x) + 1, `${x}`); // true 4 3
+   * ```
+   */
+  [Symbol.toPrimitive](hint: "number" | "string" | "default"): number | string {
+    if (hint === "string") {
+      let c: ConcreteArray | null = null;
+      try {
+        c = this.concreteValue("String()");
+      } catch {
+        c = null;
+      }
+      if (c === null || c.size !== 1) return this.toString();
+      const v = c.buffer[0]!;
+      return c.dtype === "bool" ? String(v !== 0) : String(v);
+    }
+    const op = "converting an array to a JS number (a comparison, arithmetic, an if/while condition or Number())";
+    const c = this.concreteValue(op);
+    if (c.size !== 1) {
+      throw new Error(
+        `${op}: only an array with one element converts to a number; this one has shape [${c.shape.join(",")}] (${c.size} elements). ` +
+          `Reduce or index it first (x.sum(), np.any/np.all of a comparison, or x.item() on one element), or compare elementwise with np.greater and friends.`,
+      );
+    }
+    return c.buffer[0]!;
+  }
+  /** `JSON.stringify(x)` writes the nested values ({@link toJs}). */
+  toJSON(): NestedArray {
+    return this.toJs();
   }
 }
 

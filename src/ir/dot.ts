@@ -3,6 +3,7 @@
  * @module
  */
 import { isFloat } from "../core/dtype.js";
+import { checkOptions } from "../core/shape.js";
 import { type Atom, ClosedJaxpr, type Jaxpr, type JaxprEqn, Literal, Var, formatNumber, formatParam, varName } from "./jaxpr.js";
 
 /** Options of {@link toDot}. */
@@ -63,6 +64,7 @@ function paramsText(e: JaxprEqn): string {
  * ```
  */
 export function toDot(jaxpr: Jaxpr | ClosedJaxpr, opts: DotOptions = {}): string {
+  opts = checkOptions("toDot", opts, `{ title: "f" }`, ["title", "name"]);
   const j = jaxpr instanceof ClosedJaxpr ? jaxpr.jaxpr : jaxpr;
   const names = new Map<Var, string>();
   const source = new Map<Var, string>();

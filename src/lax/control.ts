@@ -7,6 +7,7 @@
  * close over outer (traced) values.
  * @module
  */
+import { LruCache } from "../core/lru.js";
 import { NDArray, ShapedArray } from "../core/array.js";
 import { checkOptions } from "../core/shape.js";
 import { type Params, bind, isEager } from "../core/trace.js";
@@ -67,11 +68,11 @@ function sameJaxpr(a: ClosedJaxpr, b: ClosedJaxpr): boolean {
  * training loop). The function is traced every time, so closed-over values are
  * always current; they are operands, not constants.
  */
-const traces = new WeakMap<object, Map<string, ClosedJaxpr[]>>();
+const traces = new WeakMap<object, LruCache<string, ClosedJaxpr[]>>();
 const MAX_TRACES_PER_FUNCTION = 8;
 function intern(f: object, cj: ClosedJaxpr): ClosedJaxpr {
   let byKey = traces.get(f);
-  if (!byKey) traces.set(f, (byKey = new Map()));
+  if (!byKey) traces.set(f, (byKey = new LruCache()));
   const key = `${fmtAvals(cj.inAvals)}->${fmtAvals(cj.outAvals)}`;
   let list = byKey.get(key);
   if (!list) byKey.set(key, (list = []));

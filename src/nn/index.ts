@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-export { relu, leakyRelu, sigmoid, tanh, gelu, softmax, logSoftmax, oneHot, softplus, silu, elu, logSigmoid } from "./activations.js";
+export { relu, leakyRelu, sigmoid, tanh, gelu, softmax, logSoftmax, oneHot, softplus, silu, elu, logSigmoid, type GeluOptions } from "./activations.js";
 export {
   linear,
   mlp,

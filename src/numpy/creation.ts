@@ -1,5 +1,6 @@
 /** Array creation. @module */
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
+import { moveTo } from "../core/device.js";
 import { type DType, type TypedArray, allocate, castScalar, isDType } from "../core/dtype.js";
 import { checkOptions, checkShape, describeValue, fmtShape, sizeOf } from "../core/shape.js";
 import type { BackendName } from "../core/device.js";
@@ -47,10 +48,10 @@ function typedDType(t: TypedArray): DType {
  * ```
  */
 export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
-  opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`);
+  opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`, ["dtype", "shape", "backend"]);
   if (opts.backend !== undefined) {
     const { backend, ...rest } = opts;
-    return array(data, rest).to(backend);
+    return moveTo(array(data, rest), backend, "np.array");
   }
   const dtype = checkDType("np.array", opts.dtype);
   if (data instanceof NDArray) {
@@ -61,6 +62,7 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
     if (data instanceof DataView || !("length" in data)) throw new Error(`np.array: a DataView is not accepted; pass a typed array such as Float32Array.`);
     const t = data as TypedArray;
     const d = dtype ?? typedDType(t);
+    if (d === "int32" && !(t instanceof Int32Array || t instanceof Uint8Array)) checkInt32("np.array", t);
     const buf = allocate(d, t.length);
     for (let i = 0; i < t.length; i++) buf[i] = castScalar(t[i]!, d);
     const shape = opts.shape ? checkShape("np.array", opts.shape) : [t.length];
@@ -98,14 +100,47 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
         `np.array: ragged nested array: the element at [${path.join("][")}] has ${Array.isArray(x) ? `length ${x.length}` : "no length (a scalar)"} but length ${shape[depth]} was expected from the first element at that depth; every row must have the same length.`,
       );
     }
-    x.forEach((y, i) => walk(y, depth + 1, [...path, i]));
+    for (let i = 0; i < x.length; i++) {
+      if (!(i in x)) {
+        throw new Error(`np.array: the JS array has a hole (an empty slot, as in [1, , 3]) at [${[...path, i].join("][")}]; every element must be given. Fill it with a number (or NaN) first.`);
+      }
+      walk(x[i], depth + 1, [...path, i]);
+    }
   };
   walk(data, 0, []);
   const d = dtype ?? (sawBool && !sawNumber ? "bool" : "float32");
+  if (d === "int32") checkInt32("np.array", flat, shape);
   const buf = allocate(d, flat.length);
   for (let i = 0; i < flat.length; i++) buf[i] = castScalar(flat[i]!, d);
   let out: NDArray = new ConcreteArray(new ShapedArray(shape, d), buf);
   if (opts.shape) out = withShape(out, opts.shape);
+  return out;
+}
+
+/**
+ * As JAX's OverflowError: values that int32 cannot hold (NaN, ±Infinity, or an integer
+ * part outside -2^31..2^31-1) are an Error in np.array; `astype("int32")` wraps instead,
+ * as NumPy's C casts do.
+ */
+function checkInt32(op: string, values: ArrayLike<number>, shape?: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const t = Math.trunc(v);
+    if (t >= -2147483648 && t <= 2147483647) continue;
+    const where = shape && shape.length > 0 ? ` at [${unravel(i, shape).join("][")}]` : values.length > 1 ? ` at flat index ${i}` : "";
+    throw new Error(
+      `${op}: the value ${String(v)}${where} does not fit in int32 (integers -2147483648..2147483647${Number.isNaN(v) || !Number.isFinite(v) ? "; NaN and infinities have no int32 value" : ""}), as JAX's OverflowError. ` +
+        `Use dtype "float64" (or "float32"), or convert an existing array with astype("int32"), which wraps as C casts do.`,
+    );
+  }
+}
+
+function unravel(i: number, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  for (let k = shape.length - 1; k >= 0; k--) {
+    out[k] = i % shape[k]!;
+    i = Math.floor(i / shape[k]!);
+  }
   return out;
 }
 

@@ -94,7 +94,7 @@ export interface NormOptions {
  * ```
  */
 export function norm(x: ArrayLike, opts: NormOptions = {}): NDArray {
-  opts = checkOptions("linalg.norm", opts, `{ ord: 2, axis: -1 }`);
+  opts = checkOptions("linalg.norm", opts, `{ ord: 2, axis: -1 }`, ["ord", "axis", "keepdims"]);
   let a = asArray(x, undefined, "linalg.norm");
   if (!isFloat(a.dtype)) a = E.convert(a, "float32");
   const { ord } = opts;

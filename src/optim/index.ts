@@ -553,7 +553,7 @@ export interface ClipGradNormOptions {
 export function clipGradNorm<G>(grads: G, maxNorm: number, opts: ClipGradNormOptions = {}): [G, NDArray] {
   const op = "optim.clipGradNorm";
   checkRate(op, "maxNorm", maxNorm);
-  opts = checkOptions(op, opts, "{ normType: Infinity }");
+  opts = checkOptions(op, opts, "{ normType: Infinity }", ["normType"]);
   const p = opts.normType ?? 2;
   if (typeof p !== "number" || !(p > 0)) throw new Error(`${op}: normType must be a positive number or Infinity, got ${describeValue(p)}.`);
   const leaves = floatLeaves(op, grads, "grads");

@@ -6,6 +6,7 @@
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { type DType, allocateForWrite, castScalar, floatResult, isDType, isFloat, promoteTypes, weakNumberDType } from "../core/dtype.js";
 import { broadcastShapes, describeValue, fmtShape, shapeEqual } from "../core/shape.js";
+import { LruCache } from "../core/lru.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
 import { type KernelLowering, binaryLowering, compareLowering, convertLowering, identityLowering, integerPowLowering, selectLowering, unaryLowering } from "../kernel/lowering.js";
 import type { BinaryOp, CompareOp, UnaryOp } from "../kernel/ir.js";
@@ -229,7 +230,7 @@ const toBool = (v: number): number => (v ? 1 : 0);
 };
 declareZeroOne(toBool);
 const squareF = (x: number): number => x * x;
-const powCache = new Map<number, (x: number) => number>();
+const powCache = new LruCache<number, (x: number) => number>();
 /** `x ** y` for one fixed `y`, so that the loop specialized to it sees a constant exponent. */
 function powBy(y: number): (x: number) => number {
   if (y === 2) return squareF;

@@ -201,7 +201,7 @@ function unit(key: NDArray, shape: number[], dtype: "float32" | "float64"): NDAr
  * ```
  */
 export function uniform(key: Key, shape: number[] = [], opts: UniformOptions = {}): NDArray {
-  opts = checkOptions("random.uniform", opts, "{ minval: -1, maxval: 1 }");
+  opts = checkOptions("random.uniform", opts, "{ minval: -1, maxval: 1 }", ["minval", "maxval", "dtype"]);
   const k = checkKey("random.uniform", key);
   const s = checkShapeArg("random.uniform", shape);
   const dtype = checkFloatDType("random.uniform", opts.dtype ?? "float32");

@@ -6,6 +6,7 @@
 import type { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { fmtShape, shapeEqual } from "../core/shape.js";
+import { LruCache } from "../core/lru.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { type ClosedJaxpr, evalJaxpr } from "../ir/jaxpr.js";
@@ -25,7 +26,7 @@ type JvpRule = (primals: NDArray[], tangents: NDArray[]) => [NDArray[], NDArray[
  * that are tracers of enclosing transforms become leading inputs (closure conversion).
  * Traces without such constants are cached per input signature.
  */
-function traceCall(cache: Map<string, ClosedJaxpr>, fun: FlatFn, args: NDArray[]): { jaxpr: ClosedJaxpr; consts: NDArray[]; key: string } {
+function traceCall(cache: LruCache<string, ClosedJaxpr>, fun: FlatFn, args: NDArray[]): { jaxpr: ClosedJaxpr; consts: NDArray[]; key: string } {
   const key = args.map((a) => a.aval.toString()).join(",");
   const hit = cache.get(key);
   if (hit) return { jaxpr: hit, consts: [], key };
@@ -162,8 +163,8 @@ export function customJvp<F extends Fn>(f: F, jvpRule: (primals: CotangentsOf<Ar
   checkFunction("customJvp", f, "customJvp(f, ([x], [t]) => [f(x), np.multiply(t, df(x))])");
   checkFunction("customJvp", jvpRule, "customJvp(f, ([x], [t]) => [f(x), np.multiply(t, df(x))])");
   if (arguments.length > 2) throw new Error(`customJvp: takes (f, jvpRule) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it or pass it as an integer array.`);
-  const cache = new Map<string, ClosedJaxpr>();
-  const outDefs = new Map<string, TreeDef>();
+  const cache = new LruCache<string, ClosedJaxpr>();
+  const outDefs = new LruCache<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
     if (isEager()) return f(...args);
     const [leaves, inDef] = flattenArgs("customJvp", args);
@@ -314,8 +315,8 @@ export function customVjp<F extends Fn, Res>(f: F, fwd: (...args: ArgsOf<F>) => 
   checkFunction("customVjp", fwd, "customVjp(f, (x) => [f(x), residuals], (residuals, ct) => [ctX])");
   checkFunction("customVjp", bwd, "customVjp(f, (x) => [f(x), residuals], (residuals, ct) => [ctX])");
   if (arguments.length > 3) throw new Error(`customVjp: takes (f, fwd, bwd) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it, or return a zero cotangent for it from bwd.`);
-  const cache = new Map<string, ClosedJaxpr>();
-  const outDefs = new Map<string, TreeDef>();
+  const cache = new LruCache<string, ClosedJaxpr>();
+  const outDefs = new LruCache<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
     if (isEager()) return f(...args);
     const [leaves, inDef] = flattenArgs("customVjp", args);

@@ -9,7 +9,8 @@
  * reduced axes are innermost (otherwise directly in the output buffer).
  * @module
  */
-import type { DType, } from "../../core/dtype.js";
+import type { DType } from "../../core/dtype.js";
+import { LruCache } from "../../core/lru.js";
 import type { BinaryOp, CompareOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
 import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../../kernel/ir.js";
 
@@ -257,7 +258,7 @@ export function emitKernel(kernel: Kernel, ins: readonly string[], outs: readonl
   return `{\n${lines.join("\n")}\n}`;
 }
 
-const cache = new Map<string, KernelFn>();
+const cache = new LruCache<string, KernelFn>();
 
 /** Number of distinct generated functions compiled so far (for tests and diagnostics). */
 export function compiledFunctionCount(): number {

@@ -41,6 +41,7 @@
  * @module
  */
 import type { DType, TypedArray } from "../../core/dtype.js";
+import { LruCache } from "../../core/lru.js";
 import type { KernelFn } from "../cpu/codegen.js";
 import { compileKernel } from "../cpu/codegen.js";
 import type { BinaryOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
@@ -925,7 +926,7 @@ function runner(kernel: Kernel, p: Plan): KernelFn {
 }
 
 const byKernel = new WeakMap<Kernel, WasmKernel | null>();
-const byKey = new Map<string, WasmKernel | null>();
+const byKey = new LruCache<string, WasmKernel | null>();
 
 /** A structural key of a kernel (equal kernels compile to the same module). */
 function kernelKey(k: Kernel): string {
