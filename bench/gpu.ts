@@ -98,7 +98,9 @@ function mlpCell(reference: number | null): { cell: string; loss: number } {
   const { batch, sizes } = MLP;
   const x = np.array(uniform(batch * sizes[0]!, 11), { shape: [batch, sizes[0]!] });
   const y = np.array(uniform(batch * sizes.at(-1)!, 12), { shape: [batch, sizes.at(-1)!] });
-  let params: Params = sizes.slice(1).map((m, i) => ({ w: np.array(uniform(sizes[i]! * m, 20 + i), { shape: [sizes[i]!, m] }).mul(1 / Math.sqrt(sizes[i]!)), b: np.zeros([m]) }));
+  let params: Params = sizes
+    .slice(1)
+    .map((m, i) => ({ w: np.array(uniform(sizes[i]! * m, 20 + i), { shape: [sizes[i]!, m] }).mul(1 / Math.sqrt(sizes[i]!)), b: np.zeros([m]) }));
   const loss = (p: Params): A => {
     let h = x;
     p.forEach((l, i) => {
@@ -119,8 +121,9 @@ function mlpCell(reference: number | null): { cell: string; loss: number } {
     params.forEach((q) => (q.w.dispose(), q.b.dispose()));
     params = next;
   });
-  if (reference !== null && !(Math.abs(first - reference) <= 1e-3 * Math.abs(reference))) return { cell: `WRONG (first loss ${first} vs the CPU's ${reference})`, loss: first };
-  return { cell: ((mlpFlops() / sec) / 1e9).toFixed(1), loss: first };
+  if (reference !== null && !(Math.abs(first - reference) <= 1e-3 * Math.abs(reference)))
+    return { cell: `WRONG (first loss ${first} vs the CPU's ${reference})`, loss: first };
+  return { cell: (mlpFlops() / sec / 1e9).toFixed(1), loss: first };
 }
 
 async function main(): Promise<void> {
@@ -128,11 +131,11 @@ async function main(): Promise<void> {
   const paths: Path[] = [
     { label: "cotangent cpu (jit)", select: () => (setDefaultBackend("cpu"), null) },
     {
-      label: `cotangent gpu (${status.api === "webgl" ? "headless-gl, WebGL1" : status.api ?? "WebGL"})`,
+      label: `cotangent gpu (${status.api === "webgl" ? "headless-gl, WebGL1" : (status.api ?? "WebGL")})`,
       select: () => {
         if (status.api === null) return `no GPU context: ${status.reason}`;
         setDefaultBackend("gpu", { api: status.api });
-        return getDefaultBackend() === "gpu" ? null : "setDefaultBackend(\"gpu\") fell back to the CPU";
+        return getDefaultBackend() === "gpu" ? null : 'setDefaultBackend("gpu") fell back to the CPU';
       },
     },
     {

@@ -12,8 +12,14 @@ import * as plain from "./impls/plain.js";
 
 // ------------------------------------------------------------------ inputs
 
-export interface MatmulData { n: number; a: Float32Array; b: Float32Array }
-export interface ChainData { x: Float32Array }
+export interface MatmulData {
+  n: number;
+  a: Float32Array;
+  b: Float32Array;
+}
+export interface ChainData {
+  x: Float32Array;
+}
 export interface MlpData {
   sizes: number[];
   batch: number;
@@ -26,19 +32,56 @@ export interface MlpData {
   /** One-hot labels, `[batch, classes]`. */
   onehot: Float32Array;
 }
-export interface ScalarData { x0: number; steps: number }
-export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Float32Array }
-export interface SortData { x: Float32Array }
+export interface ScalarData {
+  x0: number;
+  steps: number;
+}
+export interface TanhAxData {
+  n: number;
+  a: Float32Array;
+  x: Float32Array;
+  v: Float32Array;
+}
+export interface SortData {
+  x: Float32Array;
+}
 /** `batch` rows of `n` values and `m` int32 indices per row (gather `x[b, idx[b, j]]`). */
-export interface GatherData { batch: number; n: number; m: number; x: Float32Array; idx: Int32Array }
+export interface GatherData {
+  batch: number;
+  n: number;
+  m: number;
+  x: Float32Array;
+  idx: Int32Array;
+}
 /** W8: x [N,1,S,S] (NCHW), w1 [C1,1,3,3] and w2 [C2,C1,3,3] (OIHW). */
-export interface ConvBlockData extends plain.ConvBlockSizes { x: Float32Array; w1: Float32Array; w2: Float32Array }
+export interface ConvBlockData extends plain.ConvBlockSizes {
+  x: Float32Array;
+  w1: Float32Array;
+  w2: Float32Array;
+}
 /** An Elman RNN: `W` is `[H, H]`, `U` is `[H, I]`, `xs` is `[T, I]`. */
-export interface RnnData { H: number; I: number; T: number; W: Float32Array; U: Float32Array; xs: Float32Array }
+export interface RnnData {
+  H: number;
+  I: number;
+  T: number;
+  W: Float32Array;
+  U: Float32Array;
+  xs: Float32Array;
+}
 /** A deep tanh MLP: `ws[l]` is `[width, width]`, `x` is `[batch, width]`. */
-export interface DeepData { layers: number; width: number; batch: number; ws: Float32Array[]; x: Float32Array }
+export interface DeepData {
+  layers: number;
+  width: number;
+  batch: number;
+  ws: Float32Array[];
+  x: Float32Array;
+}
 /** A float64 system `A x = b` with `A` symmetric positive definite (row-major `[n, n]`). */
-export interface SpdSolveData { n: number; a: Float64Array; b: Float64Array }
+export interface SpdSolveData {
+  n: number;
+  a: Float64Array;
+  b: Float64Array;
+}
 
 /** Input type of each workload. */
 export interface DataMap {
@@ -102,7 +145,9 @@ export interface Case<O = OutputMap[WorkloadId]> {
 }
 
 /** An implementation that cannot run a workload, and why (shown in the tables). */
-export interface Unsupported { unsupported: string }
+export interface Unsupported {
+  unsupported: string;
+}
 
 export type CaseFactory<W extends WorkloadId> = (data: DataMap[W]) => Case<OutputMap[W]> | Unsupported;
 export type CaseTable = { [W in WorkloadId]?: CaseFactory<W> };
@@ -329,7 +374,14 @@ const rnnData = (): RnnData => {
   const I = 32;
   const T = 200;
   // tanh-stable scales: W's spectral radius below 1, inputs of order 1
-  return { H, I, T, W: uniform(H * H, -0.9 / Math.sqrt(H), 0.9 / Math.sqrt(H), SEED + 60), U: uniform(H * I, -1 / Math.sqrt(I), 1 / Math.sqrt(I), SEED + 61), xs: uniform(T * I, -1, 1, SEED + 62) };
+  return {
+    H,
+    I,
+    T,
+    W: uniform(H * H, -0.9 / Math.sqrt(H), 0.9 / Math.sqrt(H), SEED + 60),
+    U: uniform(H * I, -1 / Math.sqrt(I), 1 / Math.sqrt(I), SEED + 61),
+    xs: uniform(T * I, -1, 1, SEED + 62),
+  };
 };
 
 function rnnWorkload(id: "rnn-grad" | "rnn-grad-unrolled", title: string): Workload<typeof id> {
@@ -354,7 +406,13 @@ const deepData = (): DeepData => {
   const width = 256;
   const batch = 64;
   const s = 1.5 / Math.sqrt(width);
-  return { layers, width, batch, ws: Array.from({ length: layers }, (_, l) => uniform(width * width, -s, s, SEED + 70 + l)), x: uniform(batch * width, -1, 1, SEED + 69) };
+  return {
+    layers,
+    width,
+    batch,
+    ws: Array.from({ length: layers }, (_, l) => uniform(width * width, -s, s, SEED + 70 + l)),
+    x: uniform(batch * width, -1, 1, SEED + 69),
+  };
 };
 
 function deepWorkload(id: "deep-grad" | "deep-grad-remat", title: string): Workload<typeof id> {

@@ -116,7 +116,9 @@ export function main(opts: CnnOptions = {}): CnnResult {
     return { params: optim.applyUpdates(p, updates), state: next, loss };
   });
 
-  log(`CNN on MNIST: ${budget.trainSize} training / 2000 test images, conv5x5(16)-pool-conv5x5(32)-pool-linear, Adam with warmup-cosine lr (peak ${budget.peakLearningRate}), batch ${budget.batchSize}, ${budget.epochs} epoch(s), jit`);
+  log(
+    `CNN on MNIST: ${budget.trainSize} training / 2000 test images, conv5x5(16)-pool-conv5x5(32)-pool-linear, Adam with warmup-cosine lr (peak ${budget.peakLearningRate}), batch ${budget.batchSize}, ${budget.epochs} epoch(s), jit`,
+  );
   const lossHistory: number[] = [];
   const started = performance.now();
   for (let epoch = 0; epoch < budget.epochs; epoch++) {
@@ -130,10 +132,16 @@ export function main(opts: CnnOptions = {}): CnnResult {
       const l = out.loss.item();
       lossHistory.push(l);
       lossSum += l;
-      if (live) process.stdout.write(`\r${bar((epoch * stepsPerEpoch + b + 1) / totalSteps)}  epoch ${epoch + 1}/${budget.epochs}  loss ${(lossSum / (b + 1)).toFixed(4)}   `);
+      if (live)
+        process.stdout.write(
+          `\r${bar((epoch * stepsPerEpoch + b + 1) / totalSteps)}  epoch ${epoch + 1}/${budget.epochs}  loss ${(lossSum / (b + 1)).toFixed(4)}   `,
+        );
     }
     if (live) process.stdout.write("\n");
-    else log(`${bar((epoch + 1) / budget.epochs)}  epoch ${epoch + 1}/${budget.epochs}  loss ${(lossSum / stepsPerEpoch).toFixed(4)}  ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    else
+      log(
+        `${bar((epoch + 1) / budget.epochs)}  epoch ${epoch + 1}/${budget.epochs}  loss ${(lossSum / stepsPerEpoch).toFixed(4)}  ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
   }
   const trainSeconds = (performance.now() - started) / 1000;
 

@@ -50,7 +50,8 @@ async function runLeaves(s: ort.InferenceSession, args: unknown[]): Promise<NDAr
   const out = await s.run(feeds);
   return s.outputNames.map((n) => fromTensor(out[n]!));
 }
-const maxDiff = (a: NDArray[], b: NDArray[]): number => Math.max(...a.map((x, i) => np.max(np.abs(np.subtract(x.astype("float32"), b[i]!.astype("float32")))).item()));
+const maxDiff = (a: NDArray[], b: NDArray[]): number =>
+  Math.max(...a.map((x, i) => np.max(np.abs(np.subtract(x.astype("float32"), b[i]!.astype("float32")))).item()));
 
 export interface ExportResult {
   lossAfterCotangent: number;
@@ -113,7 +114,9 @@ export async function main(opts: ExampleOptions = {}): Promise<ExportResult> {
   }
   const lossCotangent = l.item();
   const paramDifference = maxDiff(carried, tree.leaves([params, state]) as NDArray[]);
-  log(`${more} more steps: loss ${lossOnnx.toFixed(5)} in ONNX Runtime, ${lossCotangent.toFixed(5)} in cotangent; largest parameter difference ${paramDifference.toExponential(1)}`);
+  log(
+    `${more} more steps: loss ${lossOnnx.toFixed(5)} in ONNX Runtime, ${lossCotangent.toFixed(5)} in cotangent; largest parameter difference ${paramDifference.toExponential(1)}`,
+  );
 
   // 4. Inference in ONNX Runtime on new points.
   const xTest = random.uniform(kt, [64, 3], { minval: -1, maxval: 1 });
@@ -121,8 +124,18 @@ export async function main(opts: ExampleOptions = {}): Promise<ExportResult> {
   const [yOnnx] = await runLeaves(inferSession, [xTest]);
   const inferenceDifference = maxDiff([yOnnx!], [infer(xTest)]);
   const testLoss = np.mean(np.square(np.subtract(yOnnx!, target(xTest)))).item();
-  log(`inference in ONNX Runtime on 64 new points: test loss ${testLoss.toFixed(5)}; largest difference from cotangent ${inferenceDifference.toExponential(1)}`);
-  return { lossAfterCotangent, lossOnnx, lossCotangent, paramDifference, inferenceDifference, trainStepBytes: stepModel.length, inferenceBytes: inferModel.length };
+  log(
+    `inference in ONNX Runtime on 64 new points: test loss ${testLoss.toFixed(5)}; largest difference from cotangent ${inferenceDifference.toExponential(1)}`,
+  );
+  return {
+    lossAfterCotangent,
+    lossOnnx,
+    lossCotangent,
+    paramDifference,
+    inferenceDifference,
+    trainStepBytes: stepModel.length,
+    inferenceBytes: inferModel.length,
+  };
 }
 
 if (isMain(import.meta.url)) await main({ fast: fastFromArgs() });

@@ -91,7 +91,9 @@ export function main(opts: ExampleOptions & { outDir?: string } = {}): Transform
   const log = opts.log ?? console.log;
   const [initKey, dataKey, testKey] = random.split(random.key(42), 3);
   let params = initTransformer(initKey);
-  const opt = optim.adam(optim.schedules.warmupCosineDecay({ initValue: 1e-4, peakValue: 3e-3, warmupSteps: Math.round(steps / 10), decaySteps: steps, endValue: 1e-4 }));
+  const opt = optim.adam(
+    optim.schedules.warmupCosineDecay({ initValue: 1e-4, peakValue: 3e-3, warmupSteps: Math.round(steps / 10), decaySteps: steps, endValue: 1e-4 }),
+  );
   let state = opt.init(params);
   const lossFn = (p: TransformerParams, x: NDArray, y: NDArray): NDArray => losses.softmaxCrossEntropy(transformerApply(p, x), y);
   const step = jit((p: TransformerParams, s: optim.AdamState, x: NDArray, y: NDArray) => {
@@ -120,7 +122,9 @@ export function main(opts: ExampleOptions & { outDir?: string } = {}): Transform
   const sequenceAccuracy = np.mean(np.min(right.astype("float32"), { axis: 1 })).item();
   const example = (x.toJs() as number[][])[0]!;
   const answer = (predicted.toJs() as number[][])[0]!;
-  log(`trained in ${seconds.toFixed(1)} s; held out: ${(100 * tokenAccuracy).toFixed(1)}% of digits, ${(100 * sequenceAccuracy).toFixed(1)}% of whole sequences`);
+  log(
+    `trained in ${seconds.toFixed(1)} s; held out: ${(100 * tokenAccuracy).toFixed(1)}% of digits, ${(100 * sequenceAccuracy).toFixed(1)}% of whole sequences`,
+  );
   log(`example: ${example.join("")} -> ${answer.join("")}`);
 
   const outDir = opts.outDir ?? join(fileURLToPath(new URL(".", import.meta.url)), "out");

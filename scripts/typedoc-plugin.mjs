@@ -31,7 +31,8 @@ export const GROUP_ORDER = ["np", "transforms", "tree", "random", "nn", "losses"
 /** One-line descriptions shown under each group's heading. */
 const DESCRIPTIONS = {
   np: "NumPy's API over cotangent arrays: creation, elementwise math, reductions, linear algebra and shapes. Every function works eagerly and under every transform.",
-  transforms: "Functions that take a function and return a function: grad, vjp, jvp, linearize, vmap, jit, jacobians, custom rules and checkGrads. They compose to any depth.",
+  transforms:
+    "Functions that take a function and return a function: grad, vjp, jvp, linearize, vmap, jit, jacobians, custom rules and checkGrads. They compose to any depth.",
   tree: "Pytrees: nested arrays and objects of arrays, for parameters and gradients.",
   random: "Explicit-key pseudo-random numbers, as JAX's jax.random.",
   nn: "Functional neural-network helpers; parameters are pytrees.",
@@ -56,8 +57,7 @@ export function load(app) {
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     for (const child of context.project.children ?? []) {
       const hasGroup =
-        child.comment?.blockTags.some((t) => t.tag === "@group") ||
-        child.signatures?.some((s) => s.comment?.blockTags.some((t) => t.tag === "@group"));
+        child.comment?.blockTags.some((t) => t.tag === "@group") || child.signatures?.some((s) => s.comment?.blockTags.some((t) => t.tag === "@group"));
       if (hasGroup) continue;
       const symbol = context.getSymbolFromReflection(child);
       const decl = symbol?.declarations?.[0];

@@ -11,7 +11,16 @@
 export * as np from "./numpy/index.js";
 export * as lax from "./lax/index.js";
 export * as tree from "./core/tree.js";
-export { NDArray as Array, ConcreteArray, ShapedArray, type NestedArray, type ReduceOptions, type Operand, type IndexElement, type IndexRef } from "./core/array.js";
+export {
+  NDArray as Array,
+  ConcreteArray,
+  ShapedArray,
+  type NestedArray,
+  type ReduceOptions,
+  type Operand,
+  type IndexElement,
+  type IndexRef,
+} from "./core/array.js";
 export type { Shape } from "./core/shape.js";
 export type { TypedArray } from "./core/dtype.js";
 export type { Primitive, Params, BatchDim } from "./core/trace.js";

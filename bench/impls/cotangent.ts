@@ -45,13 +45,18 @@ export async function load(mode: CotangentMode): Promise<Library | Unsupported> 
       console.warn = warn;
     }
     // setDefaultBackend falls back to "cpu" where no GPU context exists; do not time the CPU under a GPU label.
-    if (later.getDefaultBackend() !== "gpu") return { unsupported: "no GPU context on this machine (setDefaultBackend(\"gpu\") fell back to the CPU)" };
+    if (later.getDefaultBackend() !== "gpu") return { unsupported: 'no GPU context on this machine (setDefaultBackend("gpu") fell back to the CPU)' };
     if (typeof jit === "function") wrap = (f) => jit(f);
   }
   const { readFileSync } = await import("node:fs");
   const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
   const threads = later.threadCount?.() ?? 1;
-  const notes = mode === "gpu" ? [] : [`cotangent ${mode}: WebAssembly kernels on ${threads} thread${threads === 1 ? "" : "s"} (the calling thread${threads > 1 ? ` and ${threads - 1} worker${threads > 2 ? "s" : ""}` : " alone"}).`];
+  const notes =
+    mode === "gpu"
+      ? []
+      : [
+          `cotangent ${mode}: WebAssembly kernels on ${threads} thread${threads === 1 ? "" : "s"} (the calling thread${threads > 1 ? ` and ${threads - 1} worker${threads > 2 ? "s" : ""}` : " alone"}).`,
+        ];
   if (mode === "jit") notes.push(rematResidualNote());
   return { cases: makeCases(wrap), versions: { cotangent: `${version} (working tree)` }, notes };
 }
@@ -243,7 +248,10 @@ function deepCase(wrap: (f: AnyFn) => AnyFn, d: DeepData, remat: boolean) {
   return { run: () => void (out = f(ws) as A[]), read: () => ({ grads: out!.map((g) => g.data()) }) };
 }
 
-interface Params { w: A[]; b: A[] }
+interface Params {
+  w: A[];
+  b: A[];
+}
 
 /** SGD step returning `[loss, grads, newParams]`, the loss being softmax cross-entropy. */
 function makeSgdStep(d: MlpData) {

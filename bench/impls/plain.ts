@@ -257,7 +257,12 @@ export function mlpStep<T extends FArr>(ctor: FCtor, sizes: readonly number[], p
 // ------------------------------------------------------------------ conv block (W8)
 
 /** Sizes of the conv block: x [N,1,S,S], w1 [C1,1,3,3] (SAME), w2 [C2,C1,3,3] (stride 2, SAME). */
-export interface ConvBlockSizes { N: number; S: number; C1: number; C2: number }
+export interface ConvBlockSizes {
+  N: number;
+  S: number;
+  C1: number;
+  C2: number;
+}
 
 /**
  * The gradient of `sum(relu(conv(relu(conv(x, w1, 1, SAME)), w2, 2, SAME)))` with respect

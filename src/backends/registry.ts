@@ -116,9 +116,11 @@ function dispatch(prim: Primitive, args: ConcreteArray[], params: Params, outAva
   return outs;
 }
 
-
 const isBackendName = (b: unknown): b is BackendName => typeof b === "string" && Object.hasOwn(backends, b);
-const namesList = (): string => Object.keys(backends).map((n) => JSON.stringify(n)).join(" or ");
+const namesList = (): string =>
+  Object.keys(backends)
+    .map((n) => JSON.stringify(n))
+    .join(" or ");
 
 /** Options of `setDefaultBackend("gpu", options)`; the `"cpu"` backend takes none. */
 export interface BackendOptions {
@@ -205,7 +207,10 @@ export function moveArray(x: NDArray, backend: BackendName, op = "to()"): NDArra
   const b = backends[backend];
   if (b !== hostBackend) {
     const why = b.availability();
-    if (why !== null) throw new Error(`${op}: cannot move an array to the GPU: no GPU context is available (${why}). Keep it on the CPU, or run where WebGL is available (a browser, or Node under xvfb-run).`);
+    if (why !== null)
+      throw new Error(
+        `${op}: cannot move an array to the GPU: no GPU context is available (${why}). Keep it on the CPU, or run where WebGL is available (a browser, or Node under xvfb-run).`,
+      );
     deviceUsed = true;
   }
   return b.move(x, op);
@@ -231,6 +236,5 @@ export function putTree<T>(tree: T, backend: BackendName, op: string): T {
   checkBackendName(op, backend);
   return treeUtil.map((leaf: unknown) => (leaf instanceof NDArray ? moveArray(leaf, backend, op) : leaf), tree as never) as T;
 }
-
 
 openBackendDoor({ dispatch, move: (x, backend, op) => moveArray(x, backend, op) });

@@ -442,10 +442,8 @@ export class ConcreteArray extends NDArray {
   override toString(): string {
     const fmt = (v: NestedArray): string => (Array.isArray(v) ? `[${v.map(fmt).join(",")}]` : String(v));
     return `Array(${this.#aval.toString()}, ${fmt(this.toJs())})`;
-  }  /** How `console.log` shows a concrete array in Node. */
+  } /** How `console.log` shows a concrete array in Node. */
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
-
 }
-

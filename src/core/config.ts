@@ -34,7 +34,9 @@ function checkName(op: string, name: unknown): asserts name is keyof ConfigValue
   const names = Object.keys(DEFAULTS);
   if (typeof name === "string" && names.includes(name)) return;
   const near = typeof name === "string" ? nearestKey(name.replace(/^jax_/, ""), names) : null;
-  throw new Error(`${op}: unknown setting ${typeof name === "string" ? `\`${name}\`` : describeValue(name)}${near ? ` (did you mean \`${near}\`?)` : ""}; the settings are ${names.map((n) => `\`${n}\``).join(", ")}.`);
+  throw new Error(
+    `${op}: unknown setting ${typeof name === "string" ? `\`${name}\`` : describeValue(name)}${near ? ` (did you mean \`${near}\`?)` : ""}; the settings are ${names.map((n) => `\`${n}\``).join(", ")}.`,
+  );
 }
 
 /**

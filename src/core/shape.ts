@@ -145,7 +145,9 @@ function editDistance(a: string, b: string): number {
 /** Normalizes a possibly negative axis; throws naming `op` when out of range. */
 export function normalizeAxis(op: string, axis: number, ndim: number): number {
   if (typeof axis !== "number" || !Number.isInteger(axis)) {
-    throw new Error(`${op}: an axis must be an integer, got ${describeValue(axis)} (valid axes for rank ${ndim} are ${ndim === 0 ? "none" : `-${ndim}..${ndim - 1}`}).`);
+    throw new Error(
+      `${op}: an axis must be an integer, got ${describeValue(axis)} (valid axes for rank ${ndim} are ${ndim === 0 ? "none" : `-${ndim}..${ndim - 1}`}).`,
+    );
   }
   if (axis < -ndim || axis >= ndim) {
     throw new Error(

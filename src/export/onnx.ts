@@ -198,7 +198,9 @@ class GraphWriter implements OnnxEmitter {
     let name = this.m.constArrays.get(c);
     if (name === undefined) {
       if (!(c instanceof ConcreteArray)) {
-        throw new Error(`${this.m.op}: the function closes over a traced value (${c.aval.toString()}); call exportOnnx outside other transforms, and pass such values as arguments.`);
+        throw new Error(
+          `${this.m.op}: the function closes over a traced value (${c.aval.toString()}); call exportOnnx outside other transforms, and pass such values as arguments.`,
+        );
       }
       name = this.fresh("_c");
       this.initializers.push({ name, data_type: onnxDataType(c.dtype), dims: [...c.shape], raw_data: rawBytes(c.buffer, c.dtype) });
@@ -227,7 +229,9 @@ class GraphWriter implements OnnxEmitter {
       const rule = onnxRules[name];
       this.m.current = name;
       if (rule === undefined) {
-        this.fail(`it has no entry in the ONNX mapping table (src/export/onnx_ops.ts). Add a row for "${name}" there, or compute this part outside the exported function.`);
+        this.fail(
+          `it has no entry in the ONNX mapping table (src/export/onnx_ops.ts). Add a row for "${name}" there, or compute this part outside the exported function.`,
+        );
       }
       const ins = e.inputs.map(read);
       let outs: string[];
@@ -287,9 +291,12 @@ class GraphWriter implements OnnxEmitter {
 export function exportOnnx(f: (...args: any[]) => unknown, exampleArgs: unknown[], opts?: ExportOnnxOptions): Uint8Array {
   const fname = typeof f === "function" && f.name ? f.name : "fn";
   const op = `exportOnnx(${fname})`;
-  if (typeof f !== "function") throw new Error(`exportOnnx: expects a function, got ${typeof f}; pass the function itself, e.g. exportOnnx((x) => np.sin(x), [np.zeros([3])]).`);
+  if (typeof f !== "function")
+    throw new Error(`exportOnnx: expects a function, got ${typeof f}; pass the function itself, e.g. exportOnnx((x) => np.sin(x), [np.zeros([3])]).`);
   if (!Array.isArray(exampleArgs)) {
-    throw new Error(`${op}: exampleArgs must be an array with one entry per argument of the function, e.g. [np.zeros([8, 2])], got ${exampleArgs === null ? "null" : typeof exampleArgs}.`);
+    throw new Error(
+      `${op}: exampleArgs must be an array with one entry per argument of the function, e.g. [np.zeros([8, 2])], got ${exampleArgs === null ? "null" : typeof exampleArgs}.`,
+    );
   }
   const o = checkOptions(op, opts, "{ opset: 18, inputNames: ['x'], outputNames: ['y'] }", OPTION_KEYS);
   const opset = o.opset ?? DEFAULT_OPSET;
@@ -299,7 +306,8 @@ export function exportOnnx(f: (...args: any[]) => unknown, exampleArgs: unknown[
 
   const [leaves, inDef] = flattenArgs(op, exampleArgs);
   for (const l of leaves) {
-    if (!(l instanceof ConcreteArray)) throw new Error(`${op}: call exportOnnx outside other transforms (an example argument is a traced value ${l.aval.toString()}).`);
+    if (!(l instanceof ConcreteArray))
+      throw new Error(`${op}: call exportOnnx outside other transforms (an example argument is a traced value ${l.aval.toString()}).`);
   }
   const jf = jit(f);
   let outDef: TreeDef | undefined;
@@ -350,5 +358,3 @@ export function exportOnnx(f: (...args: any[]) => unknown, exampleArgs: unknown[
   if (err) throw new Error(`${op}: internal error building the ONNX model: ${err}`);
   return ModelProto.encode(ModelProto.fromObject(model)).finish();
 }
-
-

@@ -72,7 +72,17 @@ export const randomRules: Readonly<Record<string, OnnxRule>> = {
       const h = (n + 1) >> 1;
       const [k0, k1] = keyWords(em, e.inputs[0]!, keyAval.ndim);
       const j = Array.from({ length: h }, (_, i) => i);
-      const [p0, p1] = threefry(em, k0, k1, em.constant(j, "int64", [h]), em.constant(j.map((i) => (h + i < n ? h + i : 0)), "int64", [h]));
+      const [p0, p1] = threefry(
+        em,
+        k0,
+        k1,
+        em.constant(j, "int64", [h]),
+        em.constant(
+          j.map((i) => (h + i < n ? h + i : 0)),
+          "int64",
+          [h],
+        ),
+      );
       const last = keyAval.ndim - 1;
       const second = em.op("Slice", [p1, ints(em, [0]), ints(em, [n - h]), ints(em, [last])]);
       const words = em.op("Concat", [p0, second], { axis: last });
@@ -88,7 +98,9 @@ export const randomRules: Readonly<Record<string, OnnxRule>> = {
       const d = em.op("Unsqueeze", [toWord(em, data), ints(em, [-1])]);
       const [p0, p1] = threefry(em, k0, k1, c64(em, 0), d);
       const out = e.outAvals[0]!.shape;
-      const both = em.op("Concat", [em.op("Expand", [p0, ints(em, [...out.slice(0, -1), 1])]), em.op("Expand", [p1, ints(em, [...out.slice(0, -1), 1])])], { axis: -1 });
+      const both = em.op("Concat", [em.op("Expand", [p0, ints(em, [...out.slice(0, -1), 1])]), em.op("Expand", [p1, ints(em, [...out.slice(0, -1), 1])])], {
+        axis: -1,
+      });
       return [toBits(em, both)];
     },
   },

@@ -48,10 +48,14 @@ function collect(tree: unknown): Entry[] {
     const name = keys.join(".");
     const bad = keys.find((k) => k === "" || k.includes("."));
     if (bad !== undefined) {
-      throw new Error(`io.save: the key ${JSON.stringify(bad)} in "${name}" ${bad === "" ? "is empty" : "contains a '.'"}, which the dotted tensor names cannot represent; rename it.`);
+      throw new Error(
+        `io.save: the key ${JSON.stringify(bad)} in "${name}" ${bad === "" ? "is empty" : "contains a '.'"}, which the dotted tensor names cannot represent; rename it.`,
+      );
     }
     if (!(leaf instanceof NDArray)) {
-      throw new Error(`io.save: the leaf at "${name}" is ${describeValue(leaf)}; only Arrays are saved. Wrap numbers with np.array, or leave the value out (null and undefined subtrees are skipped).`);
+      throw new Error(
+        `io.save: the leaf at "${name}" is ${describeValue(leaf)}; only Arrays are saved. Wrap numbers with np.array, or leave the value out (null and undefined subtrees are skipped).`,
+      );
     }
     out.push({ name, array: leaf });
   }
@@ -137,10 +141,12 @@ function fromLittleEndian(dtype: DType, bytes: Uint8Array, size: number): TypedA
     for (let i = 0; i < copy.length; i++) copy[i] = copy[i] ? 1 : 0;
     return copy;
   }
-  if (LITTLE_ENDIAN) return dtype === "float64" ? new Float64Array(copy.buffer) : dtype === "float32" ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
+  if (LITTLE_ENDIAN)
+    return dtype === "float64" ? new Float64Array(copy.buffer) : dtype === "float32" ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
   const dv = new DataView(copy.buffer);
   const out = dtype === "float64" ? new Float64Array(size) : dtype === "float32" ? new Float32Array(size) : new Int32Array(size);
-  for (let i = 0; i < size; i++) out[i] = dtype === "float64" ? dv.getFloat64(i * 8, true) : dtype === "float32" ? dv.getFloat32(i * 4, true) : dv.getInt32(i * 4, true);
+  for (let i = 0; i < size; i++)
+    out[i] = dtype === "float64" ? dv.getFloat64(i * 8, true) : dtype === "float32" ? dv.getFloat32(i * 4, true) : dv.getInt32(i * 4, true);
   return out;
 }
 
@@ -185,19 +191,28 @@ export function load(bytes: Uint8Array): LoadedTree {
   const root: Record<string, unknown> = {};
   for (const [name, info] of Object.entries(header)) {
     if (name === META) {
-      if (!isPlainObject(info) || !Object.values(info).every((v) => typeof v === "string")) fail(`${META} must be an object of strings, got ${describeValue(info)}.`);
+      if (!isPlainObject(info) || !Object.values(info).every((v) => typeof v === "string"))
+        fail(`${META} must be an object of strings, got ${describeValue(info)}.`);
       root[META] = { ...info };
       continue;
     }
     if (!isPlainObject(info)) fail(`the entry of "${name}" is ${describeValue(info)}, not {dtype, shape, data_offsets}.`);
     const { dtype: code, shape, data_offsets: offsets } = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = typeof code === "string" ? DTYPES[code] : undefined;
-    if (!dtype) fail(`tensor "${name}" has dtype ${describeValue(code)}; cotangent reads F32, F64, I32 and BOOL. Convert it before saving (e.g. tensor.float() in PyTorch).`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has shape ${describeValue(shape)}, not a list of non-negative integers.`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) fail(`tensor "${name}" has data_offsets ${describeValue(offsets)}, not [begin, end].`);
+    if (!dtype)
+      fail(
+        `tensor "${name}" has dtype ${describeValue(code)}; cotangent reads F32, F64, I32 and BOOL. Convert it before saving (e.g. tensor.float() in PyTorch).`,
+      );
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      fail(`tensor "${name}" has shape ${describeValue(shape)}, not a list of non-negative integers.`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0))
+      fail(`tensor "${name}" has data_offsets ${describeValue(offsets)}, not [begin, end].`);
     const [begin, end] = offsets as [number, number];
     const size = sizeOf(shape as number[]);
-    if (end - begin !== size * BYTES[dtype]) fail(`tensor "${name}" (${code} ${fmtShape(shape as number[])}) needs ${size * BYTES[dtype]} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}.`);
+    if (end - begin !== size * BYTES[dtype])
+      fail(
+        `tensor "${name}" (${code} ${fmtShape(shape as number[])}) needs ${size * BYTES[dtype]} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}.`,
+      );
     if (end > data.length) fail(`tensor "${name}" ends at byte ${end} of the data but the file holds ${data.length}; the file is truncated.`);
     const array = new ConcreteArray(new ShapedArray(shape as number[], dtype), fromLittleEndian(dtype, data.subarray(begin, end), size));
     const parts = name.split(".");

@@ -14,7 +14,6 @@ export interface DotOptions {
   name?: string;
 }
 
-
 /** A DOT string literal. */
 function quote(s: string): string {
   return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
@@ -105,7 +104,8 @@ export function toDot(jaxpr: Jaxpr | ClosedJaxpr, opts: DotOptions = {}): string
       return;
     }
     const from = source.get(a);
-    if (from === undefined) throw new Error(`toDot: variable ${name(a)}:${a.aval.toString()} is read before it is defined; the jaxpr is malformed (run typecheckJaxpr on it).`);
+    if (from === undefined)
+      throw new Error(`toDot: variable ${name(a)}:${a.aval.toString()} is read before it is defined; the jaxpr is malformed (run typecheckJaxpr on it).`);
     edges.push(`  ${from} -> ${to} ${attrs({ label: name(a) })};`);
   };
   j.eqns.forEach((e, i) => {

@@ -18,7 +18,13 @@ export function checkInts(op: string, what: string, v: unknown, n: number, min: 
  * output has `ceil(in / stride)` positions, the extra element going after (as JAX's
  * `padtype_to_pads`).
  */
-export function resolvePadding(op: string, padding: Padding, inShape: readonly number[], window: readonly number[], strides: readonly number[]): [number, number][] {
+export function resolvePadding(
+  op: string,
+  padding: Padding,
+  inShape: readonly number[],
+  window: readonly number[],
+  strides: readonly number[],
+): [number, number][] {
   const n = inShape.length;
   if (padding === "VALID") return inShape.map(() => [0, 0]);
   if (padding === "SAME") {
@@ -29,8 +35,9 @@ export function resolvePadding(op: string, padding: Padding, inShape: readonly n
     });
   }
   if (!Array.isArray(padding) || padding.length !== n || !padding.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v)))) {
-    throw new Error(`${op}: padding must be "SAME", "VALID" or an array of ${n} [lo, hi] integer pairs (one per spatial dimension), got ${describeValue(padding)}.`);
+    throw new Error(
+      `${op}: padding must be "SAME", "VALID" or an array of ${n} [lo, hi] integer pairs (one per spatial dimension), got ${describeValue(padding)}.`,
+    );
   }
   return padding.map(([lo, hi]) => [lo, hi]);
 }
-

@@ -33,17 +33,26 @@ const CONV_KEYS = ["lhsDilation", "rhsDilation", "dimensionNumbers", "featureGro
 /** Axis index tuples from layout strings (JAX's `conv_general_permutations`). */
 function parseDimensionNumbers(specs: unknown, ndim: number): [number[], number[], number[]] {
   const fix = `use three layout strings such as ["NCHW", "OIHW", "NCHW"] or ["NHWC", "HWIO", "NHWC"]`;
-  if (!Array.isArray(specs) || specs.length !== 3 || !specs.every((s) => typeof s === "string")) throw new Error(`${OP}: dimensionNumbers must be [lhsSpec, rhsSpec, outSpec], got ${describeValue(specs)}; ${fix}.`);
+  if (!Array.isArray(specs) || specs.length !== 3 || !specs.every((s) => typeof s === "string"))
+    throw new Error(`${OP}: dimensionNumbers must be [lhsSpec, rhsSpec, outSpec], got ${describeValue(specs)}; ${fix}.`);
   const [l, r, o] = specs as [string, string, string];
-  for (const [name, s, a, b] of [["lhs", l, "N", "C"], ["rhs", r, "O", "I"], ["out", o, "N", "C"]] as const) {
+  for (const [name, s, a, b] of [
+    ["lhs", l, "N", "C"],
+    ["rhs", r, "O", "I"],
+    ["out", o, "N", "C"],
+  ] as const) {
     if (s.length !== ndim) throw new Error(`${OP}: the ${name} spec "${s}" has ${s.length} letters but the operands have rank ${ndim}; ${fix}.`);
     if (new Set(s).size !== s.length) throw new Error(`${OP}: the ${name} spec "${s}" repeats a letter; each axis needs its own letter.`);
     if (!s.includes(a) || !s.includes(b)) throw new Error(`${OP}: the ${name} spec "${s}" must contain "${a}" and "${b}"; ${fix}.`);
   }
   const rSpatial = [...r].filter((c) => c !== "O" && c !== "I");
-  for (const [name, s] of [["lhs", l], ["out", o]] as const) {
+  for (const [name, s] of [
+    ["lhs", l],
+    ["out", o],
+  ] as const) {
     const sp = [...s].filter((c) => c !== "N" && c !== "C");
-    if (sp.some((c) => !rSpatial.includes(c))) throw new Error(`${OP}: the spatial letters of the ${name} spec "${s}" must be those of the rhs spec "${r}" (${rSpatial.join(", ")}).`);
+    if (sp.some((c) => !rSpatial.includes(c)))
+      throw new Error(`${OP}: the spatial letters of the ${name} spec "${s}" must be those of the rhs spec "${r}" (${rSpatial.join(", ")}).`);
   }
   const perm = (s: string, a: string, b: string) => [s.indexOf(a), s.indexOf(b), ...rSpatial.map((c) => s.indexOf(c))];
   return [perm(l, "N", "C"), perm(r, "O", "I"), perm(o, "N", "C")];
@@ -80,18 +89,39 @@ export function convGeneralDilated(lhs: ArrayLike, rhs: ArrayLike, windowStrides
   const o = checkOptions(OP, opts, `{ featureGroupCount: 2, dimensionNumbers: ["NHWC", "HWIO", "NHWC"] }`, CONV_KEYS);
   const [x, w] = promoteArgs(OP, lhs, rhs);
   if (x.ndim < 2 || x.ndim !== w.ndim) {
-    throw new Error(`${OP}: lhs ${fmtShape(x.shape)} and rhs ${fmtShape(w.shape)} must have the same rank, at least 2 (batch and feature axes, then the spatial axes); add axes with reshape.`);
+    throw new Error(
+      `${OP}: lhs ${fmtShape(x.shape)} and rhs ${fmtShape(w.shape)} must have the same rank, at least 2 (batch and feature axes, then the spatial axes); add axes with reshape.`,
+    );
   }
   const ns = x.ndim - 2;
-  const [lhsSpec, rhsSpec, outSpec] = o.dimensionNumbers === undefined ? [0, 1, 2].map(() => Array.from({ length: x.ndim }, (_, i) => i)) as [number[], number[], number[]] : parseDimensionNumbers(o.dimensionNumbers, x.ndim);
+  const [lhsSpec, rhsSpec, outSpec] =
+    o.dimensionNumbers === undefined
+      ? ([0, 1, 2].map(() => Array.from({ length: x.ndim }, (_, i) => i)) as [number[], number[], number[]])
+      : parseDimensionNumbers(o.dimensionNumbers, x.ndim);
   const strides = checkInts(OP, "windowStrides", windowStrides, ns, 1);
   const lhsDilation = o.lhsDilation === undefined ? new Array<number>(ns).fill(1) : checkInts(OP, "lhsDilation", o.lhsDilation, ns, 1);
   const rhsDilation = o.rhsDilation === undefined ? new Array<number>(ns).fill(1) : checkInts(OP, "rhsDilation", o.rhsDilation, ns, 1);
   const G = o.featureGroupCount ?? 1;
   if (!Number.isInteger(G) || G < 1) throw new Error(`${OP}: featureGroupCount must be a positive integer, got ${describeValue(G)}.`);
   const window = rhsSpec.slice(2).map((a, d) => dilateDim(w.shape[a]!, rhsDilation[d]!));
-  const pads = resolvePadding(OP, padding, lhsSpec.slice(2).map((a) => x.shape[a]!), window, strides);
-  const p: ConvParams = { windowStrides: strides, padding: pads, lhsDilation, rhsDilation, lhsSpec, rhsSpec, outSpec, featureGroupCount: G, batchGroupCount: 1 };
+  const pads = resolvePadding(
+    OP,
+    padding,
+    lhsSpec.slice(2).map((a) => x.shape[a]!),
+    window,
+    strides,
+  );
+  const p: ConvParams = {
+    windowStrides: strides,
+    padding: pads,
+    lhsDilation,
+    rhsDilation,
+    lhsSpec,
+    rhsSpec,
+    outSpec,
+    featureGroupCount: G,
+    batchGroupCount: 1,
+  };
   return convRaw(x, w, p);
 }
 
@@ -148,22 +178,39 @@ const IDENTITY: Record<WindowOp, number> = { add: 0, max: -Infinity, min: Infini
  * console.log(g.toJs()); // [[0, 1, 0, 0], [0, 0, 1, 0]]
  * ```
  */
-export function reduceWindow(x: ArrayLike, init: number | NDArray, op: WindowOp, windowDims: readonly number[], strides: readonly number[], padding: Padding): NDArray {
+export function reduceWindow(
+  x: ArrayLike,
+  init: number | NDArray,
+  op: WindowOp,
+  windowDims: readonly number[],
+  strides: readonly number[],
+  padding: Padding,
+): NDArray {
   const W = "reduceWindow";
   const a = asArray(x, undefined, W);
   if (op !== "add" && op !== "max" && op !== "min") throw new Error(`${W}: op must be "add", "max" or "min", got ${describeValue(op)}.`);
-  if (typeof init !== "number" && !(init instanceof NDArrayClass && init.ndim === 0)) throw new Error(`${W}: init must be a number or a 0-d array, got ${describeValue(init)}.`);
+  if (typeof init !== "number" && !(init instanceof NDArrayClass && init.ndim === 0))
+    throw new Error(`${W}: init must be a number or a 0-d array, got ${describeValue(init)}.`);
   const n = a.ndim;
   const windowDimensions = checkInts(W, "windowDims", windowDims, n, 1);
   const windowStrides = checkInts(W, "strides", strides, n, 1);
   const pads = resolvePadding(W, padding, a.shape, windowDimensions, windowStrides);
-  const p: WindowParams = { windowDimensions, windowStrides, padding: pads, baseDilation: new Array<number>(n).fill(1), windowDilation: new Array<number>(n).fill(1) };
+  const p: WindowParams = {
+    windowDimensions,
+    windowStrides,
+    padding: pads,
+    baseDilation: new Array<number>(n).fill(1),
+    windowDilation: new Array<number>(n).fill(1),
+  };
   const identity = typeof init === "number" && init === IDENTITY[op];
   if (op === "add") {
     const s = reduceWindowSum(a, p);
     if (identity) return s;
     // init once per window, and once more per padded position in it
-    const padded = sub(windowDimensions.reduce((u, v) => u * v, 1), reduceWindowSum(onesLikeArray(a), p));
+    const padded = sub(
+      windowDimensions.reduce((u, v) => u * v, 1),
+      reduceWindowSum(onesLikeArray(a), p),
+    );
     return add(s, mul(init, add(padded, 1)));
   }
   const r = bind1(op === "max" ? reduce_window_max_p : reduce_window_min_p, [a], p);

@@ -20,14 +20,19 @@ function starts(op: string, x: NDArray, startIndices: readonly StartIndex[] | ND
     list = Array.from({ length: startIndices.shape[0]! }, (_, i) => S.reshape(S.slice(startIndices, [i], [i + 1]), []));
   } else if (Array.isArray(startIndices)) list = [...startIndices];
   else throw new Error(`${op}: startIndices must be a JS array with one start per axis or a 1-d int32 array, got ${describeValue(startIndices)}.`);
-  if (list.length !== x.ndim) throw new Error(`${op}: got ${list.length} start indices for an array of rank ${x.ndim} (shape ${fmtShape(x.shape)}); give one per axis.`);
+  if (list.length !== x.ndim)
+    throw new Error(`${op}: got ${list.length} start indices for an array of rank ${x.ndim} (shape ${fmtShape(x.shape)}); give one per axis.`);
   return list.map((s, i) => {
     if (typeof s === "number") {
       if (!Number.isInteger(s)) throw new Error(`${op}: start index ${s} for axis ${i} is not an integer.`);
       return s;
     }
-    if (!(s instanceof NDArray) || s.ndim !== 0) throw new Error(`${op}: start index for axis ${i} must be an integer or a 0-d int32 array, got ${describeValue(s)}.`);
-    if (s.dtype !== "int32") throw new Error(`${op}: start index for axis ${i} must be int32, got ${s.aval.toString()}; a float is never used as an index (astype("int32") if you mean it).`);
+    if (!(s instanceof NDArray) || s.ndim !== 0)
+      throw new Error(`${op}: start index for axis ${i} must be an integer or a 0-d int32 array, got ${describeValue(s)}.`);
+    if (s.dtype !== "int32")
+      throw new Error(
+        `${op}: start index for axis ${i} must be int32, got ${s.aval.toString()}; a float is never used as an index (astype("int32") if you mean it).`,
+      );
     return s;
   });
 }
@@ -47,7 +52,10 @@ function checkSizes(op: string, x: NDArray, sizes: readonly number[]): void {
 
 /** `clamp(start) + [0, 1, ..., size-1]` for one axis, as int32. */
 function axisRange(s: StartIndex, size: number): NDArray {
-  const r = new ConcreteArray(new ShapedArray([size], "int32"), Int32Array.from({ length: size }, (_, k) => k));
+  const r = new ConcreteArray(
+    new ShapedArray([size], "int32"),
+    Int32Array.from({ length: size }, (_, k) => k),
+  );
   return add(r, s);
 }
 
@@ -94,7 +102,8 @@ export function dynamicUpdateSlice(x: Operand, update: Operand, startIndices: re
   const a = asArray(x, undefined, "dynamicUpdateSlice");
   let u = asArray(update, undefined, "dynamicUpdateSlice");
   if (u.dtype !== a.dtype) {
-    if (update instanceof NDArray) throw new Error(`dynamicUpdateSlice: update ${u.aval.toString()} and operand ${a.aval.toString()} have different dtypes; convert with astype.`);
+    if (update instanceof NDArray)
+      throw new Error(`dynamicUpdateSlice: update ${u.aval.toString()} and operand ${a.aval.toString()} have different dtypes; convert with astype.`);
     u = convert(u, a.dtype);
   }
   if (u.ndim !== a.ndim) throw new Error(`dynamicUpdateSlice: update of shape ${fmtShape(u.shape)} needs the rank of the operand ${fmtShape(a.shape)}.`);

@@ -107,7 +107,8 @@ function targetRows(op: string, z: NDArray, y: NDArray, zName: string): NDArray 
     const vals = concreteOrNull(y);
     if (vals) {
       const bad = vals.buffer.findIndex((v) => v < 0 || v >= c);
-      if (bad >= 0) throw new Error(`losses.${op}: label ${vals.buffer[bad]} (at flat index ${bad}) is out of range for ${c} classes; labels must be in 0..${c - 1}.`);
+      if (bad >= 0)
+        throw new Error(`losses.${op}: label ${vals.buffer[bad]} (at flat index ${bad}) is out of range for ${c} classes; labels must be in 0..${c - 1}.`);
     }
     return oneHot(y, c, z.dtype);
   }
@@ -203,15 +204,12 @@ function bceValue(p: NDArray, t: NDArray): NDArray {
   const [logP, log1mP] = clampedLogs(p);
   return np.negative(np.add(np.multiply(t, logP), np.multiply(np.subtract(1, t), log1mP)));
 }
-const bceProbabilities = customJvp(
-  bceValue,
-  ([p, t]: NDArray[], [dp, dt]: NDArray[]): [NDArray, NDArray] => {
-    const [logP, log1mP] = clampedLogs(p!);
-    const out = bceValue(p!, t!);
-    const dOut = np.divide(np.subtract(p!, t!), np.maximum(np.multiply(p!, np.subtract(1, p!)), 1e-12));
-    return [out, np.add(np.multiply(dp!, dOut), np.multiply(dt!, np.subtract(log1mP, logP)))];
-  },
-);
+const bceProbabilities = customJvp(bceValue, ([p, t]: NDArray[], [dp, dt]: NDArray[]): [NDArray, NDArray] => {
+  const [logP, log1mP] = clampedLogs(p!);
+  const out = bceValue(p!, t!);
+  const dOut = np.divide(np.subtract(p!, t!), np.maximum(np.multiply(p!, np.subtract(1, p!)), 1e-12));
+  return [out, np.add(np.multiply(dp!, dOut), np.multiply(dt!, np.subtract(log1mP, logP)))];
+});
 
 /** Options of {@link huber}. */
 export interface HuberOptions extends LossOptions {
@@ -235,7 +233,8 @@ export function huber(pred: NDArray, target: NDArray | number, opts: HuberOption
   const op = "huber";
   opts = checkOptions(`losses.${op}`, opts, "{ delta: 1 }", ["delta", "reduction"]);
   const delta = opts.delta ?? 1;
-  if (typeof delta !== "number" || !(delta > 0) || !Number.isFinite(delta)) throw new Error(`losses.huber: delta must be a finite number > 0, got ${describeValue(delta)}.`);
+  if (typeof delta !== "number" || !(delta > 0) || !Number.isFinite(delta))
+    throw new Error(`losses.huber: delta must be a finite number > 0, got ${describeValue(delta)}.`);
   const x = np.abs(errorOf(op, pred, target));
   const quadratic = np.minimum(x, delta);
   // 0.5 q² + delta (x - q): equal to both branches and differentiable everywhere.
@@ -308,7 +307,10 @@ export function nll(logProbs: NDArray, labels: NDArray, opts: LossOptions = {}):
   if (!isFloat(lp.dtype)) throw new Error(`losses.${op}: logProbs must be a float array, got ${lp.aval.toString()}.`);
   if (lp.ndim === 0) throw new Error(`losses.${op}: logProbs must have a class axis (shape [..., numClasses]), got a 0-d array.`);
   const y = checkArray(op, "labels", labels);
-  if (y.dtype !== "int32") throw new Error(`losses.${op}: labels must be int32 class indices of shape ${fmtShape(lp.shape.slice(0, -1))}, got ${y.aval.toString()}; convert with astype("int32").`);
+  if (y.dtype !== "int32")
+    throw new Error(
+      `losses.${op}: labels must be int32 class indices of shape ${fmtShape(lp.shape.slice(0, -1))}, got ${y.aval.toString()}; convert with astype("int32").`,
+    );
   const target = targetRows(op, lp, y, "logProbs");
   return reduce(op, np.negative(np.sum(np.multiply(target, lp), { axis: -1 })), opts.reduction);
 }

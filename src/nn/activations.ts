@@ -100,7 +100,8 @@ export interface GeluOptions {
 export function gelu(x: ArrayLike, opts: GeluOptions = {}): NDArray {
   opts = checkOptions("nn.gelu", opts, "{ approximate: false }", ["approximate"]);
   const approximate = opts.approximate ?? true;
-  if (typeof approximate !== "boolean") throw new Error(`nn.gelu: approximate must be true (tanh form) or false (exact erf form), got ${describeValue(approximate)}.`);
+  if (typeof approximate !== "boolean")
+    throw new Error(`nn.gelu: approximate must be true (tanh form) or false (exact erf form), got ${describeValue(approximate)}.`);
   const a = asFloat("gelu", x);
   if (!approximate) return np.multiply(a, normalCdf(a));
   const inner = np.multiply(np.add(a, np.multiply(np.power(a, 3), 0.044715)), SQRT_2_OVER_PI);
@@ -115,8 +116,8 @@ export function gelu(x: ArrayLike, opts: GeluOptions = {}): NDArray {
 const ERFC_CHEB = [
   -0.6513268598908547, 0.6419697923564904, 0.019476473204185708, -0.00956151478680863, -0.0009465953444820733, 0.00036683949785280785, 4.2523324806755235e-5,
   -2.0278578112490945e-5, -1.6242900046945478e-6, 1.303655835720129e-6, 1.562644157273678e-8, -8.523809568933831e-8, 6.529054286476926e-9, 5.059343647496768e-9,
-  -9.913644559187097e-10, -2.2736487943461407e-10, 9.646743957736206e-11, 2.394465990071051e-12, -6.886391464639792e-12, 8.948019378875956e-13, 3.1324154734868355e-13,
-  -1.1333527023161162e-13, 1.1412486553779912e-15, 6.081349041036923e-15, -6.549459098258569e-16,
+  -9.913644559187097e-10, -2.2736487943461407e-10, 9.646743957736206e-11, 2.394465990071051e-12, -6.886391464639792e-12, 8.948019378875956e-13,
+  3.1324154734868355e-13, -1.1333527023161162e-13, 1.1412486553779912e-15, 6.081349041036923e-15, -6.549459098258569e-16,
 ];
 
 /** erfc(z) for z >= 0, composed from np operations (Clenshaw's recurrence on the series above). */
@@ -146,7 +147,7 @@ function normalCdfValue(x: NDArray): NDArray {
 const normalCdf = customJvp(normalCdfValue, ([x]: NDArray[], [t]: NDArray[]): [NDArray, NDArray] => {
   const pdf = np.multiply(np.exp(np.multiply(np.square(x!), -0.5)), 1 / Math.sqrt(2 * Math.PI));
   return [normalCdfValue(x!), np.multiply(t!, pdf)];
-});;
+});
 
 /**
  * Softmax along `axis` (default the last): `exp(x) / sum(exp(x))`, computed after
@@ -197,7 +198,9 @@ export function logSoftmax(x: ArrayLike, axis = -1): NDArray {
  */
 export function oneHot(labels: NDArray, numClasses: number, dtype: np.DType = "float32"): NDArray {
   if (!(labels instanceof NDArray) || labels.dtype !== "int32") {
-    throw new Error(`nn.oneHot: labels must be an int32 array, got ${labels instanceof NDArray ? labels.aval.toString() : describeValue(labels)}; convert with astype("int32").`);
+    throw new Error(
+      `nn.oneHot: labels must be an int32 array, got ${labels instanceof NDArray ? labels.aval.toString() : describeValue(labels)}; convert with astype("int32").`,
+    );
   }
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`nn.oneHot: numClasses must be a positive integer, got ${describeValue(numClasses)}.`);
   const classes = np.arange(0, numClasses, 1, "int32");

@@ -31,10 +31,13 @@ function positiveInt(op: string, name: string, d: unknown): number {
 /** The input as `[N, C, H, W]` (a `[C, H, W]` input gets a batch axis) and whether one was added. */
 function nchw(op: string, x: unknown, channels?: number): [NDArray, boolean] {
   if (!(x instanceof NDArray)) throw new Error(`${op}: x must be an array, got ${describeValue(x)}.`);
-  if (x.ndim !== 3 && x.ndim !== 4) throw new Error(`${op}: x must be [batch, channels, height, width] (or [channels, height, width]), got shape ${fmtShape(x.shape)}.`);
+  if (x.ndim !== 3 && x.ndim !== 4)
+    throw new Error(`${op}: x must be [batch, channels, height, width] (or [channels, height, width]), got shape ${fmtShape(x.shape)}.`);
   const b = x.ndim === 3 ? np.expandDims(x, 0) : x;
   if (channels !== undefined && b.shape[1] !== channels) {
-    throw new Error(`${op}: x has ${b.shape[1]} channels on axis ${x.ndim - 3} (shape ${fmtShape(x.shape)}) but the weight expects ${channels}; inputs are NCHW — transpose NHWC data with np.transpose(x, [0, 3, 1, 2]).`);
+    throw new Error(
+      `${op}: x has ${b.shape[1]} channels on axis ${x.ndim - 3} (shape ${fmtShape(x.shape)}) but the weight expects ${channels}; inputs are NCHW — transpose NHWC data with np.transpose(x, [0, 3, 1, 2]).`,
+    );
   }
   return [b, x.ndim === 3];
 }
@@ -83,7 +86,8 @@ function conv2dInit(key: random.Key, inChannels: number, outChannels: number, ke
   const [kh, kw] = pair(op, "kernelSize", kernelSize, 1);
   const o = checkOptions(op, opts, `{ groups: 2, dtype: "float64" }`, ["groups", "dtype"]);
   const groups = positiveInt(op, "groups", o.groups ?? 1);
-  if (inChannels % groups !== 0 || outChannels % groups !== 0) throw new Error(`${op}: inChannels ${inChannels} and outChannels ${outChannels} must both be divisible by groups ${groups}.`);
+  if (inChannels % groups !== 0 || outChannels % groups !== 0)
+    throw new Error(`${op}: inChannels ${inChannels} and outChannels ${outChannels} must both be divisible by groups ${groups}.`);
   const dtype = o.dtype ?? "float32";
   const bound = 1 / Math.sqrt((inChannels / groups) * kh * kw);
   const [wk, bk] = random.split(key);
@@ -109,7 +113,8 @@ function conv2dApply(params: Conv2dParams, x: NDArray, opts: Conv2dOptions = {})
   const op = "nn.conv2d.apply";
   const o = checkOptions(op, opts, `{ stride: 2, padding: "same" }`, ["stride", "padding", "dilation", "groups"]);
   const w = params?.weight;
-  if (!(w instanceof NDArray) || w.ndim !== 4) throw new Error(`${op}: params.weight must be [out, in / groups, kh, kw] from nn.conv2d.init, got ${describeValue(w)}.`);
+  if (!(w instanceof NDArray) || w.ndim !== 4)
+    throw new Error(`${op}: params.weight must be [out, in / groups, kh, kw] from nn.conv2d.init, got ${describeValue(w)}.`);
   const groups = positiveInt(op, "groups", o.groups ?? 1);
   const [xb, added] = nchw(op, x, w.shape[1]! * groups);
   if (w.shape[0]! % groups !== 0) throw new Error(`${op}: the weight's ${w.shape[0]} output channels must be divisible by groups ${groups}.`);
@@ -117,7 +122,8 @@ function conv2dApply(params: Conv2dParams, x: NDArray, opts: Conv2dOptions = {})
   const dilation = pair(op, "dilation", o.dilation ?? 1, 1);
   let padding: "SAME" | "VALID" | [number, number][];
   if (o.padding === "same" || o.padding === "valid") {
-    if (o.padding === "same" && (stride[0] !== 1 || stride[1] !== 1)) throw new Error(`${op}: padding "same" needs stride 1 (as PyTorch), got stride ${JSON.stringify(stride)}; pass explicit padding.`);
+    if (o.padding === "same" && (stride[0] !== 1 || stride[1] !== 1))
+      throw new Error(`${op}: padding "same" needs stride 1 (as PyTorch), got stride ${JSON.stringify(stride)}; pass explicit padding.`);
     padding = o.padding === "same" ? "SAME" : "VALID";
   } else {
     const [ph, pw] = pair(op, "padding", o.padding ?? 0, 0);
@@ -129,7 +135,8 @@ function conv2dApply(params: Conv2dParams, x: NDArray, opts: Conv2dOptions = {})
   let y = convGeneralDilated(xb, w, stride, padding, { rhsDilation: dilation, featureGroupCount: groups });
   const b = params.bias;
   if (b !== undefined && b !== null) {
-    if (!(b instanceof NDArray) || b.ndim !== 1 || b.shape[0] !== w.shape[0]) throw new Error(`${op}: params.bias must be [${w.shape[0]}], got ${describeValue(b)}.`);
+    if (!(b instanceof NDArray) || b.ndim !== 1 || b.shape[0] !== w.shape[0])
+      throw new Error(`${op}: params.bias must be [${w.shape[0]}], got ${describeValue(b)}.`);
     y = np.add(y, np.reshape(b, [1, b.shape[0]!, 1, 1]));
   }
   return added ? np.squeeze(y, 0) : y;
@@ -172,9 +179,11 @@ function poolWindows(op: string, x: NDArray, kernelSize: Size2d, o: Pool2dOption
   const k = pair(op, "kernelSize", kernelSize, 1);
   const s = pair(op, "stride", o.stride ?? k, 1);
   const [ph, pw] = pair(op, "padding", o.padding ?? 0, 0);
-  if (ph > k[0] / 2 || pw > k[1] / 2) throw new Error(`${op}: padding ${JSON.stringify([ph, pw])} must be at most half the kernel size ${JSON.stringify(k)} (as PyTorch).`);
+  if (ph > k[0] / 2 || pw > k[1] / 2)
+    throw new Error(`${op}: padding ${JSON.stringify([ph, pw])} must be at most half the kernel size ${JSON.stringify(k)} (as PyTorch).`);
   const [H, W] = [x.shape[2]!, x.shape[3]!];
-  if (H + 2 * ph < k[0] || W + 2 * pw < k[1]) throw new Error(`${op}: the window ${JSON.stringify(k)} is larger than the padded input ${H + 2 * ph}x${W + 2 * pw} (x has shape ${fmtShape(x.shape)}).`);
+  if (H + 2 * ph < k[0] || W + 2 * pw < k[1])
+    throw new Error(`${op}: the window ${JSON.stringify(k)} is larger than the padded input ${H + 2 * ph}x${W + 2 * pw} (x has shape ${fmtShape(x.shape)}).`);
   return {
     k,
     s,

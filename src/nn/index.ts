@@ -39,4 +39,14 @@ export {
 } from "./transformer.js";
 export * as initializers from "./initializers.js";
 export type { Initializer, VarianceScalingOptions } from "./initializers.js";
-export { conv2d, maxPool2d, avgPool2d, type Conv2dParams, type Conv2dInitOptions, type Conv2dOptions, type Pool2dOptions, type AvgPool2dOptions, type Size2d } from "./conv.js";
+export {
+  conv2d,
+  maxPool2d,
+  avgPool2d,
+  type Conv2dParams,
+  type Conv2dInitOptions,
+  type Conv2dOptions,
+  type Pool2dOptions,
+  type AvgPool2dOptions,
+  type Size2d,
+} from "./conv.js";

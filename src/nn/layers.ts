@@ -83,7 +83,9 @@ function linearApply(params: LinearParams, x: NDArray): NDArray {
     throw new Error(`${op}: expected weight [outDim, inDim] and bias [outDim], got weight ${fmtShape(w.shape)} and bias ${fmtShape(b.shape)}.`);
   }
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inDim) {
-    throw new Error(`${op}: the input has shape ${fmtShape(x.shape)} but the layer expects ${inDim} features in its last axis (weight ${fmtShape(w.shape)}); reshape the input to [batch, ${inDim}].`);
+    throw new Error(
+      `${op}: the input has shape ${fmtShape(x.shape)} but the layer expects ${inDim} features in its last axis (weight ${fmtShape(w.shape)}); reshape the input to [batch, ${inDim}].`,
+    );
   }
   return np.add(np.matmul(x, np.transpose(w)), b);
 }
@@ -131,7 +133,8 @@ export type MlpParams = LinearParams[];
  * ```
  */
 function mlpInit(key: random.Key, sizes: number[], opts: InitOptions = {}): MlpParams {
-  if (!Array.isArray(sizes) || sizes.length < 2) throw new Error(`nn.mlp.init: sizes must list at least an input and an output size, e.g. [784, 128, 10], got ${describeValue(sizes)}.`);
+  if (!Array.isArray(sizes) || sizes.length < 2)
+    throw new Error(`nn.mlp.init: sizes must list at least an input and an output size, e.g. [784, 128, 10], got ${describeValue(sizes)}.`);
   opts = checkOptions("nn.mlp.init", opts, `{ dtype: "float64" }`, ["dtype"]);
   sizes.forEach((s, i) => checkDim("nn.mlp.init", `sizes[${i}]`, s));
   const keys = random.split(key, sizes.length - 1);
@@ -153,7 +156,8 @@ function mlpInit(key: random.Key, sizes: number[], opts: InitOptions = {}): MlpP
  * ```
  */
 function mlpApply(params: MlpParams, x: NDArray, opts: MlpApplyOptions = {}): NDArray {
-  if (!Array.isArray(params) || params.length === 0) throw new Error(`nn.mlp.apply: params must be the array of layers from nn.mlp.init, got ${describeValue(params)}.`);
+  if (!Array.isArray(params) || params.length === 0)
+    throw new Error(`nn.mlp.apply: params must be the array of layers from nn.mlp.init, got ${describeValue(params)}.`);
   opts = checkOptions("nn.mlp.apply", opts, "{ activation: nn.tanh }", ["activation"]);
   const act = opts.activation ?? relu;
   let h = x;
@@ -244,7 +248,8 @@ function batchNormInit(features: number, opts: InitOptions = {}): { params: Batc
 function batchNormApply(params: BatchNormParams, state: BatchNormState, x: NDArray, opts: BatchNormOptions): [NDArray, BatchNormState] {
   const op = "nn.batchNorm.apply";
   opts = checkOptions(op, opts, "{ training: true }", ["training", "momentum", "eps"]);
-  if (typeof opts.training !== "boolean") throw new Error(`${op}: pass { training: true } (batch statistics) or { training: false } (running statistics), got ${describeValue(opts.training)}.`);
+  if (typeof opts.training !== "boolean")
+    throw new Error(`${op}: pass { training: true } (batch statistics) or { training: false } (running statistics), got ${describeValue(opts.training)}.`);
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
   checkArray(op, "x", x);
@@ -260,7 +265,10 @@ function batchNormApply(params: BatchNormParams, state: BatchNormState, x: NDArr
   let newState: BatchNormState;
   if (opts.training) {
     const n = axes.reduce((s, a) => s * x.shape[a]!, 1);
-    if (n < 2) throw new Error(`${op}: training mode needs more than one value per feature to compute batch statistics, got input of shape ${fmtShape(x.shape)}; use a larger batch or { training: false }.`);
+    if (n < 2)
+      throw new Error(
+        `${op}: training mode needs more than one value per feature to compute batch statistics, got input of shape ${fmtShape(x.shape)}; use a larger batch or { training: false }.`,
+      );
     mean = np.mean(x, { axis: axes });
     variance = np.mean(np.square(np.subtract(x, per(mean))), { axis: axes }); // biased, used to normalize
     // The running variance uses the unbiased estimate, as PyTorch.

@@ -66,7 +66,10 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
     const buf = allocate(d, t.length);
     for (let i = 0; i < t.length; i++) buf[i] = castScalar(t[i]!, d);
     const shape = opts.shape ? checkShape("np.array", opts.shape) : [t.length];
-    if (sizeOf(shape) !== t.length) throw new Error(`np.array: ${t.length} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${t.length}.`);
+    if (sizeOf(shape) !== t.length)
+      throw new Error(
+        `np.array: ${t.length} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${t.length}.`,
+      );
     return new ConcreteArray(new ShapedArray(shape, d), buf);
   }
   // nested JS data: infer the shape and check it is rectangular
@@ -81,7 +84,10 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
   let sawNumber = false;
   const walk = (x: unknown, depth: number, path: number[]): void => {
     if (depth === shape.length) {
-      if (Array.isArray(x)) throw new Error(`np.array: ragged nested array: element at [${path.join("][")}] is an array but elements before it at that depth are scalars; every row must have the same shape (expected shape ${fmtShape(shape)}).`);
+      if (Array.isArray(x))
+        throw new Error(
+          `np.array: ragged nested array: element at [${path.join("][")}] is an array but elements before it at that depth are scalars; every row must have the same shape (expected shape ${fmtShape(shape)}).`,
+        );
       if (typeof x === "boolean") {
         sawBool = true;
         flat.push(x ? 1 : 0);
@@ -91,7 +97,9 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
       } else if (x instanceof NDArray) {
         throw new Error(`np.array: nested arrays of cotangent Arrays are not accepted; use np.stack to combine arrays.`);
       } else {
-        throw new Error(`np.array: ${path.length ? `the element at [${path.join("][")}]` : "the data"} is ${describeValue(x)}${x === null || typeof x === "object" || typeof x === "function" ? "" : ` (a ${typeof x})`}; only numbers, booleans, nested JS arrays of them, typed arrays and Arrays are accepted.`);
+        throw new Error(
+          `np.array: ${path.length ? `the element at [${path.join("][")}]` : "the data"} is ${describeValue(x)}${x === null || typeof x === "object" || typeof x === "function" ? "" : ` (a ${typeof x})`}; only numbers, booleans, nested JS arrays of them, typed arrays and Arrays are accepted.`,
+        );
       }
       return;
     }
@@ -102,7 +110,9 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
     }
     for (let i = 0; i < x.length; i++) {
       if (!(i in x)) {
-        throw new Error(`np.array: the JS array has a hole (an empty slot, as in [1, , 3]) at [${[...path, i].join("][")}]; every element must be given. Fill it with a number (or NaN) first.`);
+        throw new Error(
+          `np.array: the JS array has a hole (an empty slot, as in [1, , 3]) at [${[...path, i].join("][")}]; every element must be given. Fill it with a number (or NaN) first.`,
+        );
       }
       walk(x[i], depth + 1, [...path, i]);
     }
@@ -146,7 +156,10 @@ function unravel(i: number, shape: readonly number[]): number[] {
 
 function withShape(x: NDArray, shape: number[]): NDArray {
   checkShape("np.array", shape);
-  if (sizeOf(shape) !== x.size) throw new Error(`np.array: ${x.size} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${x.size}.`);
+  if (sizeOf(shape) !== x.size)
+    throw new Error(
+      `np.array: ${x.size} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${x.size}.`,
+    );
   return reshape(x, shape);
 }
 
@@ -185,7 +198,8 @@ export function full(shape: number[], value: number, dtype: DType = "float32"): 
 }
 function filled(op: string, shape: number[], value: number, dtype: DType): NDArray {
   checkShape(op, shape);
-  if (typeof value !== "number" && typeof value !== "boolean") throw new Error(`${op}: the fill value must be a number or a boolean, got ${describeValue(value)}.`);
+  if (typeof value !== "number" && typeof value !== "boolean")
+    throw new Error(`${op}: the fill value must be a number or a boolean, got ${describeValue(value)}.`);
   const d = checkDType(op, dtype)!;
   const buf = allocate(d, sizeOf(shape));
   buf.fill(castScalar(value, d));
@@ -229,7 +243,11 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
     stop = start;
     start = 0;
   }
-  for (const [name, v] of [["start", start], ["stop", stop], ["step", step]] as const) {
+  for (const [name, v] of [
+    ["start", start],
+    ["stop", stop],
+    ["step", step],
+  ] as const) {
     if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`np.arange: ${name} must be a finite number, got ${describeValue(v)}.`);
   }
   if (step === 0) throw new Error(`np.arange: step must be non-zero, got 0.`);
@@ -250,7 +268,10 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
  */
 export function linspace(a: number, b: number, n: number, dtype: DType = "float32"): NDArray {
   if (!Number.isInteger(n) || n < 0) throw new Error(`np.linspace: n must be a non-negative integer, got ${describeValue(n)}.`);
-  for (const [name, v] of [["start", a], ["stop", b]] as const) {
+  for (const [name, v] of [
+    ["start", a],
+    ["stop", b],
+  ] as const) {
     if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`np.linspace: ${name} must be a finite number, got ${describeValue(v)}.`);
   }
   const d = checkDType("np.linspace", dtype)!;

@@ -87,7 +87,10 @@ const SLICE_RE = /^\s*(-?\d+)?\s*:\s*(-?\d+)?\s*(?::\s*(-?\d+)?\s*)?$/;
 /** Parses `"start:stop:step"` (any part may be empty); throws quoting a malformed string. */
 export function parseSlice(op: string, s: string): { start: number | null; stop: number | null; step: number } {
   const m = SLICE_RE.exec(s);
-  if (!m) throw new Error(`${op}: malformed slice string ${JSON.stringify(s)}; write "start:stop:step" with integers, any part empty (":", "1:", "::2", "::-1"), or "..." for the remaining axes.`);
+  if (!m)
+    throw new Error(
+      `${op}: malformed slice string ${JSON.stringify(s)}; write "start:stop:step" with integers, any part empty (":", "1:", "::2", "::-1"), or "..." for the remaining axes.`,
+    );
   const step = m[3] === undefined ? 1 : Number(m[3]);
   if (step === 0) throw new Error(`${op}: slice ${JSON.stringify(s)} has step 0; the step must be a non-zero integer.`);
   return { start: m[1] === undefined ? null : Number(m[1]), stop: m[2] === undefined ? null : Number(m[2]), step };
@@ -97,7 +100,10 @@ export function parseSlice(op: string, s: string): { start: number | null; stop:
 function resolveIndex(op: string, i: number, axis: number, n: number): number {
   if (!Number.isInteger(i)) throw new Error(`${op}: index ${describeValue(i)} for axis ${axis} is not an integer.`);
   const j = i < 0 ? i + n : i;
-  if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axis} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`);
+  if (j < 0 || j >= n)
+    throw new Error(
+      `${op}: index ${i} is out of range for axis ${axis} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`,
+    );
   return j;
 }
 
@@ -114,8 +120,12 @@ function indexArray(op: string, e: NDArray | readonly unknown[], axis: number, n
     if (sizeOf(shape) !== arr.length) throw new Error(`${op}: the index array ${describeValue(e)} for axis ${axis} is ragged.`);
     a = new ConcreteArray(new ShapedArray(shape, "int32"), arr);
   }
-  if (a.dtype === "bool") throw new Error(`${op}: a bool array as an index (a mask) has a data-dependent shape; use np.where(mask, x, y) instead, or int32 indices.`);
-  if (a.dtype !== "int32") throw new Error(`${op}: an index array must be int32, got ${a.aval.toString()} for axis ${axis}; a float array is never used as an index (convert with astype("int32") if you mean it).`);
+  if (a.dtype === "bool")
+    throw new Error(`${op}: a bool array as an index (a mask) has a data-dependent shape; use np.where(mask, x, y) instead, or int32 indices.`);
+  if (a.dtype !== "int32")
+    throw new Error(
+      `${op}: an index array must be int32, got ${a.aval.toString()} for axis ${axis}; a float array is never used as an index (convert with astype("int32") if you mean it).`,
+    );
   if (!(a instanceof Tracer) && a instanceof ConcreteArray) {
     const b = a.buffer;
     for (let k = 0; k < b.length; k++) resolveIndex(op, b[k]!, axis, n);
@@ -123,11 +133,7 @@ function indexArray(op: string, e: NDArray | readonly unknown[], axis: number, n
   return a;
 }
 
-type Parsed =
-  | { kind: "int"; i: number }
-  | { kind: "slice"; s: AxisSlice }
-  | { kind: "new" }
-  | { kind: "array"; a: NDArray };
+type Parsed = { kind: "int"; i: number } | { kind: "slice"; s: AxisSlice } | { kind: "new" } | { kind: "array"; a: NDArray };
 
 /** `x[index]` with NumPy's rules (basic indexing as views, advanced indexing as one gather). */
 export function indexGet(op: string, x: NDArray, index: readonly IndexElement[]): NDArray {
@@ -196,7 +202,11 @@ export function indexGet(op: string, x: NDArray, index: readonly IndexElement[])
   // adjacent index arrays: their broadcast axes replace them in place (NumPy's rule)
   const nb = bshape.length;
   const before = advPos[0]!;
-  const perm = [...Array.from({ length: before }, (_, i) => nb + i), ...Array.from({ length: nb }, (_, i) => i), ...Array.from({ length: g.ndim - nb - before }, (_, i) => nb + before + i)];
+  const perm = [
+    ...Array.from({ length: before }, (_, i) => nb + i),
+    ...Array.from({ length: nb }, (_, i) => i),
+    ...Array.from({ length: g.ndim - nb - before }, (_, i) => nb + before + i),
+  ];
   return S.transpose(g, perm);
 }
 
@@ -290,7 +300,8 @@ export function takeAlongAxis(x: Operand, indices: NDArray, axis: number | null)
     i0 = S.reshape(i0, [i0.size]);
     axis = 0;
   }
-  if (i0.ndim !== a.ndim) throw new Error(`takeAlongAxis: indices of shape ${fmtShape(i0.shape)} need the rank of x ${fmtShape(a.shape)} (${a.ndim}); add axes with expandDims.`);
+  if (i0.ndim !== a.ndim)
+    throw new Error(`takeAlongAxis: indices of shape ${fmtShape(i0.shape)} need the rank of x ${fmtShape(a.shape)} (${a.ndim}); add axes with expandDims.`);
   const ax = normalizeAxis("takeAlongAxis", axis, a.ndim);
   const idx = indexArray("takeAlongAxis", i0, ax, a.aval.shape[ax]!);
   const xm = S.moveAxis(a, ax, a.ndim - 1);

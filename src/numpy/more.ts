@@ -138,13 +138,15 @@ export function roll(x: ArrayLike, shift: number | number[], opts: { axis?: numb
   const o = checkOptions("roll", opts, "{ axis: 0 }", ["axis"]);
   const a = asArray(x, undefined, "roll");
   const shifts = typeof shift === "number" ? [shift] : shift;
-  if (!Array.isArray(shifts) || !shifts.every((s) => Number.isInteger(s))) throw new Error(`roll: shift must be an integer or an array of integers, got ${describeValue(shift)}.`);
+  if (!Array.isArray(shifts) || !shifts.every((s) => Number.isInteger(s)))
+    throw new Error(`roll: shift must be an integer or an array of integers, got ${describeValue(shift)}.`);
   if (o.axis === undefined || o.axis === null) {
     if (shifts.length !== 1) throw new Error(`roll: without an axis, shift must be one integer, got ${describeValue(shift)}.`);
     return S.reshape(roll(S.reshape(a, [a.size]), shifts[0]!, { axis: 0 }), a.aval.shape);
   }
   const axes = (typeof o.axis === "number" ? [o.axis] : o.axis).map((ax) => normalizeAxis("roll", ax, a.ndim));
-  if (shifts.length !== axes.length && shifts.length !== 1) throw new Error(`roll: got ${shifts.length} shifts for ${axes.length} axes; give one shift per axis.`);
+  if (shifts.length !== axes.length && shifts.length !== 1)
+    throw new Error(`roll: got ${shifts.length} shifts for ${axes.length} axes; give one shift per axis.`);
   let y = a;
   axes.forEach((ax, i) => {
     const n = y.aval.shape[ax]!;
@@ -153,8 +155,16 @@ export function roll(x: ArrayLike, shift: number | number[], opts: { axis?: numb
     if (s === 0) return;
     const sh = y.aval.shape;
     const zeros = sh.map(() => 0);
-    const tail = S.slice(y, sh.map((_, k) => (k === ax ? n - s : 0)), sh);
-    const head = S.slice(y, zeros, sh.map((d, k) => (k === ax ? n - s : d)));
+    const tail = S.slice(
+      y,
+      sh.map((_, k) => (k === ax ? n - s : 0)),
+      sh,
+    );
+    const head = S.slice(
+      y,
+      zeros,
+      sh.map((d, k) => (k === ax ? n - s : d)),
+    );
     y = S.concatenateArrays([tail, head], ax);
   });
   return y;
@@ -168,7 +178,10 @@ export interface PadOptions {
 }
 /** `padWidth` as NumPy takes it: n, [n], [before, after], or one [before, after] per axis. */
 function padPairs(padWidth: number | number[] | number[][], nd: number): [number, number][] {
-  const bad = (): Error => new Error(`pad: padWidth must be n, [before, after] or one [before, after] per axis (${nd} axes) of non-negative integers, got ${describeValue(padWidth)}.`);
+  const bad = (): Error =>
+    new Error(
+      `pad: padWidth must be n, [before, after] or one [before, after] per axis (${nd} axes) of non-negative integers, got ${describeValue(padWidth)}.`,
+    );
   let pairs: [number, number][];
   if (typeof padWidth === "number") pairs = Array.from({ length: nd }, () => [padWidth, padWidth]);
   else if (Array.isArray(padWidth) && padWidth.every((p) => typeof p === "number")) {
@@ -176,7 +189,8 @@ function padPairs(padWidth: number | number[] | number[][], nd: number): [number
     if (p.length === 1) pairs = Array.from({ length: nd }, () => [p[0]!, p[0]!]);
     else if (p.length === 2) pairs = Array.from({ length: nd }, () => [p[0]!, p[1]!]);
     else throw bad();
-  } else if (Array.isArray(padWidth) && padWidth.length === nd && padWidth.every((p) => Array.isArray(p) && p.length === 2)) pairs = (padWidth as number[][]).map((p) => [p[0]!, p[1]!]);
+  } else if (Array.isArray(padWidth) && padWidth.length === nd && padWidth.every((p) => Array.isArray(p) && p.length === 2))
+    pairs = (padWidth as number[][]).map((p) => [p[0]!, p[1]!]);
   else throw bad();
   if (pairs.some(([lo, hi]) => !Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < 0)) throw bad();
   return pairs;
@@ -227,7 +241,8 @@ export function pad(x: ArrayLike, padWidth: number | number[] | number[][], opts
     return E.where(inside, p, c);
   }
   if (o.constantValues !== undefined) throw new Error(`pad: constantValues only applies to mode "constant", not ${JSON.stringify(mode)}.`);
-  if (!["edge", "reflect", "symmetric", "wrap"].includes(mode)) throw new Error(`pad: unknown mode ${describeValue(mode)}; use "constant", "edge", "reflect", "symmetric" or "wrap".`);
+  if (!["edge", "reflect", "symmetric", "wrap"].includes(mode))
+    throw new Error(`pad: unknown mode ${describeValue(mode)}; use "constant", "edge", "reflect", "symmetric" or "wrap".`);
   let y = a;
   pairs.forEach(([lo, hi], ax) => {
     if (lo === 0 && hi === 0) return;
@@ -251,15 +266,25 @@ export function pad(x: ArrayLike, padWidth: number | number[] | number[][], opts
 export function tile(x: ArrayLike, reps: number | number[]): NDArray {
   let a = asArray(x, undefined, "tile");
   const r = typeof reps === "number" ? [reps] : reps;
-  if (!Array.isArray(r) || !r.every((v) => Number.isInteger(v) && v >= 0)) throw new Error(`tile: reps must be a non-negative integer or an array of them, got ${describeValue(reps)}.`);
+  if (!Array.isArray(r) || !r.every((v) => Number.isInteger(v) && v >= 0))
+    throw new Error(`tile: reps must be a non-negative integer or an array of them, got ${describeValue(reps)}.`);
   const nd = Math.max(a.ndim, r.length);
   const reps2 = [...new Array<number>(nd - r.length).fill(1), ...r];
   a = S.reshape(a, [...new Array<number>(nd - a.ndim).fill(1), ...a.aval.shape]);
   const s = a.aval.shape;
   // [r0, s0, r1, s1, ...] broadcast, then merged pairwise
-  const inter = S.reshape(a, s.flatMap((d) => [1, d]));
-  const b = S.broadcastTo(inter, s.flatMap((d, i) => [reps2[i]!, d]));
-  return S.reshape(b, s.map((d, i) => d * reps2[i]!));
+  const inter = S.reshape(
+    a,
+    s.flatMap((d) => [1, d]),
+  );
+  const b = S.broadcastTo(
+    inter,
+    s.flatMap((d, i) => [reps2[i]!, d]),
+  );
+  return S.reshape(
+    b,
+    s.map((d, i) => d * reps2[i]!),
+  );
 }
 
 /**
@@ -275,7 +300,8 @@ export function repeat(x: ArrayLike, repeats: number | number[], opts: AxisOptio
   const [a, ax] = axisOf("repeat", x, opts, null);
   const n = a.aval.shape[ax]!;
   const reps = typeof repeats === "number" ? new Array<number>(n).fill(repeats) : repeats;
-  if (!Array.isArray(reps) || !reps.every((v) => Number.isInteger(v) && v >= 0)) throw new Error(`repeat: repeats must be a non-negative integer or an array of them, got ${describeValue(repeats)}.`);
+  if (!Array.isArray(reps) || !reps.every((v) => Number.isInteger(v) && v >= 0))
+    throw new Error(`repeat: repeats must be a non-negative integer or an array of them, got ${describeValue(repeats)}.`);
   if (reps.length !== n) throw new Error(`repeat: got ${reps.length} repeat counts for axis ${ax} of size ${n}; give one count or one per element.`);
   const src = Int32Array.from(reps.flatMap((r, i) => new Array<number>(r).fill(i)));
   const idx = new ConcreteArray(new ShapedArray([src.length, 1], "int32"), src);
@@ -344,8 +370,14 @@ function diagonalOf(op: string, x: ArrayLike, opts: DiagonalOptions): NDArray {
   const len = Math.max(0, offset >= 0 ? Math.min(n1, n2 - offset) : Math.min(n1 + offset, n2));
   const r0 = offset >= 0 ? 0 : -offset;
   const c0 = offset >= 0 ? offset : 0;
-  const rows = new ConcreteArray(new ShapedArray([len], "int32"), Int32Array.from({ length: len }, (_, i) => r0 + i));
-  const cols = new ConcreteArray(new ShapedArray([len], "int32"), Int32Array.from({ length: len }, (_, i) => c0 + i));
+  const rows = new ConcreteArray(
+    new ShapedArray([len], "int32"),
+    Int32Array.from({ length: len }, (_, i) => r0 + i),
+  );
+  const cols = new ConcreteArray(
+    new ShapedArray([len], "int32"),
+    Int32Array.from({ length: len }, (_, i) => c0 + i),
+  );
   return indexGet(op, y, ["...", rows, cols]);
 }
 /**
@@ -407,12 +439,15 @@ export function diag(v: ArrayLike, opts: { k?: number } = {}): NDArray {
 export function moveaxis(x: ArrayLike, source: number | number[], destination: number | number[]): NDArray {
   const a = asArray(x, undefined, "moveaxis");
   for (const v of [source, destination]) {
-    if (typeof v !== "number" && !(Array.isArray(v) && v.every((e) => typeof e === "number"))) throw new Error(`moveaxis: source and destination must be axes (an integer or an array of integers), got ${describeValue(v)}.`);
+    if (typeof v !== "number" && !(Array.isArray(v) && v.every((e) => typeof e === "number")))
+      throw new Error(`moveaxis: source and destination must be axes (an integer or an array of integers), got ${describeValue(v)}.`);
   }
   const src = (typeof source === "number" ? [source] : source).map((s) => normalizeAxis("moveaxis", s, a.ndim));
   const dst = (typeof destination === "number" ? [destination] : destination).map((s) => normalizeAxis("moveaxis", s, a.ndim));
-  if (src.length !== dst.length) throw new Error(`moveaxis: source ${describeValue(source)} and destination ${describeValue(destination)} need the same number of axes.`);
-  if (new Set(src).size !== src.length || new Set(dst).size !== dst.length) throw new Error(`moveaxis: repeated axis in source ${describeValue(source)} or destination ${describeValue(destination)}.`);
+  if (src.length !== dst.length)
+    throw new Error(`moveaxis: source ${describeValue(source)} and destination ${describeValue(destination)} need the same number of axes.`);
+  if (new Set(src).size !== src.length || new Set(dst).size !== dst.length)
+    throw new Error(`moveaxis: repeated axis in source ${describeValue(source)} or destination ${describeValue(destination)}.`);
   const perm = new Array<number>(a.ndim).fill(-1);
   dst.forEach((d, i) => (perm[d] = src[i]!));
   const rest = a.shape.map((_, i) => i).filter((i) => !src.includes(i));
@@ -527,16 +562,21 @@ export function tensordot(x: ArrayLike, y: ArrayLike, opts: { axes?: number | [n
   let ca: number[];
   let cb: number[];
   if (typeof axes === "number") {
-    if (!Number.isInteger(axes) || axes < 0 || axes > a.ndim || axes > b.ndim) throw new Error(`tensordot: axes = ${axes} needs that many axes in both ${fmtShape(a.shape)} and ${fmtShape(b.shape)}.`);
+    if (!Number.isInteger(axes) || axes < 0 || axes > a.ndim || axes > b.ndim)
+      throw new Error(`tensordot: axes = ${axes} needs that many axes in both ${fmtShape(a.shape)} and ${fmtShape(b.shape)}.`);
     ca = Array.from({ length: axes }, (_, i) => a.ndim - axes + i);
     cb = Array.from({ length: axes }, (_, i) => i);
   } else if (Array.isArray(axes) && axes.length === 2 && Array.isArray(axes[0]) && Array.isArray(axes[1])) {
     ca = axes[0].map((i) => normalizeAxis("tensordot", i, a.ndim));
     cb = axes[1].map((i) => normalizeAxis("tensordot", i, b.ndim));
-    if (ca.length !== cb.length) throw new Error(`tensordot: axes ${describeValue(axes)} name ${ca.length} axes of a and ${cb.length} of b; they must pair up.`);
+    if (ca.length !== cb.length)
+      throw new Error(`tensordot: axes ${describeValue(axes)} name ${ca.length} axes of a and ${cb.length} of b; they must pair up.`);
   } else throw new Error(`tensordot: axes must be an integer or [axesOfA, axesOfB], got ${describeValue(axes)}.`);
   ca.forEach((i, k) => {
-    if (a.aval.shape[i] !== b.aval.shape[cb[k]!]) throw new Error(`tensordot: axis ${i} of a ${fmtShape(a.shape)} (length ${a.aval.shape[i]}) does not match axis ${cb[k]} of b ${fmtShape(b.shape)} (length ${b.aval.shape[cb[k]!]}).`);
+    if (a.aval.shape[i] !== b.aval.shape[cb[k]!])
+      throw new Error(
+        `tensordot: axis ${i} of a ${fmtShape(a.shape)} (length ${a.aval.shape[i]}) does not match axis ${cb[k]} of b ${fmtShape(b.shape)} (length ${b.aval.shape[cb[k]!]}).`,
+      );
   });
   return contract(a, b, [], [], ca, cb);
 }
@@ -595,16 +635,19 @@ function simplifyTerm(t: Term, keep: (c: string) => boolean): Term {
  * ```
  */
 export function einsum(subscripts: string, ...operands: ArrayLike[]): NDArray {
-  if (typeof subscripts !== "string") throw new Error(`einsum: the first argument must be a subscripts string such as "ij,jk->ik", got ${describeValue(subscripts)}.`);
+  if (typeof subscripts !== "string")
+    throw new Error(`einsum: the first argument must be a subscripts string such as "ij,jk->ik", got ${describeValue(subscripts)}.`);
   const spec = subscripts.replace(/\s+/g, "");
   const arrow = spec.indexOf("->");
   const lhs = (arrow >= 0 ? spec.slice(0, arrow) : spec).replace(/\.\.\./g, "*");
   const rhs = arrow >= 0 ? spec.slice(arrow + 2).replace(/\.\.\./g, "*") : null;
   const inputs = lhs.split(",");
   for (const part of [...inputs, rhs ?? ""]) {
-    if (!/^[a-zA-Z]*\*?[a-zA-Z]*$/.test(part)) throw new Error(`einsum: subscripts ${JSON.stringify(subscripts)} may only contain letters, one "..." per operand, "," and "->".`);
+    if (!/^[a-zA-Z]*\*?[a-zA-Z]*$/.test(part))
+      throw new Error(`einsum: subscripts ${JSON.stringify(subscripts)} may only contain letters, one "..." per operand, "," and "->".`);
   }
-  if (inputs.length !== operands.length) throw new Error(`einsum: subscripts ${JSON.stringify(subscripts)} name ${inputs.length} operand(s) but ${operands.length} were given.`);
+  if (inputs.length !== operands.length)
+    throw new Error(`einsum: subscripts ${JSON.stringify(subscripts)} name ${inputs.length} operand(s) but ${operands.length} were given.`);
   let arrs = operands.map((o, i) => asArray(o, undefined, `einsum (operand ${i})`));
   let d = arrs.map((a) => a.dtype).reduce(promoteTypes);
   if (d === "bool") d = "int32";
@@ -613,7 +656,9 @@ export function einsum(subscripts: string, ...operands: ArrayLike[]): NDArray {
   arrs.forEach((a, i) => {
     const hasEll = inputs[i]!.includes("*");
     if (hasEll ? a.ndim < named[i]! : a.ndim !== named[i]) {
-      throw new Error(`einsum: operand ${i} has rank ${a.ndim} (shape ${fmtShape(a.shape)}) but its subscripts ${JSON.stringify(inputs[i]!.replace("*", "..."))} have rank ${hasEll ? `${named[i]} plus "..."` : named[i]}.`);
+      throw new Error(
+        `einsum: operand ${i} has rank ${a.ndim} (shape ${fmtShape(a.shape)}) but its subscripts ${JSON.stringify(inputs[i]!.replace("*", "..."))} have rank ${hasEll ? `${named[i]} plus "..."` : named[i]}.`,
+      );
     }
   });
   const ellShapes = arrs.map((a, i) => {
@@ -642,7 +687,8 @@ export function einsum(subscripts: string, ...operands: ArrayLike[]): NDArray {
     subs.forEach((c, k) => {
       const n = a.aval.shape[k]!;
       const prev = sizes.get(c);
-      if (prev !== undefined && prev !== n) throw new Error(`einsum: index ${c} has length ${prev} in one place and ${n} in operand ${i} (shape ${fmtShape(a.shape)}).`);
+      if (prev !== undefined && prev !== n)
+        throw new Error(`einsum: index ${c} has length ${prev} in one place and ${n} in operand ${i} (shape ${fmtShape(a.shape)}).`);
       sizes.set(c, n);
     });
     return { x: E.convert(a, d), subs };

@@ -79,7 +79,8 @@ export function min(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
   return keep(reduceMin(a.dtype === "bool" ? E.convert(a, "int32") : a, axes), a, axes, opts.keepdims);
 }
 function checkNonEmpty(op: string, a: NDArray, axes: number[]): void {
-  if (axes.some((ax) => a.aval.shape[ax] === 0)) throw new Error(`${op}: zero-size reduction over axes (${axes.join(",")}) of shape [${a.shape.join(",")}] has no identity.`);
+  if (axes.some((ax) => a.aval.shape[ax] === 0))
+    throw new Error(`${op}: zero-size reduction over axes (${axes.join(",")}) of shape [${a.shape.join(",")}] has no identity.`);
 }
 
 /**
@@ -169,7 +170,8 @@ export function var_(x: ArrayLike, opts: VarOptions = {}): NDArray {
 }
 function varImpl(op: string, x: ArrayLike, opts: VarOptions): NDArray {
   opts = checkOptions(op, opts, "{ axis: 0, ddof: 1 }", ["axis", "keepdims", "ddof"]);
-  if (opts.ddof !== undefined && (typeof opts.ddof !== "number" || !Number.isFinite(opts.ddof))) throw new Error(`${op}: ddof must be a finite number (the divisor is n - ddof), got ${describeValue(opts.ddof)}.`);
+  if (opts.ddof !== undefined && (typeof opts.ddof !== "number" || !Number.isFinite(opts.ddof)))
+    throw new Error(`${op}: ddof must be a finite number (the divisor is n - ddof), got ${describeValue(opts.ddof)}.`);
   let a = asArray(x, undefined, op);
   if (!isFloat(a.dtype)) a = E.convert(a, "float32");
   const axes = normalizeAxes(op, opts.axis, a.ndim);
@@ -204,7 +206,12 @@ function argReduce(op: string, prim: typeof argmax_p, x: ArrayLike, opts: ArgOpt
   if (a.dtype === "bool") a = E.convert(a, "int32");
   if (opts.axis === undefined || opts.axis === null) {
     const y = bind1(prim, [reshape(a, [a.size])], { axis: 0 });
-    return opts.keepdims ? reshape(y, a.shape.map(() => 1)) : y;
+    return opts.keepdims
+      ? reshape(
+          y,
+          a.shape.map(() => 1),
+        )
+      : y;
   }
   const axis = normalizeAxis(op, opts.axis, a.ndim);
   const y = bind1(prim, [a], { axis });

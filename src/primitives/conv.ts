@@ -57,7 +57,10 @@ const OP = "convGeneralDilated";
 function convShape(lhs: ShapedArray, rhs: ShapedArray, p: ConvParams): number[] {
   const { lhsSpec, rhsSpec, outSpec, featureGroupCount: G, batchGroupCount: B } = p;
   const ns = lhs.ndim - 2;
-  if (lhs.ndim !== rhs.ndim) throw new Error(`${OP}: lhs ${fmtShape(lhs.shape)} and rhs ${fmtShape(rhs.shape)} must have the same rank (batch, feature and the same spatial dimensions).`);
+  if (lhs.ndim !== rhs.ndim)
+    throw new Error(
+      `${OP}: lhs ${fmtShape(lhs.shape)} and rhs ${fmtShape(rhs.shape)} must have the same rank (batch, feature and the same spatial dimensions).`,
+    );
   if (lhs.dtype !== rhs.dtype) throw new Error(`${OP}: lhs ${lhs.toString()} and rhs ${rhs.toString()} must have the same dtype; convert one with astype.`);
   if (lhs.dtype === "bool") throw new Error(`${OP}: bool operands are not supported; convert with astype("float32").`);
   if (G > 1 && B > 1) throw new Error(`${OP}: featureGroupCount (${G}) and batchGroupCount (${B}) cannot both exceed 1.`);
@@ -68,10 +71,15 @@ function convShape(lhs: ShapedArray, rhs: ShapedArray, p: ConvParams): number[] 
   if (C % G !== 0 || C / G !== I) {
     throw new Error(
       `${OP}: the lhs has ${C} input features (axis ${lhsSpec[1]} of ${fmtShape(lhs.shape)}) and featureGroupCount is ${G}, so the rhs needs ${C % G === 0 ? C / G : `${C}/${G}`} input features per group, but its in-feature dimension (axis ${rhsSpec[1]} of ${fmtShape(rhs.shape)}) is ${I}.` +
-        (C % G !== 0 ? ` The feature count must be divisible by featureGroupCount.` : ` Make the kernel's in-feature dimension ${C / G}, or change featureGroupCount.`),
+        (C % G !== 0
+          ? ` The feature count must be divisible by featureGroupCount.`
+          : ` Make the kernel's in-feature dimension ${C / G}, or change featureGroupCount.`),
     );
   }
-  if (O % G !== 0) throw new Error(`${OP}: the rhs has ${O} output features (axis ${rhsSpec[0]} of ${fmtShape(rhs.shape)}), which featureGroupCount ${G} does not divide; each group needs the same number of output features.`);
+  if (O % G !== 0)
+    throw new Error(
+      `${OP}: the rhs has ${O} output features (axis ${rhsSpec[0]} of ${fmtShape(rhs.shape)}), which featureGroupCount ${G} does not divide; each group needs the same number of output features.`,
+    );
   if (N % B !== 0 || O % B !== 0) throw new Error(`${OP}: batchGroupCount ${B} must divide the lhs batch (${N}) and the rhs output features (${O}).`);
   const out = new Array<number>(lhs.ndim);
   out[outSpec[0]!] = N / B;
@@ -111,7 +119,8 @@ export const conv_general_dilated_p = definePrimitive<ConvParams>({
     return [[out], [parts.length === 2 ? add(parts[0]!, parts[1]!) : (parts[0] ?? null)]];
   },
   transpose([ct], [lhs, rhs], p) {
-    if (lhs instanceof UndefPrimal && rhs instanceof UndefPrimal) throw new Error("conv_general_dilated: both operands are linear; the convolution is not linear in both at once.");
+    if (lhs instanceof UndefPrimal && rhs instanceof UndefPrimal)
+      throw new Error("conv_general_dilated: both operands are linear; the convolution is not linear in both at once.");
     if (!ct) return [null, null];
     if (lhs instanceof UndefPrimal) return [transposeLhs(ct, rhs as NDArray, lhs.aval, p), null];
     if (rhs instanceof UndefPrimal) return [null, transposeRhs(ct, lhs as NDArray, rhs.aval, p)];
@@ -170,7 +179,15 @@ const spatial = (shape: readonly number[], spec: readonly number[]): number[] =>
 // ------------------------------------------------------------------ transpose rules
 
 /** The padding of the input's cotangent convolution (JAX's `_conv_general_vjp_lhs_padding`). */
-export function vjpLhsPadding(inShape: readonly number[], window: readonly number[], strides: readonly number[], outShape: readonly number[], padding: readonly (readonly [number, number])[], lhsDilation: readonly number[], rhsDilation: readonly number[]): [number, number][] {
+export function vjpLhsPadding(
+  inShape: readonly number[],
+  window: readonly number[],
+  strides: readonly number[],
+  outShape: readonly number[],
+  padding: readonly (readonly [number, number])[],
+  lhsDilation: readonly number[],
+  rhsDilation: readonly number[],
+): [number, number][] {
   return inShape.map((n, d) => {
     const lhsD = dilateDim(n, lhsDilation[d]!);
     const rhsD = dilateDim(window[d]!, rhsDilation[d]!);
@@ -181,7 +198,15 @@ export function vjpLhsPadding(inShape: readonly number[], window: readonly numbe
 }
 
 /** The padding of the kernel's cotangent convolution (JAX's `_conv_general_vjp_rhs_padding`). */
-function vjpRhsPadding(inShape: readonly number[], window: readonly number[], strides: readonly number[], outShape: readonly number[], padding: readonly (readonly [number, number])[], lhsDilation: readonly number[], rhsDilation: readonly number[]): [number, number][] {
+function vjpRhsPadding(
+  inShape: readonly number[],
+  window: readonly number[],
+  strides: readonly number[],
+  outShape: readonly number[],
+  padding: readonly (readonly [number, number])[],
+  lhsDilation: readonly number[],
+  rhsDilation: readonly number[],
+): [number, number][] {
   return inShape.map((n, d) => {
     const lhsD = dilateDim(n, lhsDilation[d]!);
     const rhsD = dilateDim(window[d]!, rhsDilation[d]!);
@@ -204,7 +229,15 @@ function transposeLhs(ct: NDArray, rhs: NDArray, lhsAval: ShapedArray, p: ConvPa
     w = reshapeAxisInto(rhsSpec[0]!, rhsSpec[1]!, w);
     G = B;
   }
-  const padding = vjpLhsPadding(spatial(lhsAval.shape, lhsSpec), spatial(w.shape, rhsSpec), p.windowStrides, spatial(ct.shape, outSpec), p.padding, p.lhsDilation, p.rhsDilation);
+  const padding = vjpLhsPadding(
+    spatial(lhsAval.shape, lhsSpec),
+    spatial(w.shape, rhsSpec),
+    p.windowStrides,
+    spatial(ct.shape, outSpec),
+    p.padding,
+    p.lhsDilation,
+    p.rhsDilation,
+  );
   let out = convRaw(ct, rev(w, rhsSpec.slice(2)), {
     windowStrides: p.lhsDilation,
     padding,
@@ -234,7 +267,15 @@ function transposeRhs(ct: NDArray, lhs: NDArray, rhsAval: ShapedArray, p: ConvPa
     B = G;
     G = 1;
   }
-  const padding = vjpRhsPadding(spatial(lhs.shape, lhsSpec), spatial(rhsAval.shape, rhsSpec), p.windowStrides, spatial(ct.shape, outSpec), p.padding, p.lhsDilation, p.rhsDilation);
+  const padding = vjpRhsPadding(
+    spatial(lhs.shape, lhsSpec),
+    spatial(rhsAval.shape, rhsSpec),
+    p.windowStrides,
+    spatial(ct.shape, outSpec),
+    p.padding,
+    p.lhsDilation,
+    p.rhsDilation,
+  );
   return convRaw(lhs, ct, {
     windowStrides: p.rhsDilation,
     padding,

@@ -102,10 +102,7 @@ function cumPrim(op: CumulativeOp): Primitive<CumParams> {
       const [, tan] = prefixScan(op, flip(x!), flip(tt), p.axis);
       return [[out], [flip(tan)]];
     },
-    transpose:
-      op === "sum"
-        ? ([ct], _x, p) => [ct ? bind1(prim, [ct], { axis: p.axis, reverse: !p.reverse }) : null]
-        : undefined,
+    transpose: op === "sum" ? ([ct], _x, p) => [ct ? bind1(prim, [ct], { axis: p.axis, reverse: !p.reverse }) : null] : undefined,
     batch: ([x], [d], p) => [[bind1(prim, [moveAxis(x!, d!, 0)], { axis: p.axis + 1, reverse: p.reverse })], [0]],
     printParams: (p) => `[axis=${p.axis} reverse=${p.reverse ? "True" : "False"}]`,
   });

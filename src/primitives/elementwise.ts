@@ -8,7 +8,16 @@ import { type DType, allocateForWrite, castScalar, floatResult, isDType, isFloat
 import { broadcastShapes, describeValue, fmtShape, shapeEqual } from "../core/shape.js";
 import { LruCache } from "../core/lru.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
-import { type KernelLowering, binaryLowering, compareLowering, convertLowering, identityLowering, integerPowLowering, selectLowering, unaryLowering } from "../kernel/lowering.js";
+import {
+  type KernelLowering,
+  binaryLowering,
+  compareLowering,
+  convertLowering,
+  identityLowering,
+  integerPowLowering,
+  selectLowering,
+  unaryLowering,
+} from "../kernel/lowering.js";
 import type { BinaryOp, CompareOp, UnaryOp } from "../kernel/ir.js";
 import { declareZeroOne, mapN } from "./cpu.js";
 import { reduceSum } from "./reduce.js";
@@ -34,7 +43,8 @@ function describe(x: unknown): string {
 
 /** Promotes two operands to a common dtype (JS numbers are weak). */
 export function promoteArgs(op: string, x: ArrayLike, y: ArrayLike): [NDArray, NDArray] {
-  for (const v of [x, y]) if (!(v instanceof NDArray) && typeof v !== "number" && typeof v !== "boolean") throw new Error(`${op}: expected arrays or numbers, got ${describe(v)}.`);
+  for (const v of [x, y])
+    if (!(v instanceof NDArray) && typeof v !== "number" && typeof v !== "boolean") throw new Error(`${op}: expected arrays or numbers, got ${describe(v)}.`);
   if (x instanceof NDArray && y instanceof NDArray) {
     const d = promoteTypes(x.dtype, y.dtype);
     return [asArray(x, d), asArray(y, d)];
@@ -328,10 +338,14 @@ export function binaryPrim(def: BinaryDef): Primitive {
     lower: def.op !== undefined ? binaryLowering(def.op) : def.cmp !== undefined ? compareLowering(def.cmp) : undefined,
     abstractEval([x, y]) {
       if (x!.dtype !== y!.dtype) {
-        throw new Error(`${def.name}: operands have different dtypes ${x!.toString()} and ${y!.toString()}; convert one with astype (the np functions promote automatically).`);
+        throw new Error(
+          `${def.name}: operands have different dtypes ${x!.toString()} and ${y!.toString()}; convert one with astype (the np functions promote automatically).`,
+        );
       }
-      if (def.boolOnly && x!.dtype !== "bool") throw new Error(`${def.name}: expects bool arrays, got ${x!.toString()}; compare first (np.greater etc.) or convert with astype("bool").`);
-      if (def.ints === false && !isFloat(x!.dtype)) throw new Error(`${def.name}: expects floating arrays, got ${x!.toString()}; convert with astype("float32").`);
+      if (def.boolOnly && x!.dtype !== "bool")
+        throw new Error(`${def.name}: expects bool arrays, got ${x!.toString()}; compare first (np.greater etc.) or convert with astype("bool").`);
+      if (def.ints === false && !isFloat(x!.dtype))
+        throw new Error(`${def.name}: expects floating arrays, got ${x!.toString()}; convert with astype("float32").`);
       return [new ShapedArray(broadcastShapes(def.name, x!.shape, y!.shape), def.bool ? "bool" : x!.dtype)];
     },
     impl([x, y], _p, [out]) {
@@ -494,7 +508,8 @@ export const select_p: Primitive = definePrimitive({
   freshOutputs: true,
   lower: selectLowering,
   abstractEval([p, x, y]) {
-    if (p!.dtype !== "bool") throw new Error(`where: the condition must be a bool array, got ${p!.toString()}; compare with np.greater etc. or astype("bool").`);
+    if (p!.dtype !== "bool")
+      throw new Error(`where: the condition must be a bool array, got ${p!.toString()}; compare with np.greater etc. or astype("bool").`);
     if (x!.dtype !== y!.dtype) throw new Error(`where: branches have different dtypes ${x!.toString()} and ${y!.toString()}.`);
     return [new ShapedArray(broadcastShapes("where", p!.shape, x!.shape, y!.shape), x!.dtype)];
   },
@@ -525,7 +540,8 @@ export const select_p: Primitive = definePrimitive({
 /** `cond ? x : y` elementwise, with broadcasting. */
 export function where(cond: ArrayLike, x: ArrayLike, y: ArrayLike): NDArray {
   const c = asArray(cond, undefined, "where");
-  if (c.dtype !== "bool") throw new Error(`where: the condition must be a bool array, got ${c.aval.toString()}; compare with np.greater etc. or astype("bool").`);
+  if (c.dtype !== "bool")
+    throw new Error(`where: the condition must be a bool array, got ${c.aval.toString()}; compare with np.greater etc. or astype("bool").`);
   const [a, b] = promoteArgs("where", x, y);
   return bind1(select_p, [c, a, b]);
 }

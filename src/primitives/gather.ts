@@ -43,15 +43,23 @@ const ints = (xs: readonly number[]): string => `(${xs.join(",")}${xs.length ===
 
 /** The result shape of a gather, after checking operand and indices; `op` names the caller. */
 function gatherShape(op: string, x: ShapedArray, idx: ShapedArray, { axes, batchDims: nb }: GatherParams): number[] {
-  if (idx.dtype !== "int32") throw new Error(`${op}: indices must be an int32 array, got ${idx.toString()}; create them with np.array(..., { dtype: "int32" }) (a float array is never used as an index).`);
+  if (idx.dtype !== "int32")
+    throw new Error(
+      `${op}: indices must be an int32 array, got ${idx.toString()}; create them with np.array(..., { dtype: "int32" }) (a float array is never used as an index).`,
+    );
   const k = axes.length;
-  if (idx.ndim < nb + 1 || idx.shape[idx.ndim - 1] !== k) throw new Error(`${op}: indices of shape ${fmtShape(idx.shape)} need ${nb} batch axes and a last axis of length ${k} (one column per indexed axis ${ints(axes)}).`);
+  if (idx.ndim < nb + 1 || idx.shape[idx.ndim - 1] !== k)
+    throw new Error(
+      `${op}: indices of shape ${fmtShape(idx.shape)} need ${nb} batch axes and a last axis of length ${k} (one column per indexed axis ${ints(axes)}).`,
+    );
   const seen = new Set<number>();
   for (const a of axes) {
-    if (!Number.isInteger(a) || a < nb || a >= x.ndim || seen.has(a)) throw new Error(`${op}: indexed axes ${ints(axes)} must be distinct axes of ${fmtShape(x.shape)} after its ${nb} batch axes.`);
+    if (!Number.isInteger(a) || a < nb || a >= x.ndim || seen.has(a))
+      throw new Error(`${op}: indexed axes ${ints(axes)} must be distinct axes of ${fmtShape(x.shape)} after its ${nb} batch axes.`);
     seen.add(a);
   }
-  for (let i = 0; i < nb; i++) if (idx.shape[i] !== x.shape[i]) throw new Error(`${op}: batch axes of the operand ${fmtShape(x.shape)} and of the indices ${fmtShape(idx.shape)} differ.`);
+  for (let i = 0; i < nb; i++)
+    if (idx.shape[i] !== x.shape[i]) throw new Error(`${op}: batch axes of the operand ${fmtShape(x.shape)} and of the indices ${fmtShape(idx.shape)} differ.`);
   const rest = x.shape.filter((_, i) => i >= nb && !seen.has(i));
   return [...idx.shape.slice(0, -1), ...rest];
 }
@@ -62,7 +70,12 @@ function gatherShape(op: string, x: ShapedArray, idx: ShapedArray, { axes, batch
  * `(p, r)` of the result is `x[base[p] + rest[r]]`. Index checks happen here, at run
  * time, so they also fire inside compiled programs.
  */
-function gatherOffsets(op: string, xShape: readonly number[], idx: ConcreteArray, { axes, batchDims: nb }: GatherParams): { base: Int32Array; rest: Int32Array } {
+function gatherOffsets(
+  op: string,
+  xShape: readonly number[],
+  idx: ConcreteArray,
+  { axes, batchDims: nb }: GatherParams,
+): { base: Int32Array; rest: Int32Array } {
   const strides = stridesOf(xShape);
   const k = axes.length;
   const restAxes = xShape.map((_, i) => i).filter((i) => i >= nb && !axes.includes(i));
@@ -90,7 +103,10 @@ function gatherOffsets(op: string, xShape: readonly number[], idx: ConcreteArray
     for (let q = 0; q < P; q++) {
       const i = I[q]!;
       const j = i < 0 ? i + n : i;
-      if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axes[0]} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`);
+      if (j < 0 || j >= n)
+        throw new Error(
+          `${op}: index ${i} is out of range for axis ${axes[0]} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`,
+        );
       base[q] = j * st;
     }
     return { base, rest };
@@ -104,7 +120,10 @@ function gatherOffsets(op: string, xShape: readonly number[], idx: ConcreteArray
         const i = I[p * k + c]!;
         const n = sizes[c]!;
         const j = i < 0 ? i + n : i;
-        if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axes[c]} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`);
+        if (j < 0 || j >= n)
+          throw new Error(
+            `${op}: index ${i} is out of range for axis ${axes[c]} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`,
+          );
         o += j * axStrides[c]!;
       }
       base[p] = o;
@@ -176,7 +195,8 @@ export const scatter_p: Primitive<ScatterParams> = definePrimitive<ScatterParams
     const expect = gatherShape(op, x!, idx!, p);
     if (!(p.mode in combiners)) throw new Error(`scatter: unknown mode ${String(p.mode)}; use add, set, mul, min or max.`);
     if (u!.dtype !== x!.dtype) throw new Error(`${op}: updates ${u!.toString()} and operand ${x!.toString()} have different dtypes.`);
-    if (expect.length !== u!.ndim || expect.some((d, i) => d !== u!.shape[i])) throw new Error(`${op}: updates of shape ${fmtShape(u!.shape)} do not match the indexed shape ${fmtShape(expect)}.`);
+    if (expect.length !== u!.ndim || expect.some((d, i) => d !== u!.shape[i]))
+      throw new Error(`${op}: updates of shape ${fmtShape(u!.shape)} do not match the indexed shape ${fmtShape(expect)}.`);
     return [new ShapedArray(x!.shape, x!.dtype)];
   },
   impl([x, idx, u], p, [out]) {
@@ -196,8 +216,8 @@ export const scatter_p: Primitive<ScatterParams> = definePrimitive<ScatterParams
         }
       } else {
         for (let r = 0; r < R; r++) {
-        const t = b + rest[r]!;
-        res[t] = f(res[t]!, U[o + r]!);
+          const t = b + rest[r]!;
+          res[t] = f(res[t]!, U[o + r]!);
         }
       }
     }

@@ -16,13 +16,17 @@ interface ScatterParams extends Params {
 }
 
 function checkIndices(op: string, idx: ShapedArray): void {
-  if (idx.dtype !== "int32") throw new Error(`${op}: indices must be an int32 array, got ${idx.toString()}; create them with np.array(..., { dtype: "int32" }).`);
+  if (idx.dtype !== "int32")
+    throw new Error(`${op}: indices must be an int32 array, got ${idx.toString()}; create them with np.array(..., { dtype: "int32" }).`);
 }
 
 /** Resolves an index (negative counts from the end) or throws naming the index and the size. */
 function resolve(op: string, i: number, n: number, axis: number): number {
   const j = i < 0 ? i + n : i;
-  if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axis} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`);
+  if (j < 0 || j >= n)
+    throw new Error(
+      `${op}: index ${i} is out of range for axis ${axis} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`,
+    );
   return j;
 }
 
@@ -87,7 +91,8 @@ export const scatter_add_p: Primitive<ScatterParams> = definePrimitive<ScatterPa
   abstractEval([u, idx], { axis, shape }) {
     checkIndices("scatter_add", idx!);
     const expect = [...shape.slice(0, axis), ...idx!.shape, ...shape.slice(axis + 1)];
-    if (expect.length !== u!.ndim || expect.some((d, i) => d !== u!.shape[i])) throw new Error(`scatter_add: updates of shape ${fmtShape(u!.shape)} do not match ${fmtShape(expect)}.`);
+    if (expect.length !== u!.ndim || expect.some((d, i) => d !== u!.shape[i]))
+      throw new Error(`scatter_add: updates of shape ${fmtShape(u!.shape)} do not match ${fmtShape(expect)}.`);
     return [new ShapedArray(shape, u!.dtype)];
   },
   impl([u, idx], { axis }, [out]) {
@@ -108,7 +113,11 @@ export const scatter_add_p: Primitive<ScatterParams> = definePrimitive<ScatterPa
     const B = ib.shape[0]!;
     const ub = du === null ? broadcastTo(u!, [B, ...u!.shape]) : moveAxis(u!, du!, 0);
     const m = ib.ndim - 1;
-    const perm = [0, ...Array.from({ length: m }, (_, i) => p.axis + 1 + i), ...Array.from({ length: ub.ndim - 1 - m }, (_, i) => (i < p.axis ? i + 1 : i + 1 + m))];
+    const perm = [
+      0,
+      ...Array.from({ length: m }, (_, i) => p.axis + 1 + i),
+      ...Array.from({ length: ub.ndim - 1 - m }, (_, i) => (i < p.axis ? i + 1 : i + 1 + m)),
+    ];
     const zeros = full([B, ...p.shape], 0, u!.dtype);
     return [[scatter(zeros, reshape(ib, [...ib.shape, 1]), transpose(ub, perm), { axes: [p.axis + 1], batchDims: 1, mode: "add" })], [0]];
   },

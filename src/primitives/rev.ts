@@ -14,7 +14,8 @@ export const rev_p: Primitive<RevParams> = definePrimitive<RevParams>({
   name: "rev",
   freshOutputs: true,
   abstractEval([x], { axes }) {
-    if (axes.some((a) => !Number.isInteger(a) || a < 0 || a >= x!.ndim) || new Set(axes).size !== axes.length) throw new Error(`rev: axes (${axes.join(",")}) must be distinct axes of ${fmtShape(x!.shape)}.`);
+    if (axes.some((a) => !Number.isInteger(a) || a < 0 || a >= x!.ndim) || new Set(axes).size !== axes.length)
+      throw new Error(`rev: axes (${axes.join(",")}) must be distinct axes of ${fmtShape(x!.shape)}.`);
     return [new ShapedArray(x!.shape, x!.dtype)];
   },
   impl([x], { axes }, [out]) {
@@ -34,7 +35,15 @@ export const rev_p: Primitive<RevParams> = definePrimitive<RevParams>({
   },
   jvp: ([x], [t], p) => [[rev(x!, p.axes)], [rev(t!, p.axes)]],
   transpose: ([ct], _x, p) => [ct ? rev(ct, p.axes) : null],
-  batch: ([x], [d], p) => [[rev(moveAxis(x!, d!, 0), p.axes.map((a) => a + 1))], [0]],
+  batch: ([x], [d], p) => [
+    [
+      rev(
+        moveAxis(x!, d!, 0),
+        p.axes.map((a) => a + 1),
+      ),
+    ],
+    [0],
+  ],
   printParams: (p) => `[dimensions=(${p.axes.join(",")}${p.axes.length === 1 ? "," : ""})]`,
 });
 

@@ -9,7 +9,25 @@ import type { NDArray } from "../core/array.js";
 import { floatResult } from "../core/dtype.js";
 import { broadcastShapes, shapeEqual } from "../core/shape.js";
 import { bind1 } from "../core/trace.js";
-import { type ArrayLike, add, asArray, binaryPrim, convert, div, equal, exp, floor, floatUnary, mul, neg, promoteArgs, rsqrt, sub, unaryPrim, where } from "./elementwise.js";
+import {
+  type ArrayLike,
+  add,
+  asArray,
+  binaryPrim,
+  convert,
+  div,
+  equal,
+  exp,
+  floor,
+  floatUnary,
+  mul,
+  neg,
+  promoteArgs,
+  rsqrt,
+  sub,
+  unaryPrim,
+  where,
+} from "./elementwise.js";
 import * as M from "./special_math.js";
 
 const sq = (x: NDArray): NDArray => mul(x, x);

@@ -43,7 +43,9 @@ function windowShape(op: string, shape: readonly number[], p: WindowParams): num
     const padded = dilateDim(n, p.baseDilation[d]!) + p.padding[d]![0] + p.padding[d]![1];
     const w = dilateDim(p.windowDimensions[d]!, p.windowDilation[d]!);
     if (padded < w || padded < 0) {
-      throw new Error(`${op}: on axis ${d} the window (${p.windowDimensions[d]}${p.windowDilation[d] !== 1 ? `, dilated to ${w}` : ""}) is larger than the padded operand (${n} + padding ${p.padding[d]![0]} + ${p.padding[d]![1]} = ${padded}) of shape ${fmtShape(shape)}; pad more ("SAME") or use a smaller window.`);
+      throw new Error(
+        `${op}: on axis ${d} the window (${p.windowDimensions[d]}${p.windowDilation[d] !== 1 ? `, dilated to ${w}` : ""}) is larger than the padded operand (${n} + padding ${p.padding[d]![0]} + ${p.padding[d]![1]} = ${padded}) of shape ${fmtShape(shape)}; pad more ("SAME") or use a smaller window.`,
+      );
     }
     return Math.floor((padded - w) / p.windowStrides[d]!) + 1;
   });
@@ -55,7 +57,14 @@ const printWindow = (p: WindowParams): string =>
 
 /** Params with a leading axis of window 1 (for a batch axis moved to the front). */
 function withLeadingAxis<P extends WindowParams>(p: P): P {
-  return { ...p, windowDimensions: [1, ...p.windowDimensions], windowStrides: [1, ...p.windowStrides], padding: [[0, 0], ...p.padding], baseDilation: [1, ...p.baseDilation], windowDilation: [1, ...p.windowDilation] };
+  return {
+    ...p,
+    windowDimensions: [1, ...p.windowDimensions],
+    windowStrides: [1, ...p.windowStrides],
+    padding: [[0, 0], ...p.padding],
+    baseDilation: [1, ...p.baseDilation],
+    windowDilation: [1, ...p.windowDilation],
+  };
 }
 
 /** Batching of a window primitive: every mapped operand's axis moved to the front (unmapped ones broadcast), a window of 1 over it. */
@@ -89,7 +98,15 @@ export const reduce_window_sum_p: Primitive<WindowParams> = definePrimitive<Wind
     const inShape = (x as UndefPrimal).aval.shape;
     // the cotangent dilated by the strides, padded, summed over the same (symmetric) window
     const padding = vjpLhsPadding(inShape, p.windowDimensions, p.windowStrides, ct.shape, p.padding, p.baseDilation, p.windowDilation);
-    return [reduceWindowSum(ct, { windowDimensions: p.windowDimensions, windowStrides: p.baseDilation, padding, baseDilation: p.windowStrides, windowDilation: p.windowDilation })];
+    return [
+      reduceWindowSum(ct, {
+        windowDimensions: p.windowDimensions,
+        windowStrides: p.baseDilation,
+        padding,
+        baseDilation: p.windowStrides,
+        windowDilation: p.windowDilation,
+      }),
+    ];
   },
   batch: (args, dims, p) => batchWindow(reduce_window_sum_p)(args, dims, p),
   printParams: printWindow,
@@ -134,7 +151,8 @@ export const select_and_gather_add_p: Primitive<SelectParams> = definePrimitive<
   name: "select_and_gather_add",
   freshOutputs: true,
   abstractEval([t, x], p) {
-    if (t!.dtype !== x!.dtype || t!.ndim !== x!.ndim || t!.shape.some((d, i) => d !== x!.shape[i])) throw new Error(`select_and_gather_add: the tangent ${t!.toString()} must match the operand ${x!.toString()}.`);
+    if (t!.dtype !== x!.dtype || t!.ndim !== x!.ndim || t!.shape.some((d, i) => d !== x!.shape[i]))
+      throw new Error(`select_and_gather_add: the tangent ${t!.toString()} must match the operand ${x!.toString()}.`);
     return [new ShapedArray(windowShape("select_and_gather_add", x!.shape, p), t!.dtype)];
   },
   impl([t, x], p, [out]) {
@@ -158,7 +176,10 @@ export const select_and_scatter_add_p: Primitive<SelectParams> = definePrimitive
   freshOutputs: true,
   abstractEval([s, x], p) {
     const expect = windowShape("select_and_scatter_add", x!.shape, p);
-    if (s!.dtype !== x!.dtype || s!.ndim !== expect.length || s!.shape.some((d, i) => d !== expect[i])) throw new Error(`select_and_scatter_add: the source ${s!.toString()} must have the window output shape ${fmtShape(expect)} of the operand ${x!.toString()}.`);
+    if (s!.dtype !== x!.dtype || s!.ndim !== expect.length || s!.shape.some((d, i) => d !== expect[i]))
+      throw new Error(
+        `select_and_scatter_add: the source ${s!.toString()} must have the window output shape ${fmtShape(expect)} of the operand ${x!.toString()}.`,
+      );
     return [new ShapedArray(x!.shape, s!.dtype)];
   },
   impl([s, x], p, [out]) {

@@ -113,12 +113,7 @@ export const pjit_p = definePrimitive<JitParams>({
     );
     const nKnown = split.outKnown.filter(Boolean).length;
     const res = kOuts.slice(nKnown).map((r) => pe.known(r));
-    const uOuts = pe.stage(
-      pjit_p,
-      [...res, ...ts.filter((t) => t.known === null)],
-      { jaxpr: split.unknown, name: p.name },
-      split.unknown.outAvals,
-    );
+    const uOuts = pe.stage(pjit_p, [...res, ...ts.filter((t) => t.known === null)], { jaxpr: split.unknown, name: p.name }, split.unknown.outAvals);
     let a = 0;
     let b = 0;
     return split.outKnown.map((k) => (k ? pe.known(kOuts[a++]!) : uOuts[b++]!));
@@ -128,11 +123,10 @@ export const pjit_p = definePrimitive<JitParams>({
     const ctMask = cts.map((c) => c !== null);
     if (!ctMask.some(Boolean)) return args.map(() => null);
     const { jaxpr, nonZero } = transposeJaxprSparse(p.jaxpr, linMask, ctMask);
-    const outs = bind(
-      pjit_p,
-      [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter((c): c is NDArray => c !== null)],
-      { jaxpr, name: `transpose(${p.name})` },
-    );
+    const outs = bind(pjit_p, [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter((c): c is NDArray => c !== null)], {
+      jaxpr,
+      name: `transpose(${p.name})`,
+    });
     let k = 0;
     let l = 0;
     return args.map((a) => (a instanceof UndefPrimal && nonZero[l++] ? outs[k++]! : null));
@@ -243,7 +237,8 @@ export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
   const cache = new LruCache<string, Entry>();
 
   const prepare = (args: unknown[]): [Entry, NDArray[]] => {
-    for (const s of statics) if (s >= args.length || s < 0) throw new Error(`jit(${name}): staticArgnums contains ${s} but the function was called with ${args.length} argument(s).`);
+    for (const s of statics)
+      if (s >= args.length || s < 0) throw new Error(`jit(${name}): staticArgnums contains ${s} but the function was called with ${args.length} argument(s).`);
     const dyn = args.filter((_, i) => !statics.has(i));
     const [leaves, inDef] = flattenArgs(`jit(${name})`, dyn);
     const sKey = [...statics]
@@ -282,7 +277,14 @@ export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
   const wrapped = ((...args: unknown[]) => {
     if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : putTree(a, opts.backend!, `jit(${name})`)));
     const fa = fast;
-    if (fa && !deviceInUse() && !debugNansOn() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
+    if (
+      fa &&
+      !deviceInUse() &&
+      !debugNansOn() &&
+      args.length === fa.avals.length &&
+      isEager() &&
+      args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))
+    ) {
       const outs = fa.exe(args as ConcreteArray[]);
       return fa.single ? outs[0] : unflatten(fa.outDef, outs);
     }
@@ -303,4 +305,3 @@ export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
   Object.defineProperty(wrapped, "cacheSize", { get: () => cache.size });
   return wrapped;
 }
-

@@ -31,7 +31,12 @@ const convOf = (c: ConvCase) => {
   const re = <T>(v: readonly T[]): T[] => order.map((i) => v[i]!);
   const padding = typeof c.padding === "string" ? c.padding : re(c.padding);
   return (x: NDArray, w: NDArray) =>
-    lax.convGeneralDilated(x, w, re(c.strides), padding, { lhsDilation: re(c.lhsDilation), rhsDilation: re(c.rhsDilation), dimensionNumbers: c.specs, featureGroupCount: c.G });
+    lax.convGeneralDilated(x, w, re(c.strides), padding, {
+      lhsDilation: re(c.lhsDilation),
+      rhsDilation: re(c.rhsDilation),
+      dimensionNumbers: c.specs,
+      featureGroupCount: c.G,
+    });
 };
 
 const valid = (c: ConvCase) => outSpatial(c) !== null;
@@ -53,11 +58,50 @@ describe("convGeneralDilated: values", () => {
   it("float32 on the SIMD kernels (larger products, both the gather and the scatter form) agrees with the float64 reference", () => {
     const cases: ConvCase[] = [
       // strided, grouped, dilated kernel, NHWC
-      { N: 3, G: 2, I: 5, Og: 6, spatial: [13, 11], window: [3, 3], strides: [2, 1], lhsDilation: [1, 1], rhsDilation: [1, 2], padding: "SAME", specs: ["NHWC", "HWIO", "NHWC"] },
+      {
+        N: 3,
+        G: 2,
+        I: 5,
+        Og: 6,
+        spatial: [13, 11],
+        window: [3, 3],
+        strides: [2, 1],
+        lhsDilation: [1, 1],
+        rhsDilation: [1, 2],
+        padding: "SAME",
+        specs: ["NHWC", "HWIO", "NHWC"],
+      },
       // input dilated more than the stride: the scatter (col2im) form
-      { N: 2, G: 1, I: 8, Og: 12, spatial: [9, 10], window: [3, 2], strides: [1, 1], lhsDilation: [2, 3], rhsDilation: [1, 1], padding: [[2, 1], [1, 0]], specs: ["NCHW", "OIHW", "NCHW"] },
+      {
+        N: 2,
+        G: 1,
+        I: 8,
+        Og: 12,
+        spatial: [9, 10],
+        window: [3, 2],
+        strides: [1, 1],
+        lhsDilation: [2, 3],
+        rhsDilation: [1, 1],
+        padding: [
+          [2, 1],
+          [1, 0],
+        ],
+        specs: ["NCHW", "OIHW", "NCHW"],
+      },
       // 1-D, long
-      { N: 4, G: 1, I: 16, Og: 8, spatial: [200], window: [5], strides: [3], lhsDilation: [1], rhsDilation: [1], padding: "VALID", specs: ["NCH", "OIH", "NCH"] },
+      {
+        N: 4,
+        G: 1,
+        I: 16,
+        Og: 8,
+        spatial: [200],
+        window: [5],
+        strides: [3],
+        lhsDilation: [1],
+        rhsDilation: [1],
+        padding: "VALID",
+        specs: ["NCH", "OIH", "NCH"],
+      },
     ];
     for (const [i, c] of cases.entries()) {
       for (const dtype of ["float32", "float64"] as const) {
@@ -72,7 +116,17 @@ describe("convGeneralDilated: values", () => {
 
   it("matches SciPy (scipy.signal.correlate) on the committed fixtures", () => {
     const fixtures = JSON.parse(readFileSync(new URL("../fixtures/conv.json", import.meta.url), "utf8")) as {
-      conv: { name: string; x: number[]; xShape: number[]; w: number[]; wShape: number[]; strides: number[]; padding: [number, number][]; out: number[]; outShape: number[] }[];
+      conv: {
+        name: string;
+        x: number[];
+        xShape: number[];
+        w: number[];
+        wShape: number[];
+        strides: number[];
+        padding: [number, number][];
+        out: number[];
+        outShape: number[];
+      }[];
     };
     expect(fixtures.conv.length).toBeGreaterThan(0);
     for (const f of fixtures.conv) {
@@ -98,13 +152,36 @@ describe("convGeneralDilated: values", () => {
     expect(lax.convGeneralDilated(x, np.ones([1, 1, 2]), [1], "VALID", { lhsDilation: [2] }).toJs()).toEqual([[[1, 2, 2, 3, 3, 4, 4, 5]]]);
     // a depthwise convolution (featureGroupCount = channels) scales each channel by its own weight
     const xc = np.ones([1, 3, 2]);
-    expect(lax.convGeneralDilated(xc, np.array([2, 3, 4]).reshape([3, 1, 1]), [1], "VALID", { featureGroupCount: 3 }).toJs()).toEqual([[[2, 2], [3, 3], [4, 4]]]);
+    expect(lax.convGeneralDilated(xc, np.array([2, 3, 4]).reshape([3, 1, 1]), [1], "VALID", { featureGroupCount: 3 }).toJs()).toEqual([
+      [
+        [2, 2],
+        [3, 3],
+        [4, 4],
+      ],
+    ]);
   });
 
   it("int32 operands give exact int32 results (packed by the Wasm kernel, multiplied in JavaScript)", () => {
-    const c: ConvCase = { N: 4, G: 1, I: 8, Og: 4, spatial: [16, 15], window: [3, 3], strides: [1, 1], lhsDilation: [1, 1], rhsDilation: [1, 1], padding: "SAME", specs: ["NCHW", "OIHW", "NCHW"] };
+    const c: ConvCase = {
+      N: 4,
+      G: 1,
+      I: 8,
+      Og: 4,
+      spatial: [16, 15],
+      window: [3, 3],
+      strides: [1, 1],
+      lhsDilation: [1, 1],
+      rhsDilation: [1, 1],
+      padding: "SAME",
+      specs: ["NCHW", "OIHW", "NCHW"],
+    };
     const rand = seededRandom(5);
-    const ints = (shape: number[]) => fromFlat(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(rand() * 21) - 10), shape, "int32");
+    const ints = (shape: number[]) =>
+      fromFlat(
+        Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(rand() * 21) - 10),
+        shape,
+        "int32",
+      );
     const x = ints(storedShape(c.specs[0], "N", "C", c.N, c.I, c.spatial));
     const w = ints(storedShape(c.specs[1], "O", "I", c.Og, c.I, c.window));
     const y = convOf(c)(x, w);
@@ -153,8 +230,35 @@ describe("convGeneralDilated: derivatives", () => {
 describe("convGeneralDilated: larger cotangents (the multi-threaded packing and the SIMD products)", () => {
   it("<vjp(u), (dx, dw)> equals <u, conv(dx, w) + conv(x, dw)> by the reference, in float64 and (to float32 accuracy) float32", () => {
     const cases: ConvCase[] = [
-      { N: 8, G: 1, I: 3, Og: 16, spatial: [20, 18], window: [3, 3], strides: [2, 2], lhsDilation: [1, 1], rhsDilation: [1, 1], padding: "SAME", specs: ["NCHW", "OIHW", "NCHW"] },
-      { N: 4, G: 2, I: 4, Og: 6, spatial: [15, 16], window: [3, 2], strides: [1, 2], lhsDilation: [1, 1], rhsDilation: [2, 1], padding: [[1, 2], [0, 1]], specs: ["NHWC", "HWIO", "NHWC"] },
+      {
+        N: 8,
+        G: 1,
+        I: 3,
+        Og: 16,
+        spatial: [20, 18],
+        window: [3, 3],
+        strides: [2, 2],
+        lhsDilation: [1, 1],
+        rhsDilation: [1, 1],
+        padding: "SAME",
+        specs: ["NCHW", "OIHW", "NCHW"],
+      },
+      {
+        N: 4,
+        G: 2,
+        I: 4,
+        Og: 6,
+        spatial: [15, 16],
+        window: [3, 2],
+        strides: [1, 2],
+        lhsDilation: [1, 1],
+        rhsDilation: [2, 1],
+        padding: [
+          [1, 2],
+          [0, 1],
+        ],
+        specs: ["NHWC", "HWIO", "NHWC"],
+      },
     ];
     for (const [i, c] of cases.entries()) {
       for (const dtype of ["float64", "float32"] as const) {
@@ -198,19 +302,40 @@ describe("convGeneralDilated: jit and vmap", () => {
 
   it("vmap(f) == a loop over examples, with either or both operands mapped, on any axis", () => {
     fc.assert(
-      fc.property(convCaseArb({ maxSpatialDims: 2 }).filter(valid), seedArb, fc.constantFrom<[boolean, boolean]>([true, false], [false, true], [true, true]), fc.nat(10), (c, seed, [mx, mw], axisSeed) => {
-        const f = convOf(c);
-        const B = 3;
-        const xs = Array.from({ length: B }, (_, b) => operands(c, seed + b));
-        const ax = mx ? axisSeed % (xs[0]![0].ndim + 1) : null;
-        const aw = mw ? (axisSeed >> 1) % (xs[0]![1].ndim + 1) : null;
-        const stack = (vals: NDArray[], axis: number) => np.stack(vals, axis);
-        const X = ax === null ? xs[0]![0] : stack(xs.map((p) => p[0]), ax);
-        const W = aw === null ? xs[0]![1] : stack(xs.map((p) => p[1]), aw);
-        const got = vmap(f, { inAxes: [ax, aw] })(X, W);
-        const ref = loopStack(f, xs.map(([x, w]) => [mx ? x : xs[0]![0], mw ? w : xs[0]![1]]));
-        expectClose(got, ref, { rtol: 1e-12, atol: 1e-12 }, "vmap");
-      }),
+      fc.property(
+        convCaseArb({ maxSpatialDims: 2 }).filter(valid),
+        seedArb,
+        fc.constantFrom<[boolean, boolean]>([true, false], [false, true], [true, true]),
+        fc.nat(10),
+        (c, seed, [mx, mw], axisSeed) => {
+          const f = convOf(c);
+          const B = 3;
+          const xs = Array.from({ length: B }, (_, b) => operands(c, seed + b));
+          const ax = mx ? axisSeed % (xs[0]![0].ndim + 1) : null;
+          const aw = mw ? (axisSeed >> 1) % (xs[0]![1].ndim + 1) : null;
+          const stack = (vals: NDArray[], axis: number) => np.stack(vals, axis);
+          const X =
+            ax === null
+              ? xs[0]![0]
+              : stack(
+                  xs.map((p) => p[0]),
+                  ax,
+                );
+          const W =
+            aw === null
+              ? xs[0]![1]
+              : stack(
+                  xs.map((p) => p[1]),
+                  aw,
+                );
+          const got = vmap(f, { inAxes: [ax, aw] })(X, W);
+          const ref = loopStack(
+            f,
+            xs.map(([x, w]) => [mx ? x : xs[0]![0], mw ? w : xs[0]![1]]),
+          );
+          expectClose(got, ref, { rtol: 1e-12, atol: 1e-12 }, "vmap");
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -240,25 +365,49 @@ describe("convGeneralDilated: jit and vmap", () => {
 describe("convGeneralDilated: bad input", () => {
   const x = np.ones([2, 4, 5, 5]);
   it("names the operation and the dims", () => {
-    expect(errorMessage(() => lax.conv(x, np.ones([3, 3, 3, 3]), [1, 1], "SAME"))).toMatch(/convGeneralDilated: the lhs has 4 input features .* featureGroupCount is 1, so the rhs needs 4 input features .* is 3/);
-    expect(errorMessage(() => lax.convGeneralDilated(x, np.ones([6, 3, 3, 3]), [1, 1], "SAME", { featureGroupCount: 3 }))).toMatch(/4\/3 input features .* divisible by featureGroupCount/);
-    expect(errorMessage(() => lax.convGeneralDilated(x, np.ones([3, 2, 3, 3]), [1, 1], "SAME", { featureGroupCount: 2 }))).toMatch(/3 output features .* featureGroupCount 2 does not divide/);
-    expect(errorMessage(() => lax.conv(x, np.ones([3, 4, 7, 3]), [1, 1], "VALID"))).toMatch(/spatial dimension 0 the window \(7, rhs axis 2\) is larger than the padded input \(5 \+ padding 0 \+ 0 = 5, lhs axis 2\)/);
-    expect(errorMessage(() => lax.convGeneralDilated(x, np.ones([3, 4, 3, 3]), [1, 1], "VALID", { rhsDilation: [3, 1] }))).toMatch(/window \(3, dilated by 3 to 7/);
-    expect(errorMessage(() => lax.conv(x, np.ones([3, 4, 3]), [1, 1], "SAME"))).toMatch(/convGeneralDilated: lhs \[2,4,5,5\] and rhs \[3,4,3\] must have the same rank/);
+    expect(errorMessage(() => lax.conv(x, np.ones([3, 3, 3, 3]), [1, 1], "SAME"))).toMatch(
+      /convGeneralDilated: the lhs has 4 input features .* featureGroupCount is 1, so the rhs needs 4 input features .* is 3/,
+    );
+    expect(errorMessage(() => lax.convGeneralDilated(x, np.ones([6, 3, 3, 3]), [1, 1], "SAME", { featureGroupCount: 3 }))).toMatch(
+      /4\/3 input features .* divisible by featureGroupCount/,
+    );
+    expect(errorMessage(() => lax.convGeneralDilated(x, np.ones([3, 2, 3, 3]), [1, 1], "SAME", { featureGroupCount: 2 }))).toMatch(
+      /3 output features .* featureGroupCount 2 does not divide/,
+    );
+    expect(errorMessage(() => lax.conv(x, np.ones([3, 4, 7, 3]), [1, 1], "VALID"))).toMatch(
+      /spatial dimension 0 the window \(7, rhs axis 2\) is larger than the padded input \(5 \+ padding 0 \+ 0 = 5, lhs axis 2\)/,
+    );
+    expect(errorMessage(() => lax.convGeneralDilated(x, np.ones([3, 4, 3, 3]), [1, 1], "VALID", { rhsDilation: [3, 1] }))).toMatch(
+      /window \(3, dilated by 3 to 7/,
+    );
+    expect(errorMessage(() => lax.conv(x, np.ones([3, 4, 3]), [1, 1], "SAME"))).toMatch(
+      /convGeneralDilated: lhs \[2,4,5,5\] and rhs \[3,4,3\] must have the same rank/,
+    );
     expect(errorMessage(() => lax.conv(x, np.ones([3, 4, 3, 3]), [1], "SAME"))).toMatch(/windowStrides must be an array of 2 integers >= 1/);
     expect(errorMessage(() => lax.conv(x, np.ones([3, 4, 3, 3]), [1, 0], "SAME"))).toMatch(/windowStrides/);
-    expect(errorMessage(() => lax.conv(x, np.ones([3, 4, 3, 3]), [1, 1], "FULL" as never))).toMatch(/padding must be "SAME", "VALID" or an array of 2 \[lo, hi\]/);
+    expect(errorMessage(() => lax.conv(x, np.ones([3, 4, 3, 3]), [1, 1], "FULL" as never))).toMatch(
+      /padding must be "SAME", "VALID" or an array of 2 \[lo, hi\]/,
+    );
     expect(errorMessage(() => lax.conv(x, np.ones([3, 4, 3, 3]), [1, 1], [[1, 1]]))).toMatch(/padding/);
   });
 
   it("validates the options", () => {
     const w = np.ones([3, 4, 3, 3]);
-    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { featureGroupCounts: 1 } as never))).toMatch(/convGeneralDilated: unknown option `featureGroupCounts` \(did you mean `featureGroupCount`\?\)/);
-    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { dimensionNumbers: ["NCHW", "OIHW"] as never }))).toMatch(/dimensionNumbers must be \[lhsSpec, rhsSpec, outSpec\]/);
-    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { dimensionNumbers: ["NCH", "OIHW", "NCHW"] }))).toMatch(/the lhs spec "NCH" has 3 letters but the operands have rank 4/);
-    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { dimensionNumbers: ["NCHW", "OIHW", "NCHX"] }))).toMatch(/spatial letters of the out spec "NCHX"/);
-    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { dimensionNumbers: ["NCHW", "OHWX", "NCHW"] }))).toMatch(/rhs spec "OHWX" must contain "O" and "I"/);
+    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { featureGroupCounts: 1 } as never))).toMatch(
+      /convGeneralDilated: unknown option `featureGroupCounts` \(did you mean `featureGroupCount`\?\)/,
+    );
+    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { dimensionNumbers: ["NCHW", "OIHW"] as never }))).toMatch(
+      /dimensionNumbers must be \[lhsSpec, rhsSpec, outSpec\]/,
+    );
+    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { dimensionNumbers: ["NCH", "OIHW", "NCHW"] }))).toMatch(
+      /the lhs spec "NCH" has 3 letters but the operands have rank 4/,
+    );
+    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { dimensionNumbers: ["NCHW", "OIHW", "NCHX"] }))).toMatch(
+      /spatial letters of the out spec "NCHX"/,
+    );
+    expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { dimensionNumbers: ["NCHW", "OHWX", "NCHW"] }))).toMatch(
+      /rhs spec "OHWX" must contain "O" and "I"/,
+    );
     expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { featureGroupCount: 0 }))).toMatch(/featureGroupCount must be a positive integer/);
     expect(errorMessage(() => lax.convGeneralDilated(x, w, [1, 1], "SAME", { lhsDilation: [1] }))).toMatch(/lhsDilation must be an array of 2 integers/);
   });

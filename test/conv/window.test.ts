@@ -25,7 +25,11 @@ const caseArb: fc.Arbitrary<WindowCase> = fc.integer({ min: 1, max: 3 }).chain((
     shape: per(1, 6),
     window: per(1, 3),
     strides: per(1, 3),
-    padding: fc.oneof(fc.constant("SAME" as const), fc.constant("VALID" as const), fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), { minLength: nd, maxLength: nd })),
+    padding: fc.oneof(
+      fc.constant("SAME" as const),
+      fc.constant("VALID" as const),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), { minLength: nd, maxLength: nd }),
+    ),
     op: fc.constantFrom("add" as const, "max" as const, "min" as const),
   });
 });
@@ -107,7 +111,17 @@ describe("reduceWindow: values", () => {
 
   it("matches NumPy (sliding_window_view) on the committed fixtures", () => {
     const fixtures = JSON.parse(readFileSync(new URL("../fixtures/conv.json", import.meta.url), "utf8")) as {
-      window: { name: string; op: "add" | "max" | "min"; x: number[]; xShape: number[]; window: number[]; strides: number[]; padding: [number, number][]; out: number[]; outShape: number[] }[];
+      window: {
+        name: string;
+        op: "add" | "max" | "min";
+        x: number[];
+        xShape: number[];
+        window: number[];
+        strides: number[];
+        padding: [number, number][];
+        out: number[];
+        outShape: number[];
+      }[];
     };
     expect(fixtures.window.length).toBeGreaterThan(0);
     for (const f of fixtures.window) {
@@ -118,7 +132,13 @@ describe("reduceWindow: values", () => {
   });
 
   it("float32 and int32 operands keep their dtype", () => {
-    const x = np.array([[1, 5], [3, 2]], { dtype: "int32" });
+    const x = np.array(
+      [
+        [1, 5],
+        [3, 2],
+      ],
+      { dtype: "int32" },
+    );
     const y = lax.reduceWindow(x, -Infinity, "max", [2, 1], [1, 1], "VALID");
     expect(y.dtype).toBe("int32");
     expect(y.toJs()).toEqual([[3, 5]]);
@@ -135,9 +155,13 @@ describe("reduceWindow: derivatives", () => {
   it("checkGrads (orders 1 and 2, forward and reverse) for sum, max and min pooling", () => {
     fc.assert(
       // every window sees an element (a window of padding only is an infinite max, without derivative)
-      fc.property(caseArb.filter((c) => validCase(c) && pads(c).every(([lo, hi], d) => lo < c.window[d]! && hi < c.window[d]!)), seedArb, (c, seed) => {
-        checkGrads(poolOf(c), [distinctArray(c.shape, seed)], { order: 2, atol: 1e-6, rtol: 1e-6 });
-      }),
+      fc.property(
+        caseArb.filter((c) => validCase(c) && pads(c).every(([lo, hi], d) => lo < c.window[d]! && hi < c.window[d]!)),
+        seedArb,
+        (c, seed) => {
+          checkGrads(poolOf(c), [distinctArray(c.shape, seed)], { order: 2, atol: 1e-6, rtol: 1e-6 });
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -172,8 +196,24 @@ describe("reduceWindow: jit and vmap", () => {
         const xs = [0, 1, 2].map((b) => distinctArray(c.shape, seed + b));
         const axis = axisSeed % (c.shape.length + 1);
         const X = np.stack(xs, axis);
-        expectClose(vmap(f, { inAxes: axis })(X), loopStack(f, xs.map((x) => [x])), { rtol: 0, atol: 0 }, "vmap(f)");
-        expectClose(vmap(g, { inAxes: axis, outAxes: axis })(X), np.stack(xs.map((x) => g(x)), axis), { rtol: 1e-14, atol: 1e-14 }, "vmap(grad)");
+        expectClose(
+          vmap(f, { inAxes: axis })(X),
+          loopStack(
+            f,
+            xs.map((x) => [x]),
+          ),
+          { rtol: 0, atol: 0 },
+          "vmap(f)",
+        );
+        expectClose(
+          vmap(g, { inAxes: axis, outAxes: axis })(X),
+          np.stack(
+            xs.map((x) => g(x)),
+            axis,
+          ),
+          { rtol: 1e-14, atol: 1e-14 },
+          "vmap(grad)",
+        );
       }),
       { numRuns: 40 },
     );
@@ -183,7 +223,9 @@ describe("reduceWindow: jit and vmap", () => {
 describe("reduceWindow: bad input", () => {
   const x = np.ones([3, 4]);
   it("names the function, the axis and the sizes", () => {
-    expect(errorMessage(() => lax.reduceWindow(x, 0, "add", [4, 1], [1, 1], "VALID"))).toMatch(/reduceWindow: on axis 0 the window \(4\) is larger than the padded operand \(3 \+ padding 0 \+ 0 = 3\) of shape \[3,4\]/);
+    expect(errorMessage(() => lax.reduceWindow(x, 0, "add", [4, 1], [1, 1], "VALID"))).toMatch(
+      /reduceWindow: on axis 0 the window \(4\) is larger than the padded operand \(3 \+ padding 0 \+ 0 = 3\) of shape \[3,4\]/,
+    );
     expect(errorMessage(() => lax.reduceWindow(x, 0, "add", [2], [1, 1], "VALID"))).toMatch(/reduceWindow: windowDims must be an array of 2 integers >= 1/);
     expect(errorMessage(() => lax.reduceWindow(x, 0, "add", [2, 2], [1, 0], "VALID"))).toMatch(/strides must be an array of 2 integers >= 1/);
     expect(errorMessage(() => lax.reduceWindow(x, 0, "mean" as never, [2, 2], [1, 1], "VALID"))).toMatch(/op must be "add", "max" or "min", got "mean"/);

@@ -4,7 +4,23 @@
  * jit and custom derivatives, and a whole Adam training step iterated 100 times.
  */
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, checkpoint, customJvp, customVjp, exportOnnx, grad, hessianVectorProduct, jit, nn, np, optim, random, tree, valueAndGrad, vmap } from "../../src/index.js";
+import {
+  type Array as NDArray,
+  checkpoint,
+  customJvp,
+  customVjp,
+  exportOnnx,
+  grad,
+  hessianVectorProduct,
+  jit,
+  nn,
+  np,
+  optim,
+  random,
+  tree,
+  valueAndGrad,
+  vmap,
+} from "../../src/index.js";
 import { expectMatches, expectParity, rand, runSession, session } from "./ort.js";
 
 interface Params {
@@ -40,7 +56,10 @@ describe("exported compositions match cotangent in ONNX Runtime", () => {
   it("valueAndGrad", () => expectParity(valueAndGrad(loss), [init(3), xs, ys], "valueAndGrad"));
 
   it("vmap of per-example gradients", () => {
-    const perExample = vmap(grad((p: Params, x: NDArray, y: NDArray) => loss(p, np.reshape(x, [1, 4]), np.reshape(y, [1, 3]))), { inAxes: [null, 0, 0] });
+    const perExample = vmap(
+      grad((p: Params, x: NDArray, y: NDArray) => loss(p, np.reshape(x, [1, 4]), np.reshape(y, [1, 3]))),
+      { inAxes: [null, 0, 0] },
+    );
     return expectParity(perExample, [init(4), xs, ys], "vmap");
   });
 
@@ -82,7 +101,12 @@ describe("exported compositions match cotangent in ONNX Runtime", () => {
   });
 
   it("inputNames and outputNames name the graph's inputs and outputs", async () => {
-    const s = await session(exportOnnx((a: NDArray, b: { c: NDArray }) => ({ sum: np.add(a, b.c), prod: np.multiply(a, b.c) }), [xs, { c: xs }], { inputNames: ["a", "c"], outputNames: ["prod", "sum"] }));
+    const s = await session(
+      exportOnnx((a: NDArray, b: { c: NDArray }) => ({ sum: np.add(a, b.c), prod: np.multiply(a, b.c) }), [xs, { c: xs }], {
+        inputNames: ["a", "c"],
+        outputNames: ["prod", "sum"],
+      }),
+    );
     expect(s.inputNames).toEqual(["a", "c"]);
     expect(s.outputNames).toEqual(["prod", "sum"]);
   });
@@ -133,7 +157,9 @@ describe("a whole Adam training step, exported and iterated in ONNX Runtime", ()
     for (let i = 0; i < 100; i++) {
       out = await runSession(s, [...carried, xs, ys]);
       // feed ONNX Runtime's outputs back in as the next step's inputs
-      carried = out.slice(0, nCarried).map((t) => np.reshape(np.array(Array.from(t.data as ArrayLike<number>), { dtype: t.type === "int32" ? "int32" : "float32" }), [...t.dims]));
+      carried = out
+        .slice(0, nCarried)
+        .map((t) => np.reshape(np.array(Array.from(t.data as ArrayLike<number>), { dtype: t.type === "int32" ? "int32" : "float32" }), [...t.dims]));
       onnxLoss = Number((out[nCarried]!.data as Float32Array)[0]);
       let l: NDArray;
       [params, state, l] = jstep(params, state, xs, ys);

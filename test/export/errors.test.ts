@@ -10,7 +10,9 @@ describe("exportOnnx errors", () => {
     function shuffle(key: random.Key, x: NDArray): NDArray {
       return random.permutation(key, x);
     }
-    expect(() => exportOnnx(shuffle, [random.key(0), np.zeros([3])])).toThrow(/^exportOnnx\(shuffle\): primitive random_permutation cannot be exported to ONNX: .*pass it in as an int32 input/);
+    expect(() => exportOnnx(shuffle, [random.key(0), np.zeros([3])])).toThrow(
+      /^exportOnnx\(shuffle\): primitive random_permutation cannot be exported to ONNX: .*pass it in as an int32 input/,
+    );
   });
 
   it("a primitive without a row in the mapping table: names it and the table", () => {
@@ -28,7 +30,9 @@ describe("exportOnnx errors", () => {
   });
 
   it("random numbers below opset 18", () => {
-    expect(() => exportOnnx((k: random.Key) => random.normal(k, [2]), [random.key(0)], { opset: 17 })).toThrow(/primitive random_bits cannot be exported to ONNX: the Threefry hash needs ONNX's bitwise operators, from opset 18/);
+    expect(() => exportOnnx((k: random.Key) => random.normal(k, [2]), [random.key(0)], { opset: 17 })).toThrow(
+      /primitive random_bits cannot be exported to ONNX: the Threefry hash needs ONNX's bitwise operators, from opset 18/,
+    );
   });
 
   it("scatter_add below opset 16", () => {

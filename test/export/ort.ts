@@ -83,7 +83,14 @@ export function rand(shape: number[], dtype: DType = "float32", lo = -2, hi = 2,
   };
   const n = shape.reduce((a, b) => a * b, 1);
   const v = Array.from({ length: n }, () => lo + (hi - lo) * next());
-  if (dtype === "bool") return np.reshape(np.array(v.map((x) => x > (lo + hi) / 2), { dtype: "bool" }), shape);
+  if (dtype === "bool")
+    return np.reshape(
+      np.array(
+        v.map((x) => x > (lo + hi) / 2),
+        { dtype: "bool" },
+      ),
+      shape,
+    );
   if (dtype === "int32") return np.reshape(np.array(v.map(Math.floor), { dtype: "int32" }), shape);
   return np.reshape(np.array(v, { dtype }), shape);
 }

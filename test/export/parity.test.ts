@@ -59,17 +59,42 @@ const cases: Case[] = [
   { name: "round: half away from zero", f: (x: NDArray) => E.round(x), args: [halves] },
   { name: "not", f: (b: NDArray) => np.logicalNot(b), args: [b34] },
   { name: "stop_gradient", f: (x: NDArray) => E.stopGradientArray(x), args: [x34] },
-  { name: "integer_pow", f: (x: NDArray) => [E.integerPow(x, 0), E.integerPow(x, 1), E.integerPow(x, 2), E.integerPow(x, 3), E.integerPow(x, -2)], args: [pos34] },
-  { name: "integer_pow int32", f: (x: NDArray) => [E.integerPow(x, 2), E.integerPow(x, 3), E.integerPow(x, -1), bind1(E.integer_pow_p, [x], { y: -1 }), bind1(E.integer_pow_p, [x], { y: -2 })], args: [np.array([-3, -2, -1, 0, 1, 2, 5], { dtype: "int32" })] },
+  {
+    name: "integer_pow",
+    f: (x: NDArray) => [E.integerPow(x, 0), E.integerPow(x, 1), E.integerPow(x, 2), E.integerPow(x, 3), E.integerPow(x, -2)],
+    args: [pos34],
+  },
+  {
+    name: "integer_pow int32",
+    f: (x: NDArray) => [
+      E.integerPow(x, 2),
+      E.integerPow(x, 3),
+      E.integerPow(x, -1),
+      bind1(E.integer_pow_p, [x], { y: -1 }),
+      bind1(E.integer_pow_p, [x], { y: -2 }),
+    ],
+    args: [np.array([-3, -2, -1, 0, 1, 2, 5], { dtype: "int32" })],
+  },
   {
     name: "convert_element_type",
-    f: (x: NDArray, i: NDArray, b: NDArray) => [E.convert(x, "int32"), E.convert(x, "bool"), E.convert(x, "float64"), E.convert(i, "float32"), E.convert(b, "float32"), E.convert(i, "bool")],
+    f: (x: NDArray, i: NDArray, b: NDArray) => [
+      E.convert(x, "int32"),
+      E.convert(x, "bool"),
+      E.convert(x, "float64"),
+      E.convert(i, "float32"),
+      E.convert(b, "float32"),
+      E.convert(i, "bool"),
+    ],
     args: [np.multiply(x34, 3), i34, b34],
   },
   // binary
   { name: "add sub mul div", f: (x: NDArray, y: NDArray) => [np.add(x, y), np.subtract(x, 1), np.multiply(x, y), np.divide(x, y)], args: [x34, y34] },
   { name: "broadcasting", f: (x: NDArray, r: NDArray) => [np.add(x, r), np.multiply(r, x)], args: [x34, rand([4], "float32", -1, 1, 11)] },
-  { name: "int32 arithmetic (division truncates)", f: (i: NDArray, j: NDArray) => [np.add(i, j), np.subtract(i, j), np.multiply(i, j), np.maximum(i, j), np.minimum(i, j)], args: [i34, j34] },
+  {
+    name: "int32 arithmetic (division truncates)",
+    f: (i: NDArray, j: NDArray) => [np.add(i, j), np.subtract(i, j), np.multiply(i, j), np.maximum(i, j), np.minimum(i, j)],
+    args: [i34, j34],
+  },
   {
     name: "int32 division: truncating, by zero gives 0, INT_MIN / -1 wraps",
     f: (x: NDArray, y: NDArray) => [bind1(E.div_p, [x, y]), bind1(E.div_p, [y, x])],
@@ -78,13 +103,29 @@ const cases: Case[] = [
   { name: "pow", f: (x: NDArray, y: NDArray) => np.power(x, y), args: [pos34, y34] },
   {
     name: "NaN propagates as in cotangent (max, min, sign, reductions, argmax)",
-    f: (x: NDArray, y: NDArray) => [np.maximum(x, y), np.minimum(x, y), np.sign(x), np.max(x), np.min(np.reshape(x, [5, 1]), { axis: 1 }), np.argmax(x), np.argmin(y)],
+    f: (x: NDArray, y: NDArray) => [
+      np.maximum(x, y),
+      np.minimum(x, y),
+      np.sign(x),
+      np.max(x),
+      np.min(np.reshape(x, [5, 1]), { axis: 1 }),
+      np.argmax(x),
+      np.argmin(y),
+    ],
     args: [np.array([NaN, 1, NaN, -1, 2]), np.array([1, NaN, NaN, 0, 3])],
   },
   { name: "max min", f: (x: NDArray, y: NDArray) => [np.maximum(x, y), np.minimum(x, 0)], args: [x34, y34] },
   {
     name: "comparisons",
-    f: (x: NDArray, y: NDArray) => [np.equal(x, y), np.equal(x, x), np.notEqual(x, y), np.less(x, y), np.lessEqual(x, x), np.greater(x, y), np.greaterEqual(x, y)],
+    f: (x: NDArray, y: NDArray) => [
+      np.equal(x, y),
+      np.equal(x, x),
+      np.notEqual(x, y),
+      np.less(x, y),
+      np.lessEqual(x, x),
+      np.greater(x, y),
+      np.greaterEqual(x, y),
+    ],
     args: [x34, y34],
   },
   { name: "comparisons int32", f: (i: NDArray, j: NDArray) => [np.equal(i, j), np.less(i, j), np.greaterEqual(i, j)], args: [i34, j34] },
@@ -98,24 +139,55 @@ const cases: Case[] = [
     f: (a: NDArray, b: NDArray) => [D.matmulT(a, b, false, true), D.matmulT(b, a, false, true), D.matmulT(a, a, true, false), D.matmulT(a, a, false, true)],
     args: [rand([4, 3]), rand([5, 3])],
   },
-  { name: "take", f: (x: NDArray, i: NDArray) => [np.take(x, i, 1), np.take(x, i, 0)], args: [x34, np.array([[0, -1], [2, 1]], { dtype: "int32" })] },
+  {
+    name: "take",
+    f: (x: NDArray, i: NDArray) => [np.take(x, i, 1), np.take(x, i, 0)],
+    args: [
+      x34,
+      np.array(
+        [
+          [0, -1],
+          [2, 1],
+        ],
+        { dtype: "int32" },
+      ),
+    ],
+  },
   {
     name: "scatter_add (repeated and negative indices)",
     f: (u: NDArray, i: NDArray) => [I.scatterAdd(u, i, 1, [3, 4, 2]), I.scatterAdd(np.reshape(u, [2, 2, 3, 2]), np.reshape(i, [2, 2]), 0, [4, 3, 2])],
     args: [rand([3, 4, 2]), np.array([0, -1, 3, 0], { dtype: "int32" })],
   },
   // random numbers from keys that are inputs: the same Threefry bits as cotangent
-  { name: "random_bits (odd and even counts, a batch of keys)", f: (k: NDArray, ks: NDArray) => [random.bits(k, [7]), random.bits(k, [2, 3]), random.bits(ks, [5])], args: [random.key(42), np.stack(random.split(random.key(3), 3))] },
-  { name: "random_fold_in and split", f: (k: NDArray, d: NDArray) => [random.foldIn(k, d), random.foldIn(k, 7), random.split(k, 4)], args: [random.key(5), np.array([0, 1, -1, 2147483647], { dtype: "int32" })] },
+  {
+    name: "random_bits (odd and even counts, a batch of keys)",
+    f: (k: NDArray, ks: NDArray) => [random.bits(k, [7]), random.bits(k, [2, 3]), random.bits(ks, [5])],
+    args: [random.key(42), np.stack(random.split(random.key(3), 3))],
+  },
+  {
+    name: "random_fold_in and split",
+    f: (k: NDArray, d: NDArray) => [random.foldIn(k, d), random.foldIn(k, 7), random.split(k, 4)],
+    args: [random.key(5), np.array([0, 1, -1, 2147483647], { dtype: "int32" })],
+  },
   {
     name: "bits_to_unit (uniform, normal, bernoulli in float32 and float64)",
-    f: (k: NDArray) => [random.uniform(k, [4, 3]), random.normal(k, [5]), random.uniform(k, [3], { dtype: "float64" }), random.normal(k, [2, 2], "float64"), random.bernoulli(k, 0.3, [6])],
+    f: (k: NDArray) => [
+      random.uniform(k, [4, 3]),
+      random.normal(k, [5]),
+      random.uniform(k, [3], { dtype: "float64" }),
+      random.normal(k, [2, 2], "float64"),
+      random.bernoulli(k, 0.3, [6]),
+    ],
     args: [random.key(11)],
   },
   // float64
   { name: "float64 elementwise", f: (x: NDArray) => [np.exp(x), np.tanh(x), np.sigmoid(x), np.log1p(np.abs(x)), np.expm1(x), np.sin(x)], args: [x64] },
   { name: "float64 log sqrt pow", f: (x: NDArray, y: NDArray) => [np.log(x), np.sqrt(x), np.power(x, y), np.divide(y, x)], args: [pos64, x64] },
-  { name: "float64 matmul and reductions", f: (a: NDArray, b: NDArray) => [np.matmul(a, np.transpose(b)), np.sum(a, { axis: 1 }), np.max(b)], args: [x64, pos64] },
+  {
+    name: "float64 matmul and reductions",
+    f: (a: NDArray, b: NDArray) => [np.matmul(a, np.transpose(b)), np.sum(a, { axis: 1 }), np.max(b)],
+    args: [x64, pos64],
+  },
 ];
 
 describe("exportOnnx parity with jit, in ONNX Runtime", () => {

@@ -44,11 +44,10 @@ rows[testLoop.name] = {
   lower(em, e) {
     const { body, n } = e.params as { body: ClosedJaxpr; n: number };
     const carried = e.inAvals.map(typeOf);
-    const g = em.subgraph(
-      [{ elem: "int64", shape: [] }, { elem: "bool", shape: [] }, ...carried],
-      (sub, [, cond, ...xs]) => [cond!, ...sub.jaxpr(body, xs)],
-      [{ elem: "bool", shape: [] }, ...carried],
-    );
+    const g = em.subgraph([{ elem: "int64", shape: [] }, { elem: "bool", shape: [] }, ...carried], (sub, [, cond, ...xs]) => [cond!, ...sub.jaxpr(body, xs)], [
+      { elem: "bool", shape: [] },
+      ...carried,
+    ]);
     return em.ops("Loop", [em.constant([n], "int64", []), "", ...e.inputs], carried.length, { body: g });
   },
 };
@@ -58,21 +57,44 @@ afterAll(() => {
 });
 
 describe("control-flow rows: subgraphs in ONNX Runtime", () => {
-  const w = np.array([[0.5, -1], [2, 0.25]]);
+  const w = np.array([
+    [0.5, -1],
+    [2, 0.25],
+  ]);
   const step = makeJaxpr((h: NDArray, x: NDArray) => [np.tanh(np.add(np.matmul(h, w), x)), x])(np.zeros([3, 2]), np.zeros([3, 2]));
   const up = makeJaxpr((x: NDArray) => [np.multiply(np.exp(x), 2)])(np.zeros([3, 2]));
   const down = makeJaxpr((x: NDArray) => [np.subtract(x, np.sum(w))])(np.zeros([3, 2]));
 
   it("If with two branch subgraphs, both ways", async () => {
     const f = (p: NDArray, x: NDArray) => bind(testCond, [p, x], { thenJ: up, elseJ: down })[0]!;
-    const x = np.array([[0.1, -0.2], [0.3, 0.4], [-1, 2]]);
+    const x = np.array([
+      [0.1, -0.2],
+      [0.3, 0.4],
+      [-1, 2],
+    ]);
     await expectParity(f, [np.array(true), x], "cond true", "eager");
     await expectParity(f, [np.array(false), x], "cond false", "eager");
   });
 
   it("Loop with two carried values, whose body reads a closed-over array (an initializer of the enclosing graph)", async () => {
     const f = (h: NDArray, x: NDArray) => bind(testLoop, [h, x], { body: step, n: 5 });
-    await expectParity(f, [np.array([[0.1, 0.2], [0.3, -0.4], [1, 0]]), np.array([[0.5, 0], [0, 0.5], [-0.5, 0.1]])], "loop", "eager");
+    await expectParity(
+      f,
+      [
+        np.array([
+          [0.1, 0.2],
+          [0.3, -0.4],
+          [1, 0],
+        ]),
+        np.array([
+          [0.5, 0],
+          [0, 0.5],
+          [-0.5, 0.1],
+        ]),
+      ],
+      "loop",
+      "eager",
+    );
     expect(f(np.zeros([3, 2]), np.zeros([3, 2])).length).toBe(2);
   });
 });

@@ -61,7 +61,21 @@ describe("Wasm kernels on Web Workers (cross-origin-isolated page)", () => {
   it("starts workers that take chunks; every chunk runs once; jit agrees with eager", async () => {
     const { page, errors } = await h.open("/test/wasm/threads.html");
     await page.waitForFunction(() => (window as unknown as { __threads?: unknown }).__threads !== undefined, null, { timeout: 120_000 });
-    const t = await page.evaluate(() => (window as unknown as { __threads: { isolated: boolean; threads: number; workerChunks: number; wrong: number; jitError: string | null; jit: { eager: number; jit: number; gradMaxDiff: number } } }).__threads);
+    const t = await page.evaluate(
+      () =>
+        (
+          window as unknown as {
+            __threads: {
+              isolated: boolean;
+              threads: number;
+              workerChunks: number;
+              wrong: number;
+              jitError: string | null;
+              jit: { eager: number; jit: number; gradMaxDiff: number };
+            };
+          }
+        ).__threads,
+    );
     await page.close();
     expect(t.jitError).toBeNull();
     expect(errors).toEqual([]);
@@ -84,10 +98,14 @@ describe("Wasm kernels on Web Workers (cross-origin-isolated page)", () => {
 describe("examples/browser", () => {
   it("trains a small network on the GPU and plots a falling loss", async () => {
     const { page, errors } = await h.open("/examples/browser/?steps=150");
-    await page.waitForFunction(() => {
-      const e = (window as unknown as { __example?: { done: boolean; error?: string } }).__example;
-      return e !== undefined && (e.done || e.error !== undefined);
-    }, null, { timeout: 180_000 });
+    await page.waitForFunction(
+      () => {
+        const e = (window as unknown as { __example?: { done: boolean; error?: string } }).__example;
+        return e !== undefined && (e.done || e.error !== undefined);
+      },
+      null,
+      { timeout: 180_000 },
+    );
     const ex = await page.evaluate(() => (window as unknown as { __example: { backend: string; losses: [number, number][]; error?: string } }).__example);
     expect(ex.error).toBeUndefined();
     expect(errors).toEqual([]);

@@ -18,7 +18,14 @@ const root = resolve(import.meta.dirname, "../..");
 /** Where Debian's chromium lives; the tests need it (`apt-get install chromium`). */
 export const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json", ".map": "application/json" };
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".map": "application/json",
+};
 
 export interface BrowserHarness {
   /** `http://127.0.0.1:PORT` */
@@ -40,7 +47,10 @@ export async function startBrowser(extraArgs: readonly string[] = []): Promise<B
   if (!CHROMIUM) throw new Error("browser tests need Debian's chromium: apt-get install chromium");
   const work = mkdtempSync(join(tmpdir(), "cotangent-browser-"));
   const dist = join(work, "dist");
-  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--outDir", dist], { cwd: root, stdio: "pipe" });
+  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--outDir", dist], {
+    cwd: root,
+    stdio: "pipe",
+  });
   const files = (url: string): string | null => {
     const path = normalize(url.split("?")[0]!);
     if (path.startsWith("/dist/")) return join(dist, path.slice(6));
@@ -53,7 +63,9 @@ export async function startBrowser(extraArgs: readonly string[] = []): Promise<B
     if (file?.endsWith(".js") && file.startsWith(join(root, "test")) && !existsSync(file) && existsSync(file.replace(/\.js$/, ".ts"))) {
       // test modules are TypeScript: strip the types
       const src = readFileSync(file.replace(/\.js$/, ".ts"), "utf8");
-      body = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } }).outputText;
+      body = ts.transpileModule(src, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+      }).outputText;
     } else if (file && existsSync(file) && statSync(file).isDirectory()) {
       file = join(file, "index.html");
     }
@@ -77,7 +89,16 @@ export async function startBrowser(extraArgs: readonly string[] = []): Promise<B
   // playwright gives every launch a fresh temporary profile (--user-data-dir)
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", ...extraArgs],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      ...extraArgs,
+    ],
   });
   const origin = `http://127.0.0.1:${port}`;
   return {

@@ -43,7 +43,9 @@ describe("WebGPU in headless Chromium (--enable-unsafe-webgpu, SwiftShader)", ()
     expect(page.error).toBeUndefined();
     expect(pageErrors).toEqual([]);
     expect(page.probe).toEqual({ api: "webgl2", reason: null, webgpu: { adapter: true, detail: expect.stringMatching(/swiftshader/i) } });
-    expect(page.pinWebgpu).toMatch(/^setDefaultBackend\("gpu"\): \{ api: "webgpu" \}: a WebGPU adapter exists \(.*swiftshader.*\), but gpu\.js's webgpu kernels return Promises/i);
+    expect(page.pinWebgpu).toMatch(
+      /^setDefaultBackend\("gpu"\): \{ api: "webgpu" \}: a WebGPU adapter exists \(.*swiftshader.*\), but gpu\.js's webgpu kernels return Promises/i,
+    );
     expect(page.mode).toBe("webgl2");
     expect(page.results.map((r) => r.name)).toEqual(cases.map((c) => c.name));
   });

@@ -93,7 +93,10 @@ type Arr = import("../../src/index.js").Array;
 export async function flatLoop(L: Lib, rt: { liveTextures(): number }, liveGpuBuffers: () => number): Promise<FlatLoop> {
   L.setDefaultBackend("gpu", { api: "webgl2" });
   try {
-    const x = L.np.array(Array.from({ length: 32 }, (_, i) => (i % 8) / 8 - 0.5), { shape: [8, 4] });
+    const x = L.np.array(
+      Array.from({ length: 32 }, (_, i) => (i % 8) / 8 - 0.5),
+      { shape: [8, 4] },
+    );
     const y = L.np.matmul(x, L.np.array([1, -2, 0.5, 3], { shape: [4, 1] }));
     const loss = (p: { w: Arr; b: Arr }): Arr => L.np.mean(L.np.square(L.np.matmul(x, p.w).add(p.b).sub(y)));
     const step = L.jit((p: { w: Arr; b: Arr }): [{ w: Arr; b: Arr }, Arr] => {

@@ -19,7 +19,17 @@ const toIndex = (spec: unknown[]): IndexElement[] => spec.map((e) => (Array.isAr
 
 describe("x.at(...) against NumPy", () => {
   const x = f64(IX.x);
-  for (const cs of IX.cases as { index: unknown[]; get: number[]; shape: number[]; update: number[]; set: number[]; add: number[]; multiply: number[]; min: number[]; max: number[] }[]) {
+  for (const cs of IX.cases as {
+    index: unknown[];
+    get: number[];
+    shape: number[];
+    update: number[];
+    set: number[];
+    add: number[];
+    multiply: number[];
+    min: number[];
+    max: number[];
+  }[]) {
     it(`x[${JSON.stringify(cs.index)}]`, () => {
       const idx = toIndex(cs.index);
       expectArray(x.at(...idx).get(), cs.get, { shape: cs.shape });
@@ -36,8 +46,17 @@ describe("x.at(...) against NumPy", () => {
   }
 
   it("a scalar broadcasts over the indexed block; set with a duplicate index keeps the last value", () => {
-    expectArray(np.zeros([2, 3]).at(":", "1:").set(4), [[0, 4, 4], [0, 4, 4]]);
-    expectArray(np.zeros([3]).at([1, 1]).set(np.array([5, 6])), [0, 6, 0]);
+    expectArray(np.zeros([2, 3]).at(":", "1:").set(4), [
+      [0, 4, 4],
+      [0, 4, 4],
+    ]);
+    expectArray(
+      np
+        .zeros([3])
+        .at([1, 1])
+        .set(np.array([5, 6])),
+      [0, 6, 0],
+    );
     expectArray(np.zeros([3]).at([1, 1, 1]).add(1), [0, 3, 0]);
     expect(np.zeros([3], "int32").at(0).set(2.7).toJs()).toEqual([2, 0, 0]);
   });
@@ -54,9 +73,16 @@ describe("np.slice with steps", () => {
   }
   it("two axes with steps, and the gradient scatters back to the strided positions", () => {
     const x = np.arange(12, undefined, 1, "float64").reshape([3, 4]);
-    expectArray(np.slice(x, [0, 3], [3, null], [2, -2]), [[3, 1], [11, 9]]);
+    expectArray(np.slice(x, [0, 3], [3, null], [2, -2]), [
+      [3, 1],
+      [11, 9],
+    ]);
     const g = grad((a: NDArray) => np.sum(np.slice(a, [0, 3], [3, null], [2, -2])))(x);
-    expectArray(g, [[0, 1, 0, 1], [0, 0, 0, 0], [0, 1, 0, 1]]);
+    expectArray(g, [
+      [0, 1, 0, 1],
+      [0, 0, 0, 0],
+      [0, 1, 0, 1],
+    ]);
   });
   it("a stride argument is never ignored: a zero or non-integer step throws", () => {
     const x = np.arange(4);
@@ -66,9 +92,18 @@ describe("np.slice with steps", () => {
 });
 
 describe("gradients (float64 finite differences)", () => {
-  const x = f64([[0.3, -1.2, 2.0, 0.7], [1.1, 0.4, -0.6, 1.9], [-0.8, 0.25, 1.4, -1.7]]);
+  const x = f64([
+    [0.3, -1.2, 2.0, 0.7],
+    [1.1, 0.4, -0.6, 1.9],
+    [-0.8, 0.25, 1.4, -1.7],
+  ]);
   const idx = i32([2, 0, 2, -1]);
-  const u = f64([[0.5, -0.3, 1.2, 0.9], [-1.1, 0.8, 0.2, 0.6], [0.4, 1.3, -0.7, 0.1], [0.9, -0.2, 0.5, -1.4]]);
+  const u = f64([
+    [0.5, -0.3, 1.2, 0.9],
+    [-1.1, 0.8, 0.2, 0.6],
+    [0.4, 1.3, -0.7, 0.1],
+    [0.9, -0.2, 0.5, -1.4],
+  ]);
   const cases: [string, (a: NDArray, b: NDArray) => NDArray][] = [
     ["get with index array and slice", (a) => a.at(idx, "::-2").get()],
     ["set", (a, b) => a.at(np.array([0, 2], { dtype: "int32" })).set(np.slice(b, [0], [2]))],
@@ -101,7 +136,12 @@ describe("properties: jit == eager, vmap == loop", () => {
     fc.assert(
       fc.property(shapeArb, fc.array(fc.nat({ max: 1000 }), { minLength: 8, maxLength: 8 }), fc.integer({ min: 1, max: 3 }), (shape, genes, B) => {
         const size = shape.reduce((a, b) => a * b, 1);
-        const xs = np.array(Array.from({ length: B * size }, (_, i) => Math.sin(i + genes[0]!)), { dtype: "float64" }).reshape([B, ...shape]);
+        const xs = np
+          .array(
+            Array.from({ length: B * size }, (_, i) => Math.sin(i + genes[0]!)),
+            { dtype: "float64" },
+          )
+          .reshape([B, ...shape]);
         const index: IndexElement[] = shape.map((d, k) => {
           const g = genes[k + 1]!;
           switch (g % 4) {
@@ -136,9 +176,24 @@ describe("properties: jit == eager, vmap == loop", () => {
   it("batched index arrays under vmap equal a loop of unbatched gathers and scatters", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 3 }), fc.nat(), (B, n, m, seed) => {
-        const xs = np.array(Array.from({ length: B * n * 2 }, (_, i) => Math.cos(i * 0.7 + seed)), { dtype: "float64" }).reshape([B, n, 2]);
-        const is = np.array(Array.from({ length: B * m }, (_, i) => ((i * 7 + seed) % (2 * n)) - n), { dtype: "int32" }).reshape([B, m]);
-        const us = np.array(Array.from({ length: B * m * 2 }, (_, i) => i - 3), { dtype: "float64" }).reshape([B, m, 2]);
+        const xs = np
+          .array(
+            Array.from({ length: B * n * 2 }, (_, i) => Math.cos(i * 0.7 + seed)),
+            { dtype: "float64" },
+          )
+          .reshape([B, n, 2]);
+        const is = np
+          .array(
+            Array.from({ length: B * m }, (_, i) => ((i * 7 + seed) % (2 * n)) - n),
+            { dtype: "int32" },
+          )
+          .reshape([B, m]);
+        const us = np
+          .array(
+            Array.from({ length: B * m * 2 }, (_, i) => i - 3),
+            { dtype: "float64" },
+          )
+          .reshape([B, m, 2]);
         const f = (x: NDArray, i: NDArray, u: NDArray): NDArray => np.add(x.at(i).add(u), np.sum(x.at(i, "::-1").get()));
         const got = vmap(f)(xs, is, us);
         const gotJit = jit(vmap(f))(xs, is, us);
@@ -189,7 +244,9 @@ describe("out-of-range indices throw the same Error eagerly, under jit and under
         expect(() => x.at(":", idx).get()).toThrow(msg);
         expect(() => x.at(":", idx).add(1)).toThrow(/index .* is out of range/);
         expect(() => jit((a: NDArray, i: NDArray) => a.at(":", i).get())(x, idx)).toThrow(msg);
-        expect(() => vmap((a: NDArray, i: NDArray) => a.at(i).get())(x, np.array([[0], [bad]], { dtype: "int32" }))).toThrow(/index .* is out of range for axis 1 with size/);
+        expect(() => vmap((a: NDArray, i: NDArray) => a.at(i).get())(x, np.array([[0], [bad]], { dtype: "int32" }))).toThrow(
+          /index .* is out of range for axis 1 with size/,
+        );
         expect(() => np.takeAlongAxis(x, np.array([[bad], [0]], { dtype: "int32" }), 1)).toThrow(msg);
       }),
       { numRuns: 30 },
@@ -203,7 +260,9 @@ describe("bad indices", () => {
     expect(() => x.at(0, 3).get()).toThrow(/index 3 is out of range for axis 1 with size 3/);
     expect(() => x.at(-3).set(1)).toThrow(/index -3 is out of range for axis 0 with size 2/);
     expect(() => x.at(np.array([0, 5], { dtype: "int32" })).get()).toThrow(/index 5 is out of range for axis 0 with size 2/);
-    expect(() => jit((a: NDArray, i: NDArray) => a.at(":", i).get())(x, np.array([4], { dtype: "int32" }))).toThrow(/index 4 is out of range for axis 1 with size 3/);
+    expect(() => jit((a: NDArray, i: NDArray) => a.at(":", i).get())(x, np.array([4], { dtype: "int32" }))).toThrow(
+      /index 4 is out of range for axis 1 with size 3/,
+    );
   });
   it("a malformed slice string is quoted", () => {
     expect(() => x.at("1:x").get()).toThrow(/malformed slice string "1:x"/);

@@ -36,7 +36,8 @@ describe("special functions to a few ulps in float64 (mpmath references)", () =>
       const bad: string[] = [];
       got.forEach((g, i) => {
         if (ulps(g, want[i]!) > maxUlps) bad.push(`${name}(${S[xs][i]}) = ${g}, want ${want[i]} (${ulps(g, want[i]!).toFixed(1)} ulps)`);
-        if (Math.abs(g - scipy[i]!) > 1e-13 * (1 + Math.abs(scipy[i]!)) && Number.isFinite(scipy[i]!)) bad.push(`${name}(${S[xs][i]}) = ${g}, SciPy ${scipy[i]}`);
+        if (Math.abs(g - scipy[i]!) > 1e-13 * (1 + Math.abs(scipy[i]!)) && Number.isFinite(scipy[i]!))
+          bad.push(`${name}(${S[xs][i]}) = ${g}, SciPy ${scipy[i]}`);
       });
       expect(bad).toEqual([]);
     });
@@ -120,11 +121,55 @@ describe("array functions against NumPy", () => {
     ["flip1", () => np.flip(y, { axis: 1 })],
     ["roll", () => np.roll(x, 3)],
     ["roll_axes", () => np.roll(y, [1, -2], { axis: [0, 2] })],
-    ["pad_const", () => np.pad(x, [[1, 0], [2, 1]], { constantValues: 7 })],
+    [
+      "pad_const",
+      () =>
+        np.pad(
+          x,
+          [
+            [1, 0],
+            [2, 1],
+          ],
+          { constantValues: 7 },
+        ),
+    ],
     ["pad_edge", () => np.pad(x, 2, { mode: "edge" })],
-    ["pad_reflect", () => np.pad(x, [[2, 3], [3, 1]], { mode: "reflect" })],
-    ["pad_symmetric", () => np.pad(x, [[2, 3], [5, 1]], { mode: "symmetric" })],
-    ["pad_wrap", () => np.pad(x, [[4, 1], [1, 6]], { mode: "wrap" })],
+    [
+      "pad_reflect",
+      () =>
+        np.pad(
+          x,
+          [
+            [2, 3],
+            [3, 1],
+          ],
+          { mode: "reflect" },
+        ),
+    ],
+    [
+      "pad_symmetric",
+      () =>
+        np.pad(
+          x,
+          [
+            [2, 3],
+            [5, 1],
+          ],
+          { mode: "symmetric" },
+        ),
+    ],
+    [
+      "pad_wrap",
+      () =>
+        np.pad(
+          x,
+          [
+            [4, 1],
+            [1, 6],
+          ],
+          { mode: "wrap" },
+        ),
+    ],
     ["tile", () => np.tile(a, [2, 1, 3])],
     ["repeat", () => np.repeat(a, 2)],
     ["repeat_axis", () => np.repeat(a, [1, 0, 3], { axis: 1 })],
@@ -171,9 +216,21 @@ describe("array functions against NumPy", () => {
 });
 
 describe("derivatives (float64 finite differences)", () => {
-  const x = f64([[0.3, -1.2, 2.0, 0.7], [1.1, 0.45, -0.6, 1.9], [-0.8, 0.25, 1.4, -1.7]]);
-  const pos = f64([[0.3, 1.2, 2.0, 0.7], [1.1, 0.45, 3.6, 1.9], [4.8, 0.25, 1.4, 1.7]]);
-  const unit = f64([[0.3, -0.2, 0.5, 0.7], [0.1, 0.45, -0.6, 0.9], [-0.8, 0.25, 0.4, -0.7]]);
+  const x = f64([
+    [0.3, -1.2, 2.0, 0.7],
+    [1.1, 0.45, -0.6, 1.9],
+    [-0.8, 0.25, 1.4, -1.7],
+  ]);
+  const pos = f64([
+    [0.3, 1.2, 2.0, 0.7],
+    [1.1, 0.45, 3.6, 1.9],
+    [4.8, 0.25, 1.4, 1.7],
+  ]);
+  const unit = f64([
+    [0.3, -0.2, 0.5, 0.7],
+    [0.1, 0.45, -0.6, 0.9],
+    [-0.8, 0.25, 0.4, -0.7],
+  ]);
   const cases: [string, (a: NDArray) => NDArray, NDArray][] = [
     ["cumsum", (a) => np.cumsum(a, { axis: 1 }), x],
     ["cumprod (with a zero)", (a) => np.cumprod(np.multiply(a, f64([1, 0, 1, 1])), { axis: 1 }), x],
@@ -183,13 +240,21 @@ describe("derivatives (float64 finite differences)", () => {
     ["flip, roll, pad", (a) => np.pad(np.roll(np.flip(a, { axis: 0 }), 1, { axis: 1 }), 2, { mode: "reflect" }), x],
     ["tile, repeat", (a) => np.repeat(np.tile(a, [2, 1]), [1, 2, 0, 1], { axis: 1 }), x],
     ["triu, tril, diag, trace", (a) => np.add(np.sum(np.triu(a, { k: 1 })), np.add(np.trace(np.tril(a)), np.sum(np.diag(np.diagonal(a))))), x],
-    ["einsum, tensordot, inner", (a) => np.add(np.sum(np.einsum("ij,kj,ik->i", a, a, np.slice(a, [0, 0], [3, 3]))), np.add(np.tensordot(a, a, { axes: 2 }), np.sum(np.inner(a, a)))), x],
+    [
+      "einsum, tensordot, inner",
+      (a) => np.add(np.sum(np.einsum("ij,kj,ik->i", a, a, np.slice(a, [0, 0], [3, 3]))), np.add(np.tensordot(a, a, { axes: 2 }), np.sum(np.inner(a, a)))),
+      x,
+    ],
     ["inverse trig and hyperbolic", (a) => np.add(np.add(np.arcsin(a), np.arccos(a)), np.add(np.arctan(a), np.arctanh(a))), unit],
     ["sinh, cosh, asinh, acosh", (a) => np.add(np.add(np.sinh(a), np.cosh(a)), np.add(np.arcsinh(a), np.arccosh(np.add(a, 2)))), unit],
     ["erf, erfc, erfinv", (a) => np.add(np.add(np.erf(a), np.erfc(a)), np.erfinv(a)), unit],
     ["lgamma, digamma", (a) => np.add(np.lgamma(a), np.digamma(a)), pos],
     ["log2, log10, exp2", (a) => np.add(np.add(np.log2(a), np.log10(a)), np.exp2(a)), pos],
-    ["arctan2, hypot, mod, logaddexp", (a) => np.add(np.add(np.arctan2(a, np.flip(a)), np.hypot(a, 0.5)), np.add(np.mod(a, 0.65), np.logaddexp(a, np.flip(a)))), x],
+    [
+      "arctan2, hypot, mod, logaddexp",
+      (a) => np.add(np.add(np.arctan2(a, np.flip(a)), np.hypot(a, 0.5)), np.add(np.mod(a, 0.65), np.logaddexp(a, np.flip(a)))),
+      x,
+    ],
     ["nanToNum", (a) => np.nanToNum(np.log(a)), pos],
   ];
   for (const [name, f, arg] of cases) {
@@ -206,7 +271,8 @@ describe("derivatives (float64 finite differences)", () => {
     expect(() => lax.cumsum(x, { reverse: 1 } as never)).toThrow(/reverse must be a boolean/);
   });
   it("piecewise-constant functions have zero derivative", () => {
-    for (const f of [np.floor, np.ceil, (a: NDArray) => np.round(a, { decimals: 1 })]) expectArray(grad((a: NDArray) => np.sum(f(a)))(x), np.zeros([3, 4]).toJs());
+    for (const f of [np.floor, np.ceil, (a: NDArray) => np.round(a, { decimals: 1 })])
+      expectArray(grad((a: NDArray) => np.sum(f(a)))(x), np.zeros([3, 4]).toJs());
   });
   it("sort's derivative permutes the cotangent; cumsum's is the reversed cumsum", () => {
     const v = f64([3, 1, 2]);
@@ -230,18 +296,29 @@ describe("properties: jit == eager, vmap == loop over random shapes and axes", (
   ];
   it("each function agrees with itself under jit and with a per-example loop under vmap", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 3 }), fc.nat(), fc.nat(), (shape, B, axisGene, seed) => {
-        const size = shape.reduce((p, d) => p * d, 1);
-        const xs = np.array(Array.from({ length: B * size }, (_, i) => Math.round(Math.sin(i * 1.3 + seed) * 8) / 4 + 0.1), { dtype: "float64" }).reshape([B, ...shape]);
-        const axis = (axisGene % (2 * shape.length)) - shape.length;
-        for (const [name, f] of fns) {
-          const g = (a: NDArray): NDArray => f(a, axis);
-          const x0 = xs.at(0).get();
-          expectArray(jit(g)(x0), g(x0).toJs(), { tol: 1e-12 });
-          const v = vmap(g)(xs);
-          for (let b = 0; b < B; b++) expect(v.at(b).get().toJs(), `${name} example ${b}`).toEqual(g(xs.at(b).get()).toJs());
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.nat(),
+        fc.nat(),
+        (shape, B, axisGene, seed) => {
+          const size = shape.reduce((p, d) => p * d, 1);
+          const xs = np
+            .array(
+              Array.from({ length: B * size }, (_, i) => Math.round(Math.sin(i * 1.3 + seed) * 8) / 4 + 0.1),
+              { dtype: "float64" },
+            )
+            .reshape([B, ...shape]);
+          const axis = (axisGene % (2 * shape.length)) - shape.length;
+          for (const [name, f] of fns) {
+            const g = (a: NDArray): NDArray => f(a, axis);
+            const x0 = xs.at(0).get();
+            expectArray(jit(g)(x0), g(x0).toJs(), { tol: 1e-12 });
+            const v = vmap(g)(xs);
+            for (let b = 0; b < B; b++) expect(v.at(b).get().toJs(), `${name} example ${b}`).toEqual(g(xs.at(b).get()).toJs());
+          }
+        },
+      ),
       { numRuns: 25 },
     );
   });

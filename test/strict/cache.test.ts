@@ -18,7 +18,12 @@ describe("LruCache", () => {
   it("keeps the most recently used entries up to the bound", () => {
     let bound = 3;
     const c = new LruCache<string, number | null>(() => bound);
-    for (const [k, v] of [["a", 1], ["b", null], ["c", 3]] as const) c.set(k, v);
+    for (const [k, v] of [
+      ["a", 1],
+      ["b", null],
+      ["c", 3],
+    ] as const)
+      c.set(k, v);
     expect(c.get("a")).toBe(1); // a is now the most recent
     c.set("d", 4); // evicts b, the least recent
     expect([c.has("a"), c.has("b"), c.has("c"), c.has("d")]).toEqual([true, false, true, true]);
@@ -40,7 +45,11 @@ describe("LruCache", () => {
 });
 
 function grow(kind: string, marks: number[]): { rss: number[]; heap: number[]; modules: number; cacheSize: number } {
-  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", "test/strict/cache_growth.ts", kind, "16", ...marks.map(String)], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", "test/strict/cache_growth.ts", kind, "16", ...marks.map(String)], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as never;
 }

@@ -12,7 +12,15 @@ describe("np.array input validation", () => {
     // eslint-disable-next-line no-sparse-arrays
     expectError(() => np.array([1, , 3] as never), "np.array", "hole", "[1]");
     // eslint-disable-next-line no-sparse-arrays
-    expectError(() => np.array([[1, 2], [, 4]] as never), "np.array", "[1][0]");
+    expectError(
+      () =>
+        np.array([
+          [1, 2],
+          [, 4],
+        ] as never),
+      "np.array",
+      "[1][0]",
+    );
     expectError(() => np.array(new Array(3) as number[]), "np.array", "hole");
   });
   it("integers outside int32 are an Error, as JAX's OverflowError", () => {

@@ -10,10 +10,15 @@ import { describe, expect, it } from "vitest";
 import { ConcreteArray, ShapedArray, io, np, tree, type Array as NDArray } from "../../src/index.js";
 import { expectError } from "../numpy/util.js";
 
-const ref = JSON.parse(readFileSync(new URL("../fixtures/safetensors_reference.json", import.meta.url), "utf8")) as { f32Bits: number[]; biasBits: number[]; base64: string };
+const ref = JSON.parse(readFileSync(new URL("../fixtures/safetensors_reference.json", import.meta.url), "utf8")) as {
+  f32Bits: number[];
+  biasBits: number[];
+  base64: string;
+};
 const refBytes = new Uint8Array(Buffer.from(ref.base64, "base64"));
 
-const f32FromBits = (bits: number[], shape: number[]): NDArray => new ConcreteArray(new ShapedArray(shape, "float32"), new Float32Array(new Uint32Array(bits).buffer));
+const f32FromBits = (bits: number[], shape: number[]): NDArray =>
+  new ConcreteArray(new ShapedArray(shape, "float32"), new Float32Array(new Uint32Array(bits).buffer));
 /** The bit patterns of a float32 array. */
 const bitsOf = (x: NDArray): number[] => Array.from(new Uint32Array((x.data() as Float32Array).buffer));
 

@@ -7,7 +7,10 @@ import { readFileSync } from "node:fs";
 import { checkGrads, grad, jit, losses, makeJaxpr, nn, np, optim, random, toDot } from "../../src/index.js";
 import { expectError } from "../numpy/util.js";
 
-const x = np.array([[1, 2], [3, 4]]);
+const x = np.array([
+  [1, 2],
+  [3, 4],
+]);
 
 describe("unknown option keys throw, naming the function, the key and the nearest valid key", () => {
   it("np reductions", () => {

@@ -58,7 +58,14 @@ describe("Symbol.toPrimitive", () => {
     expectError(() => vmap(branchy)(np.array([1, -1])), "vmap", "np.where");
   });
   it("toJSON gives the nested numbers", () => {
-    expect(JSON.stringify(np.array([[1, 2], [3, 4]]))).toBe("[[1,2],[3,4]]");
+    expect(
+      JSON.stringify(
+        np.array([
+          [1, 2],
+          [3, 4],
+        ]),
+      ),
+    ).toBe("[[1,2],[3,4]]");
     expect(JSON.stringify({ w: np.array(2.5), b: np.array([true, false]) })).toBe('{"w":2.5,"b":[true,false]}');
   });
 });

@@ -61,7 +61,11 @@ describe("nn.conv2d", () => {
     const x = random.normal(random.key(1), [4, 5, 5], "float64");
     expect(nn.conv2d.apply(p, x, { padding: "same" }).shape).toEqual([8, 5, 5]);
     const small = nn.conv2d.init(random.key(2), 2, 2, 2, { dtype: "float64" });
-    checkGrads((xx: NDArray, w: NDArray) => np.sum(np.square(nn.conv2d.apply({ weight: w, bias: small.bias }, xx, { stride: 2, padding: 1 }))), [random.normal(random.key(3), [1, 2, 4, 4], "float64"), small.weight], { order: 1 });
+    checkGrads(
+      (xx: NDArray, w: NDArray) => np.sum(np.square(nn.conv2d.apply({ weight: w, bias: small.bias }, xx, { stride: 2, padding: 1 }))),
+      [random.normal(random.key(3), [1, 2, 4, 4], "float64"), small.weight],
+      { order: 1 },
+    );
   });
 
   it("names wrong channels, ranks and options", () => {
@@ -113,6 +117,8 @@ describe("pooling", () => {
   it("names windows larger than the input and bad padding", () => {
     expect(() => nn.maxPool2d(np.ones([1, 1, 2, 2]), 3)).toThrow(/window \[3,3\] is larger than the padded input 2x2/);
     expect(() => nn.maxPool2d(np.ones([1, 1, 8, 8]), 2, { padding: 2 })).toThrow(/at most half the kernel size/);
-    expect(() => nn.avgPool2d(np.ones([1, 1, 8, 8]), 2, { count_include_pad: false } as never)).toThrow(/unknown option `count_include_pad` \(did you mean `countIncludePad`\?\)/);
+    expect(() => nn.avgPool2d(np.ones([1, 1, 8, 8]), 2, { count_include_pad: false } as never)).toThrow(
+      /unknown option `count_include_pad` \(did you mean `countIncludePad`\?\)/,
+    );
   });
 });

@@ -133,7 +133,6 @@ function accumulateJs(acc: string, v: string, op: ReduceOp): string {
   return `${acc} = ${v} ${cmp} ${acc} || (${v} !== ${v} && ${acc} === ${acc}) ? ${v} : ${acc};`;
 }
 
-
 /**
  * JavaScript statements computing `kernel`, reading the typed arrays named `ins` and
  * writing those named `outs` (all of the right dtype and size). The code is one block,

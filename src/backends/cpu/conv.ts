@@ -31,7 +31,6 @@ import { packRunsWasm, scatterAddRunsWasm } from "../wasm/gather.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { matmulBlocked, matmulInt32 } from "./matmul.js";
 
-
 /** Below this many multiply-adds a product runs in JavaScript (packing for the SIMD kernel costs more). */
 const WASM_MIN_WORK = 32 * 32 * 32;
 /** Below this many packed elements the packing stays in JavaScript. */
@@ -50,7 +49,8 @@ function product(A: TypedArray, B: TypedArray, C: TypedArray, m: number, k: numb
   else matmulBlocked(A, 0, Bk, 0, C, 0, m, k, n);
 }
 
-const dtypeOf = (x: TypedArray): DType => (x instanceof Float32Array ? "float32" : x instanceof Float64Array ? "float64" : x instanceof Int32Array ? "int32" : "bool");
+const dtypeOf = (x: TypedArray): DType =>
+  x instanceof Float32Array ? "float32" : x instanceof Float64Array ? "float64" : x instanceof Int32Array ? "int32" : "bool";
 
 /**
  * Packs the kernel of one group as `W[o, (c, k)]` (`Og × I·nK`, row-major): runs of
@@ -76,7 +76,12 @@ function packKernel(W: TypedArray, rhs: TypedArray, oBase: number, Og: number, I
  * element the pair reaches, or -1 when it reaches none in some dimension. `reach(d, q, k)`
  * gives dimension `d`'s target index for position `q` and tap `k`, or -1.
  */
-export function tapTable(extents: readonly number[], window: readonly number[], strides: readonly number[], reach: (d: number, q: number, k: number) => number): Int32Array {
+export function tapTable(
+  extents: readonly number[],
+  window: readonly number[],
+  strides: readonly number[],
+  reach: (d: number, q: number, k: number) => number,
+): Int32Array {
   const nd = extents.length;
   // one table per dimension: [q * K_d + k] -> offset or -1
   const per = extents.map((Q, d) => {
@@ -123,7 +128,12 @@ export function tapTable(extents: readonly number[], window: readonly number[], 
 
 /** `Σ_d index_d · strides[d]` for every flat (row-major) index of `extents`. */
 function offsets(extents: readonly number[], strides: readonly number[]): Int32Array {
-  return tapTable(extents, extents.map(() => 1), strides, (_d, q) => q);
+  return tapTable(
+    extents,
+    extents.map(() => 1),
+    strides,
+    (_d, q) => q,
+  );
 }
 
 /** Scratch buffers kept between calls (packing buffers are rewritten in full each time), by dtype and role. */
@@ -219,10 +229,12 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
     });
     // the last dimension: i -> p = (i·ld + lo - k·rd) / s; an arithmetic run when s = 1
     const lastRuns = str[last] === 1 ? runs(KL, LL, -rd[last]!, ld[last]!, -lo[last]!, PL, oS[last]!) : null;
-    const lastTab = lastRuns ? null : tapTable([LL], [KL], [oS[last]!], (_d, i, k) => {
-      const j = i * ld[last]! + lo[last]! - k * rd[last]!;
-      return j >= 0 && j % str[last]! === 0 && j / str[last]! < PL ? j / str[last]! : -1;
-    });
+    const lastTab = lastRuns
+      ? null
+      : tapTable([LL], [KL], [oS[last]!], (_d, i, k) => {
+          const j = i * ld[last]! + lo[last]! - k * rd[last]!;
+          return j >= 0 && j % str[last]! === 0 && j / str[last]! < PL ? j / str[last]! : -1;
+        });
     const lOff = offsets(L, lS);
     const lContig = lOff.every((v, i) => v === i);
     const M2 = nOut * nL;
@@ -314,7 +326,8 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
   // the innermost loop runs along the longer of the last dimension's positions and taps
   const byTaps = KL > PL;
   const dl = ld[last]!;
-  const lastRuns = dl !== 1 ? null : byTaps ? runs(PL, KL, str[last]!, rd[last]!, lo[last]!, LL, lS[last]!) : runs(KL, PL, rd[last]!, str[last]!, lo[last]!, LL, lS[last]!);
+  const lastRuns =
+    dl !== 1 ? null : byTaps ? runs(PL, KL, str[last]!, rd[last]!, lo[last]!, LL, lS[last]!) : runs(KL, PL, rd[last]!, str[last]!, lo[last]!, LL, lS[last]!);
   // with input dilation in the last dimension: a table [k * PL + p] of offsets, -1 off the input
   const lastTab = lastRuns
     ? null

@@ -31,7 +31,8 @@ function transposed(X: TypedArray, dtype: DType, off: number, rows: number, cols
   return T;
 }
 
-const dtypeOf = (x: TypedArray): DType => (x instanceof Float32Array ? "float32" : x instanceof Float64Array ? "float64" : x instanceof Int32Array ? "int32" : "bool");
+const dtypeOf = (x: TypedArray): DType =>
+  x instanceof Float32Array ? "float32" : x instanceof Float64Array ? "float64" : x instanceof Int32Array ? "int32" : "bool";
 
 /**
  * `C = op(A) · op(B)`: the WebAssembly SIMD kernel (float types, enough work), which
@@ -41,7 +42,18 @@ const dtypeOf = (x: TypedArray): DType => (x instanceof Float32Array ? "float32"
 function matmul({ A, aOffset, B, bOffset, C, cOffset, m, k, n, transA, transB }: MatmulArgs): void {
   const float = C instanceof Float32Array || C instanceof Float64Array;
   if (float && m * k * n >= WASM_MIN_WORK) {
-    if (matmulWasm((A as Float32Array).subarray(aOffset, aOffset + m * k), (B as Float32Array).subarray(bOffset, bOffset + k * n), (C as Float32Array).subarray(cOffset, cOffset + m * n), m, k, n, { transA, transB })) return;
+    if (
+      matmulWasm(
+        (A as Float32Array).subarray(aOffset, aOffset + m * k),
+        (B as Float32Array).subarray(bOffset, bOffset + k * n),
+        (C as Float32Array).subarray(cOffset, cOffset + m * n),
+        m,
+        k,
+        n,
+        { transA, transB },
+      )
+    )
+      return;
   }
   const dtype = dtypeOf(C);
   const [A2, ao] = transA ? [transposed(A, dtype, aOffset, m, k), 0] : [A, aOffset];

@@ -14,7 +14,6 @@ import { sizeOf, stridesOf } from "../../core/shape.js";
 import type { WindowGeometry, WindowReduction } from "../backend.js";
 import { tapTable } from "./conv.js";
 
-
 /** The (tap, output) → input-offset table of a window geometry. */
 function windowTable(g: WindowGeometry): Int32Array {
   return tapTable(g.outShape, g.windowDimensions, stridesOf(g.inShape), (d, p, k) => {

@@ -42,7 +42,10 @@ export class GpuBuffer implements DeviceBuffer {
   }
   /** The texture, for a kernel to read. */
   texture(op: string): GpuTexture | null {
-    if (this.#freed) throw new Error(`${op}: an input array was disposed (its GPU memory is released); keep arrays you still use, or copy them with x.to("cpu") before dispose().`);
+    if (this.#freed)
+      throw new Error(
+        `${op}: an input array was disposed (its GPU memory is released); keep arrays you still use, or copy them with x.to("cpu") before dispose().`,
+      );
     return this.#tex;
   }
   /** A second buffer sharing this one's texture (for free reshapes). */

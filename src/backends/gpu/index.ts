@@ -9,7 +9,18 @@ import { GpuBuffer } from "./buffer.js";
 import { compileJaxprGpu } from "./compile.js";
 import { moveToGpu, runEagerGpu } from "./dispatch.js";
 import { runKernel } from "./ops.js";
-import { API_OF_MODE, GPU_APIS, type GpuApi, MAX_GPU_ELEMENTS, type GpuRuntime, WEBGPU_SYNC_READ, gpuFailure, gpuRuntime, probeWebGpu, webGpuProbe } from "./runtime.js";
+import {
+  API_OF_MODE,
+  GPU_APIS,
+  type GpuApi,
+  MAX_GPU_ELEMENTS,
+  type GpuRuntime,
+  WEBGPU_SYNC_READ,
+  gpuFailure,
+  gpuRuntime,
+  probeWebGpu,
+  webGpuProbe,
+} from "./runtime.js";
 
 export type { GpuApi } from "./runtime.js";
 
@@ -26,7 +37,8 @@ export const gpuBackend: Backend<GpuBuffer> = {
     return gpuBackend.upload(new Float32Array(aval.size), aval);
   },
   upload(data, aval) {
-    if (aval.dtype === "float64") throw new Error(`gpuBackend.upload: float64 data cannot live on the GPU (WebGL computes in float32); convert to float32 first.`);
+    if (aval.dtype === "float64")
+      throw new Error(`gpuBackend.upload: float64 data cannot live on the GPU (WebGL computes in float32); convert to float32 first.`);
     if (aval.size > MAX_GPU_ELEMENTS) throw new Error(`gpuBackend.upload: ${aval.toString()} has more than 2^24 elements, the most a GPU array can hold.`);
     return new GpuBuffer(aval.size ? runtime("upload").upload(data.subarray(0, aval.size)) : null, aval.size);
   },
@@ -84,7 +96,9 @@ function selectApi(opts: Readonly<Record<string, unknown>>, op: string): string 
     const p = webGpuProbe();
     if (!p) throw new Error(`${op}: ${pin}: WebGPU adapter detection is asynchronous: call \`await initGpu()\` first.`);
     if (!p.adapter) throw new Error(`${op}: ${pin}: no WebGPU here: ${p.detail}. Omit api (WebGL2 or headless-gl, else the CPU), or pin { api: "webgl2" }.`);
-    throw new Error(`${op}: ${pin}: a WebGPU adapter exists (${p.detail}), but ${WEBGPU_SYNC_READ}. Pin { api: "webgl2" } (in Node { api: "webgl" }) or omit api.`);
+    throw new Error(
+      `${op}: ${pin}: a WebGPU adapter exists (${p.detail}), but ${WEBGPU_SYNC_READ}. Pin { api: "webgl2" } (in Node { api: "webgl" }) or omit api.`,
+    );
   }
   const why = gpuFailure();
   if (why !== null) throw new Error(`${op}: ${pin}: no GPU context is available (${why}).`);

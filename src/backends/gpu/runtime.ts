@@ -189,9 +189,16 @@ function createContext(): { mode: "webgl2" | "headlessgl"; gl: GlLike; settings:
   const doc = (globalThis as { document?: { createElement(tag: string): { getContext(kind: string, opts: object): unknown } } }).document;
   if (doc && typeof (globalThis as { WebGL2RenderingContext?: unknown }).WebGL2RenderingContext !== "undefined") {
     const canvas = doc.createElement("canvas");
-    const gl = canvas.getContext("webgl2", { premultipliedAlpha: false, antialias: false, depth: false, stencil: false, preserveDrawingBuffer: false }) as GlLike | null;
+    const gl = canvas.getContext("webgl2", {
+      premultipliedAlpha: false,
+      antialias: false,
+      depth: false,
+      stencil: false,
+      preserveDrawingBuffer: false,
+    }) as GlLike | null;
     if (!gl) throw new Error("this browser did not give a WebGL2 context");
-    if (!gl.getExtension("EXT_color_buffer_float")) throw new Error("this browser's WebGL2 cannot render to float textures (EXT_color_buffer_float is missing)");
+    if (!gl.getExtension("EXT_color_buffer_float"))
+      throw new Error("this browser's WebGL2 cannot render to float textures (EXT_color_buffer_float is missing)");
     return { mode: "webgl2", gl, settings: { mode: "webgl2", canvas, context: gl } };
   }
   if (doc) throw new Error("this browser has no WebGL2");
@@ -204,7 +211,9 @@ function createContext(): { mode: "webgl2" | "headlessgl"; gl: GlLike; settings:
     const mod = proc.getBuiltinModule!("module") as { createRequire(from: string): (id: string) => unknown };
     createGl = mod.createRequire(gpujsPath)("gl") as typeof createGl;
   } catch (e) {
-    throw new Error(`headless-gl (the optional "gl" package of gpu.js) is not installed or did not build (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); on Debian install libxi-dev, libgl-dev, python3, make and g++, then npm install`);
+    throw new Error(
+      `headless-gl (the optional "gl" package of gpu.js) is not installed or did not build (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); on Debian install libxi-dev, libgl-dev, python3, make and g++, then npm install`,
+    );
   }
   const env = (globalThis as { process?: NodeProcess }).process?.env ?? {};
   if (!env.DISPLAY) throw new Error("Node has no X display for headless-gl (DISPLAY is unset); run under `xvfb-run -a`");
@@ -239,7 +248,12 @@ function createRuntime(): GpuRuntime {
     upload(data) {
       rt.check("uploading an array to the GPU");
       const n = data.length;
-      uploader ??= gpu.createKernel("function (a) { return a[this.thread.x]; }", { ...KERNEL_SETTINGS, output: [1], dynamicOutput: true, dynamicArguments: true });
+      uploader ??= gpu.createKernel("function (a) { return a[this.thread.x]; }", {
+        ...KERNEL_SETTINGS,
+        output: [1],
+        dynamicOutput: true,
+        dynamicArguments: true,
+      });
       uploader.setOutput([n]);
       return uploader(data instanceof Float32Array ? data : Float32Array.from(data));
     },

@@ -28,7 +28,18 @@ function runsKernel(esz: 4 | 8): FuncBuilder {
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [chunk, src, dst, segTab, runTab, nSegs, Q, rowsPerChunk, nRows] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const L = (): number => f.local(I32);
-  const row = L(), rowEnd = L(), r0 = L(), r1 = L(), off = L(), step = L(), sp = L(), d = L(), seg = L(), so = L(), s = L(), r = L();
+  const row = L(),
+    rowEnd = L(),
+    r0 = L(),
+    r1 = L(),
+    off = L(),
+    step = L(),
+    sp = L(),
+    d = L(),
+    seg = L(),
+    so = L(),
+    s = L(),
+    r = L();
   const shift = esz === 4 ? 2 : 3;
   const load = esz === 4 ? I32_LOAD : I64_LOAD;
   const store = esz === 4 ? OP.i32Store : I64_STORE;
@@ -47,7 +58,14 @@ function runsKernel(esz: 4 | 8): FuncBuilder {
   f.whileLoop(
     () => f.get(row).get(rowEnd).op(OP.i32GeU),
     () => {
-      const rt = (k: number) => f.get(runTab).get(row).i32(16).op(OP.i32Mul).op(OP.i32Add).mem(I32_LOAD, 2, 4 * k);
+      const rt = (k: number) =>
+        f
+          .get(runTab)
+          .get(row)
+          .i32(16)
+          .op(OP.i32Mul)
+          .op(OP.i32Add)
+          .mem(I32_LOAD, 2, 4 * k);
       rt(0);
       f.set(r0);
       rt(1);
@@ -67,28 +85,40 @@ function runsKernel(esz: 4 | 8): FuncBuilder {
           f.ifThen(
             () => {
               f.i32(0).set(r);
-              f.whileLoop(() => f.get(r).get(Q).op(OP.i32GeU), () => {
-                zeroAt();
-                f.get(r).i32(1).op(OP.i32Add).set(r);
-              });
+              f.whileLoop(
+                () => f.get(r).get(Q).op(OP.i32GeU),
+                () => {
+                  zeroAt();
+                  f.get(r).i32(1).op(OP.i32Add).set(r);
+                },
+              );
             },
             () => {
               f.get(src).get(so).i32(shift).op(I32_SHL).op(OP.i32Add).get(off).op(OP.i32Add).set(s);
               f.i32(0).set(r);
-              f.whileLoop(() => f.get(r).get(r0).op(OP.i32GeU), () => {
-                zeroAt();
-                f.get(r).i32(1).op(OP.i32Add).set(r);
-              });
-              f.whileLoop(() => f.get(r).get(r1).op(OP.i32GeU), () => {
-                f.get(d).get(s).mem(load, align, 0).mem(store, align, 0);
-                f.get(d).i32(esz).op(OP.i32Add).set(d);
-                f.get(s).get(step).op(OP.i32Add).set(s);
-                f.get(r).i32(1).op(OP.i32Add).set(r);
-              });
-              f.whileLoop(() => f.get(r).get(Q).op(OP.i32GeU), () => {
-                zeroAt();
-                f.get(r).i32(1).op(OP.i32Add).set(r);
-              });
+              f.whileLoop(
+                () => f.get(r).get(r0).op(OP.i32GeU),
+                () => {
+                  zeroAt();
+                  f.get(r).i32(1).op(OP.i32Add).set(r);
+                },
+              );
+              f.whileLoop(
+                () => f.get(r).get(r1).op(OP.i32GeU),
+                () => {
+                  f.get(d).get(s).mem(load, align, 0).mem(store, align, 0);
+                  f.get(d).i32(esz).op(OP.i32Add).set(d);
+                  f.get(s).get(step).op(OP.i32Add).set(s);
+                  f.get(r).i32(1).op(OP.i32Add).set(r);
+                },
+              );
+              f.whileLoop(
+                () => f.get(r).get(Q).op(OP.i32GeU),
+                () => {
+                  zeroAt();
+                  f.get(r).i32(1).op(OP.i32Add).set(r);
+                },
+              );
             },
           );
           f.get(sp).i32(4).op(OP.i32Add).set(sp);
@@ -116,7 +146,18 @@ function scatterAddKernel(f64: boolean): FuncBuilder {
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [chunk, src, dst, segTab, runTab, nSegs, Q, rowsPerChunk, nRows] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const L = (): number => f.local(I32);
-  const row = L(), rowEnd = L(), r0 = L(), r1 = L(), off = L(), step = L(), sp = L(), zs = L(), seg = L(), so = L(), d = L(), r = L();
+  const row = L(),
+    rowEnd = L(),
+    r0 = L(),
+    r1 = L(),
+    off = L(),
+    step = L(),
+    sp = L(),
+    zs = L(),
+    seg = L(),
+    so = L(),
+    d = L(),
+    r = L();
   const esz = f64 ? 8 : 4;
   const shift = f64 ? 3 : 2;
   const [load, store, add, align] = f64 ? [F64_LOAD, F64_STORE, F64_ADD, 3] : [F32_LOAD, F32_STORE, F32_ADD, 2];
@@ -128,7 +169,14 @@ function scatterAddKernel(f64: boolean): FuncBuilder {
   f.whileLoop(
     () => f.get(row).get(rowEnd).op(OP.i32GeU),
     () => {
-      const rt = (k: number) => f.get(runTab).get(row).i32(16).op(OP.i32Mul).op(OP.i32Add).mem(I32_LOAD, 2, 4 * k);
+      const rt = (k: number) =>
+        f
+          .get(runTab)
+          .get(row)
+          .i32(16)
+          .op(OP.i32Mul)
+          .op(OP.i32Add)
+          .mem(I32_LOAD, 2, 4 * k);
       rt(0);
       f.set(r0);
       rt(1);
@@ -147,14 +195,30 @@ function scatterAddKernel(f64: boolean): FuncBuilder {
           f.ifThen(() => {
             f.get(dst).get(so).i32(shift).op(I32_SHL).op(OP.i32Add).get(off).op(OP.i32Add).set(d);
             // zs = src + ((row·nSegs + seg)·Q + r0)·esz
-            f.get(src).get(row).get(nSegs).op(OP.i32Mul).get(seg).op(OP.i32Add).get(Q).op(OP.i32Mul).get(r0).op(OP.i32Add).i32(shift).op(I32_SHL).op(OP.i32Add).set(zs);
+            f.get(src)
+              .get(row)
+              .get(nSegs)
+              .op(OP.i32Mul)
+              .get(seg)
+              .op(OP.i32Add)
+              .get(Q)
+              .op(OP.i32Mul)
+              .get(r0)
+              .op(OP.i32Add)
+              .i32(shift)
+              .op(I32_SHL)
+              .op(OP.i32Add)
+              .set(zs);
             f.get(r0).set(r);
-            f.whileLoop(() => f.get(r).get(r1).op(OP.i32GeU), () => {
-              f.get(d).get(d).mem(load, align, 0).get(zs).mem(load, align, 0).op(add).mem(store, align, 0);
-              f.get(d).get(step).op(OP.i32Add).set(d);
-              f.get(zs).i32(esz).op(OP.i32Add).set(zs);
-              f.get(r).i32(1).op(OP.i32Add).set(r);
-            });
+            f.whileLoop(
+              () => f.get(r).get(r1).op(OP.i32GeU),
+              () => {
+                f.get(d).get(d).mem(load, align, 0).get(zs).mem(load, align, 0).op(add).mem(store, align, 0);
+                f.get(d).get(step).op(OP.i32Add).set(d);
+                f.get(zs).i32(esz).op(OP.i32Add).set(zs);
+                f.get(r).i32(1).op(OP.i32Add).set(r);
+              },
+            );
           });
           f.get(sp).i32(4).op(OP.i32Add).set(sp);
           f.get(seg).i32(1).op(OP.i32Add).set(seg);
@@ -170,12 +234,14 @@ let mod: WasmModule | null | undefined;
 function getModule(): WasmModule | null {
   if (mod !== undefined) return mod;
   try {
-    mod = wasmAvailable() ? loadModule([
+    mod = wasmAvailable()
+      ? loadModule([
           { name: "runs4", fn: runsKernel(4) },
           { name: "runs8", fn: runsKernel(8) },
           { name: "scatterAdd32", fn: scatterAddKernel(false) },
           { name: "scatterAdd64", fn: scatterAddKernel(true) },
-        ]) : null;
+        ])
+      : null;
   } catch {
     mod = null;
   }
@@ -218,7 +284,13 @@ export function packRunsWasm(src: Words, dst: Words, segOff: Int32Array, runs: I
   }
   const threads = n >= PARALLEL_MIN ? threadCount() : 1;
   const perChunk = Math.max(1, Math.ceil(rows / (threads * 4)));
-  parallelFor(m, esz === 4 ? "runs4" : "runs8", Math.ceil(rows / perChunk), [base + oSrc, base + oDst, base + oSeg, base + oRun, segs, Q, perChunk, rows], threads === 1);
+  parallelFor(
+    m,
+    esz === 4 ? "runs4" : "runs8",
+    Math.ceil(rows / perChunk),
+    [base + oSrc, base + oDst, base + oSeg, base + oRun, segs, Q, perChunk, rows],
+    threads === 1,
+  );
   dst.set(new Ctor(wasmMemory().buffer, base + oDst, n));
   return true;
 }
@@ -230,7 +302,16 @@ export function packRunsWasm(src: Words, dst: Words, segOff: Int32Array, runs: I
  * offset is -1). Rows are split among threads in blocks of `rowBlock` whose writes must
  * not overlap another block's. Float32/float64 only; false when it cannot run.
  */
-export function scatterAddRunsWasm(src: Float32Array | Float64Array, dst: Float32Array | Float64Array, segOff: Int32Array, runs: Int32Array, rows: number, segs: number, Q: number, rowBlock: number): boolean {
+export function scatterAddRunsWasm(
+  src: Float32Array | Float64Array,
+  dst: Float32Array | Float64Array,
+  segOff: Int32Array,
+  runs: Int32Array,
+  rows: number,
+  segs: number,
+  Q: number,
+  rowBlock: number,
+): boolean {
   const m = getModule();
   if (!m) return false;
   const esz = src.BYTES_PER_ELEMENT;
@@ -255,7 +336,13 @@ export function scatterAddRunsWasm(src: Float32Array | Float64Array, dst: Float3
   const blocks = Math.ceil(rows / rowBlock);
   const threads = src.length >= PARALLEL_MIN ? threadCount() : 1;
   const perChunk = Math.max(1, Math.ceil(blocks / (threads * 4))) * rowBlock;
-  parallelFor(m, esz === 4 ? "scatterAdd32" : "scatterAdd64", Math.ceil(rows / perChunk), [base + oSrc, base + oDst, base + oSeg, base + oRun, segs, Q, perChunk, rows], threads === 1);
+  parallelFor(
+    m,
+    esz === 4 ? "scatterAdd32" : "scatterAdd64",
+    Math.ceil(rows / perChunk),
+    [base + oSrc, base + oDst, base + oSeg, base + oRun, segs, Q, perChunk, rows],
+    threads === 1,
+  );
   dst.set(new Ctor(wasmMemory().buffer, base + oDst, dst.length));
   return true;
 }

@@ -49,7 +49,9 @@ let state: State | null | undefined;
 
 function probeSimd(): boolean {
   // (func (result v128) v128.const 0) — validates only where SIMD is supported
-  const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
+  const bytes = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+  ]);
   try {
     return WebAssembly.validate(bytes);
   } catch {
@@ -469,10 +471,13 @@ export function workerChunkCount(): number {
  * ```
  */
 export function setThreadCount(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`setThreadCount: the thread count must be a positive integer, got ${n}. Pass 1 for the calling thread alone.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`setThreadCount: the thread count must be a positive integer, got ${n}. Pass 1 for the calling thread alone.`);
   const most = Math.min(machineThreads(), MAX_WORKERS + 1);
   if (n > most) {
-    console.warn(`cotangent: setThreadCount(${n}): this machine offers ${machineThreads()} threads, so ${most} are used (more threads than cores only slow kernels down).`);
+    console.warn(
+      `cotangent: setThreadCount(${n}): this machine offers ${machineThreads()} threads, so ${most} are used (more threads than cores only slow kernels down).`,
+    );
     n = most;
   }
   if (workersFailed) n = 1;
