@@ -36,6 +36,8 @@ export interface DeepData { layers: number; width: number; batch: number; ws: Fl
 export interface PerExampleData extends plain.Mlp2 { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array; batch: number; x: Float32Array; labels: Int32Array; onehot: Float32Array }
 /** The long elementwise chain: `x` is `[n]`, `steps` steps of `x = sin(x) * 1.01 + 0.1`. */
 export interface SinChainData { x: Float32Array; steps: number }
+/** A float64 system `A x = b` with `A` symmetric positive definite (row-major `[n, n]`). */
+export interface SpdSolveData { n: number; a: Float64Array; b: Float64Array }
 
 /** Input type of each workload. */
 export interface DataMap {
@@ -54,6 +56,7 @@ export interface DataMap {
   "deep-grad-remat": DeepData;
   "perexample-grad": PerExampleData;
   "sinchain500-grad": SinChainData;
+  "cholesky-solve-256": SpdSolveData;
 }
 export type WorkloadId = keyof DataMap;
 
@@ -83,6 +86,7 @@ export interface OutputMap {
   "perexample-grad": { grads: Vec[] };
   /** f(x) = sum of the chain's last step, and its gradient. */
   "sinchain500-grad": { value: number; g: Vec };
+  "cholesky-solve-256": { x: Vec };
 }
 
 /** One implementation of one workload, set up and ready to time. */
@@ -328,12 +332,12 @@ const perExample: Workload<"perexample-grad"> = {
     labels.forEach((c, i) => (onehot[i * dout + c] = 1));
     return { din, dh, dout, batch, x, labels, onehot, w1: uniform(din * dh, -s1, s1, SEED + 82), b1: uniform(dh, -s1, s1, SEED + 83), w2: uniform(dh * dout, -s2, s2, SEED + 84), b2: uniform(dout, -s2, s2, SEED + 85) };
   },
-  summarize: (out) => [Math.hypot(...out.grads.map(norm2)), dot64(probe(out.grads[0]!.length, 7), out.grads[0]!), dot64(probe(out.grads[1]!.length, 8), out.grads[1]!), dot64(probe(out.grads[2]!.length, 9), out.grads[2]!)],
+  summarize: (out) => [Math.hypot(...out.grads.map(norm2)), dot64(probe(out.grads[0]!.length, 11), out.grads[0]!), dot64(probe(out.grads[1]!.length, 12), out.grads[1]!), dot64(probe(out.grads[2]!.length, 13), out.grads[2]!)],
   reference: (d) => {
     const g = plain.perExampleGradsOut(Float64Array, d, d.batch);
     plain.perExampleGrads({ ...d, w1: f64(d.w1), b1: f64(d.b1), w2: f64(d.w2), b2: f64(d.b2) }, f64(d.x), d.labels, g);
     const gs = [g.gw1, g.gb1, g.gw2, g.gb2];
-    return [Math.hypot(...gs.map(norm2)), dot64(probe(g.gw1.length, 7), g.gw1), dot64(probe(g.gb1.length, 8), g.gb1), dot64(probe(g.gw2.length, 9), g.gw2)];
+    return [Math.hypot(...gs.map(norm2)), dot64(probe(g.gw1.length, 11), g.gw1), dot64(probe(g.gb1.length, 12), g.gb1), dot64(probe(g.gw2.length, 13), g.gw2)];
   },
 };
 
@@ -356,6 +360,35 @@ const sinChain: Workload<"sinchain500-grad"> = {
   },
 };
 
+const choleskySolve: Workload<"cholesky-solve-256"> = {
+  id: "cholesky-solve-256",
+  title: "cholesky + solve, 256x256 float64",
+  checks: ["|x|", "r·x"],
+  // float64 throughout: implementations differ only in summation order
+  tol: 1e-10,
+  data: () => {
+    const n = 256;
+    // A = M Mᵀ / n + I: symmetric positive definite, condition number in the tens
+    const m = f64(uniform(n * n, -1, 1, SEED + 100));
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += m[i * n + k]! * m[j * n + k]!;
+        const v = s / n + (i === j ? 1 : 0);
+        a[i * n + j] = v;
+        a[j * n + i] = v;
+      }
+    }
+    return { n, a, b: f64(uniform(n, -1, 1, SEED + 101)) };
+  },
+  summarize: (out) => [norm2(out.x), dot64(probe(out.x.length, 7), out.x)],
+  reference: (d) => {
+    const x = plain.choleskySolve(d.a, d.b, d.n, new Float64Array(d.n * d.n), new Float64Array(d.n), new Float64Array(d.n));
+    return [norm2(x), dot64(probe(d.n, 7), x)];
+  },
+};
+
 /** Every workload, in table order. */
 export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   matmulWorkload("matmul-512", 512),
@@ -373,4 +406,5 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   deepWorkload("deep-grad-remat", "the same, each layer under checkpoint"),
   perExample,
   sinChain,
+  choleskySolve,
 ] as unknown as readonly Workload<WorkloadId>[];

@@ -156,6 +156,17 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
     "deep-grad-remat": (d) => deepCase(wrap, d, true),
     "perexample-grad": (d) => perExampleCase(wrap, d),
     "sinchain500-grad": (d) => sinChainCase(wrap, d),
+
+    "cholesky-solve-256": (d) => {
+      const a = np.array(d.a, { shape: [d.n, d.n], dtype: "float64" });
+      const b = np.array(d.b, { dtype: "float64" });
+      const f = wrap((a: A, b: A) => {
+        const l = np.linalg.cholesky(a);
+        return np.linalg.solveTriangular(l, np.linalg.solveTriangular(l, b, { lower: true }), { lower: true, transA: true });
+      });
+      let out: A | undefined;
+      return { run: () => void (out = f(a, b) as A), read: () => ({ x: out!.data() }) };
+    },
   };
 }
 

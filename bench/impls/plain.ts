@@ -115,6 +115,32 @@ export function matvecT(a: FArr, y: FArr, n: number, out: FArr): FArr {
   return out;
 }
 
+/**
+ * Solves `A x = b` for symmetric positive definite `A[n,n]` (float64) the textbook
+ * way: the Cholesky factor `L` row by row (Cholesky–Banachiewicz, one dot product per
+ * entry), then `L y = b` and `Lᵀ x = y` by substitution. `L` and `y` are work buffers.
+ */
+export function choleskySolve(a: Float64Array, b: Float64Array, n: number, L: Float64Array, y: Float64Array, x: Float64Array): Float64Array {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
+      L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j]!;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= L[i * n + k]! * y[k]!;
+    y[i] = s / L[i * n + i]!;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * x[k]!;
+    x[i] = s / L[i * n + i]!;
+  }
+  return x;
+}
+
 export interface TanhAxWork {
   z: FArr;
   q: FArr;

@@ -10,7 +10,7 @@ export async function load(): Promise<Library> {
   return {
     versions: {},
     notes: [
-      "plain JS: hand-written loops over Float32Array with hand-derived gradients; scalars are JS numbers (float64); the matmul is the i-p-j loop.",
+      "plain JS: hand-written loops over Float32Array with hand-derived gradients; scalars are JS numbers (float64); the matmul is the i-p-j loop; the Cholesky solve is the textbook row-by-row factorization and two substitutions (float64).",
     ],
     cases: {
       "matmul-512": matmulCase,
@@ -66,6 +66,12 @@ export async function load(): Promise<Library> {
         const w = plain.tanhAxWork(Float32Array, d.n);
         const h = new Float32Array(d.n);
         return { run: () => void plain.tanhAxHvp(d.a, d.x, d.v, d.n, w, h), read: () => ({ h }) };
+      },
+      "cholesky-solve-256": (d) => {
+        const L = new Float64Array(d.n * d.n);
+        const y = new Float64Array(d.n);
+        const x = new Float64Array(d.n);
+        return { run: () => void plain.choleskySolve(d.a, d.b, d.n, L, y, x), read: () => ({ x }) };
       },
     },
   };

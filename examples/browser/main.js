@@ -1,6 +1,6 @@
 // Trains a small network on cotangent's GPU backend and plots its loss.
 // Serve the repository root (npm run example:browser) and open /examples/browser/.
-import { getDefaultBackend, grad, jit, nn, np, optim, random, setDefaultBackend, tree } from "/dist/index.js";
+import { getDefaultBackend, grad, jit, nn, np, optim, random, setDefaultBackend } from "/dist/index.js";
 
 const STEPS = Number(new URLSearchParams(location.search).get("steps") ?? 400);
 const PLOT_EVERY = 10;

@@ -71,9 +71,26 @@ export interface MatmulArgs {
 }
 
 /** The backend whose buffers are host typed arrays: the one the primitives' reference implementations use. */
+/**
+ * Faster steps for the float64 linear-algebra kernels of src/primitives/linalg_kernels.ts
+ * (which run plain JavaScript loops without them).
+ */
+export interface LinalgKernels {
+  /**
+   * The row-pair step of the Cholesky factorization of an n×n matrix in the backend's own
+   * memory: `view` is where the matrix must be, `rowPair(i)` computes the entries left of
+   * the diagonal of rows i and i+1 there. Null: not available for this size.
+   */
+  choleskyRowPair(n: number): { view: Float64Array; rowPair: (i: number) => void } | null;
+  /** Solves `op(T) X = B` in place (T n×n triangular, X n×m); false: not available, use the loops. */
+  trsm(t: Float64Array, n: number, lower: boolean, trans: boolean, unitDiagonal: boolean, x: Float64Array, m: number): boolean;
+}
+
 export interface HostBackend extends Backend<TypedArray> {
   /** Writes the product of two matrices into `C` (see {@link MatmulArgs}). */
   matmul(args: MatmulArgs): void;
+  /** Faster float64 linear-algebra steps (WebAssembly SIMD on the CPU). */
+  linalg: LinalgKernels;
   /** The fastest compiled function of a kernel on this backend. */
   kernelFunction(kernel: Kernel): KernelFn;
 }

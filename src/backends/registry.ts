@@ -199,4 +199,4 @@ export function devicePut<T>(tree: T, backend: BackendName): T {
 }
 
 
-openBackendDoor({ dispatch, move: (x, backend) => moveArray(x, backend) as ConcreteArray });
+openBackendDoor({ dispatch, move: (x, backend) => moveArray(x, backend) });

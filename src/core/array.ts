@@ -216,7 +216,7 @@ export abstract class NDArray {
    * committed to the other backend throw instead of moving data silently.
    */
   to(backend: BackendName): NDArray {
-    return this instanceof ConcreteArray ? moveTo(this, backend) : this; // inside a transform placement follows the inputs at run time
+    return moveTo(this, backend);
   }
   /** Releases the array's GPU memory now instead of when it is garbage-collected (a no-op on the CPU). */
   dispose(): void {}

@@ -4,10 +4,13 @@
  * registered in src/backends/registry.ts).
  * @module
  */
-import type { ConcreteArray, ShapedArray } from "./array.js";
+import type { NDArray, ShapedArray } from "./array.js";
 import type { TypedArray } from "./dtype.js";
 
-/** The backends arrays can live on. */
+/**
+ * The backends arrays can live on.
+ * @group backends
+ */
 export type BackendName = "cpu" | "gpu";
 
 /**
@@ -24,8 +27,8 @@ export interface DeviceBuffer {
   readonly freed: boolean;
 }
 
-/** Moves a concrete array to a backend and commits it there (`x.to(backend)`). */
-export type ArrayMover = (x: ConcreteArray, backend: BackendName) => ConcreteArray;
+/** Moves an array to a backend and commits it there (`x.to(backend)`; inside a transform, placement follows the inputs at run time). */
+export type ArrayMover = (x: NDArray, backend: BackendName) => NDArray;
 
 let mover: ArrayMover = () => {
   throw new Error("to(): the backends module is not loaded; import from the package root.");
@@ -34,7 +37,7 @@ let mover: ArrayMover = () => {
 export function setMover(m: ArrayMover): void {
   mover = m;
 }
-/** Moves a concrete array to `backend` through the backend door. @internal */
-export function moveTo(x: ConcreteArray, backend: BackendName): ConcreteArray {
+/** Moves an array to `backend` through the backend door. @internal */
+export function moveTo(x: NDArray, backend: BackendName): NDArray {
   return mover(x, backend);
 }

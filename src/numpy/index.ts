@@ -10,7 +10,7 @@
 import { NDArray, type ReduceOptions, installFluent } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
 import * as E from "../primitives/elementwise.js";
-import { norm } from "./linalg.js";
+import { cholesky, det, eigh, inv, norm, qr, slogdet, solve, solveTriangular, svd } from "./linalg.js";
 import { matmul } from "./linalg.js";
 import { max, mean, min, sum } from "./reductions.js";
 import { reshape, transpose } from "./shapes.js";
@@ -18,7 +18,7 @@ import { negative, square } from "./elementwise.js";
 
 export * from "./creation.js";
 export * from "./elementwise.js";
-export { dot, matmul, outer, type NormOptions } from "./linalg.js";
+export { dot, matmul, outer, type NormOptions, type QrOptions, type SvdOptions, type SolveTriangularOptions } from "./linalg.js";
 export { argmax, argmin, logSumExp, max, mean, min, prod, std, sum, var_ as var, type ArgOptions, type VarOptions } from "./reductions.js";
 export * from "./shapes.js";
 export type { DType, ReduceOptions };
@@ -35,7 +35,7 @@ export type Array = NDArray;
  * console.log(np.linalg.norm(np.array([[1, 2], [2, 4]])).item()); // 5
  * ```
  */
-export const linalg = { norm };
+export const linalg = { norm, inv, solve, det, slogdet, cholesky, qr, eigh, svd, solveTriangular };
 
 const unaryByName: Record<string, (x: E.ArrayLike) => NDArray> = {
   exp: E.exp,

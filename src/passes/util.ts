@@ -3,7 +3,7 @@
  * @module
  */
 import { ConcreteArray } from "../core/array.js";
-import { type Atom, ClosedJaxpr, Jaxpr, type JaxprEqn, Literal, Var } from "../ir/jaxpr.js";
+import { type Atom, ClosedJaxpr, Jaxpr, type JaxprEqn, Var } from "../ir/jaxpr.js";
 
 const objectIds = new WeakMap<object, number>();
 let nextId = 0;

@@ -3,7 +3,7 @@
  * @module
  */
 import { ConcreteArray, type ShapedArray } from "../core/array.js";
-import { type TypedArray, allocate, allocateForWrite } from "../core/dtype.js";
+import { allocateForWrite } from "../core/dtype.js";
 import { type Shape, shapeEqual, sizeOf, stridesOf } from "../core/shape.js";
 
 /**

@@ -9,7 +9,7 @@ import { broadcastShapes, describeValue, fmtShape, shapeEqual } from "../core/sh
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
 import { type KernelLowering, binaryLowering, compareLowering, convertLowering, identityLowering, integerPowLowering, selectLowering, unaryLowering } from "../kernel/lowering.js";
 import type { BinaryOp, CompareOp, UnaryOp } from "../kernel/ir.js";
-import { broadcastCopy, declareZeroOne, mapN } from "./cpu.js";
+import { declareZeroOne, mapN } from "./cpu.js";
 import { reduceSum } from "./reduce.js";
 import { broadcastTo, moveAxis, reshape } from "./shape.js";
 

@@ -69,8 +69,9 @@ describe("compiled plans", () => {
     const b = np.array([1, -4, 2], { dtype: "int32" });
     const [s, sq, both] = f(a, b) as NDArray[];
     expect(s!.toJs()).toEqual([-2147483648, -7, 65539]);
-    // int32 products wrap exactly (Math.imul): 65537^2 = 2^32 + 2^17 + 1 wraps to 131073,
-    // and 2147483647^2 = 2^62 - 2^32 + 1 wraps to 1
+    // 65537^2 = 2^32 + 2^17 + 1 wraps to 131073; 2147483647^2 = 2^62 - 2^32 + 1 wraps to 1
+    // (int32 products wrap exactly, as Math.imul and JAX's int32 multiply; a double
+    // product rounded before wrapping would give 0)
     expect(sq!.toJs()).toEqual([1, 9, 131073]);
     expect(both!.toJs()).toEqual([false, false, false]);
     expect((f(np.array([1], { dtype: "int32" }), np.array([-1], { dtype: "int32" })) as NDArray[])[2]!.toJs()).toEqual([true]);

@@ -74,6 +74,41 @@ describe("arrays on the GPU", () => {
     expect(rt().kernelCount() - before).toBe(1);
     expect(out.toJs()).toEqual([Math.tanh(1.5) + Math.tanh(0), Math.tanh(1.3) + Math.tanh(1.8)].map((v) => expect.closeTo(v, 5)));
   });
+
+  it("maximum, minimum and the max/min reductions propagate NaN (as JAX), eager and jitted", () => {
+    setDefaultBackend("gpu");
+    const xs = [NaN, 1, 2, 5, NaN];
+    const ys = [0, NaN, 3, 4, NaN];
+    const x = np.array(xs);
+    const y = np.array(ys);
+    /** `g(scale * x, y)` elementwise, NaN where either operand is NaN. */
+    const ref = (g: (a: number, b: number) => number, scale: number): number[] => xs.map((a, i) => (Number.isNaN(a) || Number.isNaN(ys[i]!) ? NaN : g(scale * a, ys[i]!)));
+    for (const [f, g] of [
+      [np.maximum, Math.max],
+      [np.minimum, Math.min],
+    ] as const) {
+      const eager = f(x, y);
+      expect(eager.backend).toBe("gpu");
+      expect(Array.from(eager.data())).toEqual(ref(g, 1));
+      expect(Array.from(f(y, x).data())).toEqual(ref(g, 1));
+      const jitted = jit((u: A, v: A) => np.add(f(np.multiply(u, 2), v), 0))(x, y);
+      expect(jitted.backend).toBe("gpu");
+      expect(Array.from(jitted.data())).toEqual(ref(g, 2));
+    }
+    expect(np.max(x).item()).toBeNaN();
+    expect(np.min(y).item()).toBeNaN();
+    expect(np.max(np.array([1, 3, 2])).item()).toBe(3);
+    expect(jit((u: A) => np.max(np.multiply(u, 2)))(x).item()).toBeNaN();
+    // a negative base to a non-integer power is NaN too
+    const p = np.power(np.array([-8, 4, -8]), np.array([0.5, 0.5, 3]));
+    expect(p.backend).toBe("gpu");
+    expect(Array.from(p.data())).toEqual([NaN, 2, -512]);
+    // and a NaN constant in a kernel is NaN
+    const w = np.where(np.greater(np.array([1, -1, 2]), 0), np.array([5, 6, 7]), NaN);
+    expect(w.backend).toBe("gpu");
+    expect(Array.from(w.data())).toEqual([5, NaN, 7]);
+    expect(Array.from(jit((u: A) => np.where(np.greater(u, 0), np.multiply(u, 2), NaN))(np.array([1, -1, 2])).data())).toEqual([2, NaN, 4]);
+  });
 });
 
 describe("freeing GPU memory", () => {

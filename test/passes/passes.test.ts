@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { type Array as NDArray, type ClosedJaxpr, grad, jit, makeJaxpr, np, typecheckJaxpr } from "../../src/index.js";
 import { ConcreteArray } from "../../src/core/array.js";
 import { compileJaxpr } from "../../src/backends/cpu/compile.js";
-import { type Pass, cse, dce, defaultPasses, foldConstants, fuse, inlineCalls, optimizeJaxpr, simplify } from "../../src/passes/index.js";
+import { type Pass, cse, dce, defaultPasses, foldConstants, inlineCalls, optimizeJaxpr, simplify } from "../../src/passes/index.js";
 import { evalJaxpr } from "../../src/ir/jaxpr.js";
 import { MAX_KERNEL_EQNS } from "../../src/passes/fuse.js";
 import { broadcastTo, reshape, transpose } from "../../src/primitives/shape.js";

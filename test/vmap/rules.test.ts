@@ -118,6 +118,15 @@ const CASES: Case[] = [
   c("matmul_t, aᵀ·b", [real(3, 2), real(3, 4)], (a, b) => matmulT(a!, b!, true, false)),
   c("matmul_t, a·bᵀ with batch broadcasting", [real(2, 2, 3), real(4, 3)], (a, b) => matmulT(a!, b!, false, true)),
   c("matmul_t, aᵀ·bᵀ", [real(3, 2), real(4, 3)], (a, b) => matmulT(a!, b!, true, true)),
+  // linear algebra (matrices made well conditioned inside the function)
+  c("cholesky", [real(3, 3)], (x) => np.linalg.cholesky(np.add(np.matmul(x, x.T), np.multiply(np.eye(3, x.dtype), 3)))),
+  c("triangular_solve", [real(3, 3), real(3, 2)], (a, b) => np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!, { lower: true, transA: true })),
+  c("triangular_solve, vector b", [real(3, 3), real(3)], (a, b) => np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!)),
+  c("lu (det)", [real(3, 3)], (x) => np.linalg.det(np.add(x, np.multiply(np.eye(3, x.dtype), 5)))),
+  c("lu (solve)", [real(3, 3), real(3, 2)], (a, b) => np.linalg.solve(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!)),
+  c("qr", [real(4, 3)], (x) => np.linalg.qr(x)[1]),
+  c("eigh", [real(3, 3)], (x) => np.linalg.eigh(x)[1]),
+  c("svd", [real(4, 3)], (x) => np.linalg.svd(x, { fullMatrices: false })[1]),
   c("dot of vectors", [real(3), real(3)], (a, b) => np.dot(a!, b!)),
   // indexing
   c("take, batched indices", [real(3, 4), idx(3, 2)], (x, i) => np.take(x!, i!, 0)),

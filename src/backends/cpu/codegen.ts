@@ -9,11 +9,12 @@
  * reduced axes are innermost (otherwise directly in the output buffer).
  * @module
  */
-import type { DType, TypedArray } from "../../core/dtype.js";
+import type { DType, } from "../../core/dtype.js";
 import type { BinaryOp, CompareOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
 import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../../kernel/ir.js";
 
 import type { KernelFn } from "../backend.js";
+import { scalarFunctions } from "../../kernel/scalar.js";
 
 export type { KernelFn };
 
@@ -263,12 +264,16 @@ export function compiledFunctionCount(): number {
   return cache.size;
 }
 
-/** Compiles generated source once per distinct text. `params` name the function's arguments. */
+/**
+ * Compiles generated source once per distinct text. `params` name the function's
+ * arguments; the code may call the kernel layer's scalar functions as `$scalar.name(x)`
+ * (see src/kernel/scalar.ts).
+ */
 export function compileSource<F>(params: readonly string[], body: string): F {
   const key = `${params.join(",")}\n${body}`;
   let f = cache.get(key);
   if (!f) {
-    f = new Function(...params, `"use strict";\n${body}`) as KernelFn;
+    f = new Function("$scalar", `"use strict";\nreturn function (${params.join(", ")}) {\n${body}\n};`)(scalarFunctions) as KernelFn;
     cache.set(key, f);
   }
   return f as F;

@@ -30,6 +30,12 @@ interface EagerKernel {
   transcendental: boolean;
 }
 const cache = new Map<string, EagerKernel | null>();
+/**
+ * Whether a primitive's kernels compute a transcendental function, learned from its
+ * first kernel: a non-transcendental operation on a mid-sized array then keeps its
+ * `impl` without building a cache key.
+ */
+const transcendental = new WeakMap<Primitive, boolean>();
 
 function keyOf(prim: Primitive, args: readonly ConcreteArray[], params: Params, out: ShapedArray): string {
   let key = `${prim.name}|${out.dtype}[${out.shape.join(",")}]`;
@@ -48,11 +54,14 @@ function wasmFunction(prim: Primitive, lower: KernelLowering, args: readonly Con
     const operands = args.map((a) => b.load(b.addInput(a.aval.dtype, a.aval.shape), broadcastMap(a.aval.shape, out.shape)));
     const node = lower(b, operands, params, out.dtype);
     // operations that return an operand unchanged (stop_gradient) have nothing to compute
-    if (!(node < args.length && b.nodes[node]!.kind === "load")) {
+    if (node < args.length && b.nodes[node]!.kind === "load") transcendental.set(prim, false);
+    else {
       b.output(node);
       const k = b.build();
+      const heavy = k.nodes.some((n) => n.kind === "unary" && (n.op in VEC_MATH || n.op in VEC_TRIG));
+      transcendental.set(prim, heavy);
       const w = compileWasmKernel(k);
-      if (w) f = { run: w.run, transcendental: k.nodes.some((n) => n.kind === "unary" && (n.op in VEC_MATH || n.op in VEC_TRIG)) };
+      if (w) f = { run: w.run, transcendental: heavy };
     }
     cache.set(key, f);
   }
@@ -74,7 +83,7 @@ export function runEagerKernel(prim: Primitive, args: readonly ConcreteArray[], 
   const lower = prim.lower;
   if (lower === undefined || outAvals.length !== 1) return null;
   const out = outAvals[0]!;
-  if (out.size < EAGER_WASM_MIN_SIZE_TRANSCENDENTAL) return null;
+  if (out.size < EAGER_WASM_MIN_SIZE_TRANSCENDENTAL || (out.size < EAGER_WASM_MIN_SIZE && transcendental.get(prim) === false)) return null;
   const f = wasmFunction(prim, lower, args, params, out);
   if (!f || (out.size < EAGER_WASM_MIN_SIZE && !f.transcendental)) return null;
   const buf = allocateForWrite(out.dtype, out.size); // the kernel writes every element

@@ -2,7 +2,8 @@
  * The CPU backend: typed arrays in host memory; kernels compiled to JavaScript loops or
  * WebAssembly SIMD; jitted programs compiled to one generated function; eager
  * elementwise operations on large arrays run as Wasm kernels; matrix products on the
- * Wasm SIMD kernel or the blocked JavaScript one.
+ * Wasm SIMD kernel or the blocked JavaScript one; the bulk of the Cholesky factorization
+ * and triangular solves with several right-hand sides on Wasm SIMD kernels.
  * @module
  */
 import { ConcreteArray } from "../../core/array.js";
@@ -11,6 +12,7 @@ import { sizeOf } from "../../core/shape.js";
 import { outputDtype, outputShape } from "../../kernel/ir.js";
 import type { HostBackend, MatmulArgs } from "../backend.js";
 import { kernelFunction } from "../wasm/kernel.js";
+import { choleskyRowPairWasm, trsmWasm } from "../wasm/linalg.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { compileKernel } from "./codegen.js";
 import { compileJaxpr } from "./compile.js";
@@ -77,4 +79,5 @@ export const cpuBackend: HostBackend = {
   },
   matmul,
   kernelFunction,
+  linalg: { choleskyRowPair: choleskyRowPairWasm, trsm: trsmWasm },
 };

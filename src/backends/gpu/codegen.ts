@@ -17,9 +17,13 @@ import { sizeOf } from "../../core/shape.js";
 import type { DType } from "../../core/dtype.js";
 import { type BinaryOp, type CompareOp, type IndexMap, type Kernel, type KernelNode, type ReduceOp, type UnaryOp, contiguousStrides, operandsOf, outputShape } from "../../kernel/ir.js";
 
-/** A float literal gpu.js and GLSL both accept (infinities become ±FLT_MAX). */
+/**
+ * A float literal gpu.js and GLSL both accept (infinities become ±FLT_MAX). GLSL has no
+ * NaN literal and compilers fold a constant `sqrt(-1.0)` to 0, so NaN is the square root
+ * of a negative value known only at run time.
+ */
 export function glFloat(v: number): string {
-  if (Number.isNaN(v)) return "Math.sqrt(-1.0)";
+  if (Number.isNaN(v)) return "Math.sqrt(-1.0 - this.thread.x * 1.0)";
   if (v === Infinity) return "3.4028234e38";
   if (v === -Infinity) return "-3.4028234e38";
   if (Math.abs(v) > 3.4028234e38) return v > 0 ? "3.4028234e38" : "-3.4028234e38";
@@ -68,9 +72,6 @@ function ipowExpr(x: string, y: number): string {
   return y < 0 ? `(1.0 / (${chain}))` : `(${chain})`;
 }
 
-/** A NaN in gpu.js kernel source (GLSL has no NaN literal). */
-const GL_NAN = "Math.sqrt(-1.0)";
-
 /** gpu.js source of each unary op (a row per op: a missing one is a compile error). */
 export const UNARY_GL: Record<UnaryOp, (a: string) => string> = {
   neg: (a) => `(-${a})`,
@@ -100,11 +101,16 @@ export const BINARY_GL: Record<BinaryOp, (a: string, b: string, dtype: DType) =>
   mul: (a, b) => `(${a} * ${b})`,
   div: (a, b, dtype) =>
     dtype === "int32" || dtype === "bool" ? `(${b} === 0.0 ? 0.0 : (${a} * ${b} < 0.0 ? -1.0 : 1.0) * Math.floor((Math.abs(${a}) + 0.5) / Math.abs(${b})))` : `(${a} / ${b})`,
+  // a negative base to a non-integer power is NaN: sqrt of the (negative) base, computed at
+  // run time (GLSL has no NaN literal, and a constant such as sqrt(-1.0) may be folded to 0)
   pow: (a, b) =>
     `(${b} === 0.0 ? 1.0 : (${a} === 0.0 ? (${b} > 0.0 ? 0.0 : 3.4028234e38) : (${a} > 0.0 ? Math.pow(${a}, ${b}) : ` +
-    `(Math.floor(${b}) === ${b} ? (Math.floor(${b} * 0.5) * 2.0 === ${b} ? 1.0 : -1.0) * Math.pow(-${a}, ${b}) : ${GL_NAN}))))`,
-  max: (a, b) => `(${a} !== ${a} || ${b} !== ${b} ? ${GL_NAN} : Math.max(${a}, ${b}))`,
-  min: (a, b) => `(${a} !== ${a} || ${b} !== ${b} ? ${GL_NAN} : Math.min(${a}, ${b}))`,
+    `(Math.floor(${b}) === ${b} ? (Math.floor(${b} * 0.5) * 2.0 === ${b} ? 1.0 : -1.0) * Math.pow(-${a}, ${b}) : Math.sqrt(${a})))))`,
+  // ordered (neither is NaN) exactly when one of `a <= b`, `b < a` holds (a self-comparison
+  // `a !== a` may be folded away); otherwise `a + b` is NaN (a constant NaN such as
+  // sqrt(-1) may be folded to 0)
+  max: (a, b) => `(${a} <= ${b} || ${b} < ${a} ? Math.max(${a}, ${b}) : ${a} + ${b})`,
+  min: (a, b) => `(${a} <= ${b} || ${b} < ${a} ? Math.min(${a}, ${b}) : ${a} + ${b})`,
   and: (a, b) => `(${a} !== 0.0 && ${b} !== 0.0 ? 1.0 : 0.0)`,
   or: (a, b) => `(${a} !== 0.0 || ${b} !== 0.0 ? 1.0 : 0.0)`,
 };

@@ -44,10 +44,21 @@ import type { DType, TypedArray } from "../../core/dtype.js";
 import type { KernelFn } from "../cpu/codegen.js";
 import { compileKernel } from "../cpu/codegen.js";
 import type { BinaryOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
-import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, outputShape, reduceInit } from "../../kernel/ir.js";
+import { type Loop, collapseLoops, contiguousStrides, nodeLevels, operandsOf, outputShape, reduceInit } from "../../kernel/ir.js";
 import { FuncBuilder, I32, OP, SIMD_OPS as S } from "./emit.js";
 import { MAX_CHUNKS, type WasmModule, loadModule, parallelFor, reserveHeap, wasmAvailable, wasmMemory } from "./runtime.js";
-import { type Lanes, VEC_MATH, VEC_TRIG, VecAsm, emitTrigRangeMask } from "./vecmath.js";
+import { type FloatOp, type Lanes, VEC_MATH, VEC_TRIG, VecAsm, emitTrigRangeMask } from "./vecmath.js";
+
+/** The ways a unary op can be vectorized; `lane`, `math` and `trig` only where that instruction or approximation exists. */
+type WasmUnary<Op extends UnaryOp> =
+  | (Op extends FloatOp ? "lane" : never)
+  | (Op extends keyof typeof VEC_MATH ? "math" : never)
+  | (Op extends keyof typeof VEC_TRIG ? "trig" : never)
+  | "rsqrt"
+  | "round"
+  | "sign"
+  | "not"
+  | null;
 
 /**
  * How each unary op is vectorized (a row per op: a missing one is a compile error):
@@ -55,7 +66,7 @@ import { type Lanes, VEC_MATH, VEC_TRIG, VecAsm, emitTrigRangeMask } from "./vec
  * ./vecmath.ts; the rest have code of their own below; null means not vectorized (a
  * kernel using it runs as JavaScript).
  */
-export const WASM_UNARY: Record<UnaryOp, "lane" | "math" | "trig" | "rsqrt" | "round" | "sign" | "not" | null> = {
+export const WASM_UNARY: { readonly [Op in UnaryOp]: WasmUnary<Op> } = {
   neg: "lane",
   abs: "lane",
   sqrt: "lane",
@@ -81,7 +92,7 @@ export const WASM_UNARY: Record<UnaryOp, "lane" | "math" | "trig" | "rsqrt" | "r
  * `extremum` a NaN-propagating max/min; null means not vectorized (`and`/`or` exist
  * only on bool masks, handled apart).
  */
-export const WASM_BINARY: Record<BinaryOp, "lane" | "extremum" | null> = {
+export const WASM_BINARY: { readonly [Op in BinaryOp]: (Op extends FloatOp ? "lane" : never) | "extremum" | null } = {
   add: "lane",
   sub: "lane",
   mul: "lane",
@@ -159,20 +170,42 @@ function floatType(kernel: Kernel, live: boolean[]): Lanes {
   return t === "float32" ? "f32" : "f64";
 }
 
-/** Compiles the kernel's module and plan (throws {@link Unsupported}). */
-function plan(kernel: Kernel): Plan {
-  const size = kernel.shape.reduce((a, b) => a * b, 1);
-  if (size === 0) unsupported("empty index space");
+/** Which nodes an output depends on (the others are not compiled). */
+function liveNodes(kernel: Kernel): boolean[] {
   const live = new Array<boolean>(kernel.nodes.length).fill(false);
   for (const o of kernel.outputs) live[o.node] = true;
   for (let i = kernel.nodes.length - 1; i >= 0; i--) if (live[i]) for (const p of operandsOf(kernel.nodes[i]!)) live[p] = true;
-  const t = floatType(kernel, live);
-  const dtype: DType = t === "f32" ? "float32" : "float64";
-  const esz = t === "f32" ? 4 : 8;
-  const lanes = 16 / esz;
-  const eszOf = (d: DType): number => (d === "bool" ? 1 : esz);
+  return live;
+}
 
-  // ------------------------------------------------------------ maps and loops
+/** The loop nest of a kernel: its collapsed loops, every access map over them, and where reductions accumulate. */
+interface LoopNest {
+  loops: Loop[];
+  /** Access maps (strides per loop): one per live load, then one per output. */
+  maps: number[][];
+  /** Element offset of each map in its buffer. */
+  offsets: number[];
+  /** The buffer of each map: -1 - input index, or output index. */
+  region: number[];
+  /** Map of each live load node. */
+  loadMap: Map<number, number>;
+  /** Map of each output. */
+  outMap: number[];
+  depth: number;
+  inner: number;
+  /** Reductions accumulate in registers (reduced loops innermost); otherwise in float64 scratch buffers. */
+  registerMode: boolean;
+  /** The loop level whose body holds the register accumulators. */
+  accLevel: number;
+  /** The loop split into chunks. */
+  cl: number;
+  /** The loop level at which each node's value is known, and each map's. */
+  level: number[];
+  mapLevel: number[];
+}
+
+/** Step 1: collapses the index space into loops and decides where reductions accumulate (throws {@link Unsupported}). */
+function loopNest(kernel: Kernel, live: readonly boolean[], lanes: number): LoopNest {
   const reducedAxis = kernel.shape.map((_, d) => kernel.reduceAxes.includes(d));
   const anyReduce = kernel.outputs.some((o) => o.reduce);
   const rawMaps: number[][] = [];
@@ -215,13 +248,28 @@ function plan(kernel: Kernel): Plan {
     if (region[k]! >= 0 && m[inner] !== 1 && !(registerMode && kernel.outputs[region[k]!]!.reduce && accLevel < depth)) unsupported("internal: output not contiguous");
   });
   const { level, mapLevel } = nodeLevels(kernel, maps, (i) => (live[i] ? loadMap.get(i) : undefined));
+  return { loops, maps, offsets, region, loadMap, outMap, depth, inner, registerMode, accLevel, cl, level, mapLevel };
+}
 
-  // reductions over size-1 axes only (register mode with accLevel = depth) are stores of the value itself
-  const stored = (j: number): boolean => !kernel.outputs[j]!.reduce || (registerMode && accLevel === depth);
-  /** Outputs reduced into float64 scratch buffers (not register mode). */
+/** How the work is split and where every buffer lives in the heap. */
+interface HeapPlan {
+  chunks: number;
+  /** Iterations of the chunked loop per chunk. */
+  step: number;
+  layout: Layout;
+  inputSizes: number[];
+  outputSizes: number[];
+  /** Full reductions: each chunk writes a partial value, combined in JS. */
+  partialOut: boolean;
+  /** The kernel calls sin/cos/tan (whose out-of-range flags need room). */
+  hasTrig: boolean;
+}
+
+/** Step 2: splits the chunked loop into chunks and lays out inputs, outputs, partials and flags in the heap. */
+function heapPlan(kernel: Kernel, live: readonly boolean[], nest: LoopNest, size: number, esz: number, lanes: number): HeapPlan {
+  const { loops, cl, inner, registerMode, accLevel, depth } = nest;
+  const eszOf = (d: DType): number => (d === "bool" ? 1 : esz);
   const scratchOut = (j: number): boolean => !registerMode && !!kernel.outputs[j]!.reduce;
-
-  // ------------------------------------------------------------ chunks and heap layout
   const size0 = loops[cl]!.size;
   let chunks = Math.max(1, Math.min(Math.ceil(size / CHUNK_ELEMENTS), size0, MAX_CHUNKS));
   let step = Math.ceil(size0 / chunks);
@@ -243,15 +291,64 @@ function plan(kernel: Kernel): Plan {
     return off;
   });
   const scratch = at;
-  const reduceOuts = kernel.outputs.map((o, j) => ({ o, j })).filter((x) => !stored(x.j));
-  if (partialOut) at += align(reduceOuts.length * chunks * 8);
+  const stored = (j: number): boolean => !kernel.outputs[j]!.reduce || (registerMode && accLevel === depth);
+  const reduceCount = kernel.outputs.filter((_, j) => !stored(j)).length;
+  if (partialOut) at += align(reduceCount * chunks * 8);
   // sin/cos/tan: one i32 per chunk, set when an argument was beyond TRIG_LIMIT
   const hasTrig = kernel.nodes.some((n, i) => live[i] && n.kind === "unary" && n.op in VEC_TRIG);
   const flags = hasTrig ? at : -1;
   if (hasTrig) at += align(chunks * 4);
-  const layout: Layout = { inputs: inputOff, outputs: outputOff, scratch, flags, total: at };
+  return { chunks, step, layout: { inputs: inputOff, outputs: outputOff, scratch, flags, total: at }, inputSizes, outputSizes, partialOut, hasTrig };
+}
 
-  // ------------------------------------------------------------ code
+/** Compiles the kernel's module and plan (throws {@link Unsupported}): liveness, loop nest, heap layout, code. */
+function plan(kernel: Kernel): Plan {
+  const size = kernel.shape.reduce((a, b) => a * b, 1);
+  if (size === 0) unsupported("empty index space");
+  const live = liveNodes(kernel);
+  const t = floatType(kernel, live);
+  const esz = t === "f32" ? 4 : 8;
+  const lanes = 16 / esz;
+  const nest = loopNest(kernel, live, lanes);
+  const heap = heapPlan(kernel, live, nest, size, esz, lanes);
+  const f = emitKernelCode(kernel, live, t, nest, heap);
+  let mod: WasmModule;
+  try {
+    mod = loadModule([{ name: "k", fn: f }]);
+  } catch (e) {
+    // e.g. a browser's main thread refusing to compile a large module synchronously
+    return unsupported(`the engine did not load the module (${String(e)})`);
+  }
+  const scratchOut = (j: number): boolean => !nest.registerMode && !!kernel.outputs[j]!.reduce;
+  return {
+    mod,
+    t,
+    chunks: heap.chunks,
+    layout: heap.layout,
+    scratchInit: kernel.outputs.map((o, j) => (scratchOut(j) ? reduceInit(o.reduce!) : undefined)),
+    inputSizes: heap.inputSizes,
+    outputSizes: heap.outputSizes,
+    partial: kernel.outputs.map((o) => (o.reduce && heap.partialOut ? o.reduce : undefined)),
+    codeSize: f.code.length,
+  };
+}
+
+/** Step 3: the chunk function `(chunk, base)` computing the kernel over one chunk of the loop nest. */
+function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest: LoopNest, heap: HeapPlan): FuncBuilder {
+  const dtype: DType = t === "f32" ? "float32" : "float64";
+  const esz = t === "f32" ? 4 : 8;
+  const lanes = 16 / esz;
+  const eszOf = (d: DType): number => (d === "bool" ? 1 : esz);
+  const { loops, maps, offsets, region, loadMap, outMap, depth, inner, registerMode, accLevel, cl, level, mapLevel } = nest;
+  const { chunks, step, layout, partialOut, hasTrig } = heap;
+  const { inputs: inputOff, outputs: outputOff, scratch, flags } = layout;
+  const size0 = loops[cl]!.size;
+  // reductions over size-1 axes only (register mode with accLevel = depth) are stores of the value itself
+  const stored = (j: number): boolean => !kernel.outputs[j]!.reduce || (registerMode && accLevel === depth);
+  /** Outputs reduced into float64 scratch buffers (not register mode). */
+  const scratchOut = (j: number): boolean => !registerMode && !!kernel.outputs[j]!.reduce;
+  const reduceOuts = kernel.outputs.map((o, j) => ({ o, j })).filter((x) => !stored(x.j));
+
   const f = new FuncBuilder([I32, I32]); // (chunk, base)
   const CHUNK = 0;
   const BASE = 1;
@@ -377,7 +474,7 @@ function plan(kernel: Kernel): Plan {
         switch (how) {
           case "lane":
             ref(n.x);
-            a.op(n.op as "neg" | "abs" | "sqrt" | "floor" | "ceil");
+            a.op(n.op as UnaryOp & FloatOp);
             return;
           case "rsqrt": {
             const x = asLocal(n.x);
@@ -449,7 +546,7 @@ function plan(kernel: Kernel): Plan {
           case "lane":
             ref(n.x);
             ref(n.y);
-            a.op(n.op as "add" | "sub" | "mul" | "div");
+            a.op(n.op as BinaryOp & FloatOp);
             return;
           case "extremum": {
             // x > y || x !== x ? x : y (and < for min)
@@ -779,24 +876,7 @@ function plan(kernel: Kernel): Plan {
   };
   open(0);
   if (hasTrig) f.get(BASE).i32(flags).op(OP.i32Add).get(CHUNK).i32(4).op(OP.i32Mul).op(OP.i32Add).get(outOfRange).mem(OP.i32Store, 2, 0);
-  let mod: WasmModule;
-  try {
-    mod = loadModule([{ name: "k", fn: f }]);
-  } catch (e) {
-    // e.g. a browser's main thread refusing to compile a large module synchronously
-    return unsupported(`the engine did not load the module (${String(e)})`);
-  }
-  return {
-    mod,
-    t,
-    chunks,
-    layout,
-    scratchInit: kernel.outputs.map((o, j) => (scratchOut(j) ? reduceInit(o.reduce!) : undefined)),
-    inputSizes,
-    outputSizes,
-    partial: kernel.outputs.map((o) => (o.reduce && partialOut ? o.reduce : undefined)),
-    codeSize: f.code.length,
-  };
+  return f;
 }
 
 /** Combines per-chunk partial results in chunk order (max/min propagate NaN as the JS reductions do). */

@@ -369,7 +369,7 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
     // the vectors are the m rows of op(A); C[r·n + j] = (a_rᵀ · op(B))[j]
     return gemvWasm(B, A, C, { outs: n, len: k, byRows: !!opts.transB, K: m, vecStride: opts.transA ? 1 : k, elemStride: opts.transA ? m : 1, outVec: n, outStep: 1 });
   }
-  const { R, V, KC } = ks.shape;
+  const { R, V } = ks.shape;
   const f64 = A instanceof Float64Array;
   const esz = f64 ? 8 : 4;
   const PW = V * (16 / esz);
