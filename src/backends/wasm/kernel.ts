@@ -112,7 +112,10 @@ export const CHUNK_ELEMENTS = 65536;
  * (measured: `2x+1` over float32 breaks even near 3000 elements).
  */
 export const WASM_KERNEL_MIN_SIZE = 4096;
-/** The same for kernels calling a vectorized transcendental function (`tanh` over 1024 float32: 5 µs vs 50 µs in JS). */
+/**
+ * The same for kernels calling vectorized transcendental functions, counted in calls
+ * (elements × such nodes; `tanh` over 1024 float32: 5 µs vs 50 µs in JS).
+ */
 export const WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL = 1024;
 
 /** A kernel compiled to WebAssembly. */
@@ -962,15 +965,17 @@ export function compileWasmKernel(kernel: Kernel): WasmKernel | null {
 
 /**
  * The function to run a kernel with: its WebAssembly version when there is one and the
- * kernel has at least {@link WASM_KERNEL_MIN_SIZE} elements (
- * {@link WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL} when it calls exp, log, tanh, ...), else
- * the JavaScript one.
+ * kernel has at least {@link WASM_KERNEL_MIN_SIZE} elements, or calls exp, log, tanh, sin, ...
+ * at least {@link WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL} times in all (elements × such calls
+ * per element: a long chain of them on a small vector is worth the copies), else the
+ * JavaScript one.
  * Either is called as `f(in0, ..., out0, ...)` on typed arrays.
  */
 export function kernelFunction(kernel: Kernel): KernelFn {
   const size = kernel.shape.reduce((a, b) => a * b, 1);
-  const heavy = kernel.nodes.some((n) => n.kind === "unary" && (n.op in VEC_MATH || n.op in VEC_TRIG));
-  if (size >= (heavy ? WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL : WASM_KERNEL_MIN_SIZE)) {
+  // the vector loop's gain grows with the transcendental calls per element; the copies do not
+  const heavy = kernel.nodes.reduce((k, n) => k + (n.kind === "unary" && (n.op in VEC_MATH || n.op in VEC_TRIG) ? 1 : 0), 0);
+  if (size >= WASM_KERNEL_MIN_SIZE || (heavy > 0 && size * heavy >= WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL)) {
     const w = compileWasmKernel(kernel);
     if (w) return w.run;
   }
