@@ -182,7 +182,11 @@ describe("vmap composed with grad on random programs", () => {
           const ax = inAxes[k];
           const parts = per.map((gs) => gs[n]!);
           const want = ax === null ? parts.reduce((acc, x) => np.add(acc, x)) : loop((...xs) => (grad(p.loss, { argnums })(...xs) as NDArray[])[n]!, b.perExample, ax!);
-          expectAgree(got[n], want, TOL64, `grad of argument ${k} (inAxes ${String(ax)})\n${p.text}`);
+          // A shared argument's gradient is a sum over the batch. Through a float32 round trip
+          // (astype) the batched program rounds the sum once, the reference each term: both are
+          // right to float32 precision, not to float64's.
+          const tol = ax === null && p.text.includes("float32") ? 1e-6 : TOL64;
+          expectAgree(got[n], want, tol, `grad of argument ${k} (inAxes ${String(ax)})\n${p.text}`);
         });
       }),
       { numRuns: 40 },
