@@ -30,8 +30,10 @@ function sleb(n: number, out: number[]): void {
   }
 }
 /** Appends `src` to `out` (a loop: spreading a big function body overflows the call stack). */
-function append(out: number[], src: ArrayLike<number>): void {
-  for (let i = 0; i < src.length; i++) out.push(src[i]!);
+function append(out: number[], src: readonly number[] | Uint8Array): void {
+  const CHUNK = 8192;
+  if (src.length <= CHUNK) out.push(...src);
+  else for (let i = 0; i < src.length; i += CHUNK) out.push(...src.slice(i, i + CHUNK));
 }
 function str(s: string, out: number[]): void {
   const bytes = new TextEncoder().encode(s);
