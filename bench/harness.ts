@@ -134,10 +134,12 @@ export async function measure(fn: () => void | Promise<void>, opts: TimingOption
   let t0 = performance.now();
   await fn();
   let est = performance.now() - t0;
-  if (est < 0.05) {
-    // Repeat the estimate: the first rounds also warm up the JIT and the allocator.
+  if (est < 1) {
+    // A short call is estimated from batches (one call alone may include a GC or a deopt,
+    // which would make a microsecond call look like a 60 µs one and put too few calls in
+    // a sample); the first rounds also warm up the JIT and the allocator.
     for (let round = 0; round < 3; round++) {
-      const k = 2000;
+      const k = Math.max(20, Math.min(2000, Math.ceil(5 / Math.max(est, 1e-4))));
       t0 = performance.now();
       for (let i = 0; i < k; i++) await fn();
       est = (performance.now() - t0) / k;
