@@ -13,7 +13,7 @@ export interface Column {
   label: string;
   /** A cotangent column (speedups are reported for these against every peer column). */
   ours: boolean;
-  /** Run only when asked for (`--gpu` or `--columns=`). */
+  /** Run only when asked for (`--columns=`; `--gpu` runs the GPU report of bench/gpu.ts instead). */
   optIn?: boolean;
 }
 

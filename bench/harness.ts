@@ -163,9 +163,14 @@ export async function measure(fn: () => void | Promise<void>, opts: TimingOption
     await bench.run();
   } else {
     const sync = fn as () => void;
-    bench.add("case", reps === 1 ? sync : () => {
-      for (let i = 0; i < reps; i++) sync();
-    });
+    bench.add(
+      "case",
+      reps === 1
+        ? sync
+        : () => {
+            for (let i = 0; i < reps; i++) sync();
+          },
+    );
     bench.runSync();
   }
   const res = bench.tasks[0]!.result;
@@ -264,23 +269,62 @@ export interface CliOptions {
  * `--json=path`, `--gpu`, `--save-dir=dir`, `--reuse`.
  */
 export function parseCli(argv: readonly string[]): CliOptions {
-  const o: CliOptions = { quick: false, write: true, only: null, columns: null, out: "docs/benchmarks.md", json: null, gpu: false, saveDir: null, reuse: false };
+  const o: CliOptions = {
+    quick: false,
+    write: true,
+    only: null,
+    columns: null,
+    out: "docs/benchmarks.md",
+    json: null,
+    gpu: false,
+    saveDir: null,
+    reuse: false,
+  };
   let writeSet = false;
   for (const a of argv) {
     const [k, v] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, ""];
     switch (k) {
-      case "--quick": o.quick = true; break;
-      case "--write": o.write = true; writeSet = true; break;
-      case "--no-write": o.write = false; writeSet = true; break;
-      case "--only": o.only = v.split(",").filter(Boolean); break;
-      case "--columns": o.columns = v.split(",").filter(Boolean); break;
-      case "--out": o.out = v; break;
-      case "--json": o.json = v; break;
-      case "--gpu": o.gpu = true; break;
-      case "--save-dir": o.saveDir = v; break;
-      case "--reuse": o.reuse = true; break;
-      case "--help": case "-h": break;
-      default: throw new Error(`bench: unknown option ${a}. Options: --quick --write --no-write --only=<workloads> --columns=<columns> --out=<file.md> --json=<file.json> --gpu --save-dir=<dir> --reuse`);
+      case "--quick":
+        o.quick = true;
+        break;
+      case "--write":
+        o.write = true;
+        writeSet = true;
+        break;
+      case "--no-write":
+        o.write = false;
+        writeSet = true;
+        break;
+      case "--only":
+        o.only = v.split(",").filter(Boolean);
+        break;
+      case "--columns":
+        o.columns = v.split(",").filter(Boolean);
+        break;
+      case "--out":
+        o.out = v;
+        break;
+      case "--json":
+        o.json = v;
+        break;
+      case "--gpu":
+        o.gpu = true;
+        break;
+      case "--budget":
+        break; // seconds per cell of the GPU report; bench/gpu.ts reads it
+      case "--save-dir":
+        o.saveDir = v;
+        break;
+      case "--reuse":
+        o.reuse = true;
+        break;
+      case "--help":
+      case "-h":
+        break;
+      default:
+        throw new Error(
+          `bench: unknown option ${a}. Options: --quick --write --no-write --only=<workloads> --columns=<columns> --out=<file.md> --json=<file.json> --gpu --budget=<seconds> --save-dir=<dir> --reuse`,
+        );
     }
   }
   if (o.reuse && !o.saveDir) throw new Error("bench: --reuse needs --save-dir=<dir> (the folder of an earlier run's per-column results).");

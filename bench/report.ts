@@ -6,6 +6,7 @@
  */
 import type { Column } from "./columns.js";
 import { fmtCheck, fmtMs, fmtRatio, type MachineInfo, markdownTable, relErr } from "./harness.js";
+import type { OnnxBenchResult } from "./onnx.js";
 import type { Cell, ColumnResult } from "./worker.js";
 import type { Workload, WorkloadId } from "./workloads.js";
 
@@ -23,6 +24,8 @@ export interface RunReport {
   totalSeconds: number;
   /** Columns whose results were reused from an earlier sitting (--reuse). */
   reused: string[];
+  /** The MLP's inference exported to ONNX and run by ONNX Runtime, against cotangent's jit (informative). */
+  onnx?: OnnxBenchResult;
 }
 
 /** Footnote registry: long reasons become numbered notes under a table. */
@@ -83,10 +86,14 @@ export function renderTables(r: RunReport): string {
       for (const o of ours) {
         const mine = okMs(cellOf(r, o, w.id));
         if (mine === undefined) continue;
-        rows.push([w.title, o.label, ...peers.map((p) => {
-          const theirs = okMs(cellOf(r, p, w.id));
-          return theirs === undefined ? "—" : fmtRatio(theirs / mine);
-        })]);
+        rows.push([
+          w.title,
+          o.label,
+          ...peers.map((p) => {
+            const theirs = okMs(cellOf(r, p, w.id));
+            return theirs === undefined ? "—" : fmtRatio(theirs / mine);
+          }),
+        ]);
       }
     }
     if (rows.length && peers.length) {
@@ -109,7 +116,12 @@ export function renderTables(r: RunReport): string {
         const h = cellOf(r, c, "tanhAx-hvp");
         const gm = okMs(g);
         const hm = okMs(h);
-        return [c.label, msCell(g, notes), msCell(h, notes), gm !== undefined && hm !== undefined ? fmtRatio(hm / gm) : h && h.status !== "ok" ? msCell(h, notes) : "—"];
+        return [
+          c.label,
+          msCell(g, notes),
+          msCell(h, notes),
+          gm !== undefined && hm !== undefined ? fmtRatio(hm / gm) : h && h.status !== "ok" ? msCell(h, notes) : "—",
+        ];
       });
     if (ws.some((w) => w.id === "tanhAx-hvp")) {
       out.push(
@@ -120,6 +132,20 @@ export function renderTables(r: RunReport): string {
       if (notes.size) out.push("", notes.render());
       out.push("");
     }
+  }
+
+  // 3b. The same MLP's inference exported to ONNX (informative).
+  if (r.onnx) {
+    const o = r.onnx;
+    out.push(
+      `### Exported to ONNX: ${o.title}, ONNX Runtime (onnxruntime-node ${o.versions["onnxruntime-node"] ?? "?"}, CPU) against cotangent jit in the same process (informative)`,
+      "",
+      markdownTable(
+        ["cotangent jit ms", "ONNX Runtime ms", "ONNX Runtime / cotangent jit", "largest |difference| of the logits"],
+        [[fmtMs(o.jitMs), fmtMs(o.onnxMs), fmtRatio(o.onnxMs / o.jitMs), o.maxDiff.toExponential(1)]],
+      ),
+      "",
+    );
   }
 
   // 4. Memory of the MLP step.
@@ -159,7 +185,8 @@ export function renderTables(r: RunReport): string {
         if (fs !== undefined && fu !== undefined) ratios.push(`first call of cotangent jit(grad): JS loop ÷ lax.scan = ${fmtRatio(fu / fs)} (target ≥ 3x)`);
         const ss = okMs(cellOf(r, jit, "rnn-grad"));
         const sj = jax ? okMs(cellOf(r, jax, "rnn-grad")) : undefined;
-        if (ss !== undefined && sj !== undefined) ratios.push(`steady state: jax-js jit (unrolled) ÷ cotangent jit with lax.scan = ${fmtRatio(sj / ss)} (target ≥ 1.5x)`);
+        if (ss !== undefined && sj !== undefined)
+          ratios.push(`steady state: jax-js jit (unrolled) ÷ cotangent jit with lax.scan = ${fmtRatio(sj / ss)} (target ≥ 1.5x)`);
       }
       out.push(
         "### Elman RNN (H=64, I=32, T=200) under jit(grad): first call and steady state (ms)",
@@ -179,7 +206,12 @@ export function renderTables(r: RunReport): string {
         })
         .filter((x): x is string[] => x !== null);
       if (rows.length) {
-        out.push("### checkpoint on a 20-layer tanh MLP: time of grad with each layer checkpointed over without (target ≤ 1.4x; the residual memory is in the notes above)", "", markdownTable(["implementation", "grad ms", "checkpointed grad ms", "ratio"], rows), "");
+        out.push(
+          "### checkpoint on a 20-layer tanh MLP: time of grad with each layer checkpointed over without (target ≤ 1.4x; the residual memory is in the notes above)",
+          "",
+          markdownTable(["implementation", "grad ms", "checkpointed grad ms", "ratio"], rows),
+          "",
+        );
       }
     }
   }
@@ -214,21 +246,30 @@ export function renderTables(r: RunReport): string {
     for (const w of ws) {
       const ref = r.references[w.id];
       w.checks.forEach((name, k) => {
-        rows.push([w.title, name, ref ? fmtCheck(ref[k]!) : "—", ...present.map((c) => {
-          const cell = cellOf(r, c, w.id);
-          if (cell?.status !== "ok") return "—";
-          const v = cell.checks[k]!;
-          const ok = ref ? relErr(v, ref[k]!) <= w.tol : true;
-          if (!ok) bad++;
-          return ok ? fmtCheck(v) : `${fmtCheck(v)} ✗`;
-        })]);
+        rows.push([
+          w.title,
+          name,
+          ref ? fmtCheck(ref[k]!) : "—",
+          ...present.map((c) => {
+            const cell = cellOf(r, c, w.id);
+            if (cell?.status !== "ok") return "—";
+            const v = cell.checks[k]!;
+            const ok = ref ? relErr(v, ref[k]!) <= w.tol : true;
+            if (!ok) bad++;
+            return ok ? fmtCheck(v) : `${fmtCheck(v)} ✗`;
+          }),
+        ]);
       });
-      errRows.push([w.title, w.tol.toExponential(0), ...present.map((c) => {
-        const cell = cellOf(r, c, w.id);
-        if (cell?.status !== "ok" || !ref) return "—";
-        const e = Math.max(...cell.checks.map((v, k) => relErr(v, ref[k]!)));
-        return `${e === 0 ? "0" : e.toExponential(1)}${e <= w.tol ? "" : " ✗"}`;
-      })]);
+      errRows.push([
+        w.title,
+        w.tol.toExponential(0),
+        ...present.map((c) => {
+          const cell = cellOf(r, c, w.id);
+          if (cell?.status !== "ok" || !ref) return "—";
+          const e = Math.max(...cell.checks.map((v, k) => relErr(v, ref[k]!)));
+          return `${e === 0 ? "0" : e.toExponential(1)}${e <= w.tol ? "" : " ✗"}`;
+        }),
+      ]);
     }
     out.push(
       "### Check values (float32 results beside the float64 reference computed from the same inputs)",
@@ -241,7 +282,9 @@ export function renderTables(r: RunReport): string {
       "",
       markdownTable(["workload", "tolerance", ...present.map((c) => c.label)], errRows),
       "",
-      bad === 0 ? "All check values agree with the float64 reference to float32 tolerance." : `**${bad} check value(s) disagree with the float64 reference (marked ✗).**`,
+      bad === 0
+        ? "All check values agree with the float64 reference to float32 tolerance."
+        : `**${bad} check value(s) disagree with the float64 reference (marked ✗).**`,
       "",
     );
   }
@@ -255,13 +298,18 @@ export function renderSetup(r: RunReport): string {
   for (const res of r.results) Object.assign(versions, res.versions);
   const notes = [...new Set(r.results.flatMap((x) => x.notes))];
   const perColumn = r.results
-    .map((x) => `${x.column}${x.ranAt ? ` at ${x.ranAt}` : ""}${x.commit && x.column.startsWith("cotangent") ? ` (tree at ${x.commit})` : ""}${x.load ? `, load ${x.load[0]} → ${x.load[1]}` : ""}, peak RSS ${x.peakRssMiB} MiB`)
+    .map(
+      (x) =>
+        `${x.column}${x.ranAt ? ` at ${x.ranAt}` : ""}${x.commit && x.column.startsWith("cotangent") ? ` (tree at ${x.commit})` : ""}${x.load ? `, load ${x.load[0]} → ${x.load[1]}` : ""}, peak RSS ${x.peakRssMiB} MiB`,
+    )
     .join("; ");
   return [
     `- Date: ${r.date}; commit ${r.commit}; \`${r.command}\` (${r.mode} timing, ${r.totalSeconds.toFixed(0)} s in all${r.reused.length ? `; ${r.reused.length} of ${r.results.length} columns reused from earlier sittings, see the times below` : ""})`,
     `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}`,
     `- Load average (1, 5, 15 min) before: ${m.loadAverage.join(", ")}; after: ${r.loadAfter.join(", ")}`,
-    `- Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `- Versions: ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
     ...notes.map((n) => `- ${n}`),
     `- Each column's process (UTC time, 1-minute load average before → after, peak resident memory): ${perColumn}`,
   ].join("\n");

@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COLUMNS } from "./columns.js";
 import { machineInfo, parseCli } from "./harness.js";
+import type { OnnxBenchResult } from "./onnx.js";
 import { renderSetup, renderTables, type RunReport } from "./report.js";
 import type { ColumnResult, MemoryProbe } from "./worker.js";
 import { WORKLOADS, type WorkloadId } from "./workloads.js";
@@ -40,19 +41,42 @@ function gitCommit(): string {
 async function main(): Promise<void> {
   const opts = parseCli(process.argv.slice(2));
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    console.log(`Usage: npm run bench -- [--quick] [--only=${WORKLOADS.map((w) => w.id).join(",")}]\n  [--columns=${COLUMNS.map((c) => c.id).join(",")}] [--gpu] [--no-write|--write] [--out=docs/benchmarks.md] [--json=file] [--save-dir=dir [--reuse]]`);
+    console.log(
+      `Usage: npm run bench -- [--quick] [--only=${WORKLOADS.map((w) => w.id).join(",")}]\n  [--columns=${COLUMNS.map((c) => c.id).join(",")}] [--gpu [--budget=seconds]] [--no-write|--write] [--out=docs/benchmarks.md] [--json=file] [--save-dir=dir [--reuse]]`,
+    );
+    return;
+  }
+  if (opts.gpu) {
+    // the GPU report: GFLOP/s on every GPU path beside the CPU backend (bench/gpu.ts); the
+    // cotangent-gpu column of the tables stays available with --columns=...,cotangent-gpu
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./gpu.ts", import.meta.url)),
+        ...(opts.quick ? ["--quick"] : []),
+        ...process.argv.slice(2).filter((a) => a.startsWith("--budget=")),
+      ],
+      { stdio: "inherit" },
+    );
+    if (r.status !== 0) throw new Error(`bench --gpu: bench/gpu.ts failed (${r.error?.message ?? `exit code ${r.status}`})`);
     return;
   }
   const unknownW = opts.only?.filter((id) => !WORKLOADS.some((w) => w.id === id)) ?? [];
   const unknownC = opts.columns?.filter((id) => !COLUMNS.some((c) => c.id === id)) ?? [];
   if (unknownW.length || unknownC.length) {
-    throw new Error(`bench: unknown ${unknownW.length ? `workload(s) ${unknownW.join(", ")}` : `column(s) ${unknownC.join(", ")}`}. Workloads: ${WORKLOADS.map((w) => w.id).join(", ")}. Columns: ${COLUMNS.map((c) => c.id).join(", ")}.`);
+    throw new Error(
+      `bench: unknown ${unknownW.length ? `workload(s) ${unknownW.join(", ")}` : `column(s) ${unknownC.join(", ")}`}. Workloads: ${WORKLOADS.map((w) => w.id).join(", ")}. Columns: ${COLUMNS.map((c) => c.id).join(", ")}.`,
+    );
   }
   const workloads = WORKLOADS.filter((w) => !opts.only || opts.only.includes(w.id));
-  const columns = COLUMNS.filter((c) => (opts.columns ? opts.columns.includes(c.id) : !c.optIn || (c.id === "cotangent-gpu" && opts.gpu)));
+  const columns = COLUMNS.filter((c) => (opts.columns ? opts.columns.includes(c.id) : !c.optIn));
   const machine = machineInfo();
   const start = performance.now();
-  console.log(`cotangent bench (${opts.quick ? "quick" : "full"}): ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.join(" ")}`);
+  console.log(
+    `cotangent bench (${opts.quick ? "quick" : "full"}): ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.join(" ")}`,
+  );
 
   console.log("float64 references ...");
   const references: Partial<Record<WorkloadId, number[]>> = {};
@@ -86,7 +110,10 @@ async function main(): Promise<void> {
       if (workloads.some((w) => w.id === MEMORY_WORKLOAD) && !res.unsupported) {
         // the memory of one step, in a process of its own (so other workloads' peaks do not count)
         const memOut = join(dir, `${c.id}-memory.json`);
-        spawnSync(process.execPath, ["--import", "tsx", worker, `--column=${c.id}`, `--memory=${MEMORY_WORKLOAD}`, `--out=${memOut}`], { stdio: ["ignore", "ignore", "inherit"], timeout: 120 * 1000 });
+        spawnSync(process.execPath, ["--import", "tsx", worker, `--column=${c.id}`, `--memory=${MEMORY_WORKLOAD}`, `--out=${memOut}`], {
+          stdio: ["ignore", "ignore", "inherit"],
+          timeout: 120 * 1000,
+        });
         if (existsSync(memOut)) {
           const m = JSON.parse(readFileSync(memOut, "utf8")) as MemoryProbe | { unsupported: string };
           if (!("unsupported" in m)) res.memory = m;
@@ -100,6 +127,18 @@ async function main(): Promise<void> {
       console.log(`  process failed (${why})`);
       results.push({ column: c.id, unsupported: `the column's process failed (${why})`, versions: {}, notes: [], cells: {}, peakRssMiB: 0 });
     }
+  }
+  // Informative: the same MLP's inference exported to ONNX, ONNX Runtime against cotangent's jit (one process).
+  let onnx: OnnxBenchResult | undefined;
+  if (workloads.some((w) => w.id === "mlp-sgd") && (!opts.columns || opts.columns.includes("cotangent-jit"))) {
+    console.log("ONNX export (onnxruntime-node) vs cotangent jit:");
+    const out = join(dir, "onnx.json");
+    rmSync(out, { force: true });
+    const args = ["--import", "tsx", fileURLToPath(new URL("./onnx.ts", import.meta.url)), `--out=${out}`];
+    if (opts.quick) args.push("--quick");
+    spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], timeout: 120 * 1000 });
+    if (existsSync(out)) onnx = JSON.parse(readFileSync(out, "utf8")) as OnnxBenchResult;
+    else console.log("  process failed");
   }
   if (!opts.saveDir) rmSync(dir, { recursive: true, force: true });
 
@@ -116,6 +155,7 @@ async function main(): Promise<void> {
     references,
     totalSeconds: (performance.now() - start) / 1000,
     reused,
+    onnx,
   };
   const tables = renderTables(report);
   const setup = renderSetup(report);

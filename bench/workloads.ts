@@ -12,8 +12,14 @@ import * as plain from "./impls/plain.js";
 
 // ------------------------------------------------------------------ inputs
 
-export interface MatmulData { n: number; a: Float32Array; b: Float32Array }
-export interface ChainData { x: Float32Array }
+export interface MatmulData {
+  n: number;
+  a: Float32Array;
+  b: Float32Array;
+}
+export interface ChainData {
+  x: Float32Array;
+}
 export interface MlpData {
   sizes: number[];
   batch: number;
@@ -26,18 +32,60 @@ export interface MlpData {
   /** One-hot labels, `[batch, classes]`. */
   onehot: Float32Array;
 }
-export interface ScalarData { x0: number; steps: number }
-export interface TanhAxData { n: number; a: Float32Array; x: Float32Array; v: Float32Array }
+export interface ScalarData {
+  x0: number;
+  steps: number;
+}
+export interface TanhAxData {
+  n: number;
+  a: Float32Array;
+  x: Float32Array;
+  v: Float32Array;
+}
+export interface SortData {
+  x: Float32Array;
+}
+/** `batch` rows of `n` values and `m` int32 indices per row (gather `x[b, idx[b, j]]`). */
+export interface GatherData {
+  batch: number;
+  n: number;
+  m: number;
+  x: Float32Array;
+  idx: Int32Array;
+}
+/** W8: x [N,1,S,S] (NCHW), w1 [C1,1,3,3] and w2 [C2,C1,3,3] (OIHW). */
+export interface ConvBlockData extends plain.ConvBlockSizes {
+  x: Float32Array;
+  w1: Float32Array;
+  w2: Float32Array;
+}
 /** An Elman RNN: `W` is `[H, H]`, `U` is `[H, I]`, `xs` is `[T, I]`. */
-export interface RnnData { H: number; I: number; T: number; W: Float32Array; U: Float32Array; xs: Float32Array }
+export interface RnnData {
+  H: number;
+  I: number;
+  T: number;
+  W: Float32Array;
+  U: Float32Array;
+  xs: Float32Array;
+}
 /** A deep tanh MLP: `ws[l]` is `[width, width]`, `x` is `[batch, width]`. */
-export interface DeepData { layers: number; width: number; batch: number; ws: Float32Array[]; x: Float32Array }
+export interface DeepData {
+  layers: number;
+  width: number;
+  batch: number;
+  ws: Float32Array[];
+  x: Float32Array;
+}
 /** Per-example gradients of a 2-layer MLP: parameters (`w1` is `[din, dh]`), inputs `x[batch, din]`, labels and one-hot labels. */
 export interface PerExampleData extends plain.Mlp2 { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array; batch: number; x: Float32Array; labels: Int32Array; onehot: Float32Array }
 /** The long elementwise chain: `x` is `[n]`, `steps` steps of `x = sin(x) * 1.01 + 0.1`. */
 export interface SinChainData { x: Float32Array; steps: number }
 /** A float64 system `A x = b` with `A` symmetric positive definite (row-major `[n, n]`). */
-export interface SpdSolveData { n: number; a: Float64Array; b: Float64Array }
+export interface SpdSolveData {
+  n: number;
+  a: Float64Array;
+  b: Float64Array;
+}
 
 /** Input type of each workload. */
 export interface DataMap {
@@ -50,6 +98,10 @@ export interface DataMap {
   "scalar50-grad": ScalarData;
   "tanhAx-grad": TanhAxData;
   "tanhAx-hvp": TanhAxData;
+  "sort-1e6": SortData;
+  "gather-vmap": GatherData;
+  "gather-loop": GatherData;
+  "conv-block-grad": ConvBlockData;
   "rnn-grad": RnnData;
   "rnn-grad-unrolled": RnnData;
   "deep-grad": DeepData;
@@ -76,6 +128,11 @@ export interface OutputMap {
   "scalar50-grad": { g: number };
   "tanhAx-grad": { g: Vec };
   "tanhAx-hvp": { h: Vec };
+  "sort-1e6": { y: Vec };
+  "gather-vmap": { y: Vec };
+  "gather-loop": { y: Vec };
+  /** Gradients of the loss with respect to w1 and w2, in OIHW order. */
+  "conv-block-grad": { g1: Vec; g2: Vec };
   /** Loss and gradients of the RNN's sum of hidden states with respect to W and U. */
   "rnn-grad": { loss: number; gW: Vec; gU: Vec };
   "rnn-grad-unrolled": { loss: number; gW: Vec; gU: Vec };
@@ -100,7 +157,9 @@ export interface Case<O = OutputMap[WorkloadId]> {
 }
 
 /** An implementation that cannot run a workload, and why (shown in the tables). */
-export interface Unsupported { unsupported: string }
+export interface Unsupported {
+  unsupported: string;
+}
 
 export type CaseFactory<W extends WorkloadId> = (data: DataMap[W]) => Case<OutputMap[W]> | Unsupported;
 export type CaseTable = { [W in WorkloadId]?: CaseFactory<W> };
@@ -268,12 +327,78 @@ const tanhAxHvp: Workload<"tanhAx-hvp"> = {
   },
 };
 
+const sortWorkload: Workload<"sort-1e6"> = {
+  id: "sort-1e6",
+  title: "np.sort, 1e6 float32 (plain JS: Float32Array.prototype.sort)",
+  checks: ["r·y", "monotone"],
+  tol: 1e-6,
+  data: () => ({ x: uniform(1_000_000, -1, 1, SEED + 60) }),
+  summarize: (out) => {
+    let mono = 1;
+    for (let i = 1; i < out.y.length; i++) if (out.y[i]! < out.y[i - 1]!) mono = 0;
+    return [dot64(probe(out.y.length, 5), out.y), mono];
+  },
+  reference: (d) => {
+    const y = Float64Array.from(d.x).sort();
+    return [dot64(probe(y.length, 5), y), 1];
+  },
+};
+
+const gatherData = (): GatherData => {
+  const batch = 64;
+  const n = 20_000;
+  const m = 5_000;
+  const r = uniform(batch * m, 0, n, SEED + 71);
+  return { batch, n, m, x: uniform(batch * n, -1, 1, SEED + 70), idx: Int32Array.from(r, (v) => Math.min(n - 1, Math.floor(v))) };
+};
+function gatherWorkload(id: "gather-vmap" | "gather-loop", title: string): Workload<typeof id> {
+  return {
+    id,
+    title,
+    checks: ["|y|", "r·y"],
+    tol: 1e-6,
+    data: gatherData,
+    summarize: (out) => [norm2(out.y), dot64(probe(out.y.length, 6), out.y)],
+    reference: (d) => {
+      const y = new Float64Array(d.batch * d.m);
+      for (let b = 0; b < d.batch; b++) for (let j = 0; j < d.m; j++) y[b * d.m + j] = d.x[b * d.n + d.idx[b * d.m + j]!]!;
+      return [norm2(y), dot64(probe(y.length, 6), y)];
+    },
+  };
+}
+
+const convBlock: Workload<"conv-block-grad"> = {
+  id: "conv-block-grad",
+  title: "W8 conv block grad (3x3 1→16 SAME, 3x3 16→32 stride 2), batch 32",
+  checks: ["|g1|", "|g2|", "r·g2"],
+  tol: 1e-4,
+  data: () => {
+    const z = { N: 32, S: 28, C1: 16, C2: 32 };
+    // PyTorch's Conv2d default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    const s1 = 1 / 3;
+    const s2 = 1 / Math.sqrt(z.C1 * 9);
+    return { ...z, x: uniform(z.N * z.S * z.S, 0, 1, SEED + 80), w1: uniform(z.C1 * 9, -s1, s1, SEED + 81), w2: uniform(z.C2 * z.C1 * 9, -s2, s2, SEED + 82) };
+  },
+  summarize: (out) => [norm2(out.g1), norm2(out.g2), dot64(probe(out.g2.length, 5), out.g2)],
+  reference: (d) => {
+    const { g1, g2 } = plain.convBlockGrad(Float64Array, d, f64(d.x), f64(d.w1), f64(d.w2));
+    return [norm2(g1), norm2(g2), dot64(probe(g2.length, 5), g2)];
+  },
+};
+
 const rnnData = (): RnnData => {
   const H = 64;
   const I = 32;
   const T = 200;
   // tanh-stable scales: W's spectral radius below 1, inputs of order 1
-  return { H, I, T, W: uniform(H * H, -0.9 / Math.sqrt(H), 0.9 / Math.sqrt(H), SEED + 60), U: uniform(H * I, -1 / Math.sqrt(I), 1 / Math.sqrt(I), SEED + 61), xs: uniform(T * I, -1, 1, SEED + 62) };
+  return {
+    H,
+    I,
+    T,
+    W: uniform(H * H, -0.9 / Math.sqrt(H), 0.9 / Math.sqrt(H), SEED + 60),
+    U: uniform(H * I, -1 / Math.sqrt(I), 1 / Math.sqrt(I), SEED + 61),
+    xs: uniform(T * I, -1, 1, SEED + 62),
+  };
 };
 
 function rnnWorkload(id: "rnn-grad" | "rnn-grad-unrolled", title: string): Workload<typeof id> {
@@ -298,7 +423,13 @@ const deepData = (): DeepData => {
   const width = 256;
   const batch = 64;
   const s = 1.5 / Math.sqrt(width);
-  return { layers, width, batch, ws: Array.from({ length: layers }, (_, l) => uniform(width * width, -s, s, SEED + 70 + l)), x: uniform(batch * width, -1, 1, SEED + 69) };
+  return {
+    layers,
+    width,
+    batch,
+    ws: Array.from({ length: layers }, (_, l) => uniform(width * width, -s, s, SEED + 70 + l)),
+    x: uniform(batch * width, -1, 1, SEED + 69),
+  };
 };
 
 function deepWorkload(id: "deep-grad" | "deep-grad-remat", title: string): Workload<typeof id> {
@@ -400,6 +531,10 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   scalar50,
   tanhAxGrad,
   tanhAxHvp,
+  sortWorkload,
+  gatherWorkload("gather-vmap", "gather x[b, idx[b]] (64 rows, 5000 of 20000): vmap with batched indices"),
+  gatherWorkload("gather-loop", "the same gather, one unbatched gather per row"),
+  convBlock,
   rnnWorkload("rnn-grad", "Elman RNN grad, H=64 I=32 T=200 (cotangent: lax.scan)"),
   rnnWorkload("rnn-grad-unrolled", "the same, JS loop over time (unrolled under jit)"),
   deepWorkload("deep-grad", "grad of a 20-layer tanh MLP, width 256, batch 64"),

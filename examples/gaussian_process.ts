@@ -57,7 +57,10 @@ export function main(opts: ExampleOptions = {}): { nllStart: number; nllEnd: num
   const xs = Array.from({ length: n }, (_, i) => -2 + (4 * i) / (n - 1));
   const noise = xs.map((_, i) => 0.1 * Math.sin(12.9898 * i + 78.233) * Math.cos(4.1414 * i));
   const x = np.array(xs, { dtype: "float64" });
-  const y = np.array(xs.map((t, i) => truth(t) + noise[i]!), { dtype: "float64" });
+  const y = np.array(
+    xs.map((t, i) => truth(t) + noise[i]!),
+    { dtype: "float64" },
+  );
   let h: Hyper = { logLength: np.array(0, { dtype: "float64" }), logSignal: np.array(0, { dtype: "float64" }), logNoise: np.array(-1, { dtype: "float64" }) };
 
   // the likelihood's gradient against finite differences, before fitting
@@ -81,7 +84,9 @@ export function main(opts: ExampleOptions = {}): { nllStart: number; nllEnd: num
   }
   const nllEnd = nll(h, x, y).item();
   const fit = { length: Math.exp(h.logLength.item()), signal: Math.exp(h.logSignal.item()), noise: Math.exp(h.logNoise.item()) };
-  log(`fitted: length scale ${fit.length.toFixed(3)}, signal ${fit.signal.toFixed(3)}, noise ${fit.noise.toFixed(3)}; NLL ${nllStart.toFixed(3)} -> ${nllEnd.toFixed(3)}`);
+  log(
+    `fitted: length scale ${fit.length.toFixed(3)}, signal ${fit.signal.toFixed(3)}, noise ${fit.noise.toFixed(3)}; NLL ${nllStart.toFixed(3)} -> ${nllEnd.toFixed(3)}`,
+  );
 
   // held-out points between the training inputs
   const test = Array.from({ length: 9 }, (_, i) => -1.8 + 0.45 * i);

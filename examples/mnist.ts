@@ -77,7 +77,7 @@ export function loadDigits(): { images: NDArray; labels: NDArray } {
 }
 
 /** A text progress bar: `[#####-----] 50%  loss 0.1234  acc 96.1%`. */
-function bar(fraction: number, width = 24): string {
+export function bar(fraction: number, width = 24): string {
   const filled = Math.round(fraction * width);
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`;
 }
@@ -98,7 +98,10 @@ export function lossCurveSvg(values: number[], title: string): string {
   });
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxY);
   const grid = ticks
-    .map((t) => `<line x1="${m.left}" x2="${w - m.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#ddd"/><text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${t.toFixed(2)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${m.left}" x2="${w - m.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#ddd"/><text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${t.toFixed(2)}</text>`,
+    )
     .join("");
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">`,
@@ -182,12 +185,17 @@ export function main(opts: MnistOptions = {}): MnistResult {
       seen += budget.batchSize;
       if (live) {
         const done = (epoch * stepsPerEpoch + b + 1) / totalSteps;
-        process.stdout.write(`\r${bar(done)}  epoch ${epoch + 1}/${budget.epochs}  loss ${(lossSum / (b + 1)).toFixed(4)}  acc ${((100 * correct) / seen).toFixed(1)}%   `);
+        process.stdout.write(
+          `\r${bar(done)}  epoch ${epoch + 1}/${budget.epochs}  loss ${(lossSum / (b + 1)).toFixed(4)}  acc ${((100 * correct) / seen).toFixed(1)}%   `,
+        );
       }
     }
     trainAccuracy = correct / seen;
     if (live) process.stdout.write("\n");
-    else log(`${bar((epoch + 1) / budget.epochs)}  epoch ${epoch + 1}/${budget.epochs}  loss ${(lossSum / stepsPerEpoch).toFixed(4)}  train acc ${(100 * trainAccuracy).toFixed(1)}%`);
+    else
+      log(
+        `${bar((epoch + 1) / budget.epochs)}  epoch ${epoch + 1}/${budget.epochs}  loss ${(lossSum / stepsPerEpoch).toFixed(4)}  train acc ${(100 * trainAccuracy).toFixed(1)}%`,
+      );
   }
 
   // Held-out accuracy on the 2,000 test images.

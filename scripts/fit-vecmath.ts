@@ -61,7 +61,21 @@ function report(name: string, f: (x: number) => number, a: number, b: number, de
 
 const H = Math.LN2 / 2;
 // error of r²·P relative to expm1(r) ~ r: weight |r|
-report("exp P (f32)", (r) => series((k) => r ** k / fact(k + 2)), -H, H, 4, (r) => Math.abs(r));
+report(
+  "exp P (f32)",
+  (r) => series((k) => r ** k / fact(k + 2)),
+  -H,
+  H,
+  4,
+  (r) => Math.abs(r),
+);
 const S = 3 - 2 * Math.SQRT2;
 // error of s·z·Q relative to log(1+f) ~ 2s: weight z/2
-report("log Q (f32)", (z) => series((k) => (2 * z ** k) / (2 * k + 3)), 0, S * S, 3, (z) => z / 2);
+report(
+  "log Q (f32)",
+  (z) => series((k) => (2 * z ** k) / (2 * k + 3)),
+  0,
+  S * S,
+  3,
+  (z) => z / 2,
+);

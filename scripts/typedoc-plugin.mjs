@@ -26,18 +26,20 @@ const RULES = [
 ];
 
 /** The order of the groups on the front page (see typedoc.json's groupOrder too). */
-export const GROUP_ORDER = ["np", "transforms", "tree", "random", "nn", "losses", "optim", "backends", "arrays", "IR"];
+export const GROUP_ORDER = ["np", "transforms", "tree", "random", "nn", "losses", "optim", "backends", "export", "arrays", "IR"];
 
 /** One-line descriptions shown under each group's heading. */
 const DESCRIPTIONS = {
   np: "NumPy's API over cotangent arrays: creation, elementwise math, reductions, linear algebra and shapes. Every function works eagerly and under every transform.",
-  transforms: "Functions that take a function and return a function: grad, vjp, jvp, linearize, vmap, jit, jacobians, custom rules and checkGrads. They compose to any depth.",
+  transforms:
+    "Functions that take a function and return a function: grad, vjp, jvp, linearize, vmap, jit, jacobians, custom rules and checkGrads. They compose to any depth.",
   tree: "Pytrees: nested arrays and objects of arrays, for parameters and gradients.",
   random: "Explicit-key pseudo-random numbers, as JAX's jax.random.",
   nn: "Functional neural-network helpers; parameters are pytrees.",
   losses: "Loss functions.",
   optim: "Optax-style pure optimizers and gradient clipping.",
   backends: "Choosing where arrays live and kernels run.",
+  export: "Writing a jitted function out for other runtimes: ONNX models for ONNX Runtime (CPU, CUDA, TensorRT, Triton, browsers).",
   arrays: "The array type, its abstract value (shape and dtype) and dtypes.",
   IR: "The traced IR (jaxprs): its types, typechecker, evaluator and pictures.",
 };
@@ -55,8 +57,7 @@ export function load(app) {
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     for (const child of context.project.children ?? []) {
       const hasGroup =
-        child.comment?.blockTags.some((t) => t.tag === "@group") ||
-        child.signatures?.some((s) => s.comment?.blockTags.some((t) => t.tag === "@group"));
+        child.comment?.blockTags.some((t) => t.tag === "@group") || child.signatures?.some((s) => s.comment?.blockTags.some((t) => t.tag === "@group"));
       if (hasGroup) continue;
       const symbol = context.getSymbolFromReflection(child);
       const decl = symbol?.declarations?.[0];

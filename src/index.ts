@@ -9,9 +9,18 @@
  * @module
  */
 export * as np from "./numpy/index.js";
-export * as tree from "./core/tree.js";
 export * as lax from "./lax/index.js";
-export { NDArray as Array, ConcreteArray, ShapedArray, type NestedArray, type ReduceOptions, type Operand } from "./core/array.js";
+export * as tree from "./core/tree.js";
+export {
+  NDArray as Array,
+  ConcreteArray,
+  ShapedArray,
+  type NestedArray,
+  type ReduceOptions,
+  type Operand,
+  type IndexElement,
+  type IndexRef,
+} from "./core/array.js";
 export type { Shape } from "./core/shape.js";
 export type { TypedArray } from "./core/dtype.js";
 export type { Primitive, Params, BatchDim } from "./core/trace.js";
@@ -25,6 +34,7 @@ export { checkGrads, type CheckGradsOptions } from "./transforms/check_grads.js"
 export { makeJaxpr, type MakeJaxprOptions } from "./transforms/make_jaxpr.js";
 export type { PyTree } from "./core/tree.js";
 export { vmap, type VmapOptions, type AxisSpec } from "./transforms/vmap.js";
+export { exportOnnx, type ExportOnnxOptions } from "./export/onnx.js";
 export { jit, type JitOptions, type Jitted, type Lowered } from "./transforms/jit.js";
 export * as random from "./random/index.js";
 export * as nn from "./nn/index.js";
@@ -33,5 +43,10 @@ export * as optim from "./optim/index.js";
 export { ClosedJaxpr, Jaxpr, Var, Literal, type Atom, type JaxprEqn, typecheckJaxpr, evalJaxpr } from "./ir/jaxpr.js";
 export { toDot, type DotOptions } from "./ir/dot.js";
 export { setDefaultBackend, getDefaultBackend, devicePut } from "./backends/registry.js";
+export type { BackendOptions } from "./backends/registry.js";
+export { initGpu } from "./backends/gpu/index.js";
+export type { GpuApi, GpuStatus } from "./backends/gpu/index.js";
 export type { BackendName } from "./core/device.js";
 export { setThreadCount, threadCount } from "./backends/wasm/runtime.js";
+export { config, type ConfigValues } from "./core/config.js";
+export * as io from "./io/index.js";

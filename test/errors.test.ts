@@ -47,7 +47,16 @@ describe("each error class names the operation, the shapes/dtypes and a fix", ()
     expectError(() => np.array([[1, 2], [3]]), "np.array", "ragged", "[1]", "length 1", "length 2", /same length/);
     expectError(() => np.array([[1, 2], 3] as never), "np.array", "ragged", "[1]");
     expectError(() => np.array([1, [2, 3]] as never), "np.array", "ragged", "[1]");
-    expectError(() => np.array([[[1], [2]], [[3], [4, 5]]]), "np.array", "ragged", "[1][1]");
+    expectError(
+      () =>
+        np.array([
+          [[1], [2]],
+          [[3], [4, 5]],
+        ]),
+      "np.array",
+      "ragged",
+      "[1][1]",
+    );
   });
   it("take index out of range names the index and the size", () => {
     expectError(() => np.take(np.arange(5), [1, 7]), "take", "index 7", "size 5", "-5..4");
@@ -110,7 +119,10 @@ describe("junk inputs never leak internal errors", () => {
     ["a bigint", 3n],
     ["a Map", new Map()],
   ];
-  const good = np.array([[1, 2], [3, 4]]);
+  const good = np.array([
+    [1, 2],
+    [3, 4],
+  ]);
   const fns = Object.entries(np).filter(([, v]) => typeof v === "function") as [string, (...a: unknown[]) => unknown][];
   const all: [string, (...a: unknown[]) => unknown][] = [...fns, ["linalg.norm", np.linalg.norm as (...a: unknown[]) => unknown]];
 
@@ -125,7 +137,11 @@ describe("junk inputs never leak internal errors", () => {
       for (let pos = 0; pos < 3; pos++) {
         for (const [what, j] of junk) {
           // good arguments elsewhere: an array, or a valid shape / list for creation functions
-          const args: unknown[] = ["zeros", "ones", "full"].includes(name) ? [[2], 1, "float32"] : ["concatenate", "stack"].includes(name) ? [[good, good], 0] : [good, good, good];
+          const args: unknown[] = ["zeros", "ones", "full"].includes(name)
+            ? [[2], 1, "float32"]
+            : ["concatenate", "stack"].includes(name)
+              ? [[good, good], 0]
+              : [good, good, good];
           args[pos] = j;
           let err: unknown = null;
           try {

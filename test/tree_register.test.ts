@@ -90,7 +90,10 @@ describe("tree functions", () => {
 });
 
 describe("in the transforms", () => {
-  const x = f64([[1, -1], [0.5, 2]]);
+  const x = f64([
+    [1, -1],
+    [0.5, 2],
+  ]);
   const d = new Dense(f64([[0.3], [-0.2]]), f64([0.1]), "none");
   // loss = sum(x @ w + b): d/dw = column sums of x, d/db = number of rows
   const loss = (m: Dense, xs: NDArray): NDArray => np.sum(m.apply(xs));
@@ -136,10 +139,19 @@ describe("in the transforms", () => {
     expect(out.toJs()).toEqual([[[2]], [[5]], [[8]]]);
     const perExample = vmap(grad(loss), { inAxes: [null, 0] })(d, f64([[[1, 2]], [[3, 4]]]));
     expect(perExample).toBeInstanceOf(Dense);
-    expect(perExample.w.toJs()).toEqual([[[1], [2]], [[3], [4]]]);
+    expect(perExample.w.toJs()).toEqual([
+      [[1], [2]],
+      [[3], [4]],
+    ]);
   });
   it("vmap: an object inAxes for an instance is an Error (its fields are not its children)", () => {
-    expectError(() => vmap((m: Dense) => m.apply(x), { inAxes: [{ w: 0, b: 0, act: null }] })(d), "vmap", "inAxes[0]", "instance of Dense", "one number or null");
+    expectError(
+      () => vmap((m: Dense) => m.apply(x), { inAxes: [{ w: 0, b: 0, act: null }] })(d),
+      "vmap",
+      "inAxes[0]",
+      "instance of Dense",
+      "one number or null",
+    );
   });
   it("the optimizers update class parameters and keep the class", () => {
     const opt = optim.adam(0.1);
@@ -169,12 +181,21 @@ describe("in the transforms", () => {
 
 describe("registration errors", () => {
   it("registering twice, a non-class, or bad node functions", () => {
-    expectError(() => tree.register(Dense, { flatten: (dd) => [[dd.w], null], unflatten: () => new Dense(f64(0), f64(0), "none") }), "tree.register", "Dense", "already registered");
+    expectError(
+      () => tree.register(Dense, { flatten: (dd) => [[dd.w], null], unflatten: () => new Dense(f64(0), f64(0), "none") }),
+      "tree.register",
+      "Dense",
+      "already registered",
+    );
     expectError(() => tree.register("Dense" as never, { flatten: () => [[], null], unflatten: () => ({}) }), "tree.register", "must be a class");
     class A {}
     expectError(() => tree.register(A, { flatten: () => [[], null] } as never), "tree.register(A)", "flatten(obj)", "unflatten(aux, children)");
     class B {}
-    expectError(() => tree.register(B, { flatten: () => [[], null], unflatten: () => new B(), toString: () => "" } as never), "tree.register(B)", "unknown key `toString`");
+    expectError(
+      () => tree.register(B, { flatten: () => [[], null], unflatten: () => new B(), toString: () => "" } as never),
+      "tree.register(B)",
+      "unknown key `toString`",
+    );
     expectError(() => tree.register(Object as never, { flatten: () => [[], null], unflatten: () => ({}) }), "tree.register", "built in");
   });
   it("a flatten that does not return [children, aux] is an Error naming the class", () => {

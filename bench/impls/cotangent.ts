@@ -8,7 +8,7 @@
  * @module
  */
 import * as cot from "../../src/index.js";
-import { checkpoint, grad, hessianVectorProduct, lax, np, tree, valueAndGrad, vmap } from "../../src/index.js";
+import { checkpoint, grad, hessianVectorProduct, lax, nn, np, tree, valueAndGrad, vmap } from "../../src/index.js";
 import type { Library } from "../columns.js";
 import { linearizeJaxpr } from "../../src/transforms/ad.js";
 import { type CaseTable, type DeepData, type MlpData, type PerExampleData, type RnnData, type SinChainData, type Unsupported, WORKLOADS } from "../workloads.js";
@@ -45,13 +45,18 @@ export async function load(mode: CotangentMode): Promise<Library | Unsupported> 
       console.warn = warn;
     }
     // setDefaultBackend falls back to "cpu" where no GPU context exists; do not time the CPU under a GPU label.
-    if (later.getDefaultBackend() !== "gpu") return { unsupported: "no GPU context on this machine (setDefaultBackend(\"gpu\") fell back to the CPU)" };
+    if (later.getDefaultBackend() !== "gpu") return { unsupported: 'no GPU context on this machine (setDefaultBackend("gpu") fell back to the CPU)' };
     if (typeof jit === "function") wrap = (f) => jit(f);
   }
   const { readFileSync } = await import("node:fs");
   const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
   const threads = later.threadCount?.() ?? 1;
-  const notes = mode === "gpu" ? [] : [`cotangent ${mode}: WebAssembly kernels on ${threads} thread${threads === 1 ? "" : "s"} (the calling thread${threads > 1 ? ` and ${threads - 1} worker${threads > 2 ? "s" : ""}` : " alone"}).`];
+  const notes =
+    mode === "gpu"
+      ? []
+      : [
+          `cotangent ${mode}: WebAssembly kernels on ${threads} thread${threads === 1 ? "" : "s"} (the calling thread${threads > 1 ? ` and ${threads - 1} worker${threads > 2 ? "s" : ""}` : " alone"}).`,
+        ];
   if (mode === "jit") notes.push(rematResidualNote());
   return { cases: makeCases(wrap), versions: { cotangent: `${version} (working tree)` }, notes };
 }
@@ -95,6 +100,36 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
     "matmul-512": matmulCase,
     "matmul-1024": matmulCase,
     "matmul-2048": matmulCase,
+
+    "sort-1e6": (d) => {
+      const x = np.array(d.x);
+      const f = wrap((v: A) => np.sort(v));
+      let out: A | undefined;
+      return { run: () => void (out = f(x) as A), read: () => ({ y: out!.data() }) };
+    },
+
+    "gather-vmap": (d) => {
+      const x = mat(d.x, [d.batch, d.n]);
+      const idx = np.array(d.idx, { shape: [d.batch, d.m], dtype: "int32" });
+      const f = wrap(cot.vmap((row: A, i: A) => row.at(i).get()));
+      let out: A | undefined;
+      return { run: () => void (out = f(x, idx) as A), read: () => ({ y: out!.data() }) };
+    },
+
+    "gather-loop": (d) => {
+      const rows = Array.from({ length: d.batch }, (_, b) => np.array(d.x.subarray(b * d.n, (b + 1) * d.n)));
+      const idxs = Array.from({ length: d.batch }, (_, b) => np.array(d.idx.subarray(b * d.m, (b + 1) * d.m), { dtype: "int32" }));
+      const f = wrap((row: A, i: A) => row.at(i).get());
+      let outs: A[] = [];
+      return {
+        run: () => void (outs = rows.map((r, b) => f(r, idxs[b]!) as A)),
+        read: () => {
+          const y = new Float32Array(d.batch * d.m);
+          outs.forEach((o, b) => y.set(o.data() as Float32Array, b * d.m));
+          return { y };
+        },
+      };
+    },
 
     "chain-1e6": (d) => {
       const x = np.array(d.x);
@@ -150,6 +185,15 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       return { run: () => void (out = f(x, v) as A), read: () => ({ h: out!.data() }) };
     },
 
+    "conv-block-grad": (d) => {
+      const x = mat(d.x, [d.N, 1, d.S, d.S]);
+      const w1 = mat(d.w1, [d.C1, 1, 3, 3]);
+      const w2 = mat(d.w2, [d.C2, d.C1, 3, 3]);
+      const loss = (w1: A, w2: A) => np.sum(nn.relu(lax.conv(nn.relu(lax.conv(x, w1, [1, 1], "SAME")), w2, [2, 2], "SAME")));
+      const f = wrap(grad(loss, { argnums: [0, 1] }));
+      let out: [A, A] | undefined;
+      return { run: () => void (out = f(w1, w2) as [A, A]), read: () => ({ g1: out![0].data(), g2: out![1].data() }) };
+    },
     "rnn-grad": (d) => rnnCase(wrap, d, true),
     "rnn-grad-unrolled": (d) => rnnCase(wrap, d, false),
     "deep-grad": (d) => deepCase(wrap, d, false),
@@ -232,7 +276,10 @@ function sinChainCase(wrap: (f: AnyFn) => AnyFn, d: SinChainData) {
   return { run: () => void (out = f(x) as [A, A]), read: () => ({ value: out![0].item(), g: out![1].data() }) };
 }
 
-interface Params { w: A[]; b: A[] }
+interface Params {
+  w: A[];
+  b: A[];
+}
 
 /** SGD step returning `[loss, grads, newParams]`, the loss being softmax cross-entropy. */
 function makeSgdStep(d: MlpData) {

@@ -6,7 +6,7 @@
  * In Node there is no global `Worker`, so jax-js's Wasm backend runs on one thread.
  * @module
  */
-import { blockUntilReady, defaultDevice, grad, init, jit, jvp, nn, numpy as np, tree, valueAndGrad, vmap } from "@jax-js/jax";
+import { blockUntilReady, defaultDevice, grad, init, jit, jvp, lax, nn, numpy as np, tree, valueAndGrad, vmap } from "@jax-js/jax";
 import type { Array as JArray } from "@jax-js/jax";
 import type { Library } from "../columns.js";
 import { packageVersion } from "../harness.js";
@@ -73,7 +73,12 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
     const a = mat(d.a, [d.n, d.n]);
     const b = mat(d.b, [d.n, d.n]);
     const f = wrap((a: JArray, b: JArray) => np.matmul(a, b));
-    return jaxCase<"matmul-512" | "matmul-1024">(() => f(a.ref, b.ref), (c: JArray) => ({ c: peek(c) }), false, [a, b]);
+    return jaxCase<"matmul-512" | "matmul-1024">(
+      () => f(a.ref, b.ref),
+      (c: JArray) => ({ c: peek(c) }),
+      false,
+      [a, b],
+    );
   };
   // sum(tanh(2x+1) * exp(-x^2)); each use of x but the last takes a new reference.
   const chainF = (x: JArray) => np.sum(np.tanh(x.ref.mul(2).add(1)).mul(np.exp(x.ref.mul(x).neg())));
@@ -86,13 +91,23 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
     "chain-1e6": (d) => {
       const x = np.array(d.x);
       const f = wrap(chainF);
-      return jaxCase<"chain-1e6">(() => f(x.ref), (value: number) => ({ value }), true, [x]);
+      return jaxCase<"chain-1e6">(
+        () => f(x.ref),
+        (value: number) => ({ value }),
+        true,
+        [x],
+      );
     },
 
     "chain-1e6-grad": (d) => {
       const x = np.array(d.x);
       const f = wrap(grad(chainF));
-      return jaxCase<"chain-1e6-grad">(() => f(x.ref), (g: JArray) => ({ g: peek(g) }), false, [x]);
+      return jaxCase<"chain-1e6-grad">(
+        () => f(x.ref),
+        (g: JArray) => ({ g: peek(g) }),
+        false,
+        [x],
+      );
     },
 
     "mlp-sgd": (d) => {
@@ -117,14 +132,24 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       };
       const x0 = np.array(d.x0);
       const f = wrap(grad(h));
-      return jaxCase<"scalar50-grad">(() => f(x0.ref), (g: number) => ({ g }), true, [x0]);
+      return jaxCase<"scalar50-grad">(
+        () => f(x0.ref),
+        (g: number) => ({ g }),
+        true,
+        [x0],
+      );
     },
 
     "tanhAx-grad": (d) => {
       const a = mat(d.a, [d.n, d.n]);
       const x = np.array(d.x);
       const f = wrap(grad((x: JArray) => np.sum(np.tanh(np.matmul(a.ref, x)))));
-      return jaxCase<"tanhAx-grad">(() => f(x.ref), (g: JArray) => ({ g: peek(g) }), false, [a, x]);
+      return jaxCase<"tanhAx-grad">(
+        () => f(x.ref),
+        (g: JArray) => ({ g: peek(g) }),
+        false,
+        [a, x],
+      );
     },
 
     "tanhAx-hvp": (d) => {
@@ -138,9 +163,27 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
         gx.dispose();
         return hv;
       });
-      return jaxCase<"tanhAx-hvp">(() => f(x.ref, v.ref), (h: JArray) => ({ h: peek(h) }), false, [a, x, v]);
+      return jaxCase<"tanhAx-hvp">(
+        () => f(x.ref, v.ref),
+        (h: JArray) => ({ h: peek(h) }),
+        false,
+        [a, x, v],
+      );
     },
 
+    "conv-block-grad": (d) => {
+      const x = mat(d.x, [d.N, 1, d.S, d.S]);
+      const w1 = mat(d.w1, [d.C1, 1, 3, 3]);
+      const w2 = mat(d.w2, [d.C2, d.C1, 3, 3]);
+      const loss = (w1: JArray, w2: JArray) => np.sum(nn.relu(lax.conv(nn.relu(lax.conv(x.ref, w1, [1, 1], "SAME")), w2, [2, 2], "SAME")));
+      const f = wrap(grad(loss, { argnums: [0, 1] }));
+      return jaxCase<"conv-block-grad">(
+        () => f(w1.ref, w2.ref),
+        ([g1, g2]: [JArray, JArray]) => ({ g1: peek(g1), g2: peek(g2) }),
+        false,
+        [x, w1, w2],
+      );
+    },
     // jax-js has no scan: both RNN rows are the JS loop over time (unrolled under jit)
     "rnn-grad": (d) => rnnCase(wrap, d),
     "rnn-grad-unrolled": (d) => rnnCase(wrap, d),
@@ -191,14 +234,21 @@ function rnnCase(wrap: (f: AnyFn) => AnyFn, d: RnnData) {
   };
   const f = wrap(valueAndGrad(loss));
   return jaxCase<"rnn-grad">(
-    () => f({ W: W.ref, U: U.ref }, steps.map((x) => x.ref)),
+    () =>
+      f(
+        { W: W.ref, U: U.ref },
+        steps.map((x) => x.ref),
+      ),
     ([l, g]: [JArray, { W: JArray; U: JArray }]) => ({ loss: peek(l)[0]!, gW: peek(g.W), gU: peek(g.U) }),
     false,
     [W, U, ...steps],
   );
 }
 
-interface Params { w: JArray[]; b: JArray[] }
+interface Params {
+  w: JArray[];
+  b: JArray[];
+}
 
 function makeSgdStep(d: MlpData) {
   const layers = d.sizes.length - 1;

@@ -254,6 +254,122 @@ export function mlpStep<T extends FArr>(ctor: FCtor, sizes: readonly number[], p
   return { loss, grads: { w: gw, b: gb }, params: { w: upd(p.w, gw), b: upd(p.b, gb) } };
 }
 
+// ------------------------------------------------------------------ conv block (W8)
+
+/** Sizes of the conv block: x [N,1,S,S], w1 [C1,1,3,3] (SAME), w2 [C2,C1,3,3] (stride 2, SAME). */
+export interface ConvBlockSizes {
+  N: number;
+  S: number;
+  C1: number;
+  C2: number;
+}
+
+/**
+ * The gradient of `sum(relu(conv(relu(conv(x, w1, 1, SAME)), w2, 2, SAME)))` with respect
+ * to `w1` and `w2` (NCHW / OIHW), by hand: direct convolution loops forward, the
+ * transposed loops backward. SAME with stride 1 pads 1 on each side; with stride 2 on an
+ * even size it pads 0 before and 1 after (out = S/2).
+ */
+export function convBlockGrad(F: FCtor, z: ConvBlockSizes, x: FArr, w1: FArr, w2: FArr): { g1: FArr; g2: FArr } {
+  const { N, S, C1, C2 } = z;
+  const S2 = S / 2;
+  const h1 = new F(N * C1 * S * S);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < C1; o++) {
+      const hb = (n * C1 + o) * S * S;
+      for (let kh = 0; kh < 3; kh++) {
+        for (let kw = 0; kw < 3; kw++) {
+          const w = w1[o * 9 + kh * 3 + kw]!;
+          for (let i = 0; i < S; i++) {
+            const y = i + kh - 1;
+            if (y < 0 || y >= S) continue;
+            const xr = n * S * S + y * S;
+            for (let j = 0; j < S; j++) {
+              const xc = j + kw - 1;
+              if (xc >= 0 && xc < S) h1[hb + i * S + j]! += x[xr + xc]! * w;
+            }
+          }
+        }
+      }
+    }
+  }
+  const a1 = new F(h1.length);
+  for (let i = 0; i < h1.length; i++) a1[i] = h1[i]! > 0 ? h1[i]! : 0;
+  const h2 = new F(N * C2 * S2 * S2);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < C2; o++) {
+      const hb = (n * C2 + o) * S2 * S2;
+      for (let c = 0; c < C1; c++) {
+        const ab = (n * C1 + c) * S * S;
+        for (let kh = 0; kh < 3; kh++) {
+          for (let kw = 0; kw < 3; kw++) {
+            const w = w2[((o * C1 + c) * 3 + kh) * 3 + kw]!;
+            for (let i = 0; i < S2; i++) {
+              const y = 2 * i + kh;
+              if (y >= S) continue;
+              for (let j = 0; j < S2; j++) {
+                const xc = 2 * j + kw;
+                if (xc < S) h2[hb + i * S2 + j]! += a1[ab + y * S + xc]! * w;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  // backward: d h2 = step(h2)
+  const g2 = new F(C2 * C1 * 9);
+  const da1 = new F(N * C1 * S * S);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < C2; o++) {
+      const hb = (n * C2 + o) * S2 * S2;
+      for (let c = 0; c < C1; c++) {
+        const ab = (n * C1 + c) * S * S;
+        for (let kh = 0; kh < 3; kh++) {
+          for (let kw = 0; kw < 3; kw++) {
+            const wi = ((o * C1 + c) * 3 + kh) * 3 + kw;
+            const w = w2[wi]!;
+            let gw = 0;
+            for (let i = 0; i < S2; i++) {
+              const y = 2 * i + kh;
+              if (y >= S) continue;
+              for (let j = 0; j < S2; j++) {
+                const xc = 2 * j + kw;
+                if (xc >= S || !(h2[hb + i * S2 + j]! > 0)) continue;
+                gw += a1[ab + y * S + xc]!;
+                da1[ab + y * S + xc]! += w;
+              }
+            }
+            g2[wi]! += gw;
+          }
+        }
+      }
+    }
+  }
+  const g1 = new F(C1 * 9);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < C1; o++) {
+      const hb = (n * C1 + o) * S * S;
+      for (let kh = 0; kh < 3; kh++) {
+        for (let kw = 0; kw < 3; kw++) {
+          let gw = 0;
+          for (let i = 0; i < S; i++) {
+            const y = i + kh - 1;
+            if (y < 0 || y >= S) continue;
+            const xr = n * S * S + y * S;
+            for (let j = 0; j < S; j++) {
+              const xc = j + kw - 1;
+              if (xc >= 0 && xc < S && h1[hb + i * S + j]! > 0) gw += da1[hb + i * S + j]! * x[xr + xc]!;
+            }
+          }
+          g1[o * 9 + kh * 3 + kw]! += gw;
+        }
+      }
+    }
+  }
+  return { g1, g2 };
+}
+
 /** Buffers of {@link rnnGrad}: the hidden states of every step, and the backward pass's vectors. */
 export interface RnnWork {
   hs: FArr;

@@ -10,12 +10,23 @@ export async function load(): Promise<Library> {
   return {
     versions: {},
     notes: [
-      "plain JS: hand-written loops over Float32Array with hand-derived gradients; scalars are JS numbers (float64); the matmul is the i-p-j loop; the Cholesky solve is the textbook row-by-row factorization and two substitutions (float64).",
+      "plain JS: hand-written loops over Float32Array with hand-derived gradients; scalars are JS numbers (float64); the matmul is the i-p-j loop; the convolutions are direct loops (no im2col); the Cholesky solve is the textbook row-by-row factorization and two substitutions (float64).",
     ],
     cases: {
       "matmul-512": matmulCase,
       "matmul-1024": matmulCase,
       "matmul-2048": matmulCase,
+      "sort-1e6": (d) => {
+        let y = new Float32Array(0);
+        return { run: () => void (y = d.x.slice().sort()), read: () => ({ y }) };
+      },
+      "gather-loop": (d) => {
+        const y = new Float32Array(d.batch * d.m);
+        const run = (): void => {
+          for (let b = 0; b < d.batch; b++) for (let j = 0; j < d.m; j++) y[b * d.m + j] = d.x[b * d.n + d.idx[b * d.m + j]!]!;
+        };
+        return { run, read: () => ({ y }) };
+      },
       "chain-1e6": (d) => {
         let value = 0;
         return { run: () => void (value = plain.chainValue(d.x)), read: () => ({ value }) };
@@ -45,6 +56,10 @@ export async function load(): Promise<Library> {
         const w = plain.tanhAxWork(Float32Array, d.n);
         const g = new Float32Array(d.n);
         return { run: () => void plain.tanhAxGrad(d.a, d.x, d.n, w, g), read: () => ({ g }) };
+      },
+      "conv-block-grad": (d) => {
+        let out: { g1: plain.FArr; g2: plain.FArr } | undefined;
+        return { run: () => void (out = plain.convBlockGrad(Float32Array, d, d.x, d.w1, d.w2)), read: () => out! };
       },
       "rnn-grad": rnnCase,
       "rnn-grad-unrolled": rnnCase,

@@ -40,7 +40,12 @@ export async function load(backend: TfBackend): Promise<Library | Unsupported> {
   }
   const versions: Record<string, string> = { "@tensorflow/tfjs": tf.version.tfjs, "@tensorflow/tfjs-core": tf.version["tfjs-core"] ?? "unknown" };
   if (backend === "wasm") versions["@tensorflow/tfjs-backend-wasm"] = packageVersion("@tensorflow/tfjs-backend-wasm");
-  return { cases: makeCases(), versions, notes };
+  if (backend === "wasm") {
+    notes.push(
+      "tfjs wasm: its backend has no Conv2DBackpropFilter kernel, so the W8 kernel gradients come from a tf.customGrad convolution whose filter gradient is a tf.conv2d of the transposed input with the transposed output gradient (dilated by the stride); the input gradient is tf.conv2dTranspose.",
+    );
+  }
+  return { cases: makeCases(backend), versions, notes };
 }
 
 /** A case around a tidy call returning tensors; the previous call's tensors are freed first. */
@@ -66,11 +71,15 @@ function tfCase<W extends WorkloadId>(call: () => tf.TensorContainer, read: (out
 const vec = (t: tf.Tensor) => t.dataSync() as Float32Array;
 const scalar = (t: tf.Tensor) => t.dataSync()[0]!;
 
-function makeCases(): CaseTable {
+function makeCases(backend: TfBackend): CaseTable {
   const matmulCase = (d: { n: number; a: Float32Array; b: Float32Array }) => {
     const a = tf.tensor2d(d.a, [d.n, d.n]);
     const b = tf.tensor2d(d.b, [d.n, d.n]);
-    return tfCase<"matmul-512" | "matmul-1024">(() => tf.matMul(a, b), (c: tf.Tensor) => ({ c: vec(c) }), [a, b]);
+    return tfCase<"matmul-512" | "matmul-1024">(
+      () => tf.matMul(a, b),
+      (c: tf.Tensor) => ({ c: vec(c) }),
+      [a, b],
+    );
   };
   const chainF = (x: tf.Tensor) => tf.sum(tf.mul(tf.tanh(tf.add(tf.mul(x, 2), 1)), tf.exp(tf.neg(tf.square(x)))));
   const tanhAx = (a: tf.Tensor2D, n: number) => (x: tf.Tensor) => tf.sum(tf.tanh(tf.matMul(a, tf.reshape(x, [n, 1]))));
@@ -82,13 +91,21 @@ function makeCases(): CaseTable {
 
     "chain-1e6": (d) => {
       const x = tf.tensor1d(d.x);
-      return tfCase<"chain-1e6">(() => chainF(x), (s: tf.Tensor) => ({ value: scalar(s) }), [x]);
+      return tfCase<"chain-1e6">(
+        () => chainF(x),
+        (s: tf.Tensor) => ({ value: scalar(s) }),
+        [x],
+      );
     },
 
     "chain-1e6-grad": (d) => {
       const x = tf.tensor1d(d.x);
       const g = tf.grad(chainF);
-      return tfCase<"chain-1e6-grad">(() => g(x), (t: tf.Tensor) => ({ g: vec(t) }), [x]);
+      return tfCase<"chain-1e6-grad">(
+        () => g(x),
+        (t: tf.Tensor) => ({ g: vec(t) }),
+        [x],
+      );
     },
 
     "mlp-sgd": (d) => {
@@ -112,14 +129,22 @@ function makeCases(): CaseTable {
       };
       const x0 = tf.scalar(d.x0);
       const g = tf.grad(h);
-      return tfCase<"scalar50-grad">(() => g(x0), (t: tf.Tensor) => ({ g: scalar(t) }), [x0]);
+      return tfCase<"scalar50-grad">(
+        () => g(x0),
+        (t: tf.Tensor) => ({ g: scalar(t) }),
+        [x0],
+      );
     },
 
     "tanhAx-grad": (d) => {
       const a = tf.tensor2d(d.a, [d.n, d.n]);
       const x = tf.tensor1d(d.x);
       const g = tf.grad(tanhAx(a, d.n));
-      return tfCase<"tanhAx-grad">(() => g(x), (t: tf.Tensor) => ({ g: vec(t) }), [a, x]);
+      return tfCase<"tanhAx-grad">(
+        () => g(x),
+        (t: tf.Tensor) => ({ g: vec(t) }),
+        [a, x],
+      );
     },
 
     "perexample-grad": (d) => {
@@ -163,11 +188,67 @@ function makeCases(): CaseTable {
         tf.tidy(() => hvp(x));
       } catch (e) {
         tf.dispose([a, x, v]);
-        return { unsupported: `cannot compute: no jvp (forward mode); reverse-over-reverse tf.grad(tf.grad(f)) throws "${(e as Error).message.split(".")[0]}."` };
+        return {
+          unsupported: `cannot compute: no jvp (forward mode); reverse-over-reverse tf.grad(tf.grad(f)) throws "${(e as Error).message.split(".")[0]}."`,
+        };
       }
-      return tfCase<"tanhAx-hvp">(() => hvp(x), (t: tf.Tensor) => ({ h: vec(t) }), [a, x, v]);
+      return tfCase<"tanhAx-hvp">(
+        () => hvp(x),
+        (t: tf.Tensor) => ({ h: vec(t) }),
+        [a, x, v],
+      );
+    },
+
+    "conv-block-grad": (d) => {
+      // tfjs convolutions are NHWC with HWIO filters: the data is laid out so once, outside the timing
+      const x = tf.tidy(() => tf.transpose(tf.tensor4d(d.x, [d.N, 1, d.S, d.S]), [0, 2, 3, 1])) as tf.Tensor4D;
+      const w1 = tf.tidy(() => tf.transpose(tf.tensor4d(d.w1, [d.C1, 1, 3, 3]), [2, 3, 1, 0])) as tf.Tensor4D;
+      const w2 = tf.tidy(() => tf.transpose(tf.tensor4d(d.w2, [d.C2, d.C1, 3, 3]), [2, 3, 1, 0])) as tf.Tensor4D;
+      const loss =
+        backend === "wasm"
+          ? convBlockLossWasm(x)
+          : (w1: tf.Tensor4D, w2: tf.Tensor4D) => tf.sum(tf.relu(tf.conv2d(tf.relu(tf.conv2d(x, w1, 1, "same")), w2, 2, "same")));
+      const g = tf.grads((w1: tf.Tensor, w2: tf.Tensor) => loss(w1 as tf.Tensor4D, w2 as tf.Tensor4D) as tf.Scalar);
+      const oihw = (t: tf.Tensor) => tf.tidy(() => vec(tf.transpose(t, [3, 2, 0, 1])));
+      return tfCase<"conv-block-grad">(
+        () => g([w1, w2]),
+        ([g1, g2]: tf.Tensor[]) => ({ g1: oihw(g1!), g2: oihw(g2!) }),
+        [x, w1, w2],
+      );
     },
   };
+}
+
+/**
+ * `dW[kh,kw,c,o] = Σ_{n,y,x} xpad[n, s·y+kh, s·x+kw, c] · dy[n,y,x,o]`: a convolution of
+ * the input (channels as batch, batch as channels) with the output gradient dilated by
+ * the stride — the kernel gradient without Conv2DBackpropFilter.
+ */
+function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, stride: number, pad: [number, number]): tf.Tensor4D {
+  const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [C, H, W, N]
+  const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, O]
+  const r = tf.conv2d(xt, dyt, 1, [[0, 0], pad, pad, [0, 0]], "NHWC", stride); // [C, kh, kw, O]
+  return tf.transpose(r, [1, 2, 0, 3]);
+}
+
+/** The W8 loss on tfjs-wasm: convolutions with custom gradients (see filterGrad). */
+function convBlockLossWasm(x: tf.Tensor4D) {
+  // SAME padding of a 3x3 window: stride 1 pads (1, 1); stride 2 on an even size pads (0, 1)
+  const conv1 = tf.customGrad(((w: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    save([w]);
+    return { value: tf.conv2d(x, w, 1, "same"), gradFunc: (dy: tf.Tensor4D) => [filterGrad(x, dy, 1, [1, 1])] };
+  }) as never) as (w: tf.Tensor4D) => tf.Tensor4D;
+  const conv2 = tf.customGrad(((a: tf.Tensor4D, w: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    save([a, w]);
+    return {
+      value: tf.conv2d(a, w, 2, "same"),
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [a0, w0] = saved as [tf.Tensor4D, tf.Tensor4D];
+        return [tf.conv2dTranspose(dy, w0, a0.shape, 2, "same"), filterGrad(a0, dy, 2, [0, 1])];
+      },
+    };
+  }) as never) as (a: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
+  return (w1: tf.Tensor4D, w2: tf.Tensor4D) => tf.sum(tf.relu(conv2(tf.relu(conv1(w1)), w2)));
 }
 
 function makeSgdStep(d: MlpData, x: tf.Tensor, onehot: tf.Tensor) {

@@ -76,7 +76,7 @@ function drawFit() {
   c.strokeStyle = "#36c";
   c.lineWidth = 2;
   c.beginPath();
-  for (let i = 0; i < 101; i++) (i ? c.lineTo(px(gx[i]), py(pred[i])) : c.moveTo(px(gx[i]), py(pred[i])));
+  for (let i = 0; i < 101; i++) i ? c.lineTo(px(gx[i]), py(pred[i])) : c.moveTo(px(gx[i]), py(pred[i]));
   c.stroke();
 }
 

@@ -9,7 +9,13 @@ import { extname, join, normalize, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../..");
 const port = Number(process.env.PORT ?? 8080);
-const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".map": "application/json", ".css": "text/css" };
+const types: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".map": "application/json",
+  ".css": "text/css",
+};
 
 createServer((req, res) => {
   const path = normalize(decodeURIComponent((req.url ?? "/").split("?")[0]!));

@@ -162,7 +162,13 @@ export function collectExamples(root: string): { examples: Example[]; problems: 
     examples.push(...r.examples);
     problems.push(...r.problems);
   }
-  const md = ["README.md", ...readdirSync(join(root, "docs")).filter((n) => n.endsWith(".md")).sort().map((n) => `docs/${n}`)];
+  const md = [
+    "README.md",
+    ...readdirSync(join(root, "docs"))
+      .filter((n) => n.endsWith(".md"))
+      .sort()
+      .map((n) => `docs/${n}`),
+  ];
   for (const f of md) examples.push(...extractMarkdownExamples(f, readFileSync(join(root, f), "utf8")));
   return { examples, problems };
 }
@@ -234,7 +240,11 @@ export function prepareExample(code: string): Prepared {
         }
       }
       runEdits.push({ start: st.getStart(), end: st.getEnd(), text });
-    } else if (ts.isExportDeclaration(st) || ts.isExportAssignment(st) || (ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword))) {
+    } else if (
+      ts.isExportDeclaration(st) ||
+      ts.isExportAssignment(st) ||
+      (ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword))
+    ) {
       throw new Error(`examples are programs, not modules: remove the export (line ${lineOf(st.getStart()) + 1})`);
     }
   }
@@ -353,7 +363,8 @@ export async function runExample(ex: Example, lib: unknown): Promise<string[]> {
     printed.push(s);
   });
   const missing = p.imports.filter((n) => !(n in (lib as object)));
-  if (missing.length) throw new Error(`example at ${ex.where} imports ${missing.map((n) => `"${n}"`).join(", ")}, which "cotangent" does not export (add it to src/index.ts)`);
+  if (missing.length)
+    throw new Error(`example at ${ex.where} imports ${missing.map((n) => `"${n}"`).join(", ")}, which "cotangent" does not export (add it to src/index.ts)`);
   const fn = new AsyncFunction("__cotangent", "__check", "console", p.js);
   try {
     await fn(lib, check, quietConsole(printed));
@@ -366,7 +377,8 @@ export async function runExample(ex: Example, lib: unknown): Promise<string[]> {
     const at = `${ex.file}:${ex.line + x.line - 1}`;
     if (calls[i]!.length === 0) failures.push(`${at}: this console.log never ran`);
     for (const got of calls[i]!) {
-      if (!outputMatches(got, x.expected)) failures.push(`${at}: console.log printed\n    ${got.replace(/\n/g, "\n    ")}\n  but the comment says\n    ${x.expected.replace(/\n/g, "\n    ")}`);
+      if (!outputMatches(got, x.expected))
+        failures.push(`${at}: console.log printed\n    ${got.replace(/\n/g, "\n    ")}\n  but the comment says\n    ${x.expected.replace(/\n/g, "\n    ")}`);
     }
   });
   if (failures.length) throw new Error(`example at ${ex.where}:\n${failures.join("\n")}`);

@@ -98,7 +98,8 @@ export function publicExports(rootDir: string): PublicExport[] {
       const ownDocs = docsOf(p);
       let target: ts.Symbol | undefined;
       if (ts.isShorthandPropertyAssignment(p)) target = checker.getShorthandAssignmentValueSymbol(p);
-      else if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.initializer) || ts.isPropertyAccessExpression(p.initializer))) target = checker.getSymbolAtLocation(p.initializer);
+      else if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.initializer) || ts.isPropertyAccessExpression(p.initializer)))
+        target = checker.getSymbolAtLocation(p.initializer);
       if (target) {
         visitSymbol(name, resolve(target), ownDocs);
         continue;

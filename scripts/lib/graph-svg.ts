@@ -216,7 +216,11 @@ export function layoutGraph(g: DotGraph): Layout {
   for (let it = 0; it < 24; it++) {
     const dirs = it % 3 === 0 ? [fullPred] : it % 3 === 1 ? [fullSucc] : [fullPred, fullSucc];
     const order = it % 3 === 1 ? [...layers].reverse() : layers;
-    for (const l of order) place(l, l.map((n) => mean(n, dirs)));
+    for (const l of order)
+      place(
+        l,
+        l.map((n) => mean(n, dirs)),
+      );
   }
   const minX = Math.min(...nodes.map((n) => n.x - n.w / 2));
   for (const n of nodes) n.x += MARGIN - minX;
@@ -290,7 +294,8 @@ function renderNode(n: LNode, dx: number, dy: number): string {
     return out.join("");
   }
   const st = STYLE[n.cls] ?? STYLE.eqn!;
-  if (n.cls === "eqn") out.push(`<rect x="${num(x - n.w / 2)}" y="${num(top)}" width="${num(n.w)}" height="${num(n.h)}" rx="4" fill="${st.fill}" stroke="${st.stroke}"/>`);
+  if (n.cls === "eqn")
+    out.push(`<rect x="${num(x - n.w / 2)}" y="${num(top)}" width="${num(n.w)}" height="${num(n.h)}" rx="4" fill="${st.fill}" stroke="${st.stroke}"/>`);
   else out.push(`<ellipse cx="${num(x)}" cy="${num(top + n.h / 2)}" rx="${num(n.w / 2)}" ry="${num(n.h / 2)}" fill="${st.fill}" stroke="${st.stroke}"/>`);
   const first = top + n.h / 2 - ((n.label.length - 1) * LINE_H) / 2 + 4;
   n.label.forEach((l, i) => {
@@ -334,13 +339,17 @@ export function renderPanels(panels: Panel[], caption?: string): string {
   const headH = 44;
   const gap = 28;
   const capH = caption ? 26 : 0;
-  const widths = layouts.map((l, i) => Math.max(l.width, panels[i]!.title.length * 8.4 + 2 * MARGIN, (panels[i]!.subtitle ?? "").length * SMALL_CHAR_W + 2 * MARGIN));
+  const widths = layouts.map((l, i) =>
+    Math.max(l.width, panels[i]!.title.length * 8.4 + 2 * MARGIN, (panels[i]!.subtitle ?? "").length * SMALL_CHAR_W + 2 * MARGIN),
+  );
   const bodyH = Math.max(...layouts.map((l) => l.height));
   const panelsW = widths.reduce((s, w) => s + w, 0) + gap * (panels.length - 1);
   const width = Math.max(panelsW + 2 * MARGIN, (caption ?? "").length * CHAR_W + 2 * MARGIN);
   const height = capH + headH + bodyH + MARGIN;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${num(width)}" height="${num(height)}" viewBox="0 0 ${num(width)} ${num(height)}" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${num(width)}" height="${num(height)}" viewBox="0 0 ${num(width)} ${num(height)}" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace">`,
+  );
   parts.push(
     "<style>" +
       ".prim{font-size:12px;font-weight:bold;fill:#111827;text-anchor:middle}" +
@@ -354,7 +363,9 @@ export function renderPanels(panels: Panel[], caption?: string): string {
       ".caption{font-size:12px;fill:#374151}" +
       "</style>",
   );
-  parts.push(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#6b7280"/></marker></defs>`);
+  parts.push(
+    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#6b7280"/></marker></defs>`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
   if (caption) parts.push(`<text x="${MARGIN}" y="${MARGIN + 8}" class="caption">${esc(caption)}</text>`);
   let x0 = (width - panelsW) / 2;

@@ -16,7 +16,7 @@
  */
 import type { ConcreteArray, ShapedArray } from "../core/array.js";
 import type { BackendName } from "../core/device.js";
-import type { TypedArray } from "../core/dtype.js";
+import type { DType, TypedArray } from "../core/dtype.js";
 import type { Params, Primitive } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import type { Kernel } from "../kernel/ir.js";
@@ -44,6 +44,15 @@ export interface Backend<B> {
   free(buf: B): void;
   /** Why this backend cannot be used here (null when it can). */
   availability(): string | null;
+  /** The option keys `setDefaultBackend(name, options)` accepts for this backend, and an example of them (none when absent). */
+  readonly options?: { readonly keys: readonly string[]; readonly example: string };
+  /**
+   * Applies validated `setDefaultBackend(name, options)` options: null when the backend
+   * can be used as asked, else why not (the registry then warns once and keeps the CPU).
+   * Throws when the options pin something this machine cannot give (`op` names the call).
+   * Absent: {@link availability} decides.
+   */
+  select?(options: Readonly<Record<string, unknown>>, op: string): string | null;
   /** Compiles a closed jaxpr (already optimized by jit's passes) into an executable. */
   compile(cj: ClosedJaxpr): Executable;
   /**
@@ -70,6 +79,37 @@ export interface MatmulArgs {
   transB: boolean;
 }
 
+/** Everything about one convolution (`conv_general_dilated`) that a kernel needs: the shapes and the primitive's params. */
+export interface ConvGeometry {
+  lhsShape: readonly number[];
+  rhsShape: readonly number[];
+  outShape: readonly number[];
+  /** Axis indices: lhs `[batch, feature, ...spatial]`, rhs `[out feature, in feature, ...spatial]`, out `[batch, feature, ...spatial]`. */
+  lhsSpec: readonly number[];
+  rhsSpec: readonly number[];
+  outSpec: readonly number[];
+  windowStrides: readonly number[];
+  padding: readonly (readonly [number, number])[];
+  lhsDilation: readonly number[];
+  rhsDilation: readonly number[];
+  featureGroupCount: number;
+  batchGroupCount: number;
+}
+
+/** The geometry of a window over every axis of an operand (JAX's reduce_window params with the shapes). */
+export interface WindowGeometry {
+  inShape: readonly number[];
+  outShape: readonly number[];
+  windowDimensions: readonly number[];
+  windowStrides: readonly number[];
+  padding: readonly (readonly [number, number])[];
+  baseDilation: readonly number[];
+  windowDilation: readonly number[];
+}
+
+/** The window reductions. */
+export type WindowReduction = "sum" | "max" | "min";
+
 /** The backend whose buffers are host typed arrays: the one the primitives' reference implementations use. */
 /**
  * Faster steps for the float64 linear-algebra kernels of src/primitives/linalg_kernels.ts
@@ -93,4 +133,12 @@ export interface HostBackend extends Backend<TypedArray> {
   linalg: LinalgKernels;
   /** The fastest compiled function of a kernel on this backend. */
   kernelFunction(kernel: Kernel): KernelFn;
+  /** The convolution `conv(lhs, rhs)` described by `g`, in a new buffer of `dtype`. */
+  conv(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: ConvGeometry): TypedArray;
+  /** A windowed reduction of `x` (padding contributes the reduction's identity). */
+  reduceWindow(x: TypedArray, dtype: DType, op: WindowReduction, g: WindowGeometry): TypedArray;
+  /** `out[p] = t[the element of x that window p selects]` (its first maximum or minimum). */
+  selectAndGather(t: TypedArray, x: TypedArray, dtype: DType, select: "max" | "min", g: WindowGeometry): TypedArray;
+  /** The transpose of {@link selectAndGather}: each `s[p]` added at the element window p selects. */
+  selectAndScatter(s: TypedArray, x: TypedArray, dtype: DType, select: "max" | "min", g: WindowGeometry): TypedArray;
 }

@@ -21,12 +21,14 @@
 import { ConcreteArray, NDArray, type ShapedArray } from "../core/array.js";
 import type { BackendName } from "../core/device.js";
 import { activeBufferLog } from "../core/pool.js";
+import { checkOptions } from "../core/shape.js";
 import { type Params, type Primitive, openBackendDoor } from "../core/trace.js";
 import * as treeUtil from "../core/tree.js";
+import { describeValue } from "../core/shape.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import type { Backend, Executable, HostBackend } from "./backend.js";
 import { cpuBackend } from "./cpu/index.js";
-import { gpuBackend } from "./gpu/index.js";
+import { type GpuApi, gpuBackend } from "./gpu/index.js";
 
 /** Every backend, by name: adding one is its folder plus one row here. */
 export const backends: { readonly cpu: HostBackend } & { readonly [K in BackendName]: Backend<unknown> } = {
@@ -114,9 +116,23 @@ function dispatch(prim: Primitive, args: ConcreteArray[], params: Params, outAva
   return outs;
 }
 
-
 const isBackendName = (b: unknown): b is BackendName => typeof b === "string" && Object.hasOwn(backends, b);
-const namesList = (): string => Object.keys(backends).map((n) => JSON.stringify(n)).join(" or ");
+const namesList = (): string =>
+  Object.keys(backends)
+    .map((n) => JSON.stringify(n))
+    .join(" or ");
+
+/** Options of `setDefaultBackend("gpu", options)`; the `"cpu"` backend takes none. */
+export interface BackendOptions {
+  /**
+   * The graphics API the GPU backend must run on: `"webgl2"` (a browser), `"webgl"`
+   * (headless-gl in Node) or `"webgpu"` (needs `await initGpu()` first; the backend
+   * cannot run on WebGPU yet, so it is an Error that says why). Omitted: whichever WebGL
+   * context exists here, else the CPU with one warning. A pinned API that cannot be had
+   * is an Error, never a silent fallback.
+   */
+  api?: GpuApi;
+}
 
 /**
  * Sets the backend that operations on uncommitted arrays run on. `"gpu"` runs kernels
@@ -124,22 +140,31 @@ const namesList = (): string => Object.keys(backends).map((n) => JSON.stringify(
  * available (for example under `xvfb-run`). Where no GPU context can be had it says so
  * once (a console warning naming the reason) and keeps the CPU backend; results are
  * never computed with a silently different precision: float64 arrays cannot move to
- * the GPU (an Error says so).
+ * the GPU (an Error says so). `options.api` pins the graphics API (see
+ * {@link BackendOptions}); a pinned API that is not available throws.
  *
  * @example
  * ```ts
  * import { getDefaultBackend, setDefaultBackend } from "cotangent";
  * setDefaultBackend("cpu");
  * console.log(getDefaultBackend()); // cpu
+ * try {
+ *   setDefaultBackend("gpu", { api: "webgpu" });
+ * } catch (e) {
+ *   console.log((e as Error).message.startsWith('setDefaultBackend("gpu"): { api: "webgpu" }')); // true
+ * }
  * ```
  */
-export function setDefaultBackend(backend: BackendName): void {
+export function setDefaultBackend(backend: BackendName, options?: BackendOptions): void {
   if (!isBackendName(backend)) throw new Error(`setDefaultBackend: unknown backend ${JSON.stringify(backend)}; use ${namesList()}.`);
+  const b = backends[backend];
+  const op = `setDefaultBackend(${JSON.stringify(backend)})`;
+  const opts = checkOptions(op, options, b.options?.example ?? "{}", b.options?.keys ?? []) as Readonly<Record<string, unknown>>;
   if (backend === hostBackend.name) {
     defaultBackend = backend;
     return;
   }
-  const why = backends[backend].availability();
+  const why = b.select ? b.select(opts, op) : b.availability();
   if (why === null) {
     defaultBackend = backend;
     deviceUsed = true;
@@ -163,6 +188,11 @@ export function getDefaultBackend(): BackendName {
   return defaultBackend;
 }
 
+/** Throws an Error naming `op` unless `backend` is a backend's name. @internal */
+export function checkBackendName(op: string, backend: unknown): asserts backend is BackendName {
+  if (!isBackendName(backend)) throw new Error(`${op}: unknown backend ${describeValue(backend)}; use ${namesList()}.`);
+}
+
 const warned = new Set<string>();
 function warnOnce(msg: string): void {
   if (warned.has(msg)) return;
@@ -172,12 +202,15 @@ function warnOnce(msg: string): void {
 
 /** Copies an array to `backend` and commits it there (the implementation of `x.to(backend)`). */
 export function moveArray(x: NDArray, backend: BackendName, op = "to()"): NDArray {
-  if (!isBackendName(backend)) throw new Error(`${op}: unknown backend ${JSON.stringify(backend)}; use ${namesList()}.`);
+  checkBackendName(op, backend);
   if (!(x instanceof ConcreteArray)) return x; // inside a transform placement follows the inputs at run time
   const b = backends[backend];
   if (b !== hostBackend) {
     const why = b.availability();
-    if (why !== null) throw new Error(`${op}: cannot move an array to the GPU: no GPU context is available (${why}). Keep it on the CPU, or run where WebGL is available (a browser, or Node under xvfb-run).`);
+    if (why !== null)
+      throw new Error(
+        `${op}: cannot move an array to the GPU: no GPU context is available (${why}). Keep it on the CPU, or run where WebGL is available (a browser, or Node under xvfb-run).`,
+      );
     deviceUsed = true;
   }
   return b.move(x, op);
@@ -195,8 +228,13 @@ export function moveArray(x: NDArray, backend: BackendName, op = "to()"): NDArra
  * ```
  */
 export function devicePut<T>(tree: T, backend: BackendName): T {
-  return treeUtil.map((leaf: unknown) => (leaf instanceof NDArray ? moveArray(leaf, backend, "devicePut") : leaf), tree as never) as T;
+  return putTree(tree, backend, "devicePut");
 }
 
+/** {@link devicePut} whose errors name `op` (for `jit(f, { backend })`). @internal */
+export function putTree<T>(tree: T, backend: BackendName, op: string): T {
+  checkBackendName(op, backend);
+  return treeUtil.map((leaf: unknown) => (leaf instanceof NDArray ? moveArray(leaf, backend, op) : leaf), tree as never) as T;
+}
 
-openBackendDoor({ dispatch, move: (x, backend) => moveArray(x, backend) });
+openBackendDoor({ dispatch, move: (x, backend, op) => moveArray(x, backend, op) });

@@ -55,6 +55,32 @@ export type NestedArray = number | boolean | NestedArray[];
 /** An array or a JS number (numbers broadcast as weakly typed scalars). */
 export type Operand = NDArray | number;
 
+/**
+ * One element of an index (`x.at(...index)`): an integer (negative counts from the end),
+ * a slice string `"start:stop:step"` (any part may be empty), `null` (a new axis),
+ * `"..."` (the remaining axes), or an int32 array / JS array of integers (advanced
+ * indexing with NumPy's broadcasting rules).
+ */
+export type IndexElement = number | string | null | NDArray | readonly number[] | readonly (readonly number[])[];
+
+/**
+ * What `x.at(...index)` returns: the indexed view's value and functional updates of it.
+ */
+export interface IndexRef {
+  /** `x[index]`. */
+  get(): NDArray;
+  /** `x` with `x[index] = v`. */
+  set(v: Operand): NDArray;
+  /** `x` with `x[index] += v` (duplicate indices accumulate). */
+  add(v: Operand): NDArray;
+  /** `x` with `x[index] *= v` (duplicate indices accumulate). */
+  multiply(v: Operand): NDArray;
+  /** `x` with `x[index] = minimum(x[index], v)`. */
+  min(v: Operand): NDArray;
+  /** `x` with `x[index] = maximum(x[index], v)`. */
+  max(v: Operand): NDArray;
+}
+
 /** The np functions that fluent methods forward to (installed by the numpy module). */
 export interface FluentImpl {
   add(a: Operand, b: Operand): NDArray;
@@ -72,6 +98,8 @@ export interface FluentImpl {
   transpose(a: Operand, axes?: number[]): NDArray;
   unary(name: string, a: NDArray): NDArray;
   astype(a: NDArray, d: DType): NDArray;
+  at(a: NDArray, index: readonly IndexElement[]): IndexRef;
+  method(name: string, a: NDArray, ...args: unknown[]): NDArray;
 }
 
 let fluent: FluentImpl | undefined;
@@ -135,7 +163,10 @@ export abstract class NDArray {
   data(): TypedArray {
     return this.concreteValue("data()").buffer.slice();
   }
-  /** Converts to another dtype (float to int truncates toward zero). */
+  /**
+   * Converts to another dtype (float to int truncates toward zero; values outside int32
+   * wrap modulo 2^32 and NaN gives 0, as NumPy's C casts, whereas `np.array(v, { dtype: "int32" })` throws).
+   */
   astype(dtype: DType): NDArray {
     return F().astype(this, dtype);
   }
@@ -207,6 +238,69 @@ export abstract class NDArray {
   square(): NDArray {
     return F().unary("square", this);
   }
+  /**
+   * Indexing and functional updates, as JAX's `x.at[...]`: `x.at(0, "1:", null).get()`,
+   * `x.at(idx).add(v)`; see {@link IndexElement} for the index forms.
+   */
+  at(...index: IndexElement[]): IndexRef {
+    return F().at(this, index);
+  }
+  /** `np.cumsum(this, opts)`. */
+  cumsum(opts?: { axis?: number | null }): NDArray {
+    return F().method("cumsum", this, opts);
+  }
+  /** `np.cumprod(this, opts)`. */
+  cumprod(opts?: { axis?: number | null }): NDArray {
+    return F().method("cumprod", this, opts);
+  }
+  /** `np.sort(this, opts)`. */
+  sort(opts?: { axis?: number | null }): NDArray {
+    return F().method("sort", this, opts);
+  }
+  /** `np.argsort(this, opts)`. */
+  argsort(opts?: { axis?: number | null }): NDArray {
+    return F().method("argsort", this, opts);
+  }
+  /** `np.flip(this, opts)`. */
+  flip(opts?: { axis?: number | number[] | null }): NDArray {
+    return F().method("flip", this, opts);
+  }
+  /** `np.ravel(this)`. */
+  ravel(): NDArray {
+    return F().method("ravel", this);
+  }
+  /** `np.swapaxes(this, axis1, axis2)`. */
+  swapaxes(axis1: number, axis2: number): NDArray {
+    return F().method("swapaxes", this, axis1, axis2);
+  }
+  /** `np.prod(this, opts)`. */
+  prod(opts?: ReduceOptions): NDArray {
+    return F().method("prod", this, opts);
+  }
+  /** `np.any(this, opts)`. */
+  any(opts?: ReduceOptions): NDArray {
+    return F().method("any", this, opts);
+  }
+  /** `np.all(this, opts)`. */
+  all(opts?: ReduceOptions): NDArray {
+    return F().method("all", this, opts);
+  }
+  /** `np.round(this, opts)`. */
+  round(opts?: { decimals?: number }): NDArray {
+    return F().method("round", this, opts);
+  }
+  /** `np.floor(this)`. */
+  floor(): NDArray {
+    return F().method("floor", this);
+  }
+  /** `np.ceil(this)`. */
+  ceil(): NDArray {
+    return F().method("ceil", this);
+  }
+  /** `np.diagonal(this, opts)`. */
+  diagonal(opts?: { offset?: number; axis1?: number; axis2?: number }): NDArray {
+    return F().method("diagonal", this, opts);
+  }
   /** Where the values live: `"cpu"` (host memory) or `"gpu"` (a GPU texture). */
   get backend(): BackendName {
     return this.concreteValue("backend").backend;
@@ -216,7 +310,7 @@ export abstract class NDArray {
    * committed to the other backend throw instead of moving data silently.
    */
   to(backend: BackendName): NDArray {
-    return moveTo(this, backend);
+    return moveTo(this, backend, "to()");
   }
   /** Releases the array's GPU memory now instead of when it is garbage-collected (a no-op on the CPU). */
   dispose(): void {}
@@ -227,6 +321,48 @@ export abstract class NDArray {
   /** A short description such as `Array(f32[2,3])` followed by the values when concrete. */
   toString(): string {
     return `Array(${this.aval.toString()})`;
+  }
+  /**
+   * How JS converts an array in an expression (`x > 0`, `Number(x)`, `` `${x}` ``): a
+   * concrete array with one element is its number (`"string"` hint: that number as text;
+   * a bool gives `true`/`false`). An array with more elements throws on a numeric
+   * conversion (its text form is {@link toString}). Under `jit` or `vmap` the value is
+   * abstract or differs across the batch, so a numeric conversion throws an Error that
+   * points to `np.where`, `lax.cond` or `staticArgnums`; under `grad`/`jvp` the value is
+   * concrete and converts, as {@link item} does.
+   *
+   * @example
+   * ```ts
+   * import { np } from "cotangent";
+   * const x = np.array(3);
+   * console.log((x as unknown as number) > 0, Number(x) + 1, `${x}`); // true 4 3
+   * ```
+   */
+  [Symbol.toPrimitive](hint: "number" | "string" | "default"): number | string {
+    if (hint === "string") {
+      let c: ConcreteArray | null = null;
+      try {
+        c = this.concreteValue("String()");
+      } catch {
+        c = null;
+      }
+      if (c === null || c.size !== 1) return this.toString();
+      const v = c.buffer[0]!;
+      return c.dtype === "bool" ? String(v !== 0) : String(v);
+    }
+    const op = "converting an array to a JS number (a comparison, arithmetic, an if/while condition or Number())";
+    const c = this.concreteValue(op);
+    if (c.size !== 1) {
+      throw new Error(
+        `${op}: only an array with one element converts to a number; this one has shape [${c.shape.join(",")}] (${c.size} elements). ` +
+          `Reduce or index it first (x.sum(), np.any/np.all of a comparison, or x.item() on one element), or compare elementwise with np.greater and friends.`,
+      );
+    }
+    return c.buffer[0]!;
+  }
+  /** `JSON.stringify(x)` writes the nested values ({@link toJs}). */
+  toJSON(): NestedArray {
+    return this.toJs();
   }
 }
 
@@ -306,10 +442,8 @@ export class ConcreteArray extends NDArray {
   override toString(): string {
     const fmt = (v: NestedArray): string => (Array.isArray(v) ? `[${v.map(fmt).join(",")}]` : String(v));
     return `Array(${this.#aval.toString()}, ${fmt(this.toJs())})`;
-  }  /** How `console.log` shows a concrete array in Node. */
+  } /** How `console.log` shows a concrete array in Node. */
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
-
 }
-

@@ -27,8 +27,8 @@ export interface DeviceBuffer {
   readonly freed: boolean;
 }
 
-/** Moves an array to a backend and commits it there (`x.to(backend)`; inside a transform, placement follows the inputs at run time). */
-export type ArrayMover = (x: NDArray, backend: BackendName) => NDArray;
+/** Moves an array to a backend and commits it there (`x.to(backend)`; inside a transform, placement follows the inputs at run time); errors name `op`. */
+export type ArrayMover = (x: NDArray, backend: BackendName, op: string) => NDArray;
 
 let mover: ArrayMover = () => {
   throw new Error("to(): the backends module is not loaded; import from the package root.");
@@ -37,7 +37,7 @@ let mover: ArrayMover = () => {
 export function setMover(m: ArrayMover): void {
   mover = m;
 }
-/** Moves an array to `backend` through the backend door. @internal */
-export function moveTo(x: NDArray, backend: BackendName): NDArray {
-  return mover(x, backend);
+/** Moves an array to `backend` through the backend door; errors name `op` (`"to()"`, `"np.array"`, ...). @internal */
+export function moveTo(x: NDArray, backend: BackendName, op: string): NDArray {
+  return mover(x, backend, op);
 }

@@ -103,7 +103,8 @@ export class BufferLog {
       // tracers (nested transforms) have no device field; device arrays are not pooled
       if (v.device !== null || !v.hasHostCopy) continue;
       const b = v.buffer;
-      if (b.byteLength >= MIN_POOLED_BYTES && b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && b.byteLength === b.buffer.byteLength) this.buffers.set(b.buffer, b);
+      if (b.byteLength >= MIN_POOLED_BYTES && b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && b.byteLength === b.buffer.byteLength)
+        this.buffers.set(b.buffer, b);
     }
   }
   /** Records that a primitive's rule is about to run: a rule that is not built in taints the call. */

@@ -99,19 +99,17 @@ export function describeValue(x: unknown): string {
  * key and the nearest valid key ("did you mean `keepdims`?"). Every function that takes
  * an options object calls this.
  */
-export function checkOptions<T extends object>(op: string, opts: T | null | undefined, example: string, allowed?: readonly string[]): T {
+export function checkOptions<T extends object>(op: string, opts: T | null | undefined, example: string, allowed: readonly string[]): T {
   if (opts === undefined || opts === null) return {} as T;
   const proto: unknown = typeof opts === "object" ? Object.getPrototypeOf(opts) : undefined;
   if (typeof opts !== "object" || Array.isArray(opts) || (proto !== Object.prototype && proto !== null)) {
     throw new Error(`${op}: options must be a plain object such as ${example}, got ${describeValue(opts)}.`);
   }
-  if (allowed !== undefined) {
-    for (const key of Object.keys(opts)) {
-      if (allowed.includes(key)) continue;
-      const near = nearestKey(key, allowed);
-      const valid = allowed.length ? `valid options are ${allowed.map((k) => `\`${k}\``).join(", ")}` : "it takes no options";
-      throw new Error(`${op}: unknown option \`${key}\`${near ? ` (did you mean \`${near}\`?)` : ""}; ${valid}.`);
-    }
+  for (const key of Object.keys(opts)) {
+    if (allowed.includes(key)) continue;
+    const near = nearestKey(key, allowed);
+    const valid = allowed.length ? `valid options are ${allowed.map((k) => `\`${k}\``).join(", ")}` : "it takes no options";
+    throw new Error(`${op}: unknown option \`${key}\`${near ? ` (did you mean \`${near}\`?)` : ""}; ${valid}.`);
   }
   return opts;
 }
@@ -147,7 +145,9 @@ function editDistance(a: string, b: string): number {
 /** Normalizes a possibly negative axis; throws naming `op` when out of range. */
 export function normalizeAxis(op: string, axis: number, ndim: number): number {
   if (typeof axis !== "number" || !Number.isInteger(axis)) {
-    throw new Error(`${op}: an axis must be an integer, got ${describeValue(axis)} (valid axes for rank ${ndim} are ${ndim === 0 ? "none" : `-${ndim}..${ndim - 1}`}).`);
+    throw new Error(
+      `${op}: an axis must be an integer, got ${describeValue(axis)} (valid axes for rank ${ndim} are ${ndim === 0 ? "none" : `-${ndim}..${ndim - 1}`}).`,
+    );
   }
   if (axis < -ndim || axis >= ndim) {
     throw new Error(
@@ -172,7 +172,22 @@ export function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new Error(`${op}: a shape must be an array of non-negative integers, got ${describeValue(shape)}.`);
   }
+  checkSize(op, shape as number[]);
   return shape as number[];
+}
+
+/** The most elements a JS typed array holds (V8, Node 20: 2^32). */
+export const MAX_ELEMENTS = 2 ** 32;
+
+/** Throws an Error naming `op` and the shape when an array of `shape` could not be stored (more than {@link MAX_ELEMENTS} elements). */
+export function checkSize(op: string, shape: Shape): void {
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS) {
+    throw new Error(
+      `${op}: the result would have shape ${fmtShape(shape)}, ${n} elements, more than the ${MAX_ELEMENTS} a JS typed array can hold. ` +
+        `Use smaller shapes (split the work into batches).`,
+    );
+  }
 }
 
 /** True for `{...}` objects (prototype Object or null): the pytree nodes with keys. */

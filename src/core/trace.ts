@@ -10,6 +10,9 @@
 import { ConcreteArray, NDArray, ShapedArray } from "./array.js";
 import { type ArrayMover, setMover } from "./device.js";
 import type { DType } from "./dtype.js";
+import { checkSize } from "./shape.js";
+import { debugNansOn } from "./config.js";
+import { checkEager } from "./debug_nans.js";
 
 export type Params = Readonly<Record<string, unknown>>;
 
@@ -152,7 +155,10 @@ export function evalPrimitive(prim: Primitive, args: ConcreteArray[], params: Pa
     args.map((a) => a.aval),
     params,
   );
-  return eagerDispatch(prim, args, params, outAvals);
+  for (const a of outAvals) checkSize(prim.name, a.shape);
+  const outs = eagerDispatch(prim, args, params, outAvals);
+  if (debugNansOn()) checkEager(prim.name, args, outs);
+  return outs;
 }
 
 const bottom = new MainTrace(0, (m) => new EvalTrace(m), null, "eval");

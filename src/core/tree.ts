@@ -52,12 +52,12 @@ export type LeafParam<T> = unknown extends LeafOf<T> ? never : LeafOf<T>;
 export type MapLeaves<T, R> = unknown extends T
   ? PyTree<R>
   : T extends null | undefined
-  ? T
-  : T extends NDArray | Scalar
-    ? R
-    : T extends AnyFunction
-      ? T
-      : { [K in keyof T]: MapLeaves<T[K], R> };
+    ? T
+    : T extends NDArray | Scalar
+      ? R
+      : T extends AnyFunction
+        ? T
+        : { [K in keyof T]: MapLeaves<T[K], R> };
 
 /** How a registered class is flattened into children and rebuilt from them. */
 export interface NodeFunctions<T, C extends readonly unknown[] = unknown[], A = unknown> {
@@ -124,11 +124,17 @@ function registeredNode(x: unknown): Registered | undefined {
  * console.log(g instanceof Linear, g.name, g.w.toJs(), g.b.item()); // true dense [2, 4] 2
  * ```
  */
-export function register<T extends object, const C extends readonly unknown[], A>(cls: abstract new (...args: never[]) => T, fns: NodeFunctions<T, C, A>): void {
+export function register<T extends object, const C extends readonly unknown[], A>(
+  cls: abstract new (...args: never[]) => T,
+  fns: NodeFunctions<T, C, A>,
+): void {
   if (typeof cls !== "function") throw new Error(`tree.register: the first argument must be a class, got ${describeValue(cls)}.`);
-  if ((cls as unknown) === Object || (cls as unknown) === Array) throw new Error(`tree.register: ${cls.name} is already a pytree node (plain objects and JS arrays are built in); register your own classes.`);
+  if ((cls as unknown) === Object || (cls as unknown) === Array)
+    throw new Error(`tree.register: ${cls.name} is already a pytree node (plain objects and JS arrays are built in); register your own classes.`);
   if (fns === null || typeof fns !== "object" || typeof fns.flatten !== "function" || typeof fns.unflatten !== "function") {
-    throw new Error(`tree.register(${cls.name}): the second argument must be an object { flatten(obj) → [children, aux], unflatten(aux, children) → obj }, got ${describeValue(fns)}.`);
+    throw new Error(
+      `tree.register(${cls.name}): the second argument must be an object { flatten(obj) → [children, aux], unflatten(aux, children) → obj }, got ${describeValue(fns)}.`,
+    );
   }
   const extra = Object.keys(fns).filter((k) => k !== "flatten" && k !== "unflatten");
   if (extra.length) throw new Error(`tree.register(${cls.name}): unknown key \`${extra[0]}\`; the node functions are \`flatten\` and \`unflatten\`.`);
@@ -277,7 +283,9 @@ function flattenImpl(tree: unknown, paths: PathKey[][] | null): [unknown[], Tree
       return enter(t as object, () => {
         const r: unknown = node.flatten(t);
         if (!Array.isArray(r) || r.length !== 2 || !Array.isArray(r[0])) {
-          throw new Error(`tree.flatten: the flatten function registered for ${node.name} must return [children, aux] with children a JS array, got ${describeValue(r)}.`);
+          throw new Error(
+            `tree.flatten: the flatten function registered for ${node.name} must return [children, aux] with children a JS array, got ${describeValue(r)}.`,
+          );
         }
         const [children, aux] = r as [unknown[], unknown];
         return new TreeDef({ kind: "custom", node, aux, children: Array.from(children, (c, i) => child(i, c)) });
@@ -335,7 +343,8 @@ export function flattenWithPath<T>(tree: T): [[PathKey[], LeafOf<T>][], TreeDef]
  * ```
  */
 export function unflatten(def: TreeDef, leaves: readonly unknown[]): unknown {
-  if (!(def instanceof TreeDef)) throw new Error(`tree.unflatten: the first argument must be a TreeDef (from tree.flatten or tree.structure), got ${describeValue(def)}.`);
+  if (!(def instanceof TreeDef))
+    throw new Error(`tree.unflatten: the first argument must be a TreeDef (from tree.flatten or tree.structure), got ${describeValue(def)}.`);
   if (!Array.isArray(leaves)) throw new Error(`tree.unflatten: leaves must be a JS array, got ${describeValue(leaves)}.`);
   if (leaves.length !== def.numLeaves) throw new Error(`tree.unflatten: ${def.toString()} has ${def.numLeaves} leaves but ${leaves.length} were given.`);
   let i = 0;
@@ -409,7 +418,11 @@ export type LeafFunction<Args extends readonly unknown[], R> = { bivariant(...le
  * console.log(next.w.toJs(), next.b.item()); // [0.99, 1.98] 0.4
  * ```
  */
-export function map<T, R, Rest extends readonly unknown[] = []>(fn: LeafFunction<[leaf: NoInfer<LeafParam<T>>, ...rest: { [K in keyof Rest]: NoInfer<LeafParam<Rest[K]>> }], R>, tree: T, ...rest: Rest): MapLeaves<T, R> {
+export function map<T, R, Rest extends readonly unknown[] = []>(
+  fn: LeafFunction<[leaf: NoInfer<LeafParam<T>>, ...rest: { [K in keyof Rest]: NoInfer<LeafParam<Rest[K]>> }], R>,
+  tree: T,
+  ...rest: Rest
+): MapLeaves<T, R> {
   if (typeof fn !== "function") throw new Error(`tree.map: the first argument must be a function applied to each leaf, got ${describeValue(fn)}.`);
   const [ls, def] = flatten(tree);
   const others = rest.map((r, k) => {

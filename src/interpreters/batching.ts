@@ -71,7 +71,13 @@ export function moveBatchAxis(x: NDArray, from: BatchDim, to: number, axisSize: 
  * Batched evaluation of a flat function: `inDims[i]` is the batch axis of input i
  * (null = unbatched); outputs get their batch axis at `outDims[j]` (null = must be unbatched).
  */
-export function vmapFlat(f: (xs: NDArray[]) => NDArray[], axisSize: number, args: readonly NDArray[], inDims: readonly BatchDim[], outDims: (n: number) => BatchDim[]): NDArray[] {
+export function vmapFlat(
+  f: (xs: NDArray[]) => NDArray[],
+  axisSize: number,
+  args: readonly NDArray[],
+  inDims: readonly BatchDim[],
+  outDims: (n: number) => BatchDim[],
+): NDArray[] {
   return withNewMain(
     "vmap",
     (m: MainTrace) => new BatchTrace(m),
@@ -89,7 +95,9 @@ export function vmapFlat(f: (xs: NDArray[]) => NDArray[], axisSize: number, args
         }
         const rank = o.val.ndim - (o.bdim === null ? 0 : 1);
         if (!Number.isInteger(want) || want < -(rank + 1) || want > rank) {
-          throw new Error(`vmap: outAxes ${String(want)} is out of range for output ${j} of per-example shape [${o.aval.shape.join(",")}]; the mapped axis of a rank-${rank} output goes at an axis in ${-(rank + 1)}..${rank}.`);
+          throw new Error(
+            `vmap: outAxes ${String(want)} is out of range for output ${j} of per-example shape [${o.aval.shape.join(",")}]; the mapped axis of a rank-${rank} output goes at an axis in ${-(rank + 1)}..${rank}.`,
+          );
         }
         return moveBatchAxis(o.val, o.bdim, want < 0 ? want + rank + 1 : want, axisSize);
       });

@@ -66,13 +66,8 @@ export class JvpTrace extends Trace {
   }
 }
 
-
 /** Forward-mode on flat lists: returns primal outputs and tangent outputs (null = zero). */
-export function jvpFlat(
-  f: (xs: NDArray[]) => NDArray[],
-  primals: readonly NDArray[],
-  tangents: readonly (NDArray | null)[],
-): [NDArray[], (NDArray | null)[]] {
+export function jvpFlat(f: (xs: NDArray[]) => NDArray[], primals: readonly NDArray[], tangents: readonly (NDArray | null)[]): [NDArray[], (NDArray | null)[]] {
   return withNewMain(
     "jvp",
     (m: MainTrace) => new JvpTrace(m),

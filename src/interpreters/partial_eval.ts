@@ -170,7 +170,10 @@ export function partialEvalGeneral(
  * (primal results) and outputs to stage (tangents). The staged jaxpr's constants are
  * exactly the known values it reads (the residuals).
  */
-export function partialEvalFlat(f: (unknown: NDArray[]) => [NDArray[], NDArray[]], unknownAvals: readonly ShapedArray[]): { known: NDArray[]; jaxpr: ClosedJaxpr } {
+export function partialEvalFlat(
+  f: (unknown: NDArray[]) => [NDArray[], NDArray[]],
+  unknownAvals: readonly ShapedArray[],
+): { known: NDArray[]; jaxpr: ClosedJaxpr } {
   let nKnown = 0;
   const { outs, jaxpr } = partialEvalGeneral(
     (ins) => {

@@ -6,6 +6,9 @@
  */
 import { NDArray, ShapedArray, type ConcreteArray } from "../core/array.js";
 import { type MainTrace, type Params, type Primitive, Trace, Tracer, fullRaise, withDynamic, withNewMain } from "../core/trace.js";
+import { checkSize } from "../core/shape.js";
+import { debugNansOn } from "../core/config.js";
+import { recordSource } from "../core/debug_nans.js";
 import { finalizeJaxpr } from "../ir/builder.js";
 import { type ClosedJaxpr, type JaxprEqn, Var } from "../ir/jaxpr.js";
 
@@ -61,7 +64,8 @@ export class JaxprTracer extends Tracer {
   concreteValue(op: string): ConcreteArray {
     throw new Error(
       `${op}: the value of this ${this.aval.toString()} array is abstract here: under jit (and makeJaxpr) only shapes and dtypes are known while the function is traced, ` +
-        `so it cannot be read as a number or drive a JS branch or loop. Move the value-dependent code outside jit, ` +
+        `so it cannot be read as a number or drive a JS branch or loop. Use np.where for a value-dependent choice ` +
+        `(lax.cond / lax.whileLoop for control flow), move the value-dependent code outside jit, ` +
         `or pass that argument as static with jit(f, { staticArgnums: [i] }).`,
     );
   }
@@ -84,8 +88,10 @@ export class JaxprTrace extends Trace {
       ins.map((t) => t.aval),
       params,
     );
+    for (const a of outAvals) checkSize(prim.name, a.shape);
     const outs = outAvals.map((a) => b.newTracer(this, a));
     b.eqns.push({ primitive: prim, inputs: ins.map((t) => b.getVar(t)), params, outVars: outs.map((t) => b.getVar(t)) });
+    if (debugNansOn() && outs.length > 0) recordSource(b.getVar(outs[0]!));
     return outs;
   }
 }

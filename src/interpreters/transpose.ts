@@ -43,14 +43,14 @@ export function backwardPass(jaxpr: Jaxpr, consts: readonly NDArray[], cts: read
   jaxpr.outs.forEach((a, i) => {
     if (a instanceof Var && linear.has(a)) accum(a, cts[i] ?? null);
   });
-  const read = (a: Atom): NDArray | UndefPrimal =>
-    a instanceof Literal ? a.val : linear.has(a) ? new UndefPrimal(a.aval) : primal.get(a)!;
+  const read = (a: Atom): NDArray | UndefPrimal => (a instanceof Literal ? a.val : linear.has(a) ? new UndefPrimal(a.aval) : primal.get(a)!);
   for (let k = linearEqns.length - 1; k >= 0; k--) {
     const e = linearEqns[k]!;
     const ctsOut = e.outVars.map((v) => ctEnv.get(v) ?? null);
     for (const v of e.outVars) ctEnv.delete(v);
     if (ctsOut.every((c) => c === null)) continue;
-    if (!e.primitive.transpose) throw new Error(`vjp: primitive '${e.primitive.name}' is not linear and has no transpose rule; it should not appear in a linearized program.`);
+    if (!e.primitive.transpose)
+      throw new Error(`vjp: primitive '${e.primitive.name}' is not linear and has no transpose rule; it should not appear in a linearized program.`);
     let ctsIn: (NDArray | null)[];
     if (log !== null && log.check(e.primitive)) {
       log.capturing++;

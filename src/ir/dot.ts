@@ -3,6 +3,7 @@
  * @module
  */
 import { isFloat } from "../core/dtype.js";
+import { checkOptions } from "../core/shape.js";
 import { type Atom, ClosedJaxpr, type Jaxpr, type JaxprEqn, Literal, Var, formatNumber, formatParam, varName } from "./jaxpr.js";
 
 /** Options of {@link toDot}. */
@@ -12,7 +13,6 @@ export interface DotOptions {
   /** The graph's name in the DOT source (default `"jaxpr"`). */
   name?: string;
 }
-
 
 /** A DOT string literal. */
 function quote(s: string): string {
@@ -63,6 +63,7 @@ function paramsText(e: JaxprEqn): string {
  * ```
  */
 export function toDot(jaxpr: Jaxpr | ClosedJaxpr, opts: DotOptions = {}): string {
+  opts = checkOptions("toDot", opts, `{ title: "f" }`, ["title", "name"]);
   const j = jaxpr instanceof ClosedJaxpr ? jaxpr.jaxpr : jaxpr;
   const names = new Map<Var, string>();
   const source = new Map<Var, string>();
@@ -103,7 +104,8 @@ export function toDot(jaxpr: Jaxpr | ClosedJaxpr, opts: DotOptions = {}): string
       return;
     }
     const from = source.get(a);
-    if (from === undefined) throw new Error(`toDot: variable ${name(a)}:${a.aval.toString()} is read before it is defined; the jaxpr is malformed (run typecheckJaxpr on it).`);
+    if (from === undefined)
+      throw new Error(`toDot: variable ${name(a)}:${a.aval.toString()} is read before it is defined; the jaxpr is malformed (run typecheckJaxpr on it).`);
     edges.push(`  ${from} -> ${to} ${attrs({ label: name(a) })};`);
   };
   j.eqns.forEach((e, i) => {

@@ -177,8 +177,7 @@ export function printJaxpr(jaxpr: Jaxpr, indent = 0): string {
     }
     return s;
   };
-  const atom = (a: Atom): string =>
-    a instanceof Literal ? `${formatNumber(a.value, isFloat(a.aval.dtype))}:${shortName(a.aval.dtype)}[]` : name(a);
+  const atom = (a: Atom): string => (a instanceof Literal ? `${formatNumber(a.value, isFloat(a.aval.dtype))}:${shortName(a.aval.dtype)}[]` : name(a));
   const decl = (v: Var): string => `${name(v)}:${v.aval.toString()}`;
   const consts = jaxpr.constVars.map(decl).join(" ");
   const ins = jaxpr.inVars.map(decl).join(" ");
@@ -240,7 +239,8 @@ export function typecheckJaxpr(jaxpr: Jaxpr): void {
     }
     if (expected.length !== e.outVars.length) throw new Error(`typecheck: ${where} has ${e.outVars.length} outputs, expected ${expected.length}`);
     e.outVars.forEach((v, j) => {
-      if (!v.aval.equals(expected[j]!)) throw new Error(`typecheck: ${where} output ${j} is declared ${v.aval.toString()} but the primitive gives ${expected[j]!.toString()}`);
+      if (!v.aval.equals(expected[j]!))
+        throw new Error(`typecheck: ${where} output ${j} is declared ${v.aval.toString()} but the primitive gives ${expected[j]!.toString()}`);
       define(v, where);
     });
   });
@@ -274,4 +274,3 @@ export function evalJaxpr(jaxpr: Jaxpr, consts: readonly NDArray[], args: readon
   }
   return jaxpr.outs.map(read);
 }
-

@@ -225,7 +225,8 @@ export function validateKernel(k: Kernel): void {
         if (lo < 0 || hi >= sizeOf(inp!.shape)) fail(`node %${i}: load of input ${n.input} (${sizeOf(inp!.shape)} elements) reaches offsets ${lo}..${hi}`);
       }
     }
-    if (n.kind === "const" && castScalar(n.value, n.dtype) !== n.value && !Number.isNaN(n.value)) fail(`node %${i}: constant ${n.value} is not a ${n.dtype} value`);
+    if (n.kind === "const" && castScalar(n.value, n.dtype) !== n.value && !Number.isNaN(n.value))
+      fail(`node %${i}: constant ${n.value} is not a ${n.dtype} value`);
   });
   if (k.outputs.length === 0) fail("a kernel needs at least one output");
   const reducing = k.outputs.some((o) => o.reduce);
@@ -288,7 +289,11 @@ export function collapseLoops(shape: readonly number[], reduced: readonly boolea
  * gives the position of its map in `maps`, or undefined for a load that is not emitted);
  * any other node's is the deepest of its operands'. Also returns each map's own depth.
  */
-export function nodeLevels(kernel: Kernel, maps: readonly number[][], mapOfLoad: (node: number) => number | undefined): { level: number[]; mapLevel: number[] } {
+export function nodeLevels(
+  kernel: Kernel,
+  maps: readonly number[][],
+  mapOfLoad: (node: number) => number | undefined,
+): { level: number[]; mapLevel: number[] } {
   const mapLevel = maps.map((m) => {
     let l = 0;
     m.forEach((s, d) => {

@@ -29,7 +29,10 @@ export const broadcastView: ViewRule = (v, inShape, outShape) => {
 export const transposeView: ViewRule = (v, _in, _out, p) => ({ offset: v.offset, strides: (p.perm as readonly number[]).map((q) => v.strides[q]!) });
 
 /** `slice` from the `starts` param (unit steps): the offset moves. */
-export const sliceView: ViewRule = (v, _in, _out, p) => ({ offset: v.offset + (p.starts as readonly number[]).reduce((o, s, j) => o + s * v.strides[j]!, 0), strides: v.strides });
+export const sliceView: ViewRule = (v, _in, _out, p) => ({
+  offset: v.offset + (p.starts as readonly number[]).reduce((o, s, j) => o + s * v.strides[j]!, 0),
+  strides: v.strides,
+});
 
 /** `reshape`: a view when the regrouped axes are contiguous with each other. */
 export const reshapeView: ViewRule = (v, inShape, outShape) => {

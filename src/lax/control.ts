@@ -7,6 +7,7 @@
  * close over outer (traced) values.
  * @module
  */
+import { LruCache } from "../core/lru.js";
 import { NDArray, ShapedArray } from "../core/array.js";
 import { checkOptions } from "../core/shape.js";
 import { type Params, bind, isEager } from "../core/trace.js";
@@ -32,7 +33,8 @@ function sameJaxpr(a: ClosedJaxpr, b: ClosedJaxpr): boolean {
   if (a === b) return true;
   const ja = a.jaxpr;
   const jb = b.jaxpr;
-  if (a.consts.length || b.consts.length || !sameAvals(ja.inAvals, jb.inAvals) || ja.eqns.length !== jb.eqns.length || ja.outs.length !== jb.outs.length) return false;
+  if (a.consts.length || b.consts.length || !sameAvals(ja.inAvals, jb.inAvals) || ja.eqns.length !== jb.eqns.length || ja.outs.length !== jb.outs.length)
+    return false;
   const m = new Map<Var, Var>();
   ja.inVars.forEach((v, i) => m.set(v, jb.inVars[i]!));
   const atomEq = (x: Atom, y: Atom): boolean => {
@@ -67,11 +69,11 @@ function sameJaxpr(a: ClosedJaxpr, b: ClosedJaxpr): boolean {
  * training loop). The function is traced every time, so closed-over values are
  * always current; they are operands, not constants.
  */
-const traces = new WeakMap<object, Map<string, ClosedJaxpr[]>>();
+const traces = new WeakMap<object, LruCache<string, ClosedJaxpr[]>>();
 const MAX_TRACES_PER_FUNCTION = 8;
 function intern(f: object, cj: ClosedJaxpr): ClosedJaxpr {
   let byKey = traces.get(f);
-  if (!byKey) traces.set(f, (byKey = new Map()));
+  if (!byKey) traces.set(f, (byKey = new LruCache()));
   const key = `${fmtAvals(cj.inAvals)}->${fmtAvals(cj.outAvals)}`;
   let list = byKey.get(key);
   if (!list) byKey.set(key, (list = []));
@@ -121,9 +123,12 @@ function branchIndex(op: string, index: unknown, n: number): NDArray {
     if (!Number.isInteger(index)) throw new Error(`${op}: the index must be an integer (a JS integer or a 0-d int32 array), got ${index}.`);
     return asArray(Math.min(Math.max(index, 0), n - 1), "int32");
   }
-  if (!(index instanceof NDArray)) throw new Error(`${op}: the index must be a 0-d int32 array or a JS integer, got ${index === null ? "null" : typeof index}.`);
+  if (!(index instanceof NDArray))
+    throw new Error(`${op}: the index must be a 0-d int32 array or a JS integer, got ${index === null ? "null" : typeof index}.`);
   if (index.dtype !== "int32" || index.ndim !== 0) {
-    throw new Error(`${op}: the index must be a 0-d int32 array, got ${index.aval.toString()}; ${index.ndim !== 0 ? "index or reduce it to a scalar" : 'convert it with astype("int32")'}${index.ndim !== 0 ? " (under vmap, a batched index is allowed: map over the batch instead of passing it whole)" : ""}.`);
+    throw new Error(
+      `${op}: the index must be a 0-d int32 array, got ${index.aval.toString()}; ${index.ndim !== 0 ? "index or reduce it to a scalar" : 'convert it with astype("int32")'}${index.ndim !== 0 ? " (under vmap, a batched index is allowed: map over the batch instead of passing it whole)" : ""}.`,
+    );
   }
   return minimum(maximum(index, 0), n - 1);
 }
@@ -186,7 +191,7 @@ export function cond(pred: NDArray | boolean | number, trueFn: (...args: any[]) 
   else if (pred instanceof NDArray) {
     if (pred.ndim !== 0 || pred.dtype !== "bool") {
       throw new Error(
-        `${op}: the predicate must be a 0-d bool array, got ${pred.aval.toString()}; ${pred.ndim !== 0 ? "reduce it to one value (np.all, np.any) or, for an elementwise choice, use np.where" : "compare it, e.g. np.greater(x, 0), or convert with astype(\"bool\")"}.`,
+        `${op}: the predicate must be a 0-d bool array, got ${pred.aval.toString()}; ${pred.ndim !== 0 ? "reduce it to one value (np.all, np.any) or, for an elementwise choice, use np.where" : 'compare it, e.g. np.greater(x, 0), or convert with astype("bool")'}.`,
       );
     }
     p = pred;
@@ -211,7 +216,8 @@ export function cond(pred: NDArray | boolean | number, trueFn: (...args: any[]) 
  */
 function switch_(index: NDArray | number, branches: readonly ((...args: any[]) => any)[], ...operands: any[]): any {
   const op = "lax.switch";
-  if (!Array.isArray(branches) || branches.length === 0) throw new Error(`${op}: branches must be a non-empty JS array of functions, got ${Array.isArray(branches) ? "an empty array" : typeof branches}.`);
+  if (!Array.isArray(branches) || branches.length === 0)
+    throw new Error(`${op}: branches must be a non-empty JS array of functions, got ${Array.isArray(branches) ? "an empty array" : typeof branches}.`);
   return switchImpl(op, (k) => `branch ${k}`, branchIndex(op, index, branches.length), branches, operands);
 }
 export { switch_ as switch };
@@ -259,14 +265,19 @@ export function scan<C, Y = any>(f: (carry: C, x: any) => readonly [unknown, Y],
   const [xl, xsDef] = flatten(xs);
   const xLeaves = leavesToArrays(op, xl, "xs");
   let length = o.length;
-  if (length !== undefined && (!Number.isInteger(length) || length < 0)) throw new Error(`${op}: length must be a non-negative integer, got ${String(length)}.`);
+  if (length !== undefined && (!Number.isInteger(length) || length < 0))
+    throw new Error(`${op}: length must be a non-negative integer, got ${String(length)}.`);
   for (const [i, x] of xLeaves.entries()) {
     if (x.ndim === 0) throw new Error(`${op}: every leaf of xs must have a leading axis to scan over, but leaf ${i} is a scalar ${x.aval.toString()}.`);
     const n = x.shape[0]!;
     if (length === undefined) length = n;
-    else if (n !== length) throw new Error(`${op}: xs leaf ${i} has leading axis ${n} but ${o.length !== undefined ? `opts.length is ${o.length}` : `leaf 0 has ${length}`}; every leaf of xs must have the same leading length.`);
+    else if (n !== length)
+      throw new Error(
+        `${op}: xs leaf ${i} has leading axis ${n} but ${o.length !== undefined ? `opts.length is ${o.length}` : `leaf 0 has ${length}`}; every leaf of xs must have the same leading length.`,
+      );
   }
-  if (length === undefined) throw new Error(`${op}: xs is null (or has no arrays), so the number of steps is unknown; pass opts.length, e.g. lax.scan(f, init, null, { length: 10 }).`);
+  if (length === undefined)
+    throw new Error(`${op}: xs is null (or has no arrays), so the number of steps is unknown; pass opts.length, e.g. lax.scan(f, init, null, { length: 10 }).`);
   const carryAvals = carryLeaves.map((l) => l.aval);
   const xAvals = xLeaves.map((x) => new ShapedArray(x.shape.slice(1), x.dtype));
   const nk = carryLeaves.length;
@@ -275,9 +286,18 @@ export function scan<C, Y = any>(f: (carry: C, x: any) => readonly [unknown, Y],
     f,
     (ins) => {
       const out = f((unflatten(carryDef, ins.slice(0, nk)) as unknown[])[0] as C, unflatten(xsDef, ins.slice(nk)));
-      if (!Array.isArray(out) || out.length !== 2) throw new Error(`${op}: f must return [newCarry, y] (a JS array of two; y may be null), got ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}.`);
+      if (!Array.isArray(out) || out.length !== 2)
+        throw new Error(
+          `${op}: f must return [newCarry, y] (a JS array of two; y may be null), got ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}.`,
+        );
       const [cl, cd] = flattenArgs(op, [out[0]]);
-      if (!cd.equals(carryDef) || !sameAvals(cl.map((c) => c.aval), carryAvals)) {
+      if (
+        !cd.equals(carryDef) ||
+        !sameAvals(
+          cl.map((c) => c.aval),
+          carryAvals,
+        )
+      ) {
         const [ta, tb] = typesOf([cd, cl.map((c) => c.aval)], [carryDef, carryAvals]);
         throw new Error(
           `${op}: the body's carry output has type ${ta} but its carry input has type ${tb}; the carry must keep its structure, shapes and dtypes (cast with astype, or give the initial carry the type the body produces).`,
@@ -344,7 +364,9 @@ export function whileLoop<T>(condFn: (val: T) => any, bodyFn: (val: T) => T, ini
     (xs) => {
       const [out, od] = leavesOf(op, condFn((unflatten(def, xs) as unknown[])[0] as T));
       if (out.length !== 1 || out[0]!.dtype !== "bool" || out[0]!.ndim !== 0) {
-        throw new Error(`${op}: condFn must return a 0-d bool array, got ${fmtAvals(out.map((x) => x.aval))}${out.length === 1 ? "" : ` (structure ${od.toString()})`}; compare, e.g. np.less(i, n), and reduce arrays with np.all/np.any.`);
+        throw new Error(
+          `${op}: condFn must return a 0-d bool array, got ${fmtAvals(out.map((x) => x.aval))}${out.length === 1 ? "" : ` (structure ${od.toString()})`}; compare, e.g. np.less(i, n), and reduce arrays with np.all/np.any.`,
+        );
       }
       return [out, od];
     },
@@ -354,15 +376,28 @@ export function whileLoop<T>(condFn: (val: T) => any, bodyFn: (val: T) => T, ini
     bodyFn,
     (xs) => {
       const [out, od] = flattenArgs(op, [bodyFn((unflatten(def, xs) as unknown[])[0] as T)]);
-      if (!od.equals(def) || !sameAvals(out.map((x) => x.aval), avals)) {
+      if (
+        !od.equals(def) ||
+        !sameAvals(
+          out.map((x) => x.aval),
+          avals,
+        )
+      ) {
         const [ta, tb] = typesOf([od, out.map((x) => x.aval)], [def, avals]);
-        throw new Error(`${op}: bodyFn returns ${ta} but the loop value has type ${tb}; the body must keep the structure, shapes and dtypes (cast with astype, or give the initial value the type the body produces).`);
+        throw new Error(
+          `${op}: bodyFn returns ${ta} but the loop value has type ${tb}; the body must keep the structure, shapes and dtypes (cast with astype, or give the initial value the type the body produces).`,
+        );
       }
       return [out, od];
     },
     avals,
   );
-  const outs = bind(while_p, [...c.consts, ...b.consts, ...leaves], { cond: c.jaxpr, body: b.jaxpr, condNConsts: c.consts.length, bodyNConsts: b.consts.length });
+  const outs = bind(while_p, [...c.consts, ...b.consts, ...leaves], {
+    cond: c.jaxpr,
+    body: b.jaxpr,
+    condNConsts: c.consts.length,
+    bodyNConsts: b.consts.length,
+  });
   return (unflatten(def, outs) as unknown[])[0] as T;
 }
 
@@ -385,12 +420,18 @@ export function foriLoop<T>(lower: number | NDArray, upper: number | NDArray, bo
   checkFunction(op, "bodyFn", bodyFn);
   if (typeof lower === "number" && typeof upper === "number") {
     if (!Number.isInteger(lower) || !Number.isInteger(upper)) throw new Error(`${op}: the bounds must be integers, got ${lower} and ${upper}.`);
-    const [, v] = scan((c: [NDArray, T]): [[NDArray, T], null] => [[add(c[0], 1), bodyFn(c[0], c[1])], null], [asArray(lower, "int32"), initVal] as [NDArray, T], null, { length: Math.max(0, upper - lower) })[0];
+    const [, v] = scan(
+      (c: [NDArray, T]): [[NDArray, T], null] => [[add(c[0], 1), bodyFn(c[0], c[1])], null],
+      [asArray(lower, "int32"), initVal] as [NDArray, T],
+      null,
+      { length: Math.max(0, upper - lower) },
+    )[0];
     return v;
   }
   const bound = (b: number | NDArray, name: string): NDArray => {
     const a = typeof b === "number" ? asArray(b, "int32") : b;
-    if (!(a instanceof NDArray) || a.ndim !== 0 || a.dtype !== "int32") throw new Error(`${op}: ${name} must be a JS integer or a 0-d int32 array, got ${a instanceof NDArray ? a.aval.toString() : typeof a}.`);
+    if (!(a instanceof NDArray) || a.ndim !== 0 || a.dtype !== "int32")
+      throw new Error(`${op}: ${name} must be a JS integer or a 0-d int32 array, got ${a instanceof NDArray ? a.aval.toString() : typeof a}.`);
     return a;
   };
   const lo = bound(lower, "lower");
@@ -437,12 +478,14 @@ export function checkpoint<F extends (...args: any[]) => any>(f: F, opts: Checkp
   checkFunction(op, "f", f);
   const o = checkOptions(op, opts, '{ policy: "dots_saveable" }', ["policy", "staticArgnums"]);
   const policy = o.policy ?? "nothing_saveable";
-  if (!REMAT_POLICIES.includes(policy)) throw new Error(`${op}: unknown policy ${JSON.stringify(policy)}; use one of ${REMAT_POLICIES.map((p) => JSON.stringify(p)).join(", ")}.`);
+  if (!REMAT_POLICIES.includes(policy))
+    throw new Error(`${op}: unknown policy ${JSON.stringify(policy)}; use one of ${REMAT_POLICIES.map((p) => JSON.stringify(p)).join(", ")}.`);
   const statics = new Set(o.staticArgnums ?? []);
   for (const s of statics) if (!Number.isInteger(s) || s < 0) throw new Error(`${op}: staticArgnums must be non-negative integers, got ${String(s)}.`);
   const wrapped = (...args: unknown[]): unknown => {
     if (isEager()) return f(...args);
-    for (const s of statics) if (s >= args.length) throw new Error(`${op}: staticArgnums contains ${s} but the function was called with ${args.length} argument(s).`);
+    for (const s of statics)
+      if (s >= args.length) throw new Error(`${op}: staticArgnums contains ${s} but the function was called with ${args.length} argument(s).`);
     const dyn = args.filter((_, i) => !statics.has(i));
     const [leaves, inDef] = flattenArgs(op, dyn);
     const t = trace(

@@ -16,7 +16,17 @@ import { allocateForWrite, isFloat } from "../core/dtype.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive } from "../core/trace.js";
 import { type Atom, ClosedJaxpr, Jaxpr, type JaxprEqn, Literal, Var, printJaxpr } from "../ir/jaxpr.js";
 import { moveBatchAxis } from "../interpreters/batching.js";
-import { batchJaxpr, dependentOutputs, evalClosed, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr, transposeJaxprSparse, zerosOf } from "../interpreters/jaxpr_transforms.js";
+import {
+  batchJaxpr,
+  dependentOutputs,
+  evalClosed,
+  jvpJaxpr,
+  memoJaxpr,
+  partialEvalJaxpr,
+  transposeJaxpr,
+  transposeJaxprSparse,
+  zerosOf,
+} from "../interpreters/jaxpr_transforms.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { executableFor } from "../transforms/jit.js";
@@ -124,7 +134,10 @@ export const cond_p: Primitive<CondParams> = definePrimitive<CondParams>({
     const out = branches[0]!.outAvals;
     branches.forEach((b, k) => {
       if (!sameAvals(b.inAvals, ops)) throw new Error(`cond: branch ${k} takes ${fmtAvals(b.inAvals)} but the operands are ${fmtAvals(ops)}.`);
-      if (!sameAvals(b.outAvals, out)) throw new Error(`cond: branch 0 returns ${fmtAvals(out)} but branch ${k} returns ${fmtAvals(b.outAvals)}; every branch must return the same structure, shapes and dtypes.`);
+      if (!sameAvals(b.outAvals, out))
+        throw new Error(
+          `cond: branch 0 returns ${fmtAvals(out)} but branch ${k} returns ${fmtAvals(b.outAvals)}; every branch must return the same structure, shapes and dtypes.`,
+        );
     });
     return out;
   },
@@ -148,12 +161,7 @@ export const cond_p: Primitive<CondParams> = definePrimitive<CondParams>({
     const kOuts = bind(cond_p, [index!.known, ...ops.filter((t) => t.known !== null).map((t) => t.known!)], { branches: split.known });
     const nKnown = count(split.outKnown);
     const res = kOuts.slice(nKnown).map((r) => pe.known(r));
-    const uOuts = pe.stage(
-      cond_p,
-      [index!, ...res, ...ops.filter((t) => t.known === null)],
-      { branches: split.unknown },
-      split.unknown[0]!.outAvals,
-    );
+    const uOuts = pe.stage(cond_p, [index!, ...res, ...ops.filter((t) => t.known === null)], { branches: split.unknown }, split.unknown[0]!.outAvals);
     let a = 0;
     let b = 0;
     return split.outKnown.map((k) => (k ? pe.known(kOuts[a++]!) : uOuts[b++]!));
@@ -221,14 +229,11 @@ function splitCond(branches: readonly ClosedJaxpr[], knownMask: boolean[]): { kn
     off += s.numRes;
   }
   const known = splits.map((s, k) =>
-    traceToJaxpr(
-      (ins) => {
-        const o = evalClosed(s.known)(ins);
-        const own = offsets[k]!;
-        return [...o.slice(0, nKnown), ...resAvals.map((a, r) => (r >= own && r < own + s.numRes ? o[nKnown + r - own]! : zerosOf(a)))];
-      },
-      s.known.inAvals,
-    ),
+    traceToJaxpr((ins) => {
+      const o = evalClosed(s.known)(ins);
+      const own = offsets[k]!;
+      return [...o.slice(0, nKnown), ...resAvals.map((a, r) => (r >= own && r < own + s.numRes ? o[nKnown + r - own]! : zerosOf(a)))];
+    }, s.known.inAvals),
   );
   const nUnknownIns = count(knownMask.map((k) => !k));
   const unknown = splits.map((s, k) =>
@@ -275,13 +280,21 @@ export const scan_p: Primitive<ScanParams> = definePrimitive<ScanParams>({
     if (avals.length !== nc + nk + nx) throw new Error(`scan: expected ${nc + nk + nx} operands, got ${avals.length}.`);
     const carryIn = avals.slice(nc, nc + nk);
     const bodyCarry = b.slice(nc, nc + nk);
-    if (!sameAvals(avals.slice(0, nc), b.slice(0, nc))) throw new Error(`scan: the constants have types ${fmtAvals(avals.slice(0, nc))} but the body takes ${fmtAvals(b.slice(0, nc))}.`);
-    if (!sameAvals(carryIn, bodyCarry)) throw new Error(`scan: the initial carry has types ${fmtAvals(carryIn)} but the body takes a carry of types ${fmtAvals(bodyCarry)}.`);
+    if (!sameAvals(avals.slice(0, nc), b.slice(0, nc)))
+      throw new Error(`scan: the constants have types ${fmtAvals(avals.slice(0, nc))} but the body takes ${fmtAvals(b.slice(0, nc))}.`);
+    if (!sameAvals(carryIn, bodyCarry))
+      throw new Error(`scan: the initial carry has types ${fmtAvals(carryIn)} but the body takes a carry of types ${fmtAvals(bodyCarry)}.`);
     const carryOut = p.jaxpr.outAvals.slice(0, nk);
-    if (!sameAvals(carryOut, bodyCarry)) throw new Error(`scan: the body returns a carry of types ${fmtAvals(carryOut)} but takes a carry of types ${fmtAvals(bodyCarry)}; the carry must keep its shapes and dtypes.`);
+    if (!sameAvals(carryOut, bodyCarry))
+      throw new Error(
+        `scan: the body returns a carry of types ${fmtAvals(carryOut)} but takes a carry of types ${fmtAvals(bodyCarry)}; the carry must keep its shapes and dtypes.`,
+      );
     avals.slice(nc + nk).forEach((x, i) => {
       const want = stacked(b[nc + nk + i]!, p.length);
-      if (!x.equals(want)) throw new Error(`scan: xs ${i} has type ${x.toString()} but the body takes slices ${b[nc + nk + i]!.toString()} of a length-${p.length} stack (${want.toString()}).`);
+      if (!x.equals(want))
+        throw new Error(
+          `scan: xs ${i} has type ${x.toString()} but the body takes slices ${b[nc + nk + i]!.toString()} of a length-${p.length} stack (${want.toString()}).`,
+        );
     });
     return [...carryOut, ...p.jaxpr.outAvals.slice(nk).map((a) => stacked(a, p.length))];
   },
@@ -331,14 +344,28 @@ export const scan_p: Primitive<ScanParams> = definePrimitive<ScanParams>({
       const nkt = count(carryMask);
       return rewire(
         jj,
-        [...range(0, nc), ...range(base, base + nct), ...range(nc, nc + nk), ...range(base + nct, base + nct + nkt), ...range(nc + nk, base), ...range(base + nct + nkt, base + count(mask))],
+        [
+          ...range(0, nc),
+          ...range(base, base + nct),
+          ...range(nc, nc + nk),
+          ...range(base + nct, base + nct + nkt),
+          ...range(nc + nk, base),
+          ...range(base + nct + nkt, base + count(mask)),
+        ],
         [...range(0, nk), ...where_(carryMask, true, nk + ny), ...range(nk, nk + ny), ...range(nk + ny + nk, nk + ny + nk + ny)],
       );
     });
     const carryT = tangents.slice(nc, nc + nk).map((t, i) => (carryMask[i] ? (t ?? zerosOf(inAvals[nc + i]!)) : null));
     const outs = bind(
       scan_p,
-      [...primals.slice(0, nc), ...tangents.slice(0, nc).filter(isNonNull), ...primals.slice(nc, nc + nk), ...carryT.filter(isNonNull), ...primals.slice(nc + nk), ...tangents.slice(nc + nk).filter(isNonNull)],
+      [
+        ...primals.slice(0, nc),
+        ...tangents.slice(0, nc).filter(isNonNull),
+        ...primals.slice(nc, nc + nk),
+        ...carryT.filter(isNonNull),
+        ...primals.slice(nc + nk),
+        ...tangents.slice(nc + nk).filter(isNonNull),
+      ],
       { ...p, jaxpr: body, numConsts: nc + count(constMask), numCarry: nk + count(carryMask) },
     );
     const nkt = count(carryMask);
@@ -370,9 +397,21 @@ export const scan_p: Primitive<ScanParams> = definePrimitive<ScanParams>({
     const hoistedRes = hoisted.map((h) => (h.kind === "const" ? ts[h.index]! : pe.known(h.value)));
     const uOuts = pe.stage(
       scan_p,
-      [...hoistedRes, ...ts.slice(0, nc).filter((t) => t.known === null), ...ts.slice(nc, nc + nk).filter((_, i) => !carryK[i]), ...stackedRes, ...ts.slice(nc + nk).filter((t) => t.known === null)],
+      [
+        ...hoistedRes,
+        ...ts.slice(0, nc).filter((t) => t.known === null),
+        ...ts.slice(nc, nc + nk).filter((_, i) => !carryK[i]),
+        ...stackedRes,
+        ...ts.slice(nc + nk).filter((t) => t.known === null),
+      ],
       { ...p, jaxpr: split.unknownBody, numConsts: hoisted.length + count(known.slice(0, nc).map((k) => !k)), numCarry: nk - nkk },
-      [...p.jaxpr.inAvals.slice(nc, nc + nk).filter((_, i) => !carryK[i]), ...p.jaxpr.outAvals.slice(nk).filter((_, i) => !ysK[i]).map((a) => stacked(a, p.length))],
+      [
+        ...p.jaxpr.inAvals.slice(nc, nc + nk).filter((_, i) => !carryK[i]),
+        ...p.jaxpr.outAvals
+          .slice(nk)
+          .filter((_, i) => !ysK[i])
+          .map((a) => stacked(a, p.length)),
+      ],
     );
     let a = 0;
     let b = nkk;
@@ -465,18 +504,17 @@ type Hoisted = { kind: "const"; index: number } | { kind: "value"; value: NDArra
  * returns the residuals the staged scan needs stacked as extra ys, except residuals
  * that are loop-invariant (a known constant), which the staged scan takes as constants.
  */
-function splitScan(p: ScanParams, known: boolean[]): { carryK: boolean[]; ysK: boolean[]; knownBody: ClosedJaxpr; unknownBody: ClosedJaxpr; hoisted: Hoisted[] } {
+function splitScan(
+  p: ScanParams,
+  known: boolean[],
+): { carryK: boolean[]; ysK: boolean[]; knownBody: ClosedJaxpr; unknownBody: ClosedJaxpr; hoisted: Hoisted[] } {
   const { nc, nk, nx, ny } = scanCounts(p);
   const constK = known.slice(0, nc);
   const xsK = known.slice(nc + nk);
   let carryK = known.slice(nc, nc + nk);
   let split;
   for (;;) {
-    split = partialEvalJaxpr(
-      p.jaxpr,
-      [...constK, ...carryK, ...xsK],
-      [...carryK.map((k) => !k), ...range(0, ny).map(() => false)],
-    );
+    split = partialEvalJaxpr(p.jaxpr, [...constK, ...carryK, ...xsK], [...carryK.map((k) => !k), ...range(0, ny).map(() => false)]);
     const next = carryK.map((k, i) => k && split!.outKnown[i]!);
     if (sameMask(next, carryK)) break;
     carryK = next;
@@ -549,10 +587,13 @@ export const while_p: Primitive<WhileParams> = definePrimitive<WhileParams>({
     const carry = avals.slice(ncc + nbc);
     const bodyIn = p.body.inAvals.slice(nbc);
     if (!sameAvals(avals.slice(0, ncc), p.cond.inAvals.slice(0, ncc)) || !sameAvals(avals.slice(ncc, ncc + nbc), p.body.inAvals.slice(0, nbc))) {
-      throw new Error(`while: the constants have types ${fmtAvals(avals.slice(0, ncc + nbc))} but the cond and body take ${fmtAvals([...p.cond.inAvals.slice(0, ncc), ...p.body.inAvals.slice(0, nbc)])}.`);
+      throw new Error(
+        `while: the constants have types ${fmtAvals(avals.slice(0, ncc + nbc))} but the cond and body take ${fmtAvals([...p.cond.inAvals.slice(0, ncc), ...p.body.inAvals.slice(0, nbc)])}.`,
+      );
     }
     if (!sameAvals(carry, bodyIn)) throw new Error(`while: the initial value has types ${fmtAvals(carry)} but the body takes ${fmtAvals(bodyIn)}.`);
-    if (!sameAvals(p.body.outAvals, bodyIn)) throw new Error(`while: the body returns ${fmtAvals(p.body.outAvals)} but takes ${fmtAvals(bodyIn)}; the loop value must keep its shapes and dtypes.`);
+    if (!sameAvals(p.body.outAvals, bodyIn))
+      throw new Error(`while: the body returns ${fmtAvals(p.body.outAvals)} but takes ${fmtAvals(bodyIn)}; the loop value must keep its shapes and dtypes.`);
     const c = p.cond.outAvals;
     if (c.length !== 1 || c[0]!.dtype !== "bool" || c[0]!.shape.length !== 0) throw new Error(`while: the cond must return a bool scalar, got ${fmtAvals(c)}.`);
     return carry;
@@ -585,7 +626,11 @@ export const while_p: Primitive<WhileParams> = definePrimitive<WhileParams>({
       const jb = jvpJaxpr(p.body, mask);
       const base = nbc + nk;
       return {
-        body: rewire(jb, [...range(0, nbc), ...range(base, base + nbt), ...range(nbc, base), ...range(base + nbt, base + nbt + nkt)], [...range(0, nk), ...where_(carryMask, true, nk)]),
+        body: rewire(
+          jb,
+          [...range(0, nbc), ...range(base, base + nbt), ...range(nbc, base), ...range(base + nbt, base + nbt + nkt)],
+          [...range(0, nk), ...where_(carryMask, true, nk)],
+        ),
         cond: rewire(p.cond, [...range(0, ncc + nk), ...where_(carryMask, true).map((i) => p.body.inAvals[nbc + i]!)], [0]),
       };
     });
@@ -630,7 +675,11 @@ export const while_p: Primitive<WhileParams> = definePrimitive<WhileParams>({
     });
     // everything is staged when the cond depends on unknown values (the staged loop's transpose is the error)
     if (split === null) return pe.stage(while_p, ts, p, outAvals);
-    const kv = (from: number, to: number, mask: readonly boolean[] = known.slice(from, to)): NDArray[] => ts.slice(from, to).filter((_, i) => mask[i]).map((t) => t.known!);
+    const kv = (from: number, to: number, mask: readonly boolean[] = known.slice(from, to)): NDArray[] =>
+      ts
+        .slice(from, to)
+        .filter((_, i) => mask[i])
+        .map((t) => t.known!);
     const kOuts = bind(while_p, [...kv(0, ncc), ...kv(ncc, ncc + nbc), ...kv(ncc + nbc, ts.length, split.carryK)], {
       cond: split.cond,
       body: split.body,
@@ -724,7 +773,11 @@ function saveable(e: JaxprEqn, policy: RematPolicy): boolean {
  * the values the policy saves; the staged jaxpr takes those plus every input and
  * recomputes the rest of the known work (that is the rematerialization).
  */
-function splitRemat(cj: ClosedJaxpr, knownMask: readonly boolean[], policy: RematPolicy): { known: ClosedJaxpr; unknown: ClosedJaxpr; outKnown: boolean[]; numSaved: number } {
+function splitRemat(
+  cj: ClosedJaxpr,
+  knownMask: readonly boolean[],
+  policy: RematPolicy,
+): { known: ClosedJaxpr; unknown: ClosedJaxpr; outKnown: boolean[]; numSaved: number } {
   const j = cj.jaxpr;
   const knownVars = new Set<Var>(j.constVars);
   j.inVars.forEach((v, i) => {

@@ -17,6 +17,7 @@ import { checkOptions, describeValue, fmtShape, shapeEqual } from "../core/shape
 import { Tracer } from "../core/trace.js";
 import * as np from "../numpy/index.js";
 import { logSoftmax, oneHot } from "../nn/activations.js";
+import { customJvp } from "../transforms/custom.js";
 
 /** How per-example losses are combined. */
 export type Reduction = "mean" | "sum" | "none";
@@ -81,7 +82,7 @@ function floatOf(op: string, name: string, x: NDArray): NDArray {
  * ```
  */
 export function mse(pred: NDArray, target: NDArray | number, opts: LossOptions = {}): NDArray {
-  opts = checkOptions("losses.mse", opts, `{ reduction: "sum" }`);
+  opts = checkOptions("losses.mse", opts, `{ reduction: "sum" }`, ["reduction"]);
   return reduce("mse", np.square(errorOf("mse", pred, target)), opts.reduction);
 }
 
@@ -106,7 +107,8 @@ function targetRows(op: string, z: NDArray, y: NDArray, zName: string): NDArray 
     const vals = concreteOrNull(y);
     if (vals) {
       const bad = vals.buffer.findIndex((v) => v < 0 || v >= c);
-      if (bad >= 0) throw new Error(`losses.${op}: label ${vals.buffer[bad]} (at flat index ${bad}) is out of range for ${c} classes; labels must be in 0..${c - 1}.`);
+      if (bad >= 0)
+        throw new Error(`losses.${op}: label ${vals.buffer[bad]} (at flat index ${bad}) is out of range for ${c} classes; labels must be in 0..${c - 1}.`);
     }
     return oneHot(y, c, z.dtype);
   }
@@ -137,7 +139,7 @@ function targetRows(op: string, z: NDArray, y: NDArray, zName: string): NDArray 
  */
 export function softmaxCrossEntropy(logits: NDArray, labelsOrOneHot: NDArray, opts: LossOptions = {}): NDArray {
   const op = "softmaxCrossEntropy";
-  opts = checkOptions(`losses.${op}`, opts, `{ reduction: "none" }`);
+  opts = checkOptions(`losses.${op}`, opts, `{ reduction: "none" }`, ["reduction"]);
   const z = checkArray(op, "logits", logits);
   if (!isFloat(z.dtype)) throw new Error(`losses.${op}: logits must be a float array, got ${z.aval.toString()}.`);
   if (z.ndim === 0) throw new Error(`losses.${op}: logits must have a class axis (shape [..., numClasses]), got a 0-d array.`);
@@ -171,22 +173,43 @@ export interface BinaryCrossEntropyOptions extends LossOptions {
  */
 export function binaryCrossEntropy(pred: NDArray, target: NDArray | number, opts: BinaryCrossEntropyOptions = {}): NDArray {
   const op = "binaryCrossEntropy";
-  opts = checkOptions(`losses.${op}`, opts, "{ fromLogits: true }");
+  opts = checkOptions(`losses.${op}`, opts, "{ fromLogits: true }", ["fromLogits", "reduction"]);
   const [p, t] = predAndTarget(op, pred, target);
   let perElement: NDArray;
   if (opts.fromLogits) {
     const z = p;
     perElement = np.add(np.subtract(np.maximum(z, 0), np.multiply(z, t)), np.log1p(np.exp(np.negative(np.abs(z)))));
   } else {
-    // log(0) is clamped to -100; the inner where keeps the derivative finite there.
-    const inside = np.greater(p, 0);
-    const below = np.less(p, 1);
-    const logP = np.maximum(np.where(inside, np.log(np.where(inside, p, 1)), -100), -100);
-    const log1mP = np.maximum(np.where(below, np.log1p(np.negative(np.where(below, p, 0))), -100), -100);
-    perElement = np.negative(np.add(np.multiply(t, logP), np.multiply(np.subtract(1, t), log1mP)));
+    perElement = bceProbabilities(p, t);
   }
   return reduce(op, perElement, opts.reduction);
 }
+
+/** The logs of BCE, each clamped at -100 as PyTorch's (the inner where keeps log's argument in range). */
+function clampedLogs(p: NDArray): [NDArray, NDArray] {
+  const inside = np.greater(p, 0);
+  const below = np.less(p, 1);
+  const logP = np.maximum(np.where(inside, np.log(np.where(inside, p, 1)), -100), -100);
+  const log1mP = np.maximum(np.where(below, np.log1p(np.negative(np.where(below, p, 0))), -100), -100);
+  return [logP, log1mP];
+}
+
+/**
+ * `-(t log p + (1 - t) log(1 - p))` per element, logs clamped at -100. Its derivative in
+ * `p` is PyTorch's BCELoss backward, `(p - t) / max(p (1 - p), 1e-12)` (the clamp is not
+ * differentiated, so p = 0 with t = 1 still pushes p up); in `t` it is
+ * `log(1 - p) - log(p)` with the clamped logs.
+ */
+function bceValue(p: NDArray, t: NDArray): NDArray {
+  const [logP, log1mP] = clampedLogs(p);
+  return np.negative(np.add(np.multiply(t, logP), np.multiply(np.subtract(1, t), log1mP)));
+}
+const bceProbabilities = customJvp(bceValue, ([p, t]: NDArray[], [dp, dt]: NDArray[]): [NDArray, NDArray] => {
+  const [logP, log1mP] = clampedLogs(p!);
+  const out = bceValue(p!, t!);
+  const dOut = np.divide(np.subtract(p!, t!), np.maximum(np.multiply(p!, np.subtract(1, p!)), 1e-12));
+  return [out, np.add(np.multiply(dp!, dOut), np.multiply(dt!, np.subtract(log1mP, logP)))];
+});
 
 /** Options of {@link huber}. */
 export interface HuberOptions extends LossOptions {
@@ -210,7 +233,8 @@ export function huber(pred: NDArray, target: NDArray | number, opts: HuberOption
   const op = "huber";
   opts = checkOptions(`losses.${op}`, opts, "{ delta: 1 }", ["delta", "reduction"]);
   const delta = opts.delta ?? 1;
-  if (typeof delta !== "number" || !(delta > 0) || !Number.isFinite(delta)) throw new Error(`losses.huber: delta must be a finite number > 0, got ${describeValue(delta)}.`);
+  if (typeof delta !== "number" || !(delta > 0) || !Number.isFinite(delta))
+    throw new Error(`losses.huber: delta must be a finite number > 0, got ${describeValue(delta)}.`);
   const x = np.abs(errorOf(op, pred, target));
   const quadratic = np.minimum(x, delta);
   // 0.5 q² + delta (x - q): equal to both branches and differentiable everywhere.
@@ -283,7 +307,10 @@ export function nll(logProbs: NDArray, labels: NDArray, opts: LossOptions = {}):
   if (!isFloat(lp.dtype)) throw new Error(`losses.${op}: logProbs must be a float array, got ${lp.aval.toString()}.`);
   if (lp.ndim === 0) throw new Error(`losses.${op}: logProbs must have a class axis (shape [..., numClasses]), got a 0-d array.`);
   const y = checkArray(op, "labels", labels);
-  if (y.dtype !== "int32") throw new Error(`losses.${op}: labels must be int32 class indices of shape ${fmtShape(lp.shape.slice(0, -1))}, got ${y.aval.toString()}; convert with astype("int32").`);
+  if (y.dtype !== "int32")
+    throw new Error(
+      `losses.${op}: labels must be int32 class indices of shape ${fmtShape(lp.shape.slice(0, -1))}, got ${y.aval.toString()}; convert with astype("int32").`,
+    );
   const target = targetRows(op, lp, y, "logProbs");
   return reduce(op, np.negative(np.sum(np.multiply(target, lp), { axis: -1 })), opts.reduction);
 }

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-export { relu, leakyRelu, sigmoid, tanh, gelu, softmax, logSoftmax, oneHot, softplus, silu, elu, logSigmoid } from "./activations.js";
+export { relu, leakyRelu, sigmoid, tanh, gelu, softmax, logSoftmax, oneHot, softplus, silu, elu, logSigmoid, type GeluOptions } from "./activations.js";
 export {
   linear,
   mlp,
@@ -39,3 +39,14 @@ export {
 } from "./transformer.js";
 export * as initializers from "./initializers.js";
 export type { Initializer, VarianceScalingOptions } from "./initializers.js";
+export {
+  conv2d,
+  maxPool2d,
+  avgPool2d,
+  type Conv2dParams,
+  type Conv2dInitOptions,
+  type Conv2dOptions,
+  type Pool2dOptions,
+  type AvgPool2dOptions,
+  type Size2d,
+} from "./conv.js";

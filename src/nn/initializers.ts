@@ -51,7 +51,13 @@ function fans(op: string, shape: number[], o: VarianceScalingOptions): [number, 
 /** The standard deviation of a standard normal truncated to [-2, 2]. */
 const TRUNCATED_STD = 0.8796256610342398;
 
-function varianceScaling(op: string, scale: number, mode: "fanIn" | "fanAvg", distribution: "uniform" | "truncatedNormal", opts: VarianceScalingOptions | undefined): Initializer {
+function varianceScaling(
+  op: string,
+  scale: number,
+  mode: "fanIn" | "fanAvg",
+  distribution: "uniform" | "truncatedNormal",
+  opts: VarianceScalingOptions | undefined,
+): Initializer {
   const o = checkOptions(`nn.initializers.${op}`, opts, "{ inAxis: 1, outAxis: 0 }", FAN_KEYS);
   return (key, shape, dtype) => {
     const d = floatDType(op, dtype);

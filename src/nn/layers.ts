@@ -50,7 +50,7 @@ export interface InitOptions {
 function linearInit(key: random.Key, inDim: number, outDim: number, opts: InitOptions = {}): LinearParams {
   checkDim("nn.linear.init", "inDim", inDim);
   checkDim("nn.linear.init", "outDim", outDim);
-  opts = checkOptions("nn.linear.init", opts, `{ dtype: "float64" }`);
+  opts = checkOptions("nn.linear.init", opts, `{ dtype: "float64" }`, ["dtype"]);
   const [wKey, bKey] = random.split(key);
   // PyTorch: kaiming_uniform_(a=sqrt(5)) on the weight gives bound = gain * sqrt(3 / fanIn)
   // with gain = sqrt(2 / (1 + 5)), i.e. 1/sqrt(fanIn); the bias uses the same bound.
@@ -83,7 +83,9 @@ function linearApply(params: LinearParams, x: NDArray): NDArray {
     throw new Error(`${op}: expected weight [outDim, inDim] and bias [outDim], got weight ${fmtShape(w.shape)} and bias ${fmtShape(b.shape)}.`);
   }
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inDim) {
-    throw new Error(`${op}: the input has shape ${fmtShape(x.shape)} but the layer expects ${inDim} features in its last axis (weight ${fmtShape(w.shape)}); reshape the input to [batch, ${inDim}].`);
+    throw new Error(
+      `${op}: the input has shape ${fmtShape(x.shape)} but the layer expects ${inDim} features in its last axis (weight ${fmtShape(w.shape)}); reshape the input to [batch, ${inDim}].`,
+    );
   }
   return np.add(np.matmul(x, np.transpose(w)), b);
 }
@@ -131,7 +133,9 @@ export type MlpParams = LinearParams[];
  * ```
  */
 function mlpInit(key: random.Key, sizes: number[], opts: InitOptions = {}): MlpParams {
-  if (!Array.isArray(sizes) || sizes.length < 2) throw new Error(`nn.mlp.init: sizes must list at least an input and an output size, e.g. [784, 128, 10], got ${describeValue(sizes)}.`);
+  if (!Array.isArray(sizes) || sizes.length < 2)
+    throw new Error(`nn.mlp.init: sizes must list at least an input and an output size, e.g. [784, 128, 10], got ${describeValue(sizes)}.`);
+  opts = checkOptions("nn.mlp.init", opts, `{ dtype: "float64" }`, ["dtype"]);
   sizes.forEach((s, i) => checkDim("nn.mlp.init", `sizes[${i}]`, s));
   const keys = random.split(key, sizes.length - 1);
   return keys.map((k, i) => linearInit(k, sizes[i]!, sizes[i + 1]!, opts));
@@ -152,8 +156,9 @@ function mlpInit(key: random.Key, sizes: number[], opts: InitOptions = {}): MlpP
  * ```
  */
 function mlpApply(params: MlpParams, x: NDArray, opts: MlpApplyOptions = {}): NDArray {
-  if (!Array.isArray(params) || params.length === 0) throw new Error(`nn.mlp.apply: params must be the array of layers from nn.mlp.init, got ${describeValue(params)}.`);
-  opts = checkOptions("nn.mlp.apply", opts, "{ activation: nn.tanh }");
+  if (!Array.isArray(params) || params.length === 0)
+    throw new Error(`nn.mlp.apply: params must be the array of layers from nn.mlp.init, got ${describeValue(params)}.`);
+  opts = checkOptions("nn.mlp.apply", opts, "{ activation: nn.tanh }", ["activation"]);
   const act = opts.activation ?? relu;
   let h = x;
   params.forEach((layer, i) => {
@@ -216,7 +221,7 @@ export interface BatchNormOptions {
  */
 function batchNormInit(features: number, opts: InitOptions = {}): { params: BatchNormParams; state: BatchNormState } {
   checkDim("nn.batchNorm.init", "features", features);
-  opts = checkOptions("nn.batchNorm.init", opts, `{ dtype: "float64" }`);
+  opts = checkOptions("nn.batchNorm.init", opts, `{ dtype: "float64" }`, ["dtype"]);
   const dtype = opts.dtype ?? "float32";
   return {
     params: { gamma: np.ones([features], dtype), beta: np.zeros([features], dtype) },
@@ -242,8 +247,9 @@ function batchNormInit(features: number, opts: InitOptions = {}): { params: Batc
  */
 function batchNormApply(params: BatchNormParams, state: BatchNormState, x: NDArray, opts: BatchNormOptions): [NDArray, BatchNormState] {
   const op = "nn.batchNorm.apply";
-  opts = checkOptions(op, opts, "{ training: true }");
-  if (typeof opts.training !== "boolean") throw new Error(`${op}: pass { training: true } (batch statistics) or { training: false } (running statistics), got ${describeValue(opts.training)}.`);
+  opts = checkOptions(op, opts, "{ training: true }", ["training", "momentum", "eps"]);
+  if (typeof opts.training !== "boolean")
+    throw new Error(`${op}: pass { training: true } (batch statistics) or { training: false } (running statistics), got ${describeValue(opts.training)}.`);
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
   checkArray(op, "x", x);
@@ -259,7 +265,10 @@ function batchNormApply(params: BatchNormParams, state: BatchNormState, x: NDArr
   let newState: BatchNormState;
   if (opts.training) {
     const n = axes.reduce((s, a) => s * x.shape[a]!, 1);
-    if (n < 2) throw new Error(`${op}: training mode needs more than one value per feature to compute batch statistics, got input of shape ${fmtShape(x.shape)}; use a larger batch or { training: false }.`);
+    if (n < 2)
+      throw new Error(
+        `${op}: training mode needs more than one value per feature to compute batch statistics, got input of shape ${fmtShape(x.shape)}; use a larger batch or { training: false }.`,
+      );
     mean = np.mean(x, { axis: axes });
     variance = np.mean(np.square(np.subtract(x, per(mean))), { axis: axes }); // biased, used to normalize
     // The running variance uses the unbiased estimate, as PyTorch.

@@ -51,7 +51,8 @@ export interface LayerNormOptions {
 function layerNormInit(shape: number | number[], opts: InitOptions = {}): LayerNormParams {
   const op = "nn.layerNorm.init";
   const s = typeof shape === "number" ? [shape] : shape;
-  if (!Array.isArray(s) || s.length === 0) throw new Error(`${op}: shape must be a positive integer or a non-empty array of them, got ${describeValue(shape)}.`);
+  if (!Array.isArray(s) || s.length === 0)
+    throw new Error(`${op}: shape must be a positive integer or a non-empty array of them, got ${describeValue(shape)}.`);
   s.forEach((d, i) => positiveInt(op, `shape[${i}]`, d));
   const o = checkOptions(op, opts, `{ dtype: "float64" }`, ["dtype"]);
   const dtype = o.dtype ?? "float32";
@@ -80,7 +81,9 @@ function layerNormApply(params: LayerNormParams, x: NDArray, opts: LayerNormOpti
   const k = w.ndim;
   const trailing = x.shape.slice(x.ndim - k);
   if (x.ndim < k || trailing.some((d, i) => d !== w.shape[i])) {
-    throw new Error(`${op}: x of shape ${fmtShape(x.shape)} must end with the normalized shape ${fmtShape(w.shape)} of the parameters; initialize with nn.layerNorm.init(${JSON.stringify(x.shape.slice(-k))}) or reshape x.`);
+    throw new Error(
+      `${op}: x of shape ${fmtShape(x.shape)} must end with the normalized shape ${fmtShape(w.shape)} of the parameters; initialize with nn.layerNorm.init(${JSON.stringify(x.shape.slice(-k))}) or reshape x.`,
+    );
   }
   const axis = Array.from({ length: k }, (_, i) => x.ndim - k + i);
   const mean = np.mean(x, { axis, keepdims: true });
@@ -201,7 +204,8 @@ export function dropout(key: random.Key, x: NDArray, rate: number, opts: Dropout
   const op = "nn.dropout";
   const o = checkOptions(op, opts, "{ training: false }", ["training"]);
   arrayArg(op, "x", x);
-  if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) throw new Error(`${op}: rate is the probability of dropping an element and must be in [0, 1), got ${describeValue(rate)}.`);
+  if (typeof rate !== "number" || !(rate >= 0 && rate < 1))
+    throw new Error(`${op}: rate is the probability of dropping an element and must be in [0, 1), got ${describeValue(rate)}.`);
   const training = o.training ?? true;
   if (typeof training !== "boolean") throw new Error(`${op}: training must be a boolean, got ${describeValue(training)}.`);
   if (!training || rate === 0) return x;
@@ -286,7 +290,8 @@ function attentionApply(params: MultiHeadAttentionParams, q: NDArray, k: NDArray
   const op = "nn.multiHeadAttention.apply";
   const o = checkOptions(op, opts, "{ mask }", ["mask"]);
   const wq = arrayArg(op, "params.q.weight", params?.q?.weight);
-  if (wq.ndim !== 3) throw new Error(`${op}: params.q.weight must be [heads, dim / heads, dim], got ${fmtShape(wq.shape)}; use the params from nn.multiHeadAttention.init.`);
+  if (wq.ndim !== 3)
+    throw new Error(`${op}: params.q.weight must be [heads, dim / heads, dim], got ${fmtShape(wq.shape)}; use the params from nn.multiHeadAttention.init.`);
   const [heads, dh, dim] = wq.shape as [number, number, number];
   // [..., L, dim] -> [..., heads, L, dh]
   const project = (name: "q" | "k" | "v", x: NDArray): NDArray => {
@@ -299,7 +304,8 @@ function attentionApply(params: MultiHeadAttentionParams, q: NDArray, k: NDArray
   const Q = project("q", q);
   const K = project("k", k);
   const V = project("v", v);
-  if (k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) throw new Error(`${op}: k and v must have the same length, got k ${fmtShape(k.shape)} and v ${fmtShape(v.shape)}.`);
+  if (k.shape[k.ndim - 2] !== v.shape[v.ndim - 2])
+    throw new Error(`${op}: k and v must have the same length, got k ${fmtShape(k.shape)} and v ${fmtShape(v.shape)}.`);
   let scores = np.divide(np.matmul(Q, swapLast(K)), Math.sqrt(dh)); // [..., heads, Lq, Lk]
   if (o.mask !== undefined) {
     const mask = arrayArg(op, "opts.mask", o.mask);
@@ -307,7 +313,9 @@ function attentionApply(params: MultiHeadAttentionParams, q: NDArray, k: NDArray
     try {
       np.broadcastTo(mask, scores.shape);
     } catch {
-      throw new Error(`${op}: mask of shape ${fmtShape(mask.shape)} does not broadcast to the attention scores' shape ${fmtShape(scores.shape)} ([..., heads, Lq, Lk]).`);
+      throw new Error(
+        `${op}: mask of shape ${fmtShape(mask.shape)} does not broadcast to the attention scores' shape ${fmtShape(scores.shape)} ([..., heads, Lq, Lk]).`,
+      );
     }
     scores = np.where(mask, scores, scores.dtype === "float64" ? -1.7976931348623157e308 : -3.4028234663852886e38);
   }

@@ -1,5 +1,6 @@
 /** Array creation. @module */
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
+import { moveTo } from "../core/device.js";
 import { type DType, type TypedArray, allocate, castScalar, isDType } from "../core/dtype.js";
 import { checkOptions, checkShape, describeValue, fmtShape, sizeOf } from "../core/shape.js";
 import type { BackendName } from "../core/device.js";
@@ -47,10 +48,10 @@ function typedDType(t: TypedArray): DType {
  * ```
  */
 export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
-  opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`);
+  opts = checkOptions("np.array", opts, `{ dtype: "float64", shape: [2, 3] }`, ["dtype", "shape", "backend"]);
   if (opts.backend !== undefined) {
     const { backend, ...rest } = opts;
-    return array(data, rest).to(backend);
+    return moveTo(array(data, rest), backend, "np.array");
   }
   const dtype = checkDType("np.array", opts.dtype);
   if (data instanceof NDArray) {
@@ -61,10 +62,14 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
     if (data instanceof DataView || !("length" in data)) throw new Error(`np.array: a DataView is not accepted; pass a typed array such as Float32Array.`);
     const t = data as TypedArray;
     const d = dtype ?? typedDType(t);
+    if (d === "int32" && !(t instanceof Int32Array || t instanceof Uint8Array)) checkInt32("np.array", t);
     const buf = allocate(d, t.length);
     for (let i = 0; i < t.length; i++) buf[i] = castScalar(t[i]!, d);
     const shape = opts.shape ? checkShape("np.array", opts.shape) : [t.length];
-    if (sizeOf(shape) !== t.length) throw new Error(`np.array: ${t.length} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${t.length}.`);
+    if (sizeOf(shape) !== t.length)
+      throw new Error(
+        `np.array: ${t.length} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${t.length}.`,
+      );
     return new ConcreteArray(new ShapedArray(shape, d), buf);
   }
   // nested JS data: infer the shape and check it is rectangular
@@ -79,7 +84,10 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
   let sawNumber = false;
   const walk = (x: unknown, depth: number, path: number[]): void => {
     if (depth === shape.length) {
-      if (Array.isArray(x)) throw new Error(`np.array: ragged nested array: element at [${path.join("][")}] is an array but elements before it at that depth are scalars; every row must have the same shape (expected shape ${fmtShape(shape)}).`);
+      if (Array.isArray(x))
+        throw new Error(
+          `np.array: ragged nested array: element at [${path.join("][")}] is an array but elements before it at that depth are scalars; every row must have the same shape (expected shape ${fmtShape(shape)}).`,
+        );
       if (typeof x === "boolean") {
         sawBool = true;
         flat.push(x ? 1 : 0);
@@ -89,7 +97,9 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
       } else if (x instanceof NDArray) {
         throw new Error(`np.array: nested arrays of cotangent Arrays are not accepted; use np.stack to combine arrays.`);
       } else {
-        throw new Error(`np.array: ${path.length ? `the element at [${path.join("][")}]` : "the data"} is ${describeValue(x)}${x === null || typeof x === "object" || typeof x === "function" ? "" : ` (a ${typeof x})`}; only numbers, booleans, nested JS arrays of them, typed arrays and Arrays are accepted.`);
+        throw new Error(
+          `np.array: ${path.length ? `the element at [${path.join("][")}]` : "the data"} is ${describeValue(x)}${x === null || typeof x === "object" || typeof x === "function" ? "" : ` (a ${typeof x})`}; only numbers, booleans, nested JS arrays of them, typed arrays and Arrays are accepted.`,
+        );
       }
       return;
     }
@@ -98,10 +108,18 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
         `np.array: ragged nested array: the element at [${path.join("][")}] has ${Array.isArray(x) ? `length ${x.length}` : "no length (a scalar)"} but length ${shape[depth]} was expected from the first element at that depth; every row must have the same length.`,
       );
     }
-    x.forEach((y, i) => walk(y, depth + 1, [...path, i]));
+    for (let i = 0; i < x.length; i++) {
+      if (!(i in x)) {
+        throw new Error(
+          `np.array: the JS array has a hole (an empty slot, as in [1, , 3]) at [${[...path, i].join("][")}]; every element must be given. Fill it with a number (or NaN) first.`,
+        );
+      }
+      walk(x[i], depth + 1, [...path, i]);
+    }
   };
   walk(data, 0, []);
   const d = dtype ?? (sawBool && !sawNumber ? "bool" : "float32");
+  if (d === "int32") checkInt32("np.array", flat, shape);
   const buf = allocate(d, flat.length);
   for (let i = 0; i < flat.length; i++) buf[i] = castScalar(flat[i]!, d);
   let out: NDArray = new ConcreteArray(new ShapedArray(shape, d), buf);
@@ -109,9 +127,39 @@ export function array(data: ArrayData, opts: ArrayOptions = {}): NDArray {
   return out;
 }
 
+/**
+ * As JAX's OverflowError: values that int32 cannot hold (NaN, ±Infinity, or an integer
+ * part outside -2^31..2^31-1) are an Error in np.array; `astype("int32")` wraps instead,
+ * as NumPy's C casts do.
+ */
+function checkInt32(op: string, values: ArrayLike<number>, shape?: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const t = Math.trunc(v);
+    if (t >= -2147483648 && t <= 2147483647) continue;
+    const where = shape && shape.length > 0 ? ` at [${unravel(i, shape).join("][")}]` : values.length > 1 ? ` at flat index ${i}` : "";
+    throw new Error(
+      `${op}: the value ${String(v)}${where} does not fit in int32 (integers -2147483648..2147483647${Number.isNaN(v) || !Number.isFinite(v) ? "; NaN and infinities have no int32 value" : ""}), as JAX's OverflowError. ` +
+        `Use dtype "float64" (or "float32"), or convert an existing array with astype("int32"), which wraps as C casts do.`,
+    );
+  }
+}
+
+function unravel(i: number, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  for (let k = shape.length - 1; k >= 0; k--) {
+    out[k] = i % shape[k]!;
+    i = Math.floor(i / shape[k]!);
+  }
+  return out;
+}
+
 function withShape(x: NDArray, shape: number[]): NDArray {
   checkShape("np.array", shape);
-  if (sizeOf(shape) !== x.size) throw new Error(`np.array: ${x.size} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${x.size}.`);
+  if (sizeOf(shape) !== x.size)
+    throw new Error(
+      `np.array: ${x.size} values cannot have shape ${fmtShape(shape)} (${sizeOf(shape)} elements); give a shape whose sizes multiply to ${x.size}.`,
+    );
   return reshape(x, shape);
 }
 
@@ -150,7 +198,8 @@ export function full(shape: number[], value: number, dtype: DType = "float32"): 
 }
 function filled(op: string, shape: number[], value: number, dtype: DType): NDArray {
   checkShape(op, shape);
-  if (typeof value !== "number" && typeof value !== "boolean") throw new Error(`${op}: the fill value must be a number or a boolean, got ${describeValue(value)}.`);
+  if (typeof value !== "number" && typeof value !== "boolean")
+    throw new Error(`${op}: the fill value must be a number or a boolean, got ${describeValue(value)}.`);
   const d = checkDType(op, dtype)!;
   const buf = allocate(d, sizeOf(shape));
   buf.fill(castScalar(value, d));
@@ -194,7 +243,11 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
     stop = start;
     start = 0;
   }
-  for (const [name, v] of [["start", start], ["stop", stop], ["step", step]] as const) {
+  for (const [name, v] of [
+    ["start", start],
+    ["stop", stop],
+    ["step", step],
+  ] as const) {
     if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`np.arange: ${name} must be a finite number, got ${describeValue(v)}.`);
   }
   if (step === 0) throw new Error(`np.arange: step must be non-zero, got 0.`);
@@ -215,7 +268,10 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
  */
 export function linspace(a: number, b: number, n: number, dtype: DType = "float32"): NDArray {
   if (!Number.isInteger(n) || n < 0) throw new Error(`np.linspace: n must be a non-negative integer, got ${describeValue(n)}.`);
-  for (const [name, v] of [["start", a], ["stop", b]] as const) {
+  for (const [name, v] of [
+    ["start", a],
+    ["stop", b],
+  ] as const) {
     if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`np.linspace: ${name} must be a finite number, got ${describeValue(v)}.`);
   }
   const d = checkDType("np.linspace", dtype)!;

@@ -126,8 +126,12 @@ export function minimum(x: ArrayLike, y: ArrayLike): NDArray {
  */
 export function clip(x: ArrayLike, lo: ArrayLike, hi: ArrayLike): NDArray {
   const a = E.asArray(x, undefined, "clip");
-  for (const [name, v] of [["lo", lo], ["hi", hi]] as const) {
-    if (!(v instanceof NDArrayClass) && typeof v !== "number" && typeof v !== "boolean") throw new Error(`clip: ${name} must be an array or a number, got ${describeValue(v)}.`);
+  for (const [name, v] of [
+    ["lo", lo],
+    ["hi", hi],
+  ] as const) {
+    if (!(v instanceof NDArrayClass) && typeof v !== "number" && typeof v !== "boolean")
+      throw new Error(`clip: ${name} must be an array or a number, got ${describeValue(v)}.`);
   }
   return E.minimum(E.maximum(a, lo), hi);
 }
@@ -369,6 +373,7 @@ export const logicalNot: Unary = (x) => E.logicalNot(boolArg("logicalNot", x));
 function boolArg(op: string, x: ArrayLike): ArrayLike {
   if (typeof x === "boolean") return x;
   const a = E.asArray(x, undefined, op);
-  if (a.dtype !== "bool") throw new Error(`${op}: expects bool arrays, got ${a.aval.toString()}; compare first (np.greater etc.) or convert with astype("bool").`);
+  if (a.dtype !== "bool")
+    throw new Error(`${op}: expects bool arrays, got ${a.aval.toString()}; compare first (np.greater etc.) or convert with astype("bool").`);
   return a;
 }

@@ -3,7 +3,18 @@ import type { NDArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { broadcastShapes, checkOptions, sizeOf, describeValue, fmtShape, normalizeAxes, normalizeAxis } from "../core/shape.js";
 import { matmulRaw } from "../primitives/dot.js";
-import { checkMatrix, cholesky as choleskyRaw, diagonalOf, eighFactor, iotaInt32, luFactor, permutationMatrix, qrFactor, svdFactor, triangularSolve } from "../primitives/linalg.js";
+import {
+  checkMatrix,
+  cholesky as choleskyRaw,
+  diagonalOf,
+  eighFactor,
+  iotaInt32,
+  luFactor,
+  permutationMatrix,
+  qrFactor,
+  svdFactor,
+  triangularSolve,
+} from "../primitives/linalg.js";
 import * as E from "../primitives/elementwise.js";
 import { type ArrayLike, asArray, promoteArgs } from "../primitives/elementwise.js";
 import { keptShape, reduceMax, reduceMin, reduceSum } from "../primitives/reduce.js";
@@ -22,14 +33,17 @@ import { broadcastTo, concatenateArrays, reshape, slice, transpose } from "../pr
  */
 export function matmul(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteArgs("matmul", x, y);
-  if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: operands must be at least 1-d, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}; use np.multiply for scalars.`);
+  if (a.ndim === 0 || b.ndim === 0)
+    throw new Error(`matmul: operands must be at least 1-d, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}; use np.multiply for scalars.`);
   if (a.dtype === "bool") throw new Error(`matmul: bool operands are not supported; convert with astype("float32").`);
   const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]!]) : a;
   const b2 = b.ndim === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
   const ka = a2.shape[a2.ndim - 1]!;
   const kb = b2.shape[b2.ndim - 2]!;
   if (ka !== kb) {
-    throw new Error(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} are not aligned: ${ka} (last axis of the first) != ${kb} (${b.ndim === 1 ? "length" : "second-to-last axis"} of the second). Transpose one operand or check the layer sizes.`);
+    throw new Error(
+      `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} are not aligned: ${ka} (last axis of the first) != ${kb} (${b.ndim === 1 ? "length" : "second-to-last axis"} of the second). Transpose one operand or check the layer sizes.`,
+    );
   }
   const ba = a2.shape.slice(0, -2);
   const bb = b2.shape.slice(0, -2);
@@ -37,7 +51,9 @@ export function matmul(x: ArrayLike, y: ArrayLike): NDArray {
     const x = ba[ba.length - i]!;
     const y = bb[bb.length - i]!;
     if (x !== y && x !== 1 && y !== 1) {
-      throw new Error(`matmul: the batch axes of shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be broadcast together (${fmtShape(ba)} vs ${fmtShape(bb)}); batch axes must be equal or 1.`);
+      throw new Error(
+        `matmul: the batch axes of shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be broadcast together (${fmtShape(ba)} vs ${fmtShape(bb)}); batch axes must be equal or 1.`,
+      );
     }
   }
   let out = matmulRaw(a2, b2);
@@ -57,7 +73,8 @@ export function matmul(x: ArrayLike, y: ArrayLike): NDArray {
 export function dot(x: ArrayLike, y: ArrayLike): NDArray {
   const [a, b] = promoteArgs("dot", x, y);
   if (a.ndim === 0 || b.ndim === 0) return E.mul(a, b);
-  if (b.ndim > 2) throw new Error(`dot: the second operand has shape ${fmtShape(b.shape)}; for stacks of matrices use np.matmul (NumPy's dot contracts differently there).`);
+  if (b.ndim > 2)
+    throw new Error(`dot: the second operand has shape ${fmtShape(b.shape)}; for stacks of matrices use np.matmul (NumPy's dot contracts differently there).`);
   return matmul(a, b);
 }
 
@@ -94,11 +111,12 @@ export interface NormOptions {
  * ```
  */
 export function norm(x: ArrayLike, opts: NormOptions = {}): NDArray {
-  opts = checkOptions("linalg.norm", opts, `{ ord: 2, axis: -1 }`);
+  opts = checkOptions("linalg.norm", opts, `{ ord: 2, axis: -1 }`, ["ord", "axis", "keepdims"]);
   let a = asArray(x, undefined, "linalg.norm");
   if (!isFloat(a.dtype)) a = E.convert(a, "float32");
   const { ord } = opts;
-  if (ord !== undefined && ord !== "fro" && (typeof ord !== "number" || Number.isNaN(ord))) throw new Error(`linalg.norm: ord must be a number, Infinity, -Infinity or "fro", got ${describeValue(ord)}.`);
+  if (ord !== undefined && ord !== "fro" && (typeof ord !== "number" || Number.isNaN(ord)))
+    throw new Error(`linalg.norm: ord must be a number, Infinity, -Infinity or "fro", got ${describeValue(ord)}.`);
   const axes = normalizeAxes("linalg.norm", opts.axis as number | number[] | undefined, a.ndim);
   const keep = (y: NDArray): NDArray => (opts.keepdims ? reshape(y, keptShape(a.aval.shape, axes)) : y);
   const frob = (): NDArray => E.sqrt(reduceSum(E.mul(a, a), axes));
@@ -121,7 +139,9 @@ export function norm(x: ArrayLike, opts: NormOptions = {}): NDArray {
       const red = ord === Infinity ? reduceMax : reduceMin;
       return keep(red(rowSums, [r! > c! ? r! - 1 : r!]));
     }
-    throw new Error(`linalg.norm: matrix norm ord=${String(ord)} is not supported (it needs a singular value decomposition); use "fro", 1, -1, Infinity or -Infinity.`);
+    throw new Error(
+      `linalg.norm: matrix norm ord=${String(ord)} is not supported (it needs a singular value decomposition); use "fro", 1, -1, Infinity or -Infinity.`,
+    );
   }
   if (axes.length !== 1 && a.ndim !== 1) throw new Error(`linalg.norm: ord=${String(ord)} needs a vector: pass one axis, got shape ${fmtShape(a.shape)}.`);
   if (ord === "fro") throw new Error(`linalg.norm: ord "fro" is a matrix norm; pass two axes or a 2-d array.`);
@@ -151,7 +171,9 @@ function broadcastBatch(op: string, a: NDArray, keepA: number, b: NDArray, keepB
   try {
     batch = broadcastShapes(op, ba, bb);
   } catch {
-    throw new Error(`${op}: the batch axes of shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be broadcast together (${fmtShape(ba)} vs ${fmtShape(bb)}).`);
+    throw new Error(
+      `${op}: the batch axes of shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be broadcast together (${fmtShape(ba)} vs ${fmtShape(bb)}).`,
+    );
   }
   return [broadcastTo(a, [...batch, ...a.shape.slice(a.ndim - keepA)]), broadcastTo(b, [...batch, ...b.shape.slice(b.ndim - keepB)])];
 }
@@ -161,7 +183,9 @@ function rhsMatrix(op: string, a: NDArray, b: NDArray, vector: boolean): [NDArra
   const n = a.shape[a.ndim - 1]!;
   const bm = vector ? reshape(b, [...b.shape, 1]) : b;
   if (bm.ndim < 2 || bm.shape[bm.ndim - 2] !== n) {
-    throw new Error(`${op}: a of shape ${fmtShape(a.shape)} and b of shape ${fmtShape(b.shape)} do not match: b needs ${n} ${vector ? "elements in its last axis" : "rows (its second-to-last axis)"}.`);
+    throw new Error(
+      `${op}: a of shape ${fmtShape(a.shape)} and b of shape ${fmtShape(b.shape)} do not match: b needs ${n} ${vector ? "elements in its last axis" : "rows (its second-to-last axis)"}.`,
+    );
   }
   const unvector = (x: NDArray): NDArray => (vector ? reshape(x, x.shape.slice(0, -1)) : x);
   if (a.ndim === 2 && bm.ndim > 2) {
@@ -403,11 +427,14 @@ export interface SolveTriangularOptions {
 export function solveTriangular(a: ArrayLike, b: ArrayLike, opts: SolveTriangularOptions = {}): NDArray {
   opts = checkOptions("linalg.solveTriangular", opts, `{ lower: true, transA: false }`, ["lower", "transA", "unitDiagonal"]);
   for (const k of ["lower", "transA", "unitDiagonal"] as const) {
-    if (opts[k] !== undefined && typeof opts[k] !== "boolean") throw new Error(`linalg.solveTriangular: ${k} must be a boolean, got ${describeValue(opts[k])}.`);
+    if (opts[k] !== undefined && typeof opts[k] !== "boolean")
+      throw new Error(`linalg.solveTriangular: ${k} must be a boolean, got ${describeValue(opts[k])}.`);
   }
   const [x, y] = promoteArgs("linalg.solveTriangular", a, b);
   const A = matrixArg("linalg.solveTriangular", x, true);
   if (!isFloat(y.dtype) || y.ndim === 0) throw new Error(`linalg.solveTriangular: b must be a float vector or matrix, got ${y.aval.toString()}.`);
   const [a2, b2, back] = rhsMatrix("linalg.solveTriangular", A, y, y.ndim === A.ndim - 1);
-  return back(triangularSolve(a2, b2, { leftSide: true, lower: opts.lower ?? false, transposeA: opts.transA ?? false, unitDiagonal: opts.unitDiagonal ?? false }));
+  return back(
+    triangularSolve(a2, b2, { leftSide: true, lower: opts.lower ?? false, transposeA: opts.transA ?? false, unitDiagonal: opts.unitDiagonal ?? false }),
+  );
 }

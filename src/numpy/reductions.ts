@@ -27,7 +27,7 @@ function countOf(x: NDArray, axes: number[]): number {
  * ```
  */
 export function sum(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  opts = checkOptions("sum", opts, "{ axis: 0, keepdims: true }");
+  opts = checkOptions("sum", opts, "{ axis: 0, keepdims: true }", ["axis", "keepdims"]);
   let a = asArray(x, undefined, "sum");
   if (a.dtype === "bool") a = E.convert(a, "int32");
   const axes = normalizeAxes("sum", opts.axis, a.ndim);
@@ -42,7 +42,7 @@ export function sum(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
  * ```
  */
 export function mean(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  opts = checkOptions("mean", opts, "{ axis: 0, keepdims: true }");
+  opts = checkOptions("mean", opts, "{ axis: 0, keepdims: true }", ["axis", "keepdims"]);
   const a = asArray(x, undefined, "mean");
   const axes = normalizeAxes("mean", opts.axis, a.ndim);
   const s = sum(isFloat(a.dtype) ? a : E.convert(a, "float32"), opts);
@@ -57,7 +57,7 @@ export function mean(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
  * ```
  */
 export function max(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  opts = checkOptions("max", opts, "{ axis: 0, keepdims: true }");
+  opts = checkOptions("max", opts, "{ axis: 0, keepdims: true }", ["axis", "keepdims"]);
   const a = asArray(x, undefined, "max");
   const axes = normalizeAxes("max", opts.axis, a.ndim);
   checkNonEmpty("max", a, axes);
@@ -72,14 +72,15 @@ export function max(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
  * ```
  */
 export function min(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  opts = checkOptions("min", opts, "{ axis: 0, keepdims: true }");
+  opts = checkOptions("min", opts, "{ axis: 0, keepdims: true }", ["axis", "keepdims"]);
   const a = asArray(x, undefined, "min");
   const axes = normalizeAxes("min", opts.axis, a.ndim);
   checkNonEmpty("min", a, axes);
   return keep(reduceMin(a.dtype === "bool" ? E.convert(a, "int32") : a, axes), a, axes, opts.keepdims);
 }
 function checkNonEmpty(op: string, a: NDArray, axes: number[]): void {
-  if (axes.some((ax) => a.aval.shape[ax] === 0)) throw new Error(`${op}: zero-size reduction over axes (${axes.join(",")}) of shape [${a.shape.join(",")}] has no identity.`);
+  if (axes.some((ax) => a.aval.shape[ax] === 0))
+    throw new Error(`${op}: zero-size reduction over axes (${axes.join(",")}) of shape [${a.shape.join(",")}] has no identity.`);
 }
 
 /**
@@ -91,7 +92,7 @@ function checkNonEmpty(op: string, a: NDArray, axes: number[]): void {
  * ```
  */
 export function prod(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  opts = checkOptions("prod", opts, "{ axis: 0, keepdims: true }");
+  opts = checkOptions("prod", opts, "{ axis: 0, keepdims: true }", ["axis", "keepdims"]);
   let a = asArray(x, undefined, "prod");
   if (a.dtype === "bool") a = E.convert(a, "int32");
   const axes = normalizeAxes("prod", opts.axis, a.ndim);
@@ -138,7 +139,7 @@ function prodAxes(a: NDArray, axes: number[]): NDArray {
  * ```
  */
 export function logSumExp(x: ArrayLike, opts: ReduceOptions = {}): NDArray {
-  opts = checkOptions("logSumExp", opts, "{ axis: 0, keepdims: true }");
+  opts = checkOptions("logSumExp", opts, "{ axis: 0, keepdims: true }", ["axis", "keepdims"]);
   let a = asArray(x, undefined, "logSumExp");
   if (!isFloat(a.dtype)) a = E.convert(a, "float32");
   const axes = normalizeAxes("logSumExp", opts.axis, a.ndim);
@@ -168,8 +169,9 @@ export function var_(x: ArrayLike, opts: VarOptions = {}): NDArray {
   return varImpl("var", x, opts);
 }
 function varImpl(op: string, x: ArrayLike, opts: VarOptions): NDArray {
-  opts = checkOptions(op, opts, "{ axis: 0, ddof: 1 }");
-  if (opts.ddof !== undefined && (typeof opts.ddof !== "number" || !Number.isFinite(opts.ddof))) throw new Error(`${op}: ddof must be a finite number (the divisor is n - ddof), got ${describeValue(opts.ddof)}.`);
+  opts = checkOptions(op, opts, "{ axis: 0, ddof: 1 }", ["axis", "keepdims", "ddof"]);
+  if (opts.ddof !== undefined && (typeof opts.ddof !== "number" || !Number.isFinite(opts.ddof)))
+    throw new Error(`${op}: ddof must be a finite number (the divisor is n - ddof), got ${describeValue(opts.ddof)}.`);
   let a = asArray(x, undefined, op);
   if (!isFloat(a.dtype)) a = E.convert(a, "float32");
   const axes = normalizeAxes(op, opts.axis, a.ndim);
@@ -199,12 +201,17 @@ export interface ArgOptions {
   keepdims?: boolean;
 }
 function argReduce(op: string, prim: typeof argmax_p, x: ArrayLike, opts: ArgOptions): NDArray {
-  opts = checkOptions(op, opts, "{ axis: 0 }");
+  opts = checkOptions(op, opts, "{ axis: 0 }", ["axis", "keepdims"]);
   let a = asArray(x, undefined, op);
   if (a.dtype === "bool") a = E.convert(a, "int32");
   if (opts.axis === undefined || opts.axis === null) {
     const y = bind1(prim, [reshape(a, [a.size])], { axis: 0 });
-    return opts.keepdims ? reshape(y, a.shape.map(() => 1)) : y;
+    return opts.keepdims
+      ? reshape(
+          y,
+          a.shape.map(() => 1),
+        )
+      : y;
   }
   const axis = normalizeAxis(op, opts.axis, a.ndim);
   const y = bind1(prim, [a], { axis });

@@ -6,6 +6,7 @@ import { type ArrayLike, asArray } from "../primitives/elementwise.js";
 import { take as takePrim } from "../primitives/indexing.js";
 import * as S from "../primitives/shape.js";
 import { array } from "./creation.js";
+import { type AxisSlice, sliceIndices, stridedSlice } from "./indexing.js";
 
 /**
  * Gives `x` a new shape with the same number of elements; one entry may be -1.
@@ -23,7 +24,10 @@ export function reshape(x: ArrayLike, shape: number[]): NDArray {
   let s = shape;
   if (unknown === 1) {
     const known = shape.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
-    if (known === 0 || a.size % known !== 0) throw new Error(`reshape: cannot reshape an array of shape ${fmtShape(a.shape)} (${a.size} elements) into ${fmtShape(shape)}: the other dimensions (product ${known}) must divide ${a.size}.`);
+    if (known === 0 || a.size % known !== 0)
+      throw new Error(
+        `reshape: cannot reshape an array of shape ${fmtShape(a.shape)} (${a.size} elements) into ${fmtShape(shape)}: the other dimensions (product ${known}) must divide ${a.size}.`,
+      );
     s = shape.map((d) => (d === -1 ? a.size / known : d));
   }
   checkShape("reshape", s);
@@ -40,7 +44,8 @@ export function reshape(x: ArrayLike, shape: number[]): NDArray {
  */
 export function transpose(x: ArrayLike, axes?: number[]): NDArray {
   const a = asArray(x, undefined, "transpose");
-  if (axes !== undefined && axes !== null && !Array.isArray(axes)) throw new Error(`transpose: axes must be an array with a permutation of the axes, e.g. [1, 0], got ${describeValue(axes)}.`);
+  if (axes !== undefined && axes !== null && !Array.isArray(axes))
+    throw new Error(`transpose: axes must be an array with a permutation of the axes, e.g. [1, 0], got ${describeValue(axes)}.`);
   const perm = axes ? axes.map((ax) => normalizeAxis("transpose", ax, a.ndim)) : a.shape.map((_, i) => a.ndim - 1 - i);
   return S.transpose(a, perm);
 }
@@ -71,9 +76,15 @@ export function expandDims(x: ArrayLike, axis: number): NDArray {
  */
 export function squeeze(x: ArrayLike, axis?: number | number[]): NDArray {
   const a = asArray(x, undefined, "squeeze");
-  if (axis !== undefined && axis !== null && typeof axis !== "number" && !Array.isArray(axis)) throw new Error(`squeeze: axis must be an integer or an array of integers, got ${describeValue(axis)}.`);
-  const axes = axis === undefined || axis === null ? a.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : (typeof axis === "number" ? [axis] : axis).map((ax) => normalizeAxis("squeeze", ax, a.ndim));
-  for (const ax of axes) if (a.shape[ax] !== 1) throw new Error(`squeeze: axis ${ax} of shape ${fmtShape(a.shape)} has size ${a.shape[ax]}, not 1; only size-1 axes can be removed.`);
+  if (axis !== undefined && axis !== null && typeof axis !== "number" && !Array.isArray(axis))
+    throw new Error(`squeeze: axis must be an integer or an array of integers, got ${describeValue(axis)}.`);
+  const axes =
+    axis === undefined || axis === null
+      ? a.shape.flatMap((d, i) => (d === 1 ? [i] : []))
+      : (typeof axis === "number" ? [axis] : axis).map((ax) => normalizeAxis("squeeze", ax, a.ndim));
+  for (const ax of axes)
+    if (a.shape[ax] !== 1)
+      throw new Error(`squeeze: axis ${ax} of shape ${fmtShape(a.shape)} has size ${a.shape[ax]}, not 1; only size-1 axes can be removed.`);
   return S.reshape(
     a,
     a.shape.filter((_, i) => !axes.includes(i)),
@@ -131,7 +142,8 @@ export function concatenate(xs: ArrayLike[], axis = 0): NDArray {
 export function stack(xs: ArrayLike[], axis = 0): NDArray {
   const arrs = promoteAll("stack", xs);
   const s0 = arrs[0]!.aval.shape;
-  for (const a of arrs) if (!shapeEqual(a.aval.shape, s0)) throw new Error(`stack: all arrays need the same shape, got ${arrs.map((b) => fmtShape(b.shape)).join(", ")}.`);
+  for (const a of arrs)
+    if (!shapeEqual(a.aval.shape, s0)) throw new Error(`stack: all arrays need the same shape, got ${arrs.map((b) => fmtShape(b.shape)).join(", ")}.`);
   const ax = normalizeAxis("stack", axis, s0.length + 1);
   return S.concatenateArrays(
     arrs.map((a) => expandDims(a, ax)),
@@ -156,7 +168,9 @@ export function split(x: ArrayLike, sections: number | number[], axis = 0): NDAr
   let cuts: number[];
   if (typeof sections === "number") {
     if (!Number.isInteger(sections) || sections <= 0 || n % sections !== 0) {
-      throw new Error(`split: axis ${ax} of size ${n} (shape ${fmtShape(a.shape)}) cannot be split into ${sections} equal sections; pass split indices instead (e.g. [${Math.ceil(n / 2)}]).`);
+      throw new Error(
+        `split: axis ${ax} of size ${n} (shape ${fmtShape(a.shape)}) cannot be split into ${sections} equal sections; pass split indices instead (e.g. [${Math.ceil(n / 2)}]).`,
+      );
     }
     cuts = Array.from({ length: sections - 1 }, (_, i) => ((i + 1) * n) / sections);
   } else if (Array.isArray(sections) && sections.every((c) => Number.isInteger(c))) {
@@ -169,40 +183,69 @@ export function split(x: ArrayLike, sections: number | number[], axis = 0): NDAr
   for (let i = 0; i + 1 < bounds.length; i++) {
     const lo = bounds[i]!;
     const hi = Math.max(lo, bounds[i + 1]!);
-    out.push(S.slice(a, a.shape.map((_, d) => (d === ax ? lo : 0)), a.shape.map((s, d) => (d === ax ? hi : s))));
+    out.push(
+      S.slice(
+        a,
+        a.shape.map((_, d) => (d === ax ? lo : 0)),
+        a.shape.map((s, d) => (d === ax ? hi : s)),
+      ),
+    );
   }
   return out;
 }
 
 /**
- * The block `x[starts[0]:stops[0], starts[1]:stops[1], ...]` (stops exclusive;
- * negative values count from the end; missing trailing entries take the whole axis).
+ * The block `x[starts[0]:stops[0]:steps[0], starts[1]:stops[1]:steps[1], ...]` (stops
+ * exclusive; negative values count from the end; missing trailing entries take the
+ * whole axis). Without `steps` (or with positive steps) a start or stop outside the
+ * axis throws. A negative step walks backwards from `start` (inclusive) to `stop`
+ * (exclusive); `null` as a start or stop means "from the first element in the step's
+ * direction" / "through the last one", as an empty part of a Python slice.
  * @example
  * ```ts
  * import { np } from "cotangent";
  * const x = np.arange(12).reshape([3, 4]);
  * console.log(np.slice(x, [1, 1], [3, -1]).toJs()); // [[5, 6], [9, 10]]
+ * console.log(np.slice(x, [0, 0], [3, 4], [2, 3]).toJs()); // [[0, 3], [8, 11]]
+ * console.log(np.slice(np.arange(5), [null], [null], [-2]).toJs()); // [4, 2, 0]
  * ```
  */
-export function slice(x: ArrayLike, starts: number[], stops: number[]): NDArray {
+export function slice(x: ArrayLike, starts: (number | null)[], stops: (number | null)[], steps?: number[]): NDArray {
   const a = asArray(x, undefined, "slice");
   const s = a.shape;
-  for (const [name, v] of [["starts", starts], ["stops", stops]] as const) {
-    if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i))) throw new Error(`slice: ${name} must be an array of integers (one per axis), got ${describeValue(v)}.`);
+  const isEntry = (i: unknown): boolean => i === null || Number.isInteger(i);
+  for (const [name, v] of [
+    ["starts", starts],
+    ["stops", stops],
+  ] as const) {
+    if (!Array.isArray(v) || !v.every(isEntry))
+      throw new Error(`slice: ${name} must be an array of integers (one per axis; null for a default), got ${describeValue(v)}.`);
   }
-  if (starts.length > s.length || stops.length > s.length) throw new Error(`slice: got ${starts.length} starts and ${stops.length} stops for an array of rank ${s.length}.`);
-  const st = s.map((d, i) => {
-    const v = starts[i] ?? 0;
-    return v < 0 ? v + d : v;
+  if (steps !== undefined && (!Array.isArray(steps) || !steps.every((d) => Number.isInteger(d) && d !== 0)))
+    throw new Error(`slice: steps must be an array of non-zero integers (one per axis), got ${describeValue(steps)}.`);
+  const nSteps = steps?.length ?? 0;
+  if (starts.length > s.length || stops.length > s.length || nSteps > s.length)
+    throw new Error(`slice: got ${starts.length} starts, ${stops.length} stops and ${nSteps} steps for an array of rank ${s.length}.`);
+  const specs = s.map((d, i): AxisSlice => {
+    const step = steps?.[i] ?? 1;
+    const v0 = starts[i] ?? null;
+    const v1 = stops[i] ?? null;
+    if (step < 0) {
+      const st = v0 === null ? d - 1 : v0 < 0 ? v0 + d : v0;
+      const sp = v1 === null ? -1 : v1 < 0 ? v1 + d : v1;
+      if (!(sp >= -1 && sp <= st && st <= d - 1) && !(sp === st))
+        throw new Error(
+          `slice: range [${v0}, ${v1}) with step ${step} is not valid for axis ${i} of size ${d} in shape ${fmtShape(s)}; a negative step needs stop <= start < ${d}.`,
+        );
+      return sliceIndices(st, sp === -1 ? null : sp, step, d);
+    }
+    const st = v0 === null ? 0 : v0 < 0 ? v0 + d : v0;
+    const sp = v1 === null ? d : v1 < 0 ? v1 + d : v1;
+    if (!(st >= 0 && st <= sp && sp <= d))
+      throw new Error(`slice: range [${v0 ?? 0}, ${v1 ?? d}) is not valid for axis ${i} of size ${d} in shape ${fmtShape(s)}.`);
+    return sliceIndices(st, sp, step, d);
   });
-  const sp = s.map((d, i) => {
-    const v = stops[i] ?? d;
-    return v < 0 ? v + d : v;
-  });
-  s.forEach((d, i) => {
-    if (!(st[i]! >= 0 && st[i]! <= sp[i]! && sp[i]! <= d)) throw new Error(`slice: range [${starts[i] ?? 0}, ${stops[i] ?? d}) is not valid for axis ${i} of size ${d} in shape ${fmtShape(s)}.`);
-  });
-  return S.slice(a, st, sp);
+  return stridedSlice(a, specs);
 }
 
 /**
@@ -226,7 +269,8 @@ export function take(x: ArrayLike, indices: NDArray | number | number[] | number
     if (!allInts(raw)) throw new Error(`take: indices must be integers (a number, a JS array of numbers or an int32 array), got ${describeValue(raw)}.`);
     idx = array(raw, { dtype: "int32" });
   }
-  if (idx.dtype !== "int32") throw new Error(`take: indices must be an int32 array, got ${idx.aval.toString()}; create them with { dtype: "int32" } or astype("int32").`);
+  if (idx.dtype !== "int32")
+    throw new Error(`take: indices must be an int32 array, got ${idx.aval.toString()}; create them with { dtype: "int32" } or astype("int32").`);
   if (axis === undefined) {
     a = S.reshape(a, [sizeOf(a.aval.shape)]);
     return takePrim(a, idx, 0);

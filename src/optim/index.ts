@@ -87,9 +87,14 @@ function rateAt(op: string, lr: LearningRate, count: NDArray | undefined): numbe
   const v = known !== null ? lr(known) : lr(count);
   const value = v instanceof ConcreteArray && v.size === 1 ? v.item() : v;
   if (typeof value === "number" ? !Number.isFinite(value) : !(value instanceof NDArray)) {
-    throw new Error(`${op}: the learning-rate schedule returned ${describeValue(value)} at step ${known ?? "(traced)"}; a schedule must return a finite number (or a 0-d array under jit).`);
+    throw new Error(
+      `${op}: the learning-rate schedule returned ${describeValue(value)} at step ${known ?? "(traced)"}; a schedule must return a finite number (or a 0-d array under jit).`,
+    );
   }
-  if (value instanceof NDArray && value.size !== 1) throw new Error(`${op}: the learning-rate schedule returned an array of shape [${value.shape.join(", ")}] at step ${known ?? "(traced)"}; it must be a scalar.`);
+  if (value instanceof NDArray && value.size !== 1)
+    throw new Error(
+      `${op}: the learning-rate schedule returned an array of shape [${value.shape.join(", ")}] at step ${known ?? "(traced)"}; it must be a scalar.`,
+    );
   return value;
 }
 
@@ -450,7 +455,8 @@ export function adagrad(lr: LearningRate, opts: AdagradOptions = {}): GradientTr
  */
 export function chain(...transforms: GradientTransformation<any>[]): GradientTransformation<unknown[]> {
   transforms.forEach((t, i) => {
-    if (!t || typeof t.init !== "function" || typeof t.update !== "function") throw new Error(`optim.chain: argument ${i} is not an optimizer ({ init, update }), got ${describeValue(t)}.`);
+    if (!t || typeof t.init !== "function" || typeof t.update !== "function")
+      throw new Error(`optim.chain: argument ${i} is not an optimizer ({ init, update }), got ${describeValue(t)}.`);
   });
   return {
     init(params) {
@@ -460,7 +466,10 @@ export function chain(...transforms: GradientTransformation<any>[]): GradientTra
       );
     },
     update<G>(grads: G, state: unknown[], params?: unknown): [G, unknown[]] {
-      if (!Array.isArray(state) || state.length !== transforms.length) throw new Error(`optim.chain.update: expected the state from this chain's init (an array of ${transforms.length} states), got ${describeValue(state)}.`);
+      if (!Array.isArray(state) || state.length !== transforms.length)
+        throw new Error(
+          `optim.chain.update: expected the state from this chain's init (an array of ${transforms.length} states), got ${describeValue(state)}.`,
+        );
       let u: G = grads;
       const next = produce(state, (d) => {
         transforms.forEach((t, i) => {
@@ -553,7 +562,7 @@ export interface ClipGradNormOptions {
 export function clipGradNorm<G>(grads: G, maxNorm: number, opts: ClipGradNormOptions = {}): [G, NDArray] {
   const op = "optim.clipGradNorm";
   checkRate(op, "maxNorm", maxNorm);
-  opts = checkOptions(op, opts, "{ normType: Infinity }");
+  opts = checkOptions(op, opts, "{ normType: Infinity }", ["normType"]);
   const p = opts.normType ?? 2;
   if (typeof p !== "number" || !(p > 0)) throw new Error(`${op}: normType must be a positive number or Infinity, got ${describeValue(p)}.`);
   const leaves = floatLeaves(op, grads, "grads");

@@ -43,7 +43,8 @@ function evaluate(op: string, count: number | NDArray, formula: (c: NDArray) => 
     if (!Number.isFinite(count)) throw new Error(`optim.schedules.${op}: count must be a finite number, got ${describeValue(count)}.`);
     return formula(np.array(count, { dtype: "float64" })).item();
   }
-  if (!(count instanceof NDArray) || count.size !== 1) throw new Error(`optim.schedules.${op}: count must be a number or a scalar array, got ${describeValue(count)}.`);
+  if (!(count instanceof NDArray) || count.size !== 1)
+    throw new Error(`optim.schedules.${op}: count must be a number or a scalar array, got ${describeValue(count)}.`);
   return formula(count.astype("float32"));
 }
 
@@ -99,13 +100,13 @@ export function exponentialDecay(initValue: number, transitionSteps: number, dec
   const begin = finite(op, "transitionBegin", opts.transitionBegin ?? 0);
   const end = opts.endValue === undefined ? undefined : finite(op, "endValue", opts.endValue);
   return schedule(op, (c) => {
-      const steps = np.subtract(c, begin);
-      let p = np.divide(steps, transitionSteps);
-      if (opts.staircase) p = np.floor(p);
-      let v = np.where(np.lessEqual(steps, 0), initValue, np.multiply(np.power(decayRate, p), initValue));
-      if (end !== undefined) v = decayRate < 1 ? np.maximum(v, end) : np.minimum(v, end);
-      return v;
-    });
+    const steps = np.subtract(c, begin);
+    let p = np.divide(steps, transitionSteps);
+    if (opts.staircase) p = np.floor(p);
+    let v = np.where(np.lessEqual(steps, 0), initValue, np.multiply(np.power(decayRate, p), initValue));
+    if (end !== undefined) v = decayRate < 1 ? np.maximum(v, end) : np.minimum(v, end);
+    return v;
+  });
 }
 
 /** Options of {@link cosineDecay}. */
@@ -203,7 +204,13 @@ export interface WarmupCosineDecayOptions {
  */
 export function warmupCosineDecay(opts: WarmupCosineDecayOptions): Schedule {
   const op = "warmupCosineDecay";
-  opts = checkOptions(`optim.schedules.${op}`, opts, "{ initValue: 0, peakValue: 1e-3, warmupSteps: 100, decaySteps: 1000 }", ["initValue", "peakValue", "warmupSteps", "decaySteps", "endValue"]);
+  opts = checkOptions(`optim.schedules.${op}`, opts, "{ initValue: 0, peakValue: 1e-3, warmupSteps: 100, decaySteps: 1000 }", [
+    "initValue",
+    "peakValue",
+    "warmupSteps",
+    "decaySteps",
+    "endValue",
+  ]);
   const init = finite(op, "initValue", opts.initValue);
   const peak = finite(op, "peakValue", opts.peakValue);
   const warmup = finite(op, "warmupSteps", opts.warmupSteps);
@@ -213,7 +220,7 @@ export function warmupCosineDecay(opts: WarmupCosineDecayOptions): Schedule {
   if (peak === 0 && end !== 0) throw new Error(`optim.schedules.${op}: endValue ${end} needs a non-zero peakValue (the decay is a fraction of the peak).`);
   const alpha = peak === 0 ? 0 : end / peak;
   return schedule(op, (c) => {
-      const warm = warmup > 0 ? linearAt(c, init, peak, warmup, 0) : np.add(np.multiply(c, 0), peak);
-      return np.where(np.less(c, warmup), warm, cosineAt(np.subtract(c, warmup), peak, total - warmup, alpha, 1));
-    });
+    const warm = warmup > 0 ? linearAt(c, init, peak, warmup, 0) : np.add(np.multiply(c, 0), peak);
+    return np.where(np.less(c, warmup), warm, cosineAt(np.subtract(c, warmup), peak, total - warmup, alpha, 1));
+  });
 }

@@ -10,7 +10,9 @@ import * as np from "../numpy/index.js";
 
 /** The path of every leaf, in `tree.flatten` order (`params.layers[0].weight` style). */
 export function leafPaths(tree: unknown, root = ""): string[] {
-  return flattenWithPath(tree)[0].map(([path]) => path.reduce<string>((s, k) => (typeof k === "number" ? `${s}[${k}]` : s ? `${s}.${k}` : k), root) || "(root)");
+  return flattenWithPath(tree)[0].map(
+    ([path]) => path.reduce<string>((s, k) => (typeof k === "number" ? `${s}[${k}]` : s ? `${s}.${k}` : k), root) || "(root)",
+  );
 }
 
 /** Converts a leaf to an array (numbers become float32 scalars). */
@@ -24,7 +26,13 @@ export function leafArray(op: string, path: string, x: unknown): NDArray {
  * Flattens `a` and `b` and checks they have the same structure and leaf shapes;
  * the message names both trees, the first differing path and the fix.
  */
-export function zipTrees(op: string, a: unknown, aName: string, b: unknown, bName: string): { aLeaves: NDArray[]; bLeaves: NDArray[]; rebuild: (leaves: NDArray[]) => PyTree<NDArray> } {
+export function zipTrees(
+  op: string,
+  a: unknown,
+  aName: string,
+  b: unknown,
+  bName: string,
+): { aLeaves: NDArray[]; bLeaves: NDArray[]; rebuild: (leaves: NDArray[]) => PyTree<NDArray> } {
   const [al, ad] = flatten(a);
   const [bl, bd] = flatten(b);
   const ap = leafPaths(a);
@@ -32,7 +40,12 @@ export function zipTrees(op: string, a: unknown, aName: string, b: unknown, bNam
     const bp = leafPaths(b);
     const onlyA = ap.filter((p) => !bp.includes(p));
     const onlyB = bp.filter((p) => !ap.includes(p));
-    const detail = [onlyA.length ? `only in ${aName}: ${onlyA.slice(0, 5).join(", ")}` : "", onlyB.length ? `only in ${bName}: ${onlyB.slice(0, 5).join(", ")}` : ""].filter(Boolean).join("; ");
+    const detail = [
+      onlyA.length ? `only in ${aName}: ${onlyA.slice(0, 5).join(", ")}` : "",
+      onlyB.length ? `only in ${bName}: ${onlyB.slice(0, 5).join(", ")}` : "",
+    ]
+      .filter(Boolean)
+      .join("; ");
     throw new Error(
       `${op}: ${aName} and ${bName} have different tree structures (${ad.toString()} vs ${bd.toString()})${detail ? `: ${detail}` : ""}. ` +
         `They must have the structure of the parameters the optimizer was initialized with; compute gradients with grad(loss)(params) for the same params object.`,

@@ -45,7 +45,13 @@ function prune(cj: ClosedJaxpr, usedOuts: readonly boolean[], dropInputs: boolea
     kept,
     outs,
   );
-  return { cj: new ClosedJaxpr(newJ, cj.consts.filter((_, i) => keepConst[i])), usedInputs };
+  return {
+    cj: new ClosedJaxpr(
+      newJ,
+      cj.consts.filter((_, i) => keepConst[i]),
+    ),
+    usedInputs,
+  };
 }
 
 /**

@@ -79,7 +79,8 @@ export function fuse(cj: ClosedJaxpr): ClosedJaxpr {
   }
   eqns.forEach((e, i) => {
     if (kind[i] === "other") newEqns.push({ eqn: e, order: i });
-    else if (kind[i] === "view" && uses.materializedViews.has(e.outVars[0]!)) newEqns.push({ eqn: materializeView(e.outVars[0]!, views.get(e.outVars[0]!)!, literalOf), order: i });
+    else if (kind[i] === "view" && uses.materializedViews.has(e.outVars[0]!))
+      newEqns.push({ eqn: materializeView(e.outVars[0]!, views.get(e.outVars[0]!)!, literalOf), order: i });
   });
   return rebuild(cj, { eqns: topoSort(newEqns) });
 }
@@ -262,7 +263,12 @@ function groupEquations(eqns: readonly JaxprEqn[], kind: readonly Kind[]): Group
  * materialized view, "out" for the program's outputs), and which views must exist as
  * arrays (those read by non-kernel equations or returned).
  */
-function findUses(cj: ClosedJaxpr, kind: readonly Kind[], views: ReadonlyMap<Var, View>, groups: readonly Group[]): { usedOutside: Map<Var, Set<number | "out">>; materializedViews: Set<Var> } {
+function findUses(
+  cj: ClosedJaxpr,
+  kind: readonly Kind[],
+  views: ReadonlyMap<Var, View>,
+  groups: readonly Group[],
+): { usedOutside: Map<Var, Set<number | "out">>; materializedViews: Set<Var> } {
   const { eqns, outs } = cj.jaxpr;
   const groupOf = new Map<number, number>(); // eqn index -> group root
   for (const g of groups) for (const m of g.members) groupOf.set(m, g.id);

@@ -42,7 +42,12 @@ export function matmulLayout(cj: ClosedJaxpr): ClosedJaxpr {
     const xb = untransposed(e.inputs[1]!);
     if (!xa && !xb) return e;
     changed = true;
-    return { primitive: matmul_t_p as Primitive, inputs: [xa ?? e.inputs[0]!, xb ?? e.inputs[1]!], params: { transposeA: xa !== null, transposeB: xb !== null }, outVars: e.outVars };
+    return {
+      primitive: matmul_t_p as Primitive,
+      inputs: [xa ?? e.inputs[0]!, xb ?? e.inputs[1]!],
+      params: { transposeA: xa !== null, transposeB: xb !== null },
+      outVars: e.outVars,
+    };
   });
   return changed ? dce(rebuild(cj, { eqns })) : cj;
 }

@@ -190,4 +190,3 @@ export function simplify(cj: ClosedJaxpr): ClosedJaxpr {
   if (!changed) return cj;
   return rebuild(cj, { eqns, outs: cj.jaxpr.outs.map(s) });
 }
-

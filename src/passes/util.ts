@@ -90,5 +90,8 @@ export function rebuild(
   parts: { constVars?: readonly Var[]; consts?: ClosedJaxpr["consts"]; inVars?: readonly Var[]; eqns?: readonly JaxprEqn[]; outs?: readonly Atom[] },
 ): ClosedJaxpr {
   const j = cj.jaxpr;
-  return new ClosedJaxpr(new Jaxpr(parts.constVars ?? j.constVars, parts.inVars ?? j.inVars, parts.eqns ?? j.eqns, parts.outs ?? j.outs), parts.consts ?? cj.consts);
+  return new ClosedJaxpr(
+    new Jaxpr(parts.constVars ?? j.constVars, parts.inVars ?? j.inVars, parts.eqns ?? j.eqns, parts.outs ?? j.outs),
+    parts.consts ?? cj.consts,
+  );
 }

@@ -246,7 +246,13 @@ export function broadcastCopy(x: ConcreteArray, out: ShapedArray): ConcreteArray
  * Reduces `x` over sorted `axes` with `combine`, starting from `init`; output shape
  * drops the reduced axes.
  */
-export function reduceAxes(x: ConcreteArray, axes: readonly number[], out: ShapedArray, init: number, combine: (acc: number, v: number) => number): ConcreteArray {
+export function reduceAxes(
+  x: ConcreteArray,
+  axes: readonly number[],
+  out: ShapedArray,
+  init: number,
+  combine: (acc: number, v: number) => number,
+): ConcreteArray {
   // accumulate in float64: the init value (+-Infinity for max/min) must not be cast to
   // the output dtype (an Int32Array stores Infinity as 0), and float32 sums stay accurate
   const res = new Float64Array(out.size);

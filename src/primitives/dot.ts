@@ -98,7 +98,14 @@ function sliceAxis(x: NDArray, axis: number, start: number, limit: number): NDAr
  * tangent can be combined, the two products become one — `A · [x ẋ]` — so the wide
  * operand is read once; the matrix-vector kernels take a few vectors at the cost of one.
  */
-function matmulJvp(a: NDArray, b: NDArray, ta: NDArray | null | undefined, tb: NDArray | null | undefined, transA: boolean, transB: boolean): [NDArray[], NDArray[]] {
+function matmulJvp(
+  a: NDArray,
+  b: NDArray,
+  ta: NDArray | null | undefined,
+  tb: NDArray | null | undefined,
+  transA: boolean,
+  transB: boolean,
+): [NDArray[], NDArray[]] {
   if (!ta && tb && a.size >= JOINT_MIN_SIZE && combinable([b, tb])) {
     const axis = b.ndim - (transB ? 2 : 1); // the columns of op(b)
     const n = b.shape[axis]!;

@@ -6,8 +6,18 @@
 import { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { type DType, allocateForWrite, castScalar, floatResult, isDType, isFloat, promoteTypes, weakNumberDType } from "../core/dtype.js";
 import { broadcastShapes, describeValue, fmtShape, shapeEqual } from "../core/shape.js";
+import { LruCache } from "../core/lru.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
-import { type KernelLowering, binaryLowering, compareLowering, convertLowering, identityLowering, integerPowLowering, selectLowering, unaryLowering } from "../kernel/lowering.js";
+import {
+  type KernelLowering,
+  binaryLowering,
+  compareLowering,
+  convertLowering,
+  identityLowering,
+  integerPowLowering,
+  selectLowering,
+  unaryLowering,
+} from "../kernel/lowering.js";
 import type { BinaryOp, CompareOp, UnaryOp } from "../kernel/ir.js";
 import { declareZeroOne, mapN } from "./cpu.js";
 import { reduceSum } from "./reduce.js";
@@ -33,7 +43,8 @@ function describe(x: unknown): string {
 
 /** Promotes two operands to a common dtype (JS numbers are weak). */
 export function promoteArgs(op: string, x: ArrayLike, y: ArrayLike): [NDArray, NDArray] {
-  for (const v of [x, y]) if (!(v instanceof NDArray) && typeof v !== "number" && typeof v !== "boolean") throw new Error(`${op}: expected arrays or numbers, got ${describe(v)}.`);
+  for (const v of [x, y])
+    if (!(v instanceof NDArray) && typeof v !== "number" && typeof v !== "boolean") throw new Error(`${op}: expected arrays or numbers, got ${describe(v)}.`);
   if (x instanceof NDArray && y instanceof NDArray) {
     const d = promoteTypes(x.dtype, y.dtype);
     return [asArray(x, d), asArray(y, d)];
@@ -229,7 +240,7 @@ const toBool = (v: number): number => (v ? 1 : 0);
 };
 declareZeroOne(toBool);
 const squareF = (x: number): number => x * x;
-const powCache = new Map<number, (x: number) => number>();
+const powCache = new LruCache<number, (x: number) => number>();
 /** `x ** y` for one fixed `y`, so that the loop specialized to it sees a constant exponent. */
 function powBy(y: number): (x: number) => number {
   if (y === 2) return squareF;
@@ -245,7 +256,7 @@ function powBy(y: number): (x: number) => number {
 export function neg(x: ArrayLike): NDArray {
   return bind1(neg_p, [asArray(x, undefined, "negative")]);
 }
-function floatUnary(prim: Primitive, op: string = prim.name) {
+export function floatUnary(prim: Primitive, op: string = prim.name) {
   return (x: ArrayLike): NDArray => {
     const a = asArray(x, undefined, op);
     return bind1(prim, [isFloat(a.dtype) ? a : convert(a, floatResult(a.dtype))]);
@@ -327,10 +338,14 @@ export function binaryPrim(def: BinaryDef): Primitive {
     lower: def.op !== undefined ? binaryLowering(def.op) : def.cmp !== undefined ? compareLowering(def.cmp) : undefined,
     abstractEval([x, y]) {
       if (x!.dtype !== y!.dtype) {
-        throw new Error(`${def.name}: operands have different dtypes ${x!.toString()} and ${y!.toString()}; convert one with astype (the np functions promote automatically).`);
+        throw new Error(
+          `${def.name}: operands have different dtypes ${x!.toString()} and ${y!.toString()}; convert one with astype (the np functions promote automatically).`,
+        );
       }
-      if (def.boolOnly && x!.dtype !== "bool") throw new Error(`${def.name}: expects bool arrays, got ${x!.toString()}; compare first (np.greater etc.) or convert with astype("bool").`);
-      if (def.ints === false && !isFloat(x!.dtype)) throw new Error(`${def.name}: expects floating arrays, got ${x!.toString()}; convert with astype("float32").`);
+      if (def.boolOnly && x!.dtype !== "bool")
+        throw new Error(`${def.name}: expects bool arrays, got ${x!.toString()}; compare first (np.greater etc.) or convert with astype("bool").`);
+      if (def.ints === false && !isFloat(x!.dtype))
+        throw new Error(`${def.name}: expects floating arrays, got ${x!.toString()}; convert with astype("float32").`);
       return [new ShapedArray(broadcastShapes(def.name, x!.shape, y!.shape), def.bool ? "bool" : x!.dtype)];
     },
     impl([x, y], _p, [out]) {
@@ -441,7 +456,7 @@ export const ge_p = binaryPrim({ name: "ge", cmp: "ge", f: (a, b) => (a >= b ? 1
 export const and_p = binaryPrim({ name: "and", op: "and", f: (a, b) => (a && b ? 1 : 0), boolOnly: true });
 export const or_p = binaryPrim({ name: "or", op: "or", f: (a, b) => (a || b ? 1 : 0), boolOnly: true });
 
-function binary(prim: Primitive, op: string) {
+export function binary(prim: Primitive, op: string) {
   return (x: ArrayLike, y: ArrayLike): NDArray => {
     const [a, b] = promoteArgs(op, x, y);
     // checked here too so that the error names the np function, not the primitive
@@ -493,7 +508,8 @@ export const select_p: Primitive = definePrimitive({
   freshOutputs: true,
   lower: selectLowering,
   abstractEval([p, x, y]) {
-    if (p!.dtype !== "bool") throw new Error(`where: the condition must be a bool array, got ${p!.toString()}; compare with np.greater etc. or astype("bool").`);
+    if (p!.dtype !== "bool")
+      throw new Error(`where: the condition must be a bool array, got ${p!.toString()}; compare with np.greater etc. or astype("bool").`);
     if (x!.dtype !== y!.dtype) throw new Error(`where: branches have different dtypes ${x!.toString()} and ${y!.toString()}.`);
     return [new ShapedArray(broadcastShapes("where", p!.shape, x!.shape, y!.shape), x!.dtype)];
   },
@@ -524,7 +540,8 @@ export const select_p: Primitive = definePrimitive({
 /** `cond ? x : y` elementwise, with broadcasting. */
 export function where(cond: ArrayLike, x: ArrayLike, y: ArrayLike): NDArray {
   const c = asArray(cond, undefined, "where");
-  if (c.dtype !== "bool") throw new Error(`where: the condition must be a bool array, got ${c.aval.toString()}; compare with np.greater etc. or astype("bool").`);
+  if (c.dtype !== "bool")
+    throw new Error(`where: the condition must be a bool array, got ${c.aval.toString()}; compare with np.greater etc. or astype("bool").`);
   const [a, b] = promoteArgs("where", x, y);
   return bind1(select_p, [c, a, b]);
 }

@@ -2,9 +2,10 @@
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { allocate } from "../core/dtype.js";
 import { fmtShape, sizeOf } from "../core/shape.js";
-import { type BatchDim, type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
+import { type Params, type Primitive, UndefPrimal, bind1, definePrimitive } from "../core/trace.js";
 import { full } from "./elementwise.js";
-import { broadcastTo, concatenateArrays, moveAxis, reshape, slice } from "./shape.js";
+import { gather, scatter } from "./gather.js";
+import { broadcastTo, moveAxis, reshape, transpose } from "./shape.js";
 
 interface TakeParams extends Params {
   axis: number;
@@ -15,13 +16,17 @@ interface ScatterParams extends Params {
 }
 
 function checkIndices(op: string, idx: ShapedArray): void {
-  if (idx.dtype !== "int32") throw new Error(`${op}: indices must be an int32 array, got ${idx.toString()}; create them with np.array(..., { dtype: "int32" }).`);
+  if (idx.dtype !== "int32")
+    throw new Error(`${op}: indices must be an int32 array, got ${idx.toString()}; create them with np.array(..., { dtype: "int32" }).`);
 }
 
 /** Resolves an index (negative counts from the end) or throws naming the index and the size. */
 function resolve(op: string, i: number, n: number, axis: number): number {
   const j = i < 0 ? i + n : i;
-  if (j < 0 || j >= n) throw new Error(`${op}: index ${i} is out of range for axis ${axis} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`);
+  if (j < 0 || j >= n)
+    throw new Error(
+      `${op}: index ${i} is out of range for axis ${axis} with size ${n}; valid indices are ${n === 0 ? "none (the axis is empty)" : `-${n}..${n - 1}`}.`,
+    );
   return j;
 }
 
@@ -42,28 +47,11 @@ function forTake(op: string, xShape: readonly number[], idx: ConcreteArray, axis
   }
 }
 
-/** Evaluates a primitive per batch element and stacks the results (rare batching cases). */
-function batchByLoop(prim: Primitive, args: NDArray[], dims: BatchDim[], params: Params): [NDArray[], BatchDim[]] {
-  const i0 = dims.findIndex((d) => d !== null);
-  const B = args[i0]!.shape[dims[i0]!]!;
-  if (B === 0) {
-    // an empty batch: the per-example result type, with a leading axis of size 0
-    const per = args.map((x, i) => (dims[i] === null ? x.aval : new ShapedArray(x.aval.shape.filter((_, k) => k !== dims[i]), x.dtype)));
-    const out = prim.abstractEval(per, params)[0]!;
-    return [[full([0, ...out.shape], 0, out.dtype)], [0]];
-  }
-  const outs: NDArray[] = [];
-  for (let b = 0; b < B; b++) {
-    const slices = args.map((x, i) => {
-      if (dims[i] === null) return x;
-      const m = moveAxis(x, dims[i]!, 0);
-      const s = m.shape;
-      return reshape(slice(m, [b, ...s.slice(1).map(() => 0)], [b + 1, ...s.slice(1)]), s.slice(1));
-    });
-    const y = bind1(prim, slices, params);
-    outs.push(reshape(y, [1, ...y.shape]));
-  }
-  return [[concatenateArrays(outs, 0)], [0]];
+/** The axes order that moves `n` axes at `from` (after a leading batch axis) to just after `to` more axes. */
+function spliceAxes(ndim: number, from: number, n: number, to: number): number[] {
+  const rest = Array.from({ length: ndim }, (_, i) => i).filter((i) => i < from || i >= from + n);
+  const moved = Array.from({ length: n }, (_, i) => from + i);
+  return [...rest.slice(0, to), ...moved, ...rest.slice(to)];
 }
 
 export const take_p: Primitive<TakeParams> = definePrimitive<TakeParams>({
@@ -88,7 +76,11 @@ export const take_p: Primitive<TakeParams> = definePrimitive<TakeParams>({
   batch: ([x, idx], [dx, di], p) => {
     if (di === null) return [[take(moveAxis(x!, dx!, 0), idx!, p.axis + 1)], [0]];
     if (dx === null) return [[take(x!, idx!, p.axis)], [p.axis + di!]];
-    return batchByLoop(take_p, [x!, idx!], [dx!, di!], p);
+    // both batched: one gather sharing the batch axis, then the index axes moved to `axis`
+    const xb = moveAxis(x!, dx!, 0);
+    const ib = moveAxis(idx!, di!, 0);
+    const g = gather(xb, reshape(ib, [...ib.shape, 1]), { axes: [p.axis + 1], batchDims: 1 });
+    return [[transpose(g, spliceAxes(g.ndim, 1, ib.ndim - 1, p.axis + 1))], [0]];
   },
   printParams: (p) => `[axis=${p.axis}]`,
 });
@@ -99,7 +91,8 @@ export const scatter_add_p: Primitive<ScatterParams> = definePrimitive<ScatterPa
   abstractEval([u, idx], { axis, shape }) {
     checkIndices("scatter_add", idx!);
     const expect = [...shape.slice(0, axis), ...idx!.shape, ...shape.slice(axis + 1)];
-    if (expect.length !== u!.ndim || expect.some((d, i) => d !== u!.shape[i])) throw new Error(`scatter_add: updates of shape ${fmtShape(u!.shape)} do not match ${fmtShape(expect)}.`);
+    if (expect.length !== u!.ndim || expect.some((d, i) => d !== u!.shape[i]))
+      throw new Error(`scatter_add: updates of shape ${fmtShape(u!.shape)} do not match ${fmtShape(expect)}.`);
     return [new ShapedArray(shape, u!.dtype)];
   },
   impl([u, idx], { axis }, [out]) {
@@ -115,9 +108,18 @@ export const scatter_add_p: Primitive<ScatterParams> = definePrimitive<ScatterPa
       const m = moveAxis(u!, du!, 0);
       return [[scatterAdd(m, idx!, p.axis + 1, [m.shape[0]!, ...p.shape])], [0]];
     }
-    const B = idx!.shape[di!]!;
-    const uu = du === null ? broadcastTo(u!, [B, ...u!.shape]) : u!;
-    return batchByLoop(scatter_add_p, [uu, idx!], [du === null ? 0 : du!, di!], p);
+    // batched indices: one scatter-add sharing the batch axis, the updates' index axes first
+    const ib = moveAxis(idx!, di!, 0);
+    const B = ib.shape[0]!;
+    const ub = du === null ? broadcastTo(u!, [B, ...u!.shape]) : moveAxis(u!, du!, 0);
+    const m = ib.ndim - 1;
+    const perm = [
+      0,
+      ...Array.from({ length: m }, (_, i) => p.axis + 1 + i),
+      ...Array.from({ length: ub.ndim - 1 - m }, (_, i) => (i < p.axis ? i + 1 : i + 1 + m)),
+    ];
+    const zeros = full([B, ...p.shape], 0, u!.dtype);
+    return [[scatter(zeros, reshape(ib, [...ib.shape, 1]), transpose(ub, perm), { axes: [p.axis + 1], batchDims: 1, mode: "add" })], [0]];
   },
   printParams: (p) => `[axis=${p.axis}]`,
 });

@@ -87,12 +87,18 @@ const lastTwo = (x: NDArray): [number, number] => [x.shape[x.ndim - 2]!, x.shape
 /** The entries of `x` on and below its k-th diagonal (k = -1: strictly below), zero elsewhere. */
 export function tril(x: NDArray, k = 0): NDArray {
   const [n, m] = lastTwo(x);
-  return mul(x, constMatrix(n, m, x.dtype, (i, j) => (j - i <= k ? 1 : 0)));
+  return mul(
+    x,
+    constMatrix(n, m, x.dtype, (i, j) => (j - i <= k ? 1 : 0)),
+  );
 }
 /** The entries of `x` on and above its k-th diagonal, zero elsewhere. */
 export function triu(x: NDArray, k = 0): NDArray {
   const [n, m] = lastTwo(x);
-  return mul(x, constMatrix(n, m, x.dtype, (i, j) => (j - i >= k ? 1 : 0)));
+  return mul(
+    x,
+    constMatrix(n, m, x.dtype, (i, j) => (j - i >= k ? 1 : 0)),
+  );
 }
 /** The n×n identity. */
 export function eyeMatrix(n: number, dtype: DType): NDArray {
@@ -146,8 +152,16 @@ export const cholesky_p: Primitive = definePrimitive({
     const n = a!.shape[a!.ndim - 1]!;
     const sym = mul(add(t, mT(t)), 0.5);
     // L⁻¹ Ȧ L⁻ᵀ: a right solve with Lᵀ, then a left solve with L
-    const tmp = triangularSolve(l, triangularSolve(l, sym, { leftSide: false, lower: true, transposeA: true, unitDiagonal: false }), { leftSide: true, lower: true, transposeA: false, unitDiagonal: false });
-    const phi = mul(tmp, constMatrix(n, n, a!.dtype, (i, j) => (i > j ? 1 : i === j ? 0.5 : 0)));
+    const tmp = triangularSolve(l, triangularSolve(l, sym, { leftSide: false, lower: true, transposeA: true, unitDiagonal: false }), {
+      leftSide: true,
+      lower: true,
+      transposeA: false,
+      unitDiagonal: false,
+    });
+    const phi = mul(
+      tmp,
+      constMatrix(n, n, a!.dtype, (i, j) => (i > j ? 1 : i === j ? 0.5 : 0)),
+    );
     return [[l], [mm(l, phi)]];
   },
   batch: batchFront(() => cholesky_p),
@@ -187,7 +201,9 @@ export const triangular_solve_p: Primitive<TriangularSolveParams> = definePrimit
     const cols = b!.shape[b!.ndim - 1]!;
     if (a!.dtype !== b!.dtype) throw new Error(`triangular_solve: a and b have different dtypes (${a!.toString()} and ${b!.toString()}).`);
     if ((leftSide ? rows : cols) !== n || !shapeEqual(a!.shape.slice(0, -2), b!.shape.slice(0, -2))) {
-      throw new Error(`triangular_solve: a of shape ${fmtShape(a!.shape)} does not match b of shape ${fmtShape(b!.shape)}: b needs the batch axes of a and ${leftSide ? `${n} rows` : `${n} columns`}.`);
+      throw new Error(
+        `triangular_solve: a of shape ${fmtShape(a!.shape)} does not match b of shape ${fmtShape(b!.shape)}: b needs the batch axes of a and ${leftSide ? `${n} rows` : `${n} columns`}.`,
+      );
     }
     return [b!];
   },
@@ -287,14 +303,21 @@ export const lu_p: Primitive = definePrimitive({
   },
   jvp([a], [t]) {
     const [lu, pivots, perm] = luFactor(a!);
-    if (!t) return [[lu, pivots, perm], [null, null, null]];
+    if (!t)
+      return [
+        [lu, pivots, perm],
+        [null, null, null],
+      ];
     const n = a!.shape[a!.ndim - 1]!;
     const x = mm(permutationMatrix(perm, a!.dtype), t);
     const l = add(tril(lu, -1), eyeMatrix(n, a!.dtype));
     const u = triu(lu);
     const la = triangularSolve(l, x, { leftSide: true, lower: true, transposeA: false, unitDiagonal: true });
     const lau = triangularSolve(u, la, { leftSide: false, lower: false, transposeA: false, unitDiagonal: false });
-    return [[lu, pivots, perm], [add(mm(l, tril(lau, -1)), mm(triu(lau), u)), null, null]];
+    return [
+      [lu, pivots, perm],
+      [add(mm(l, tril(lau, -1)), mm(triu(lau), u)), null, null],
+    ];
   },
   batch: batchFront(() => lu_p),
 });
@@ -306,7 +329,10 @@ export function luFactor(a: NDArray): [NDArray, NDArray, NDArray] {
 
 /** The int32 vector `[0, 1, ..., n-1]` (a constant). */
 export function iotaInt32(n: number): NDArray {
-  return reshape(constMatrix(1, n, "int32", (_, j) => j), [n]);
+  return reshape(
+    constMatrix(1, n, "int32", (_, j) => j),
+    [n],
+  );
 }
 
 /** The permutation matrices P with `P[i, perm[i]] = 1` ([..., n] int32 → [..., n, n]), so `P A` takes the rows of A in the order `perm`. */
@@ -350,16 +376,25 @@ export const qr_p: Primitive<QrParams> = definePrimitive<QrParams>({
   },
   jvp([a], [t], p) {
     const [q, r] = qrFactor(a!, p.fullMatrices);
-    if (!t) return [[q, r], [null, null]];
+    if (!t)
+      return [
+        [q, r],
+        [null, null],
+      ];
     const [m, n] = lastTwo(a!);
     if (m < n || (p.fullMatrices && m !== n)) {
-      throw new Error(`qr: the derivative is implemented for m >= n with fullMatrices: false (as JAX), got shape ${fmtShape(a!.shape)}${p.fullMatrices ? " with fullMatrices: true" : ""}.`);
+      throw new Error(
+        `qr: the derivative is implemented for m >= n with fullMatrices: false (as JAX), got shape ${fmtShape(a!.shape)}${p.fullMatrices ? " with fullMatrices: true" : ""}.`,
+      );
     }
     const dxRinv = triangularSolve(r, t, { leftSide: false, lower: false, transposeA: false, unitDiagonal: false });
     const c = mm(mT(q), dxRinv);
     const low = tril(c, -1);
     const omega = sub(low, mT(low));
-    return [[q, r], [add(mm(q, sub(omega, c)), dxRinv), mm(sub(c, omega), r)]];
+    return [
+      [q, r],
+      [add(mm(q, sub(omega, c)), dxRinv), mm(sub(c, omega), r)],
+    ];
   },
   batch: batchFront(() => qr_p),
 });
@@ -398,12 +433,19 @@ export const eigh_p: Primitive = definePrimitive({
   },
   jvp([a], [t]) {
     const [w, v] = eighFactor(a!);
-    if (!t) return [[w, v], [null, null]];
+    if (!t)
+      return [
+        [w, v],
+        [null, null],
+      ];
     const n = a!.shape[a!.ndim - 1]!;
     const eye = eyeMatrix(n, a!.dtype);
     const F = sub(div(1, add(eye, sub(asRow(w), asCol(w)))), eye);
     const S = mm(mm(mT(v), mul(add(t, mT(t)), 0.5)), v);
-    return [[w, v], [diagonalOf(S), mm(v, mul(F, S))]];
+    return [
+      [w, v],
+      [diagonalOf(S), mm(v, mul(F, S))],
+    ];
   },
   batch: batchFront(() => eigh_p),
 });
@@ -435,7 +477,11 @@ export const svd_p: Primitive<SvdParams> = definePrimitive<SvdParams>({
     const k = Math.min(m, n);
     const batch = a!.shape.slice(0, -2);
     const dt = a!.dtype;
-    return [new ShapedArray([...batch, m, fullMatrices ? m : k], dt), new ShapedArray([...batch, k], dt), new ShapedArray([...batch, fullMatrices ? n : k, n], dt)];
+    return [
+      new ShapedArray([...batch, m, fullMatrices ? m : k], dt),
+      new ShapedArray([...batch, k], dt),
+      new ShapedArray([...batch, fullMatrices ? n : k, n], dt),
+    ];
   },
   impl([a], { fullMatrices }, avals) {
     const [m, n] = lastTwo(a!);
@@ -450,9 +496,16 @@ export const svd_p: Primitive<SvdParams> = definePrimitive<SvdParams>({
   },
   jvp([a], [t], p) {
     const [u, s, vh] = svdFactor(a!, p.fullMatrices);
-    if (!t) return [[u, s, vh], [null, null, null]];
+    if (!t)
+      return [
+        [u, s, vh],
+        [null, null, null],
+      ];
     const [m, n] = lastTwo(a!);
-    if (p.fullMatrices && m !== n) throw new Error(`svd: the derivative with fullMatrices: true is implemented for square matrices only (as JAX), got shape ${fmtShape(a!.shape)}; use fullMatrices: false.`);
+    if (p.fullMatrices && m !== n)
+      throw new Error(
+        `svd: the derivative with fullMatrices: true is implemented for square matrices only (as JAX), got shape ${fmtShape(a!.shape)}; use fullMatrices: false.`,
+      );
     const k = Math.min(m, n);
     const v = mT(vh);
     const sRow = asRow(s);
@@ -472,7 +525,10 @@ export const svd_p: Primitive<SvdParams> = definePrimitive<SvdParams>({
       const dAU = mm(mT(t), u);
       dV = add(dV, div(sub(dAU, mm(v, mm(vh, dAU))), sRow));
     }
-    return [[u, s, vh], [dU, diagonalOf(dS), mT(dV)]];
+    return [
+      [u, s, vh],
+      [dU, diagonalOf(dS), mT(dV)],
+    ];
   },
   batch: batchFront(() => svd_p),
 });

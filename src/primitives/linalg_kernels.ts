@@ -53,7 +53,8 @@ function factorRows(a: Float64Array, n: number, rowPair: (i: number) => void): b
     const ri = i * n;
     const rk = ri + n; // row i+1
     // the diagonal of row i, then the last two entries of row i+1
-    let sii = 0, ski = 0;
+    let sii = 0,
+      ski = 0;
     for (let k = 0; k < i; k++) {
       const x = a[ri + k]!;
       sii += x * x;
@@ -102,9 +103,15 @@ export function choleskyRowPair(a: Float64Array, n: number, i: number): void {
   for (let j = 0; j + 1 < i; j += 2) {
     const rj = j * n;
     const rl = rj + n; // row j+1
-    let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+    let s00 = 0,
+      s01 = 0,
+      s10 = 0,
+      s11 = 0;
     for (let k = 0; k < j; k++) {
-      const x0 = a[ri + k]!, x1 = a[rk + k]!, y0 = a[rj + k]!, y1 = a[rl + k]!;
+      const x0 = a[ri + k]!,
+        x1 = a[rk + k]!,
+        y0 = a[rj + k]!,
+        y1 = a[rl + k]!;
       s00 += x0 * y0;
       s01 += x0 * y1;
       s10 += x1 * y0;
@@ -145,7 +152,16 @@ const TRSM_FAST_MIN_SIZE = 4096;
  * rows still to solve (axpys), so a transposed solve needs no transposed copy.
  * `trsmKernel`, when given, runs instead for several right-hand sides.
  */
-export function trsmLeft(t: Float64Array, n: number, lower: boolean, trans: boolean, unitDiagonal: boolean, x: Float64Array, m: number, trsmKernel: TrsmKernel | null = null): void {
+export function trsmLeft(
+  t: Float64Array,
+  n: number,
+  lower: boolean,
+  trans: boolean,
+  unitDiagonal: boolean,
+  x: Float64Array,
+  m: number,
+  trsmKernel: TrsmKernel | null = null,
+): void {
   if (!trans && m === 1) return trsvLeft(t, n, lower, unitDiagonal, x);
   if (trsmKernel !== null && m >= TRSM_FAST_MIN_COLS && n * m >= TRSM_FAST_MIN_SIZE && trsmKernel(t, n, lower, trans, unitDiagonal, x, m)) return;
   // op(T) is lower triangular when T is lower and not transposed, or upper and transposed: solve top-down
@@ -187,7 +203,10 @@ function trsvLeft(t: Float64Array, n: number, lower: boolean, unitDiagonal: bool
     const ri = i * n;
     const k0 = lower ? 0 : i + 1;
     const k1 = lower ? i : n;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     let k = k0;
     for (; k + 3 < k1; k += 4) {
       s0 += t[ri + k]! * x[k]!;
@@ -214,7 +233,12 @@ export function transposeInto(src: ArrayLike<number>, off: number, r: number, c:
  * `perm` the resulting row permutation (row i of `P A` is row `perm[i]` of A). A zero
  * pivot column is left as it is (as LAPACK's getrf), so U has a zero on its diagonal.
  */
-export function lu(a: Float64Array, n: number, pivots: Int32Array | Float64Array | Float32Array | Uint8Array, perm: Int32Array | Float64Array | Float32Array | Uint8Array): void {
+export function lu(
+  a: Float64Array,
+  n: number,
+  pivots: Int32Array | Float64Array | Float32Array | Uint8Array,
+  perm: Int32Array | Float64Array | Float32Array | Uint8Array,
+): void {
   for (let i = 0; i < n; i++) perm[i] = i;
   for (let k = 0; k < n; k++) {
     let p = k;
@@ -289,7 +313,18 @@ export function qr(a: Float64Array, m: number, n: number, full: boolean): { q: F
  * Applies `H = I - tau v vᵀ` to rows j.. and columns c0..c1 of the rows×cols matrix `x`,
  * where v = (1, va[(j+1)·vn + vc], va[(j+2)·vn + vc], ...) is column `vc` of `va` below row j.
  */
-function applyReflector(x: Float64Array, rows: number, cols: number, j: number, c0: number, c1: number, va: Float64Array, vc: number, tau: number, w: Float64Array): void {
+function applyReflector(
+  x: Float64Array,
+  rows: number,
+  cols: number,
+  j: number,
+  c0: number,
+  c1: number,
+  va: Float64Array,
+  vc: number,
+  tau: number,
+  w: Float64Array,
+): void {
   const vn = va === x ? cols : va.length / rows;
   for (let c = c0; c < c1; c++) w[c] = x[j * cols + c]!;
   for (let i = j + 1; i < rows; i++) {
@@ -501,9 +536,12 @@ export function eighTridiagonal(a: Float64Array, n: number, w: Float64Array, v: 
         for (let i = l + 2; i < n; i++) d[i]! -= h;
         f += h;
         p = d[m]!;
-        let c = 1, c2 = 1, c3 = 1;
+        let c = 1,
+          c2 = 1,
+          c3 = 1;
         const el1 = e[l + 1]!;
-        let s = 0, s2 = 0;
+        let s = 0,
+          s2 = 0;
         for (let i = m - 1; i >= l; i--) {
           c3 = c2;
           c2 = c;
@@ -592,7 +630,12 @@ export function svdJacobi(a: ArrayLike<number>, off: number, m: number, n: numbe
         for (let j = 0; j < n; j++) U[i * uc + j]! += qil * inner.u[l * n + j]!;
       }
     }
-    completeColumns(U, m, uc, Array.from({ length: uc }, (_, j) => j < n));
+    completeColumns(
+      U,
+      m,
+      uc,
+      Array.from({ length: uc }, (_, j) => j < n),
+    );
     return { u: U, s: inner.s, vt: inner.vt };
   }
   // m = n: rotate the columns of A (stored as the rows of W = Aᵀ) until orthogonal
@@ -607,7 +650,9 @@ export function svdJacobi(a: ArrayLike<number>, off: number, m: number, n: numbe
       for (let q = p + 1; q < n; q++) {
         const rp = p * m;
         const rq = q * m;
-        let alpha = 0, beta = 0, gamma = 0;
+        let alpha = 0,
+          beta = 0,
+          gamma = 0;
         for (let i = 0; i < m; i++) {
           const x = W[rp + i]!;
           const y = W[rq + i]!;

@@ -19,7 +19,8 @@ export const broadcast_to_p: Primitive<ShapeParams> = definePrimitive<ShapeParam
   view: broadcastView,
   abstractEval([x], { shape }) {
     const b = broadcastShapes("broadcastTo", x!.shape, shape);
-    if (!shapeEqual(b, shape)) throw new Error(`broadcastTo: cannot broadcast shape ${fmtShape(x!.shape)} to ${fmtShape(shape)}; only size-1 and missing leading dimensions can grow.`);
+    if (!shapeEqual(b, shape))
+      throw new Error(`broadcastTo: cannot broadcast shape ${fmtShape(x!.shape)} to ${fmtShape(shape)}; only size-1 and missing leading dimensions can grow.`);
     return [new ShapedArray(shape, x!.dtype)];
   },
   impl([x], _p, [out]) {
@@ -48,7 +49,9 @@ export const reshape_p: Primitive<ShapeParams> = definePrimitive<ShapeParams>({
   view: reshapeView,
   abstractEval([x], { shape }) {
     if (sizeOf(shape) !== x!.size) {
-      throw new Error(`reshape: cannot reshape an array of shape ${fmtShape(x!.shape)} (${x!.size} elements) into shape ${fmtShape(shape)} (${sizeOf(shape)} elements); the sizes must match (one dimension may be -1).`);
+      throw new Error(
+        `reshape: cannot reshape an array of shape ${fmtShape(x!.shape)} (${x!.size} elements) into shape ${fmtShape(shape)} (${sizeOf(shape)} elements); the sizes must match (one dimension may be -1).`,
+      );
     }
     return [new ShapedArray(shape, x!.dtype)];
   },
@@ -80,7 +83,12 @@ export const transpose_p: Primitive<PermParams> = definePrimitive<PermParams>({
     if (perm.length !== x!.ndim || sorted.some((p, i) => p !== i)) {
       throw new Error(`transpose: axes ${ints(perm)} are not a permutation of the ${x!.ndim} axes of shape ${fmtShape(x!.shape)}.`);
     }
-    return [new ShapedArray(perm.map((p) => x!.shape[p]!), x!.dtype)];
+    return [
+      new ShapedArray(
+        perm.map((p) => x!.shape[p]!),
+        x!.dtype,
+      ),
+    ];
   },
   impl([x], { perm }, [out]) {
     const idx = transposeIndex(x!.aval.shape, perm);
@@ -115,7 +123,15 @@ interface SliceParams extends Params {
   starts: readonly number[];
   limits: readonly number[];
 }
-function copyBlock(src: ArrayLike<number>, srcShape: readonly number[], dst: { [i: number]: number }, dstShape: readonly number[], srcOff: readonly number[], dstOff: readonly number[], block: readonly number[]): void {
+function copyBlock(
+  src: ArrayLike<number>,
+  srcShape: readonly number[],
+  dst: { [i: number]: number },
+  dstShape: readonly number[],
+  srcOff: readonly number[],
+  dstOff: readonly number[],
+  block: readonly number[],
+): void {
   const ss = stridesOf(srcShape);
   const ds = stridesOf(dstShape);
   const nd = block.length;
@@ -149,23 +165,46 @@ export const slice_p: Primitive<SliceParams> = definePrimitive<SliceParams>({
   freshOutputs: true,
   abstractEval([x], { starts, limits }) {
     const s = x!.shape;
-    if (starts.length !== s.length || limits.length !== s.length) throw new Error(`slice: starts ${ints(starts)} and stops ${ints(limits)} need one entry per axis of shape ${fmtShape(s)}.`);
+    if (starts.length !== s.length || limits.length !== s.length)
+      throw new Error(`slice: starts ${ints(starts)} and stops ${ints(limits)} need one entry per axis of shape ${fmtShape(s)}.`);
     s.forEach((d, i) => {
       const a = starts[i]!;
       const b = limits[i]!;
-      if (!(Number.isInteger(a) && Number.isInteger(b) && 0 <= a && a <= b && b <= d)) throw new Error(`slice: [${a}, ${b}) is not a valid range for axis ${i} of size ${d} in shape ${fmtShape(s)}.`);
+      if (!(Number.isInteger(a) && Number.isInteger(b) && 0 <= a && a <= b && b <= d))
+        throw new Error(`slice: [${a}, ${b}) is not a valid range for axis ${i} of size ${d} in shape ${fmtShape(s)}.`);
     });
-    return [new ShapedArray(s.map((_, i) => limits[i]! - starts[i]!), x!.dtype)];
+    return [
+      new ShapedArray(
+        s.map((_, i) => limits[i]! - starts[i]!),
+        x!.dtype,
+      ),
+    ];
   },
   impl([x], { starts }, [out]) {
     const res = allocate(out!.dtype, out!.size);
-    copyBlock(x!.buffer, x!.aval.shape, res, out!.shape, starts, starts.map(() => 0), out!.shape);
+    copyBlock(
+      x!.buffer,
+      x!.aval.shape,
+      res,
+      out!.shape,
+      starts,
+      starts.map(() => 0),
+      out!.shape,
+    );
     return [new ConcreteArray(out!, res)];
   },
   jvp: ([x], [t], p) => [[slice(x!, p.starts, p.limits)], [slice(t!, p.starts, p.limits)]],
   transpose: ([ct], [x], { starts, limits }) => {
     const s = (x as UndefPrimal).aval.shape;
-    return [ct ? pad(ct, starts, s.map((d, i) => d - limits[i]!)) : null];
+    return [
+      ct
+        ? pad(
+            ct,
+            starts,
+            s.map((d, i) => d - limits[i]!),
+          )
+        : null,
+    ];
   },
   batch: ([x], [d], { starts, limits }) => {
     const m = moveAxis(x!, d!, 0);
@@ -186,18 +225,40 @@ export const pad_p: Primitive<PadParams> = definePrimitive<PadParams>({
   name: "pad",
   freshOutputs: true,
   abstractEval([x], { lo, hi }) {
-    if (lo.length !== x!.ndim || hi.length !== x!.ndim || [...lo, ...hi].some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`pad: widths ${ints(lo)} / ${ints(hi)} must be non-negative, one per axis of ${fmtShape(x!.shape)}.`);
-    return [new ShapedArray(x!.shape.map((d, i) => d + lo[i]! + hi[i]!), x!.dtype)];
+    if (lo.length !== x!.ndim || hi.length !== x!.ndim || [...lo, ...hi].some((v) => !Number.isInteger(v) || v < 0))
+      throw new Error(`pad: widths ${ints(lo)} / ${ints(hi)} must be non-negative, one per axis of ${fmtShape(x!.shape)}.`);
+    return [
+      new ShapedArray(
+        x!.shape.map((d, i) => d + lo[i]! + hi[i]!),
+        x!.dtype,
+      ),
+    ];
   },
   impl([x], { lo }, [out]) {
     const res = allocate(out!.dtype, out!.size);
-    copyBlock(x!.buffer, x!.aval.shape, res, out!.shape, lo.map(() => 0), lo, x!.aval.shape);
+    copyBlock(
+      x!.buffer,
+      x!.aval.shape,
+      res,
+      out!.shape,
+      lo.map(() => 0),
+      lo,
+      x!.aval.shape,
+    );
     return [new ConcreteArray(out!, res)];
   },
   jvp: ([x], [t], p) => [[pad(x!, p.lo, p.hi)], [pad(t!, p.lo, p.hi)]],
   transpose: ([ct], [x], { lo }) => {
     const s = (x as UndefPrimal).aval.shape;
-    return [ct ? slice(ct, lo, s.map((d, i) => lo[i]! + d)) : null];
+    return [
+      ct
+        ? slice(
+            ct,
+            lo,
+            s.map((d, i) => lo[i]! + d),
+          )
+        : null,
+    ];
   },
   batch: ([x], [d], { lo, hi }) => [[pad(moveAxis(x!, d!, 0), [0, ...lo], [0, ...hi])], [0]],
   printParams: (p) => `[lo=${ints(p.lo)} hi=${ints(p.hi)}]`,
@@ -231,14 +292,31 @@ export const concatenate_p: Primitive<AxisParams> = definePrimitive<AxisParams>(
     let off = 0;
     for (const x of xs) {
       const dstOff = out!.shape.map((_, i) => (i === axis ? off : 0));
-      copyBlock(x.buffer, x.aval.shape, res, out!.shape, dstOff.map(() => 0), dstOff, x.aval.shape);
+      copyBlock(
+        x.buffer,
+        x.aval.shape,
+        res,
+        out!.shape,
+        dstOff.map(() => 0),
+        dstOff,
+        x.aval.shape,
+      );
       off += x.aval.shape[axis]!;
     }
     return [new ConcreteArray(out!, res)];
   },
   jvp: (xs, ts, p) => {
     const out = bind1(concatenate_p, xs, p);
-    return [[out], [bind1(concatenate_p, ts.map((t, i) => t ?? full(xs[i]!.aval.shape, 0, xs[i]!.dtype)), p)]];
+    return [
+      [out],
+      [
+        bind1(
+          concatenate_p,
+          ts.map((t, i) => t ?? full(xs[i]!.aval.shape, 0, xs[i]!.dtype)),
+          p,
+        ),
+      ],
+    ];
   },
   transpose: ([ct], xs, { axis }) => {
     let off = 0;

@@ -70,7 +70,9 @@ function seedWords(seed: number): [number, number] {
  */
 export function key(seed: number): Key {
   if (typeof seed !== "number" || !Number.isSafeInteger(seed)) {
-    throw new Error(`random.key: the seed must be an integer (a JS safe integer), got ${describeValue(seed)}; round it with Math.floor or hash it to an integer first.`);
+    throw new Error(
+      `random.key: the seed must be an integer (a JS safe integer), got ${describeValue(seed)}; round it with Math.floor or hash it to an integer first.`,
+    );
   }
   const [hi, lo] = seedWords(seed);
   return new ConcreteArray(new ShapedArray([2], "int32"), new Int32Array([hi, lo]));
@@ -146,7 +148,8 @@ export function foldIn(key: Key, data: number | NDArray): Key {
     if (!Number.isInteger(data)) throw new Error(`random.foldIn: data must be an integer, got ${data}.`);
     d = np.array(data | 0, { dtype: "int32" });
   } else if (data instanceof NDArray) {
-    if (data.dtype !== "int32") throw new Error(`random.foldIn: data must be an int32 array or an integer, got ${data.aval.toString()}; convert it with astype("int32").`);
+    if (data.dtype !== "int32")
+      throw new Error(`random.foldIn: data must be an int32 array or an integer, got ${data.aval.toString()}; convert it with astype("int32").`);
     d = data;
   } else {
     throw new Error(`random.foldIn: data must be an integer or an int32 array, got ${describeValue(data)}.`);
@@ -201,7 +204,7 @@ function unit(key: NDArray, shape: number[], dtype: "float32" | "float64"): NDAr
  * ```
  */
 export function uniform(key: Key, shape: number[] = [], opts: UniformOptions = {}): NDArray {
-  opts = checkOptions("random.uniform", opts, "{ minval: -1, maxval: 1 }");
+  opts = checkOptions("random.uniform", opts, "{ minval: -1, maxval: 1 }", ["minval", "maxval", "dtype"]);
   const k = checkKey("random.uniform", key);
   const s = checkShapeArg("random.uniform", shape);
   const dtype = checkFloatDType("random.uniform", opts.dtype ?? "float32");
@@ -210,7 +213,9 @@ export function uniform(key: Key, shape: number[] = [], opts: UniformOptions = {
   const u = unit(k, s, dtype);
   const out = np.maximum(lo, np.add(np.multiply(u, np.subtract(hi, lo)), lo));
   if (out.shape.length !== s.length || out.shape.some((d, i) => d !== s[i])) {
-    throw new Error(`random.uniform: minval/maxval of shapes [${lo.shape.join(",")}] and [${hi.shape.join(",")}] do not broadcast to the requested shape [${s.join(",")}].`);
+    throw new Error(
+      `random.uniform: minval/maxval of shapes [${lo.shape.join(",")}] and [${hi.shape.join(",")}] do not broadcast to the requested shape [${s.join(",")}].`,
+    );
   }
   return out;
 }
@@ -300,7 +305,8 @@ export function permutation(key: Key, n: number | NDArray): NDArray {
     if (!Number.isInteger(n) || n < 0) throw new Error(`random.permutation: n must be a non-negative integer, got ${n}.`);
     return bind1(random_permutation_p, [k], { n });
   }
-  if (!(n instanceof NDArray) || n.ndim === 0) throw new Error(`random.permutation: expected an integer or an array of rank >= 1 to shuffle along axis 0, got ${describeValue(n)}.`);
+  if (!(n instanceof NDArray) || n.ndim === 0)
+    throw new Error(`random.permutation: expected an integer or an array of rank >= 1 to shuffle along axis 0, got ${describeValue(n)}.`);
   return np.take(n, bind1(random_permutation_p, [k], { n: n.shape[0]! }), 0);
 }
 

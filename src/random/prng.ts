@@ -195,8 +195,10 @@ export const bits_to_unit_p: Primitive<UnitParams> = definePrimitive<UnitParams>
   freshOutputs: true,
   abstractEval(avals, { dtype }) {
     const want = dtype === "float64" ? 2 : 1;
-    if (avals.length !== want || avals.some((a) => a.dtype !== "int32")) throw new Error(`bits_to_unit: ${dtype} needs ${want} int32 word array(s), got ${avals.map((a) => a.toString()).join(", ")}.`);
-    if (want === 2 && !shapeEqual(avals[0]!.shape, avals[1]!.shape)) throw new Error(`bits_to_unit: word arrays have shapes ${fmtShape(avals[0]!.shape)} and ${fmtShape(avals[1]!.shape)}; they must match.`);
+    if (avals.length !== want || avals.some((a) => a.dtype !== "int32"))
+      throw new Error(`bits_to_unit: ${dtype} needs ${want} int32 word array(s), got ${avals.map((a) => a.toString()).join(", ")}.`);
+    if (want === 2 && !shapeEqual(avals[0]!.shape, avals[1]!.shape))
+      throw new Error(`bits_to_unit: word arrays have shapes ${fmtShape(avals[0]!.shape)} and ${fmtShape(avals[1]!.shape)}; they must match.`);
     if (dtype !== "float32" && dtype !== "float64") throw new Error(`bits_to_unit: dtype must be float32 or float64, got ${dtype}.`);
     return [new ShapedArray(avals[0]!.shape, dtype)];
   },

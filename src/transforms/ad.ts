@@ -24,13 +24,14 @@ import { full, stopGradientArray } from "../primitives/elementwise.js";
 import { checkFunction, checkNotPromise, checkTransformOptions, flattenArgs, flattenFun, leavesToArrays, normalizeArgnums } from "./flat.js";
 import type { Argnums, CotangentsOf, ScalarFunction, Fn, GradResult, Like, ArgsOf, ReturnOf, TangentsOf, ToArrays, ValueAndGradResult } from "./types.js";
 
-
 function checkTangents(op: string, primals: NDArray[], tangents: NDArray[]): void {
   if (tangents.length !== primals.length) throw new Error(`${op}: expected ${primals.length} tangent leaves to match the primals, got ${tangents.length}.`);
   primals.forEach((p, i) => {
     const t = tangents[i]!;
-    if (!shapeEqual(p.aval.shape, t.aval.shape)) throw new Error(`${op}: tangent ${i} has shape ${fmtShape(t.shape)} but its primal has shape ${fmtShape(p.shape)}; they must match.`);
-    if (isFloat(p.dtype) && t.dtype !== p.dtype) throw new Error(`${op}: tangent ${i} has dtype ${t.dtype} but its primal has dtype ${p.dtype}; convert it with astype("${p.dtype}").`);
+    if (!shapeEqual(p.aval.shape, t.aval.shape))
+      throw new Error(`${op}: tangent ${i} has shape ${fmtShape(t.shape)} but its primal has shape ${fmtShape(p.shape)}; they must match.`);
+    if (isFloat(p.dtype) && t.dtype !== p.dtype)
+      throw new Error(`${op}: tangent ${i} has dtype ${t.dtype} but its primal has dtype ${p.dtype}; convert it with astype("${p.dtype}").`);
   });
 }
 
@@ -51,7 +52,8 @@ function checkTangents(op: string, primals: NDArray[], tangents: NDArray[]): voi
  */
 export function jvp<F extends Fn>(f: F, primals: ArgsOf<F>, tangents: TangentsOf<ArgsOf<F>>): [ToArrays<ReturnOf<F>>, ToArrays<ReturnOf<F>>] {
   checkFunction("jvp", f, "jvp((x) => np.sin(x), [x], [v])");
-  if (!Array.isArray(primals) || !Array.isArray(tangents)) throw new Error("jvp: primals and tangents must be JS arrays with one entry per argument of f, e.g. jvp(f, [x], [v]).");
+  if (!Array.isArray(primals) || !Array.isArray(tangents))
+    throw new Error("jvp: primals and tangents must be JS arrays with one entry per argument of f, e.g. jvp(f, [x], [v]).");
   const [ps, inDef] = flattenArgs("jvp", primals);
   const [tsLeaves, tDef] = flatten([...tangents]);
   if (!tDef.equals(inDef)) throw new Error(`jvp: tangents have structure ${tDef.toString()} but primals have ${inDef.toString()}.`);
@@ -64,7 +66,13 @@ export function jvp<F extends Fn>(f: F, primals: ArgsOf<F>, tangents: TangentsOf
     ts.map((t, i) => (isFloat(ps[i]!.dtype) ? t : null)),
   );
   const outDef = store.outDef!;
-  return [unflatten(outDef, po) as ToArrays<ReturnOf<F>>, unflatten(outDef, to.map((t, i) => t ?? zerosOf(po[i]!.aval))) as ToArrays<ReturnOf<F>>];
+  return [
+    unflatten(outDef, po) as ToArrays<ReturnOf<F>>,
+    unflatten(
+      outDef,
+      to.map((t, i) => t ?? zerosOf(po[i]!.aval)),
+    ) as ToArrays<ReturnOf<F>>,
+  ];
 }
 
 interface Linearized {
@@ -78,7 +86,13 @@ interface Linearized {
 }
 
 /** Linearizes a flat function; the last `numAux` outputs are carried without tangents. */
-function linearizeFlat(op: string, f: (xs: NDArray[]) => NDArray[], primals: NDArray[], auxCount: (outs: NDArray[]) => number, outDefOf: () => TreeDef): Linearized {
+function linearizeFlat(
+  op: string,
+  f: (xs: NDArray[]) => NDArray[],
+  primals: NDArray[],
+  auxCount: (outs: NDArray[]) => number,
+  outDefOf: () => TreeDef,
+): Linearized {
   const tangentIndex: number[] = [];
   const tangentAvals: ShapedArray[] = [];
   for (const p of primals) {
@@ -117,7 +131,13 @@ export function linearize<F extends Fn>(f: F, ...primals: ArgsOf<F>): [ToArrays<
   checkFunction("linearize", f, "linearize((x) => np.sin(x), x)");
   const [ps, inDef] = flattenArgs("linearize", primals);
   const [flat, store] = flattenFun("linearize", f, inDef);
-  const lin = linearizeFlat("linearize", flat, ps, () => 0, () => store.outDef!);
+  const lin = linearizeFlat(
+    "linearize",
+    flat,
+    ps,
+    () => 0,
+    () => store.outDef!,
+  );
   const out = unflatten(lin.outDef, lin.primalsOut) as ToArrays<ReturnOf<F>>;
   const jvpFn = (...tangents: TangentsOf<ArgsOf<F>>): ToArrays<ReturnOf<F>> => {
     const [tl, tDef] = flatten(tangents);
@@ -140,7 +160,13 @@ export function linearize<F extends Fn>(f: F, ...primals: ArgsOf<F>): [ToArrays<
 export function linearizeJaxpr(f: Fn, ...primals: unknown[]): ClosedJaxpr {
   const [ps, inDef] = flattenArgs("linearize", primals);
   const [flat, store] = flattenFun("linearize", f, inDef);
-  return linearizeFlat("linearize", flat, ps, () => 0, () => store.outDef!).linear;
+  return linearizeFlat(
+    "linearize",
+    flat,
+    ps,
+    () => 0,
+    () => store.outDef!,
+  ).linear;
 }
 
 /** The backward function of a linearization: output cotangent leaves → input cotangent leaves. */
@@ -148,8 +174,10 @@ function makeBackward(op: string, lin: Linearized, primals: NDArray[]): (cts: ND
   return (cts) => {
     lin.primalsOut.forEach((p, i) => {
       const c = cts[i]!;
-      if (!shapeEqual(c.aval.shape, p.aval.shape)) throw new Error(`${op}: cotangent ${i} has shape ${fmtShape(c.shape)} but the output has shape ${fmtShape(p.shape)}.`);
-      if (isFloat(p.dtype) && c.dtype !== p.dtype) throw new Error(`${op}: cotangent ${i} has dtype ${c.dtype} but the output has dtype ${p.dtype}; convert it with astype("${p.dtype}").`);
+      if (!shapeEqual(c.aval.shape, p.aval.shape))
+        throw new Error(`${op}: cotangent ${i} has shape ${fmtShape(c.shape)} but the output has shape ${fmtShape(p.shape)}.`);
+      if (isFloat(p.dtype) && c.dtype !== p.dtype)
+        throw new Error(`${op}: cotangent ${i} has dtype ${c.dtype} but the output has dtype ${p.dtype}; convert it with astype("${p.dtype}").`);
     });
     const res = backwardPass(lin.linear.jaxpr, lin.linear.consts, cts);
     return primals.map((p, i) => {
@@ -178,11 +206,20 @@ export function vjp<F extends Fn>(f: F, ...primals: ArgsOf<F>): [ToArrays<Return
   checkFunction("vjp", f, "vjp((x) => np.sin(x), x)");
   const [ps, inDef] = flattenArgs("vjp", primals);
   const [flat, store] = flattenFun("vjp", f, inDef);
-  const lin = linearizeFlat("vjp", flat, ps, () => 0, () => store.outDef!);
+  const lin = linearizeFlat(
+    "vjp",
+    flat,
+    ps,
+    () => 0,
+    () => store.outDef!,
+  );
   const back = makeBackward("vjp", lin, ps);
   const vjpFn = (ct: Like<ReturnOf<F>>): CotangentsOf<ArgsOf<F>> => {
     const [cl, cDef] = flatten(ct);
-    if (!cDef.equals(lin.outDef)) throw new Error(`vjp: the cotangent has structure ${cDef.toString()} but the output has ${lin.outDef.toString()}; pass one cotangent shaped like the output.`);
+    if (!cDef.equals(lin.outDef))
+      throw new Error(
+        `vjp: the cotangent has structure ${cDef.toString()} but the output has ${lin.outDef.toString()}; pass one cotangent shaped like the output.`,
+      );
     const g = back(leavesToArrays("vjp", cl, "cotangent"));
     return unflatten(inDef, g) as CotangentsOf<ArgsOf<F>>;
   };
@@ -208,7 +245,9 @@ function valueAndGradImpl(op: string, f: Fn, opts: GradOptions, args: unknown[])
   const [ps, inDef] = flattenArgs(op, selected);
   ps.forEach((p) => {
     if (!isFloat(p.dtype)) {
-      throw new Error(`${op}: cannot differentiate with respect to ${p.dtype === "int32" ? "an" : "a"} ${p.dtype} input (${p.aval.toString()}): gradients exist only for float32/float64 inputs. Convert it with astype("float32"), or leave it out of argnums.`);
+      throw new Error(
+        `${op}: cannot differentiate with respect to ${p.dtype === "int32" ? "an" : "a"} ${p.dtype} input (${p.aval.toString()}): gradients exist only for float32/float64 inputs. Convert it with astype("float32"), or leave it out of argnums.`,
+      );
     }
   });
   let auxDef: TreeDef | undefined;
@@ -221,7 +260,8 @@ function valueAndGradImpl(op: string, f: Fn, opts: GradOptions, args: unknown[])
     checkNotPromise(op, out);
     let auxLeaves: NDArray[] = [];
     if (opts.hasAux) {
-      if (!Array.isArray(out) || out.length !== 2) throw new Error(`${op}: with hasAux, f must return [scalar, aux], got ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}.`);
+      if (!Array.isArray(out) || out.length !== 2)
+        throw new Error(`${op}: with hasAux, f must return [scalar, aux], got ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}.`);
       const [al, ad] = flatten(out[1]);
       auxDef = ad;
       auxLeaves = leavesToArrays(op, al, "aux value");
@@ -232,7 +272,9 @@ function valueAndGradImpl(op: string, f: Fn, opts: GradOptions, args: unknown[])
     const o = leavesToArrays(op, ol, "result");
     if (o.length !== 1 || !(o[0]!.size === 1) || !isFloat(o[0]!.dtype)) {
       const got = o.length === 1 ? o[0]!.aval.toString() : `a structure ${od.toString()}`;
-      throw new Error(`${op}: f must return a scalar float array (shape [] or size 1) to be differentiated, but it returned ${got}. Reduce it (e.g. np.sum or np.mean), or use vjp/jacrev for non-scalar outputs.`);
+      throw new Error(
+        `${op}: f must return a scalar float array (shape [] or size 1) to be differentiated, but it returned ${got}. Reduce it (e.g. np.sum or np.mean), or use vjp/jacrev for non-scalar outputs.`,
+      );
     }
     return [...o, ...auxLeaves];
   };
@@ -272,7 +314,10 @@ function valueAndGradImpl(op: string, f: Fn, opts: GradOptions, args: unknown[])
  * console.log(grad(loss)({ w: np.array([1, 2]) }).w.toJs()); // [2, 4]
  * ```
  */
-export function grad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F & ScalarFunction<H>, opts?: GradOptions<A, H>): (...args: ArgsOf<F>) => GradResult<F, A, H> {
+export function grad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(
+  f: F & ScalarFunction<H>,
+  opts?: GradOptions<A, H>,
+): (...args: ArgsOf<F>) => GradResult<F, A, H> {
   checkFunction("grad", f, "grad((x) => np.sum(np.square(x)))");
   const o: GradOptions = checkTransformOptions("grad", opts, "{ argnums: 0, hasAux: false }", GRAD_KEYS);
   return (...args: ArgsOf<F>) => {
@@ -292,7 +337,10 @@ export function grad<F extends Fn, const A extends Argnums = 0, H extends boolea
  * console.log(v.item(), g.toJs()); // 5 [2, 4]
  * ```
  */
-export function valueAndGrad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F & ScalarFunction<H>, opts?: GradOptions<A, H>): (...args: ArgsOf<F>) => ValueAndGradResult<F, A, H> {
+export function valueAndGrad<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(
+  f: F & ScalarFunction<H>,
+  opts?: GradOptions<A, H>,
+): (...args: ArgsOf<F>) => ValueAndGradResult<F, A, H> {
   checkFunction("valueAndGrad", f, "valueAndGrad((x) => np.sum(np.square(x)))");
   const o: GradOptions = checkTransformOptions("valueAndGrad", opts, "{ argnums: 0, hasAux: false }", GRAD_KEYS);
   return (...args: ArgsOf<F>) => {

@@ -55,7 +55,11 @@ function compare(what: string, got: NDArray[], want: NDArray[], atol: number, rt
       const diff = Math.abs(a[k]! - b[k]!);
       const tol = atol + rtol * Math.abs(b[k]!);
       const excess = Number.isNaN(diff) ? Infinity : diff - tol;
-      if (excess > worst.excess) worst = { excess, msg: `output ${i}, element ${k}: got ${a[k]}, expected ${b[k]} (|difference| ${diff.toExponential(3)} > tolerance ${tol.toExponential(3)})` };
+      if (excess > worst.excess)
+        worst = {
+          excess,
+          msg: `output ${i}, element ${k}: got ${a[k]}, expected ${b[k]} (|difference| ${diff.toExponential(3)} > tolerance ${tol.toExponential(3)})`,
+        };
     }
   });
   if (worst.excess > 0) throw new Error(`checkGrads: ${what} disagree at ${worst.msg}.`);
@@ -80,7 +84,10 @@ function forwardMode<T>(run: () => T): T {
     return run();
   } catch (e) {
     if (e instanceof Error && /^customVjp: forward-mode/.test(e.message)) {
-      throw new Error(`checkGrads: the function has no forward mode (it calls a customVjp function), so its jvp cannot be checked; check reverse mode only with checkGrads(f, args, { modes: ["rev"] }). (${e.message})`, { cause: e });
+      throw new Error(
+        `checkGrads: the function has no forward mode (it calls a customVjp function), so its jvp cannot be checked; check reverse mode only with checkGrads(f, args, { modes: ["rev"] }). (${e.message})`,
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -109,7 +116,9 @@ function check(f: Flat, xs: NDArray[], order: number, o: Required<CheckGradsOpti
     const rhs = dot(u, numeric);
     const tol = o.atol + o.rtol * Math.abs(rhs);
     if (!(Math.abs(lhs - rhs) <= tol)) {
-      throw new Error(`checkGrads: vjp disagrees with finite differences (order ${o.order - order + 1}): <vjp(u), v> = ${lhs} but <u, (f(x+εv)-f(x-εv))/2ε> = ${rhs} (|difference| ${Math.abs(lhs - rhs).toExponential(3)} > tolerance ${tol.toExponential(3)}).`);
+      throw new Error(
+        `checkGrads: vjp disagrees with finite differences (order ${o.order - order + 1}): <vjp(u), v> = ${lhs} but <u, (f(x+εv)-f(x-εv))/2ε> = ${rhs} (|difference| ${Math.abs(lhs - rhs).toExponential(3)} > tolerance ${tol.toExponential(3)}).`,
+      );
     }
   }
   if (order > 1) {
@@ -137,7 +146,8 @@ function check(f: Flat, xs: NDArray[], order: number, o: Required<CheckGradsOpti
  */
 export function checkGrads<F extends Fn>(f: F, args: ArgsOf<F>, opts?: CheckGradsOptions): void {
   checkFunction("checkGrads", f, "checkGrads((x) => np.sum(np.sin(x)), [x])");
-  if (!Array.isArray(args)) throw new Error(`checkGrads: args must be a JS array with one entry per argument of f, e.g. checkGrads(f, [x]), got ${describeValue(args)}.`);
+  if (!Array.isArray(args))
+    throw new Error(`checkGrads: args must be a JS array with one entry per argument of f, e.g. checkGrads(f, [x]), got ${describeValue(args)}.`);
   const given = checkTransformOptions("checkGrads", opts, '{ order: 2, modes: ["fwd", "rev"] }', ["order", "modes", "eps", "atol", "rtol", "seed"]);
   const o: Required<CheckGradsOptions> = { order: 2, modes: ["fwd", "rev"], eps: 1e-4, atol: 1e-5, rtol: 1e-5, seed: 0, ...given };
   if (!Array.isArray(o.modes) || o.modes.length === 0 || o.modes.some((m) => m !== "fwd" && m !== "rev")) {

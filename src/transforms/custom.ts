@@ -6,6 +6,7 @@
 import type { ConcreteArray, NDArray, ShapedArray } from "../core/array.js";
 import { isFloat } from "../core/dtype.js";
 import { fmtShape, shapeEqual } from "../core/shape.js";
+import { LruCache } from "../core/lru.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { type ClosedJaxpr, evalJaxpr } from "../ir/jaxpr.js";
@@ -25,7 +26,7 @@ type JvpRule = (primals: NDArray[], tangents: NDArray[]) => [NDArray[], NDArray[
  * that are tracers of enclosing transforms become leading inputs (closure conversion).
  * Traces without such constants are cached per input signature.
  */
-function traceCall(cache: Map<string, ClosedJaxpr>, fun: FlatFn, args: NDArray[]): { jaxpr: ClosedJaxpr; consts: NDArray[]; key: string } {
+function traceCall(cache: LruCache<string, ClosedJaxpr>, fun: FlatFn, args: NDArray[]): { jaxpr: ClosedJaxpr; consts: NDArray[]; key: string } {
   const key = args.map((a) => a.aval.toString()).join(",");
   const hit = cache.get(key);
   if (hit) return { jaxpr: hit, consts: [], key };
@@ -59,7 +60,12 @@ function batchCall(cj: ClosedJaxpr, args: NDArray[], dims: BatchDim[]): { size: 
   const size = args[i0]!.shape[dims[i0]!]!;
   const moved = args.map((a, i) => (dims[i] === null ? a : moveAxis(a, dims[i]!, 0)));
   const mask = dims.map((d) => d !== null);
-  const { jaxpr } = batchJaxpr(cj, mask, size, mask.map(() => true));
+  const { jaxpr } = batchJaxpr(
+    cj,
+    mask,
+    size,
+    mask.map(() => true),
+  );
   return { size, moved, mask, jaxpr };
 }
 
@@ -67,7 +73,8 @@ function checkTangentOuts(po: NDArray[], to: NDArray[]): NDArray[] {
   if (po.length !== to.length) throw new Error(`customJvp: the rule returned ${po.length} primal outputs but ${to.length} tangents.`);
   return po.map((p, i) => {
     const t = to[i]!;
-    if (!shapeEqual(p.aval.shape, t.aval.shape)) throw new Error(`customJvp: the rule's tangent output ${i} has shape ${fmtShape(t.shape)} but the primal output has shape ${fmtShape(p.shape)}.`);
+    if (!shapeEqual(p.aval.shape, t.aval.shape))
+      throw new Error(`customJvp: the rule's tangent output ${i} has shape ${fmtShape(t.shape)} but the primal output has shape ${fmtShape(p.shape)}.`);
     return isFloat(p.dtype) && t.dtype !== p.dtype ? t.astype(p.dtype) : t;
   });
 }
@@ -158,12 +165,18 @@ export const custom_jvp_call_p: Primitive<CustomJvpParams> = definePrimitive<Cus
  * console.log(grad((x) => softplus(x))(np.array(0)).item()); // 0.5
  * ```
  */
-export function customJvp<F extends Fn>(f: F, jvpRule: (primals: CotangentsOf<ArgsOf<F>>, tangents: CotangentsOf<ArgsOf<F>>) => readonly [Like<ReturnOf<F>>, Like<ReturnOf<F>>]): F {
+export function customJvp<F extends Fn>(
+  f: F,
+  jvpRule: (primals: CotangentsOf<ArgsOf<F>>, tangents: CotangentsOf<ArgsOf<F>>) => readonly [Like<ReturnOf<F>>, Like<ReturnOf<F>>],
+): F {
   checkFunction("customJvp", f, "customJvp(f, ([x], [t]) => [f(x), np.multiply(t, df(x))])");
   checkFunction("customJvp", jvpRule, "customJvp(f, ([x], [t]) => [f(x), np.multiply(t, df(x))])");
-  if (arguments.length > 2) throw new Error(`customJvp: takes (f, jvpRule) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it or pass it as an integer array.`);
-  const cache = new Map<string, ClosedJaxpr>();
-  const outDefs = new Map<string, TreeDef>();
+  if (arguments.length > 2)
+    throw new Error(
+      `customJvp: takes (f, jvpRule) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it or pass it as an integer array.`,
+    );
+  const cache = new LruCache<string, ClosedJaxpr>();
+  const outDefs = new LruCache<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
     if (isEager()) return f(...args);
     const [leaves, inDef] = flattenArgs("customJvp", args);
@@ -177,7 +190,8 @@ export function customJvp<F extends Fn>(f: F, jvpRule: (primals: CotangentsOf<Ar
       const [po, to] = jvpRule(unflatten(inDef, ps) as CotangentsOf<ArgsOf<F>>, unflatten(inDef, ts) as CotangentsOf<ArgsOf<F>>);
       const [pl, pd] = flatten(po);
       const [tl, td] = flatten(to);
-      if (!pd.equals(td)) throw new Error(`customJvp: the rule's primal output ${pd.toString()} and tangent output ${td.toString()} have different structures.`);
+      if (!pd.equals(td))
+        throw new Error(`customJvp: the rule's primal output ${pd.toString()} and tangent output ${td.toString()} have different structures.`);
       return [leavesToArrays("customJvp", pl, "result"), leavesToArrays("customJvp", tl, "tangent")];
     };
     const { jaxpr, consts, key } = traceCall(cache, fun, leaves);
@@ -220,7 +234,8 @@ export const custom_vjp_lin_p = definePrimitive<CustomVjpParams>({
     if (g.length !== ins.length) throw new Error(`customVjp: bwd returned ${g.length} cotangent leaves but the function has ${ins.length} input leaves.`);
     g.forEach((c, i) => {
       const a = ins[i]!.aval;
-      if (!shapeEqual(c.aval.shape, a.shape)) throw new Error(`customVjp: bwd's cotangent ${i} has shape ${fmtShape(c.shape)} but its input has shape ${fmtShape(a.shape)}.`);
+      if (!shapeEqual(c.aval.shape, a.shape))
+        throw new Error(`customVjp: bwd's cotangent ${i} has shape ${fmtShape(c.shape)} but its input has shape ${fmtShape(a.shape)}.`);
     });
     return [...res.map(() => null), ...ins.map((x, i) => (x instanceof UndefPrimal ? g[i]! : null))];
   },
@@ -309,13 +324,20 @@ export const custom_vjp_call_p: Primitive<CustomVjpCallParams> = definePrimitive
  * console.log(grad((x) => np.multiply(clipGrad(x), 5))(np.array(2)).item()); // 1
  * ```
  */
-export function customVjp<F extends Fn, Res>(f: F, fwd: (...args: ArgsOf<F>) => readonly [Like<ReturnOf<F>>, Res], bwd: (res: ToArrays<Res>, ct: ToArrays<ReturnOf<F>>) => TangentsOf<ArgsOf<F>>): F {
+export function customVjp<F extends Fn, Res>(
+  f: F,
+  fwd: (...args: ArgsOf<F>) => readonly [Like<ReturnOf<F>>, Res],
+  bwd: (res: ToArrays<Res>, ct: ToArrays<ReturnOf<F>>) => TangentsOf<ArgsOf<F>>,
+): F {
   checkFunction("customVjp", f, "customVjp(f, fwd, bwd)");
   checkFunction("customVjp", fwd, "customVjp(f, (x) => [f(x), residuals], (residuals, ct) => [ctX])");
   checkFunction("customVjp", bwd, "customVjp(f, (x) => [f(x), residuals], (residuals, ct) => [ctX])");
-  if (arguments.length > 3) throw new Error(`customVjp: takes (f, fwd, bwd) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it, or return a zero cotangent for it from bwd.`);
-  const cache = new Map<string, ClosedJaxpr>();
-  const outDefs = new Map<string, TreeDef>();
+  if (arguments.length > 3)
+    throw new Error(
+      `customVjp: takes (f, fwd, bwd) and no options, got ${arguments.length} arguments; for an argument that is not differentiated (JAX's nondiff_argnums), close over it, or return a zero cotangent for it from bwd.`,
+    );
+  const cache = new LruCache<string, ClosedJaxpr>();
+  const outDefs = new LruCache<string, TreeDef>();
   const wrapped = (...args: unknown[]): unknown => {
     if (isEager()) return f(...args);
     const [leaves, inDef] = flattenArgs("customVjp", args);

@@ -11,7 +11,9 @@ export function leavesToArrays(op: string, leaves: readonly unknown[], what = "a
     if (l instanceof NDArray) return l;
     if (isThenable(l)) throw promiseError(op, l);
     if (typeof l === "number" || typeof l === "boolean") return asArray(l);
-    throw new Error(`${op}: every leaf of ${/^[aeiou]/.test(what) ? "an" : "a"} ${what} must be an array or a number, got ${l === null ? "null" : typeof l === "object" ? (l as object).constructor?.name : typeof l}.`);
+    throw new Error(
+      `${op}: every leaf of ${/^[aeiou]/.test(what) ? "an" : "a"} ${what} must be an array or a number, got ${l === null ? "null" : typeof l === "object" ? (l as object).constructor?.name : typeof l}.`,
+    );
   });
 }
 
@@ -46,7 +48,9 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  */
 function promiseError(op: string, p: PromiseLike<unknown>): Error {
   Promise.resolve(p).catch(() => undefined);
-  return new Error(`${op}: the function returned a Promise (is it async?); transforms need a synchronous function that returns arrays. Await what you need before calling the transform, and pass a function that computes with arrays synchronously.`);
+  return new Error(
+    `${op}: the function returned a Promise (is it async?); transforms need a synchronous function that returns arrays. Await what you need before calling the transform, and pass a function that computes with arrays synchronously.`,
+  );
 }
 
 /** Throws the async-function Error (handling the promise) when `out` is a Promise. */
@@ -66,7 +70,8 @@ export function checkFunction(op: string, f: unknown, example: string): void {
 export function checkTransformOptions<T extends object>(op: string, opts: T | undefined, example: string, allowed: readonly string[]): T {
   const o = checkOptions(op, opts, example, allowed) as T & { argnums?: unknown; hasAux?: unknown };
   if ("argnums" in o && o.argnums !== undefined) checkArgnums(op, o.argnums);
-  if ("hasAux" in o && o.hasAux !== undefined && typeof o.hasAux !== "boolean") throw new Error(`${op}: hasAux must be true or false, got ${describeValue(o.hasAux)}.`);
+  if ("hasAux" in o && o.hasAux !== undefined && typeof o.hasAux !== "boolean")
+    throw new Error(`${op}: hasAux must be true or false, got ${describeValue(o.hasAux)}.`);
   return o;
 }
 
@@ -85,10 +90,14 @@ export function normalizeArgnums(op: string, argnums: number | readonly number[]
   const list = argnums === undefined ? [0] : typeof argnums === "number" ? [argnums] : [...argnums];
   const out = list.map((a) => {
     const b = a < 0 ? a + nargs : a;
-    if (!Number.isInteger(b) || b < 0 || b >= nargs) throw new Error(`${op}: ${name} ${JSON.stringify(argnums)} is out of range for a call with ${nargs} argument(s).`);
+    if (!Number.isInteger(b) || b < 0 || b >= nargs)
+      throw new Error(`${op}: ${name} ${JSON.stringify(argnums)} is out of range for a call with ${nargs} argument(s).`);
     return b;
   });
   const dup = out.find((b, i) => out.indexOf(b) !== i);
-  if (dup !== undefined) throw new Error(`${op}: ${name} ${JSON.stringify(argnums)} lists argument ${dup} twice (counting negative positions from the end); list each argument once.`);
+  if (dup !== undefined)
+    throw new Error(
+      `${op}: ${name} ${JSON.stringify(argnums)} lists argument ${dup} twice (counting negative positions from the end); list each argument once.`,
+    );
   return out;
 }

@@ -36,9 +36,15 @@ interface Prepared {
 }
 
 function prepare(op: string, f: Fn, args: unknown[], argnums: number[], hasAux: boolean): Prepared {
-  const [leaves, inDef] = flattenArgs(op, argnums.map((i) => args[i]));
+  const [leaves, inDef] = flattenArgs(
+    op,
+    argnums.map((i) => args[i]),
+  );
   leaves.forEach((l) => {
-    if (!isFloat(l.dtype)) throw new Error(`${op}: cannot differentiate with respect to ${l.dtype === "int32" ? "an" : "a"} ${l.dtype} input (${l.aval.toString()}); convert it with astype("float32") or leave it out of argnums.`);
+    if (!isFloat(l.dtype))
+      throw new Error(
+        `${op}: cannot differentiate with respect to ${l.dtype === "int32" ? "an" : "a"} ${l.dtype} input (${l.aval.toString()}); convert it with astype("float32") or leave it out of argnums.`,
+      );
   });
   let outDef: TreeDef | undefined;
   let auxDef: TreeDef | undefined;
@@ -51,7 +57,8 @@ function prepare(op: string, f: Fn, args: unknown[], argnums: number[], hasAux: 
     checkNotPromise(op, out);
     let auxLeaves: NDArray[] = [];
     if (hasAux) {
-      if (!Array.isArray(out) || out.length !== 2) throw new Error(`${op}: with hasAux, f must return [out, aux], got ${Array.isArray(out) ? `a JS array of length ${out.length}` : describeValue(out)}.`);
+      if (!Array.isArray(out) || out.length !== 2)
+        throw new Error(`${op}: with hasAux, f must return [out, aux], got ${Array.isArray(out) ? `a JS array of length ${out.length}` : describeValue(out)}.`);
       const [al, ad] = flatten(out[1]);
       auxDef = ad;
       auxLeaves = leavesToArrays(op, al, "aux value").map((a) => stopGradientArray(a));
@@ -101,7 +108,10 @@ function packResult(jac: NDArray[][], p: Prepared, numberArgnums: boolean, auxLe
  * console.log(J2.toJs(), aux.item()); // [[1, 0], [0, 1]] 0
  * ```
  */
-export function jacfwd<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: JacobianOptions<A, H>): (...args: ArgsOf<F>) => JacobianResult<F, A, H> {
+export function jacfwd<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(
+  f: F,
+  opts?: JacobianOptions<A, H>,
+): (...args: ArgsOf<F>) => JacobianResult<F, A, H> {
   checkFunction("jacfwd", f, "jacfwd((x) => np.sin(x))");
   const o: JacobianOptions = checkTransformOptions("jacfwd", opts, "{ argnums: 0, hasAux: false }", JAC_KEYS);
   const hasAux = o.hasAux === true;
@@ -133,7 +143,10 @@ export function jacfwd<F extends Fn, const A extends Argnums = 0, H extends bool
  * console.log(dJ[0].item(), dJ[1].item(), n.item()); // 3 2 1
  * ```
  */
-export function jacrev<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: JacobianOptions<A, H>): (...args: ArgsOf<F>) => JacobianResult<F, A, H> {
+export function jacrev<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(
+  f: F,
+  opts?: JacobianOptions<A, H>,
+): (...args: ArgsOf<F>) => JacobianResult<F, A, H> {
   checkFunction("jacrev", f, "jacrev((x) => np.sin(x))");
   const o: JacobianOptions = checkTransformOptions("jacrev", opts, "{ argnums: 0, hasAux: false }", JAC_KEYS);
   const hasAux = o.hasAux === true;
@@ -162,7 +175,10 @@ export function jacrev<F extends Fn, const A extends Argnums = 0, H extends bool
  * console.log(H.toJs()); // [[6, 0], [0, 12]]
  * ```
  */
-export function hessian<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(f: F, opts?: JacobianOptions<A, H>): (...args: ArgsOf<F>) => HessianResult<F, A, H> {
+export function hessian<F extends Fn, const A extends Argnums = 0, H extends boolean = false>(
+  f: F,
+  opts?: JacobianOptions<A, H>,
+): (...args: ArgsOf<F>) => HessianResult<F, A, H> {
   checkFunction("hessian", f, "hessian((x) => np.sum(np.power(x, 3)))");
   const o: JacobianOptions = checkTransformOptions("hessian", opts, "{ argnums: 0, hasAux: false }", JAC_KEYS);
   return jacfwd(jacrev(f, o), o) as (...args: ArgsOf<F>) => HessianResult<F, A, H>;

@@ -12,8 +12,11 @@ import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
 import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import type { BackendName, Executable } from "../backends/backend.js";
-import { compileForBackend, deviceInUse, devicePut } from "../backends/registry.js";
-import { type ClosedJaxpr, printJaxpr } from "../ir/jaxpr.js";
+import { checkBackendName, compileForBackend, deviceInUse, putTree } from "../backends/registry.js";
+import { type Atom, type ClosedJaxpr, Literal, type Var, printJaxpr } from "../ir/jaxpr.js";
+import { debugNansOn } from "../core/config.js";
+import { hasNan, nanError, sourceOf, userFrame, withoutEagerCheck } from "../core/debug_nans.js";
+import { LruCache } from "../core/lru.js";
 import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxprSparse } from "../interpreters/jaxpr_transforms.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
@@ -41,6 +44,38 @@ export function executableFor(cj: ClosedJaxpr): Executable {
   return compileForBackend(optimizedFor(cj));
 }
 
+/**
+ * debugNans under jit: when the compiled program turned inputs without NaN into a result
+ * with one, re-run its jaxpr equation by equation (eagerly, as JAX does) and throw at the
+ * first equation that makes a NaN, naming it and where it was traced.
+ */
+function findNanEquation(cj: ClosedJaxpr, name: string, args: readonly ConcreteArray[], outs: readonly ConcreteArray[]): void {
+  if (!outs.some(hasNan) || args.some(hasNan)) return;
+  const { jaxpr, consts } = cj;
+  const env = new Map<Var, NDArray>();
+  const read = (a: Atom): NDArray => (a instanceof Literal ? a.val : env.get(a)!);
+  jaxpr.constVars.forEach((v, i) => env.set(v, consts[i]!));
+  jaxpr.inVars.forEach((v, i) => env.set(v, args[i]!));
+  withoutEagerCheck(() =>
+    jaxpr.eqns.forEach((e, k) => {
+      const ins = e.inputs.map(read);
+      const res = bind(e.primitive, ins, e.params);
+      e.outVars.forEach((v, i) => env.set(v, res[i]!));
+      const concrete = (xs: NDArray[]): ConcreteArray[] => xs.filter((x): x is ConcreteArray => x instanceof ConcreteArray);
+      if (concrete(res).some(hasNan) && !concrete(ins).some(hasNan)) {
+        const traced = sourceOf(e.outVars[0]);
+        const called = userFrame();
+        throw nanError(
+          e.primitive.name,
+          ins,
+          res,
+          `in equation ${k + 1} of ${jaxpr.eqns.length} of jit(${name})${traced ? `, traced at ${traced}` : ""}${called ? `; the jitted function was called at ${called}` : ""}`,
+        );
+      }
+    }),
+  );
+}
+
 function indent(s: string, by: string): string {
   return s.replace(/\n/g, `\n${by}`);
 }
@@ -55,7 +90,11 @@ export const pjit_p = definePrimitive<JitParams>({
     }
     return jaxpr.outAvals;
   },
-  impl: (args, { jaxpr }) => executableFor(jaxpr)(args),
+  impl(args, { jaxpr, name }) {
+    const outs = executableFor(jaxpr)(args);
+    if (debugNansOn()) findNanEquation(jaxpr, name, args, outs);
+    return outs;
+  },
   jvp(primals, tangents, p) {
     const mask = tangents.map((t) => t !== null);
     const outs = bind(pjit_p, [...primals, ...tangents.filter((t): t is NDArray => t !== null)], { jaxpr: jvpJaxpr(p.jaxpr, mask), name: `jvp(${p.name})` });
@@ -74,12 +113,7 @@ export const pjit_p = definePrimitive<JitParams>({
     );
     const nKnown = split.outKnown.filter(Boolean).length;
     const res = kOuts.slice(nKnown).map((r) => pe.known(r));
-    const uOuts = pe.stage(
-      pjit_p,
-      [...res, ...ts.filter((t) => t.known === null)],
-      { jaxpr: split.unknown, name: p.name },
-      split.unknown.outAvals,
-    );
+    const uOuts = pe.stage(pjit_p, [...res, ...ts.filter((t) => t.known === null)], { jaxpr: split.unknown, name: p.name }, split.unknown.outAvals);
     let a = 0;
     let b = 0;
     return split.outKnown.map((k) => (k ? pe.known(kOuts[a++]!) : uOuts[b++]!));
@@ -89,11 +123,10 @@ export const pjit_p = definePrimitive<JitParams>({
     const ctMask = cts.map((c) => c !== null);
     if (!ctMask.some(Boolean)) return args.map(() => null);
     const { jaxpr, nonZero } = transposeJaxprSparse(p.jaxpr, linMask, ctMask);
-    const outs = bind(
-      pjit_p,
-      [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter((c): c is NDArray => c !== null)],
-      { jaxpr, name: `transpose(${p.name})` },
-    );
+    const outs = bind(pjit_p, [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter((c): c is NDArray => c !== null)], {
+      jaxpr,
+      name: `transpose(${p.name})`,
+    });
     let k = 0;
     let l = 0;
     return args.map((a) => (a instanceof UndefPrimal && nonZero[l++] ? outs[k++]! : null));
@@ -200,17 +233,20 @@ export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
   if (opts.staticArgnums !== undefined) checkArgnums("jit", opts.staticArgnums, "staticArgnums");
   const name = f.name || "fn";
   const statics = new Set(typeof opts.staticArgnums === "number" ? [opts.staticArgnums] : (opts.staticArgnums ?? []));
-  const cache = new Map<string, Entry>();
+  if (opts.backend !== undefined) checkBackendName(`jit(${name})`, opts.backend);
+  const cache = new LruCache<string, Entry>();
 
   const prepare = (args: unknown[]): [Entry, NDArray[]] => {
-    for (const s of statics) if (s >= args.length || s < 0) throw new Error(`jit(${name}): staticArgnums contains ${s} but the function was called with ${args.length} argument(s).`);
+    for (const s of statics)
+      if (s >= args.length || s < 0) throw new Error(`jit(${name}): staticArgnums contains ${s} but the function was called with ${args.length} argument(s).`);
     const dyn = args.filter((_, i) => !statics.has(i));
     const [leaves, inDef] = flattenArgs(`jit(${name})`, dyn);
     const sKey = [...statics]
       .sort((a, b) => a - b)
       .map((i) => staticKey(args[i], i, name))
       .join(";");
-    const key = `${inDef.toString()}|${leaves.map((l) => l.aval.toString()).join(",")}|${sKey}`;
+    // a trace made while debugNans is on records where each equation was traced
+    const key = `${inDef.toString()}|${leaves.map((l) => l.aval.toString()).join(",")}|${sKey}${debugNansOn() ? "|debugNans" : ""}`;
     const hit = cache.get(key);
     if (hit) return [hit, leaves];
     let outDef: TreeDef | undefined;
@@ -239,9 +275,16 @@ export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
   // strings) and the dispatch through bind can be skipped.
   let fast: { avals: ShapedArray[]; exe: Executable; outDef: TreeDef; single: boolean } | undefined;
   const wrapped = ((...args: unknown[]) => {
-    if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : devicePut(a, opts.backend!)));
+    if (opts.backend) args = args.map((a, i) => (statics.has(i) ? a : putTree(a, opts.backend!, `jit(${name})`)));
     const fa = fast;
-    if (fa && !deviceInUse() && args.length === fa.avals.length && isEager() && args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))) {
+    if (
+      fa &&
+      !deviceInUse() &&
+      !debugNansOn() &&
+      args.length === fa.avals.length &&
+      isEager() &&
+      args.every((a, i) => a instanceof ConcreteArray && a.aval.equals(fa.avals[i]!))
+    ) {
       const outs = fa.exe(args as ConcreteArray[]);
       return fa.single ? outs[0] : unflatten(fa.outDef, outs);
     }
@@ -262,4 +305,3 @@ export function jit<F extends Fn>(f: F, options?: JitOptions): Jitted<F> {
   Object.defineProperty(wrapped, "cacheSize", { get: () => cache.size });
   return wrapped;
 }
-

@@ -24,7 +24,9 @@ function checkAxisSpec(spec: unknown, what: string, path = ""): void {
   if (Array.isArray(spec)) return spec.forEach((s, i) => checkAxisSpec(s, what, `${path}[${i}]`));
   const proto: unknown = typeof spec === "object" ? Object.getPrototypeOf(spec) : undefined;
   if (proto === Object.prototype || proto === null) return Object.entries(spec as object).forEach(([k, s]) => checkAxisSpec(s, what, `${path}.${k}`));
-  throw new Error(`vmap: ${what}${path} must be an axis (a number), null (not mapped), or a JS array / object of them matching the arguments, got ${describeValue(spec)}.`);
+  throw new Error(
+    `vmap: ${what}${path} must be an axis (a number), null (not mapped), or a JS array / object of them matching the arguments, got ${describeValue(spec)}.`,
+  );
 }
 
 /** Expands an axis spec (a tree prefix of `value`) into one entry per leaf of `value`. */
@@ -34,14 +36,18 @@ function broadcastPrefix(op: string, spec: AxisSpec | undefined, value: unknown,
   if (spec === null || typeof spec === "number") return new Array<BatchDim>(n).fill(spec);
   if (Array.isArray(spec)) {
     if (!Array.isArray(value) || value.length !== spec.length) {
-      throw new Error(`${op}: ${what} has ${spec.length} entries but the value it describes ${Array.isArray(value) ? `has ${value.length}` : "is not a JS array"}; give one entry per element.`);
+      throw new Error(
+        `${op}: ${what} has ${spec.length} entries but the value it describes ${Array.isArray(value) ? `has ${value.length}` : "is not a JS array"}; give one entry per element.`,
+      );
     }
     return spec.flatMap((s, i) => broadcastPrefix(op, s, value[i], `${what}[${i}]`));
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${op}: ${what} is an object but the value it describes is not.`);
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    throw new Error(`${op}: ${what} is an object but the value it describes is an instance of ${(value as object).constructor?.name ?? "a class"}; give one number or null for the whole instance.`);
+    throw new Error(
+      `${op}: ${what} is an object but the value it describes is an instance of ${(value as object).constructor?.name ?? "a class"}; give one number or null for the whole instance.`,
+    );
   }
   const v = value as Record<string, unknown>;
   const sk = Object.keys(spec)
@@ -51,7 +57,9 @@ function broadcastPrefix(op: string, spec: AxisSpec | undefined, value: unknown,
     .filter((k) => v[k] !== undefined)
     .sort();
   if (sk.join("\u0000") !== vk.join("\u0000")) {
-    throw new Error(`${op}: ${what} has keys {${sk.join(", ")}} but the object it describes has keys {${vk.join(", ")}}; give an entry for every key (null for unmapped ones), or one number/null for the whole object.`);
+    throw new Error(
+      `${op}: ${what} has keys {${sk.join(", ")}} but the object it describes has keys {${vk.join(", ")}}; give an entry for every key (null for unmapped ones), or one number/null for the whole object.`,
+    );
   }
   return Object.keys(v)
     .sort()
@@ -102,7 +110,9 @@ export function vmap<F extends Fn>(f: F, opts?: VmapOptions): (...args: ArgsOf<F
         size = s;
         sizeFrom = `an argument of shape ${fmtShape(l.shape)} has size ${s} along axis ${dd}`;
       } else if (s !== size) {
-        throw new Error(`vmap: the mapped axes have different sizes: ${sizeFrom}, but an argument of shape ${fmtShape(l.shape)} has size ${s} along axis ${dd}. All mapped axes must have the same size.`);
+        throw new Error(
+          `vmap: the mapped axes have different sizes: ${sizeFrom}, but an argument of shape ${fmtShape(l.shape)} has size ${s} along axis ${dd}. All mapped axes must have the same size.`,
+        );
       }
       return dd;
     });

@@ -67,32 +67,67 @@ describe("layers of src/", () => {
   it("reads the import graph (sanity: the parser finds imports of every kind)", () => {
     expect(edges.length).toBeGreaterThan(200);
     expect(edges.some((e) => e.from === "index.ts" && e.to.startsWith("transforms"))).toBe(true);
-    expect(importsOf(`import type { A } from "./a.js";\nexport { b } from "../b.js";\nimport "./c.js";\nconst d = await import("./d.js");`)).toEqual(["./a.js", "../b.js", "./c.js", "./d.js"]);
+    expect(importsOf(`import type { A } from "./a.js";\nexport { b } from "../b.js";\nimport "./c.js";\nconst d = await import("./d.js");`)).toEqual([
+      "./a.js",
+      "../b.js",
+      "./c.js",
+      "./d.js",
+    ]);
   });
 
   it("core imports only core", () => {
-    expect(violations((l) => l === "core", (l) => l !== "core")).toEqual([]);
+    expect(
+      violations(
+        (l) => l === "core",
+        (l) => l !== "core",
+      ),
+    ).toEqual([]);
   });
 
   it("ir imports only core", () => {
-    expect(violations((l) => l === "ir", (l) => l !== "core" && l !== "ir")).toEqual([]);
+    expect(
+      violations(
+        (l) => l === "ir",
+        (l) => l !== "core" && l !== "ir",
+      ),
+    ).toEqual([]);
   });
 
   it("the kernel language imports only core and ir", () => {
-    expect(violations((l) => l === "kernel", (l) => !["core", "ir", "kernel"].includes(l))).toEqual([]);
+    expect(
+      violations(
+        (l) => l === "kernel",
+        (l) => !["core", "ir", "kernel"].includes(l),
+      ),
+    ).toEqual([]);
   });
 
   it("backends import no pass, interpreter, transform, primitive or user-facing module", () => {
     const banned = ["passes", "interpreters", "transforms", "primitives", ...USER_FACING];
-    expect(violations((l) => folderOf(l) === "backends", (l) => banned.includes(l))).toEqual([]);
+    expect(
+      violations(
+        (l) => folderOf(l) === "backends",
+        (l) => banned.includes(l),
+      ),
+    ).toEqual([]);
   });
 
   it("primitives import no concrete backend (they ask the registry)", () => {
-    expect(violations((l) => l === "primitives", (l) => CONCRETE_BACKENDS.includes(l))).toEqual([]);
+    expect(
+      violations(
+        (l) => l === "primitives",
+        (l) => CONCRETE_BACKENDS.includes(l),
+      ),
+    ).toEqual([]);
   });
 
   it("interpreters import no backend and no pass", () => {
-    expect(violations((l) => l === "interpreters", (l) => folderOf(l) === "backends" || l === "passes")).toEqual([]);
+    expect(
+      violations(
+        (l) => l === "interpreters",
+        (l) => folderOf(l) === "backends" || l === "passes",
+      ),
+    ).toEqual([]);
   });
 
   it("no import cycle between folders", () => {

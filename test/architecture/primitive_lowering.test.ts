@@ -12,8 +12,14 @@ import { binaryPrim, mul, unaryPrim } from "../../src/primitives/elementwise.js"
 // x ↦ x³ - x, lowered to kernel nodes of its own (no op of that name exists); its
 // reference implementation rounds x³ to float32 first, as the kernel's ipow node does
 // (each node's value is stored in its dtype; this test primitive is for float32)
-const cubeMinusLowering: KernelLowering = (b, [x], _p, dtype) => b.add({ kind: "binary", op: "sub", x: b.add({ kind: "ipow", x: x!, y: 3, dtype }), y: x!, dtype });
-const cubeMinus_p = unaryPrim({ name: "test_cube_minus", f: (x) => Math.fround(x * x * x) - x, op: cubeMinusLowering, jvp: (t, x) => mul(t, np.subtract(np.multiply(np.multiply(x, x), 3), 1)) });
+const cubeMinusLowering: KernelLowering = (b, [x], _p, dtype) =>
+  b.add({ kind: "binary", op: "sub", x: b.add({ kind: "ipow", x: x!, y: 3, dtype }), y: x!, dtype });
+const cubeMinus_p = unaryPrim({
+  name: "test_cube_minus",
+  f: (x) => Math.fround(x * x * x) - x,
+  op: cubeMinusLowering,
+  jvp: (t, x) => mul(t, np.subtract(np.multiply(np.multiply(x, x), 3), 1)),
+});
 // a binary primitive lowering to an existing op under a new name
 const addAgain_p = binaryPrim({ name: "test_add_again", f: (a, b) => a + b, op: "add" });
 

@@ -29,10 +29,18 @@ describe("buffer reuse in eager grad", () => {
     const snapshot = Array.from(g1.data());
     for (let k = 1; k <= 3; k++) {
       const gk = grad(f)(shifted(k * 0.01));
-      expectClose(Array.from(gk.data()), xs.map((v) => df(Math.fround(v + k * 0.01))), tol);
+      expectClose(
+        Array.from(gk.data()),
+        xs.map((v) => df(Math.fround(v + k * 0.01))),
+        tol,
+      );
     }
     expect(Array.from(g1.data())).toEqual(snapshot);
-    expectClose(snapshot, xs.map((v) => df(Math.fround(v))), tol);
+    expectClose(
+      snapshot,
+      xs.map((v) => df(Math.fround(v))),
+      tol,
+    );
   });
 
   it("keeps the value and aux values, views of internal buffers included", () => {
@@ -45,8 +53,16 @@ describe("buffer reuse in eager grad", () => {
     const before = [v1.item(), Array.from(aux1[0]!.data()), Array.from(aux1[1]!.data()), Array.from(g1.data())];
     for (let k = 1; k <= 3; k++) vg(shifted(k));
     expect([v1.item(), Array.from(aux1[0]!.data()), Array.from(aux1[1]!.data()), Array.from(g1.data())]).toEqual(before);
-    expectClose(before[1] as number[], xs.map((v) => Math.tanh(Math.fround(v))), tol);
-    expectClose(before[3] as number[], xs.map((v) => 2 * Math.tanh(Math.fround(v)) * (1 - Math.tanh(Math.fround(v)) ** 2)), tol);
+    expectClose(
+      before[1] as number[],
+      xs.map((v) => Math.tanh(Math.fround(v))),
+      tol,
+    );
+    expectClose(
+      before[3] as number[],
+      xs.map((v) => 2 * Math.tanh(Math.fround(v)) * (1 - Math.tanh(Math.fround(v)) ** 2)),
+      tol,
+    );
   });
 
   it("never reuses arrays the function computed from concrete values it closes over", () => {
@@ -78,13 +94,23 @@ describe("buffer reuse in eager grad", () => {
     const snap = Array.from(stashed!.data());
     for (let k = 0; k < 3; k++) grad(f)(shifted(k));
     expect(Array.from(stashed!.data())).toEqual(snap);
-    expectClose(Array.from(g.data()), xs.map((v) => (1 - Math.tanh(Math.fround(v) ** 2) ** 2) * 2 * Math.fround(v)), tol);
+    expectClose(
+      Array.from(g.data()),
+      xs.map((v) => (1 - Math.tanh(Math.fround(v) ** 2) ** 2) * 2 * Math.fround(v)),
+      tol,
+    );
   });
 
   it("gives pooled memory back zeroed to allocations that promise zeros", () => {
     grad(f)(x32());
     expect(pooledByteCount()).toBeGreaterThan(0);
-    for (let k = 0; k < 20; k++) expect(np.zeros([N]).data().every((v) => v === 0)).toBe(true);
+    for (let k = 0; k < 20; k++)
+      expect(
+        np
+          .zeros([N])
+          .data()
+          .every((v) => v === 0),
+      ).toBe(true);
     // eye writes only its diagonal into a 200x200 = N-element buffer
     const e = np.eye(200).data();
     let sum = 0;
@@ -98,7 +124,11 @@ describe("buffer reuse in eager grad", () => {
     const cube = (x: NDArray): NDArray => np.divide(np.sum(np.power(x, 3)), 3);
     for (let k = 0; k < 3; k++) {
       const h = hessianVectorProduct(cube)(shifted(k), v) as NDArray;
-      expectClose(Array.from(h.data()), xs.map((t) => 2 * Math.fround(t + k)), { rtol: 1e-5, atol: 1e-5 });
+      expectClose(
+        Array.from(h.data()),
+        xs.map((t) => 2 * Math.fround(t + k)),
+        { rtol: 1e-5, atol: 1e-5 },
+      );
     }
   });
 
@@ -113,13 +143,21 @@ describe("buffer reuse in eager grad", () => {
     const snap = Array.from(g1.data());
     for (let k = 1; k <= 3; k++) grad(loss)(shifted(k));
     expect(Array.from(g1.data())).toEqual(snap);
-    expectClose(snap, xs.map((v, i) => 2 * mask[i]! * (1 - Math.tanh(Math.fround(v)) ** 2)), tol);
+    expectClose(
+      snap,
+      xs.map((v, i) => 2 * mask[i]! * (1 - Math.tanh(Math.fround(v)) ** 2)),
+      tol,
+    );
   });
 
   it("does not pool under jit (the compiled program owns its buffers)", () => {
     const g = jit(grad(f));
     g(x32());
     expect(pooledByteCount()).toBe(0);
-    expectClose(Array.from((g(x32()) as NDArray).data()), xs.map((v) => df(Math.fround(v))), tol);
+    expectClose(
+      Array.from((g(x32()) as NDArray).data()),
+      xs.map((v) => df(Math.fround(v))),
+      tol,
+    );
   });
 });

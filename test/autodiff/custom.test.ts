@@ -54,7 +54,14 @@ describe("customJvp", () => {
     const want = f64(s.map((v) => v * (1 - v)));
     expectClose(grad((a: NDArray) => np.sum(grad((b: NDArray) => np.sum(softplus(b)))(a)))(x), want, { rtol: 1e-14 });
     expectClose(hessianVectorProduct((a: NDArray) => np.sum(softplus(a)))(x, f64([1, 1])), want, { rtol: 1e-14 });
-    expectClose(hessian((a: NDArray) => np.sum(softplus(a)))(x), f64([[s[0]! * (1 - s[0]!), 0], [0, s[1]! * (1 - s[1]!)]]), { rtol: 1e-14 });
+    expectClose(
+      hessian((a: NDArray) => np.sum(softplus(a)))(x),
+      f64([
+        [s[0]! * (1 - s[0]!), 0],
+        [0, s[1]! * (1 - s[1]!)],
+      ]),
+      { rtol: 1e-14 },
+    );
   });
 
   it("calls f (not the rule) without differentiation, and the rule once per derivative", () => {
@@ -148,7 +155,10 @@ describe("customVjp", () => {
     const [gp, gx] = grad((q: typeof p, a: NDArray) => np.sum(f(q, a)), { argnums: [0, 1] })(p, x);
     const xv = toNumbers(x);
     expect(bwdCalls).toBe(1);
-    expect(gp.w.item()).toBeCloseTo(xv.reduce((s, a) => s + Math.cos(1.5 * a) * a, 0), 15);
+    expect(gp.w.item()).toBeCloseTo(
+      xv.reduce((s, a) => s + Math.cos(1.5 * a) * a, 0),
+      15,
+    );
     expectClose(gx, f64(xv.map((a) => Math.cos(1.5 * a) * 1.5)), { rtol: 1e-15 });
     // only x differentiated: bwd still runs, its w cotangent is dropped
     expectClose(grad((a: NDArray) => np.sum(f(p, a)))(x), gx, { rtol: 0 });
@@ -169,11 +179,7 @@ describe("customVjp", () => {
 
   it("forward mode gives a clear error (as JAX), pointing to customJvp", () => {
     const x = f64([1, 2]);
-    for (const run of [
-      () => jvp(clipGrad, [x], [x]),
-      () => jacfwd(clipGrad)(x),
-      () => linearize(clipGrad, x)[1](x),
-    ]) {
+    for (const run of [() => jvp(clipGrad, [x], [x]), () => jacfwd(clipGrad)(x), () => linearize(clipGrad, x)[1](x)]) {
       expect(run).toThrow(/customVjp: forward-mode differentiation .*not supported.*customJvp/s);
     }
   });
@@ -198,26 +204,40 @@ describe("checkGrads", () => {
   it("passes on correct derivatives, including custom rules", () => {
     expect(() => checkGrads((a: NDArray) => np.sum(np.tanh(np.multiply(a, a))), [x])).not.toThrow();
     expect(() => checkGrads(softplus, [x])).not.toThrow();
-    const right = customJvp((a: NDArray) => np.sin(a), ([a]: NDArray[], [t]: NDArray[]) => [np.sin(a!), np.multiply(t!, np.cos(a!))]);
+    const right = customJvp(
+      (a: NDArray) => np.sin(a),
+      ([a]: NDArray[], [t]: NDArray[]) => [np.sin(a!), np.multiply(t!, np.cos(a!))],
+    );
     expect(() => checkGrads(right, [x], { order: 3 })).not.toThrow();
     const A = randomArray(rand, [2, 3]);
-    expect(() => checkGrads((w: NDArray, b: NDArray) => ({ y: np.tanh(np.add(np.matmul(A, w), b)) }), [randomArray(rand, [3, 2]), randomArray(rand, [2])])).not.toThrow();
+    expect(() =>
+      checkGrads((w: NDArray, b: NDArray) => ({ y: np.tanh(np.add(np.matmul(A, w), b)) }), [randomArray(rand, [3, 2]), randomArray(rand, [2])]),
+    ).not.toThrow();
     // float32 arguments are checked in float64
     expect(() => checkGrads((a: NDArray) => np.exp(a), [np.array([0.1, 0.2])])).not.toThrow();
   });
 
   it("catches a wrong customJvp rule, naming the mode and the element", () => {
-    const wrong = customJvp((a: NDArray) => np.sin(a), ([a]: NDArray[], [t]: NDArray[]) => [np.sin(a!), np.multiply(t!, np.sin(a!))]);
+    const wrong = customJvp(
+      (a: NDArray) => np.sin(a),
+      ([a]: NDArray[], [t]: NDArray[]) => [np.sin(a!), np.multiply(t!, np.sin(a!))],
+    );
     expect(() => checkGrads(wrong, [x])).toThrow(/checkGrads: jvp and central finite differences .*disagree at output 0, element \d/);
     expect(() => checkGrads(wrong, [x], { modes: ["rev"] })).toThrow(/checkGrads: vjp disagrees with finite differences/);
     // slightly wrong (a 0.1% error) is still caught
-    const slightly = customJvp((a: NDArray) => np.sin(a), ([a]: NDArray[], [t]: NDArray[]) => [np.sin(a!), np.multiply(t!, np.multiply(np.cos(a!), 1.001))]);
+    const slightly = customJvp(
+      (a: NDArray) => np.sin(a),
+      ([a]: NDArray[], [t]: NDArray[]) => [np.sin(a!), np.multiply(t!, np.multiply(np.cos(a!), 1.001))],
+    );
     expect(() => checkGrads(slightly, [x], { order: 1 })).toThrow(/checkGrads/);
   });
 
   it("catches a rule that is right at first order but wrong at second order", () => {
     // the tangent is right, but its own derivative is lost (cos(a) is treated as a constant)
-    const stopped = customJvp((a: NDArray) => np.sin(a), ([a]: NDArray[], [t]: NDArray[]) => [np.sin(a!), np.multiply(t!, np.cos(stopGradient(a!)))]);
+    const stopped = customJvp(
+      (a: NDArray) => np.sin(a),
+      ([a]: NDArray[], [t]: NDArray[]) => [np.sin(a!), np.multiply(t!, np.cos(stopGradient(a!)))],
+    );
     expect(() => checkGrads(stopped, [x], { order: 1 })).not.toThrow();
     expect(() => checkGrads(stopped, [x], { order: 2 })).toThrow(/order 2/);
   });

@@ -3,19 +3,7 @@
  * shapes/dtypes involved and what to do.
  */
 import { describe, expect, it } from "vitest";
-import {
-  type Array as NDArray,
-  grad,
-  hessian,
-  hessianVectorProduct,
-  jacfwd,
-  jacrev,
-  jvp,
-  linearize,
-  np,
-  valueAndGrad,
-  vjp,
-} from "../../src/index.js";
+import { type Array as NDArray, grad, hessian, hessianVectorProduct, jacfwd, jacrev, jvp, linearize, np, valueAndGrad, vjp } from "../../src/index.js";
 import { f64 } from "../helpers/numeric.js";
 
 const ints = np.array([1, 2], { dtype: "int32" });
@@ -24,7 +12,9 @@ const bools = np.array([true, false], { dtype: "bool" });
 describe("differentiating with respect to integer or bool inputs", () => {
   it("grad and valueAndGrad refuse, naming the dtype and the fix", () => {
     const f = (x: NDArray): NDArray => np.sum(x);
-    expect(() => grad(f)(ints)).toThrow(/grad: cannot differentiate with respect to an int32 input \(i32\[2\]\).*float32\/float64.*astype\("float32"\).*argnums/);
+    expect(() => grad(f)(ints)).toThrow(
+      /grad: cannot differentiate with respect to an int32 input \(i32\[2\]\).*float32\/float64.*astype\("float32"\).*argnums/,
+    );
     expect(() => grad(f)(bools)).toThrow(/grad: cannot differentiate with respect to a bool input \(bool\[2\]\)/);
     expect(() => jacrev((x: NDArray) => x)(bools)).toThrow(/jacrev: cannot differentiate with respect to a bool input/);
     expect(() => valueAndGrad(f)(ints)).toThrow(/valueAndGrad: cannot differentiate .*int32/);

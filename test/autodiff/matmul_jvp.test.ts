@@ -116,6 +116,11 @@ describe("JVP of a matrix times a narrow operand", () => {
     const [ax, av] = matTimes(a, [vec(x), vec(v)], false);
     const [dax] = matTimes(da, [vec(x)], false);
     expectClose(vec(y), ax!, tol, "primal");
-    expectClose(vec(t), av!.map((q, i) => q + dax![i]!), tol, "tangent");
+    expectClose(
+      vec(t),
+      av!.map((q, i) => q + dax![i]!),
+      tol,
+      "tangent",
+    );
   });
 });

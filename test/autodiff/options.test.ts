@@ -56,7 +56,17 @@ describe("unknown option keys name the transform, the key and the nearest valid 
   it("customJvp and customVjp take no options: an extra argument is an Error", () => {
     const rule = ([x]: [NDArray], [t]: [NDArray]) => [sumSq(x), np.sum(np.multiply(t, np.multiply(x, 2)))] as const;
     expectError(() => untyped(customJvp)(sumSq, rule, { nondiff_argnums: [1] }), "customJvp", "no options", "nondiff_argnums");
-    expectError(() => untyped(customVjp)(sumSq, (x: NDArray) => [sumSq(x), x], (x: NDArray, g: NDArray) => [np.multiply(x, g)], { nondiffArgnums: [1] }), "customVjp", "no options");
+    expectError(
+      () =>
+        untyped(customVjp)(
+          sumSq,
+          (x: NDArray) => [sumSq(x), x],
+          (x: NDArray, g: NDArray) => [np.multiply(x, g)],
+          { nondiffArgnums: [1] },
+        ),
+      "customVjp",
+      "no options",
+    );
   });
   it("an options argument that is not an object", () => {
     expectError(() => grad(sumSq, 1 as never), "grad", "options must be a plain object");

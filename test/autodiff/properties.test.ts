@@ -45,7 +45,12 @@ function binary(name: string, fn: (x: NDArray, y: NDArray) => NDArray, da: Domai
     .map((args) => ({ f: fn, args, desc: `${name} ${shapeStr(args)}` }));
 }
 
-function reduction(name: string, fn: (x: NDArray, o: { axis?: number | number[]; keepdims?: boolean }) => NDArray, domain: Domain = "real", minCount = 1): fc.Arbitrary<Case> {
+function reduction(
+  name: string,
+  fn: (x: NDArray, o: { axis?: number | number[]; keepdims?: boolean }) => NDArray,
+  domain: Domain = "real",
+  minCount = 1,
+): fc.Arbitrary<Case> {
   return shapeArb({ maxRank: 3 })
     .chain((s) => fc.tuple(arrayArb(s, domain), reduceOptionsArb(s.length)))
     .filter(([x, o]) => reducedCount(x.shape, o.axis) >= minCount)
@@ -78,11 +83,7 @@ const matmulArb: fc.Arbitrary<Case> = fc
 /** x of a shape that broadcasts to a target shape. */
 const broadcastToArb: fc.Arbitrary<Case> = shapeArb({ maxRank: 3 })
   .chain((target) =>
-    fc.tuple(
-      fc.constant(target),
-      fc.integer({ min: 0, max: target.length }),
-      fc.array(fc.boolean(), { minLength: target.length, maxLength: target.length }),
-    ),
+    fc.tuple(fc.constant(target), fc.integer({ min: 0, max: target.length }), fc.array(fc.boolean(), { minLength: target.length, maxLength: target.length })),
   )
   .chain(([target, drop, ones]) => fc.tuple(fc.constant(target), arrayArb(target.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)))))
   .map(([target, x]) => ({ f: (a: NDArray) => np.broadcastTo(a, target), args: [x], desc: `broadcastTo ${shapeStr([x])} -> [${target}]` }));
@@ -104,7 +105,9 @@ const sliceArb: fc.Arbitrary<Case> = shapeArb({ minRank: 1, maxRank: 3, maxDim: 
   .chain((s) =>
     fc.tuple(
       arrayArb(s),
-      fc.tuple(...s.map((d) => fc.tuple(fc.integer({ min: 0, max: d - 1 }), fc.integer({ min: 1, max: d })).map(([a, b]) => (a < b ? [a, b] : [b - 1, a + 1])))),
+      fc.tuple(
+        ...s.map((d) => fc.tuple(fc.integer({ min: 0, max: d - 1 }), fc.integer({ min: 1, max: d })).map(([a, b]) => (a < b ? [a, b] : [b - 1, a + 1]))),
+      ),
     ),
   )
   .map(([x, ranges]) => {
@@ -160,10 +163,16 @@ const takeArb: fc.Arbitrary<Case> = fc
     return fc.tuple(
       arrayArb(s),
       fc.constant(axis),
-      fc.array(fc.integer({ min: -n, max: n - 1 }), { minLength: sizeOf(idxShape), maxLength: sizeOf(idxShape) }).map((v) => np.array(v, { dtype: "int32", shape: idxShape })),
+      fc
+        .array(fc.integer({ min: -n, max: n - 1 }), { minLength: sizeOf(idxShape), maxLength: sizeOf(idxShape) })
+        .map((v) => np.array(v, { dtype: "int32", shape: idxShape })),
     );
   })
-  .map(([x, axis, idx]) => ({ f: (a: NDArray) => np.take(a, idx, axis), args: [x], desc: `take ${shapeStr([x])} idx=${JSON.stringify(idx.toJs())} axis=${axis}` }));
+  .map(([x, axis, idx]) => ({
+    f: (a: NDArray) => np.take(a, idx, axis),
+    args: [x],
+    desc: `take ${shapeStr([x])} idx=${JSON.stringify(idx.toJs())} axis=${axis}`,
+  }));
 
 const whereArb: fc.Arbitrary<Case> = broadcastableShapesArb(3)
   .chain(({ shapes }) =>

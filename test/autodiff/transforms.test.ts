@@ -21,7 +21,19 @@ import {
   vjp,
 } from "../../src/index.js";
 import { linearizeJaxpr } from "../../src/transforms/ad.js";
-import { denseMatrix, expectClose, f64, flatNumbers, fromFlat, matVec, randomArray, seededRandom, toNumbers, unflattenNumbers, vdot } from "../helpers/numeric.js";
+import {
+  denseMatrix,
+  expectClose,
+  f64,
+  flatNumbers,
+  fromFlat,
+  matVec,
+  randomArray,
+  seededRandom,
+  toNumbers,
+  unflattenNumbers,
+  vdot,
+} from "../helpers/numeric.js";
 
 const rand = seededRandom(2024);
 
@@ -53,7 +65,10 @@ describe("jvp", () => {
   it("works with a function that ignores its input (zero tangent of the right shape)", () => {
     const [y, t] = jvp((_x: NDArray) => np.ones([2, 2], "float64"), [f64(1)], [f64(1)]);
     expect(y.shape).toEqual([2, 2]);
-    expect(t.toJs()).toEqual([[0, 0], [0, 0]]);
+    expect(t.toJs()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
   });
 });
 
@@ -78,7 +93,14 @@ describe("linearize", () => {
     expectClose(ju, jvp(f, [x], [u])[1], { rtol: 1e-14 });
     // by hand: d(sin·exp) = (cos + sin)·exp
     const xv = toNumbers(x);
-    expectClose(ju, fromFlat(xv.map((a, i) => (Math.cos(a) + Math.sin(a)) * Math.exp(a) * toNumbers(u)[i]!), [3]), { rtol: 1e-14 });
+    expectClose(
+      ju,
+      fromFlat(
+        xv.map((a, i) => (Math.cos(a) + Math.sin(a)) * Math.exp(a) * toNumbers(u)[i]!),
+        [3],
+      ),
+      { rtol: 1e-14 },
+    );
   });
 
   it("handles several arguments and pytree outputs", () => {
@@ -93,16 +115,31 @@ describe("linearize", () => {
 describe("vjp", () => {
   it("returns one cotangent per primal, with each primal's structure; the backward function is reusable", () => {
     const f = (p: { w: NDArray; b: NDArray }, x: NDArray): NDArray => np.add(np.matmul(x, p.w), p.b);
-    const p = { w: f64([[1, 2], [3, 4], [5, 6]]), b: f64([0.5, -0.5]) };
+    const p = {
+      w: f64([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+      b: f64([0.5, -0.5]),
+    };
     const x = f64([[1, 0, -1]]);
     const [y, back] = vjp(f, p, x);
     expect(y.toJs()).toEqual([[-3.5, -4.5]]);
     const [gp, gx] = back(f64([[1, 0]]));
-    expect(gp.w.toJs()).toEqual([[1, 0], [0, 0], [-1, 0]]);
+    expect(gp.w.toJs()).toEqual([
+      [1, 0],
+      [0, 0],
+      [-1, 0],
+    ]);
     expect(gp.b.toJs()).toEqual([1, 0]);
     expect(gx.toJs()).toEqual([[1, 3, 5]]);
     const [gp2, gx2] = back(f64([[0, 2]]));
-    expect(gp2.w.toJs()).toEqual([[0, 2], [0, 0], [0, -2]]);
+    expect(gp2.w.toJs()).toEqual([
+      [0, 2],
+      [0, 0],
+      [0, -2],
+    ]);
     expect(gx2.toJs()).toEqual([[4, 8, 12]]);
   });
 
@@ -285,15 +322,31 @@ describe("hessianVectorProduct", () => {
 
 describe("jacfwd / jacrev / hessian layouts", () => {
   it("has shape out.shape ++ in.shape, with known values", () => {
-    const A = f64([[1, 2, 3], [4, 5, 6]]);
+    const A = f64([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const x = f64([0.1, 0.2, 0.3]);
     for (const jac of [jacfwd, jacrev]) {
       expect(jac((a: NDArray) => np.matmul(A, a))(x).toJs()).toEqual(A.toJs());
       const Jsin = jac((a: NDArray) => np.sin(a))(x);
       expectClose(Jsin, f64([0, 1, 2].map((i) => [0, 1, 2].map((j) => (i === j ? Math.cos(toNumbers(x)[i]!) : 0)))), { rtol: 1e-15 });
-      const Js = jac((a: NDArray) => np.sum(np.square(a)))(f64([[1, 2], [3, 4]]));
-      expect(Js.toJs()).toEqual([[2, 4], [6, 8]]);
-      const Jm = jac((a: NDArray) => np.multiply(a, 2))(f64([[1, 2], [3, 4]]));
+      const Js = jac((a: NDArray) => np.sum(np.square(a)))(
+        f64([
+          [1, 2],
+          [3, 4],
+        ]),
+      );
+      expect(Js.toJs()).toEqual([
+        [2, 4],
+        [6, 8],
+      ]);
+      const Jm = jac((a: NDArray) => np.multiply(a, 2))(
+        f64([
+          [1, 2],
+          [3, 4],
+        ]),
+      );
       expect(Jm.shape).toEqual([2, 2, 2, 2]);
       const Jscalar = jac((a: NDArray) => np.multiply(np.array([1, 2, 3], { dtype: "float64" }), a))(f64(5));
       expect(Jscalar.toJs()).toEqual([1, 2, 3]);
@@ -306,7 +359,10 @@ describe("jacfwd / jacrev / hessian layouts", () => {
     const b = f64(3);
     for (const jac of [jacfwd, jacrev]) {
       const J = jac(f, { argnums: [0, 1] })(a, b);
-      expect(J.p[0].toJs()).toEqual([[3, 0], [0, 3]]);
+      expect(J.p[0].toJs()).toEqual([
+        [3, 0],
+        [0, 3],
+      ]);
       expect(J.p[1].toJs()).toEqual([1, 2]);
       expect(J.s[0].toJs()).toEqual([1, 1]);
       expect(J.s[1].toJs()).toEqual(0);
@@ -315,10 +371,22 @@ describe("jacfwd / jacrev / hessian layouts", () => {
     }
     const H = hessian((u: NDArray, w: NDArray) => np.sum(np.multiply(np.square(u), w)), { argnums: [0, 1] })(f64([1, 2]), f64([3, 4]));
     // f = Σ u² w: H_uu = diag(2w), H_uw = diag(2u), H_ww = 0
-    expect(H[0][0].toJs()).toEqual([[6, 0], [0, 8]]);
-    expect(H[0][1].toJs()).toEqual([[2, 0], [0, 4]]);
-    expect(H[1][0].toJs()).toEqual([[2, 0], [0, 4]]);
-    expect(H[1][1].toJs()).toEqual([[0, 0], [0, 0]]);
+    expect(H[0][0].toJs()).toEqual([
+      [6, 0],
+      [0, 8],
+    ]);
+    expect(H[0][1].toJs()).toEqual([
+      [2, 0],
+      [0, 4],
+    ]);
+    expect(H[1][0].toJs()).toEqual([
+      [2, 0],
+      [0, 4],
+    ]);
+    expect(H[1][1].toJs()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
   });
 });
 
@@ -330,7 +398,10 @@ describe("stopGradient", () => {
     // d/dx [x · sg(x)] = sg(x) = x, and its derivative is 0 (sg(x) is a constant to autodiff)
     expect(grad((a: NDArray) => np.multiply(a, stopGradient(a)))(f64(3)).item()).toBe(3);
     expect(grad(grad((a: NDArray) => np.multiply(a, stopGradient(a))))(f64(3)).item()).toBe(0);
-    expect(hessian((a: NDArray) => np.sum(np.multiply(np.square(a), stopGradient(a))))(x).toJs()).toEqual([[2, 0], [0, 4]]);
+    expect(hessian((a: NDArray) => np.sum(np.multiply(np.square(a), stopGradient(a))))(x).toJs()).toEqual([
+      [2, 0],
+      [0, 4],
+    ]);
     const t = stopGradient({ a: x, b: [np.array([1], { dtype: "int32" })] });
     expect(t.b[0]!.dtype).toBe("int32");
     const g = grad((p: { a: NDArray; c: NDArray }) => np.sum(np.multiply(stopGradient(p).a, p.c)))({ a: x, c: f64([5, 6]) });
@@ -440,7 +511,14 @@ describe("memory: vjp keeps only the residuals the backward pass needs", () => {
 describe("derivatives at special points", () => {
   it("max/min ties split the derivative equally (as JAX)", () => {
     expect(grad((a: NDArray) => np.max(a))(f64([1, 3, 3])).toJs()).toEqual([0, 0.5, 0.5]);
-    expect(grad((a: NDArray) => np.min(a, { axis: 1 }).sum())(f64([[2, 2, 5], [1, 4, 7]])).toJs()).toEqual([
+    expect(
+      grad((a: NDArray) => np.min(a, { axis: 1 }).sum())(
+        f64([
+          [2, 2, 5],
+          [1, 4, 7],
+        ]),
+      ).toJs(),
+    ).toEqual([
       [0.5, 0.5, 0],
       [1, 0, 0],
     ]);
@@ -457,7 +535,14 @@ describe("derivatives at special points", () => {
       [5, 0, 0],
       [0, 0, 0],
     ]);
-    expect(grad((a: NDArray) => np.sum(np.prod(a, { axis: 0 })))(f64([[1, 0], [3, 4]])).toJs()).toEqual([
+    expect(
+      grad((a: NDArray) => np.sum(np.prod(a, { axis: 0 })))(
+        f64([
+          [1, 0],
+          [3, 4],
+        ]),
+      ).toJs(),
+    ).toEqual([
       [3, 4],
       [1, 0],
     ]);
@@ -471,7 +556,14 @@ describe("derivatives at special points", () => {
   it("power x^y: mixed second derivative at y = 0 is 1/x, and grad at x = y = 0 is finite", () => {
     const H = hessian((xy: NDArray) => np.power(np.take(xy, [0]), np.take(xy, [1])).sum())(f64([2, 0]));
     // f = x^y: f_xx = y(y-1)x^(y-2) = 0, f_xy = x^(y-1)(1 + y ln x) = 1/2, f_yy = ln(x)² x^y
-    expectClose(H, f64([[0, 0.5], [0.5, Math.log(2) ** 2]]), { rtol: 1e-14 });
+    expectClose(
+      H,
+      f64([
+        [0, 0.5],
+        [0.5, Math.log(2) ** 2],
+      ]),
+      { rtol: 1e-14 },
+    );
     const [gx, gy] = grad((a: NDArray, b: NDArray) => np.power(a, b), { argnums: [0, 1] })(f64(0), f64(0));
     expect(gx.item()).toBe(0);
     expect(gy.item()).toBe(0);

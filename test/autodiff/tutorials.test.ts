@@ -46,9 +46,15 @@ describe("PyTorch autograd tutorials", () => {
   });
 
   it("sum(x^2) has gradient 2x", () => {
-    const x = f64([[1, -2, 3.5], [0, 0.25, -7]]);
+    const x = f64([
+      [1, -2, 3.5],
+      [0, 0.25, -7],
+    ]);
     const g = grad((a: NDArray) => np.sum(np.power(a, 2)))(x);
-    expect(g.toJs()).toEqual([[2, -4, 7], [0, 0.5, -14]]);
+    expect(g.toJs()).toEqual([
+      [2, -4, 7],
+      [0, 0.5, -14],
+    ]);
   });
 
   it("vjp of x^2 with a vector v is 2·v·x (y.backward(v))", () => {
@@ -64,7 +70,10 @@ describe("PyTorch autograd tutorials", () => {
     const f = (x: NDArray): NDArray => np.mean(np.multiply(3, np.square(np.add(x, 2))));
     const [out, g] = valueAndGrad(f)(np.ones([2, 2]));
     expect(out.item()).toBe(27);
-    expect(g.toJs()).toEqual([[4.5, 4.5], [4.5, 4.5]]);
+    expect(g.toJs()).toEqual([
+      [4.5, 4.5],
+      [4.5, 4.5],
+    ]);
     expect(g.dtype).toBe("float32");
   });
 
@@ -82,7 +91,14 @@ describe("PyTorch autograd tutorials", () => {
       let scale = 2;
       while (Math.hypot(...xv.map((v) => v * scale)) < 1000) scale *= 2;
       const [y, back] = vjp(f, x);
-      expectClose(y, fromFlat(xv.map((v) => v * scale), [3]), { rtol: 1e-15 });
+      expectClose(
+        y,
+        fromFlat(
+          xv.map((v) => v * scale),
+          [3],
+        ),
+        { rtol: 1e-15 },
+      );
       const v = f64([0.1, 1.0, 0.0001]);
       expectClose(back(v)[0], f64([0.1 * scale, scale, 0.0001 * scale]), { rtol: 1e-15 });
     }
@@ -104,7 +120,14 @@ describe("PyTorch autograd tutorials", () => {
     // with several outputs, each row gets the batch mean divided by the output count
     const w3 = randomArray(rand, [3, inDim]);
     const g3 = grad((w: NDArray) => np.mean(np.matmul(x, w.T)))(w3);
-    expectClose(g3, fromFlat([...batchMean, ...batchMean, ...batchMean].map((v) => v / 3), [3, inDim]), { rtol: 1e-14, atol: 1e-16 });
+    expectClose(
+      g3,
+      fromFlat(
+        [...batchMean, ...batchMean, ...batchMean].map((v) => v / 3),
+        [3, inDim],
+      ),
+      { rtol: 1e-14, atol: 1e-16 },
+    );
     // detach the weight: no gradient flows to it, the bias still gets one
     const gs = grad((p: typeof params) => np.mean(linear({ weight: stopGradient(p.weight), bias: p.bias }, x)))(params);
     expect(gs.weight.toJs()).toEqual([[0, 0, 0, 0]]);

@@ -51,7 +51,14 @@ describe("compiled plans", () => {
 
   it("return inputs, literals and aliases (a reshape of an input)", () => {
     const run = compiled((x: NDArray) => [x, np.reshape(x, [4]), np.add(np.zeros([]), 3)], np.zeros([2, 2]));
-    expect(run(np.array([[1, 2], [3, 4]]))).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [3]]);
+    expect(
+      run(
+        np.array([
+          [1, 2],
+          [3, 4],
+        ]),
+      ),
+    ).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [3]]);
   });
 
   it("run primitives without kernels through their impl (take, concatenate, argmax)", () => {
@@ -131,8 +138,21 @@ describe("blocked matmul", () => {
   });
 
   it("np.matmul of int32 matrices (the JS path) equals hand-computed values", () => {
-    const a = np.array([[1, 2], [3, 4], [5, 6]], { dtype: "int32" });
-    const b = np.array([[1, 0, -1], [2, 1, 0]], { dtype: "int32" });
+    const a = np.array(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { dtype: "int32" },
+    );
+    const b = np.array(
+      [
+        [1, 0, -1],
+        [2, 1, 0],
+      ],
+      { dtype: "int32" },
+    );
     expect(np.matmul(a, b).toJs()).toEqual([
       [5, 2, -1],
       [11, 4, -3],

@@ -22,7 +22,12 @@ function run(k: Kernel, ...inputs: number[][]): number[][] {
     b.set(inputs[i]!);
     return b;
   });
-  const outs: TypedArray[] = k.outputs.map((o, j) => allocate(k.nodes[o.node]!.dtype, outputShape(k, j).reduce((a, b) => a * b, 1)));
+  const outs: TypedArray[] = k.outputs.map((o, j) =>
+    allocate(
+      k.nodes[o.node]!.dtype,
+      outputShape(k, j).reduce((a, b) => a * b, 1),
+    ),
+  );
   compileKernel(k)(...ins, ...outs);
   return outs.map((o) => Array.from(o, Number));
 }
@@ -75,14 +80,18 @@ describe("validation", () => {
   });
   it("rejects forward references, unsorted reduce axes and reductions of bools", () => {
     const k = base();
-    expect(() => validateKernel({ ...k, nodes: [...k.nodes, { kind: "unary", op: "neg", x: 5, dtype: "float64" }] })).toThrow(/refers to %5, which is not an earlier node/);
+    expect(() => validateKernel({ ...k, nodes: [...k.nodes, { kind: "unary", op: "neg", x: 5, dtype: "float64" }] })).toThrow(
+      /refers to %5, which is not an earlier node/,
+    );
     expect(() => validateKernel({ ...k, shape: [3, 1], reduceAxes: [1, 0], outputs: [{ node: 0, reduce: "sum" }] })).toThrow(/must be sorted/);
     const bools = elementwise([2], ["bool"], (_b, [x]) => x!);
     expect(() => validateKernel({ ...bools, reduceAxes: [0], outputs: [{ node: 0, reduce: "sum" }] })).toThrow(/reduces a bool value/);
   });
   it("the fused primitive names the mismatching input", () => {
     const k = base();
-    expect(() => fused_p.abstractEval([new ShapedArray([4], "float64")], { kernel: k })).toThrow(/fused: input 0 is f64\[4\] but the kernel reads float64\[3\]/);
+    expect(() => fused_p.abstractEval([new ShapedArray([4], "float64")], { kernel: k })).toThrow(
+      /fused: input 0 is f64\[4\] but the kernel reads float64\[3\]/,
+    );
   });
 });
 

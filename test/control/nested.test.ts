@@ -12,7 +12,12 @@ const withLax = (w: NDArray, xs: NDArray): NDArray => {
   const [c, ys] = lax.scan(
     (c: NDArray, x: NDArray) => {
       const inner = lax.scan((d: NDArray, k: NDArray) => [np.sin(np.add(np.multiply(d, w), k)), null], c, np.multiply(x, f64([1, 2])))[0];
-      const b = lax.cond(np.greater(inner, 0), (z: NDArray) => np.multiply(z, w), (z: NDArray) => np.cos(z), inner);
+      const b = lax.cond(
+        np.greater(inner, 0),
+        (z: NDArray) => np.multiply(z, w),
+        (z: NDArray) => np.cos(z),
+        inner,
+      );
       const r = checkpoint((z: NDArray) => np.tanh(np.multiply(z, w)))(b);
       return [r, np.square(r)];
     },
@@ -57,9 +62,21 @@ describe("nested control flow", () => {
 
   it("vmap over the weight or over the sequences equals a loop", () => {
     const ws = [0.7, 0.2, -0.5];
-    close(vmap((v: NDArray) => withLax(v, xs))(f64(ws)).toJs() as number[], ws.map((v) => withJs(f64(v), xs).item()));
-    close(jit(vmap(grad((v: NDArray) => withLax(v, xs))))(f64(ws)).toJs() as number[], ws.map((v) => grad((u: NDArray) => withJs(u, xs))(f64(v)).item()));
-    const X = [[0.5, -1, 2, 0.1], [1, 1, -2, 0.3]];
-    close(vmap(grad(withLax), { inAxes: [null, 0] })(w, f64(X as never)).toJs() as number[], X.map((x) => grad(withJs)(w, f64(x)).item()));
+    close(
+      vmap((v: NDArray) => withLax(v, xs))(f64(ws)).toJs() as number[],
+      ws.map((v) => withJs(f64(v), xs).item()),
+    );
+    close(
+      jit(vmap(grad((v: NDArray) => withLax(v, xs))))(f64(ws)).toJs() as number[],
+      ws.map((v) => grad((u: NDArray) => withJs(u, xs))(f64(v)).item()),
+    );
+    const X = [
+      [0.5, -1, 2, 0.1],
+      [1, 1, -2, 0.3],
+    ];
+    close(
+      vmap(grad(withLax), { inAxes: [null, 0] })(w, f64(X as never)).toJs() as number[],
+      X.map((x) => grad(withJs)(w, f64(x)).item()),
+    );
   });
 });

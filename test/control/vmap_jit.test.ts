@@ -10,7 +10,8 @@ import { type Array as NDArray, grad, jit, lax, makeJaxpr, np, vmap } from "../.
 import { randomArray, seededRandom } from "../helpers/numeric.js";
 
 const f64 = (rand: () => number, shape: number[]): NDArray => randomArray(rand, shape, -1, 1, "float64");
-const rows = (x: NDArray): NDArray[] => Array.from({ length: x.shape[0]! }, (_, i) => np.reshape(np.slice(x, [i, ...x.shape.slice(1).map(() => 0)], [i + 1, ...x.shape.slice(1)]), x.shape.slice(1)));
+const rows = (x: NDArray): NDArray[] =>
+  Array.from({ length: x.shape[0]! }, (_, i) => np.reshape(np.slice(x, [i, ...x.shape.slice(1).map(() => 0)], [i + 1, ...x.shape.slice(1)]), x.shape.slice(1)));
 const close = (a: NDArray, b: NDArray, digits = 12): void => {
   expect(a.shape).toEqual(b.shape);
   const bd = b.data();
@@ -25,26 +26,45 @@ describe("vmap", () => {
     };
     const f = (w: NDArray, h0: NDArray, xs: NDArray) => lax.scan(body(w), h0, xs);
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 5 }), fc.constantFrom<[number | null, number | null, number | null]>([0, null, null], [null, 0, null], [null, null, 1], [0, 0, 0], [null, null, 0]), fc.integer({ min: 0, max: 1e6 }), (B, T, axes, seed) => {
-        const r = seededRandom(seed);
-        const w = axes[0] === null ? f64(r, [2]) : f64(r, [B, 2]);
-        const h0 = axes[1] === null ? f64(r, [2]) : f64(r, [B, 2]);
-        const xs = axes[2] === null ? f64(r, [T, 2]) : axes[2] === 0 ? f64(r, [B, T, 2]) : f64(r, [T, B, 2]);
-        const [hB, ysB] = vmap(f, { inAxes: axes })(w, h0, xs) as [NDArray, NDArray];
-        for (let b = 0; b < B; b++) {
-          const pick = (x: NDArray, ax: number | null) => (ax === null ? x : rows(ax === 0 ? x : np.transpose(x, [1, 0, 2]))[b]!);
-          const [h, ys] = f(pick(w, axes[0]), pick(h0, axes[1]), pick(xs, axes[2]));
-          close(rows(hB)[b]!, h);
-          close(rows(ysB)[b]!, ys);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.constantFrom<[number | null, number | null, number | null]>([0, null, null], [null, 0, null], [null, null, 1], [0, 0, 0], [null, null, 0]),
+        fc.integer({ min: 0, max: 1e6 }),
+        (B, T, axes, seed) => {
+          const r = seededRandom(seed);
+          const w = axes[0] === null ? f64(r, [2]) : f64(r, [B, 2]);
+          const h0 = axes[1] === null ? f64(r, [2]) : f64(r, [B, 2]);
+          const xs = axes[2] === null ? f64(r, [T, 2]) : axes[2] === 0 ? f64(r, [B, T, 2]) : f64(r, [T, B, 2]);
+          const [hB, ysB] = vmap(f, { inAxes: axes })(w, h0, xs) as [NDArray, NDArray];
+          for (let b = 0; b < B; b++) {
+            const pick = (x: NDArray, ax: number | null) => (ax === null ? x : rows(ax === 0 ? x : np.transpose(x, [1, 0, 2]))[b]!);
+            const [h, ys] = f(pick(w, axes[0]), pick(h0, axes[1]), pick(xs, axes[2]));
+            close(rows(hB)[b]!, h);
+            close(rows(ysB)[b]!, ys);
+          }
+        },
+      ),
       { numRuns: 20 },
     );
   });
 
   it("vmap(cond) with a batched predicate runs both branches and selects per example", () => {
-    const f = (x: NDArray) => lax.cond(np.greater(np.sum(x), 0), (a: NDArray) => np.multiply(a, 2), (a: NDArray) => np.sin(a), x);
-    const xs = np.array([[1, 2], [-3, 1], [0.5, -0.1]], { dtype: "float64" });
+    const f = (x: NDArray) =>
+      lax.cond(
+        np.greater(np.sum(x), 0),
+        (a: NDArray) => np.multiply(a, 2),
+        (a: NDArray) => np.sin(a),
+        x,
+      );
+    const xs = np.array(
+      [
+        [1, 2],
+        [-3, 1],
+        [0.5, -0.1],
+      ],
+      { dtype: "float64" },
+    );
     const got = vmap(f)(xs);
     rows(xs).forEach((x, b) => close(rows(got)[b]!, f(x)));
     // the batched index of switch is clamped per example
@@ -86,9 +106,18 @@ describe("jit", () => {
       fc.property(fc.double({ min: -3, max: 3, noNaN: true }), fc.integer({ min: 0, max: 4 }), (v, n) => {
         const x = np.array(v, { dtype: "float64" });
         const f = (x: NDArray, n: NDArray) => {
-          const a = lax.cond(np.greater(x, 0), (y: NDArray) => np.exp(y), (y: NDArray) => np.cos(y), x);
+          const a = lax.cond(
+            np.greater(x, 0),
+            (y: NDArray) => np.exp(y),
+            (y: NDArray) => np.cos(y),
+            x,
+          );
           const b = lax.switch(n, [(y: NDArray) => y, (y: NDArray) => np.square(y), (y: NDArray) => np.negative(y)], a);
-          const c = lax.whileLoop((s: NDArray) => np.less(s, 100), (s: NDArray) => np.add(np.multiply(s, 2), 1), np.abs(b));
+          const c = lax.whileLoop(
+            (s: NDArray) => np.less(s, 100),
+            (s: NDArray) => np.add(np.multiply(s, 2), 1),
+            np.abs(b),
+          );
           return lax.scan((acc: NDArray, k: NDArray) => [np.add(acc, np.multiply(k, c)), acc], c, np.arange(0, 3, 1, "float64"));
         };
         const idx = np.array(n, { dtype: "int32" });
@@ -115,7 +144,9 @@ describe("jit", () => {
         in (c) }"
     `);
     // the gradient is one forward scan and one reverse scan
-    const gtext = jit(grad((w: NDArray) => np.sum(f(w, h0)))).lower(w).text();
+    const gtext = jit(grad((w: NDArray) => np.sum(f(w, h0))))
+      .lower(w)
+      .text();
     expect(gtext.match(/scan\[/g)?.length).toBe(2);
     expect(gtext).toContain("reverse=true");
   });

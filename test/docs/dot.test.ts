@@ -23,10 +23,24 @@ describe("toDot", () => {
     expect(g.graphAttrs.label).toBe("f");
     expect(ofClass(g, "input").map((id) => label(g, id))).toEqual(["a: f32[]"]);
     expect(ofClass(g, "output").map((id) => label(g, id))).toEqual(["out: f32[]"]);
-    expect(ofClass(g, "eqn").map((id) => label(g, id).split("\n")[0]).sort()).toEqual(["add", "add", "integer_pow", "integer_pow", "sub"]);
+    expect(
+      ofClass(g, "eqn")
+        .map((id) => label(g, id).split("\n")[0])
+        .sort(),
+    ).toEqual(["add", "add", "integer_pow", "integer_pow", "sub"]);
     expect(ofClass(g, "literal").map((id) => label(g, id))).toEqual(["1.0", "1.0"]);
     expect(edgeNames(g)).toEqual(
-      ["1.0 -> sub", "a: f32[] -> sub", "1.0 -> add", "a: f32[] -> add", "sub -> integer_pow", "add -> integer_pow", "integer_pow -> add", "integer_pow -> add", "add -> out: f32[]"].sort(),
+      [
+        "1.0 -> sub",
+        "a: f32[] -> sub",
+        "1.0 -> add",
+        "a: f32[] -> add",
+        "sub -> integer_pow",
+        "add -> integer_pow",
+        "integer_pow -> add",
+        "integer_pow -> add",
+        "add -> out: f32[]",
+      ].sort(),
     );
     // the final add reads both squares; the output edge is labeled by its variable
     const last = g.edges.find((e) => cls(g, e.to) === "output")!;
@@ -41,7 +55,11 @@ describe("toDot", () => {
     const g = parseDot(toDot(linearized));
     const prims = ofClass(g, "eqn").map((id) => label(g, id));
     expect(prims.every((p) => p === "mul" || p === "add")).toBe(true);
-    expect(ofClass(g, "literal").map((id) => Number(label(g, id))).sort((a, b) => a - b)).toEqual([7, 11]);
+    expect(
+      ofClass(g, "literal")
+        .map((id) => Number(label(g, id)))
+        .sort((a, b) => a - b),
+    ).toEqual([7, 11]);
     const add = ofClass(g, "eqn").find((id) => label(g, id) === "add")!;
     expect(g.edges.filter((e) => e.to === add).map((e) => label(g, e.from))).toEqual(["mul", "mul"]);
     expect(g.edges.filter((e) => cls(g, e.from) === "input").map((e) => label(g, e.to))).toEqual(["mul", "mul"]);
@@ -49,8 +67,16 @@ describe("toDot", () => {
 
   it("draws the transposed graph: dx = 11 dy + 7 dy", () => {
     const g = parseDot(toDot(transposed));
-    expect(ofClass(g, "eqn").map((id) => label(g, id)).sort()).toEqual(["add", "mul", "mul"]);
-    expect(ofClass(g, "literal").map((id) => Number(label(g, id))).sort((a, b) => a - b)).toEqual([7, 11]);
+    expect(
+      ofClass(g, "eqn")
+        .map((id) => label(g, id))
+        .sort(),
+    ).toEqual(["add", "mul", "mul"]);
+    expect(
+      ofClass(g, "literal")
+        .map((id) => Number(label(g, id)))
+        .sort((a, b) => a - b),
+    ).toEqual([7, 11]);
     expect(ofClass(g, "output")).toHaveLength(1);
   });
 

@@ -39,7 +39,7 @@ describe("the example-comment convention", () => {
     const p = prepareExample(
       [
         'import { np, type DType, grad as g } from "cotangent";',
-        "const d: DType = \"float32\";",
+        'const d: DType = "float32";',
         "console.log(np.zeros([2], d).toJs()); // [0, 0]",
         "console.log('unchecked');",
         "",

@@ -16,7 +16,8 @@ const exports = publicExports(root);
 describe("public exports", () => {
   it("include the documented API", () => {
     const names = new Set(exports.map((e) => e.name));
-    for (const n of ["grad", "vjp", "makeJaxpr", "toDot", "np", "np.sum", "np.linalg", "np.linalg.norm", "tree", "tree.map", "Array"]) expect(names, n).toContain(n);
+    for (const n of ["grad", "vjp", "makeJaxpr", "toDot", "np", "np.sum", "np.linalg", "np.linalg.norm", "tree", "tree.map", "Array"])
+      expect(names, n).toContain(n);
   });
 
   it("every export has a TSDoc summary", () => {
@@ -24,7 +25,9 @@ describe("public exports", () => {
   });
 
   it("every exported object of functions is tagged @namespace (so typedoc documents its members)", () => {
-    expect(exports.filter((e) => e.hasNamespaceTag === false).map((e) => `${e.name} (${e.where}) is an object of functions: add @namespace to its TSDoc`)).toEqual([]);
+    expect(
+      exports.filter((e) => e.hasNamespaceTag === false).map((e) => `${e.name} (${e.where}) is an object of functions: add @namespace to its TSDoc`),
+    ).toEqual([]);
   });
 
   it("every export has an @example", () => {

@@ -9,7 +9,20 @@ import { spawnSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ConcreteArray, ShapedArray, devicePut, getDefaultBackend, grad, jit, np, random, setDefaultBackend, tree, valueAndGrad } from "../../src/index.js";
+import {
+  ConcreteArray,
+  ShapedArray,
+  devicePut,
+  getDefaultBackend,
+  grad,
+  initGpu,
+  jit,
+  np,
+  random,
+  setDefaultBackend,
+  tree,
+  valueAndGrad,
+} from "../../src/index.js";
 import type { Backend } from "../../src/backends/backend.js";
 import { cpuBackend } from "../../src/backends/cpu/index.js";
 import { GpuBuffer, liveGpuBuffers } from "../../src/backends/gpu/buffer.js";
@@ -63,8 +76,14 @@ describe("arrays on the GPU", () => {
   it("runs jitted programs as fused kernels on the GPU", () => {
     setDefaultBackend("gpu");
     const f = jit((x: A, y: A) => np.sum(np.tanh(x.mul(y).add(1)), { axis: 1 }));
-    const x = np.array([[1, 2], [3, 4]]);
-    const y = np.array([[0.5, -0.5], [0.1, 0.2]]);
+    const x = np.array([
+      [1, 2],
+      [3, 4],
+    ]);
+    const y = np.array([
+      [0.5, -0.5],
+      [0.1, 0.2],
+    ]);
     const before = rt().kernelCount();
     const out = f(x, y);
     // one fused kernel (multiply, add, tanh and the sum in a single loop), compiled once
@@ -82,7 +101,8 @@ describe("arrays on the GPU", () => {
     const x = np.array(xs);
     const y = np.array(ys);
     /** `g(scale * x, y)` elementwise, NaN where either operand is NaN. */
-    const ref = (g: (a: number, b: number) => number, scale: number): number[] => xs.map((a, i) => (Number.isNaN(a) || Number.isNaN(ys[i]!) ? NaN : g(scale * a, ys[i]!)));
+    const ref = (g: (a: number, b: number) => number, scale: number): number[] =>
+      xs.map((a, i) => (Number.isNaN(a) || Number.isNaN(ys[i]!) ? NaN : g(scale * a, ys[i]!)));
     for (const [f, g] of [
       [np.maximum, Math.max],
       [np.minimum, Math.min],
@@ -138,7 +158,10 @@ describe("freeing GPU memory", () => {
 
   it("a 10,000-step jitted training loop does not grow GPU memory", () => {
     setDefaultBackend("gpu");
-    const x = np.array(Array.from({ length: 16 * 3 }, (_, i) => Math.sin(i)), { shape: [16, 3] });
+    const x = np.array(
+      Array.from({ length: 16 * 3 }, (_, i) => Math.sin(i)),
+      { shape: [16, 3] },
+    );
     const y = np.sum(np.square(x), { axis: 1, keepdims: true });
     const loss = (p: { w: A; b: A }) => np.mean(np.square(np.matmul(x, p.w).add(p.b).sub(y)));
     const step = jit((p: { w: A; b: A }) => {
@@ -244,7 +267,10 @@ describe("placement", () => {
     expect(params.b[1]).toBe(3);
     const g = grad((p: typeof params) => np.sum(np.matmul(p.w, p.b[0] as A).add(1)))(params);
     expect(g.w.backend).toBe("gpu");
-    expect(g.w.toJs()).toEqual([[0, 0], [0, 0]]);
+    expect(g.w.toJs()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     expect(devicePut(params, "cpu").w.backend).toBe("cpu");
   });
 
@@ -271,8 +297,64 @@ describe("placement", () => {
   });
 });
 
+describe('choosing the graphics API: setDefaultBackend("gpu", { api })', () => {
+  it("options are validated: unknown keys, unknown apis, options for the CPU", () => {
+    expect(() => setDefaultBackend("gpu", { apu: "webgl" } as never)).toThrow(/setDefaultBackend\("gpu"\): unknown option `apu` \(did you mean `api`\?\)/);
+    expect(() => setDefaultBackend("gpu", { api: "vulkan" } as never)).toThrow(/unknown api "vulkan"; use "webgpu", "webgl2", "webgl"/);
+    expect(() => setDefaultBackend("cpu", { api: "webgl" })).toThrow(/setDefaultBackend\("cpu"\): unknown option `api`; it takes no options/);
+    expect(getDefaultBackend()).toBe("cpu");
+  });
+
+  it("webgpu needs the asynchronous initGpu() first, then says why it cannot be had here; never a silent fallback", async () => {
+    expect(() => setDefaultBackend("gpu", { api: "webgpu" })).toThrow(
+      /\{ api: "webgpu" \}: WebGPU adapter detection is asynchronous: call `await initGpu\(\)` first/,
+    );
+    expect(getDefaultBackend()).toBe("cpu");
+    const status = await initGpu();
+    expect(status).toEqual({ api: "webgl", reason: null, webgpu: { adapter: false, detail: expect.stringMatching(/navigator\.gpu is missing/) } });
+    expect(() => setDefaultBackend("gpu", { api: "webgpu" })).toThrow(/no WebGPU here: navigator\.gpu is missing.*pin \{ api: "webgl2" \}/);
+    expect(getDefaultBackend()).toBe("cpu");
+  });
+
+  it('in Node the GPU runs on headless-gl: { api: "webgl" } selects it, { api: "webgl2" } is an Error saying so', () => {
+    setDefaultBackend("gpu", { api: "webgl" });
+    expect(getDefaultBackend()).toBe("gpu");
+    expect(np.array([1, 2]).mul(3).backend).toBe("gpu");
+    setDefaultBackend("cpu");
+    expect(() => setDefaultBackend("gpu", { api: "webgl2" })).toThrow(
+      /\{ api: "webgl2" \} is not available: in Node the GPU backend runs on headless-gl, which is WebGL1; pin \{ api: "webgl" \}/,
+    );
+    expect(getDefaultBackend()).toBe("cpu");
+  });
+});
+
+describe("a lost GPU context", () => {
+  it('reading, running and uploading are Errors naming the backend (no zeros); setDefaultBackend("gpu") falls back to the CPU', () => {
+    setDefaultBackend("gpu");
+    const x = np.array([1, 2, 3]).mul(2);
+    expect(x.backend).toBe("gpu");
+    const lost = vi.spyOn(rt(), "lost").mockReturnValue("the headlessgl context was lost (test)");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      expect(() => x.toJs()).toThrow(
+        /reading an array: the GPU backend \(gpu\.js on headlessgl\) cannot be used: the headlessgl context was lost \(test\).*setDefaultBackend\("cpu"\)/,
+      );
+      expect(() => x.add(1)).toThrow(/running a GPU kernel: the GPU backend \(gpu\.js on headlessgl\)/);
+      expect(() => np.array([1], { backend: "gpu" })).toThrow(/context was lost/);
+      setDefaultBackend("gpu");
+      expect(getDefaultBackend()).toBe("cpu");
+      expect(warn.mock.calls.flat().join("\n")).toMatch(/no GPU context is available \(the headlessgl context was lost \(test\)\); using the "cpu" backend/);
+      expect(np.array([1, 2, 3]).mul(2).toJs()).toEqual([2, 4, 6]);
+    } finally {
+      lost.mockRestore();
+      warn.mockRestore();
+    }
+    expect(x.toJs()).toEqual([2, 4, 6]);
+  });
+});
+
 describe("without a GPU context", () => {
-  it("setDefaultBackend(\"gpu\") says once that there is no GPU and keeps the CPU", () => {
+  it('setDefaultBackend("gpu") says once that there is no GPU and keeps the CPU', () => {
     const script = `
       import { setDefaultBackend, getDefaultBackend, np } from "./src/index.js";
       setDefaultBackend("gpu");
@@ -281,7 +363,12 @@ describe("without a GPU context", () => {
     `;
     const env = { ...process.env };
     delete env.DISPLAY;
-    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: process.cwd(), env, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: process.cwd(),
+      env,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(r.stdout).toContain("backend=cpu sum=3");
     const warnings = r.stderr.split("\n").filter((l) => l.includes("no GPU context is available"));
     expect(warnings).toHaveLength(1);

@@ -39,11 +39,43 @@ describe("GPU backend in headless Chromium (WebGL2)", () => {
   });
 });
 
+describe("a lost WebGL2 context", () => {
+  it("reading a GPU-only array, kernel runs and uploads are Errors naming the backend (no zeros); values already read stay readable; the CPU then takes over", async () => {
+    const { page, errors } = await h.open("/test/gpu/lost.html");
+    await page.waitForFunction(() => (window as unknown as { __lost?: unknown }).__lost !== undefined, null, { timeout: 120_000 });
+    const r = await page.evaluate(() => (window as unknown as { __lost: Record<string, unknown> }).__lost);
+    await page.close();
+    expect(r.error).toBeUndefined();
+    expect(errors).toEqual([]);
+    expect(r).toMatchObject({ before: [2, 4, 6], backend: "gpu", readCopy: { value: [2, 4, 6] }, after: "cpu", recomputed: [2, 4, 6] });
+    expect(r.contexts).toBeGreaterThanOrEqual(1);
+    const lost = /the GPU backend \(gpu\.js on webgl2\) cannot be used: the webgl2 context was lost .*setDefaultBackend\("cpu"\)/;
+    expect((r.read as { error: string }).error).toMatch(new RegExp(`^reading an array: ${lost.source}`));
+    expect((r.run as { error: string }).error).toMatch(new RegExp(`^running a GPU kernel: ${lost.source}`));
+    expect((r.upload as { error: string }).error).toMatch(/cannot move an array to the GPU: no GPU context is available \(the webgl2 context was lost/);
+    expect(r.warnings).toEqual([expect.stringMatching(/no GPU context is available \(the webgl2 context was lost.*using the "cpu" backend/)]);
+  }, 150_000);
+});
+
 describe("Wasm kernels on Web Workers (cross-origin-isolated page)", () => {
   it("starts workers that take chunks; every chunk runs once; jit agrees with eager", async () => {
     const { page, errors } = await h.open("/test/wasm/threads.html");
     await page.waitForFunction(() => (window as unknown as { __threads?: unknown }).__threads !== undefined, null, { timeout: 120_000 });
-    const t = await page.evaluate(() => (window as unknown as { __threads: { isolated: boolean; threads: number; workerChunks: number; wrong: number; jitError: string | null; jit: { eager: number; jit: number; gradMaxDiff: number } } }).__threads);
+    const t = await page.evaluate(
+      () =>
+        (
+          window as unknown as {
+            __threads: {
+              isolated: boolean;
+              threads: number;
+              workerChunks: number;
+              wrong: number;
+              jitError: string | null;
+              jit: { eager: number; jit: number; gradMaxDiff: number };
+            };
+          }
+        ).__threads,
+    );
     await page.close();
     expect(t.jitError).toBeNull();
     expect(errors).toEqual([]);
@@ -66,10 +98,14 @@ describe("Wasm kernels on Web Workers (cross-origin-isolated page)", () => {
 describe("examples/browser", () => {
   it("trains a small network on the GPU and plots a falling loss", async () => {
     const { page, errors } = await h.open("/examples/browser/?steps=150");
-    await page.waitForFunction(() => {
-      const e = (window as unknown as { __example?: { done: boolean; error?: string } }).__example;
-      return e !== undefined && (e.done || e.error !== undefined);
-    }, null, { timeout: 180_000 });
+    await page.waitForFunction(
+      () => {
+        const e = (window as unknown as { __example?: { done: boolean; error?: string } }).__example;
+        return e !== undefined && (e.done || e.error !== undefined);
+      },
+      null,
+      { timeout: 180_000 },
+    );
     const ex = await page.evaluate(() => (window as unknown as { __example: { backend: string; losses: [number, number][]; error?: string } }).__example);
     expect(ex.error).toBeUndefined();
     expect(errors).toEqual([]);

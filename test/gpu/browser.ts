@@ -18,7 +18,14 @@ const root = resolve(import.meta.dirname, "../..");
 /** Where Debian's chromium lives; the tests need it (`apt-get install chromium`). */
 export const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json", ".map": "application/json" };
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".map": "application/json",
+};
 
 export interface BrowserHarness {
   /** `http://127.0.0.1:PORT` */
@@ -33,12 +40,17 @@ export interface BrowserHarness {
  * Builds the library and starts the server and the browser. The server serves the
  * repository root (as `npm run example:browser` does) except that `/dist/*` is the
  * fresh build and `/test/**.js` are test modules transpiled from TypeScript.
+ * `extraArgs` are added to chromium's command line (the WebGPU suite passes
+ * `--enable-unsafe-webgpu`, without which headless chromium gives no WebGPU adapter).
  */
-export async function startBrowser(): Promise<BrowserHarness> {
+export async function startBrowser(extraArgs: readonly string[] = []): Promise<BrowserHarness> {
   if (!CHROMIUM) throw new Error("browser tests need Debian's chromium: apt-get install chromium");
   const work = mkdtempSync(join(tmpdir(), "cotangent-browser-"));
   const dist = join(work, "dist");
-  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--outDir", dist], { cwd: root, stdio: "pipe" });
+  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--outDir", dist], {
+    cwd: root,
+    stdio: "pipe",
+  });
   const files = (url: string): string | null => {
     const path = normalize(url.split("?")[0]!);
     if (path.startsWith("/dist/")) return join(dist, path.slice(6));
@@ -51,7 +63,9 @@ export async function startBrowser(): Promise<BrowserHarness> {
     if (file?.endsWith(".js") && file.startsWith(join(root, "test")) && !existsSync(file) && existsSync(file.replace(/\.js$/, ".ts"))) {
       // test modules are TypeScript: strip the types
       const src = readFileSync(file.replace(/\.js$/, ".ts"), "utf8");
-      body = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } }).outputText;
+      body = ts.transpileModule(src, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+      }).outputText;
     } else if (file && existsSync(file) && statSync(file).isDirectory()) {
       file = join(file, "index.html");
     }
@@ -75,7 +89,16 @@ export async function startBrowser(): Promise<BrowserHarness> {
   // playwright gives every launch a fresh temporary profile (--user-data-dir)
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      ...extraArgs,
+    ],
   });
   const origin = `http://127.0.0.1:${port}`;
   return {

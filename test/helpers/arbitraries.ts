@@ -52,10 +52,7 @@ export function broadcastableShapesArb(count: number, o: ShapeOptions = {}): fc.
     fc
       .tuple(
         ...Array.from({ length: count }, () =>
-          fc.tuple(
-            fc.integer({ min: 0, max: out.length }),
-            fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
-          ),
+          fc.tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length })),
         ),
       )
       .map((parts) => {

@@ -102,7 +102,8 @@ export function checkDerivatives(f: (...xs: NDArray[]) => NDArray, args: readonl
     g.forEach((gi, i) => {
       const s = shapeOf(gi);
       const want = shapeOf(xs[i]!);
-      if (s.length !== want.length || s.some((d, k) => d !== want[k])) throw new Error(`${name}: vjp cotangent ${i} has shape [${s}] but the primal has [${want}]`);
+      if (s.length !== want.length || s.some((d, k) => d !== want[k]))
+        throw new Error(`${name}: vjp cotangent ${i} has shape [${s}] but the primal has [${want}]`);
       if (gi.dtype !== xs[i]!.dtype) throw new Error(`${name}: vjp cotangent ${i} has dtype ${gi.dtype}, primal ${xs[i]!.dtype}`);
     });
     const gv = flatNumbers(g);
@@ -136,7 +137,8 @@ export function checkDerivatives(f: (...xs: NDArray[]) => NDArray, args: readonl
     H.forEach((row, i) =>
       row.forEach((Hij, j) => {
         const want = [...xs[i]!.shape, ...xs[j]!.shape];
-        if (Hij.shape.length !== want.length || Hij.shape.some((d, k) => d !== want[k])) throw new Error(`${name}: hessian block [${i}][${j}] has shape [${Hij.shape}], expected [${want}]`);
+        if (Hij.shape.length !== want.length || Hij.shape.some((d, k) => d !== want[k]))
+          throw new Error(`${name}: hessian block [${i}][${j}] has shape [${Hij.shape}], expected [${want}]`);
       }),
     );
     const Hv = contractHessian(H, v, xs);
@@ -152,7 +154,8 @@ export function checkDerivatives(f: (...xs: NDArray[]) => NDArray, args: readonl
     const Jr = jacrev(fl)(xs) as NDArray[];
     Jf.forEach((J, i) => {
       const want = [...y.shape, ...xs[i]!.shape];
-      if (J.shape.length !== want.length || J.shape.some((d, k) => d !== want[k])) throw new Error(`${name}: jacfwd block ${i} has shape [${J.shape}], expected [${want}]`);
+      if (J.shape.length !== want.length || J.shape.some((d, k) => d !== want[k]))
+        throw new Error(`${name}: jacfwd block ${i} has shape [${J.shape}], expected [${want}]`);
     });
     expectScaledClose(Jr, Jf, exactTol * 10, `${name}: jacrev vs jacfwd`);
   }

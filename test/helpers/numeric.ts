@@ -104,7 +104,8 @@ export function expectClose(actual: unknown, expected: unknown, tol: Tolerance =
     const b = lb[i];
     const sa = typeof a === "number" ? [] : (a as NDArray).shape;
     const sb = typeof b === "number" ? [] : (b as NDArray).shape;
-    if (sa.length !== sb.length || sa.some((d, j) => d !== sb[j])) throw new Error(`${what}: leaf ${i} has shape [${sa.join(",")}], expected [${sb.join(",")}]`);
+    if (sa.length !== sb.length || sa.some((d, j) => d !== sb[j]))
+      throw new Error(`${what}: leaf ${i} has shape [${sa.join(",")}], expected [${sb.join(",")}]`);
     const msg = closeness(toNumbers(a as NDArray), toNumbers(b as NDArray), tol);
     if (msg) throw new Error(`${what}: leaf ${i}: ${msg}`);
   });

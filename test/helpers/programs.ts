@@ -121,7 +121,9 @@ function broadcast(...shapes: (readonly number[])[]): number[] | null {
 }
 
 function fits(shape: readonly number[], lo: number, hi: number): boolean {
-  return shape.length <= MAX_RANK && sizeOf(shape) <= MAX_SIZE && sizeOf(shape) > 0 && lo >= -LIMIT && hi <= LIMIT && Number.isFinite(lo) && Number.isFinite(hi);
+  return (
+    shape.length <= MAX_RANK && sizeOf(shape) <= MAX_SIZE && sizeOf(shape) > 0 && lo >= -LIMIT && hi <= LIMIT && Number.isFinite(lo) && Number.isFinite(hi)
+  );
 }
 
 // ------------------------------------------------------------------ operations
@@ -208,7 +210,10 @@ class Builder {
   readonly inputs: InputSpec[] = [];
   /** For each value: the input position it is, or -1 for step results. */
   readonly inputOf: number[] = [];
-  constructor(readonly dtype: FloatDType, readonly indexInputs: boolean) {}
+  constructor(
+    readonly dtype: FloatDType,
+    readonly indexInputs: boolean,
+  ) {}
 
   addInput(spec: InputSpec, distinct: boolean): number {
     this.inputs.push(spec);
@@ -366,7 +371,14 @@ class Builder {
         const ax = axis === undefined ? -1 : axis < 0 ? axis + r : axis;
         const keepdims = ((p[2] ?? 0) & 1) === 1;
         const len = axis === undefined ? sizeOf(vs.shape) : vs.shape[ax]!;
-        const shape = axis === undefined ? (keepdims ? vs.shape.map(() => 1) : []) : keepdims ? vs.shape.map((d, i) => (i === ax ? 1 : d)) : vs.shape.filter((_, i) => i !== ax);
+        const shape =
+          axis === undefined
+            ? keepdims
+              ? vs.shape.map(() => 1)
+              : []
+            : keepdims
+              ? vs.shape.map((d, i) => (i === ax ? 1 : d))
+              : vs.shape.filter((_, i) => i !== ax);
         const isMax = (g.c ?? 0) % 2 === 0;
         const f = isMax ? np.argmax : np.argmin;
         const opts = axis === undefined ? { keepdims } : { axis, keepdims };
@@ -375,7 +387,13 @@ class Builder {
         // use the index as a number too (in the float dtype of its source)
         const id = this.vals.length - 1;
         const k = 0.5;
-        this.push("astype", [id, s], { shape, kind: "float", lo: 0, hi: (len - 1) * k }, ([x, y]) => np.multiply(x!.astype(y!.dtype), k), `multiply(astype(${n(id)}, float), ${k})`);
+        this.push(
+          "astype",
+          [id, s],
+          { shape, kind: "float", lo: 0, hi: (len - 1) * k },
+          ([x, y]) => np.multiply(x!.astype(y!.dtype), k),
+          `multiply(astype(${n(id)}, float), ${k})`,
+        );
         return true;
       }
       case "reshape": {
@@ -410,7 +428,13 @@ class Builder {
         const useDefault = (g.b ?? 0) % 4 === 0;
         const perm = useDefault ? Array.from({ length: r }, (_, i) => r - 1 - i) : permutation(r, p);
         const shape = perm.map((q) => va.shape[q]!);
-        this.push("transpose", [a], { ...va, shape }, ([x]) => (useDefault ? np.transpose(x!) : np.transpose(x!, perm)), `transpose(${n(a)}${useDefault ? "" : `, ${fmt(perm)}`})`);
+        this.push(
+          "transpose",
+          [a],
+          { ...va, shape },
+          ([x]) => (useDefault ? np.transpose(x!) : np.transpose(x!, perm)),
+          `transpose(${n(a)}${useDefault ? "" : `, ${fmt(perm)}`})`,
+        );
         return true;
       }
       case "slice": {
@@ -525,19 +549,42 @@ class Builder {
         const shape = outShape(ishape);
         if (!fits(shape, 0, 0)) return false;
         if (idxId >= 0) {
-          this.push("take", [a, idxId], { shape, kind: "float", lo: va.lo, hi: va.hi }, ([x, i]) => np.take(x!, i!, axis), `take(${n(a)}, ${n(idxId)}, ${String(axis)})`);
+          this.push(
+            "take",
+            [a, idxId],
+            { shape, kind: "float", lo: va.lo, hi: va.hi },
+            ([x, i]) => np.take(x!, i!, axis),
+            `take(${n(a)}, ${n(idxId)}, ${String(axis)})`,
+          );
         } else {
           const rand = seededRandom((p[5] ?? 0) + 17);
           const vals = Array.from({ length: sizeOf(ishape) }, () => Math.floor(rand() * 2 * len) - len);
-          const nested = ishape.length === 0 ? vals[0]! : ishape.length === 1 ? vals : Array.from({ length: ishape[0]! }, (_, r) => vals.slice(r * ishape[1]!, (r + 1) * ishape[1]!));
-          this.push("take", [a], { shape, kind: "float", lo: va.lo, hi: va.hi }, ([x]) => np.take(x!, nested, axis), `take(${n(a)}, ${JSON.stringify(nested)}, ${String(axis)})`);
+          const nested =
+            ishape.length === 0
+              ? vals[0]!
+              : ishape.length === 1
+                ? vals
+                : Array.from({ length: ishape[0]! }, (_, r) => vals.slice(r * ishape[1]!, (r + 1) * ishape[1]!));
+          this.push(
+            "take",
+            [a],
+            { shape, kind: "float", lo: va.lo, hi: va.hi },
+            ([x]) => np.take(x!, nested, axis),
+            `take(${n(a)}, ${JSON.stringify(nested)}, ${String(axis)})`,
+          );
         }
         return true;
       }
       case "astype": {
         // round trip through the other float dtype (float32 rounding is exact to reproduce)
         const other = (d: DType): DType => (d === "float64" ? "float32" : "float64");
-        this.push("astype", [a], { ...va }, ([x]) => x!.astype(other(x!.dtype)).astype(x!.dtype), `astype(astype(${n(a)}, ${other(this.dtype)}), ${this.dtype})`);
+        this.push(
+          "astype",
+          [a],
+          { ...va },
+          ([x]) => x!.astype(other(x!.dtype)).astype(x!.dtype),
+          `astype(astype(${n(a)}, ${other(this.dtype)}), ${this.dtype})`,
+        );
         return true;
       }
     }
@@ -560,7 +607,10 @@ export function buildProgram(genes: ProgramGenes, opts: ProgramOptions = {}): Pr
   // the main output: the last float value
   const floats = b.floats();
   const outId = floats[floats.length - 1]!;
-  const extraId = pick(b.vals.map((_, i) => i), genes.extra);
+  const extraId = pick(
+    b.vals.map((_, i) => i),
+    genes.extra,
+  );
   const steps = [...b.steps];
   const inputs = [...b.inputs];
   const inputOf = [...b.inputOf];
@@ -624,8 +674,14 @@ export function genesArb(opts: ProgramOptions = {}): fc.Arbitrary<ProgramGenes> 
   const nat = fc.nat({ max: 1 << 12 });
   return fc.record({
     base: fc.array(fc.nat({ max: 8 }), { minLength: 1, maxLength: 3 }),
-    inputs: fc.array(fc.record({ drop: fc.nat({ max: 3 }), ones: fc.nat({ max: 15 }), domain: fc.nat({ max: 5 }) }), { minLength: opts.minInputs ?? 1, maxLength: opts.maxInputs ?? 3 }),
-    ops: fc.array(fc.record({ op: nat, a: nat, b: nat, c: nat, p: fc.array(nat, { minLength: 6, maxLength: 6 }) }), { minLength: opts.minSteps ?? 1, maxLength: opts.maxSteps ?? 8 }),
+    inputs: fc.array(fc.record({ drop: fc.nat({ max: 3 }), ones: fc.nat({ max: 15 }), domain: fc.nat({ max: 5 }) }), {
+      minLength: opts.minInputs ?? 1,
+      maxLength: opts.maxInputs ?? 3,
+    }),
+    ops: fc.array(fc.record({ op: nat, a: nat, b: nat, c: nat, p: fc.array(nat, { minLength: 6, maxLength: 6 }) }), {
+      minLength: opts.minSteps ?? 1,
+      maxLength: opts.maxSteps ?? 8,
+    }),
     extra: nat,
   });
 }
@@ -756,7 +812,9 @@ export function makeBatch(program: { readonly inputs: readonly InputSpec[] }, ra
     const st = stackValues(perInput[k]!, s.shape, ax);
     return fromFlat(st.values, st.shape, s.dtype);
   });
-  const perExample = Array.from({ length: size }, (_, i) => program.inputs.map((s, k) => fromFlat(perInput[k]![inAxes[k] === null ? 0 : i]!, s.shape, s.dtype)));
+  const perExample = Array.from({ length: size }, (_, i) =>
+    program.inputs.map((s, k) => fromFlat(perInput[k]![inAxes[k] === null ? 0 : i]!, s.shape, s.dtype)),
+  );
   return { batched, perExample };
 }
 
@@ -800,7 +858,8 @@ export function expectAgree(actual: unknown, expected: unknown, rtol: number, wh
   const [lb] = tree.flatten(expected);
   la.forEach((a, i) => {
     const b = lb[i];
-    if (a instanceof NDArrayClass && b instanceof NDArrayClass && a.dtype !== b.dtype) throw new Error(`${what}: leaf ${i} has dtype ${a.dtype}, expected ${b.dtype}`);
+    if (a instanceof NDArrayClass && b instanceof NDArrayClass && a.dtype !== b.dtype)
+      throw new Error(`${what}: leaf ${i} has dtype ${a.dtype}, expected ${b.dtype}`);
   });
   expectClose(actual, expected, { rtol, atol: rtol * scale }, what);
 }

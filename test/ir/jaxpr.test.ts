@@ -10,7 +10,12 @@ import { add_p, mul_p, sin_p } from "../../src/primitives/elementwise.js";
 import { reduce_sum_p } from "../../src/primitives/reduce.js";
 
 const f32 = (...shape: number[]): ShapedArray => new ShapedArray(shape, "float32");
-const eqn = (primitive: JaxprEqn["primitive"], inputs: (Var | Literal)[], outVars: Var[], params: Record<string, unknown> = {}): JaxprEqn => ({ primitive, inputs, params, outVars });
+const eqn = (primitive: JaxprEqn["primitive"], inputs: (Var | Literal)[], outVars: Var[], params: Record<string, unknown> = {}): JaxprEqn => ({
+  primitive,
+  inputs,
+  params,
+  outVars,
+});
 
 describe("makeJaxpr printing (JAX style)", () => {
   it("elementwise with a literal", () => {
@@ -121,8 +126,34 @@ describe("makeJaxpr printing (JAX style)", () => {
 
 describe("evalJaxpr and the typechecker on traced jaxprs", () => {
   const fns: [string, (...a: np.Array[]) => np.Array, np.Array[]][] = [
-    ["layer", (w, x) => np.tanh(np.matmul(x!, w!)), [np.array([[1, -1], [0.5, 2], [0, 1]]), np.array([[1, 2, 3], [-1, 0, 1]])]],
-    ["reductions", (x) => np.add(np.logSumExp(x!, { axis: 0 }), np.var(x!, { axis: 0 })), [np.array([[1, 2], [3, 5]], { dtype: "float64" })]],
+    [
+      "layer",
+      (w, x) => np.tanh(np.matmul(x!, w!)),
+      [
+        np.array([
+          [1, -1],
+          [0.5, 2],
+          [0, 1],
+        ]),
+        np.array([
+          [1, 2, 3],
+          [-1, 0, 1],
+        ]),
+      ],
+    ],
+    [
+      "reductions",
+      (x) => np.add(np.logSumExp(x!, { axis: 0 }), np.var(x!, { axis: 0 })),
+      [
+        np.array(
+          [
+            [1, 2],
+            [3, 5],
+          ],
+          { dtype: "float64" },
+        ),
+      ],
+    ],
     ["grad", grad((x: np.Array) => np.sum(np.multiply(np.sin(x), x))), [np.array([0.1, 0.2, 0.3])]],
     ["indexing", (x) => np.sum(np.take(np.concatenate([x!, x!]), [0, 3, 5])), [np.array([1, 2, 3])]],
   ];
@@ -171,11 +202,17 @@ describe("typecheckJaxpr on hand-built jaxprs", () => {
   it("rejects a wrong declared aval (shape or dtype)", () => {
     const a = new Var(f32(3));
     const wrongShape = new Var(f32(2));
-    expect(() => typecheckJaxpr(new Jaxpr([], [a], [eqn(sin_p, [a], [wrongShape])], [wrongShape]))).toThrow(/declared f32\[2\] but the primitive gives f32\[3\]/);
+    expect(() => typecheckJaxpr(new Jaxpr([], [a], [eqn(sin_p, [a], [wrongShape])], [wrongShape]))).toThrow(
+      /declared f32\[2\] but the primitive gives f32\[3\]/,
+    );
     const wrongDtype = new Var(new ShapedArray([3], "float64"));
-    expect(() => typecheckJaxpr(new Jaxpr([], [a], [eqn(sin_p, [a], [wrongDtype])], [wrongDtype]))).toThrow(/declared f64\[3\] but the primitive gives f32\[3\]/);
+    expect(() => typecheckJaxpr(new Jaxpr([], [a], [eqn(sin_p, [a], [wrongDtype])], [wrongDtype]))).toThrow(
+      /declared f64\[3\] but the primitive gives f32\[3\]/,
+    );
     const summed = new Var(f32(3));
-    expect(() => typecheckJaxpr(new Jaxpr([], [a], [eqn(reduce_sum_p, [a], [summed], { axes: [0] })], [summed]))).toThrow(/reduce_sum output 0 is declared f32\[3\] but the primitive gives f32\[\]/);
+    expect(() => typecheckJaxpr(new Jaxpr([], [a], [eqn(reduce_sum_p, [a], [summed], { axes: [0] })], [summed]))).toThrow(
+      /reduce_sum output 0 is declared f32\[3\] but the primitive gives f32\[\]/,
+    );
   });
   it("rejects a duplicate definition", () => {
     const a = new Var(f32(3));
@@ -189,7 +226,9 @@ describe("typecheckJaxpr on hand-built jaxprs", () => {
     const a = new Var(f32(3));
     const i = new Var(new ShapedArray([3], "int32"));
     const o = new Var(f32(3));
-    expect(() => typecheckJaxpr(new Jaxpr([], [a, i], [eqn(add_p, [a, i], [o])], [o]))).toThrow(/equation 0: add rejects its inputs: add: operands have different dtypes/);
+    expect(() => typecheckJaxpr(new Jaxpr([], [a, i], [eqn(add_p, [a, i], [o])], [o]))).toThrow(
+      /equation 0: add rejects its inputs: add: operands have different dtypes/,
+    );
     const x = new Var(f32(2));
     expect(() => typecheckJaxpr(new Jaxpr([], [a, x], [eqn(add_p, [a, x], [o])], [o]))).toThrow(/rejects its inputs.*cannot be broadcast/);
     const o2 = new Var(f32(3));

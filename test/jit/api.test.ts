@@ -118,7 +118,12 @@ describe("jit: the trace cache", () => {
     grad(jf)(x);
     grad(jf)(f64([2, 3]));
     jf(x);
-    vmap(jf)(f64([[1, 2], [3, 4]]));
+    vmap(jf)(
+      f64([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     expect(c.traces()).toBe(1);
   });
 });
@@ -127,7 +132,14 @@ describe("jit: arguments, results and closures", () => {
   it("pytree arguments and results keep their structure", () => {
     type P = { w: NDArray; b: NDArray; extra: NDArray[] };
     const f = jit((p: P, x: NDArray) => ({ y: np.add(np.matmul(x, p.w), p.b), parts: [np.sum(p.extra[0]!), null, x] }));
-    const p: P = { w: f64([[1, 0], [0, 2]]), b: f64([1, 1]), extra: [f64([1, 2, 3])] };
+    const p: P = {
+      w: f64([
+        [1, 0],
+        [0, 2],
+      ]),
+      b: f64([1, 1]),
+      extra: [f64([1, 2, 3])],
+    };
     const r = f(p, f64([3, 4])) as { y: NDArray; parts: [NDArray, null, NDArray] };
     expect(r.y.toJs()).toEqual([4, 9]);
     expect(r.parts[0].item()).toBe(6);
@@ -178,7 +190,12 @@ describe("jit: arguments, results and closures", () => {
   });
 
   it("a jitted closure over a vmap-batched value, and over an outer jit's value", () => {
-    const r = vmap((a: NDArray) => jit((b: NDArray) => np.sum(np.multiply(a, b)))(np.square(a)))(f64([[1, 2], [3, 4]]));
+    const r = vmap((a: NDArray) => jit((b: NDArray) => np.sum(np.multiply(a, b)))(np.square(a)))(
+      f64([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     expect(r.toJs()).toEqual([1 + 8, 27 + 64]);
     const outer = jit((a: NDArray) => jit((b: NDArray) => np.multiply(a, b))(np.add(a, 1)));
     expect(outer(f64([1, 2])).toJs()).toEqual([2, 6]);
@@ -232,9 +249,13 @@ describe("jit: reading values, staticArgnums and errors", () => {
     expect(msg(() => jit((x: NDArray, y: NDArray) => np.add(x, y), { staticArgnums: [1] })(f64(1), f64(2)))).toBe(
       "jit(fn): static argument 1 is an array; static arguments must be plain JS values (numbers, strings, booleans, or objects of them). Pass arrays as ordinary (traced) arguments.",
     );
-    expect(msg(() => jit((x: NDArray) => x, { staticArgnums: [2] })(f64(1)))).toBe("jit(fn): staticArgnums contains 2 but the function was called with 1 argument(s).");
+    expect(msg(() => jit((x: NDArray) => x, { staticArgnums: [2] })(f64(1)))).toBe(
+      "jit(fn): staticArgnums contains 2 but the function was called with 1 argument(s).",
+    );
     // an array inside a static object is rejected too (its values are not part of the cache key)
-    expect(msg(() => jit((x: NDArray, o: { s: NDArray }) => np.multiply(x, o.s), { staticArgnums: [1] })(f64(1), { s: f64(2) }))).toMatch(/^jit\(fn\): static argument 1\.s is an array/);
+    expect(msg(() => jit((x: NDArray, o: { s: NDArray }) => np.multiply(x, o.s), { staticArgnums: [1] })(f64(1), { s: f64(2) }))).toMatch(
+      /^jit\(fn\): static argument 1\.s is an array/,
+    );
   });
 
   it("non-array arguments and results are rejected, naming jit", () => {
@@ -249,7 +270,17 @@ describe("jit: lower()", () => {
       np.exp(a); // dead: removed by the passes
       return np.matmul(a, b);
     });
-    const lowered = f.lower(f64([[1, 2, 3], [4, 5, 6]]), f64([[1, 0], [0, 1], [1, 1]]));
+    const lowered = f.lower(
+      f64([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      f64([
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]),
+    );
     typecheckJaxpr(lowered.jaxpr.jaxpr);
     expect(lowered.jaxpr.jaxpr.eqns.map((e) => e.primitive.name)).toEqual(["matmul"]);
     expect(lowered.text()).toMatchInlineSnapshot(`

@@ -35,7 +35,9 @@ describe("derivatives of np.linalg (float64 finite differences, to second order)
       it(`solveTriangular lower=${lower} transA=${transA} (in a and b)`, () => {
         const a = wellConditioned(4);
         checkDerivatives((t, b) => np.linalg.solveTriangular(t, b, { lower, transA }), [a, mat(4, 2)], { name: "solveTriangular matrix" });
-        checkDerivatives((t, b) => np.linalg.solveTriangular(t, b, { lower, transA, unitDiagonal: true }), [a, mat(4, 5)], { name: "solveTriangular unit, wide b" });
+        checkDerivatives((t, b) => np.linalg.solveTriangular(t, b, { lower, transA, unitDiagonal: true }), [a, mat(4, 5)], {
+          name: "solveTriangular unit, wide b",
+        });
         checkDerivatives((t, b) => np.linalg.solveTriangular(t, b, { lower, transA }), [a, mat(4, 1).reshape([4])], { name: "solveTriangular vector" });
       });
     }
@@ -56,7 +58,10 @@ describe("derivatives of np.linalg (float64 finite differences, to second order)
     expect(diff).toBeLessThan(1e-12 * Math.abs(det) * 10);
   });
   it("qr (q and r, square and tall)", () => {
-    for (const [m, n] of [[3, 3], [5, 3]] as const) {
+    for (const [m, n] of [
+      [3, 3],
+      [5, 3],
+    ] as const) {
       checkDerivatives((a) => cat(...np.linalg.qr(a)), [mat(m, n)], { name: `qr ${m}x${n}` });
     }
   });
@@ -71,21 +76,33 @@ describe("derivatives of np.linalg (float64 finite differences, to second order)
     const c = mat(2, 4);
     checkDerivatives((x) => np.linalg.eigh(x)[0], [a], { name: "eigh w" });
     checkDerivatives((x) => projections(np.linalg.eigh(x)[1], c), [a], { name: "eigh v projections" });
-    checkDerivatives((x) => {
-      const [w, v] = np.linalg.eigh(x);
-      return np.matmul(np.multiply(v, np.tanh(w)), v.T);
-    }, [a], { name: "v tanh(w) vᵀ" });
+    checkDerivatives(
+      (x) => {
+        const [w, v] = np.linalg.eigh(x);
+        return np.matmul(np.multiply(v, np.tanh(w)), v.T);
+      },
+      [a],
+      { name: "v tanh(w) vᵀ" },
+    );
   });
-  for (const [m, n] of [[3, 3], [5, 3], [3, 5]] as const) {
+  for (const [m, n] of [
+    [3, 3],
+    [5, 3],
+    [3, 5],
+  ] as const) {
     it(`svd ${m}x${n}: singular values and singular vector projections`, () => {
       const a = mat(m, n);
       checkDerivatives((x) => np.linalg.svd(x, { fullMatrices: false })[1], [a], { name: "s" });
       const cu = mat(2, m);
       const cv = mat(n, 2);
-      checkDerivatives((x) => {
-        const [u, , vh] = np.linalg.svd(x, { fullMatrices: false });
-        return cat(projections(u, cu), np.square(np.matmul(vh, cv)));
-      }, [a], { name: "u, v projections" });
+      checkDerivatives(
+        (x) => {
+          const [u, , vh] = np.linalg.svd(x, { fullMatrices: false });
+          return cat(projections(u, cu), np.square(np.matmul(vh, cv)));
+        },
+        [a],
+        { name: "u, v projections" },
+      );
     });
   }
   it("checkGrads (the public check) on a Gaussian log-likelihood and a least-squares solve", () => {
@@ -98,7 +115,11 @@ describe("derivatives of np.linalg (float64 finite differences, to second order)
       return np.subtract(np.multiply(np.sum(np.square(alpha)), -0.5), np.linalg.slogdet(l)[1]);
     };
     checkGrads(logLik, [mat(4, 4)], { order: 2, atol: 1e-6, rtol: 1e-6 });
-    checkGrads((x: NDArray) => np.sum(np.linalg.solve(np.add(np.matmul(x.T, x), I(3)), np.ones([3], "float64"))), [mat(5, 3)], { order: 2, atol: 1e-6, rtol: 1e-6 });
+    checkGrads((x: NDArray) => np.sum(np.linalg.solve(np.add(np.matmul(x.T, x), I(3)), np.ones([3], "float64"))), [mat(5, 3)], {
+      order: 2,
+      atol: 1e-6,
+      rtol: 1e-6,
+    });
   });
   it("derivatives JAX does not define throw an Error naming the function and the shape", () => {
     const sumQ = (x: NDArray): NDArray => np.sum(np.linalg.qr(x)[0]);

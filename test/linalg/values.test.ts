@@ -9,7 +9,9 @@ import { type Array as NDArray, np } from "../../src/index.js";
 import { errorMessage, expectClose } from "../helpers/numeric.js";
 
 type Nested = number | Nested[];
-const fixtures = JSON.parse(readFileSync(new URL("../fixtures/linalg.json", import.meta.url), "utf8")) as { cases: Record<string, Record<string, Nested | string[]>> };
+const fixtures = JSON.parse(readFileSync(new URL("../fixtures/linalg.json", import.meta.url), "utf8")) as {
+  cases: Record<string, Record<string, Nested | string[]>>;
+};
 const C = fixtures.cases;
 const f64 = (x: unknown): NDArray => np.array(x as number[][], { dtype: "float64" });
 
@@ -30,10 +32,17 @@ const maxAbs = (x: NDArray): number => Math.max(...Array.from(x.data() as Float6
 /** Strictly-lower part of the last two axes. */
 const strictLower = (x: NDArray): NDArray => {
   const [m, n] = x.shape.slice(-2) as [number, number];
-  const mask = np.array(Array.from({ length: m }, (_, i) => Array.from({ length: n }, (_, j) => (i > j ? 1 : 0))), { dtype: "float64" });
+  const mask = np.array(
+    Array.from({ length: m }, (_, i) => Array.from({ length: n }, (_, j) => (i > j ? 1 : 0))),
+    { dtype: "float64" },
+  );
   return np.multiply(x, mask);
 };
-const mT = (x: NDArray): NDArray => np.transpose(x, [...x.shape.keys()].map((i, _, a) => (i < a.length - 2 ? i : i === a.length - 2 ? a.length - 1 : a.length - 2)));
+const mT = (x: NDArray): NDArray =>
+  np.transpose(
+    x,
+    [...x.shape.keys()].map((i, _, a) => (i < a.length - 2 ? i : i === a.length - 2 ? a.length - 1 : a.length - 2)),
+  );
 
 describe("np.linalg against NumPy/SciPy", () => {
   const spd = C.spd!;
@@ -124,11 +133,20 @@ describe("np.linalg against NumPy/SciPy", () => {
 function randomMatrix(m: number, n: number, seed: number, shift = 0): NDArray {
   let s = seed;
   const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-  return np.array(Array.from({ length: m }, (_, i) => Array.from({ length: n }, (_, j) => next() + (i === j ? shift : 0))), { dtype: "float64" });
+  return np.array(
+    Array.from({ length: m }, (_, i) => Array.from({ length: n }, (_, j) => next() + (i === j ? shift : 0))),
+    { dtype: "float64" },
+  );
 }
 
 describe("identities", () => {
-  for (const [m, n] of [[5, 5], [7, 3], [3, 6], [1, 4], [4, 1]] as const) {
+  for (const [m, n] of [
+    [5, 5],
+    [7, 3],
+    [3, 6],
+    [1, 4],
+    [4, 1],
+  ] as const) {
     it(`qr of ${m}x${n}: q r == a, r upper triangular, q orthonormal`, () => {
       const a = randomMatrix(m, n, 17 * m + n);
       for (const mode of ["reduced", "complete"] as const) {
@@ -193,7 +211,10 @@ describe("identities", () => {
   it("float32 input gives float32 results to float32 accuracy", () => {
     const x = randomMatrix(4, 4, 5, 3);
     const a32 = x.astype("float32");
-    for (const [name, f] of [["inv", np.linalg.inv], ["cholesky", (y: NDArray) => np.linalg.cholesky(np.matmul(y, y.T))]] as const) {
+    for (const [name, f] of [
+      ["inv", np.linalg.inv],
+      ["cholesky", (y: NDArray) => np.linalg.cholesky(np.matmul(y, y.T))],
+    ] as const) {
       const r32 = f(a32);
       expect(r32.dtype, name).toBe("float32");
       expectClose(r32.astype("float64"), f(x), { rtol: 1e-5, atol: 1e-5 }, name);
@@ -207,9 +228,16 @@ describe("empty matrices (as NumPy)", () => {
   it("det of 0×0 is 1, slogdet [1, 0], the factors are empty", () => {
     const z = np.zeros([2, 0, 0], "float64");
     expect(np.linalg.det(z).toJs()).toEqual([1, 1]);
-    expect(np.linalg.slogdet(z).map((x) => x.toJs())).toEqual([[1, 1], [0, 0]]);
+    expect(np.linalg.slogdet(z).map((x) => x.toJs())).toEqual([
+      [1, 1],
+      [0, 0],
+    ]);
     expect(np.linalg.inv(z).shape).toEqual([2, 0, 0]);
-    expect(np.linalg.svd(z).map((x) => x.shape)).toEqual([[2, 0, 0], [2, 0], [2, 0, 0]]);
+    expect(np.linalg.svd(z).map((x) => x.shape)).toEqual([
+      [2, 0, 0],
+      [2, 0],
+      [2, 0, 0],
+    ]);
   });
 });
 
@@ -235,23 +263,72 @@ describe("bad input", () => {
     expect(errorMessage(() => np.linalg.solveTriangular(a, np.ones([2], "float64")))).toMatch(/linalg\.solveTriangular.*\[3,3\].*\[2\]/);
   });
   it("not positive definite: cholesky is all NaN (as JAX), no exception", () => {
-    const l = np.linalg.cholesky(np.array([[1, 2], [2, 1]], { dtype: "float64" }));
+    const l = np.linalg.cholesky(
+      np.array(
+        [
+          [1, 2],
+          [2, 1],
+        ],
+        { dtype: "float64" },
+      ),
+    );
     expect((l.toJs() as number[][]).flat().every(Number.isNaN)).toBe(true);
     // only the failing batch element
-    const both = np.linalg.cholesky(np.stack([np.array([[1, 2], [2, 1]], { dtype: "float64" }), np.eye(2, "float64")]));
-    expect(both.toJs()).toEqual([[[NaN, NaN], [NaN, NaN]], [[1, 0], [0, 1]]]);
+    const both = np.linalg.cholesky(
+      np.stack([
+        np.array(
+          [
+            [1, 2],
+            [2, 1],
+          ],
+          { dtype: "float64" },
+        ),
+        np.eye(2, "float64"),
+      ]),
+    );
+    expect(both.toJs()).toEqual([
+      [
+        [NaN, NaN],
+        [NaN, NaN],
+      ],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ]);
   });
   it("singular: inv and solve give inf/NaN, no exception", () => {
-    const a = np.array([[1, 2], [2, 4]], { dtype: "float64" });
+    const a = np.array(
+      [
+        [1, 2],
+        [2, 4],
+      ],
+      { dtype: "float64" },
+    );
     const v = (np.linalg.inv(a).toJs() as number[][]).flat();
     expect(v.some((x) => !Number.isFinite(x))).toBe(true);
     expect((np.linalg.solve(a, np.ones([2], "float64")).toJs() as number[]).some((x) => !Number.isFinite(x))).toBe(true);
   });
   it("NaN and inf input terminate (iteration caps) with NaN results", () => {
-    const a = np.array([[NaN, 1, 0], [1, 2, 0], [0, 0, 3]], { dtype: "float64" });
+    const a = np.array(
+      [
+        [NaN, 1, 0],
+        [1, 2, 0],
+        [0, 0, 3],
+      ],
+      { dtype: "float64" },
+    );
     const [w] = np.linalg.eigh(a);
     expect((w.toJs() as number[]).some(Number.isNaN)).toBe(true);
-    const [, s] = np.linalg.svd(np.array([[Infinity, 1], [1, 2]], { dtype: "float64" }));
+    const [, s] = np.linalg.svd(
+      np.array(
+        [
+          [Infinity, 1],
+          [1, 2],
+        ],
+        { dtype: "float64" },
+      ),
+    );
     expect((s.toJs() as number[]).some((x) => !Number.isFinite(x))).toBe(true);
   });
 });
@@ -263,7 +340,10 @@ describe("the eigh kernels", () => {
       const x = randomMatrix(n, n, 100 + n);
       const a = np.add(x, x.T);
       const buf = a.data() as Float64Array;
-      const w1 = new Float64Array(n), v1 = new Float64Array(n * n), w2 = new Float64Array(n), v2 = new Float64Array(n * n);
+      const w1 = new Float64Array(n),
+        v1 = new Float64Array(n * n),
+        w2 = new Float64Array(n),
+        v2 = new Float64Array(n * n);
       K.eighJacobi(buf.slice(), n, w1, v1);
       K.eighTridiagonal(buf.slice(), n, w2, v2);
       expectClose(Array.from(w2), Array.from(w1), { rtol: 1e-12, atol: 1e-12 * n }, `n=${n} eigenvalues`);
@@ -303,7 +383,11 @@ describe("the triangular-solve kernels", () => {
   it("the WebAssembly kernel and the JavaScript loops agree exactly, every variant, odd widths", async () => {
     const K = await import("../../src/primitives/linalg_kernels.js");
     const { trsmWasm } = await import("../../src/backends/wasm/linalg.js");
-    for (const [n, m] of [[7, 5], [40, 9], [65, 64]] as const) {
+    for (const [n, m] of [
+      [7, 5],
+      [40, 9],
+      [65, 64],
+    ] as const) {
       const t = randomMatrix(n, n, n + m, 3).data() as Float64Array;
       const b = randomMatrix(n, m, 2 * n + m).data() as Float64Array;
       for (const lower of [true, false]) {
@@ -316,9 +400,20 @@ describe("the triangular-solve kernels", () => {
             expect(Array.from(viaWasm), `n=${n} m=${m} lower=${lower} trans=${trans} unit=${unit}`).toEqual(Array.from(viaJs));
             // and it solves the system: op(T) X = B on the triangle read
             const T = np.array(t, { shape: [n, n], dtype: "float64" });
-            const tri = np.multiply(T, np.array(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => ((lower ? j < i : j > i) ? 1 : i === j ? (unit ? 0 : 1) : 0))), { dtype: "float64" }));
+            const tri = np.multiply(
+              T,
+              np.array(
+                Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => ((lower ? j < i : j > i) ? 1 : i === j ? (unit ? 0 : 1) : 0))),
+                { dtype: "float64" },
+              ),
+            );
             const op = np.add(trans ? tri.T : tri, unit ? I(n) : 0);
-            close(np.matmul(op, np.array(viaWasm, { shape: [n, m], dtype: "float64" })), np.array(b, { shape: [n, m], dtype: "float64" }).toJs(), "op(T) X == B", 1e-10);
+            close(
+              np.matmul(op, np.array(viaWasm, { shape: [n, m], dtype: "float64" })),
+              np.array(b, { shape: [n, m], dtype: "float64" }).toJs(),
+              "op(T) X == B",
+              1e-10,
+            );
           }
         }
       }

@@ -9,12 +9,18 @@ import { expectArray, expectError, values } from "./util.js";
 
 describe("np.array", () => {
   it("infers shape and float32 from nested JS numbers", () => {
-    const a = np.array([[1, 2, 3], [4, 5, 6]]);
+    const a = np.array([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(a.shape).toEqual([2, 3]);
     expect(a.dtype).toBe("float32");
     expect(a.ndim).toBe(2);
     expect(a.size).toBe(6);
-    expect(a.toJs()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(a.toJs()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(a).toBeInstanceOf(NDArray);
   });
   it("0-d from a number, bool from booleans, 3-d nesting", () => {
@@ -27,7 +33,10 @@ describe("np.array", () => {
     expect(b.dtype).toBe("bool");
     expect(b.toJs()).toEqual([true, false]);
     expect(np.array(true).toJs()).toBe(true);
-    const c = np.array([[[1], [2]], [[3], [4]]]);
+    const c = np.array([
+      [[1], [2]],
+      [[3], [4]],
+    ]);
     expect(c.shape).toEqual([2, 2, 1]);
   });
   it("mixed booleans and numbers give float32", () => {
@@ -55,7 +64,11 @@ describe("np.array", () => {
     expect(np.array(new Float32Array([1, 2])).dtype).toBe("float32");
     expect(np.array(new Uint8Array([0, 3])).toJs()).toEqual([false, true]);
     const c = np.array(new Int32Array([1, 2, 3, 4, 5, 6]), { shape: [3, 2] });
-    expect(c.toJs()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(c.toJs()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const d = np.array(new Float64Array([1.5, -2.5]), { dtype: "int32" });
     expect(d.toJs()).toEqual([1, -2]);
   });
@@ -66,13 +79,19 @@ describe("np.array", () => {
     expect(a.toJs()).toEqual([1, 2]);
   });
   it("a flat JS list with a shape", () => {
-    expect(np.array([1, 2, 3, 4, 5, 6], { shape: [2, 3] }).toJs()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(np.array([1, 2, 3, 4, 5, 6], { shape: [2, 3] }).toJs()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
   });
   it("an Array input: converts dtype and reshapes", () => {
     const x = np.array([1.5, 2.5, 3.5, 4.5]);
     const y = np.array(x, { dtype: "float64", shape: [2, 2] });
     expect(y.dtype).toBe("float64");
-    expect(y.toJs()).toEqual([[1.5, 2.5], [3.5, 4.5]]);
+    expect(y.toJs()).toEqual([
+      [1.5, 2.5],
+      [3.5, 4.5],
+    ]);
     expect(np.array(x)).toBe(x);
   });
   it("NaN and infinities survive", () => {
@@ -86,10 +105,24 @@ describe("np.array", () => {
 
 describe("filled arrays", () => {
   it("zeros / ones / full with shapes and dtypes", () => {
-    expectArray(np.zeros([2, 3]), [[0, 0, 0], [0, 0, 0]], { dtype: "float32" });
+    expectArray(
+      np.zeros([2, 3]),
+      [
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+      { dtype: "float32" },
+    );
     expectArray(np.ones([2], "int32"), [1, 1], { dtype: "int32" });
     expectArray(np.ones([2], "bool"), [true, true], { dtype: "bool" });
-    expectArray(np.full([2, 2], 7.5, "float64"), [[7.5, 7.5], [7.5, 7.5]], { dtype: "float64" });
+    expectArray(
+      np.full([2, 2], 7.5, "float64"),
+      [
+        [7.5, 7.5],
+        [7.5, 7.5],
+      ],
+      { dtype: "float64" },
+    );
     expectArray(np.full([3], 2.7, "int32"), [2, 2, 2], { dtype: "int32" });
     expect(np.zeros([]).shape).toEqual([]);
     expect(np.zeros([]).item()).toBe(0);
@@ -129,14 +162,32 @@ describe("ranges", () => {
     expectArray(np.linspace(0, 1, 4, "float64"), [0, 1 / 3, 2 / 3, 1]);
   });
   it("eye", () => {
-    expectArray(np.eye(3), [[1, 0, 0], [0, 1, 0], [0, 0, 1]], { dtype: "float32" });
-    expectArray(np.eye(2, "int32"), [[1, 0], [0, 1]], { dtype: "int32" });
+    expectArray(
+      np.eye(3),
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      { dtype: "float32" },
+    );
+    expectArray(
+      np.eye(2, "int32"),
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      { dtype: "int32" },
+    );
     expect(np.eye(0).shape).toEqual([0, 0]);
   });
 });
 
 describe("Array methods", () => {
-  const x = np.array([[1, 2], [3, 4]]);
+  const x = np.array([
+    [1, 2],
+    [3, 4],
+  ]);
   it("item() on 0-d and size-1 arrays", () => {
     expect(np.array(3).item()).toBe(3);
     expect(np.array([[5]]).item()).toBe(5);
@@ -150,7 +201,10 @@ describe("Array methods", () => {
     expect(np.zeros([2], "bool").data()).toBeInstanceOf(Uint8Array);
     const d = x.data();
     d[0] = 100;
-    expect(x.toJs()).toEqual([[1, 2], [3, 4]]);
+    expect(x.toJs()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(Array.from(x.data())).toEqual([1, 2, 3, 4]);
   });
   it("shape is a copy", () => {
@@ -169,15 +223,42 @@ describe("Array methods", () => {
     expect(x.astype("float32")).toBe(x);
   });
   it("fluent arithmetic mirrors np", () => {
-    expectArray(x.add(1), [[2, 3], [4, 5]]);
-    expectArray(x.sub(np.array([1, 2])), [[0, 0], [2, 2]]);
-    expectArray(x.mul(2).div(4), [[0.5, 1], [1.5, 2]]);
-    expectArray(x.pow(2), [[1, 4], [9, 16]]);
-    expectArray(x.neg(), [[-1, -2], [-3, -4]]);
-    expectArray(x.matmul(x), [[7, 10], [15, 22]]);
-    expectArray(x.square(), [[1, 4], [9, 16]]);
-    expectArray(x.neg().abs(), [[1, 2], [3, 4]]);
-    expectArray(x.sqrt(), [[1, Math.SQRT2], [Math.sqrt(3), 2]]);
+    expectArray(x.add(1), [
+      [2, 3],
+      [4, 5],
+    ]);
+    expectArray(x.sub(np.array([1, 2])), [
+      [0, 0],
+      [2, 2],
+    ]);
+    expectArray(x.mul(2).div(4), [
+      [0.5, 1],
+      [1.5, 2],
+    ]);
+    expectArray(x.pow(2), [
+      [1, 4],
+      [9, 16],
+    ]);
+    expectArray(x.neg(), [
+      [-1, -2],
+      [-3, -4],
+    ]);
+    expectArray(x.matmul(x), [
+      [7, 10],
+      [15, 22],
+    ]);
+    expectArray(x.square(), [
+      [1, 4],
+      [9, 16],
+    ]);
+    expectArray(x.neg().abs(), [
+      [1, 2],
+      [3, 4],
+    ]);
+    expectArray(x.sqrt(), [
+      [1, Math.SQRT2],
+      [Math.sqrt(3), 2],
+    ]);
     expectArray(np.array([0]).exp(), [1]);
     expectArray(np.array([1]).log(), [0]);
     expectArray(np.array([0]).sin(), [0]);
@@ -192,8 +273,14 @@ describe("Array methods", () => {
     expectArray(x.max({ axis: 0 }), [3, 4]);
     expect(x.min().item()).toBe(1);
     expectArray(x.reshape([4]), [1, 2, 3, 4]);
-    expectArray(x.transpose(), [[1, 3], [2, 4]]);
-    expectArray(x.T, [[1, 3], [2, 4]]);
+    expectArray(x.transpose(), [
+      [1, 3],
+      [2, 4],
+    ]);
+    expectArray(x.T, [
+      [1, 3],
+      [2, 4],
+    ]);
     expectArray(np.zeros([2, 3, 4]).transpose([2, 0, 1]), np.zeros([4, 2, 3]).toJs());
   });
   it(".T needs a 2-d array", () => {
@@ -206,6 +293,9 @@ describe("Array methods", () => {
   it("arrays are immutable: operations return new arrays", () => {
     const y = x.add(1);
     expect(y).not.toBe(x);
-    expect(x.toJs()).toEqual([[1, 2], [3, 4]]);
+    expect(x.toJs()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 });

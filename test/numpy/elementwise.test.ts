@@ -67,14 +67,36 @@ describe("unary functions (float64, to 1e-12)", () => {
 });
 
 describe("binary functions", () => {
-  const a = f64([[1, 2, 3], [4, 5, 6]]);
+  const a = f64([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   it("add, subtract, multiply, divide", () => {
-    expectArray(np.add(a, f64([10, 20, 30])), [[11, 22, 33], [14, 25, 36]], { dtype: "float64" });
-    expectArray(np.subtract(a, f64([[1], [2]])), [[0, 1, 2], [2, 3, 4]]);
-    expectArray(np.multiply(a, 0.5), [[0.5, 1, 1.5], [2, 2.5, 3]]);
-    expectArray(np.divide(a, f64([2, 4, 8])), [[0.5, 0.5, 0.375], [2, 1.25, 0.75]]);
+    expectArray(
+      np.add(a, f64([10, 20, 30])),
+      [
+        [11, 22, 33],
+        [14, 25, 36],
+      ],
+      { dtype: "float64" },
+    );
+    expectArray(np.subtract(a, f64([[1], [2]])), [
+      [0, 1, 2],
+      [2, 3, 4],
+    ]);
+    expectArray(np.multiply(a, 0.5), [
+      [0.5, 1, 1.5],
+      [2, 2.5, 3],
+    ]);
+    expectArray(np.divide(a, f64([2, 4, 8])), [
+      [0.5, 0.5, 0.375],
+      [2, 1.25, 0.75],
+    ]);
     expectArray(np.divide(1, f64([3])), [0.3333333333333333]);
-    expectArray(np.subtract(10, a), [[9, 8, 7], [6, 5, 4]]);
+    expectArray(np.subtract(10, a), [
+      [9, 8, 7],
+      [6, 5, 4],
+    ]);
     expectArray(np.divide(f64([1, -1, 0]), 0), [Infinity, -Infinity, NaN]);
   });
   it("power with integer, fractional and array exponents", () => {
@@ -94,7 +116,20 @@ describe("binary functions", () => {
   });
   it("clip", () => {
     expectArray(np.clip(f64([-2, 0.5, 3, 1]), 0, 1), [0, 0.5, 1, 1], { dtype: "float64" });
-    expectArray(np.clip(f64([[-5, 5], [0, 0]]), f64([-1, -2]), f64([[1], [3]])), [[-1, 1], [0, 0]]);
+    expectArray(
+      np.clip(
+        f64([
+          [-5, 5],
+          [0, 0],
+        ]),
+        f64([-1, -2]),
+        f64([[1], [3]]),
+      ),
+      [
+        [-1, 1],
+        [0, 0],
+      ],
+    );
   });
   it("comparisons give bool arrays and broadcast", () => {
     const x = f64([1, 2, 3]);
@@ -104,7 +139,10 @@ describe("binary functions", () => {
     expectArray(np.lessEqual(x, 2), [true, true, false], { dtype: "bool" });
     expectArray(np.greater(x, 2), [false, false, true], { dtype: "bool" });
     expectArray(np.greaterEqual(x, 2), [false, true, true], { dtype: "bool" });
-    expectArray(np.less(f64([[1], [3]]), f64([2, 4])), [[true, true], [false, true]]);
+    expectArray(np.less(f64([[1], [3]]), f64([2, 4])), [
+      [true, true],
+      [false, true],
+    ]);
     // NaN compares false, except !=
     expectArray(np.equal(f64([NaN]), f64([NaN])), [false]);
     expectArray(np.notEqual(f64([NaN]), f64([NaN])), [true]);
@@ -118,12 +156,18 @@ describe("binary functions", () => {
     expectArray(np.logicalAnd(p, q), [true, false, false, false], { dtype: "bool" });
     expectArray(np.logicalOr(p, q), [true, true, true, false], { dtype: "bool" });
     expectArray(np.logicalNot(p), [false, false, true, true], { dtype: "bool" });
-    expectArray(np.logicalAnd(np.array([[true], [false]]), q), [[true, false, true, false], [false, false, false, false]]);
+    expectArray(np.logicalAnd(np.array([[true], [false]]), q), [
+      [true, false, true, false],
+      [false, false, false, false],
+    ]);
   });
   it("where selects and broadcasts all three operands", () => {
     const x = f64([-1, 2, -3]);
     expectArray(np.where(np.greater(x, 0), x, 0), [0, 2, 0], { dtype: "float64" });
-    expectArray(np.where(np.array([[true], [false]]), f64([1, 2]), f64([[10], [20]])), [[1, 2], [20, 20]]);
+    expectArray(np.where(np.array([[true], [false]]), f64([1, 2]), f64([[10], [20]])), [
+      [1, 2],
+      [20, 20],
+    ]);
     expectArray(np.where(np.array(true), 1, 2), 1);
     // branches promote: int32 and a non-integer number give float32
     const w = np.where(np.array([true, false]), i32([1, 2]), 0.5);
@@ -239,7 +283,10 @@ describe("broadcasting", () => {
     expect(np.add(np.zeros([]), np.zeros([2, 3])).shape).toEqual([2, 3]);
     expect(np.add(np.zeros([0, 3]), np.zeros([3])).shape).toEqual([0, 3]);
     expect(np.add(np.zeros([1, 0]), np.zeros([3, 1])).shape).toEqual([3, 0]);
-    expectArray(np.add(np.array([[1], [2]]), np.array([10, 20, 30])), [[11, 21, 31], [12, 22, 32]]);
+    expectArray(np.add(np.array([[1], [2]]), np.array([10, 20, 30])), [
+      [11, 21, 31],
+      [12, 22, 32],
+    ]);
     expectError(() => np.add(np.zeros([2, 3]), np.zeros([2])), "add", "[2,3]", "[2]");
     expectError(() => np.add(np.zeros([0]), np.zeros([2])), "[0]", "[2]");
   });

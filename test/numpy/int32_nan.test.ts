@@ -54,7 +54,10 @@ describe("int32 multiplication is exact", () => {
     expect(np.matmul(x, y).toJs()).toEqual(want);
     expect(jit(np.matmul)(x, y).toJs()).toEqual(want);
     // an operand stored transposed (jit reads it in place: the transposed-operand path)
-    const xt = np.array(a[0]!.map((_, k) => a.map((row) => row[k]!)), { dtype: "int32" });
+    const xt = np.array(
+      a[0]!.map((_, k) => a.map((row) => row[k]!)),
+      { dtype: "int32" },
+    );
     expect(jit((u: np.Array, v: np.Array) => np.matmul(u.T, v))(xt, y).toJs()).toEqual(want);
   });
 });

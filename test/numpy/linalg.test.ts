@@ -48,11 +48,41 @@ function refMatmul(av: number[], as: number[], bv: number[], bs: number[]): { sh
 }
 
 describe("matmul", () => {
-  const A = f64([[1.5, -2, 0.25], [3, 4, -1]]);
-  const B = f64([[2, 0.5], [-1, 1], [4, -3]]);
+  const A = f64([
+    [1.5, -2, 0.25],
+    [3, 4, -1],
+  ]);
+  const B = f64([
+    [2, 0.5],
+    [-1, 1],
+    [4, -3],
+  ]);
   it("2-d @ 2-d", () => {
-    expectArray(np.matmul(A, B), [[6, -2], [-2, 8.5]], { dtype: "float64" });
-    expectArray(np.matmul(np.array([[1, 2], [3, 4]]), np.array([[5, 6], [7, 8]])), [[19, 22], [43, 50]], { dtype: "float32" });
+    expectArray(
+      np.matmul(A, B),
+      [
+        [6, -2],
+        [-2, 8.5],
+      ],
+      { dtype: "float64" },
+    );
+    expectArray(
+      np.matmul(
+        np.array([
+          [1, 2],
+          [3, 4],
+        ]),
+        np.array([
+          [5, 6],
+          [7, 8],
+        ]),
+      ),
+      [
+        [19, 22],
+        [43, 50],
+      ],
+      { dtype: "float32" },
+    );
   });
   it("1-d operands are promoted and the added axis removed", () => {
     const v = f64([1, -2, 0.5]);
@@ -75,11 +105,27 @@ describe("matmul", () => {
     expectArray(out, np.array(ref.vals, { dtype: "float64", shape: ref.shape }).toJs());
   });
   it("int32 matmul stays int32", () => {
-    const a = np.array([[1, 2], [3, 4]], { dtype: "int32" });
-    expectArray(np.matmul(a, a), [[7, 10], [15, 22]], { dtype: "int32" });
+    const a = np.array(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: "int32" },
+    );
+    expectArray(
+      np.matmul(a, a),
+      [
+        [7, 10],
+        [15, 22],
+      ],
+      { dtype: "int32" },
+    );
   });
   it("zero-size contraction gives zeros", () => {
-    expectArray(np.matmul(np.ones([2, 0]), np.ones([0, 3])), [[0, 0, 0], [0, 0, 0]]);
+    expectArray(np.matmul(np.ones([2, 0]), np.ones([0, 3])), [
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
   });
   it("property: agrees with the triple-loop reference on random shapes", () => {
     const dims = fc.integer({ min: 1, max: 3 });
@@ -120,21 +166,58 @@ describe("matmul", () => {
 describe("dot and outer", () => {
   it("dot: vectors give a scalar, matrices multiply, scalars scale", () => {
     expectArray(np.dot(f64([1, 2, 3]), f64([4, 5, 6])), 32, { dtype: "float64" });
-    expectArray(np.dot(f64([[1, 2], [3, 4]]), f64([1, -1])), [-1, -1]);
-    expectArray(np.dot(f64([[1, 2], [3, 4]]), f64([[0, 1], [1, 0]])), [[2, 1], [4, 3]]);
+    expectArray(
+      np.dot(
+        f64([
+          [1, 2],
+          [3, 4],
+        ]),
+        f64([1, -1]),
+      ),
+      [-1, -1],
+    );
+    expectArray(
+      np.dot(
+        f64([
+          [1, 2],
+          [3, 4],
+        ]),
+        f64([
+          [0, 1],
+          [1, 0],
+        ]),
+      ),
+      [
+        [2, 1],
+        [4, 3],
+      ],
+    );
     expectArray(np.dot(2, f64([1, 2])), [2, 4]);
     expectArray(np.dot(f64([1, 2]), np.array(3, { dtype: "float64" })), [3, 6]);
   });
   it("outer flattens its inputs", () => {
-    expectArray(np.outer(f64([1, 2]), f64([3, 4, 5])), [[3, 4, 5], [6, 8, 10]], { dtype: "float64" });
-    expectArray(np.outer(f64([[1], [2]]), f64([[1, -1]])), [[1, -1], [2, -2]]);
+    expectArray(
+      np.outer(f64([1, 2]), f64([3, 4, 5])),
+      [
+        [3, 4, 5],
+        [6, 8, 10],
+      ],
+      { dtype: "float64" },
+    );
+    expectArray(np.outer(f64([[1], [2]]), f64([[1, -1]])), [
+      [1, -1],
+      [2, -2],
+    ]);
     expect(np.outer(np.ones([2, 3]), np.ones([4])).shape).toEqual([6, 4]);
     expect(np.outer(np.ones([2], "int32"), np.ones([2], "float64")).dtype).toBe("float64");
   });
 });
 
 describe("linalg.norm", () => {
-  const m = f64([[3, -4], [1, 2]]);
+  const m = f64([
+    [3, -4],
+    [1, 2],
+  ]);
   const v = f64([3, -4, 1, 2]);
   it("default: 2-norm of the flattened array (Frobenius for matrices)", () => {
     expectArray(np.linalg.norm(v), 5.477225575051661, { dtype: "float64" });

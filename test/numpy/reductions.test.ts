@@ -9,7 +9,10 @@ import { type Array as NDArray, np } from "../../src/index.js";
 import { expectArray, expectError, values } from "./util.js";
 
 const f64 = (d: number[] | number[][]): NDArray => np.array(d, { dtype: "float64" });
-const x = f64([[1, 2, 3], [4, 5, 6]]);
+const x = f64([
+  [1, 2, 3],
+  [4, 5, 6],
+]);
 const cube = np.arange(0, 24, 1, "float64").reshape([2, 3, 4]);
 
 describe("sum", () => {
@@ -21,7 +24,10 @@ describe("sum", () => {
     expectArray(np.sum(x, { axis: -2, keepdims: true }), [[5, 7, 9]]);
     expectArray(np.sum(x, { axis: [0, 1] }), 21);
     expectArray(np.sum(x, { keepdims: true }), [[21]]);
-    expectArray(np.sum(cube, { axis: -1 }), [[6, 22, 38], [54, 70, 86]]);
+    expectArray(np.sum(cube, { axis: -1 }), [
+      [6, 22, 38],
+      [54, 70, 86],
+    ]);
     expectArray(np.sum(cube, { axis: [0, 2] }), [60, 92, 124]);
     expectArray(np.sum(cube, { axis: [-1, 0], keepdims: true }), [[[60], [92], [124]]]);
     expectArray(np.sum(cube, { axis: [] }), cube.toJs());
@@ -46,7 +52,10 @@ describe("mean, max, min, prod", () => {
     expectArray(np.mean(x), 3.5, { dtype: "float64" });
     expectArray(np.mean(x, { axis: 0 }), [2.5, 3.5, 4.5]);
     expectArray(np.mean(x, { axis: -1, keepdims: true }), [[2], [5]]);
-    expectArray(np.mean(cube, { axis: 1 }), [[4, 5, 6, 7], [16, 17, 18, 19]]);
+    expectArray(np.mean(cube, { axis: 1 }), [
+      [4, 5, 6, 7],
+      [16, 17, 18, 19],
+    ]);
     expectArray(np.mean(np.array([1, 2, 4], { dtype: "int32" })), 7 / 3, { dtype: "float32", tol: 1e-7 });
   });
   it("max and min", () => {
@@ -54,7 +63,10 @@ describe("mean, max, min, prod", () => {
     expectArray(np.max(x, { axis: 1 }), [3, 6]);
     expectArray(np.min(x, { axis: 0 }), [1, 2, 3]);
     expectArray(np.min(x, { axis: -1, keepdims: true }), [[1], [4]]);
-    expectArray(np.max(cube, { axis: -2 }), [[8, 9, 10, 11], [20, 21, 22, 23]]);
+    expectArray(np.max(cube, { axis: -2 }), [
+      [8, 9, 10, 11],
+      [20, 21, 22, 23],
+    ]);
     expectArray(np.min(cube, { axis: [1, 2] }), [0, 12]);
     expectArray(np.max(np.array([-3, -1, -2], { dtype: "int32" })), -1, { dtype: "int32" });
     expectArray(np.max(np.array([false, true])), 1, { dtype: "int32" });
@@ -63,14 +75,32 @@ describe("mean, max, min, prod", () => {
   it("max and min propagate NaN (as NumPy)", () => {
     expect(Number.isNaN(np.max(f64([1, NaN, 3])).item())).toBe(true);
     expect(Number.isNaN(np.min(f64([NaN, 1])).item())).toBe(true);
-    expectArray(np.max(f64([[1, NaN], [2, 3]]), { axis: 1 }), [NaN, 3]);
+    expectArray(
+      np.max(
+        f64([
+          [1, NaN],
+          [2, 3],
+        ]),
+        { axis: 1 },
+      ),
+      [NaN, 3],
+    );
   });
   it("prod", () => {
     expectArray(np.prod(f64([1, 2, 3, 4, 5, 6])), 720, { dtype: "float64" });
     expectArray(np.prod(x, { axis: 0 }), [4, 10, 18]);
     expectArray(np.prod(x, { axis: -1 }), [6, 120]);
     expectArray(np.prod(x, { axis: 1, keepdims: true }), [[6], [120]]);
-    expectArray(np.prod(f64([[0.5, -2, 3], [1.5, 0, -1]]), { axis: 0 }), [0.75, -0, -3]);
+    expectArray(
+      np.prod(
+        f64([
+          [0.5, -2, 3],
+          [1.5, 0, -1],
+        ]),
+        { axis: 0 },
+      ),
+      [0.75, -0, -3],
+    );
     expectArray(np.prod(np.array([2, 3], { dtype: "int32" })), 6, { dtype: "int32" });
     expectArray(np.prod(cube, { axis: [0, 1] }).reshape([4]), [0, 1 * 5 * 9 * 13 * 17 * 21, 2 * 6 * 10 * 14 * 18 * 22, 3 * 7 * 11 * 15 * 19 * 23]);
     // the product of nothing is 1
@@ -113,7 +143,10 @@ describe("logSumExp, var, std", () => {
 });
 
 describe("argmax, argmin", () => {
-  const m = f64([[1, 9, 3], [8, 2, 8]]);
+  const m = f64([
+    [1, 9, 3],
+    [8, 2, 8],
+  ]);
   it("along an axis, flattened, keepdims, ties take the first", () => {
     expectArray(np.argmax(m, { axis: 1 }), [1, 0], { dtype: "int32" });
     expectArray(np.argmax(m, { axis: 0 }), [1, 0, 1]);
@@ -124,7 +157,10 @@ describe("argmax, argmin", () => {
     expectArray(np.argmax(m, { keepdims: true }), [[1]]);
     expectArray(np.argmax(f64([3, 3, 1])), 0);
     expectArray(np.argmin(f64([1, 3, 1])), 0);
-    expectArray(np.argmax(cube, { axis: 1 }), [[2, 2, 2, 2], [2, 2, 2, 2]]);
+    expectArray(np.argmax(cube, { axis: 1 }), [
+      [2, 2, 2, 2],
+      [2, 2, 2, 2],
+    ]);
     expectArray(np.argmax(np.array([false, true, true])), 1);
   });
   it("NaN counts as the extreme value (as NumPy)", () => {
@@ -147,7 +183,10 @@ describe("properties", () => {
   const data = (shape: number[], seed: number): NDArray => {
     const n = shape.reduce((p, d) => p * d, 1);
     // small integers: float64 sums are exact whatever the order
-    return np.array(Array.from({ length: n }, (_, i) => ((i * 7919 + seed) % 23) - 11), { dtype: "float64", shape });
+    return np.array(
+      Array.from({ length: n }, (_, i) => ((i * 7919 + seed) % 23) - 11),
+      { dtype: "float64", shape },
+    );
   };
 
   it("summing the axes one by one equals summing them all at once", () => {

@@ -13,7 +13,11 @@ const r234 = np.arange(24).reshape([2, 3, 4]);
 
 describe("reshape", () => {
   it("row-major, with one -1", () => {
-    expectArray(np.reshape(r23, [3, 2]), [[0, 1], [2, 3], [4, 5]]);
+    expectArray(np.reshape(r23, [3, 2]), [
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
     expectArray(np.reshape(r23, [-1]), [0, 1, 2, 3, 4, 5]);
     expect(np.reshape(r234, [4, -1]).shape).toEqual([4, 6]);
     expect(np.reshape(r234, [-1, 2, 3]).shape).toEqual([4, 2, 3]);
@@ -28,7 +32,11 @@ describe("reshape", () => {
 
 describe("transpose", () => {
   it("reverses axes by default, or permutes them", () => {
-    expectArray(np.transpose(r23), [[0, 3], [1, 4], [2, 5]]);
+    expectArray(np.transpose(r23), [
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
     const t = np.transpose(r234, [1, 0, 2]);
     expect(t.shape).toEqual([3, 2, 4]);
     // t[i, j, k] = r234[j, i, k] = 12 j + 4 i + k
@@ -57,8 +65,14 @@ describe("expandDims, squeeze, broadcastTo", () => {
     expectArray(np.squeeze(np.array([[[5], [6]]])), [5, 6]);
   });
   it("broadcastTo repeats along new and size-1 axes", () => {
-    expectArray(np.broadcastTo(np.array([1, 2]), [2, 2]), [[1, 2], [1, 2]]);
-    expectArray(np.broadcastTo(np.array([[1], [2]]), [2, 3]), [[1, 1, 1], [2, 2, 2]]);
+    expectArray(np.broadcastTo(np.array([1, 2]), [2, 2]), [
+      [1, 2],
+      [1, 2],
+    ]);
+    expectArray(np.broadcastTo(np.array([[1], [2]]), [2, 3]), [
+      [1, 1, 1],
+      [2, 2, 2],
+    ]);
     expectArray(np.broadcastTo(5, [2]), [5, 5]);
     expect(np.broadcastTo(np.zeros([3, 1]), [2, 0, 3, 4]).shape).toEqual([2, 0, 3, 4]);
     expectError(() => np.broadcastTo(np.zeros([3]), [3, 2]), "broadcastTo", "[3]", "[3,2]");
@@ -67,12 +81,25 @@ describe("expandDims, squeeze, broadcastTo", () => {
 });
 
 describe("concatenate, stack, split", () => {
-  const a = np.array([[1, 2], [3, 4]]);
+  const a = np.array([
+    [1, 2],
+    [3, 4],
+  ]);
   const b = np.array([[5, 6]]);
   it("concatenate along an axis (negative allowed); dtypes promote", () => {
-    expectArray(np.concatenate([a, b]), [[1, 2], [3, 4], [5, 6]]);
-    expectArray(np.concatenate([a, np.array([[7], [8]])], 1), [[1, 2, 7], [3, 4, 8]]);
-    expectArray(np.concatenate([a, np.array([[7], [8]])], -1), [[1, 2, 7], [3, 4, 8]]);
+    expectArray(np.concatenate([a, b]), [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    expectArray(np.concatenate([a, np.array([[7], [8]])], 1), [
+      [1, 2, 7],
+      [3, 4, 8],
+    ]);
+    expectArray(np.concatenate([a, np.array([[7], [8]])], -1), [
+      [1, 2, 7],
+      [3, 4, 8],
+    ]);
     expectArray(np.concatenate([np.array([1]), np.array([2, 3]), np.array([4])]), [1, 2, 3, 4]);
     expectArray(np.concatenate([a]), a.toJs());
     const mixed = np.concatenate([np.array([1], { dtype: "int32" }), np.array([true])]);
@@ -82,9 +109,18 @@ describe("concatenate, stack, split", () => {
   it("stack along a new axis", () => {
     const p = np.array([1, 2]);
     const q = np.array([3, 4]);
-    expectArray(np.stack([p, q]), [[1, 2], [3, 4]]);
-    expectArray(np.stack([p, q], 1), [[1, 3], [2, 4]]);
-    expectArray(np.stack([p, q], -1), [[1, 3], [2, 4]]);
+    expectArray(np.stack([p, q]), [
+      [1, 2],
+      [3, 4],
+    ]);
+    expectArray(np.stack([p, q], 1), [
+      [1, 3],
+      [2, 4],
+    ]);
+    expectArray(np.stack([p, q], -1), [
+      [1, 3],
+      [2, 4],
+    ]);
     expect(np.stack([a, a, a], 1).shape).toEqual([2, 3, 2]);
     expect(np.stack([a, a], -3).shape).toEqual([2, 2, 2]);
     expectArray(np.stack([np.array(1), np.array(2)]), [1, 2]);
@@ -94,20 +130,33 @@ describe("concatenate, stack, split", () => {
     expectArray(s0!, [0, 1, 2]);
     expectArray(s1!, [3, 4, 5]);
     expect(np.split(np.arange(5), [1, 3]).map((p) => p.toJs())).toEqual([[0], [1, 2], [3, 4]]);
-    expect(np.split(np.arange(5), [-2]).map((p) => p.toJs())).toEqual([[0, 1, 2], [3, 4]]);
+    expect(np.split(np.arange(5), [-2]).map((p) => p.toJs())).toEqual([
+      [0, 1, 2],
+      [3, 4],
+    ]);
     expect(np.split(np.arange(5), [3, 1]).map((p) => p.toJs())).toEqual([[0, 1, 2], [], [1, 2, 3, 4]]);
     expect(np.split(np.arange(3), [0, 10]).map((p) => p.shape)).toEqual([[0], [3], [0]]);
     const cols = np.split(r23, 3, 1);
-    expect(cols.map((c) => c.toJs())).toEqual([[[0], [3]], [[1], [4]], [[2], [5]]]);
+    expect(cols.map((c) => c.toJs())).toEqual([
+      [[0], [3]],
+      [[1], [4]],
+      [[2], [5]],
+    ]);
     const rows = np.split(r234, [1], -2);
-    expect(rows.map((r) => r.shape)).toEqual([[2, 1, 4], [2, 2, 4]]);
+    expect(rows.map((r) => r.shape)).toEqual([
+      [2, 1, 4],
+      [2, 2, 4],
+    ]);
   });
 });
 
 describe("slice and take", () => {
   const x = np.arange(12).reshape([3, 4]);
   it("slice with exclusive stops, negative values and missing trailing entries", () => {
-    expectArray(np.slice(x, [1, 1], [3, -1]), [[5, 6], [9, 10]]);
+    expectArray(np.slice(x, [1, 1], [3, -1]), [
+      [5, 6],
+      [9, 10],
+    ]);
     expectArray(np.slice(x, [-1], [3]), [[8, 9, 10, 11]]);
     expectArray(np.slice(x, [0, 2], [1, 4]), [[2, 3]]);
     expect(np.slice(x, [1, 1], [1, 3]).shape).toEqual([0, 2]);
@@ -116,14 +165,37 @@ describe("slice and take", () => {
   it("take: flattened, along an axis, negative indices, index arrays of any shape", () => {
     expectArray(np.take(x, [0, 5, 11]), [0, 5, 11]);
     expectArray(np.take(x, 5), 5);
-    expectArray(np.take(x, [2, 0], 0), [[8, 9, 10, 11], [0, 1, 2, 3]]);
-    expectArray(np.take(x, [-1], 1), [[3], [7], [11]]);
-    expectArray(np.take(x, [-1, -4], -1), [[3, 0], [7, 4], [11, 8]]);
-    expectArray(np.take(x, 1, 0), [4, 5, 6, 7]);
-    expectArray(np.take(x, [[0, 1], [1, 0]], 0), [
-      [[0, 1, 2, 3], [4, 5, 6, 7]],
-      [[4, 5, 6, 7], [0, 1, 2, 3]],
+    expectArray(np.take(x, [2, 0], 0), [
+      [8, 9, 10, 11],
+      [0, 1, 2, 3],
     ]);
+    expectArray(np.take(x, [-1], 1), [[3], [7], [11]]);
+    expectArray(np.take(x, [-1, -4], -1), [
+      [3, 0],
+      [7, 4],
+      [11, 8],
+    ]);
+    expectArray(np.take(x, 1, 0), [4, 5, 6, 7]);
+    expectArray(
+      np.take(
+        x,
+        [
+          [0, 1],
+          [1, 0],
+        ],
+        0,
+      ),
+      [
+        [
+          [0, 1, 2, 3],
+          [4, 5, 6, 7],
+        ],
+        [
+          [4, 5, 6, 7],
+          [0, 1, 2, 3],
+        ],
+      ],
+    );
     const idx = np.array([[1, 1, 0]], { dtype: "int32" });
     expectArray(np.take(x, idx, 1), [[[1, 1, 0]], [[5, 5, 4]], [[9, 9, 8]]]);
     expect(np.take(x, np.array([], { dtype: "int32" }), 0).shape).toEqual([0, 4]);
@@ -138,7 +210,15 @@ describe("slice and take", () => {
 
 describe("properties", () => {
   const shapeArb = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 4 });
-  const arange = (shape: number[]): NDArray => np.arange(0, shape.reduce((p, d) => p * d, 1), 1, "float64").reshape(shape);
+  const arange = (shape: number[]): NDArray =>
+    np
+      .arange(
+        0,
+        shape.reduce((p, d) => p * d, 1),
+        1,
+        "float64",
+      )
+      .reshape(shape);
 
   it("reshape round trip keeps the row-major values", () => {
     fc.assert(
@@ -158,7 +238,13 @@ describe("properties", () => {
 
   it("transpose by a permutation then by its inverse is the identity; element mapping is right", () => {
     const withPerm = shapeArb.chain((shape) =>
-      fc.tuple(fc.constant(shape), fc.shuffledSubarray(Array.from({ length: shape.length }, (_, i) => i), { minLength: shape.length, maxLength: shape.length })),
+      fc.tuple(
+        fc.constant(shape),
+        fc.shuffledSubarray(
+          Array.from({ length: shape.length }, (_, i) => i),
+          { minLength: shape.length, maxLength: shape.length },
+        ),
+      ),
     );
     fc.assert(
       fc.property(withPerm, ([shape, perm]) => {
@@ -188,11 +274,7 @@ describe("properties", () => {
 
   it("split then concatenate gives the input back, along any axis", () => {
     const withAxis = shapeArb.chain((shape) =>
-      fc.tuple(
-        fc.constant(shape),
-        fc.integer({ min: -shape.length, max: shape.length - 1 }),
-        fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }),
-      ),
+      fc.tuple(fc.constant(shape), fc.integer({ min: -shape.length, max: shape.length - 1 }), fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 })),
     );
     fc.assert(
       fc.property(withAxis, ([shape, axis, cuts]) => {

@@ -292,7 +292,18 @@ describe("fusion", () => {
         in (c) }"
     `);
     // x = [[0,1],[2,3],[4,5]] so x^T = [[0,2,4],[1,3,5]]; b = [1,0,-1]
-    const got = exec(out, np.array([[0, 1], [2, 3], [4, 5]], { dtype: "float64" }), f64([1, 0, -1]))[0]!;
+    const got = exec(
+      out,
+      np.array(
+        [
+          [0, 1],
+          [2, 3],
+          [4, 5],
+        ],
+        { dtype: "float64" },
+      ),
+      f64([1, 0, -1]),
+    )[0]!;
     expect(got).toEqual([1, 2, 3, 2, 3, 4].map(Math.exp));
   });
 
@@ -324,7 +335,16 @@ describe("fusion", () => {
             }] c d
         in (e) }"
     `);
-    const got = exec(out, np.array([[0, 0, 0], [0, Math.log(2), Math.log(5)]], { dtype: "float64" }))[0]!;
+    const got = exec(
+      out,
+      np.array(
+        [
+          [0, 0, 0],
+          [0, Math.log(2), Math.log(5)],
+        ],
+        { dtype: "float64" },
+      ),
+    )[0]!;
     [1 / 3, 1 / 3, 1 / 3, 1 / 8, 2 / 8, 5 / 8].forEach((w, i) => expect(got[i]).toBeCloseTo(w, 14));
   });
 
@@ -362,7 +382,16 @@ describe("fusion", () => {
             }] a
         in (b, c, d) }"
     `);
-    const got = exec(out, np.array([[1, 2, 3], [4, 5, 6]], { dtype: "float64" }));
+    const got = exec(
+      out,
+      np.array(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        { dtype: "float64" },
+      ),
+    );
     expect(got[0]).toEqual([1, 4, 2, 5, 3, 6]);
     expect(got[1]).toEqual([1, 2, 3, 4, 5, 6]);
     expect(got[2]).toEqual([1, 4, 2, 5, 3, 6].map(Math.sin));
@@ -403,7 +432,9 @@ describe("fusion", () => {
 
   it("says which rule is missing when a fused kernel is differentiated", () => {
     const out = optimizeJaxpr(makeJaxpr((x: NDArray) => np.sin(np.exp(x)))(np.zeros([2])));
-    expect(() => grad((x: NDArray) => np.sum(evalJaxpr(out.jaxpr, out.consts, [x])[0]!))(np.zeros([2]))).toThrow(/fused: a fused kernel has no jvp rule.*original function/);
+    expect(() => grad((x: NDArray) => np.sum(evalJaxpr(out.jaxpr, out.consts, [x])[0]!))(np.zeros([2]))).toThrow(
+      /fused: a fused kernel has no jvp rule.*original function/,
+    );
   });
 });
 

@@ -98,7 +98,12 @@ function buildFn(genes: Gene[], nOut: number): (...xs: NDArray[]) => NDArray[] {
               const perm = Array.from({ length: s.length }, (_, i) => i).reverse();
               r = transpose(x, perm);
             } else if (v === 2) r = reshape(x, s.length > 1 ? [s.slice(0, 2).reduce((a, b) => a * b, 1), ...s.slice(2)] : [...s, 1]);
-            else if (v === 3 && s.length > 0 && s[0]! > 1) r = slice(x, s.map((_, i) => (i === 0 ? 1 : 0)), s);
+            else if (v === 3 && s.length > 0 && s[0]! > 1)
+              r = slice(
+                x,
+                s.map((_, i) => (i === 0 ? 1 : 0)),
+                s,
+              );
             break;
           }
           case 8:

@@ -35,7 +35,16 @@ describe("layerNorm", () => {
     const y = nn.layerNorm.apply(p, x);
     nums(np.mean(y, { axis: [1, 2] })).forEach((m) => expect(Math.abs(m)).toBeLessThan(1e-12));
     const c = random.normal(random.key(4), [3, 2, 2], "float64");
-    checkGrads((xx: NDArray, w: NDArray) => np.sum(np.multiply(nn.layerNorm.apply({ weight: w, bias: p.bias }, xx), c)), [x, f64([[1.5, 0.5], [2, 1]])]);
+    checkGrads(
+      (xx: NDArray, w: NDArray) => np.sum(np.multiply(nn.layerNorm.apply({ weight: w, bias: p.bias }, xx), c)),
+      [
+        x,
+        f64([
+          [1.5, 0.5],
+          [2, 1],
+        ]),
+      ],
+    );
   });
 
   it("names the shapes when x does not end with the normalized shape", () => {
@@ -46,11 +55,36 @@ describe("layerNorm", () => {
 
 describe("embedding", () => {
   it("looks up rows; the gradient accumulates per id", () => {
-    const params = { weight: f64([[0, 1], [2, 3], [4, 5]]) };
-    const ids = np.array([[2, 0], [2, 2]], { dtype: "int32" });
-    expect(nn.embedding.apply(params, ids).toJs()).toEqual([[[4, 5], [0, 1]], [[4, 5], [4, 5]]]);
+    const params = {
+      weight: f64([
+        [0, 1],
+        [2, 3],
+        [4, 5],
+      ]),
+    };
+    const ids = np.array(
+      [
+        [2, 0],
+        [2, 2],
+      ],
+      { dtype: "int32" },
+    );
+    expect(nn.embedding.apply(params, ids).toJs()).toEqual([
+      [
+        [4, 5],
+        [0, 1],
+      ],
+      [
+        [4, 5],
+        [4, 5],
+      ],
+    ]);
     const g = grad((p: typeof params) => np.sum(nn.embedding.apply(p, ids)))(params);
-    expect(g.weight.toJs()).toEqual([[1, 1], [0, 0], [3, 3]]);
+    expect(g.weight.toJs()).toEqual([
+      [1, 1],
+      [0, 0],
+      [3, 3],
+    ]);
     expect(() => nn.embedding.apply(params, np.array([3], { dtype: "int32" }))).toThrow(/3/);
     expect(() => nn.embedding.apply(params, np.array([1]))).toThrow(/ids must be int32/);
   });
@@ -90,7 +124,8 @@ function attentionReference(p: nn.MultiHeadAttentionParams, q: number[][], k: nu
   const [H, dh, dim] = p.q.weight.shape as [number, number, number];
   const W = (a: NDArray) => a.toJs() as number[][][];
   const B = (a: NDArray) => a.toJs() as number[][];
-  const proj = (x: number[][], w: number[][][], b: number[][], h: number) => x.map((row) => w[h]!.map((wr, j) => wr.reduce((s, wv, c) => s + wv * row[c]!, b[h]![j]!)));
+  const proj = (x: number[][], w: number[][][], b: number[][], h: number) =>
+    x.map((row) => w[h]!.map((wr, j) => wr.reduce((s, wv, c) => s + wv * row[c]!, b[h]![j]!)));
   const heads: number[][][] = [];
   for (let h = 0; h < H; h++) {
     const Q = proj(q, W(p.q.weight), B(p.q.bias), h);
@@ -108,10 +143,12 @@ function attentionReference(p: nn.MultiHeadAttentionParams, q: number[][], k: nu
   }
   const ow = p.out.weight.toJs() as number[][];
   const ob = p.out.bias.toJs() as number[];
-  return q.map((_, i) => {
-    const merged = heads.flatMap((hd) => hd[i]!);
-    return ow.map((wr, o) => wr.reduce((s, wv, c) => s + wv * merged[c]!, ob[o]!));
-  }).map((r) => r.slice(0, dim));
+  return q
+    .map((_, i) => {
+      const merged = heads.flatMap((hd) => hd[i]!);
+      return ow.map((wr, o) => wr.reduce((s, wv, c) => s + wv * merged[c]!, ob[o]!));
+    })
+    .map((r) => r.slice(0, dim));
 }
 
 describe("multiHeadAttention", () => {
@@ -135,7 +172,9 @@ describe("multiHeadAttention", () => {
     const batched = nn.multiHeadAttention.apply(p, qs, qs, qs);
     const mapped = vmap((x: NDArray) => nn.multiHeadAttention.apply(p, x, x, x))(qs);
     nums(batched).forEach((b, i) => expect(b).toBeCloseTo(nums(mapped)[i]!, 12));
-    checkGrads((x: NDArray, w: NDArray) => np.sum(np.square(nn.multiHeadAttention.apply({ ...p, q: { ...p.q, weight: w } }, x, kv, kv))), [q, p.q.weight], { order: 1 });
+    checkGrads((x: NDArray, w: NDArray) => np.sum(np.square(nn.multiHeadAttention.apply({ ...p, q: { ...p.q, weight: w } }, x, kv, kv))), [q, p.q.weight], {
+      order: 1,
+    });
   });
 
   it("names mismatched shapes", () => {

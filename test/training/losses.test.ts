@@ -24,7 +24,20 @@ describe("mse", () => {
     expect(losses.mse(p, 1).item()).toBeCloseTo(5 / 3, 14);
   });
   it("gradient 2 (pred - target) / n", () => {
-    const g = grad((p: NDArray) => losses.mse(p, f64([[0, 1], [1, 1]])))(f64([[1, 1], [3, -1]]));
+    const g = grad((p: NDArray) =>
+      losses.mse(
+        p,
+        f64([
+          [0, 1],
+          [1, 1],
+        ]),
+      ),
+    )(
+      f64([
+        [1, 1],
+        [3, -1],
+      ]),
+    );
     expect(g.toJs()).toEqual([
       [0.5, 0],
       [1, -1],
@@ -61,7 +74,10 @@ describe("softmaxCrossEntropy", () => {
       [1, 0, 0],
       [0, 0, 1],
     ]);
-    expectAllClose(nums(losses.softmaxCrossEntropy(logits, oneHot, { reduction: "none" })), nums(losses.softmaxCrossEntropy(logits, i32([0, 2]), { reduction: "none" })));
+    expectAllClose(
+      nums(losses.softmaxCrossEntropy(logits, oneHot, { reduction: "none" })),
+      nums(losses.softmaxCrossEntropy(logits, i32([0, 2]), { reduction: "none" })),
+    );
     const soft = f64([
       [0.5, 0.5, 0],
       [0.2, 0.3, 0.5],
@@ -91,7 +107,10 @@ describe("softmaxCrossEntropy", () => {
 
   it("works on batches with extra axes and under jit", () => {
     const z = np.reshape(logits, [1, 2, 3]);
-    expectAllClose(nums(losses.softmaxCrossEntropy(z, np.reshape(i32([0, 2]), [1, 2]), { reduction: "none" })), nums(losses.softmaxCrossEntropy(logits, i32([0, 2]), { reduction: "none" })));
+    expectAllClose(
+      nums(losses.softmaxCrossEntropy(z, np.reshape(i32([0, 2]), [1, 2]), { reduction: "none" })),
+      nums(losses.softmaxCrossEntropy(logits, i32([0, 2]), { reduction: "none" })),
+    );
     const f = jit((v: NDArray, y: NDArray) => losses.softmaxCrossEntropy(v, y));
     expect(f(logits, i32([0, 2])).item()).toBeCloseTo(losses.softmaxCrossEntropy(logits, i32([0, 2])).item(), 14);
   });
@@ -142,6 +161,8 @@ describe("binaryCrossEntropy", () => {
   });
 
   it("refuses mismatched shapes", () => {
-    expect(() => losses.binaryCrossEntropy(np.zeros([3, 1]), np.zeros([3]))).toThrow(/losses\.binaryCrossEntropy: pred has shape \[3,1\] but target has shape \[3\]/);
+    expect(() => losses.binaryCrossEntropy(np.zeros([3, 1]), np.zeros([3]))).toThrow(
+      /losses\.binaryCrossEntropy: pred has shape \[3,1\] but target has shape \[3\]/,
+    );
   });
 });

@@ -30,7 +30,10 @@ describe("activations", () => {
 
   it("sigmoid and tanh match their closed forms and stay finite", () => {
     const xs = [-3, -0.5, 0, 2];
-    expectAllClose(nums(nn.sigmoid(f64(xs))), xs.map((v) => 1 / (1 + Math.exp(-v))));
+    expectAllClose(
+      nums(nn.sigmoid(f64(xs))),
+      xs.map((v) => 1 / (1 + Math.exp(-v))),
+    );
     expectAllClose(nums(nn.tanh(f64(xs))), xs.map(Math.tanh));
     expect(nums(nn.sigmoid(f64([-1000, 1000])))).toEqual([0, 1]);
     expect(nums(grad((v: NDArray) => np.sum(nn.sigmoid(v)))(f64([-1000, 0, 1000])))).toEqual([0, 0.25, 0]);
@@ -53,7 +56,10 @@ describe("activations", () => {
 
   it("softmax: values on known logits, overflow-free, any axis", () => {
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
-    expectAllClose(nums(nn.softmax(f64([1, 2, 3]))), [1, 2, 3].map((v) => Math.exp(v - lse)));
+    expectAllClose(
+      nums(nn.softmax(f64([1, 2, 3]))),
+      [1, 2, 3].map((v) => Math.exp(v - lse)),
+    );
     expectAllClose(nums(nn.softmax(f64([1000, 1000, 1000]))), [1 / 3, 1 / 3, 1 / 3]);
     const m = f64([
       [1, 2],
@@ -72,8 +78,20 @@ describe("activations", () => {
     const s = nums(nn.softmax(x));
     const ws = s.reduce((a, si, i) => a + si * w[i]!, 0);
     const g = grad((v: NDArray) => np.sum(np.multiply(nn.softmax(v), f64(w))))(x);
-    expectAllClose(nums(g), s.map((si, i) => si * (w[i]! - ws)));
-    checkGrads((v: NDArray) => nn.softmax(v), [f64([[0.1, 0.5, -0.3], [2, 1, 0]])], { order: 2 });
+    expectAllClose(
+      nums(g),
+      s.map((si, i) => si * (w[i]! - ws)),
+    );
+    checkGrads(
+      (v: NDArray) => nn.softmax(v),
+      [
+        f64([
+          [0.1, 0.5, -0.3],
+          [2, 1, 0],
+        ]),
+      ],
+      { order: 2 },
+    );
   });
 
   it("logSoftmax is x - logsumexp(x), stable", () => {
@@ -122,8 +140,17 @@ describe("linear and mlp", () => {
   });
 
   it("linear.apply is x @ weight.T + bias", () => {
-    const params = { weight: f64([[1, 2, 3], [-1, 0, 1]]), bias: f64([0.5, -0.5]) };
-    const x = f64([[1, 1, 1], [2, 0, -1]]);
+    const params = {
+      weight: f64([
+        [1, 2, 3],
+        [-1, 0, 1],
+      ]),
+      bias: f64([0.5, -0.5]),
+    };
+    const x = f64([
+      [1, 1, 1],
+      [2, 0, -1],
+    ]);
     // row 1: [6.5, -0.5]; row 2: [2 - 3 + 0.5, -2 - 1 - 0.5]
     expect(nn.linear.apply(params, x).toJs()).toEqual([
       [6.5, -0.5],
@@ -150,7 +177,10 @@ describe("linear and mlp", () => {
 
   it("gradients of an mlp have the structure of its params", () => {
     const params = nn.mlp.init(random.key(0), [2, 3, 1], { dtype: "float64" });
-    const x = f64([[0.5, -1], [1, 2]]);
+    const x = f64([
+      [0.5, -1],
+      [1, 2],
+    ]);
     const g = grad((p: typeof params) => np.sum(nn.mlp.apply(p, x, { activation: nn.tanh })))(params);
     expect(g[0]!.weight.shape).toEqual([3, 2]);
     expect(g[1]!.bias.shape).toEqual([1]);
@@ -180,7 +210,10 @@ describe("batchNorm (as PyTorch BatchNorm1d)", () => {
     const state = { mean: f64([1]), var: f64([2]) };
     const [y, s] = nn.batchNorm.apply(params, state, x, { training: true, momentum: 0.5, eps: 0.75 });
     const d = Math.sqrt(1.25 + 0.75);
-    expectAllClose(nums(y), [-1.5, -0.5, 0.5, 1.5].map((v) => (2 * v) / d + 1));
+    expectAllClose(
+      nums(y),
+      [-1.5, -0.5, 0.5, 1.5].map((v) => (2 * v) / d + 1),
+    );
     expectAllClose(nums(s.mean), [0.5 * 1 + 0.5 * 2.5]);
     expectAllClose(nums(s.var), [0.5 * 2 + 0.5 * (5 / 3)]);
   });
@@ -190,13 +223,19 @@ describe("batchNorm (as PyTorch BatchNorm1d)", () => {
     const state = { mean: f64([0.25]), var: f64([1.0666666666666667]) };
     const [y, s] = nn.batchNorm.apply(params, state, x, { training: false });
     const d = Math.sqrt(1.0666666666666667 + 1e-5);
-    expectAllClose(nums(y), [1, 2, 3, 4].map((v) => (v - 0.25) / d));
+    expectAllClose(
+      nums(y),
+      [1, 2, 3, 4].map((v) => (v - 0.25) / d),
+    );
     expect(s).toBe(state);
   });
 
   it("normalizes each feature separately, for [N, C] and [N, C, L] inputs", () => {
     const { params, state } = nn.batchNorm.init(2, { dtype: "float64" });
-    const x2 = f64([[1, 10], [3, 30]]); // feature 0: mean 2, var 1; feature 1: mean 20, var 100
+    const x2 = f64([
+      [1, 10],
+      [3, 30],
+    ]); // feature 0: mean 2, var 1; feature 1: mean 20, var 100
     const [y] = nn.batchNorm.apply(params, state, x2, { training: true });
     expectAllClose(nums(y), [-1 / Math.sqrt(1 + 1e-5), -10 / Math.sqrt(100 + 1e-5), 1 / Math.sqrt(1 + 1e-5), 10 / Math.sqrt(100 + 1e-5)]);
     const x3 = np.reshape(f64([1, 2, 10, 20, 3, 4, 30, 40]), [2, 2, 2]); // [N=2, C=2, L=2]
@@ -209,7 +248,12 @@ describe("batchNorm (as PyTorch BatchNorm1d)", () => {
 
   it("the gradient of sum(y) is zero in training mode and matches finite differences", () => {
     const { params, state } = nn.batchNorm.init(2, { dtype: "float64" });
-    const xs = f64([[0.3, -1], [1.2, 0.4], [-0.5, 2], [0.9, 0.1]]);
+    const xs = f64([
+      [0.3, -1],
+      [1.2, 0.4],
+      [-0.5, 2],
+      [0.9, 0.1],
+    ]);
     const g = grad((v: NDArray) => np.sum(nn.batchNorm.apply(params, state, v, { training: true })[0]))(xs);
     nums(g).forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-12));
     checkGrads((v: NDArray, p: typeof params) => nn.batchNorm.apply(p, state, v, { training: true })[0], [xs, params], { order: 2 });

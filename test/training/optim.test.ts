@@ -134,7 +134,12 @@ describe("adam and adamw", () => {
   });
 
   it("minimizes a least-squares problem", () => {
-    const x = f64([[1, 0], [0, 1], [1, 1], [2, -1]]);
+    const x = f64([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [2, -1],
+    ]);
     const y = f64([1, -2, -1, 4]); // exactly 1 * x0 - 2 * x1
     let params = { w: f64([0, 0]) };
     const loss = (p: typeof params) => np.mean(np.square(np.subtract(np.matmul(x, p.w), y)));
@@ -166,10 +171,14 @@ describe("adam and adamw", () => {
   it("mismatched gradient and parameter trees give a clear error", () => {
     const opt = optim.adam(0.1);
     const state = opt.init({ w: f64([1, 2]), b: f64([0]) });
-    expect(() => opt.update({ w: f64([1, 2]) }, state)).toThrow(/optim\.adam\.update: grads and the optimizer state have different tree structures.*only in the optimizer state: b/);
+    expect(() => opt.update({ w: f64([1, 2]) }, state)).toThrow(
+      /optim\.adam\.update: grads and the optimizer state have different tree structures.*only in the optimizer state: b/,
+    );
     expect(() => opt.update({ w: f64([1, 2, 3]), b: f64([0]) }, state)).toThrow(/at w, grads has shape \[3\] but the optimizer state has shape \[2\]/);
     const layers = [{ weight: f64([[1]]), bias: f64([0]) }];
-    expect(() => optim.applyUpdates(layers, [{ weight: f64([1]), bias: f64([0]) }])).toThrow(/optim\.applyUpdates: at \[0\]\.weight, params has shape \[1,1\] but updates has shape \[1\]/);
+    expect(() => optim.applyUpdates(layers, [{ weight: f64([1]), bias: f64([0]) }])).toThrow(
+      /optim\.applyUpdates: at \[0\]\.weight, params has shape \[1,1\] but updates has shape \[1\]/,
+    );
     expect(() => optim.applyUpdates({ w: f64([1]) }, { v: f64([1]) })).toThrow(/only in params: w; only in updates: v/);
     expect(() => opt.init({ n: np.array([1], { dtype: "int32" }) })).toThrow(/optim\.adam\.init: the params leaf at n has dtype int32/);
   });
@@ -226,7 +235,10 @@ describe("chain, clipping, applyUpdates", () => {
   });
 
   it("an optimizer step runs under jit with the eager numbers", () => {
-    const x = f64([[1, 2], [3, -1]]);
+    const x = f64([
+      [1, 2],
+      [3, -1],
+    ]);
     const loss = (p: { w: NDArray }) => np.sum(np.square(np.matmul(x, p.w)));
     const opt = optim.chain(optim.clipByGlobalNorm(5), optim.adam(0.01));
     const step = (params: { w: NDArray }, state: unknown[]) => {

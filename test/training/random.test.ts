@@ -16,9 +16,21 @@ const nums = (x: NDArray): number[] => Array.from(x.data());
 describe("threefry2x32", () => {
   // Random123 kat_vectors for threefry2x32_20: (key, counter) -> output.
   const kat: [number[], number[], number[]][] = [
-    [[0, 0], [0, 0], [0x6b200159, 0x99ba4efe]],
-    [[0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x1cb996fc, 0xbb002be7]],
-    [[0x13198a2e, 0x03707344], [0x243f6a88, 0x85a308d3], [0xc4923a9c, 0x483df7a0]],
+    [
+      [0, 0],
+      [0, 0],
+      [0x6b200159, 0x99ba4efe],
+    ],
+    [
+      [0xffffffff, 0xffffffff],
+      [0xffffffff, 0xffffffff],
+      [0x1cb996fc, 0xbb002be7],
+    ],
+    [
+      [0x13198a2e, 0x03707344],
+      [0x243f6a88, 0x85a308d3],
+      [0xc4923a9c, 0x483df7a0],
+    ],
   ];
   it.each(kat)("key %j counter %j", (k, x, want) => {
     const out = new Int32Array(2);
@@ -229,10 +241,11 @@ describe("properties", () => {
         const streams = [parent, ...keys].map((k) => words(random.bits(k, [64])));
         const seen = new Set<number>();
         let total = 0;
-        for (const st of streams) for (const w of st) {
-          seen.add(w);
-          total++;
-        }
+        for (const st of streams)
+          for (const w of st) {
+            seen.add(w);
+            total++;
+          }
         // 64 * (n + 1) <= 576 words out of 2^32: a repeat has probability < 4e-5
         expect(seen.size).toBe(total);
         const distinctKeys = new Set(keys.map((k) => random.keyData(k).join(",")));

@@ -17,10 +17,22 @@ const sig = (v: number): number => 1 / (1 + Math.exp(-v));
 
 describe("activations", () => {
   it("softplus, silu, elu, logSigmoid match their formulas", () => {
-    close(nums(nn.softplus(f64(xs))), xs.map((v) => Math.log(1 + Math.exp(v))));
-    close(nums(nn.silu(f64(xs))), xs.map((v) => v * sig(v)));
-    close(nums(nn.elu(f64(xs), 0.7)), xs.map((v) => (v > 0 ? v : 0.7 * (Math.exp(v) - 1))));
-    close(nums(nn.logSigmoid(f64(xs))), xs.map((v) => Math.log(sig(v))));
+    close(
+      nums(nn.softplus(f64(xs))),
+      xs.map((v) => Math.log(1 + Math.exp(v))),
+    );
+    close(
+      nums(nn.silu(f64(xs))),
+      xs.map((v) => v * sig(v)),
+    );
+    close(
+      nums(nn.elu(f64(xs), 0.7)),
+      xs.map((v) => (v > 0 ? v : 0.7 * (Math.exp(v) - 1))),
+    );
+    close(
+      nums(nn.logSigmoid(f64(xs))),
+      xs.map((v) => Math.log(sig(v))),
+    );
   });
 
   it("stay finite at large |x| (softplus(1000) = 1000, logSigmoid(-1000) = -1000)", () => {
@@ -94,15 +106,30 @@ describe("schedules (optax's formulas)", () => {
   it("constant, linear, exponentialDecay, cosineDecay, warmupCosineDecay", () => {
     expect(S.constant(0.3)(17)).toBeCloseTo(0.3, 15);
     const lin = S.linear(1, 0.2, 8, { transitionBegin: 2 });
-    close([0, 2, 6, 10, 50].map((c) => lin(c)), [1, 1, 0.6, 0.2, 0.2]);
+    close(
+      [0, 2, 6, 10, 50].map((c) => lin(c)),
+      [1, 1, 0.6, 0.2, 0.2],
+    );
     const ex = S.exponentialDecay(2, 4, 0.5, { transitionBegin: 1, endValue: 0.3 });
-    close([0, 1, 3, 5, 100].map((c) => ex(c)), [2, 2, 2 * 0.5 ** 0.5, 1, 0.3]);
+    close(
+      [0, 1, 3, 5, 100].map((c) => ex(c)),
+      [2, 2, 2 * 0.5 ** 0.5, 1, 0.3],
+    );
     const st = S.exponentialDecay(2, 4, 0.5, { staircase: true });
-    close([3, 4, 9].map((c) => st(c)), [2, 1, 0.5]);
+    close(
+      [3, 4, 9].map((c) => st(c)),
+      [2, 1, 0.5],
+    );
     const cos = S.cosineDecay(0.5, 10, { alpha: 0.2, exponent: 2 });
-    close([0, 3, 10, 20].map((c) => cos(c)), [0, 3, 10, 10].map((c) => 0.5 * (0.8 * (0.5 * (1 + Math.cos((Math.PI * c) / 10))) ** 2 + 0.2)));
+    close(
+      [0, 3, 10, 20].map((c) => cos(c)),
+      [0, 3, 10, 10].map((c) => 0.5 * (0.8 * (0.5 * (1 + Math.cos((Math.PI * c) / 10))) ** 2 + 0.2)),
+    );
     const w = S.warmupCosineDecay({ initValue: 0.1, peakValue: 1, warmupSteps: 4, decaySteps: 14, endValue: 0.1 });
-    close([0, 2, 4, 9, 14, 30].map((c) => w(c)), [0.1, 0.55, 1, 0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * 0.5)), 0.1, 0.1]);
+    close(
+      [0, 2, 4, 9, 14, 30].map((c) => w(c)),
+      [0.1, 0.55, 1, 0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * 0.5)), 0.1, 0.1],
+    );
   });
 
   it("give the same values on a traced count under jit", () => {
@@ -114,7 +141,9 @@ describe("schedules (optax's formulas)", () => {
   it("reject bad arguments and unknown options", () => {
     expect(() => optim.schedules.cosineDecay(1, 0)).toThrow(/decaySteps must be a finite number > 0/);
     expect(() => optim.schedules.linear(1, 0, 10, { begin: 3 } as never)).toThrow(/unknown option `begin`/);
-    expect(() => optim.schedules.warmupCosineDecay({ initValue: 0, peakValue: 1, warmupSteps: 10, decaySteps: 5 })).toThrow(/warmupSteps must be in \[0, decaySteps\)/);
+    expect(() => optim.schedules.warmupCosineDecay({ initValue: 0, peakValue: 1, warmupSteps: 10, decaySteps: 5 })).toThrow(
+      /warmupSteps must be in \[0, decaySteps\)/,
+    );
   });
 });
 

@@ -209,8 +209,12 @@ describe("checkGrads, customJvp, customVjp, stopGradient", () => {
       },
     );
     expectTypeOf(fv).toEqualTypeOf<typeof f>();
-    // @ts-expect-error bwd returns one cotangent per argument of f
-    customVjp(f, (a: Array, k: number) => [f(a, k), null] as const, (_r, ct) => [ct, ct, ct]);
+    customVjp(
+      f,
+      (a: Array, k: number) => [f(a, k), null] as const,
+      // @ts-expect-error bwd returns one cotangent per argument of f
+      (_r, ct) => [ct, ct, ct],
+    );
   });
   it("stopGradient keeps the structure", () => {
     expectTypeOf(stopGradient(params)).toEqualTypeOf<Params>();

@@ -71,12 +71,21 @@ describe("vmap: inAxes", () => {
   });
 
   it("int and bool arguments are mapped like floats", () => {
-    const idx = np.array([[2, 0], [1, 1]], { dtype: "int32" });
+    const idx = np.array(
+      [
+        [2, 0],
+        [1, 1],
+      ],
+      { dtype: "int32" },
+    );
     expect(vmap((i: NDArray) => np.take(f64([10, 20, 30]), i))(idx).toJs()).toEqual([
       [30, 10],
       [20, 20],
     ]);
-    const mask = np.array([[true, false, true], [false, false, true]]);
+    const mask = np.array([
+      [true, false, true],
+      [false, false, true],
+    ]);
     expect(vmap((m: NDArray, x: NDArray) => np.sum(np.where(m, x, 0)))(mask, X).toJs()).toEqual([4, 6]);
   });
 });
@@ -165,7 +174,10 @@ describe("vmap: outAxes and results", () => {
 
 describe("vmap: nesting and closures", () => {
   it("vmap(vmap(f)) maps two axes", () => {
-    const outer = vmap(vmap((a: NDArray, b: NDArray) => np.multiply(a, b), { inAxes: [0, null] }), { inAxes: [null, 0] });
+    const outer = vmap(
+      vmap((a: NDArray, b: NDArray) => np.multiply(a, b), { inAxes: [0, null] }),
+      { inAxes: [null, 0] },
+    );
     // result[i][j] = x[j] * y[i]
     expect(outer(f64([1, 2, 3]), f64([10, 100])).toJs()).toEqual([
       [10, 20, 30],
@@ -188,7 +200,14 @@ describe("vmap: nesting and closures", () => {
   it("an inner function closing over an outer vmap's batched value", () => {
     const f = (a: NDArray): NDArray => vmap((b: NDArray) => np.multiply(a, b))(f64([1, 2]));
     // for each row a: [[a*1], [a*2]]
-    expect(vmap(f)(f64([[1, 2], [3, 4]])).toJs()).toEqual([
+    expect(
+      vmap(f)(
+        f64([
+          [1, 2],
+          [3, 4],
+        ]),
+      ).toJs(),
+    ).toEqual([
       [
         [1, 2],
         [2, 4],
@@ -223,7 +242,15 @@ describe("vmap: per-example gradients", () => {
     // d/dw (w.x - y)^2 = 2 (w.x - y) x
     const r0 = 2 * (0.5 - 2 + 6 - 1);
     const r1 = 2 * (2 - 5 + 12 + 2);
-    expectAgree(per, f64([[r0, 2 * r0, 3 * r0], [4 * r1, 5 * r1, 6 * r1]]), 1e-14, "per-example grads");
+    expectAgree(
+      per,
+      f64([
+        [r0, 2 * r0, 3 * r0],
+        [4 * r1, 5 * r1, 6 * r1],
+      ]),
+      1e-14,
+      "per-example grads",
+    );
     // and the mean over the batch equals the gradient of the mean loss
     const meanLoss = (wv: NDArray): NDArray => np.mean(vmap(loss, { inAxes: [null, 0, 0] })(wv, X, y));
     expectAgree(grad(meanLoss)(w), np.mean(per, { axis: 0 }), 1e-14, "mean of per-example grads");
@@ -231,7 +258,15 @@ describe("vmap: per-example gradients", () => {
 
   it("of a two-layer tanh network with a parameter pytree equal a loop", () => {
     type P = { w1: NDArray; b1: NDArray; w2: NDArray };
-    const params: P = { w1: f64([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]), b1: f64([0.05, -0.05]), w2: f64([1.5, -0.7]) };
+    const params: P = {
+      w1: f64([
+        [0.1, -0.2],
+        [0.3, 0.4],
+        [-0.5, 0.6],
+      ]),
+      b1: f64([0.05, -0.05]),
+      w2: f64([1.5, -0.7]),
+    };
     const loss = (p: P, x: NDArray, y: NDArray): NDArray => np.square(np.subtract(np.matmul(np.tanh(np.add(np.matmul(x, p.w1), p.b1)), p.w2), y));
     const ys = f64([0.3, -0.1]);
     const per = vmap(grad(loss), { inAxes: [null, 0, 0] })(params, X, ys) as P;
@@ -260,7 +295,9 @@ describe("vmap: errors", () => {
   });
 
   it("no mapped argument", () => {
-    expect(msg(() => vmap(np.sin, { inAxes: null })(X))).toBe("vmap: no argument is mapped (every inAxes entry is null); at least one argument needs a mapped axis.");
+    expect(msg(() => vmap(np.sin, { inAxes: null })(X))).toBe(
+      "vmap: no argument is mapped (every inAxes entry is null); at least one argument needs a mapped axis.",
+    );
     expect(msg(() => vmap(dot, { inAxes: [null, null] })(X, X))).toMatch(/no argument is mapped/);
   });
 

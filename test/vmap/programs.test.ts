@@ -64,7 +64,12 @@ describe("vmap(f)(xs)[i] equals f(xs[i]) on random programs", () => {
         const got = vmap(p.multi, { inAxes, outAxes: { out: outAxis, extra: [0] } })(...b.batched) as { out: NDArray; extra: NDArray[] };
         const what = `inAxes ${JSON.stringify(inAxes)} outAxes ${outAxis}\n${p.text}`;
         expectAgree(got.out, loop(p.fn, b.perExample, outAxis), TOL64, what);
-        expectAgree(got.extra[0], loop((...xs) => p.multi(...xs).extra[0]!, b.perExample, 0), TOL64, `extra: ${what}`);
+        expectAgree(
+          got.extra[0],
+          loop((...xs) => p.multi(...xs).extra[0]!, b.perExample, 0),
+          TOL64,
+          `extra: ${what}`,
+        );
       }),
       { numRuns: 30 },
     );
@@ -88,39 +93,56 @@ describe("vmap(f)(xs)[i] equals f(xs[i]) on random programs", () => {
 describe("vmap composed with vmap and jit on random programs", () => {
   it("vmap(vmap(f)) with random axes at both levels equals a double loop", () => {
     fc.assert(
-      fc.property(caseArb({ maxSteps: 6 }), fc.integer({ min: 1, max: 3 }), fc.array(fc.nat({ max: 1 << 10 }), { minLength: 6, maxLength: 6 }), fc.nat({ max: 1 << 10 }), ({ p, size, axes, out }, size2, axes2, out2) => {
-        const inner = inAxesFor(p, axes);
-        // outer axes index the inner-batched inputs (one more dimension when mapped inside)
-        const outer: (number | null)[] = p.inputs.map((s, k) => axisFrom(axes2[k % 6]!, s.shape.length + (inner[k] === null ? 0 : 1), true));
-        if (!outer.some((a) => a !== null)) outer[0] = axisFrom(axes2[0]! | 1, p.inputs[0]!.shape.length + (inner[0] === null ? 0 : 1), false);
-        const innerOut = axisFrom(out, p.outShape.length, false)!;
-        const outerOut = axisFrom(out2, p.outShape.length + 1, false)!;
-        const rand = seededRandom(p.seed);
-        // value(k, i, j), shared across i (j) where the outer (inner) axis is null
-        const vals = p.inputs.map((s, k) => Array.from({ length: outer[k] === null ? 1 : size2 }, () => Array.from({ length: inner[k] === null ? 1 : size }, () => exampleValues(s, rand))));
-        const at = (k: number, i: number, j: number): number[] => vals[k]![outer[k] === null ? 0 : i]![inner[k] === null ? 0 : j]!;
-        const args = p.inputs.map((s, k) => {
-          const perI = Array.from({ length: outer[k] === null ? 1 : size2 }, (_, i) => (inner[k] === null ? { values: at(k, i, 0), shape: s.shape } : stackValues(vals[k]![i]!, s.shape, inner[k]!)));
-          if (outer[k] === null) return fromFlat(perI[0]!.values, perI[0]!.shape, s.dtype);
-          const st = stackValues(
-            perI.map((q) => q.values),
-            perI[0]!.shape,
-            outer[k]!,
+      fc.property(
+        caseArb({ maxSteps: 6 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.nat({ max: 1 << 10 }), { minLength: 6, maxLength: 6 }),
+        fc.nat({ max: 1 << 10 }),
+        ({ p, size, axes, out }, size2, axes2, out2) => {
+          const inner = inAxesFor(p, axes);
+          // outer axes index the inner-batched inputs (one more dimension when mapped inside)
+          const outer: (number | null)[] = p.inputs.map((s, k) => axisFrom(axes2[k % 6]!, s.shape.length + (inner[k] === null ? 0 : 1), true));
+          if (!outer.some((a) => a !== null)) outer[0] = axisFrom(axes2[0]! | 1, p.inputs[0]!.shape.length + (inner[0] === null ? 0 : 1), false);
+          const innerOut = axisFrom(out, p.outShape.length, false)!;
+          const outerOut = axisFrom(out2, p.outShape.length + 1, false)!;
+          const rand = seededRandom(p.seed);
+          // value(k, i, j), shared across i (j) where the outer (inner) axis is null
+          const vals = p.inputs.map((s, k) =>
+            Array.from({ length: outer[k] === null ? 1 : size2 }, () => Array.from({ length: inner[k] === null ? 1 : size }, () => exampleValues(s, rand))),
           );
-          return fromFlat(st.values, st.shape, s.dtype);
-        });
-        const got = vmap(vmap(p.fn, { inAxes: inner, outAxes: innerOut }), { inAxes: outer, outAxes: outerOut })(...args) as NDArray;
-        const rows = Array.from({ length: size2 }, (_, i) => {
-          const ys = Array.from({ length: size }, (_, j) => Array.from(p.fn(...p.inputs.map((s, k) => fromFlat(at(k, i, j), s.shape, s.dtype))).data(), Number));
-          return stackValues(ys, p.outShape, innerOut);
-        });
-        const want = stackValues(
-          rows.map((r) => r.values),
-          rows[0]!.shape,
-          outerOut,
-        );
-        expectAgree(got, fromFlat(want.values, want.shape, p.dtype), TOL64, `inner ${JSON.stringify(inner)}→${innerOut}, outer ${JSON.stringify(outer)}→${outerOut}\n${p.text}`);
-      }),
+          const at = (k: number, i: number, j: number): number[] => vals[k]![outer[k] === null ? 0 : i]![inner[k] === null ? 0 : j]!;
+          const args = p.inputs.map((s, k) => {
+            const perI = Array.from({ length: outer[k] === null ? 1 : size2 }, (_, i) =>
+              inner[k] === null ? { values: at(k, i, 0), shape: s.shape } : stackValues(vals[k]![i]!, s.shape, inner[k]!),
+            );
+            if (outer[k] === null) return fromFlat(perI[0]!.values, perI[0]!.shape, s.dtype);
+            const st = stackValues(
+              perI.map((q) => q.values),
+              perI[0]!.shape,
+              outer[k]!,
+            );
+            return fromFlat(st.values, st.shape, s.dtype);
+          });
+          const got = vmap(vmap(p.fn, { inAxes: inner, outAxes: innerOut }), { inAxes: outer, outAxes: outerOut })(...args) as NDArray;
+          const rows = Array.from({ length: size2 }, (_, i) => {
+            const ys = Array.from({ length: size }, (_, j) =>
+              Array.from(p.fn(...p.inputs.map((s, k) => fromFlat(at(k, i, j), s.shape, s.dtype))).data(), Number),
+            );
+            return stackValues(ys, p.outShape, innerOut);
+          });
+          const want = stackValues(
+            rows.map((r) => r.values),
+            rows[0]!.shape,
+            outerOut,
+          );
+          expectAgree(
+            got,
+            fromFlat(want.values, want.shape, p.dtype),
+            TOL64,
+            `inner ${JSON.stringify(inner)}→${innerOut}, outer ${JSON.stringify(outer)}→${outerOut}\n${p.text}`,
+          );
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -181,7 +203,8 @@ describe("vmap composed with grad on random programs", () => {
         argnums.forEach((k, n) => {
           const ax = inAxes[k];
           const parts = per.map((gs) => gs[n]!);
-          const want = ax === null ? parts.reduce((acc, x) => np.add(acc, x)) : loop((...xs) => (grad(p.loss, { argnums })(...xs) as NDArray[])[n]!, b.perExample, ax!);
+          const want =
+            ax === null ? parts.reduce((acc, x) => np.add(acc, x)) : loop((...xs) => (grad(p.loss, { argnums })(...xs) as NDArray[])[n]!, b.perExample, ax!);
           // A shared argument's gradient is a sum over the batch. Through a float32 round trip
           // (astype) the batched program rounds the sum once, the reference each term: both are
           // right to float32 precision, not to float64's.

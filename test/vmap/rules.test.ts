@@ -14,6 +14,7 @@ import { round } from "../../src/primitives/elementwise.js";
 import { scatterAdd } from "../../src/primitives/indexing.js";
 import { pad } from "../../src/primitives/shape.js";
 import { matmulT } from "../../src/primitives/dot.js";
+import { type SelectParams, selectAndGather, selectAndScatter } from "../../src/primitives/window.js";
 import { seededRandom } from "../helpers/numeric.js";
 import { type InputSpec, expectAgree, loopStack, makeBatch, unstack } from "../helpers/programs.js";
 
@@ -33,7 +34,27 @@ const idx = (n: number, ...shape: number[]): InputSpec => ({ shape, dtype: "int3
 const key = (): InputSpec => ({ shape: [2], dtype: "int32", lo: -(2 ** 31), hi: 2 ** 31 - 1 });
 const c = (name: string, inputs: InputSpec[], f: F): Case => ({ name, inputs, f });
 
-const W = np.array([[0.5, -1, 2, 1.5], [1, 0.25, -0.5, 3], [-2, 1, 1, 0.75]], { dtype: "float64" });
+/** A 2x2 max pool with strides (1, 2) over a [3, 4] operand. */
+const POOL: SelectParams = {
+  windowDimensions: [2, 2],
+  windowStrides: [1, 2],
+  padding: [
+    [0, 0],
+    [0, 0],
+  ],
+  baseDilation: [1, 1],
+  windowDilation: [1, 1],
+  select: "max",
+};
+
+const W = np.array(
+  [
+    [0.5, -1, 2, 1.5],
+    [1, 0.25, -0.5, 3],
+    [-2, 1, 1, 0.75],
+  ],
+  { dtype: "float64" },
+);
 
 const softplus: (x: NDArray) => NDArray = customJvp(
   (x: NDArray) => np.log1p(np.exp(x)),
@@ -118,9 +139,33 @@ const CASES: Case[] = [
   c("matmul_t, aᵀ·b", [real(3, 2), real(3, 4)], (a, b) => matmulT(a!, b!, true, false)),
   c("matmul_t, a·bᵀ with batch broadcasting", [real(2, 2, 3), real(4, 3)], (a, b) => matmulT(a!, b!, false, true)),
   c("matmul_t, aᵀ·bᵀ", [real(3, 2), real(4, 3)], (a, b) => matmulT(a!, b!, true, true)),
+  // convolutions and windows
+  c("conv_general_dilated", [real(2, 3, 5), real(4, 3, 2)], (x, w) => lax.conv(x!, w!, [2], "SAME")),
+  c("conv_general_dilated, NHWC, feature groups", [real(1, 5, 4, 4), real(2, 2, 2, 4)], (x, w) =>
+    lax.convGeneralDilated(x!, w!, [1, 2], "VALID", { dimensionNumbers: ["NHWC", "HWIO", "NHWC"], featureGroupCount: 2 }),
+  ),
+  c("reduce_window_sum", [real(2, 5)], (x) => lax.reduceWindow(x, 0, "add", [1, 2], [1, 2], "SAME")),
+  c("reduce_window_max", [real(3, 4)], (x) => lax.reduceWindow(x, -Infinity, "max", [2, 2], [1, 2], "VALID")),
+  c("reduce_window_min", [real(4, 3)], (x) =>
+    lax.reduceWindow(
+      x,
+      Infinity,
+      "min",
+      [3, 1],
+      [1, 1],
+      [
+        [1, 1],
+        [0, 0],
+      ],
+    ),
+  ),
+  c("select_and_gather_add", [real(3, 4), real(3, 4)], (t, x) => selectAndGather(t!, x!, POOL)),
+  c("select_and_scatter_add", [real(2, 2), real(3, 4)], (s, x) => selectAndScatter(s!, x!, POOL)),
   // linear algebra (matrices made well conditioned inside the function)
   c("cholesky", [real(3, 3)], (x) => np.linalg.cholesky(np.add(np.matmul(x, x.T), np.multiply(np.eye(3, x.dtype), 3)))),
-  c("triangular_solve", [real(3, 3), real(3, 2)], (a, b) => np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!, { lower: true, transA: true })),
+  c("triangular_solve", [real(3, 3), real(3, 2)], (a, b) =>
+    np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!, { lower: true, transA: true }),
+  ),
   c("triangular_solve, vector b", [real(3, 3), real(3)], (a, b) => np.linalg.solveTriangular(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!)),
   c("lu (det)", [real(3, 3)], (x) => np.linalg.det(np.add(x, np.multiply(np.eye(3, x.dtype), 5)))),
   c("lu (solve)", [real(3, 3), real(3, 2)], (a, b) => np.linalg.solve(np.add(a!, np.multiply(np.eye(3, a!.dtype), 5)), b!)),
@@ -134,7 +179,49 @@ const CASES: Case[] = [
   c("take flattened, scalar index", [real(2, 3), idx(6)], (x, i) => np.take(x!, i!)),
   c("take, constant indices", [real(4, 2)], (x) => np.take(x, [3, -1, 0], 0)),
   c("scatter_add (direct), batched updates and indices", [real(2, 3), idx(4, 2)], (u, i) => scatterAdd(u!, i!, 0, [4, 3])),
-  c("scatter_add via grad of take", [real(3, 4), idx(4, 3)], (x, i) => grad((z: NDArray) => np.sum(np.multiply(np.take(z, i!, 1), np.take(W, [0, 1, 2], 1))))(x!)),
+  c("scatter_add via grad of take", [real(3, 4), idx(4, 3)], (x, i) =>
+    grad((z: NDArray) => np.sum(np.multiply(np.take(z, i!, 1), np.take(W, [0, 1, 2], 1))))(x!),
+  ),
+  // general gather / scatter / rev (x.at, takeAlongAxis, dynamic slices)
+  c("gather: at().get with an index array and a reversed slice", [real(3, 4), idx(3, 2)], (x, i) => x!.at(i!, "::-1").get()),
+  c("gather: two index arrays broadcast, after a slice", [real(2, 3, 4), idx(3, 2), idx(4, 1)], (x, i, j) => x!.at(":", i!, j!).get()),
+  c("gather: takeAlongAxis", [real(3, 4), idx(4, 3, 2)], (x, i) => np.takeAlongAxis(x!, i!, 1)),
+  c("scatter-add: at().add with duplicates", [real(4), idx(4, 3), real(3)], (x, i, u) => x!.at(i!).add(u!)),
+  c("scatter-set: at().set of a row", [real(3, 4), real(4)], (x, u) => x!.at(1).set(u!)),
+  c("scatter-mul: at().multiply", [real(4), idx(4, 3), real(3)], (x, i, u) => x!.at(i!).multiply(u!)),
+  c("scatter-min: at().min", [real(4, 2), idx(4, 3), real(3, 2)], (x, i, u) => x!.at(i!).min(u!)),
+  c("scatter-max: at().max", [real(4, 2), idx(4, 3), real(2)], (x, i, u) => x!.at(i!).max(u!)),
+  c("rev: flip via a negative step", [real(2, 3)], (x) => x!.at("::-1", "::-2").get()),
+  c("dynamicSlice with a traced start", [real(5, 3), idx(5)], (x, s) => lax.dynamicSlice(x!, [s!, 1], [2, 2])),
+  c("dynamicUpdateSlice with a traced start", [real(5, 3), real(2, 3), idx(5)], (x, u, s) => lax.dynamicUpdateSlice(x!, u!, [s!, 0])),
+  // sorting and cumulative reductions
+  c("sort along the last axis", [real(3, 4)], (x) => np.sort(x!)),
+  c("argsort along axis 0", [real(3, 4)], (x) => np.argsort(x!, { axis: 0 })),
+  c("cumsum, reversed by flips", [real(3, 4)], (x) => np.cumsum(x!, { axis: 1 })),
+  c("cumprod", [real(3, 4)], (x) => np.cumprod(x!, { axis: 0 })),
+  c("cummax", [real(4, 2)], (x) => np.cummax(x!)),
+  c("cummin", [real(2, 4)], (x) => np.cummin(x!, { axis: 1 })),
+  // more elementwise math
+  c("asin", [unit(2, 3)], (x) => np.arcsin(x!)),
+  c("acos", [unit(3)], (x) => np.arccos(x!)),
+  c("atan", [real(3)], (x) => np.arctan(x!)),
+  c("sinh", [real(3)], (x) => np.sinh(x!)),
+  c("cosh", [real(3)], (x) => np.cosh(x!)),
+  c("asinh", [real(3)], (x) => np.arcsinh(x!)),
+  c("acosh", [{ shape: [3], dtype: "float64", lo: 1.1, hi: 3 }], (x) => np.arccosh(x!)),
+  c("atanh", [unit(3)], (x) => np.arctanh(x!)),
+  c("log2", [pos(3)], (x) => np.log2(x!)),
+  c("log10", [pos(3)], (x) => np.log10(x!)),
+  c("exp2", [real(3)], (x) => np.exp2(x!)),
+  c("erf", [real(3)], (x) => np.erf(x!)),
+  c("erfc", [real(3)], (x) => np.erfc(x!)),
+  c("erf_inv", [unit(3)], (x) => np.erfinv(x!)),
+  c("lgamma", [pos(3)], (x) => np.lgamma(x!)),
+  c("digamma", [pos(3)], (x) => np.digamma(x!)),
+  c("polygamma via the derivative of digamma", [pos(3)], (x) => grad((z: NDArray) => np.sum(np.digamma(z)))(x!)),
+  c("atan2", [real(2, 3), real(3)], (y, x) => np.arctan2(y!, x!)),
+  c("hypot", [real(2, 3), real(3)], (x, y) => np.hypot(x!, y!)),
+  c("mod", [real(2, 3), pos(3)], (x, y) => np.mod(x!, y!)),
   // random bits from (batched) keys: every example gets the words of its own key
   c("random_bits", [key()], (k) => random.bits(k!, [3])),
   c("random_fold_in", [key(), idx(1000, 2)], (k, d) => random.bits(random.foldIn(k!, d!), [2])),
@@ -143,9 +230,22 @@ const CASES: Case[] = [
   // the jit primitive
   c("pjit", [real(2, 3), real(3)], (a, b) => jit((u: NDArray, v: NDArray) => np.sum(np.multiply(np.sin(u), v), { axis: 1 }))(a!, b!)),
   // structured control flow (test/control/ has the thorough tests)
-  c("cond", [real(3), real(3)], (a, b) => lax.cond(np.greater(np.sum(a!), 0), (u: NDArray) => np.sin(u), (u: NDArray) => np.multiply(u, b!), a!)),
+  c("cond", [real(3), real(3)], (a, b) =>
+    lax.cond(
+      np.greater(np.sum(a!), 0),
+      (u: NDArray) => np.sin(u),
+      (u: NDArray) => np.multiply(u, b!),
+      a!,
+    ),
+  ),
   c("scan", [real(4, 2), real(2)], (xs, h) => lax.scan((c: NDArray, x: NDArray) => [np.tanh(np.add(np.multiply(c, h!), x)), np.sum(c)], h!, xs!)[1]),
-  c("while", [unit(3)], (a) => lax.whileLoop((v: NDArray) => np.less(np.sum(np.abs(v)), 4), (v: NDArray) => np.add(np.multiply(v, 2), 0.25), a!)),
+  c("while", [unit(3)], (a) =>
+    lax.whileLoop(
+      (v: NDArray) => np.less(np.sum(np.abs(v)), 4),
+      (v: NDArray) => np.add(np.multiply(v, 2), 0.25),
+      a!,
+    ),
+  ),
   c("checkpoint", [real(2, 3)], (a) => checkpoint((u: NDArray) => np.sin(np.exp(u)))(a!)),
   c("pjit closing over a batched value", [real(3), real(3)], (a, b) => jit((u: NDArray) => np.multiply(u, a!))(np.exp(b!))),
 ];
@@ -170,16 +270,41 @@ function check(cs: Case, size: number, inAxes: (number | null)[], outAxes: numbe
 describe("batching rules against per-example loops", () => {
   for (const cs of CASES) {
     it(cs.name, () => {
-      const outRank = cs.f(...makeBatch(cs, seededRandom(1), 1, cs.inputs.map(() => null)).perExample[0]!).ndim;
+      const outRank = cs.f(
+        ...makeBatch(
+          cs,
+          seededRandom(1),
+          1,
+          cs.inputs.map(() => null),
+        ).perExample[0]!,
+      ).ndim;
       // every input mapped at axis 0, and at the last axis
-      check(cs, 3, cs.inputs.map(() => 0), 0, 11);
-      check(cs, 2, cs.inputs.map(() => -1), -1, 12);
+      check(
+        cs,
+        3,
+        cs.inputs.map(() => 0),
+        0,
+        11,
+      );
+      check(
+        cs,
+        2,
+        cs.inputs.map(() => -1),
+        -1,
+        12,
+      );
       fc.assert(
-        fc.property(fc.integer({ min: 1, max: 3 }), fc.array(fc.nat({ max: 1 << 10 }), { minLength: 3, maxLength: 3 }), fc.nat({ max: 1 << 10 }), fc.nat({ max: 1 << 20 }), (size, genes, og, seed) => {
-          const inAxes: (number | null)[] = cs.inputs.map((s, k) => axisFrom(genes[k]!, s.shape.length, true));
-          if (!inAxes.some((a) => a !== null)) inAxes[genes[0]! % inAxes.length] = 0;
-          check(cs, size, inAxes, axisFrom(og, outRank, false)!, seed);
-        }),
+        fc.property(
+          fc.integer({ min: 1, max: 3 }),
+          fc.array(fc.nat({ max: 1 << 10 }), { minLength: 3, maxLength: 3 }),
+          fc.nat({ max: 1 << 10 }),
+          fc.nat({ max: 1 << 20 }),
+          (size, genes, og, seed) => {
+            const inAxes: (number | null)[] = cs.inputs.map((s, k) => axisFrom(genes[k]!, s.shape.length, true));
+            if (!inAxes.some((a) => a !== null)) inAxes[genes[0]! % inAxes.length] = 0;
+            check(cs, size, inAxes, axisFrom(og, outRank, false)!, seed);
+          },
+        ),
         { numRuns: 12 },
       );
     });
@@ -188,14 +313,26 @@ describe("batching rules against per-example loops", () => {
   it("float32 inputs: each rule agrees with the loop to float32 tolerance", () => {
     for (const cs of CASES) {
       const cs32: Case = { ...cs, inputs: cs.inputs.map((s) => (s.dtype === "float64" ? { ...s, dtype: "float32" } : s)) };
-      check(cs32, 2, cs.inputs.map((_, k) => (k === 0 ? 0 : cs.inputs[k]!.shape.length > 0 ? 1 : null)), 0, 5, 1e-6);
+      check(
+        cs32,
+        2,
+        cs.inputs.map((_, k) => (k === 0 ? 0 : cs.inputs[k]!.shape.length > 0 ? 1 : null)),
+        0,
+        5,
+        1e-6,
+      );
     }
   });
 
   it("the cases exercise every primitive that has a batching rule", () => {
     const seen = new Set<string>();
     for (const cs of CASES) {
-      const ex = makeBatch(cs, seededRandom(1), 1, cs.inputs.map(() => null)).perExample[0]!;
+      const ex = makeBatch(
+        cs,
+        seededRandom(1),
+        1,
+        cs.inputs.map(() => null),
+      ).perExample[0]!;
       for (const e of makeJaxpr(cs.f)(...ex).jaxpr.eqns) seen.add(e.primitive.name);
     }
     // rules that only throw: "fused" is a backend kernel that exists only in optimized

@@ -66,7 +66,9 @@ describe.runIf(wasmAvailable())("eager elementwise operations on Wasm kernels", 
     ];
     for (const [got, ref] of checks) {
       const g = got.data() as Float32Array;
-      for (let i = 0; i < 200; i++) for (let j = 0; j < 200; j++) if (g[i * 200 + j] !== Math.fround(ref(i, j))) throw new Error(`(${i},${j}): ${g[i * 200 + j]} vs ${Math.fround(ref(i, j))}`);
+      for (let i = 0; i < 200; i++)
+        for (let j = 0; j < 200; j++)
+          if (g[i * 200 + j] !== Math.fround(ref(i, j))) throw new Error(`(${i},${j}): ${g[i * 200 + j]} vs ${Math.fround(ref(i, j))}`);
     }
   });
 

@@ -23,7 +23,12 @@ type F = "float32" | "float64";
 
 /** Runs `fn` on the kernel's inputs and returns fresh outputs. */
 function runWith(fn: (...b: TypedArray[]) => void, k: Kernel, ins: TypedArray[]): TypedArray[] {
-  const outs = k.outputs.map((o, j) => allocate(k.nodes[o.node]!.dtype, outputShape(k, j).reduce((a, b) => a * b, 1)));
+  const outs = k.outputs.map((o, j) =>
+    allocate(
+      k.nodes[o.node]!.dtype,
+      outputShape(k, j).reduce((a, b) => a * b, 1),
+    ),
+  );
   fn(...ins, ...outs);
   return outs;
 }
@@ -229,7 +234,10 @@ describe.runIf(wasmAvailable())("fused kernels compiled to WebAssembly SIMD", ()
 
   it("column sums of a big matrix: chunks over the kept columns, exactly the JS sums", () => {
     for (const dtype of ["float32", "float64"] as F[]) {
-      for (const [r, c] of [[1000, 1001], [7, 200_003]]) {
+      for (const [r, c] of [
+        [1000, 1001],
+        [7, 200_003],
+      ]) {
         const b = new KernelBuilder([r!, c!], [0]);
         const x = b.load(b.addInput(dtype, [r!, c!]), broadcastMap([r!, c!], [r!, c!]));
         b.output(b.add({ kind: "binary", op: "mul", x, y: x, dtype }), "sum");
@@ -299,7 +307,11 @@ describe.runIf(wasmAvailable())("fused kernels compiled to WebAssembly SIMD", ()
 
   it("bool inputs and outputs (bytes 0/1, full and broadcast reads, partial vectors) are exactly the JS values", () => {
     for (const dtype of ["float32", "float64"] as F[]) {
-      for (const [r, c] of [[3, 5], [7, 33], [40, 1001]] as [number, number][]) {
+      for (const [r, c] of [
+        [3, 5],
+        [7, 33],
+        [40, 1001],
+      ] as [number, number][]) {
         const shape = [r, c];
         const b = new KernelBuilder(shape);
         const x = b.load(b.addInput(dtype, shape), broadcastMap(shape, shape));
@@ -446,7 +458,12 @@ describe.runIf(wasmAvailable())("fused kernels compiled to WebAssembly SIMD", ()
 
   it("falls back (null) for what it does not compile: int32, pow", () => {
     const shape = [64, 64];
-    const mk = (f: (b: KernelBuilder, x: number) => void, dtype: "float32" | "int32" = "float32", reduce: number[] = [], map = broadcastMap(shape, shape)): Kernel => {
+    const mk = (
+      f: (b: KernelBuilder, x: number) => void,
+      dtype: "float32" | "int32" = "float32",
+      reduce: number[] = [],
+      map = broadcastMap(shape, shape),
+    ): Kernel => {
       const b = new KernelBuilder(shape, reduce);
       f(b, b.load(b.addInput(dtype, shape), map));
       return b.build();

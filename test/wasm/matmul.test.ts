@@ -18,7 +18,15 @@ type Buf = Float32Array | Float64Array;
  * `op(A)·op(B)` in float64, with `op` a transpose when the flag is set (A stored k×m,
  * B stored n×k), and the per-element bound `Σ|a||b|` for tolerances.
  */
-function reference(A: ArrayLike<number>, B: ArrayLike<number>, m: number, k: number, n: number, transA = false, transB = false): { C: Float64Array; S: Float64Array } {
+function reference(
+  A: ArrayLike<number>,
+  B: ArrayLike<number>,
+  m: number,
+  k: number,
+  n: number,
+  transA = false,
+  transB = false,
+): { C: Float64Array; S: Float64Array } {
   const C = new Float64Array(m * n);
   const S = new Float64Array(m * n);
   for (let i = 0; i < m; i++)
@@ -56,7 +64,10 @@ function check(m: number, k: number, n: number, opts: { f64?: boolean; transA?: 
   const eps = f64 ? 2 ** -52 : 2 ** -23;
   for (let i = 0; i < m * n; i++) {
     const err = Math.abs(C[i]! - R[i]!);
-    if (!(err <= 2 * (k + 1) * eps * S[i]! + 1e-300)) throw new Error(`${m}x${k}x${n} f64=${f64} transA=${opts.transA} transB=${opts.transB}: C[${i}] = ${C[i]}, reference ${R[i]} (error ${err}, bound ${2 * (k + 1) * eps * S[i]!})`);
+    if (!(err <= 2 * (k + 1) * eps * S[i]! + 1e-300))
+      throw new Error(
+        `${m}x${k}x${n} f64=${f64} transA=${opts.transA} transB=${opts.transB}: C[${i}] = ${C[i]}, reference ${R[i]} (error ${err}, bound ${2 * (k + 1) * eps * S[i]!})`,
+      );
   }
   return C;
 }
@@ -274,7 +285,7 @@ describe.runIf(wasmMatmulAvailable())("matrix-vector products (the gemv kernels 
                 expect(bad, `panel ${panel} f64=${f64} ${len}x${outs} K=${K} threads=${t}: y[${bad}] = ${Y[bad]}, plain loop ${want[bad]}`).toBe(-1);
               }
             }
-      }
+          }
     } finally {
       setGemvColumnPanel(prev);
     }

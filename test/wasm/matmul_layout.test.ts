@@ -93,8 +93,20 @@ describe("matmul layout pass", () => {
   });
 
   it("handles int32 operands (JS path) and batched operands with broadcast batch axes", () => {
-    const xi = np.array([[1, 2, 3], [4, 5, 6]], { dtype: "int32" }); // xiᵀ is 3×2
-    const yi = np.array([[1, -1], [2, 0]], { dtype: "int32" });
+    const xi = np.array(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { dtype: "int32" },
+    ); // xiᵀ is 3×2
+    const yi = np.array(
+      [
+        [1, -1],
+        [2, 0],
+      ],
+      { dtype: "int32" },
+    );
     const cj = matmulLayout(makeJaxpr((a: NDArray, b: NDArray) => np.matmul(a.T, b))(xi, yi));
     expect(cj.jaxpr.eqns.map((e) => e.primitive.name)).toEqual(["matmul_t"]);
     const out = evalJaxpr(cj.jaxpr, cj.consts, [xi, yi])[0]!;
@@ -134,7 +146,9 @@ describe("matmul layout pass", () => {
     const cj = matmulLayout(makeJaxpr(f)(x, y));
     expect(cj.jaxpr.eqns.map((e) => e.primitive.name).sort()).toEqual(["matmul_t", "transpose"]);
     const [c, t] = evalJaxpr(cj.jaxpr, cj.consts, [x, y]);
-    expect(closeness(Array.from(c!.data()), Array.from(refMatmul(x.T.data() as Float32Array, y.data() as Float32Array, 1, 4, 6, 5)), { rtol: 1e-6, atol: 1e-6 })).toBeNull();
+    expect(
+      closeness(Array.from(c!.data()), Array.from(refMatmul(x.T.data() as Float32Array, y.data() as Float32Array, 1, 4, 6, 5)), { rtol: 1e-6, atol: 1e-6 }),
+    ).toBeNull();
     expect(t!.shape).toEqual([4, 6]);
   });
 
@@ -173,7 +187,12 @@ describe("matmul layout pass", () => {
   });
 
   it("matmul_t's JVP and transpose rules agree with finite differences in every layout, to second order", () => {
-    const layouts: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+    const layouts: [boolean, boolean][] = [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ];
     for (const [ta, tb] of layouts) {
       // op(a): 2x3 (batched by 2 on a), op(b): 3x4
       const a = random(ta ? [2, 3, 2] : [2, 2, 3], 31, "float64");
@@ -182,7 +201,9 @@ describe("matmul layout pass", () => {
       expect(() => checkGrads(f, [a, b], { order: 2 })).not.toThrow();
       // and the same values as matmul of explicit transposes
       const sw = (x: NDArray): NDArray => (x.ndim === 3 ? np.transpose(x, [0, 2, 1]) : np.transpose(x));
-      expect(closeness(Array.from(matmulT(a, b, ta, tb).data()), Array.from(np.matmul(ta ? sw(a) : a, tb ? sw(b) : b).data()), { rtol: 1e-12, atol: 1e-12 })).toBeNull();
+      expect(
+        closeness(Array.from(matmulT(a, b, ta, tb).data()), Array.from(np.matmul(ta ? sw(a) : a, tb ? sw(b) : b).data()), { rtol: 1e-12, atol: 1e-12 }),
+      ).toBeNull();
     }
   });
 

@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { FuncBuilder, I32 } from "../../src/backends/wasm/emit.js";
-import { HEAP_BASE, MAX_CHUNKS, setThreadCount, workerChunkCount, loadModule, parallelFor, reserveHeap, threadCount, wasmAvailable, wasmMemory } from "../../src/backends/wasm/runtime.js";
+import {
+  HEAP_BASE,
+  MAX_CHUNKS,
+  setThreadCount,
+  workerChunkCount,
+  loadModule,
+  parallelFor,
+  reserveHeap,
+  threadCount,
+  wasmAvailable,
+  wasmMemory,
+} from "../../src/backends/wasm/runtime.js";
 
 // mark(chunk, base, value): mem32[base/4 + chunk] += value  (a chunk run twice shows as 2*value)
 function markModule() {

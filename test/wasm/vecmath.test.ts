@@ -86,7 +86,14 @@ function ulps(t: Lanes, got: number, want: number): number {
 }
 
 /** Asserts that `out[i]` is within `bound` ulps of `ref(xs[i])` (rounded to the lane type) wherever `keep(x)`; names the worst input. */
-function expectWithinUlps(t: Lanes, xs: ArrayLike<number>, out: ArrayLike<number>, ref: (x: number) => number, bound: number, keep: (x: number) => boolean = () => true): void {
+function expectWithinUlps(
+  t: Lanes,
+  xs: ArrayLike<number>,
+  out: ArrayLike<number>,
+  ref: (x: number) => number,
+  bound: number,
+  keep: (x: number) => boolean = () => true,
+): void {
   let worst = 0;
   let at = 0;
   for (let i = 0; i < xs.length; i++) {
@@ -101,7 +108,54 @@ function expectWithinUlps(t: Lanes, xs: ArrayLike<number>, out: ArrayLike<number
   expect(worst, `worst at x = ${xs[at]}: got ${out[at]}, want ${ref(xs[at]!)}`).toBeLessThanOrEqual(bound);
 }
 
-const SPECIALS = [0, -0, NaN, Infinity, -Infinity, 1, -1, 0.5, -0.5, 2, 1e-45, -1e-45, 1.1754942e-38, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-300, 88.72283, 88.7229, 89, -87.3, -103.97, -104, 709.78, 709.79, -745.1, -745.2, 9, 9.02, 10, 19, 20, 17, -17.33, -18, -37, -40, 1e30, -1e30, 3.4028234663852886e38, 1.7976931348623157e308, -0.9999999, -1, -1.0000001, 1e-8, -1e-8];
+const SPECIALS = [
+  0,
+  -0,
+  NaN,
+  Infinity,
+  -Infinity,
+  1,
+  -1,
+  0.5,
+  -0.5,
+  2,
+  1e-45,
+  -1e-45,
+  1.1754942e-38,
+  5e-324,
+  -5e-324,
+  2.2250738585072014e-308,
+  1e-300,
+  88.72283,
+  88.7229,
+  89,
+  -87.3,
+  -103.97,
+  -104,
+  709.78,
+  709.79,
+  -745.1,
+  -745.2,
+  9,
+  9.02,
+  10,
+  19,
+  20,
+  17,
+  -17.33,
+  -18,
+  -37,
+  -40,
+  1e30,
+  -1e30,
+  3.4028234663852886e38,
+  1.7976931348623157e308,
+  -0.9999999,
+  -1,
+  -1.0000001,
+  1e-8,
+  -1e-8,
+];
 
 function inputs(t: Lanes): Float32Array | Float64Array {
   const rnd = seededRandom(t === "f32" ? 11 : 12);
@@ -132,7 +186,8 @@ function apply(mod: WasmModule, name: Fn, t: Lanes, xs: Float32Array | Float64Ar
   const esz = t === "f32" ? 4 : 8;
   const base = reserveHeap(2 * xs.length * esz);
   const mem = wasmMemory();
-  const view = (off: number): Float32Array | Float64Array => (t === "f32" ? new Float32Array(mem.buffer, base + off, xs.length) : new Float64Array(mem.buffer, base + off, xs.length));
+  const view = (off: number): Float32Array | Float64Array =>
+    t === "f32" ? new Float32Array(mem.buffer, base + off, xs.length) : new Float64Array(mem.buffer, base + off, xs.length);
   view(0).set(xs);
   mod.exports[`${name}_${t}`]!(base, base + xs.length * esz, xs.length * esz);
   return view(xs.length * esz).slice();
@@ -142,7 +197,11 @@ describe.runIf(wasmAvailable())("vectorized sin, cos, tan (|x| <= TRIG_LIMIT; th
   const mod = buildModule();
   for (const t of ["f32", "f64"] as Lanes[]) {
     const rnd = seededRandom(t === "f32" ? 21 : 22);
-    const parts: number[][] = [SPECIALS, Array.from({ length: 200001 }, (_, i) => (i - 100000) * 1e-4), Array.from({ length: 100000 }, () => (rnd() * 2 - 1) * TRIG_LIMIT * 1.2)];
+    const parts: number[][] = [
+      SPECIALS,
+      Array.from({ length: 200001 }, (_, i) => (i - 100000) * 1e-4),
+      Array.from({ length: 100000 }, () => (rnd() * 2 - 1) * TRIG_LIMIT * 1.2),
+    ];
     // multiples of π/2 (where the reduced argument is smallest) and log-uniform magnitudes
     parts.push(Array.from({ length: 20000 }, (_, k) => (k - 10000) * 37 * (Math.PI / 2)));
     parts.push(Array.from({ length: 100000 }, () => (rnd() < 0.5 ? -1 : 1) * 2 ** (rnd() * 100 - 80)));
@@ -173,7 +232,8 @@ describe.runIf(wasmAvailable())("vectorized exp, expm1, log, log1p, tanh, logist
       it(`${name} on ${t === "f32" ? "f32x4" : "f64x2"} lanes is within ${BOUND[t][name]} ulp of Math.${name === "logistic" ? "exp-based logistic" : name}`, () => {
         const base = reserveHeap(2 * xs.length * esz);
         const mem = wasmMemory();
-        const view = (off: number): Float32Array | Float64Array => (t === "f32" ? new Float32Array(mem.buffer, base + off, xs.length) : new Float64Array(mem.buffer, base + off, xs.length));
+        const view = (off: number): Float32Array | Float64Array =>
+          t === "f32" ? new Float32Array(mem.buffer, base + off, xs.length) : new Float64Array(mem.buffer, base + off, xs.length);
         view(0).set(xs);
         mod.exports[`${name}_${t}`]!(base, base + xs.length * esz, xs.length * esz);
         const out = view(xs.length * esz);
@@ -181,7 +241,8 @@ describe.runIf(wasmAvailable())("vectorized exp, expm1, log, log1p, tanh, logist
         // the special values exactly (signed zeros, infinities, NaN)
         for (let i = 0; i < SPECIALS.length; i++) {
           const want = t === "f32" ? Math.fround(REF[name](xs[i]!)) : REF[name](xs[i]!);
-          if (want === 0 || !Number.isFinite(want)) expect(Object.is(out[i], want) || (Number.isNaN(out[i]!) && Number.isNaN(want)), `${name}(${xs[i]}) = ${out[i]}`).toBe(true);
+          if (want === 0 || !Number.isFinite(want))
+            expect(Object.is(out[i], want) || (Number.isNaN(out[i]!) && Number.isNaN(want)), `${name}(${xs[i]}) = ${out[i]}`).toBe(true);
         }
       });
     }

@@ -9,7 +9,8 @@
  * reduced axes are innermost (otherwise directly in the output buffer).
  * @module
  */
-import type { DType, } from "../../core/dtype.js";
+import type { DType } from "../../core/dtype.js";
+import { LruCache } from "../../core/lru.js";
 import type { BinaryOp, CompareOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
 import { collapseLoops, contiguousStrides, nodeLevels, operandsOf, reduceInit } from "../../kernel/ir.js";
 
@@ -131,7 +132,6 @@ function accumulateJs(acc: string, v: string, op: ReduceOp): string {
   const cmp = op === "max" ? ">" : "<";
   return `${acc} = ${v} ${cmp} ${acc} || (${v} !== ${v} && ${acc} === ${acc}) ? ${v} : ${acc};`;
 }
-
 
 /**
  * JavaScript statements computing `kernel`, reading the typed arrays named `ins` and
@@ -257,7 +257,7 @@ export function emitKernel(kernel: Kernel, ins: readonly string[], outs: readonl
   return `{\n${lines.join("\n")}\n}`;
 }
 
-const cache = new Map<string, KernelFn>();
+const cache = new LruCache<string, KernelFn>();
 
 /** Number of distinct generated functions compiled so far (for tests and diagnostics). */
 export function compiledFunctionCount(): number {

@@ -35,7 +35,6 @@ export const INLINE_KERNEL_SIZE = 64;
  */
 export const INLINE_NODE_BUDGET = 256;
 
-
 const CTOR: Record<DType, string> = { float32: "Float32Array", float64: "Float64Array", int32: "Int32Array", bool: "Uint8Array" };
 
 interface Context {
@@ -158,8 +157,7 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
       if (size <= INLINE_KERNEL_SIZE && inlined + kernel.nodes.length <= INLINE_NODE_BUDGET) {
         inlined += kernel.nodes.length;
         lines.push(emitKernel(kernel, ins, outs));
-      }
-      else {
+      } else {
         ctx.kernels.push(kernelFunction(kernel)); // WebAssembly SIMD for big kernels it compiles, else JS
         lines.push(`K[${ctx.kernels.length - 1}](${[...ins, ...outs].join(", ")});`);
       }

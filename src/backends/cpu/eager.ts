@@ -18,6 +18,7 @@ import type { KernelLowering } from "../../kernel/lowering.js";
 import { compileWasmKernel } from "../wasm/kernel.js";
 import { VEC_MATH, VEC_TRIG } from "../wasm/vecmath.js";
 import type { KernelFn } from "./codegen.js";
+import { LruCache } from "../../core/lru.js";
 
 /** Elements below which an eager elementwise operation keeps its JavaScript `impl`. */
 export const EAGER_WASM_MIN_SIZE = 16384;
@@ -29,7 +30,7 @@ interface EagerKernel {
   run: KernelFn;
   transcendental: boolean;
 }
-const cache = new Map<string, EagerKernel | null>();
+const cache = new LruCache<string, EagerKernel | null>();
 /**
  * Whether a primitive's kernels compute a transcendental function, learned from its
  * first kernel: a non-transcendental operation on a mid-sized array then keeps its

@@ -15,6 +15,8 @@ import { kernelFunction } from "../wasm/kernel.js";
 import { choleskyRowPairWasm, trsmWasm } from "../wasm/linalg.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { compileKernel } from "./codegen.js";
+import { convImpl } from "./conv.js";
+import { reduceWindowImpl, selectAndGatherImpl, selectAndScatterImpl } from "./window.js";
 import { compileJaxpr } from "./compile.js";
 import { runEagerKernel } from "./eager.js";
 import { matmulBlocked, matmulInt32 } from "./matmul.js";
@@ -29,7 +31,8 @@ function transposed(X: TypedArray, dtype: DType, off: number, rows: number, cols
   return T;
 }
 
-const dtypeOf = (x: TypedArray): DType => (x instanceof Float32Array ? "float32" : x instanceof Float64Array ? "float64" : x instanceof Int32Array ? "int32" : "bool");
+const dtypeOf = (x: TypedArray): DType =>
+  x instanceof Float32Array ? "float32" : x instanceof Float64Array ? "float64" : x instanceof Int32Array ? "int32" : "bool";
 
 /**
  * `C = op(A) · op(B)`: the WebAssembly SIMD kernel (float types, enough work), which
@@ -39,7 +42,18 @@ const dtypeOf = (x: TypedArray): DType => (x instanceof Float32Array ? "float32"
 function matmul({ A, aOffset, B, bOffset, C, cOffset, m, k, n, transA, transB }: MatmulArgs): void {
   const float = C instanceof Float32Array || C instanceof Float64Array;
   if (float && m * k * n >= WASM_MIN_WORK) {
-    if (matmulWasm((A as Float32Array).subarray(aOffset, aOffset + m * k), (B as Float32Array).subarray(bOffset, bOffset + k * n), (C as Float32Array).subarray(cOffset, cOffset + m * n), m, k, n, { transA, transB })) return;
+    if (
+      matmulWasm(
+        (A as Float32Array).subarray(aOffset, aOffset + m * k),
+        (B as Float32Array).subarray(bOffset, bOffset + k * n),
+        (C as Float32Array).subarray(cOffset, cOffset + m * n),
+        m,
+        k,
+        n,
+        { transA, transB },
+      )
+    )
+      return;
   }
   const dtype = dtypeOf(C);
   const [A2, ao] = transA ? [transposed(A, dtype, aOffset, m, k), 0] : [A, aOffset];
@@ -79,5 +93,9 @@ export const cpuBackend: HostBackend = {
   },
   matmul,
   kernelFunction,
+  conv: convImpl,
+  reduceWindow: reduceWindowImpl,
+  selectAndGather: selectAndGatherImpl,
+  selectAndScatter: selectAndScatterImpl,
   linalg: { choleskyRowPair: choleskyRowPairWasm, trsm: trsmWasm },
 };

@@ -8,7 +8,7 @@
 import type { ShapedArray } from "../../core/array.js";
 import { type TypedArray, allocate } from "../../core/dtype.js";
 import type { DeviceBuffer } from "../../core/device.js";
-import type { GpuTexture } from "./runtime.js";
+import { type GpuTexture, gpuRuntime } from "./runtime.js";
 
 const registry = new FinalizationRegistry<GpuTexture>((t) => {
   live--;
@@ -42,7 +42,10 @@ export class GpuBuffer implements DeviceBuffer {
   }
   /** The texture, for a kernel to read. */
   texture(op: string): GpuTexture | null {
-    if (this.#freed) throw new Error(`${op}: an input array was disposed (its GPU memory is released); keep arrays you still use, or copy them with x.to("cpu") before dispose().`);
+    if (this.#freed)
+      throw new Error(
+        `${op}: an input array was disposed (its GPU memory is released); keep arrays you still use, or copy them with x.to("cpu") before dispose().`,
+      );
     return this.#tex;
   }
   /** A second buffer sharing this one's texture (for free reshapes). */
@@ -54,6 +57,7 @@ export class GpuBuffer implements DeviceBuffer {
     const out = allocate(aval.dtype, aval.size);
     const t = this.texture("reading an array");
     if (!t) return out;
+    gpuRuntime()?.check("reading an array");
     const f = t.toArray();
     if (aval.dtype === "float32" || aval.dtype === "float64") out.set(f.subarray(0, aval.size));
     else if (aval.dtype === "int32") for (let i = 0; i < out.length; i++) out[i] = Math.round(f[i]!);

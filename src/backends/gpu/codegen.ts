@@ -15,7 +15,18 @@
  */
 import { sizeOf } from "../../core/shape.js";
 import type { DType } from "../../core/dtype.js";
-import { type BinaryOp, type CompareOp, type IndexMap, type Kernel, type KernelNode, type ReduceOp, type UnaryOp, contiguousStrides, operandsOf, outputShape } from "../../kernel/ir.js";
+import {
+  type BinaryOp,
+  type CompareOp,
+  type IndexMap,
+  type Kernel,
+  type KernelNode,
+  type ReduceOp,
+  type UnaryOp,
+  contiguousStrides,
+  operandsOf,
+  outputShape,
+} from "../../kernel/ir.js";
 
 /**
  * A float literal gpu.js and GLSL both accept (infinities become ±FLT_MAX). GLSL has no
@@ -68,7 +79,10 @@ export function affine(offset: number, strides: readonly number[], names: readon
 function ipowExpr(x: string, y: number): string {
   if (y === 0) return "1.0";
   const n = Math.abs(y);
-  const chain = n <= 16 ? new Array<string>(n).fill(x).join(" * ") : `(Math.floor(${glFloat(n)} * 0.5) * 2.0 === ${glFloat(n)} ? 1.0 : (${x} < 0.0 ? -1.0 : 1.0)) * Math.pow(Math.abs(${x}), ${glFloat(n)})`;
+  const chain =
+    n <= 16
+      ? new Array<string>(n).fill(x).join(" * ")
+      : `(Math.floor(${glFloat(n)} * 0.5) * 2.0 === ${glFloat(n)} ? 1.0 : (${x} < 0.0 ? -1.0 : 1.0)) * Math.pow(Math.abs(${x}), ${glFloat(n)})`;
   return y < 0 ? `(1.0 / (${chain}))` : `(${chain})`;
 }
 
@@ -100,7 +114,9 @@ export const BINARY_GL: Record<BinaryOp, (a: string, b: string, dtype: DType) =>
   sub: (a, b) => `(${a} - ${b})`,
   mul: (a, b) => `(${a} * ${b})`,
   div: (a, b, dtype) =>
-    dtype === "int32" || dtype === "bool" ? `(${b} === 0.0 ? 0.0 : (${a} * ${b} < 0.0 ? -1.0 : 1.0) * Math.floor((Math.abs(${a}) + 0.5) / Math.abs(${b})))` : `(${a} / ${b})`,
+    dtype === "int32" || dtype === "bool"
+      ? `(${b} === 0.0 ? 0.0 : (${a} * ${b} < 0.0 ? -1.0 : 1.0) * Math.floor((Math.abs(${a}) + 0.5) / Math.abs(${b})))`
+      : `(${a} / ${b})`,
   // a negative base to a non-integer power is NaN: sqrt of the (negative) base, computed at
   // run time (GLSL has no NaN literal, and a constant such as sqrt(-1.0) may be folded to 0)
   pow: (a, b) =>
@@ -201,7 +217,9 @@ export function outputSource(k: Kernel, j: number): OutputSource {
   if (!out.reduce) {
     const contiguous = contiguousStrides(k.shape);
     // loads that read the index space's own layout use the flat index directly
-    const onlyContiguous = k.nodes.every((n) => n.kind !== "load" || (n.map.offset === 0 && n.map.strides.every((s, d) => s === contiguous[d] || k.shape[d] === 1)));
+    const onlyContiguous = k.nodes.every(
+      (n) => n.kind !== "load" || (n.map.offset === 0 && n.map.strides.every((s, d) => s === contiguous[d] || k.shape[d] === 1)),
+    );
     lines.push(`const t = this.thread.x * 1.0;`);
     if (onlyContiguous) {
       const e = emitNodes(k, out.node, () => "t", lines, used);
@@ -259,7 +277,11 @@ function splitReduction(k: Kernel, j: number, op: ReduceOp, outer: number[], red
   const out = k.outputs[j]!;
   const names = k.shape.map((_, d) => `i${d}`);
   const blocks = Math.ceil(reduceSize / REDUCTION_BLOCK);
-  const lines: string[] = [`const t = this.thread.x * 1.0;`, `const o = Math.floor((t + 0.5) / ${glFloat(blocks)});`, `const blk = t - o * ${glFloat(blocks)};`];
+  const lines: string[] = [
+    `const t = this.thread.x * 1.0;`,
+    `const o = Math.floor((t + 0.5) / ${glFloat(blocks)});`,
+    `const blk = t - o * ${glFloat(blocks)};`,
+  ];
   decompose(
     lines,
     outer.map((d) => k.shape[d]!),
@@ -269,7 +291,11 @@ function splitReduction(k: Kernel, j: number, op: ReduceOp, outer: number[], red
   );
   lines.push(`let acc = 0.0;`);
   if (op !== "sum") lines.push(`let first = 1.0;`);
-  lines.push(`for (let jj = 0; jj < ${REDUCTION_BLOCK}; jj++) {`, `const r = blk * ${glFloat(REDUCTION_BLOCK)} + jj * 1.0;`, `if (r < ${glFloat(reduceSize)}) {`);
+  lines.push(
+    `for (let jj = 0; jj < ${REDUCTION_BLOCK}; jj++) {`,
+    `const r = blk * ${glFloat(REDUCTION_BLOCK)} + jj * 1.0;`,
+    `if (r < ${glFloat(reduceSize)}) {`,
+  );
   decompose(
     lines,
     k.reduceAxes.map((d) => k.shape[d]!),

@@ -70,7 +70,10 @@ export function gpuBufferOf(rt: GpuRuntime, a: ConcreteArray, op: string): GpuBu
 
 function upload(rt: GpuRuntime, a: ConcreteArray, op: string): GpuBuffer | null {
   if (a.dtype === "float64") throw float64Error(op);
-  if (a.size > MAX_GPU_ELEMENTS) throw new Error(`${op}: ${a.aval.toString()} has more than 2^24 elements, the most a GPU array can hold (flat indices are computed in float32); keep it on the CPU.`);
+  if (a.size > MAX_GPU_ELEMENTS)
+    throw new Error(
+      `${op}: ${a.aval.toString()} has more than 2^24 elements, the most a GPU array can hold (flat indices are computed in float32); keep it on the CPU.`,
+    );
   const data = a.buffer;
   if (a.dtype === "int32") for (let i = 0; i < data.length; i++) if (Math.abs(data[i]!) > MAX_GPU_ELEMENTS) return null;
   return new GpuBuffer(a.size === 0 ? null : rt.upload(data), a.size);
@@ -84,7 +87,10 @@ export function moveToGpu(x: ConcreteArray, op: string): ConcreteArray {
   if (x.device) buf = (x.device as GpuBuffer).share(op);
   else {
     const b = gpuBufferOf(rt, x, op)?.share(op); // the upload of a host array is cached with it
-    if (!b) throw new Error(`${op}: ${x.aval.toString()} holds integers beyond ±2^24, which float32 GPU textures cannot represent exactly (PRNG keys are such arrays); keep it on the CPU.`);
+    if (!b)
+      throw new Error(
+        `${op}: ${x.aval.toString()} holds integers beyond ±2^24, which float32 GPU textures cannot represent exactly (PRNG keys are such arrays); keep it on the CPU.`,
+      );
     buf = b;
   }
   const c = new ConcreteArray(x.aval, x.hasHostCopy ? x.buffer : null, buf);
@@ -93,7 +99,13 @@ export function moveToGpu(x: ConcreteArray, op: string): ConcreteArray {
 }
 
 /** Runs `prim` on the GPU; null when it must run on the CPU instead. */
-export function runOnGpu(rt: GpuRuntime, prim: Primitive, args: readonly ConcreteArray[], params: Params, outAvals: readonly ShapedArray[]): ConcreteArray[] | null {
+export function runOnGpu(
+  rt: GpuRuntime,
+  prim: Primitive,
+  args: readonly ConcreteArray[],
+  params: Params,
+  outAvals: readonly ShapedArray[],
+): ConcreteArray[] | null {
   const op = prim.name;
   const impl = gpuKernelOf(prim);
   if (!impl) return null;
@@ -101,7 +113,8 @@ export function runOnGpu(rt: GpuRuntime, prim: Primitive, args: readonly Concret
   if (op === "convert_element_type" && args[0]!.dtype === "float64" && !args[0]!.device && outAvals[0]!.dtype !== "float64") return null;
   for (const a of [...args.map((x) => x.aval), ...outAvals]) {
     if (a.dtype === "float64") throw float64Error(op);
-    if (a.size > MAX_GPU_ELEMENTS) throw new Error(`${op}: ${shortName(a.dtype)}${fmtShape(a.shape)} has more than 2^24 elements, the most a GPU array can hold; run this on the CPU.`);
+    if (a.size > MAX_GPU_ELEMENTS)
+      throw new Error(`${op}: ${shortName(a.dtype)}${fmtShape(a.shape)} has more than 2^24 elements, the most a GPU array can hold; run this on the CPU.`);
   }
   const bufs: GpuBuffer[] = [];
   for (const a of args) {

@@ -26,7 +26,14 @@ import { affine, decompose, glFloat, kernelSources } from "./codegen.js";
 import { type GpuRuntime, type GpuTexture } from "./runtime.js";
 
 /** Runs one primitive on GPU buffers: inputs (with their avals) to output buffers. */
-export type GpuImpl = (rt: GpuRuntime, ins: readonly GpuBuffer[], inAvals: readonly ShapedArray[], params: Params, outAvals: readonly ShapedArray[], op: string) => GpuBuffer[];
+export type GpuImpl = (
+  rt: GpuRuntime,
+  ins: readonly GpuBuffer[],
+  inAvals: readonly ShapedArray[],
+  params: Params,
+  outAvals: readonly ShapedArray[],
+  op: string,
+) => GpuBuffer[];
 
 let emptyTexture: GpuTexture | null = null;
 function tex(rt: GpuRuntime, b: GpuBuffer, op: string): GpuTexture {
@@ -43,7 +50,9 @@ let warnedWide = false;
 function runWideKernelOnCpu(rt: GpuRuntime, k: Kernel, ins: readonly GpuBuffer[], reads: number): GpuBuffer[] {
   if (!warnedWide) {
     warnedWide = true;
-    console.warn(`cotangent: a fused kernel reads ${reads} arrays, more than the ${rt.maxInputs} textures a WebGL shader can sample here; it runs on the CPU (correct, but slower).`);
+    console.warn(
+      `cotangent: a fused kernel reads ${reads} arrays, more than the ${rt.maxInputs} textures a WebGL shader can sample here; it runs on the CPU (correct, but slower).`,
+    );
   }
   const host = ins.map((b, i) => b.read(new ShapedArray(k.inputs[i]!.shape, k.inputs[i]!.dtype)));
   const outs: TypedArray[] = kernelOutAvals(k).map((a) => allocate(a.dtype, a.size));
@@ -96,7 +105,8 @@ function elementwiseImpl(name: string, lower: KernelLowering): GpuImpl {
     });
     // an operation that returns its operand unchanged (stop_gradient) shares its texture
     const o = k.nodes[k.outputs[0]!.node]!;
-    if (k.nodes.length === ins.length && o.kind === "load" && k.inputs[o.input]!.shape.length === out!.ndim && sizeOf(k.inputs[o.input]!.shape) === out!.size) return [ins[o.input]!.share(op)];
+    if (k.nodes.length === ins.length && o.kind === "load" && k.inputs[o.input]!.shape.length === out!.ndim && sizeOf(k.inputs[o.input]!.shape) === out!.size)
+      return [ins[o.input]!.share(op)];
     return runKernel(rt, k, ins, op);
   };
 }
@@ -137,7 +147,15 @@ const derived = new WeakMap<Primitive, GpuImpl | null>();
 export function gpuKernelOf(prim: Primitive): GpuImpl | null {
   let impl = derived.get(prim);
   if (impl === undefined) {
-    impl = gpuImpls.get(prim.name) ?? (prim.lower ? elementwiseImpl(prim.name, prim.lower) : prim.view ? viewImpl(prim.name, prim.view) : prim.reduceOp ? reduceImpl(prim.name, prim.reduceOp) : null);
+    impl =
+      gpuImpls.get(prim.name) ??
+      (prim.lower
+        ? elementwiseImpl(prim.name, prim.lower)
+        : prim.view
+          ? viewImpl(prim.name, prim.view)
+          : prim.reduceOp
+            ? reduceImpl(prim.name, prim.reduceOp)
+            : null);
     derived.set(prim, impl);
   }
   return impl;
@@ -165,8 +183,18 @@ const gpuMatmul =
     const lines: string[] = [];
     decompose(lines, os, names, "t", "q");
     const bn = names.slice(0, -2);
-    const aStr = broadcastMap(as.slice(0, -2), batch, 0, contiguousStrides(as.slice(0, -2)).map((s) => s * m * k)).strides;
-    const bStr = broadcastMap(bs.slice(0, -2), batch, 0, contiguousStrides(bs.slice(0, -2)).map((s) => s * k * n)).strides;
+    const aStr = broadcastMap(
+      as.slice(0, -2),
+      batch,
+      0,
+      contiguousStrides(as.slice(0, -2)).map((s) => s * m * k),
+    ).strides;
+    const bStr = broadcastMap(
+      bs.slice(0, -2),
+      batch,
+      0,
+      contiguousStrides(bs.slice(0, -2)).map((s) => s * k * n),
+    ).strides;
     const i = names[r - 2]!;
     const j = names[r - 1]!;
     lines.push(`const ab = ${affine(0, aStr, bn)} + ${transA ? i : `${i} * ${glFloat(k)}`};`);
@@ -218,11 +246,7 @@ gpuImpls.set("pad", (rt, [x], [xa], p, [out], op) => {
   const lines: string[] = [];
   decompose(lines, out!.shape, names, "t", "q");
   const inside = xs.map((d, k) => `${names[k]} >= ${glFloat(lo[k]!)} && ${names[k]} < ${glFloat(lo[k]! + d)}`);
-  const src = affine(
-    -lo.reduce((acc, l, k) => acc + l * contiguousStrides(xs)[k]!, 0),
-    contiguousStrides(xs),
-    names,
-  );
+  const src = affine(-lo.reduce((acc, l, k) => acc + l * contiguousStrides(xs)[k]!, 0), contiguousStrides(xs), names);
   if (xa!.size === 0) lines.push(`return 0.0;`);
   else lines.push(`if (${inside.length ? inside.join(" && ") : "true"}) {`, `return x[${src}];`, `}`, `return 0.0;`);
   return [runSource(rt, fn(["x"], lines), out!.size, [x!], op)];
@@ -272,7 +296,17 @@ for (const [name, cmp] of [
     const lines: string[] = [];
     decompose(lines, [out!.size / post || 1, post], ["a0", "c"], "t", "q");
     lines.push(`const base = a0 * ${glFloat(n * post)} + c;`, `let best = 0.0;`, `let bv = x[base];`);
-    lines.push(`for (let k = 1; k < ${n}; k++) {`, `const kf = k * 1.0;`, `const v = x[base + kf * ${glFloat(post)}];`, `if (v ${cmp} bv) {`, `best = kf;`, `bv = v;`, `}`, `}`, `return best;`);
+    lines.push(
+      `for (let k = 1; k < ${n}; k++) {`,
+      `const kf = k * 1.0;`,
+      `const v = x[base + kf * ${glFloat(post)}];`,
+      `if (v ${cmp} bv) {`,
+      `best = kf;`,
+      `bv = v;`,
+      `}`,
+      `}`,
+      `return best;`,
+    );
     return [runSource(rt, fn(["x"], lines), out!.size, [x!], op)];
   });
 }

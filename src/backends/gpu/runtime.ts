@@ -35,8 +35,66 @@ interface GlLike {
   deleteTexture(t: unknown): void;
   getExtension(name: string): unknown;
   getParameter(p: number): unknown;
+  isContextLost?(): boolean;
   MAX_TEXTURE_SIZE: number;
   MAX_TEXTURE_IMAGE_UNITS: number;
+}
+
+/**
+ * The graphics APIs gpu.js offers, as `setDefaultBackend("gpu", { api })` names them:
+ * `"webgl2"` (a browser's WebGL2), `"webgl"` (WebGL1: headless-gl in Node) and
+ * `"webgpu"` (gpu.js's compute-shader mode, which the backend cannot use yet: see docs/gpu-backend.md, "WebGPU").
+ */
+export type GpuApi = "webgpu" | "webgl2" | "webgl";
+/** Every {@link GpuApi}, in order of preference. */
+export const GPU_APIS: readonly GpuApi[] = ["webgpu", "webgl2", "webgl"];
+/** The API each runtime mode runs on. */
+export const API_OF_MODE = { webgl2: "webgl2", headlessgl: "webgl" } as const satisfies Record<GpuRuntime["mode"], GpuApi>;
+
+/**
+ * Why the backend cannot run on WebGPU even where an adapter exists: gpu.js's webgpu
+ * kernels return Promises (every run, even in pipeline mode) and read back through
+ * `mapAsync`, while the backend interface and the array API (`x.toJs()`, a primitive's
+ * CPU fallback reading its inputs) read synchronously. The generated kernels themselves
+ * do run on gpu.js's webgpu mode (test/gpu/webgpu.test.ts replays them).
+ */
+export const WEBGPU_SYNC_READ =
+  "gpu.js's webgpu kernels return Promises and read results back asynchronously (mapAsync), while cotangent reads arrays synchronously (x.toJs()); " +
+  "the GPU backend cannot run on WebGPU yet";
+
+/** What {@link probeWebGpu} found: whether a WebGPU adapter exists, and its description or why not. */
+export interface WebGpuProbe {
+  readonly adapter: boolean;
+  /** The adapter's vendor and architecture (e.g. "google swiftshader"), or why there is none. */
+  readonly detail: string;
+}
+let webgpuProbe: WebGpuProbe | null = null;
+
+/** The result of the last {@link probeWebGpu}, or null when it has not run. */
+export function webGpuProbe(): WebGpuProbe | null {
+  return webgpuProbe;
+}
+
+interface NavigatorGpu {
+  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null>;
+}
+
+/** Asks for a WebGPU adapter (asynchronous, as WebGPU is); remembers and returns the answer. */
+export async function probeWebGpu(): Promise<WebGpuProbe> {
+  const gpu = (globalThis as { navigator?: { gpu?: NavigatorGpu } }).navigator?.gpu;
+  if (!gpu) {
+    webgpuProbe = { adapter: false, detail: "navigator.gpu is missing (Node, or a browser without WebGPU)" };
+  } else {
+    try {
+      const a = await gpu.requestAdapter();
+      webgpuProbe = a
+        ? { adapter: true, detail: [a.info?.vendor, a.info?.architecture, a.info?.description].filter((x) => x).join(" ") || "an adapter" }
+        : { adapter: false, detail: "navigator.gpu.requestAdapter() gave no adapter (headless Chromium gives one only with --enable-unsafe-webgpu)" };
+    } catch (e) {
+      webgpuProbe = { adapter: false, detail: `navigator.gpu.requestAdapter() threw: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  }
+  return webgpuProbe;
 }
 
 /** Arrays on the GPU are indexed with float32 arithmetic: flat indices must stay exact. */
@@ -60,6 +118,10 @@ export interface GpuRuntime {
   kernelCount(): number;
   /** The most input textures one kernel may read (the context's texture units, less one to spare). */
   readonly maxInputs: number;
+  /** Why the context cannot be used any more (it was lost), or null while it can. */
+  lost(): string | null;
+  /** Throws an Error naming `op` and the backend when the context was lost: a lost context reads back zeros, never an answer. */
+  check(op: string): void;
 }
 
 let runtime: GpuRuntime | null = null;
@@ -79,10 +141,10 @@ export function gpuRuntime(): GpuRuntime | null {
   return runtime;
 }
 
-/** Why no GPU context exists, or null when one does. */
+/** Why no GPU context exists (or the one there was is lost), or null when one can be used. */
 export function gpuFailure(): string | null {
   gpuRuntime();
-  return failure;
+  return failure ?? runtime?.lost() ?? null;
 }
 
 type NodeProcess = { getBuiltinModule?: (name: string) => unknown; env?: Record<string, string | undefined>; platform?: string };
@@ -127,9 +189,16 @@ function createContext(): { mode: "webgl2" | "headlessgl"; gl: GlLike; settings:
   const doc = (globalThis as { document?: { createElement(tag: string): { getContext(kind: string, opts: object): unknown } } }).document;
   if (doc && typeof (globalThis as { WebGL2RenderingContext?: unknown }).WebGL2RenderingContext !== "undefined") {
     const canvas = doc.createElement("canvas");
-    const gl = canvas.getContext("webgl2", { premultipliedAlpha: false, antialias: false, depth: false, stencil: false, preserveDrawingBuffer: false }) as GlLike | null;
+    const gl = canvas.getContext("webgl2", {
+      premultipliedAlpha: false,
+      antialias: false,
+      depth: false,
+      stencil: false,
+      preserveDrawingBuffer: false,
+    }) as GlLike | null;
     if (!gl) throw new Error("this browser did not give a WebGL2 context");
-    if (!gl.getExtension("EXT_color_buffer_float")) throw new Error("this browser's WebGL2 cannot render to float textures (EXT_color_buffer_float is missing)");
+    if (!gl.getExtension("EXT_color_buffer_float"))
+      throw new Error("this browser's WebGL2 cannot render to float textures (EXT_color_buffer_float is missing)");
     return { mode: "webgl2", gl, settings: { mode: "webgl2", canvas, context: gl } };
   }
   if (doc) throw new Error("this browser has no WebGL2");
@@ -142,7 +211,9 @@ function createContext(): { mode: "webgl2" | "headlessgl"; gl: GlLike; settings:
     const mod = proc.getBuiltinModule!("module") as { createRequire(from: string): (id: string) => unknown };
     createGl = mod.createRequire(gpujsPath)("gl") as typeof createGl;
   } catch (e) {
-    throw new Error(`headless-gl (the optional "gl" package of gpu.js) is not installed or did not build (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); on Debian install libxi-dev, libgl-dev, python3, make and g++, then npm install`);
+    throw new Error(
+      `headless-gl (the optional "gl" package of gpu.js) is not installed or did not build (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); on Debian install libxi-dev, libgl-dev, python3, make and g++, then npm install`,
+    );
   }
   const env = (globalThis as { process?: NodeProcess }).process?.env ?? {};
   if (!env.DISPLAY) throw new Error("Node has no X display for headless-gl (DISPLAY is unset); run under `xvfb-run -a`");
@@ -165,6 +236,7 @@ function createRuntime(): GpuRuntime {
   const rt: GpuRuntime = {
     mode,
     kernel(source, n, argSizes) {
+      rt.check("running a GPU kernel");
       const key = `${n}|${argSizes.join(",")}\n${source}`;
       let k = cache.get(key);
       if (!k) {
@@ -174,12 +246,27 @@ function createRuntime(): GpuRuntime {
       return k;
     },
     upload(data) {
+      rt.check("uploading an array to the GPU");
       const n = data.length;
-      uploader ??= gpu.createKernel("function (a) { return a[this.thread.x]; }", { ...KERNEL_SETTINGS, output: [1], dynamicOutput: true, dynamicArguments: true });
+      uploader ??= gpu.createKernel("function (a) { return a[this.thread.x]; }", {
+        ...KERNEL_SETTINGS,
+        output: [1],
+        dynamicOutput: true,
+        dynamicArguments: true,
+      });
       uploader.setOutput([n]);
       return uploader(data instanceof Float32Array ? data : Float32Array.from(data));
     },
     liveTextures: () => counter.live(),
+    lost: () => (gl.isContextLost?.() ? `the ${mode} context was lost (the browser or driver reclaimed the GPU)` : null),
+    check(op) {
+      const why = rt.lost();
+      if (why !== null)
+        throw new Error(
+          `${op}: the GPU backend (gpu.js on ${mode}) cannot be used: ${why}. Arrays that lived on the GPU are gone and cannot be read back; ` +
+            `recompute them on the CPU: setDefaultBackend("cpu") and run again from host arrays (np.array(...)).`,
+        );
+    },
     maxInputs: Number(gl.getParameter(gl.MAX_TEXTURE_IMAGE_UNITS)) - 1,
     kernelCount: () => cache.size,
   };

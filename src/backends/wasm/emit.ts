@@ -169,7 +169,10 @@ export class FuncBuilder {
 }
 
 /** A module with one imported memory ("env"."mem") and exported functions. */
-export function buildModule(funcs: { name: string; fn: FuncBuilder; results?: ValType[] }[], opts: { shared?: boolean; maxPages?: number } = {}): Uint8Array<ArrayBuffer> {
+export function buildModule(
+  funcs: { name: string; fn: FuncBuilder; results?: ValType[] }[],
+  opts: { shared?: boolean; maxPages?: number } = {},
+): Uint8Array<ArrayBuffer> {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [];
   uleb(funcs.length, types);

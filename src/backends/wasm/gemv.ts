@@ -38,8 +38,34 @@ interface Variant {
   scalarAdd: number;
   scalarMul: number;
 }
-const F32V: Variant = { esz: 4, lanes: 4, scalar: F32, load: OP.f32Load, store: OP.f32Store, align: 2, add: SIMD.f32x4Add, mul: SIMD.f32x4Mul, splat: SIMD_OPS.load32Splat, extract: SIMD_OPS.f32x4ExtractLane, scalarAdd: 0x92, scalarMul: 0x94 };
-const F64V: Variant = { esz: 8, lanes: 2, scalar: F64, load: OP.f64Load, store: OP.f64Store, align: 3, add: SIMD.f64x2Add, mul: SIMD.f64x2Mul, splat: SIMD_OPS.load64Splat, extract: SIMD_OPS.f64x2ExtractLane, scalarAdd: 0xa0, scalarMul: 0xa2 };
+const F32V: Variant = {
+  esz: 4,
+  lanes: 4,
+  scalar: F32,
+  load: OP.f32Load,
+  store: OP.f32Store,
+  align: 2,
+  add: SIMD.f32x4Add,
+  mul: SIMD.f32x4Mul,
+  splat: SIMD_OPS.load32Splat,
+  extract: SIMD_OPS.f32x4ExtractLane,
+  scalarAdd: 0x92,
+  scalarMul: 0x94,
+};
+const F64V: Variant = {
+  esz: 8,
+  lanes: 2,
+  scalar: F64,
+  load: OP.f64Load,
+  store: OP.f64Store,
+  align: 3,
+  add: SIMD.f64x2Add,
+  mul: SIMD.f64x2Mul,
+  splat: SIMD_OPS.load64Splat,
+  extract: SIMD_OPS.f64x2ExtractLane,
+  scalarAdd: 0xa0,
+  scalarMul: 0xa2,
+};
 
 /** Most vectors one call of the kernels takes. */
 export const MAX_VECTORS = 4;
@@ -106,10 +132,19 @@ const ROW_GROUP: readonly number[] = [0, 1, 2, 3, 2];
 function rowsKernel(t: Variant, K: number, G: number): FuncBuilder {
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [chunk, M, v, y, rows, len, ld, per, yStep, yVec] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const i = f.local(I32), i1 = f.local(I32), row = f.local(I32), pm = f.local(I32), pv = f.local(I32), end2 = f.local(I32), end1 = f.local(I32), endS = f.local(I32), py = f.local(I32);
+  const i = f.local(I32),
+    i1 = f.local(I32),
+    row = f.local(I32),
+    pm = f.local(I32),
+    pv = f.local(I32),
+    end2 = f.local(I32),
+    end1 = f.local(I32),
+    endS = f.local(I32),
+    py = f.local(I32);
   const a0 = Array.from({ length: G }, () => f.local(V128));
   const a1 = Array.from({ length: G }, () => f.local(V128));
-  const m0 = f.local(V128), m1 = f.local(V128);
+  const m0 = f.local(V128),
+    m1 = f.local(V128);
   const s = Array.from({ length: K }, () => f.local(t.scalar));
   const ms = f.local(t.scalar);
   const vb = t.lanes * t.esz; // bytes per vector
@@ -121,7 +156,14 @@ function rowsKernel(t: Variant, K: number, G: number): FuncBuilder {
     () => {
       f.get(M).get(i).get(ld).op(OP.i32Mul).op(OP.i32Add).set(row);
       // ends (as byte addresses in the row) of the 2-vector, 1-vector and scalar parts
-      f.get(row).get(len).i32(2 * t.lanes).op(OP.i32DivU).i32(2 * vb).op(OP.i32Mul).op(OP.i32Add).set(end2);
+      f.get(row)
+        .get(len)
+        .i32(2 * t.lanes)
+        .op(OP.i32DivU)
+        .i32(2 * vb)
+        .op(OP.i32Mul)
+        .op(OP.i32Add)
+        .set(end2);
       f.get(row).get(len).i32(t.lanes).op(OP.i32DivU).i32(vb).op(OP.i32Mul).op(OP.i32Add).set(end1);
       f.get(row).get(len).i32(t.esz).op(OP.i32Mul).op(OP.i32Add).set(endS);
       // the vectors in groups of G, one pass over the row each (later passes find it in cache)
@@ -139,20 +181,50 @@ function rowsKernel(t: Variant, K: number, G: number): FuncBuilder {
             f.get(pm).simd(SIMD.v128Load, { align: 0, offset: 0 }).set(m0);
             f.get(pm).simd(SIMD.v128Load, { align: 0, offset: vb }).set(m1);
             cs.forEach((c, q) => {
-              f.get(a0[q]!).get(m0).get(pv).simd(SIMD.v128Load, { align: 0, offset: c * vb }).simd(t.mul).simd(t.add).set(a0[q]!);
-              f.get(a1[q]!).get(m1).get(pv).simd(SIMD.v128Load, { align: 0, offset: (K + c) * vb }).simd(t.mul).simd(t.add).set(a1[q]!);
+              f.get(a0[q]!)
+                .get(m0)
+                .get(pv)
+                .simd(SIMD.v128Load, { align: 0, offset: c * vb })
+                .simd(t.mul)
+                .simd(t.add)
+                .set(a0[q]!);
+              f.get(a1[q]!)
+                .get(m1)
+                .get(pv)
+                .simd(SIMD.v128Load, { align: 0, offset: (K + c) * vb })
+                .simd(t.mul)
+                .simd(t.add)
+                .set(a1[q]!);
             });
-            f.get(pm).i32(2 * vb).op(OP.i32Add).set(pm);
-            f.get(pv).i32(2 * K * vb).op(OP.i32Add).set(pv);
+            f.get(pm)
+              .i32(2 * vb)
+              .op(OP.i32Add)
+              .set(pm);
+            f.get(pv)
+              .i32(2 * K * vb)
+              .op(OP.i32Add)
+              .set(pv);
           },
         );
         f.whileLoop(
           () => f.get(pm).get(end1).op(OP.i32GeU),
           () => {
             f.get(pm).simd(SIMD.v128Load, { align: 0, offset: 0 }).set(m0);
-            cs.forEach((c, q) => f.get(a0[q]!).get(m0).get(pv).simd(SIMD.v128Load, { align: 0, offset: c * vb }).simd(t.mul).simd(t.add).set(a0[q]!));
+            cs.forEach((c, q) =>
+              f
+                .get(a0[q]!)
+                .get(m0)
+                .get(pv)
+                .simd(SIMD.v128Load, { align: 0, offset: c * vb })
+                .simd(t.mul)
+                .simd(t.add)
+                .set(a0[q]!),
+            );
             f.get(pm).i32(vb).op(OP.i32Add).set(pm);
-            f.get(pv).i32(K * vb).op(OP.i32Add).set(pv);
+            f.get(pv)
+              .i32(K * vb)
+              .op(OP.i32Add)
+              .set(pv);
           },
         );
         // horizontal sums of a0 + a1, lane by lane
@@ -167,7 +239,14 @@ function rowsKernel(t: Variant, K: number, G: number): FuncBuilder {
           () => f.get(pm).get(endS).op(OP.i32GeU),
           () => {
             f.get(pm).mem(t.load, t.align, 0).set(ms);
-            for (const c of cs) f.get(s[c]!).get(ms).get(pv).mem(t.load, t.align, c * vb).op(t.scalarMul).op(t.scalarAdd).set(s[c]!);
+            for (const c of cs)
+              f.get(s[c]!)
+                .get(ms)
+                .get(pv)
+                .mem(t.load, t.align, c * vb)
+                .op(t.scalarMul)
+                .op(t.scalarAdd)
+                .set(s[c]!);
             f.get(pm).i32(t.esz).op(OP.i32Add).set(pm);
             f.get(pv).i32(t.esz).op(OP.i32Add).set(pv);
           },
@@ -200,8 +279,17 @@ function rowsKernel(t: Variant, K: number, G: number): FuncBuilder {
 function colsKernel(t: Variant, K: number, CB: number): FuncBuilder {
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [chunk, M, v, y, rows, width, ld, per, yVec, panel] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const j = f.local(I32), j0 = f.local(I32), j1 = f.local(I32), jEnd = f.local(I32), pm = f.local(I32), pv = f.local(I32), vEnd = f.local(I32), py = f.local(I32);
-  const mp = f.local(I32), vp = f.local(I32), vpEnd = f.local(I32); // the panel: its first row, its vector elements
+  const j = f.local(I32),
+    j0 = f.local(I32),
+    j1 = f.local(I32),
+    jEnd = f.local(I32),
+    pm = f.local(I32),
+    pv = f.local(I32),
+    vEnd = f.local(I32),
+    py = f.local(I32);
+  const mp = f.local(I32),
+    vp = f.local(I32),
+    vpEnd = f.local(I32); // the panel: its first row, its vector elements
   const acc = Array.from({ length: K }, () => Array.from({ length: CB }, () => f.local(V128)));
   const mv = Array.from({ length: CB }, () => f.local(V128));
   const sv = Array.from({ length: K }, () => f.local(V128));
@@ -211,7 +299,12 @@ function colsKernel(t: Variant, K: number, CB: number): FuncBuilder {
   f.get(chunk).get(per).op(OP.i32Mul).set(j0);
   f.get(j0).get(per).op(OP.i32Add).set(j1);
   f.get(j1).get(width).get(j1).get(width).op(OP.i32LtU, OP.select).set(j1);
-  f.get(v).get(rows).i32(K * t.esz).op(OP.i32Mul).op(OP.i32Add).set(vEnd);
+  f.get(v)
+    .get(rows)
+    .i32(K * t.esz)
+    .op(OP.i32Mul)
+    .op(OP.i32Add)
+    .set(vEnd);
   /** `py` = the sums of column `j`, vector 0; `next()` moves it to the next vector's. */
   const sumsOf = (): void => void f.get(y).get(j).i32(t.esz).op(OP.i32Mul).op(OP.i32Add).set(py);
   const next = (c: number): void => {
@@ -223,10 +316,23 @@ function colsKernel(t: Variant, K: number, CB: number): FuncBuilder {
     () => f.get(vp).get(vEnd).op(OP.i32GeU),
     () => {
       // vpEnd = min(vp + panel·K·esz, vEnd), without overflow for a huge panel
-      f.get(vEnd).get(vp).op(OP.i32Sub).i32(K * t.esz).op(OP.i32DivU).get(panel).op(OP.i32LeU);
+      f.get(vEnd)
+        .get(vp)
+        .op(OP.i32Sub)
+        .i32(K * t.esz)
+        .op(OP.i32DivU)
+        .get(panel)
+        .op(OP.i32LeU);
       f.ifThen(
         () => f.get(vEnd).set(vpEnd),
-        () => f.get(vp).get(panel).i32(K * t.esz).op(OP.i32Mul).op(OP.i32Add).set(vpEnd),
+        () =>
+          f
+            .get(vp)
+            .get(panel)
+            .i32(K * t.esz)
+            .op(OP.i32Mul)
+            .op(OP.i32Add)
+            .set(vpEnd),
       );
       f.get(j0).set(j);
       /** Columns `[j, jEnd)` in steps of `nv` v128 vectors: `nv·lanes` columns per pass over the panel's rows. */
@@ -246,7 +352,10 @@ function colsKernel(t: Variant, K: number, CB: number): FuncBuilder {
               () => {
                 sumsOf();
                 for (let c = 0; c < K; c++) {
-                  for (let q = 0; q < nv; q++) f.get(py).simd(SIMD.v128Load, { align: 0, offset: q * vb }).set(acc[c]![q]!);
+                  for (let q = 0; q < nv; q++)
+                    f.get(py)
+                      .simd(SIMD.v128Load, { align: 0, offset: q * vb })
+                      .set(acc[c]![q]!);
                   next(c);
                 }
               },
@@ -256,18 +365,29 @@ function colsKernel(t: Variant, K: number, CB: number): FuncBuilder {
             f.whileLoop(
               () => f.get(pv).get(vpEnd).op(OP.i32GeU),
               () => {
-                for (let q = 0; q < nv; q++) f.get(pm).simd(SIMD.v128Load, { align: 0, offset: q * vb }).set(mv[q]!);
+                for (let q = 0; q < nv; q++)
+                  f.get(pm)
+                    .simd(SIMD.v128Load, { align: 0, offset: q * vb })
+                    .set(mv[q]!);
                 for (let c = 0; c < K; c++) {
-                  f.get(pv).simd(t.splat, { align: t.align, offset: c * t.esz }).set(sv[c]!);
+                  f.get(pv)
+                    .simd(t.splat, { align: t.align, offset: c * t.esz })
+                    .set(sv[c]!);
                   for (let q = 0; q < nv; q++) f.get(acc[c]![q]!).get(mv[q]!).get(sv[c]!).simd(t.mul).simd(t.add).set(acc[c]![q]!);
                 }
                 f.get(pm).get(ld).op(OP.i32Add).set(pm);
-                f.get(pv).i32(K * t.esz).op(OP.i32Add).set(pv);
+                f.get(pv)
+                  .i32(K * t.esz)
+                  .op(OP.i32Add)
+                  .set(pv);
               },
             );
             sumsOf();
             for (let c = 0; c < K; c++) {
-              for (let q = 0; q < nv; q++) f.get(py).get(acc[c]![q]!).simd(SIMD.v128Store, { align: 0, offset: q * vb });
+              for (let q = 0; q < nv; q++)
+                f.get(py)
+                  .get(acc[c]![q]!)
+                  .simd(SIMD.v128Store, { align: 0, offset: q * vb });
               next(c);
             }
             f.get(j).i32(B).op(OP.i32Add).set(j);
@@ -299,9 +419,19 @@ function colsKernel(t: Variant, K: number, CB: number): FuncBuilder {
             () => f.get(pv).get(vpEnd).op(OP.i32GeU),
             () => {
               f.get(pm).mem(t.load, t.align, 0).set(ms);
-              for (let c = 0; c < K; c++) f.get(s[c]!).get(pv).mem(t.load, t.align, c * t.esz).get(ms).op(t.scalarMul).op(t.scalarAdd).set(s[c]!);
+              for (let c = 0; c < K; c++)
+                f.get(s[c]!)
+                  .get(pv)
+                  .mem(t.load, t.align, c * t.esz)
+                  .get(ms)
+                  .op(t.scalarMul)
+                  .op(t.scalarAdd)
+                  .set(s[c]!);
               f.get(pm).get(ld).op(OP.i32Add).set(pm);
-              f.get(pv).i32(K * t.esz).op(OP.i32Add).set(pv);
+              f.get(pv)
+                .i32(K * t.esz)
+                .op(OP.i32Add)
+                .set(pv);
             },
           );
           sumsOf();
@@ -313,7 +443,16 @@ function colsKernel(t: Variant, K: number, CB: number): FuncBuilder {
         },
       );
       // the next panel
-      f.get(vpEnd).get(vp).op(OP.i32Sub).i32(K * t.esz).op(OP.i32DivU).get(ld).op(OP.i32Mul).get(mp).op(OP.i32Add).set(mp);
+      f.get(vpEnd)
+        .get(vp)
+        .op(OP.i32Sub)
+        .i32(K * t.esz)
+        .op(OP.i32DivU)
+        .get(ld)
+        .op(OP.i32Mul)
+        .get(mp)
+        .op(OP.i32Add)
+        .set(mp);
       f.get(vpEnd).set(vp);
     },
   );
@@ -437,7 +576,13 @@ export function gemvWasm(M: Buf, V: Buf, Y: Buf, layout: GemvLayout): boolean {
     const packed = outStep === 1 ? K === 1 || outVec === outs : outVec === 1 && outStep === K;
     const [st, vc] = packed ? [outStep, outVec] : [1, outs];
     const per = Math.max(1, Math.ceil(outs / (threads * 4)));
-    parallelFor(mod, `rows${tag}_${K}`, Math.ceil(outs / per), [base + mOff, base + vOff, base + yOff, outs, len, len * esz, per, st * esz, vc * esz], threads === 1);
+    parallelFor(
+      mod,
+      `rows${tag}_${K}`,
+      Math.ceil(outs / per),
+      [base + mOff, base + vOff, base + yOff, outs, len, len * esz, per, st * esz, vc * esz],
+      threads === 1,
+    );
     if (packed) {
       Y.set(mem.subarray(y0, y0 + outs * K));
       return true;
@@ -446,7 +591,13 @@ export function gemvWasm(M: Buf, V: Buf, Y: Buf, layout: GemvLayout): boolean {
     const block = COL_BLOCK[K]! * lanes;
     const per = Math.max(1, Math.ceil(outs / (threads * 4) / block)) * block;
     const panel = colPanelRows > 0 ? colPanelRows : columnPanel(K, len, outs, esz);
-    parallelFor(mod, `cols${tag}_${K}`, Math.ceil(outs / per), [base + mOff, base + vOff, base + yOff, len, outs, outs * esz, per, outs * esz, panel], threads === 1);
+    parallelFor(
+      mod,
+      `cols${tag}_${K}`,
+      Math.ceil(outs / per),
+      [base + mOff, base + vOff, base + yOff, len, outs, outs * esz, per, outs * esz, panel],
+      threads === 1,
+    );
   }
   // y_c[i] at y0 + c·outs + i
   if (outStep === 1) for (let c = 0; c < K; c++) Y.set(mem.subarray(y0 + c * outs, y0 + (c + 1) * outs), c * outVec);

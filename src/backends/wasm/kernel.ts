@@ -41,6 +41,7 @@
  * @module
  */
 import type { DType, TypedArray } from "../../core/dtype.js";
+import { LruCache } from "../../core/lru.js";
 import type { KernelFn } from "../cpu/codegen.js";
 import { compileKernel } from "../cpu/codegen.js";
 import type { BinaryOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
@@ -132,7 +133,6 @@ class Unsupported extends Error {}
 const unsupported = (what: string): never => {
   throw new Unsupported(what);
 };
-
 
 /** Byte layout of the heap for one kernel. */
 interface Layout {
@@ -248,7 +248,8 @@ function loopNest(kernel: Kernel, live: readonly boolean[], lanes: number): Loop
   if (loops[inner]!.size < lanes) unsupported("an innermost loop shorter than a vector");
   maps.forEach((m, k) => {
     if (region[k]! < 0 && kernel.inputs[-1 - region[k]!]!.dtype === "bool" && m[inner] !== 0 && m[inner] !== 1) unsupported("a strided bool load");
-    if (region[k]! >= 0 && m[inner] !== 1 && !(registerMode && kernel.outputs[region[k]!]!.reduce && accLevel < depth)) unsupported("internal: output not contiguous");
+    if (region[k]! >= 0 && m[inner] !== 1 && !(registerMode && kernel.outputs[region[k]!]!.reduce && accLevel < depth))
+      unsupported("internal: output not contiguous");
   });
   const { level, mapLevel } = nodeLevels(kernel, maps, (i) => (live[i] ? loadMap.get(i) : undefined));
   return { loops, maps, offsets, region, loadMap, outMap, depth, inner, registerMode, accLevel, cl, level, mapLevel };
@@ -524,7 +525,10 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
             const up = a.get(ax).get(tr).op("sub").c(0.5).op("ge").save();
             a.get(tr).c(1).c(0).get(up).bit("bitselect").op("add");
             const r = a.save();
-            a.get(x).get(r).ci(t === "f32" ? -0x80000000 : -0x8000000000000000n).bit("bitselect");
+            a.get(x)
+              .get(r)
+              .ci(t === "f32" ? -0x80000000 : -0x8000000000000000n)
+              .bit("bitselect");
             return;
           }
           case "sign": {
@@ -586,7 +590,16 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
             // x > y || x !== x ? x : y (and < for min)
             const x = asLocal(n.x);
             const y = asLocal(n.y);
-            a.get(x).get(y).get(x).get(y).op(n.op === "max" ? "gt" : "lt").get(x).get(x).op("ne").bit("or").bit("bitselect");
+            a.get(x)
+              .get(y)
+              .get(x)
+              .get(y)
+              .op(n.op === "max" ? "gt" : "lt")
+              .get(x)
+              .get(x)
+              .op("ne")
+              .bit("or")
+              .bit("bitselect");
             return;
           }
           default:
@@ -638,11 +651,19 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
     f.get(ptrOf(k, inner)).get(ib).i32(s).op(OP.i32Mul).op(OP.i32Add).set(addr);
     const loadOp = t === "f32" ? OP.f32Load : OP.f64Load;
     const al = t === "f32" ? 2 : 3;
-    f.get(addr).mem(loadOp, al, 0).simd(t === "f32" ? S.f32x4Splat : S.f64x2Splat);
+    f.get(addr)
+      .mem(loadOp, al, 0)
+      .simd(t === "f32" ? S.f32x4Splat : S.f64x2Splat);
     const v = a.save();
     for (let lane = 1; lane < lanes; lane++) {
       const put = (): void => {
-        f.get(v).get(addr).i32(lane * s * esz).op(OP.i32Add).mem(loadOp, al, 0).lane(t === "f32" ? S.f32x4ReplaceLane : S.f64x2ReplaceLane, lane).set(v);
+        f.get(v)
+          .get(addr)
+          .i32(lane * s * esz)
+          .op(OP.i32Add)
+          .mem(loadOp, al, 0)
+          .lane(t === "f32" ? S.f32x4ReplaceLane : S.f64x2ReplaceLane, lane)
+          .set(v);
       };
       if (tail) f.get(rem).i32(lane).op(OP.i32GtU).ifThen(put);
       else put();
@@ -699,11 +720,26 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
   };
   /** a ⊕ b for max/min with NaN propagation (stack: pushes the result). */
   const maxmin = (w: VecAsm, op: ReduceOp, v: number, acc: number): void => {
-    w.get(v).get(acc).get(v).get(acc).op(op === "max" ? "gt" : "lt").get(v).get(v).op("ne").bit("or").bit("bitselect");
+    w.get(v)
+      .get(acc)
+      .get(v)
+      .get(acc)
+      .op(op === "max" ? "gt" : "lt")
+      .get(v)
+      .get(v)
+      .op("ne")
+      .bit("or")
+      .bit("bitselect");
   };
   const accumulate = (acc: Acc, node: number, mask: number): void => {
     let v = asLocal(node);
-    if (mask >= 0) v = a.get(v).c(acc.op === "sum" ? 0 : reduceInit(acc.op)).get(mask).bit("bitselect").save();
+    if (mask >= 0)
+      v = a
+        .get(v)
+        .c(acc.op === "sum" ? 0 : reduceInit(acc.op))
+        .get(mask)
+        .bit("bitselect")
+        .save();
     if (acc.op === "sum") {
       const wide = new VecAsm(f, "f64");
       if (t === "f32") {
@@ -730,7 +766,13 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
     }
     let v = acc.regs[0]!;
     // fold the upper half onto the lower (and, for f32x4, lane 1 onto lane 0)
-    const folds = t === "f32" ? [[8, 9, 10, 11, 12, 13, 14, 15], [4, 5, 6, 7]] : [[8, 9, 10, 11, 12, 13, 14, 15]];
+    const folds =
+      t === "f32"
+        ? [
+            [8, 9, 10, 11, 12, 13, 14, 15],
+            [4, 5, 6, 7],
+          ]
+        : [[8, 9, 10, 11, 12, 13, 14, 15]];
     for (const bytes of folds) {
       a.get(v).get(v);
       f.simd(S.i8x16Shuffle).op(...bytes, ...new Array<number>(16 - bytes.length).fill(0));
@@ -745,7 +787,13 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
       if (partialOut) {
         // partial of this chunk: scratch[j_index * chunks + chunk] as f64
         const slot = accs.indexOf(acc);
-        f.get(BASE).i32(scratch + slot * chunks * 8).op(OP.i32Add).get(CHUNK).i32(8).op(OP.i32Mul).op(OP.i32Add);
+        f.get(BASE)
+          .i32(scratch + slot * chunks * 8)
+          .op(OP.i32Add)
+          .get(CHUNK)
+          .i32(8)
+          .op(OP.i32Mul)
+          .op(OP.i32Add);
         combineLanes(acc);
         if (acc.op !== "sum" && t === "f32") f.op(OP.f64PromoteF32);
         f.mem(OP.f64Store, 3, 0);
@@ -780,13 +828,19 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
       else maxmin(wide, op, val, old);
       const nv = wide.save();
       if (!tail) {
-        f.get(addr).get(nv).simd(S.v128Store, { align: 0, offset: h * 16 });
+        f.get(addr)
+          .get(nv)
+          .simd(S.v128Store, { align: 0, offset: h * 16 });
         continue;
       }
       for (let lane = 0; lane < 2; lane++) {
         const e = h * 2 + lane; // element of the vector
         if (e >= lanes - 1) break; // a tail has at most lanes - 1 elements
-        const store = (): void => void f.get(addr).get(nv).memLane(S.store64Lane, 0, e * 8, lane);
+        const store = (): void =>
+          void f
+            .get(addr)
+            .get(nv)
+            .memLane(S.store64Lane, 0, e * 8, lane);
         if (e === 0) store();
         else f.get(rem).i32(e).op(OP.i32GtU).ifThen(store);
       }
@@ -814,7 +868,10 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
         ref(o.node);
         a.ci(1).bit("and");
         const v = a.save();
-        f.get(v).get(v).simd(S.i8x16Shuffle).op(...(t === "f32" ? [0, 4, 8, 12] : [0, 8]), ...new Array<number>(16 - lanes).fill(0));
+        f.get(v)
+          .get(v)
+          .simd(S.i8x16Shuffle)
+          .op(...(t === "f32" ? [0, 4, 8, 12] : [0, 8]), ...new Array<number>(16 - lanes).fill(0));
         const bytes = a.save();
         if (!tail) {
           addr();
@@ -862,7 +919,12 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
         const s = m[l - 1]!;
         if (s === 0 || mapLevel[k]! < l || l - 1 === inner) return;
         const p = f.local(I32);
-        f.get(ptrOf(k, l - 1)).get(idx[l - 1]!).i32(s * mapEsz(k)).op(OP.i32Mul).op(OP.i32Add).set(p);
+        f.get(ptrOf(k, l - 1))
+          .get(idx[l - 1]!)
+          .i32(s * mapEsz(k))
+          .op(OP.i32Mul)
+          .op(OP.i32Add)
+          .set(p);
         ptrAt[k]![l] = p;
       });
     }
@@ -959,11 +1021,13 @@ function runner(kernel: Kernel, p: Plan): KernelFn {
 }
 
 const byKernel = new WeakMap<Kernel, WasmKernel | null>();
-const byKey = new Map<string, WasmKernel | null>();
+const byKey = new LruCache<string, WasmKernel | null>();
 
 /** A structural key of a kernel (equal kernels compile to the same module). */
 function kernelKey(k: Kernel): string {
-  return JSON.stringify(k, (_key, v: unknown) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? "-0" : String(v)}` : v));
+  return JSON.stringify(k, (_key, v: unknown) =>
+    typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? "-0" : String(v)}` : v,
+  );
 }
 
 /**

@@ -27,12 +27,27 @@ const F64_DIV = 0xa3;
 function rowPairKernel(): FuncBuilder {
   const f = new FuncBuilder([I32, I32, I32]);
   const [A, n, i] = [0, 1, 2];
-  const rowB = f.local(I32), ri = f.local(I32), rk = f.local(I32), rj = f.local(I32), rl = f.local(I32);
-  const j = f.local(I32), kb = f.local(I32), kEnd = f.local(I32), kEnd2 = f.local(I32), jb = f.local(I32);
+  const rowB = f.local(I32),
+    ri = f.local(I32),
+    rk = f.local(I32),
+    rj = f.local(I32),
+    rl = f.local(I32);
+  const j = f.local(I32),
+    kb = f.local(I32),
+    kEnd = f.local(I32),
+    kEnd2 = f.local(I32),
+    jb = f.local(I32);
   const acc = Array.from({ length: 8 }, () => f.local(V128));
-  const x0 = f.local(V128), x1 = f.local(V128), y0 = f.local(V128), y1 = f.local(V128);
+  const x0 = f.local(V128),
+    x1 = f.local(V128),
+    y0 = f.local(V128),
+    y1 = f.local(V128);
   const s = Array.from({ length: 4 }, () => f.local(F64));
-  const d0 = f.local(F64), l0 = f.local(F64), l1 = f.local(F64), e = f.local(F64), d1 = f.local(F64);
+  const d0 = f.local(F64),
+    l0 = f.local(F64),
+    l1 = f.local(F64),
+    e = f.local(F64),
+    d1 = f.local(F64);
   // the 4-column block: rows j..j+3, 8 accumulators (2 rows × 4 columns), 6 loads per step
   const rows4 = Array.from({ length: 4 }, () => f.local(I32));
   const acc4 = Array.from({ length: 8 }, () => f.local(V128));
@@ -48,8 +63,21 @@ function rowPairKernel(): FuncBuilder {
     load(rk, off, x1);
     load(rj, off, y0);
     load(rl, off, y1);
-    const pairs: [number, number][] = [[x0, y0], [x0, y1], [x1, y0], [x1, y1]];
-    pairs.forEach(([x, y], q) => f.get(acc[base + q]!).get(x).get(y).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(acc[base + q]!));
+    const pairs: [number, number][] = [
+      [x0, y0],
+      [x0, y1],
+      [x1, y0],
+      [x1, y1],
+    ];
+    pairs.forEach(([x, y], q) =>
+      f
+        .get(acc[base + q]!)
+        .get(x)
+        .get(y)
+        .simd(SIMD.f64x2Mul)
+        .simd(SIMD.f64x2Add)
+        .set(acc[base + q]!),
+    );
   };
   /** Pushes the f64 at byte `ptr + jb + off`. */
   const ld = (ptr: number, off: number): void => {
@@ -64,7 +92,11 @@ function rowPairKernel(): FuncBuilder {
     () => f.get(j).i32(3).op(OP.i32Add).get(i).op(OP.i32GeS),
     () => {
       f.get(A).get(j).get(rowB).op(OP.i32Mul).op(OP.i32Add).set(rows4[0]!);
-      for (let c = 1; c < 4; c++) f.get(rows4[c - 1]!).get(rowB).op(OP.i32Add).set(rows4[c]!);
+      for (let c = 1; c < 4; c++)
+        f.get(rows4[c - 1]!)
+          .get(rowB)
+          .op(OP.i32Add)
+          .set(rows4[c]!);
       for (const a of acc4) f.v128(zero).set(a);
       f.i32(0).set(kb);
       f.get(j).i32(3).op(OP.i32Shl).tee(jb).set(kEnd);
@@ -77,7 +109,12 @@ function rowPairKernel(): FuncBuilder {
           for (let r = 0; r < 2; r++) {
             for (let c = 0; c < 4; c++) {
               const q = acc4[r * 4 + c]!;
-              f.get(q).get(r === 0 ? x0 : x1).get(y4[c]!).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(q);
+              f.get(q)
+                .get(r === 0 ? x0 : x1)
+                .get(y4[c]!)
+                .simd(SIMD.f64x2Mul)
+                .simd(SIMD.f64x2Add)
+                .set(q);
             }
           }
           f.get(kb).i32(16).op(OP.i32Add).set(kb);
@@ -97,7 +134,9 @@ function rowPairKernel(): FuncBuilder {
             f.op(F64_MUL).op(F64_SUB);
           }
           ld(rows4[c]!, c * 8);
-          f.op(F64_DIV).tee(lr[r * 4 + c]!).mem(OP.f64Store, 3, c * 8);
+          f.op(F64_DIV)
+            .tee(lr[r * 4 + c]!)
+            .mem(OP.f64Store, 3, c * 8);
         }
       }
       f.get(j).i32(4).op(OP.i32Add).set(j);
@@ -121,9 +160,15 @@ function rowPairKernel(): FuncBuilder {
           f.get(kb).i32(32).op(OP.i32Add).set(kb);
         },
       );
-      f.get(kb).get(kEnd).op(OP.i32LtS).ifThen(() => step(0, 0));
+      f.get(kb)
+        .get(kEnd)
+        .op(OP.i32LtS)
+        .ifThen(() => step(0, 0));
       for (let q = 0; q < 4; q++) {
-        f.get(acc[q]!).get(acc[q + 4]!).simd(SIMD.f64x2Add).set(acc[q]!);
+        f.get(acc[q]!)
+          .get(acc[q + 4]!)
+          .simd(SIMD.f64x2Add)
+          .set(acc[q]!);
         f.get(acc[q]!).lane(SIMD_OPS.f64x2ExtractLane, 0).get(acc[q]!).lane(SIMD_OPS.f64x2ExtractLane, 1).op(OP.f64Add).set(s[q]!);
       }
       // d0 = L[j, j]; L[i, j] and L[i+1, j]
@@ -160,9 +205,19 @@ function rowPairKernel(): FuncBuilder {
 function trsmKernel(): FuncBuilder {
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32]);
   const [T, X, n, m, lower, trans, unit] = [0, 1, 2, 3, 4, 5, 6];
-  const s = f.local(I32), i = f.local(I32), k = f.local(I32), kEnd = f.local(I32), down = f.local(I32);
-  const rowT = f.local(I32), rowXi = f.local(I32), rowXk = f.local(I32), p = f.local(I32), m2 = f.local(I32), mB = f.local(I32);
-  const c = f.local(F64), cv = f.local(V128);
+  const s = f.local(I32),
+    i = f.local(I32),
+    k = f.local(I32),
+    kEnd = f.local(I32),
+    down = f.local(I32);
+  const rowT = f.local(I32),
+    rowXi = f.local(I32),
+    rowXk = f.local(I32),
+    p = f.local(I32),
+    m2 = f.local(I32),
+    mB = f.local(I32);
+  const c = f.local(F64),
+    cv = f.local(V128);
   const F64_NE = 0x62;
   /** `dst[0..m) -= c · src[0..m)` for rows at bytes dst and src, with c in `c`/`cv`. */
   const axpy = (dst: number, src: number): void => {
@@ -177,34 +232,42 @@ function trsmKernel(): FuncBuilder {
         f.get(p).i32(16).op(OP.i32Add).set(p);
       },
     );
-    f.get(p).get(mB).op(OP.i32LtS).ifThen(() => {
-      f.get(dst).get(p).op(OP.i32Add);
-      f.get(dst).get(p).op(OP.i32Add).mem(OP.f64Load, 3, 0);
-      f.get(c).get(src).get(p).op(OP.i32Add).mem(OP.f64Load, 3, 0).op(F64_MUL).op(F64_SUB);
-      f.mem(OP.f64Store, 3, 0);
-    });
+    f.get(p)
+      .get(mB)
+      .op(OP.i32LtS)
+      .ifThen(() => {
+        f.get(dst).get(p).op(OP.i32Add);
+        f.get(dst).get(p).op(OP.i32Add).mem(OP.f64Load, 3, 0);
+        f.get(c).get(src).get(p).op(OP.i32Add).mem(OP.f64Load, 3, 0).op(F64_MUL).op(F64_SUB);
+        f.mem(OP.f64Store, 3, 0);
+      });
   };
   /** Row i of X times 1 / T[i, i] (unless the diagonal is unit). */
   const scale = (): void => {
-    f.get(unit).op(OP.i32Eqz).ifThen(() => {
-      f.f64(1).get(rowT).get(i).i32(3).op(OP.i32Shl).op(OP.i32Add).mem(OP.f64Load, 3, 0).op(F64_DIV).set(c);
-      f.get(c).simd(SIMD.f64x2Splat).set(cv);
-      f.i32(0).set(p);
-      f.whileLoop(
-        () => f.get(p).get(m2).op(OP.i32GeS),
-        () => {
-          f.get(rowXi).get(p).op(OP.i32Add);
-          f.get(rowXi).get(p).op(OP.i32Add).simd(SIMD.v128Load, { align: 0, offset: 0 }).get(cv).simd(SIMD.f64x2Mul);
-          f.simd(SIMD.v128Store, { align: 0, offset: 0 });
-          f.get(p).i32(16).op(OP.i32Add).set(p);
-        },
-      );
-      f.get(p).get(mB).op(OP.i32LtS).ifThen(() => {
-        f.get(rowXi).get(p).op(OP.i32Add);
-        f.get(rowXi).get(p).op(OP.i32Add).mem(OP.f64Load, 3, 0).get(c).op(F64_MUL);
-        f.mem(OP.f64Store, 3, 0);
+    f.get(unit)
+      .op(OP.i32Eqz)
+      .ifThen(() => {
+        f.f64(1).get(rowT).get(i).i32(3).op(OP.i32Shl).op(OP.i32Add).mem(OP.f64Load, 3, 0).op(F64_DIV).set(c);
+        f.get(c).simd(SIMD.f64x2Splat).set(cv);
+        f.i32(0).set(p);
+        f.whileLoop(
+          () => f.get(p).get(m2).op(OP.i32GeS),
+          () => {
+            f.get(rowXi).get(p).op(OP.i32Add);
+            f.get(rowXi).get(p).op(OP.i32Add).simd(SIMD.v128Load, { align: 0, offset: 0 }).get(cv).simd(SIMD.f64x2Mul);
+            f.simd(SIMD.v128Store, { align: 0, offset: 0 });
+            f.get(p).i32(16).op(OP.i32Add).set(p);
+          },
+        );
+        f.get(p)
+          .get(mB)
+          .op(OP.i32LtS)
+          .ifThen(() => {
+            f.get(rowXi).get(p).op(OP.i32Add);
+            f.get(rowXi).get(p).op(OP.i32Add).mem(OP.f64Load, 3, 0).get(c).op(F64_MUL);
+            f.mem(OP.f64Store, 3, 0);
+          });
       });
-    });
   };
   // mB: bytes per row of X; m2: the byte offset up to which whole f64x2 pairs remain (p < m2 <=> p + 16 <= mB)
   f.get(m).i32(3).op(OP.i32Shl).tee(mB).i32(8).op(OP.i32Sub).set(m2);
@@ -248,7 +311,12 @@ let mod: WasmModule | null | undefined;
 function getModule(): WasmModule | null {
   if (mod !== undefined) return mod;
   try {
-    mod = wasmAvailable() ? loadModule([{ name: "rows2", fn: rowPairKernel() }, { name: "trsm", fn: trsmKernel() }]) : null;
+    mod = wasmAvailable()
+      ? loadModule([
+          { name: "rows2", fn: rowPairKernel() },
+          { name: "trsm", fn: trsmKernel() },
+        ])
+      : null;
   } catch {
     mod = null; // no WebAssembly SIMD here: the JavaScript loops run instead
   }

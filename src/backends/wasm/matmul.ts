@@ -71,8 +71,30 @@ interface Variant {
   align: number;
   zero: number[];
 }
-const F32V: Variant = { esz: 4, lanes: 4, loadSplat: SIMD_OPS.load32Splat, splatAlign: 2, add: SIMD.f32x4Add, mul: SIMD.f32x4Mul, load: OP.f32Load, store: OP.f32Store, align: 2, zero: [F32_CONST, 0, 0, 0, 0] };
-const F64V: Variant = { esz: 8, lanes: 2, loadSplat: SIMD_OPS.load64Splat, splatAlign: 3, add: SIMD.f64x2Add, mul: SIMD.f64x2Mul, load: OP.f64Load, store: OP.f64Store, align: 3, zero: [F64_CONST, 0, 0, 0, 0, 0, 0, 0, 0] };
+const F32V: Variant = {
+  esz: 4,
+  lanes: 4,
+  loadSplat: SIMD_OPS.load32Splat,
+  splatAlign: 2,
+  add: SIMD.f32x4Add,
+  mul: SIMD.f32x4Mul,
+  load: OP.f32Load,
+  store: OP.f32Store,
+  align: 2,
+  zero: [F32_CONST, 0, 0, 0, 0],
+};
+const F64V: Variant = {
+  esz: 8,
+  lanes: 2,
+  loadSplat: SIMD_OPS.load64Splat,
+  splatAlign: 3,
+  add: SIMD.f64x2Add,
+  mul: SIMD.f64x2Mul,
+  load: OP.f64Load,
+  store: OP.f64Store,
+  align: 3,
+  zero: [F64_CONST, 0, 0, 0, 0, 0, 0, 0, 0],
+};
 
 /** `dst = a < b ? a : b` (unsigned). */
 function minU(f: FuncBuilder, a: () => void, b: () => void, dst: number): void {
@@ -96,21 +118,53 @@ function kernel(t: Variant, s: KernelShape): FuncBuilder {
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nCB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const L = (): number => f.local(I32);
-  const ip0 = L(), ip1 = L(), jp0 = L(), jp1 = L(), kb = L(), kc = L(), aBlk = L(), bBlk = L(), jp = L(), ip = L(), pa = L(), pb = L(), pc = L(), cr = L(), p = L(), first = L(), pbBase = L(), aStep = L();
+  const ip0 = L(),
+    ip1 = L(),
+    jp0 = L(),
+    jp1 = L(),
+    kb = L(),
+    kc = L(),
+    aBlk = L(),
+    bBlk = L(),
+    jp = L(),
+    ip = L(),
+    pa = L(),
+    pb = L(),
+    pc = L(),
+    cr = L(),
+    p = L(),
+    first = L(),
+    pbBase = L(),
+    aStep = L();
   const acc: number[][] = Array.from({ length: R }, () => Array.from({ length: V }, () => f.local(V128)));
   const bv = Array.from({ length: V }, () => f.local(V128));
   const av = f.local(V128);
 
   // block ranges of this chunk
   f.get(chunk).get(nCB).op(OP.i32DivU).get(MCp).op(OP.i32Mul).set(ip0);
-  minU(f, () => f.get(ip0).get(MCp).op(OP.i32Add), () => f.get(mP), ip1);
+  minU(
+    f,
+    () => f.get(ip0).get(MCp).op(OP.i32Add),
+    () => f.get(mP),
+    ip1,
+  );
   f.get(chunk).get(nCB).op(I32_REM_U).get(NCp).op(OP.i32Mul).set(jp0);
-  minU(f, () => f.get(jp0).get(NCp).op(OP.i32Add), () => f.get(nP), jp1);
+  minU(
+    f,
+    () => f.get(jp0).get(NCp).op(OP.i32Add),
+    () => f.get(nP),
+    jp1,
+  );
 
   const step = (off: number): void => {
-    for (let v = 0; v < V; v++) f.get(pb).simd(SIMD.v128Load, { align: 4, offset: (off * PW + v * t.lanes) * t.esz }).set(bv[v]!);
+    for (let v = 0; v < V; v++)
+      f.get(pb)
+        .simd(SIMD.v128Load, { align: 4, offset: (off * PW + v * t.lanes) * t.esz })
+        .set(bv[v]!);
     for (let r = 0; r < R; r++) {
-      f.get(pa).simd(t.loadSplat, { align: t.splatAlign, offset: (off * R + r) * t.esz }).set(av);
+      f.get(pa)
+        .simd(t.loadSplat, { align: t.splatAlign, offset: (off * R + r) * t.esz })
+        .set(av);
       for (let v = 0; v < V; v++) f.get(acc[r]![v]!).get(av).get(bv[v]!).simd(t.mul).simd(t.add).set(acc[r]![v]!);
     }
   };
@@ -119,30 +173,77 @@ function kernel(t: Variant, s: KernelShape): FuncBuilder {
   f.whileLoop(
     () => f.get(kb).get(k).op(OP.i32GeU),
     () => {
-      minU(f, () => f.i32(KC), () => f.get(k).get(kb).op(OP.i32Sub), kc);
+      minU(
+        f,
+        () => f.i32(KC),
+        () => f.get(k).get(kb).op(OP.i32Sub),
+        kc,
+      );
       f.get(kb).op(OP.i32Eqz).set(first);
-      f.get(pA).get(kb).get(mP).op(OP.i32Mul).i32(R * t.esz).op(OP.i32Mul).op(OP.i32Add).set(aBlk);
-      f.get(pB).get(kb).get(nP).op(OP.i32Mul).i32(PW * t.esz).op(OP.i32Mul).op(OP.i32Add).set(bBlk);
-      f.get(kc).i32(R * t.esz).op(OP.i32Mul).set(aStep);
+      f.get(pA)
+        .get(kb)
+        .get(mP)
+        .op(OP.i32Mul)
+        .i32(R * t.esz)
+        .op(OP.i32Mul)
+        .op(OP.i32Add)
+        .set(aBlk);
+      f.get(pB)
+        .get(kb)
+        .get(nP)
+        .op(OP.i32Mul)
+        .i32(PW * t.esz)
+        .op(OP.i32Mul)
+        .op(OP.i32Add)
+        .set(bBlk);
+      f.get(kc)
+        .i32(R * t.esz)
+        .op(OP.i32Mul)
+        .set(aStep);
       f.get(jp0).set(jp);
       f.whileLoop(
         () => f.get(jp).get(jp1).op(OP.i32GeU),
         () => {
-          f.get(bBlk).get(jp).get(kc).op(OP.i32Mul).i32(PW * t.esz).op(OP.i32Mul).op(OP.i32Add).set(pbBase);
+          f.get(bBlk)
+            .get(jp)
+            .get(kc)
+            .op(OP.i32Mul)
+            .i32(PW * t.esz)
+            .op(OP.i32Mul)
+            .op(OP.i32Add)
+            .set(pbBase);
           f.get(ip0).set(ip);
           f.get(aBlk).get(ip).get(aStep).op(OP.i32Mul).op(OP.i32Add).set(pa);
           f.whileLoop(
             () => f.get(ip).get(ip1).op(OP.i32GeU),
             () => {
               f.get(pbBase).set(pb);
-              f.get(pC).get(ip).i32(R).op(OP.i32Mul).get(ldc).op(OP.i32Mul).op(OP.i32Add).get(jp).i32(PW * t.esz).op(OP.i32Mul).op(OP.i32Add).set(pc);
+              f.get(pC)
+                .get(ip)
+                .i32(R)
+                .op(OP.i32Mul)
+                .get(ldc)
+                .op(OP.i32Mul)
+                .op(OP.i32Add)
+                .get(jp)
+                .i32(PW * t.esz)
+                .op(OP.i32Mul)
+                .op(OP.i32Add)
+                .set(pc);
               // load the C tile, or start from zero in the first k block
               f.get(first).op(IF, 0x40);
-              for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) f.simd(V128_CONST).op(...new Array<number>(16).fill(0)).set(acc[r]![v]!);
+              for (let r = 0; r < R; r++)
+                for (let v = 0; v < V; v++)
+                  f.simd(V128_CONST)
+                    .op(...new Array<number>(16).fill(0))
+                    .set(acc[r]![v]!);
               f.op(ELSE);
               f.get(pc).set(cr);
               for (let r = 0; r < R; r++) {
-                for (let v = 0; v < V; v++) f.get(cr).simd(SIMD.v128Load, { align: 4, offset: v * 16 }).set(acc[r]![v]!);
+                for (let v = 0; v < V; v++)
+                  f.get(cr)
+                    .simd(SIMD.v128Load, { align: 4, offset: v * 16 })
+                    .set(acc[r]![v]!);
                 if (r < R - 1) f.get(cr).get(ldc).op(OP.i32Add).set(cr);
               }
               f.op(END);
@@ -153,8 +254,14 @@ function kernel(t: Variant, s: KernelShape): FuncBuilder {
                   () => f.get(p).i32(U).op(OP.i32LtU),
                   () => {
                     for (let u = 0; u < U; u++) step(u);
-                    f.get(pa).i32(U * R * t.esz).op(OP.i32Add).set(pa);
-                    f.get(pb).i32(U * PW * t.esz).op(OP.i32Add).set(pb);
+                    f.get(pa)
+                      .i32(U * R * t.esz)
+                      .op(OP.i32Add)
+                      .set(pa);
+                    f.get(pb)
+                      .i32(U * PW * t.esz)
+                      .op(OP.i32Add)
+                      .set(pb);
                     f.get(p).i32(U).op(OP.i32Sub).set(p);
                   },
                 );
@@ -164,26 +271,46 @@ function kernel(t: Variant, s: KernelShape): FuncBuilder {
                   () => f.get(p).op(OP.i32Eqz),
                   () => {
                     step(0);
-                    f.get(pa).i32(R * t.esz).op(OP.i32Add).set(pa);
-                    f.get(pb).i32(PW * t.esz).op(OP.i32Add).set(pb);
+                    f.get(pa)
+                      .i32(R * t.esz)
+                      .op(OP.i32Add)
+                      .set(pa);
+                    f.get(pb)
+                      .i32(PW * t.esz)
+                      .op(OP.i32Add)
+                      .set(pb);
                     f.get(p).i32(1).op(OP.i32Sub).set(p);
                   },
                 );
               } else {
                 // kc >= 1: test at the bottom, against the end of the B panel
-                f.get(pb).get(kc).i32(PW * t.esz).op(OP.i32Mul).op(OP.i32Add).set(p);
+                f.get(pb)
+                  .get(kc)
+                  .i32(PW * t.esz)
+                  .op(OP.i32Mul)
+                  .op(OP.i32Add)
+                  .set(p);
                 f.doWhile(
                   () => {
                     step(0);
-                    f.get(pa).i32(R * t.esz).op(OP.i32Add).set(pa);
-                    f.get(pb).i32(PW * t.esz).op(OP.i32Add).tee(pb);
+                    f.get(pa)
+                      .i32(R * t.esz)
+                      .op(OP.i32Add)
+                      .set(pa);
+                    f.get(pb)
+                      .i32(PW * t.esz)
+                      .op(OP.i32Add)
+                      .tee(pb);
                   },
                   () => f.get(p).op(OP.i32Ne),
                 );
               }
               f.get(pc).set(cr);
               for (let r = 0; r < R; r++) {
-                for (let v = 0; v < V; v++) f.get(cr).get(acc[r]![v]!).simd(SIMD.v128Store, { align: 4, offset: v * 16 });
+                for (let v = 0; v < V; v++)
+                  f.get(cr)
+                    .get(acc[r]![v]!)
+                    .simd(SIMD.v128Store, { align: 4, offset: v * 16 });
                 if (r < R - 1) f.get(cr).get(ldc).op(OP.i32Add).set(cr);
               }
               // pa already points at the next row panel (panels of one k block are consecutive)
@@ -210,22 +337,57 @@ function pack(t: Variant, W: number, KC: number, contiguous: boolean): FuncBuild
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [chunk, src, dst, J, P, sJ, sP, nPanels, ppc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const L = (): number => f.local(I32);
-  const j = L(), j1 = L(), kb = L(), kc = L(), d = L(), sRow = L(), q = L(), pp = L(), w = L(), wmax = L();
+  const j = L(),
+    j1 = L(),
+    kb = L(),
+    kc = L(),
+    d = L(),
+    sRow = L(),
+    q = L(),
+    pp = L(),
+    w = L(),
+    wmax = L();
   const esz = t.esz;
   f.get(chunk).get(ppc).op(OP.i32Mul).set(j);
-  minU(f, () => f.get(j).get(ppc).op(OP.i32Add), () => f.get(nPanels), j1);
+  minU(
+    f,
+    () => f.get(j).get(ppc).op(OP.i32Add),
+    () => f.get(nPanels),
+    j1,
+  );
   f.whileLoop(
     () => f.get(j).get(j1).op(OP.i32GeU),
     () => {
       // wmax = min(W, J - j*W)
-      minU(f, () => f.i32(W), () => f.get(J).get(j).i32(W).op(OP.i32Mul).op(OP.i32Sub), wmax);
+      minU(
+        f,
+        () => f.i32(W),
+        () => f.get(J).get(j).i32(W).op(OP.i32Mul).op(OP.i32Sub),
+        wmax,
+      );
       f.i32(0).set(kb);
       f.whileLoop(
         () => f.get(kb).get(P).op(OP.i32GeU),
         () => {
-          minU(f, () => f.i32(KC), () => f.get(P).get(kb).op(OP.i32Sub), kc);
+          minU(
+            f,
+            () => f.i32(KC),
+            () => f.get(P).get(kb).op(OP.i32Sub),
+            kc,
+          );
           // d = dst + (kb*nPanels*W + j*kc*W)*esz
-          f.get(dst).get(kb).get(nPanels).op(OP.i32Mul).get(j).get(kc).op(OP.i32Mul).op(OP.i32Add).i32(W * esz).op(OP.i32Mul).op(OP.i32Add).set(d);
+          f.get(dst)
+            .get(kb)
+            .get(nPanels)
+            .op(OP.i32Mul)
+            .get(j)
+            .get(kc)
+            .op(OP.i32Mul)
+            .op(OP.i32Add)
+            .i32(W * esz)
+            .op(OP.i32Mul)
+            .op(OP.i32Add)
+            .set(d);
           // sRow = src + j*W*sJ + kb*sP
           f.get(src).get(j).i32(W).op(OP.i32Mul).get(sJ).op(OP.i32Mul).op(OP.i32Add).get(kb).get(sP).op(OP.i32Mul).op(OP.i32Add).set(sRow);
           f.get(kc).set(pp);
@@ -235,15 +397,25 @@ function pack(t: Variant, W: number, KC: number, contiguous: boolean): FuncBuild
             () => f.get(pp).op(OP.i32Eqz),
             () => {
               if (contiguous) {
-                for (let v = 0; v < (W * esz) / 16; v++) f.get(d).get(sRow).simd(SIMD.v128Load, { align: 0, offset: v * 16 }).simd(SIMD.v128Store, { align: 0, offset: v * 16 });
+                for (let v = 0; v < (W * esz) / 16; v++)
+                  f.get(d)
+                    .get(sRow)
+                    .simd(SIMD.v128Load, { align: 0, offset: v * 16 })
+                    .simd(SIMD.v128Store, { align: 0, offset: v * 16 });
               } else {
                 f.get(sRow).set(q);
                 for (let x = 0; x < W; x++) {
-                  f.get(d).get(q).mem(t.load, t.align, 0).mem(t.store, t.align, x * esz);
+                  f.get(d)
+                    .get(q)
+                    .mem(t.load, t.align, 0)
+                    .mem(t.store, t.align, x * esz);
                   if (x < W - 1) f.get(q).get(sJ).op(OP.i32Add).set(q);
                 }
               }
-              f.get(d).i32(W * esz).op(OP.i32Add).set(d);
+              f.get(d)
+                .i32(W * esz)
+                .op(OP.i32Add)
+                .set(d);
               f.get(sRow).get(sP).op(OP.i32Add).set(sRow);
               f.get(pp).i32(1).op(OP.i32Sub).set(pp);
             },
@@ -259,15 +431,22 @@ function pack(t: Variant, W: number, KC: number, contiguous: boolean): FuncBuild
                 () => f.get(w).i32(W).op(OP.i32GeU),
                 () => {
                   f.get(d).get(w).i32(esz).op(OP.i32Mul).op(OP.i32Add);
-                  f.get(w).get(wmax).op(OP.i32LtU, IF, t === F32V ? F32 : F64);
+                  f.get(w)
+                    .get(wmax)
+                    .op(OP.i32LtU, IF, t === F32V ? F32 : F64);
                   f.get(q).mem(t.load, t.align, 0);
-                  f.op(ELSE).op(...t.zero).op(END);
+                  f.op(ELSE)
+                    .op(...t.zero)
+                    .op(END);
                   f.mem(t.store, t.align, 0);
                   f.get(q).get(sJ).op(OP.i32Add).set(q);
                   f.get(w).i32(1).op(OP.i32Add).set(w);
                 },
               );
-              f.get(d).i32(W * esz).op(OP.i32Add).set(d);
+              f.get(d)
+                .i32(W * esz)
+                .op(OP.i32Add)
+                .set(d);
               f.get(sRow).get(sP).op(OP.i32Add).set(sRow);
               f.get(pp).i32(1).op(OP.i32Sub).set(pp);
             },
@@ -364,10 +543,28 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   if (!opts.kernels && (n <= MAX_VECTORS || m <= MAX_VECTORS)) {
     if (n <= MAX_VECTORS && (m > MAX_VECTORS || m >= n)) {
       // the vectors are the n columns of op(B); C[i·n + c] = (op(A) · b_c)[i]
-      return gemvWasm(A, B, C, { outs: m, len: k, byRows: !opts.transA, K: n, vecStride: opts.transB ? k : 1, elemStride: opts.transB ? 1 : n, outVec: 1, outStep: n });
+      return gemvWasm(A, B, C, {
+        outs: m,
+        len: k,
+        byRows: !opts.transA,
+        K: n,
+        vecStride: opts.transB ? k : 1,
+        elemStride: opts.transB ? 1 : n,
+        outVec: 1,
+        outStep: n,
+      });
     }
     // the vectors are the m rows of op(A); C[r·n + j] = (a_rᵀ · op(B))[j]
-    return gemvWasm(B, A, C, { outs: n, len: k, byRows: !!opts.transB, K: m, vecStride: opts.transA ? 1 : k, elemStride: opts.transA ? m : 1, outVec: n, outStep: 1 });
+    return gemvWasm(B, A, C, {
+      outs: n,
+      len: k,
+      byRows: !!opts.transB,
+      K: m,
+      vecStride: opts.transA ? 1 : k,
+      elemStride: opts.transA ? m : 1,
+      outVec: n,
+      outStep: 1,
+    });
   }
   const { R, V } = ks.shape;
   const f64 = A instanceof Float64Array;

@@ -40,14 +40,18 @@ export interface ModuleFunction {
 interface State {
   memory: WebAssembly.Memory;
   shared: boolean;
-  modules: WasmModule[];
+  /** The loaded modules by id, held weakly: a module nobody uses any more is dropped everywhere (see {@link unload}). */
+  modules: Map<number, WeakRef<WasmModule>>;
+  nextId: number;
 }
 
 let state: State | null | undefined;
 
 function probeSimd(): boolean {
   // (func (result v128) v128.const 0) — validates only where SIMD is supported
-  const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
+  const bytes = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+  ]);
   try {
     return WebAssembly.validate(bytes);
   } catch {
@@ -70,7 +74,7 @@ function getState(): State | null {
     } catch {
       memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES });
     }
-    state = { memory, shared, modules: [] };
+    state = { memory, shared, modules: new Map(), nextId: 0 };
   } catch {
     state = null;
   }
@@ -114,11 +118,27 @@ export function loadModule(funcs: readonly ModuleFunction[]): WasmModule {
   const bytes = buildModule([...funcs], { shared: s.shared, maxPages: MAX_PAGES });
   const module = new WebAssembly.Module(bytes);
   const inst = new WebAssembly.Instance(module, { env: { mem: s.memory } });
-  const m: WasmModule = { id: s.modules.length, exports: inst.exports as WasmModule["exports"], names: funcs.map((f) => f.name) };
-  s.modules.push(m);
+  const m: WasmModule = { id: s.nextId++, exports: inst.exports as WasmModule["exports"], names: funcs.map((f) => f.name) };
+  s.modules.set(m.id, new WeakRef(m));
+  unload.register(m, m.id);
   compiled.set(m, module);
   if (pool) for (const port of pool.ports) port.postMessage(moduleMessage(m));
   return m;
+}
+
+/**
+ * When a module is garbage-collected (its kernel left every compile cache, which are
+ * bounded by `config.update("jitCacheSize", n)`), the workers drop their instances of it
+ * too, so compiled code does not pile up on any thread.
+ */
+const unload = new FinalizationRegistry<number>((id) => {
+  state?.modules.delete(id);
+  if (pool) for (const port of pool.ports) port.postMessage({ drop: id });
+});
+
+/** How many modules are loaded (for tests of the compile-cache bound). @internal */
+export function loadedModuleCount(): number {
+  return state ? state.modules.size : 0;
 }
 
 /** Control-block slots (Int32 indices into the first page). */
@@ -178,27 +198,35 @@ function runJob(ctl, g, lookup, index) {
  * seen — they were posted before the job, so they are there.
  */
 const NODE_WORKER_SOURCE = `${WORKER_JOB}
-const { workerData, receiveMessageOnPort } = require("node:worker_threads");
+const { workerData, receiveMessageOnPort } = (typeof require === "function" ? require : (id) => process.getBuiltinModule(id))("node:worker_threads");
 const { memory, port, index } = workerData;
 const ctl = new Int32Array(memory.buffer, 0, 64);
-const fns = [];
+const fns = new Map();
 function drain() {
   for (let m; (m = receiveMessageOnPort(port)); ) {
-    const { id, module, names } = m.message;
+    const { id, module, names, drop } = m.message;
+    if (drop !== undefined) {
+      fns.delete(drop);
+      continue;
+    }
     const inst = new WebAssembly.Instance(module, { env: { mem: memory } });
-    fns[id] = names.map((n) => inst.exports[n]);
+    fns.set(id, names.map((n) => inst.exports[n]));
   }
 }
 const lookup = (id) => {
-  if (!fns[id]) drain();
-  return fns[id];
+  if (!fns.has(id)) drain();
+  return fns.get(id);
 };
 drain();
 let seen = Atomics.load(ctl, ${GEN});
-for (;;) {
-  if (Atomics.wait(ctl, ${GEN}, seen, 1000) === "timed-out") continue;
+for (let jobs = 0; ; ) {
+  if (Atomics.wait(ctl, ${GEN}, seen, 1000) === "timed-out") {
+    drain(); // dropped modules
+    continue;
+  }
   seen = Atomics.load(ctl, ${GEN});
   runJob(ctl, seen, lookup, index);
+  if (++jobs % 64 === 0) drain();
 }
 `;
 
@@ -210,7 +238,7 @@ for (;;) {
  */
 const BROWSER_WORKER_SOURCE = `${WORKER_JOB}
 let memory = null, ctl = null, index = 0;
-const fns = [];
+const fns = new Map();
 onmessage = (e) => {
   const m = e.data;
   if (m.memory) {
@@ -220,8 +248,12 @@ onmessage = (e) => {
     loop();
     return;
   }
+  if (m.drop !== undefined) {
+    fns.delete(m.drop);
+    return;
+  }
   const inst = new WebAssembly.Instance(m.module, { env: { mem: memory } });
-  fns[m.id] = m.names.map((n) => inst.exports[n]);
+  fns.set(m.id, m.names.map((n) => inst.exports[n]));
 };
 async function loop() {
   let seen = Atomics.load(ctl, ${GEN});
@@ -229,13 +261,13 @@ async function loop() {
     const r = Atomics.waitAsync(ctl, ${GEN}, seen);
     if (r.async) await r.value;
     seen = Atomics.load(ctl, ${GEN});
-    runJob(ctl, seen, (id) => fns[id], index);
+    runJob(ctl, seen, (id) => fns.get(id), index);
   }
 }
 `;
 
 interface NodeWorkerApi {
-  Worker: new (src: string, opts: object) => { unref(): void; postMessage(m: unknown): void };
+  Worker: new (src: string, opts: object) => { unref(): void; postMessage(m: unknown): void; on(event: "error", f: (e: unknown) => void): void };
   MessageChannel: new () => { port1: { postMessage(m: unknown): void; unref?(): void }; port2: unknown };
   cpus: () => number;
 }
@@ -311,14 +343,38 @@ function machineThreads(): number {
   return 1;
 }
 
+let nodeWorkerSource = NODE_WORKER_SOURCE;
+/** Replaces the Node worker's source (undefined: the real one), for tests of a worker that fails to start. @internal */
+export function setNodeWorkerSource(src: string | undefined): void {
+  nodeWorkerSource = src ?? NODE_WORKER_SOURCE;
+}
+
+/** Set when a worker failed to start: kernels then run on the calling thread alone. */
+let workersFailed = false;
+/**
+ * A worker that throws while starting (an engine that runs its source differently, a
+ * sandbox without threads) must not kill the process with an unhandled 'error' event:
+ * stop giving jobs to workers, say so once, and run every kernel on the calling thread.
+ * Workers only take chunks once they run, so no job waits on a worker that died starting.
+ */
+function workerFailed(e: unknown): void {
+  if (pool) Atomics.store(pool.ctl, ACTIVE, 0);
+  if (workersFailed) return;
+  workersFailed = true;
+  const why = e instanceof Error ? e.message : String(e);
+  console.warn(`cotangent: worker threads could not start (${why}); WebAssembly kernels run on the calling thread alone. Results are the same, only slower.`);
+}
+
 /** Starts workers with indices `[from, to)`: Node worker threads, or Web Workers in a cross-origin-isolated page. */
 function startWorkers(s: State, from: number, to: number): Pool["ports"] {
   const g = globalThis as unknown as BrowserGlobals;
   const ports: Pool["ports"] = [];
+  if (workersFailed) return ports;
   if (nodeApi) {
     for (let index = from; index < to; index++) {
       const { port1, port2 } = new nodeApi.MessageChannel();
-      const w = new nodeApi.Worker(NODE_WORKER_SOURCE, { eval: true, workerData: { memory: s.memory, port: port2, index }, transferList: [port2] });
+      const w = new nodeApi.Worker(nodeWorkerSource, { eval: true, workerData: { memory: s.memory, port: port2, index }, transferList: [port2] });
+      w.on("error", workerFailed);
       w.unref();
       port1.unref?.();
       ports.push(port1);
@@ -326,12 +382,17 @@ function startWorkers(s: State, from: number, to: number): Pool["ports"] {
   } else if (g.Worker && g.Blob && g.URL && g.crossOriginIsolated && to > from) {
     const url = g.URL.createObjectURL(new g.Blob([BROWSER_WORKER_SOURCE], { type: "text/javascript" }));
     for (let index = from; index < to; index++) {
-      const w = new g.Worker(url);
+      const w = new g.Worker(url) as { postMessage(m: unknown): void; onerror?: (e: unknown) => void };
+      w.onerror = workerFailed;
       w.postMessage({ memory: s.memory, index });
       ports.push(w);
     }
   }
-  for (const port of ports) for (const m of s.modules) port.postMessage(moduleMessage(m));
+  for (const port of ports)
+    for (const ref of s.modules.values()) {
+      const m = ref.deref();
+      if (m) port.postMessage(moduleMessage(m));
+    }
   return ports;
 }
 
@@ -396,8 +457,10 @@ export function workerChunkCount(): number {
  * Sets how many threads cotangent's WebAssembly kernels may use, the calling thread
  * included (like PyTorch's `torch.set_num_threads`); 1 runs every kernel on the calling
  * thread. Results do not depend on it: every kernel splits its work the same way and
- * combines partial results in a fixed order. Where workers cannot run (no shared memory),
- * only 1 is possible and larger counts are ignored.
+ * combines partial results in a fixed order. Where workers cannot run (no shared memory,
+ * or a worker failed to start), only 1 is possible and larger counts are ignored. A
+ * count above the machine's cores (or 16) is clamped to them, with a warning: more
+ * threads than cores only slows every kernel down.
  *
  * @example
  * ```ts
@@ -408,7 +471,16 @@ export function workerChunkCount(): number {
  * ```
  */
 export function setThreadCount(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`setThreadCount: the thread count must be a positive integer, got ${n}. Pass 1 for the calling thread alone.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`setThreadCount: the thread count must be a positive integer, got ${n}. Pass 1 for the calling thread alone.`);
+  const most = Math.min(machineThreads(), MAX_WORKERS + 1);
+  if (n > most) {
+    console.warn(
+      `cotangent: setThreadCount(${n}): this machine offers ${machineThreads()} threads, so ${most} are used (more threads than cores only slow kernels down).`,
+    );
+    n = most;
+  }
+  if (workersFailed) n = 1;
   if (pool === undefined) {
     wantedThreads = n;
     return;

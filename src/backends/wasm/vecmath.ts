@@ -356,7 +356,14 @@ export function emitLogistic(a: VecAsm, x: number): void {
 function logCore(a: VecAsm, x: number): void {
   const k = K(a);
   const den = a.get(x).c(k.MIN_NORMAL).op("lt").save();
-  const xs = a.get(x).c(2 ** k.DENORM_SHIFT).op("mul").get(x).get(den).bit("bitselect").save();
+  const xs = a
+    .get(x)
+    .c(2 ** k.DENORM_SHIFT)
+    .op("mul")
+    .get(x)
+    .get(den)
+    .bit("bitselect")
+    .save();
   const kadj = a.c(-k.DENORM_SHIFT).c(0).get(den).bit("bitselect").save();
   const ix = a.get(xs).ci(k.SQRT_HALF_BITS).iop("sub").save();
   const ki = a.get(ix).shift("shrS", k.MANT).save();
@@ -448,7 +455,13 @@ function viaF64(a: VecAsm, x: number, g: (w: VecAsm, xw: number) => void): void 
 
 /** float64 lanes: the quadrant `k & 3` (i64 lanes), sin(r) and cos(r) of the reduced argument. */
 function trigCore(w: VecAsm, x: number): { q: number; s: number; c: number } {
-  const t = w.get(x).c(2 / Math.PI).op("mul").c(F64.SHIFT).op("add").save();
+  const t = w
+    .get(x)
+    .c(2 / Math.PI)
+    .op("mul")
+    .c(F64.SHIFT)
+    .op("add")
+    .save();
   const kf = w.get(t).c(F64.SHIFT).op("sub").save();
   const q = w.get(t).ci(3).bit("and").save();
   w.get(x);

@@ -1,0 +1,125 @@
+/**
+ * ONNX rows for cotangent's counter-based random numbers: Threefry-2x32 (20 rounds, as
+ * src/random/threefry.ts) written as ONNX integer arithmetic, so that an exported
+ * function that draws random numbers from a key it receives (dropout in a training
+ * step) gives the same bits in ONNX Runtime. Words are computed as int64 values in
+ * [0, 2^32): additions are masked, rotations are a multiply and a divide by powers of
+ * two, and the results are turned back into int32 bit patterns. Needs opset 18
+ * (BitwiseXor, BitwiseAnd, BitwiseOr).
+ * @module
+ */
+import type { OnnxEmitter, OnnxRule } from "./onnx_ops.js";
+
+const ROTATIONS = [
+  [13, 15, 26, 6],
+  [17, 29, 16, 24],
+];
+const PARITY = 0x1bd11bda;
+const MASK = 0xffffffff;
+
+function needOpset18(em: OnnxEmitter): void {
+  if (em.opset < 18) em.fail("the Threefry hash needs ONNX's bitwise operators, from opset 18; pass { opset: 18 } or later.");
+}
+const c64 = (em: OnnxEmitter, v: number): string => em.constant([v], "int64", []);
+const ints = (em: OnnxEmitter, xs: readonly number[]): string => em.constant(xs, "int64", [xs.length]);
+
+/** int32 bit patterns → int64 words in [0, 2^32). */
+function toWord(em: OnnxEmitter, x: string): string {
+  return em.op("BitwiseAnd", [em.op("Cast", [x], { to: 7 }), c64(em, MASK)]);
+}
+/** int64 words in [0, 2^32) → int32 bit patterns. */
+function toBits(em: OnnxEmitter, w: string): string {
+  const signed = em.op("Where", [em.op("GreaterOrEqual", [w, c64(em, 2 ** 31)]), em.op("Sub", [w, c64(em, 2 ** 32)]), w]);
+  return em.op("Cast", [signed], { to: 6 });
+}
+const addW = (em: OnnxEmitter, a: string, b: string): string => em.op("BitwiseAnd", [em.op("Add", [a, b]), c64(em, MASK)]);
+function rotl(em: OnnxEmitter, b: string, s: number): string {
+  const hi = em.op("BitwiseAnd", [em.op("Mul", [b, c64(em, 2 ** s)]), c64(em, MASK)]);
+  const lo = em.op("Div", [b, c64(em, 2 ** (32 - s))]);
+  return em.op("BitwiseOr", [hi, lo]);
+}
+
+/** Threefry-2x32 of counters (x0, x1) under key words (k0, k1), all int64 words (broadcasting). */
+function threefry(em: OnnxEmitter, k0: string, k1: string, x0: string, x1: string): [string, string] {
+  const ks = [k0, k1, em.op("BitwiseXor", [em.op("BitwiseXor", [k0, k1]), c64(em, PARITY)])];
+  let a = addW(em, x0, k0);
+  let b = addW(em, x1, k1);
+  for (let group = 0; group < 5; group++) {
+    for (const s of ROTATIONS[group % 2]!) {
+      a = addW(em, a, b);
+      b = em.op("BitwiseXor", [rotl(em, b, s), a]);
+    }
+    a = addW(em, a, ks[(group + 1) % 3]!);
+    b = addW(em, addW(em, b, ks[(group + 2) % 3]!), c64(em, group + 1));
+  }
+  return [a, b];
+}
+
+/** The two key words of a key array [..., 2], each [..., 1]. */
+function keyWords(em: OnnxEmitter, key: string, rank: number): [string, string] {
+  const word = (i: number): string => toWord(em, em.op("Slice", [key, ints(em, [i]), ints(em, [i + 1]), ints(em, [rank - 1])]));
+  return [word(0), word(1)];
+}
+
+export const randomRules: Readonly<Record<string, OnnxRule>> = {
+  // words 0..n-1 of each key: pairs (j, h + j) for j < h = ceil(n / 2); the first outputs, then the second ones
+  random_bits: {
+    lower(em, e) {
+      needOpset18(em);
+      const shape = e.params.shape as readonly number[];
+      const keyAval = e.inAvals[0]!;
+      const n = shape.reduce((p, q) => p * q, 1);
+      const h = (n + 1) >> 1;
+      const [k0, k1] = keyWords(em, e.inputs[0]!, keyAval.ndim);
+      const j = Array.from({ length: h }, (_, i) => i);
+      const [p0, p1] = threefry(
+        em,
+        k0,
+        k1,
+        em.constant(j, "int64", [h]),
+        em.constant(
+          j.map((i) => (h + i < n ? h + i : 0)),
+          "int64",
+          [h],
+        ),
+      );
+      const last = keyAval.ndim - 1;
+      const second = em.op("Slice", [p1, ints(em, [0]), ints(em, [n - h]), ints(em, [last])]);
+      const words = em.op("Concat", [p0, second], { axis: last });
+      return [em.op("Reshape", [toBits(em, words), ints(em, e.outAvals[0]!.shape)])];
+    },
+  },
+  // threefry(key, (0, data)) per element, broadcast between the key batch and data
+  random_fold_in: {
+    lower(em, e) {
+      needOpset18(em);
+      const [key, data] = e.inputs as [string, string];
+      const [k0, k1] = keyWords(em, key, e.inAvals[0]!.ndim);
+      const d = em.op("Unsqueeze", [toWord(em, data), ints(em, [-1])]);
+      const [p0, p1] = threefry(em, k0, k1, c64(em, 0), d);
+      const out = e.outAvals[0]!.shape;
+      const both = em.op("Concat", [em.op("Expand", [p0, ints(em, [...out.slice(0, -1), 1])]), em.op("Expand", [p1, ints(em, [...out.slice(0, -1), 1])])], {
+        axis: -1,
+      });
+      return [toBits(em, both)];
+    },
+  },
+  // float32: (hi >>> 9) · 2^-23; float64: ((hi >>> 0) · 2^20 + (lo >>> 12)) · 2^-52 — exact in both
+  bits_to_unit: {
+    lower(em, e) {
+      const dtype = e.params.dtype as "float32" | "float64";
+      const hi = toWord(em, e.inputs[0]!);
+      if (dtype === "float32") {
+        const m = em.op("Cast", [em.op("Div", [hi, c64(em, 512)])], { to: 1 });
+        return [em.op("Mul", [m, em.constant([2 ** -23], "float32", [])])];
+      }
+      const lo = toWord(em, e.inputs[1]!);
+      const m = em.op("Add", [em.op("Mul", [hi, c64(em, 2 ** 20)]), em.op("Div", [lo, c64(em, 4096)])]);
+      return [em.op("Mul", [em.op("Cast", [m], { to: 11 }), em.constant([2 ** -52], "float64", [])])];
+    },
+  },
+  random_permutation: {
+    noOnnxForm:
+      "it sorts random sort keys, and this exporter has no sort; draw the permutation outside the exported function (random.permutation) and pass it in as an int32 input.",
+  },
+};
