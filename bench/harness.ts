@@ -85,11 +85,20 @@ export interface TimingOptions {
   warmupMs: number;
   /** Calls shorter than this are repeated inside one sample, to stay above timer resolution. */
   minSampleMs: number;
+  /**
+   * A call shorter than `microMs` (microsecond-scale) is timed in samples of at least
+   * `microSampleMs`: thousands of calls each, so that timer resolution, one-off scheduler
+   * stalls and the garbage collections the calls cause are averaged inside every sample
+   * rather than landing in a few samples (or none). The figure is then the median over
+   * samples of the mean time per call, which includes the call's share of GC.
+   */
+  microMs: number;
+  microSampleMs: number;
 }
 
-export const FULL_TIMING: TimingOptions = { timeMs: 1500, minSamples: 5, minSamplesSlow: 3, slowMs: 500, warmupMs: 300, minSampleMs: 0.5 };
+export const FULL_TIMING: TimingOptions = { timeMs: 1500, minSamples: 5, minSamplesSlow: 3, slowMs: 500, warmupMs: 300, minSampleMs: 0.5, microMs: 0.05, microSampleMs: 10 };
 /** Smoke check: a couple of samples; a call slower than 1 s is timed once, by its first call. */
-export const QUICK_TIMING: TimingOptions = { timeMs: 100, minSamples: 2, minSamplesSlow: 0, slowMs: 1000, warmupMs: 0, minSampleMs: 0.2 };
+export const QUICK_TIMING: TimingOptions = { timeMs: 100, minSamples: 2, minSamplesSlow: 0, slowMs: 1000, warmupMs: 0, minSampleMs: 0.2, microMs: 0.05, microSampleMs: 5 };
 
 export interface Timing {
   /** Median wall time of one call, ms. */
@@ -125,14 +134,19 @@ export async function measure(fn: () => void | Promise<void>, opts: TimingOption
   let t0 = performance.now();
   await fn();
   let est = performance.now() - t0;
-  if (est < 0.05) {
-    const k = 200;
-    t0 = performance.now();
-    for (let i = 0; i < k; i++) await fn();
-    est = (performance.now() - t0) / k;
+  if (est < 1) {
+    // A short call is estimated from batches (one call alone may include a GC or a deopt,
+    // which would make a microsecond call look like a 60 µs one and put too few calls in
+    // a sample); the first rounds also warm up the JIT and the allocator.
+    for (let round = 0; round < 3; round++) {
+      const k = Math.max(20, Math.min(2000, Math.ceil(5 / Math.max(est, 1e-4))));
+      t0 = performance.now();
+      for (let i = 0; i < k; i++) await fn();
+      est = (performance.now() - t0) / k;
+    }
   }
   const slow = est >= opts.slowMs;
-  const reps = repsFor(est, opts.minSampleMs);
+  const reps = repsFor(est, est < opts.microMs ? opts.microSampleMs : opts.minSampleMs);
   const warm = !slow && opts.warmupMs > 0;
   const bench = new Bench({
     time: slow ? 0 : opts.timeMs,

@@ -119,7 +119,8 @@ async function main(): Promise<void> {
         const t = await measure(() => c.run(), timing, { ms: firstCallMs, async: pending instanceof Promise });
         c.dispose?.();
         result.cells[w.id] = { status: "ok", ...t, firstCallMs, checks };
-        process.stderr.write(`${t.medianMs.toPrecision(4)} ms (first call ${firstCallMs.toPrecision(4)} ms, ${t.samples}x${t.reps})\n`);
+        const rate = w.flops ? `, ${(w.flops / t.medianMs / 1e6).toFixed(1)} GFLOP/s` : "";
+        process.stderr.write(`${t.medianMs.toPrecision(4)} ms (first call ${firstCallMs.toPrecision(4)} ms, ${t.samples}x${t.reps}${rate})\n`);
       } catch (e) {
         const message = e instanceof Error ? e.message.split("\n")[0]! : String(e);
         result.cells[w.id] = { status: "error", message };

@@ -76,6 +76,10 @@ export interface DeepData {
   ws: Float32Array[];
   x: Float32Array;
 }
+/** Per-example gradients of a 2-layer MLP: parameters (`w1` is `[din, dh]`), inputs `x[batch, din]`, labels and one-hot labels. */
+export interface PerExampleData extends plain.Mlp2 { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array; batch: number; x: Float32Array; labels: Int32Array; onehot: Float32Array }
+/** The long elementwise chain: `x` is `[n]`, `steps` steps of `x = sin(x) * 1.01 + 0.1`. */
+export interface SinChainData { x: Float32Array; steps: number }
 /** A float64 system `A x = b` with `A` symmetric positive definite (row-major `[n, n]`). */
 export interface SpdSolveData {
   n: number;
@@ -87,6 +91,7 @@ export interface SpdSolveData {
 export interface DataMap {
   "matmul-512": MatmulData;
   "matmul-1024": MatmulData;
+  "matmul-2048": MatmulData;
   "chain-1e6": ChainData;
   "chain-1e6-grad": ChainData;
   "mlp-sgd": MlpData;
@@ -101,6 +106,8 @@ export interface DataMap {
   "rnn-grad-unrolled": RnnData;
   "deep-grad": DeepData;
   "deep-grad-remat": DeepData;
+  "perexample-grad": PerExampleData;
+  "sinchain500-grad": SinChainData;
   "cholesky-solve-256": SpdSolveData;
 }
 export type WorkloadId = keyof DataMap;
@@ -113,6 +120,7 @@ type Vec = ArrayLike<number>;
 export interface OutputMap {
   "matmul-512": { c: Vec };
   "matmul-1024": { c: Vec };
+  "matmul-2048": { c: Vec };
   "chain-1e6": { value: number };
   "chain-1e6-grad": { g: Vec };
   /** Gradients and updated parameters in the order w1, b1, w2, b2, w3, b3. */
@@ -131,6 +139,10 @@ export interface OutputMap {
   /** Gradients of the deep MLP's sum of outputs, one per layer. */
   "deep-grad": { grads: Vec[] };
   "deep-grad-remat": { grads: Vec[] };
+  /** The stacked per-example gradients, `[batch, ...]` each, in the order w1, b1, w2, b2. */
+  "perexample-grad": { grads: Vec[] };
+  /** f(x) = sum of the chain's last step, and its gradient. */
+  "sinchain500-grad": { value: number; g: Vec };
   "cholesky-solve-256": { x: Vec };
 }
 
@@ -170,16 +182,21 @@ export interface Workload<W extends WorkloadId> {
   summarize(out: OutputMap[W], data: DataMap[W]): number[];
   /** The check values computed in float64 from the same (float32) inputs. */
   reference(data: DataMap[W]): number[];
+  /** Floating-point operations of one call, where a rate (GFLOP/s) means something. */
+  flops?: number;
+  /** The first call (trace + compile + run) is part of the row's reading: reported beside the median. */
+  firstCall?: boolean;
 }
 
 const SEED = 20240601;
 /** Probe vectors: a fixed random direction to dot results with (catches permuted or sign-flipped output). */
 const probe = (n: number, salt: number) => f64(uniform(n, -1, 1, SEED + 1000 + salt));
 
-function matmulWorkload(id: "matmul-512" | "matmul-1024", n: number): Workload<typeof id> {
+function matmulWorkload(id: "matmul-512" | "matmul-1024" | "matmul-2048", n: number): Workload<typeof id> {
   return {
     id,
     title: `matmul ${n}x${n}`,
+    flops: 2 * n ** 3,
     checks: ["u·C·w"],
     tol: 1e-4,
     data: () => ({ n, a: uniform(n * n, -1, 1, SEED + n), b: uniform(n * n, -1, 1, SEED + n + 1) }),
@@ -431,6 +448,49 @@ function deepWorkload(id: "deep-grad" | "deep-grad-remat", title: string): Workl
   };
 }
 
+const perExample: Workload<"perexample-grad"> = {
+  id: "perexample-grad",
+  title: "per-example gradients, MLP 784-128-10, batch 64 (vmap(grad))",
+  checks: ["|grad|", "r·gW1", "r·gb1", "r·gW2"],
+  tol: 1e-3,
+  data: () => {
+    const [din, dh, dout, batch] = [784, 128, 10, 64];
+    const s1 = 1 / Math.sqrt(din);
+    const s2 = 1 / Math.sqrt(dh);
+    const x = uniform(batch * din, 0, 1, SEED + 80);
+    const labels = Int32Array.from(uniform(batch, 0, dout, SEED + 81), (v) => Math.min(dout - 1, Math.floor(v)));
+    const onehot = new Float32Array(batch * dout);
+    labels.forEach((c, i) => (onehot[i * dout + c] = 1));
+    return { din, dh, dout, batch, x, labels, onehot, w1: uniform(din * dh, -s1, s1, SEED + 82), b1: uniform(dh, -s1, s1, SEED + 83), w2: uniform(dh * dout, -s2, s2, SEED + 84), b2: uniform(dout, -s2, s2, SEED + 85) };
+  },
+  summarize: (out) => [Math.hypot(...out.grads.map(norm2)), dot64(probe(out.grads[0]!.length, 11), out.grads[0]!), dot64(probe(out.grads[1]!.length, 12), out.grads[1]!), dot64(probe(out.grads[2]!.length, 13), out.grads[2]!)],
+  reference: (d) => {
+    const g = plain.perExampleGradsOut(Float64Array, d, d.batch);
+    plain.perExampleGrads({ ...d, w1: f64(d.w1), b1: f64(d.b1), w2: f64(d.w2), b2: f64(d.b2) }, f64(d.x), d.labels, g);
+    const gs = [g.gw1, g.gb1, g.gw2, g.gb2];
+    return [Math.hypot(...gs.map(norm2)), dot64(probe(g.gw1.length, 11), g.gw1), dot64(probe(g.gb1.length, 12), g.gb1), dot64(probe(g.gw2.length, 13), g.gw2)];
+  },
+};
+
+const sinChain: Workload<"sinchain500-grad"> = {
+  id: "sinchain500-grad",
+  title: "valueAndGrad of 500 steps x = sin(x)·1.01 + 0.1 on [256], then sum",
+  // The gradient, a product of 500 factors 1.01 cos(x_k) ≈ 0.65, is about 1e-95: below
+  // float32's smallest subnormal, so every float32 implementation returns 0. The checks
+  // are the value (which exercises every step) and |g| against the float64 reference
+  // rounded to float32 (0).
+  checks: ["value", "|g| (in float32)"],
+  tol: 1e-4,
+  firstCall: true,
+  data: () => ({ x: uniform(256, -2, 2, SEED + 90), steps: 500 }),
+  summarize: (out) => [out.value, norm2(out.g)],
+  reference: (d) => {
+    const g = new Float64Array(d.x.length);
+    const value = plain.sinChainValueAndGrad(f64(d.x), d.steps, new Float64Array(d.steps), g);
+    return [value, Math.fround(norm2(g))];
+  },
+};
+
 const choleskySolve: Workload<"cholesky-solve-256"> = {
   id: "cholesky-solve-256",
   title: "cholesky + solve, 256x256 float64",
@@ -464,6 +524,7 @@ const choleskySolve: Workload<"cholesky-solve-256"> = {
 export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   matmulWorkload("matmul-512", 512),
   matmulWorkload("matmul-1024", 1024),
+  matmulWorkload("matmul-2048", 2048),
   chain,
   chainGrad,
   mlp,
@@ -478,5 +539,7 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   rnnWorkload("rnn-grad-unrolled", "the same, JS loop over time (unrolled under jit)"),
   deepWorkload("deep-grad", "grad of a 20-layer tanh MLP, width 256, batch 64"),
   deepWorkload("deep-grad-remat", "the same, each layer under checkpoint"),
+  perExample,
+  sinChain,
   choleskySolve,
 ] as unknown as readonly Workload<WorkloadId>[];

@@ -8,10 +8,10 @@
  * @module
  */
 import * as cot from "../../src/index.js";
-import { checkpoint, grad, hessianVectorProduct, lax, nn, np, tree, valueAndGrad } from "../../src/index.js";
+import { checkpoint, grad, hessianVectorProduct, lax, nn, np, tree, valueAndGrad, vmap } from "../../src/index.js";
 import type { Library } from "../columns.js";
 import { linearizeJaxpr } from "../../src/transforms/ad.js";
-import { type CaseTable, type DeepData, type MlpData, type RnnData, type Unsupported, WORKLOADS } from "../workloads.js";
+import { type CaseTable, type DeepData, type MlpData, type PerExampleData, type RnnData, type SinChainData, type Unsupported, WORKLOADS } from "../workloads.js";
 
 type A = np.Array;
 type AnyFn = (...args: any[]) => any;
@@ -99,6 +99,7 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
   return {
     "matmul-512": matmulCase,
     "matmul-1024": matmulCase,
+    "matmul-2048": matmulCase,
 
     "sort-1e6": (d) => {
       const x = np.array(d.x);
@@ -197,6 +198,8 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
     "rnn-grad-unrolled": (d) => rnnCase(wrap, d, false),
     "deep-grad": (d) => deepCase(wrap, d, false),
     "deep-grad-remat": (d) => deepCase(wrap, d, true),
+    "perexample-grad": (d) => perExampleCase(wrap, d),
+    "sinchain500-grad": (d) => sinChainCase(wrap, d),
 
     "cholesky-solve-256": (d) => {
       const a = np.array(d.a, { shape: [d.n, d.n], dtype: "float64" });
@@ -246,6 +249,31 @@ function deepCase(wrap: (f: AnyFn) => AnyFn, d: DeepData, remat: boolean) {
   const f = wrap(grad((ws: A[]) => np.sum(ws.reduce((h, w) => step(h, w), x))));
   let out: A[] | undefined;
   return { run: () => void (out = f(ws) as A[]), read: () => ({ grads: out!.map((g) => g.data()) }) };
+}
+
+/** Per-example gradients of an MLP's softmax cross-entropy: vmap(grad) over the examples, the parameters shared. */
+function perExampleCase(wrap: (f: AnyFn) => AnyFn, d: PerExampleData) {
+  const p = { w1: mat(d.w1, [d.din, d.dh]), b1: np.array(d.b1), w2: mat(d.w2, [d.dh, d.dout]), b2: np.array(d.b2) };
+  const x = mat(d.x, [d.batch, d.din]);
+  const y = mat(d.onehot, [d.batch, d.dout]);
+  const loss = (q: typeof p, x: A, y: A): A => {
+    const z = np.add(np.matmul(np.maximum(np.add(np.matmul(x, q.w1), q.b1), 0), q.w2), q.b2);
+    return np.subtract(np.logSumExp(z), np.sum(np.multiply(y, z)));
+  };
+  const f = wrap(vmap(grad(loss), { inAxes: [null, 0, 0] }));
+  let out: typeof p | undefined;
+  return { run: () => void (out = f(p, x, y) as typeof p), read: () => ({ grads: [out!.w1, out!.b1, out!.w2, out!.b2].map((g) => g.data()) }) };
+}
+
+/** The 500-step elementwise chain's value and gradient. */
+function sinChainCase(wrap: (f: AnyFn) => AnyFn, d: SinChainData) {
+  const x = np.array(d.x);
+  const f = wrap(valueAndGrad((x: A) => {
+    for (let i = 0; i < d.steps; i++) x = np.add(np.multiply(np.sin(x), 1.01), 0.1);
+    return np.sum(x);
+  }));
+  let out: [A, A] | undefined;
+  return { run: () => void (out = f(x) as [A, A]), read: () => ({ value: out![0].item(), g: out![1].data() }) };
 }
 
 interface Params {

@@ -6,7 +6,7 @@
  * In Node there is no global `Worker`, so jax-js's Wasm backend runs on one thread.
  * @module
  */
-import { blockUntilReady, defaultDevice, grad, init, jit, jvp, lax, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
+import { blockUntilReady, defaultDevice, grad, init, jit, jvp, lax, nn, numpy as np, tree, valueAndGrad, vmap } from "@jax-js/jax";
 import type { Array as JArray } from "@jax-js/jax";
 import type { Library } from "../columns.js";
 import { packageVersion } from "../harness.js";
@@ -86,6 +86,7 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
   return {
     "matmul-512": matmulCase,
     "matmul-1024": matmulCase,
+    "matmul-2048": matmulCase,
 
     "chain-1e6": (d) => {
       const x = np.array(d.x);
@@ -186,6 +187,33 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
     // jax-js has no scan: both RNN rows are the JS loop over time (unrolled under jit)
     "rnn-grad": (d) => rnnCase(wrap, d),
     "rnn-grad-unrolled": (d) => rnnCase(wrap, d),
+
+    "perexample-grad": (d) => {
+      type P = { w1: JArray; b1: JArray; w2: JArray; b2: JArray };
+      const p: P = { w1: mat(d.w1, [d.din, d.dh]), b1: np.array(d.b1), w2: mat(d.w2, [d.dh, d.dout]), b2: np.array(d.b2) };
+      const x = mat(d.x, [d.batch, d.din]);
+      const y = mat(d.onehot, [d.batch, d.dout]);
+      const loss = (q: P, x: JArray, y: JArray): JArray => {
+        const z = np.matmul(nn.relu(np.matmul(x, q.w1).add(q.b1)), q.w2).add(q.b2);
+        return nn.logsumexp(z.ref).sub(np.sum(y.mul(z)));
+      };
+      const f = wrap(vmap(grad(loss), [null, 0, 0]));
+      return jaxCase<"perexample-grad">(
+        () => f({ w1: p.w1.ref, b1: p.b1.ref, w2: p.w2.ref, b2: p.b2.ref }, x.ref, y.ref),
+        (g: P) => ({ grads: [peek(g.w1), peek(g.b1), peek(g.w2), peek(g.b2)] }),
+        false,
+        [p.w1, p.b1, p.w2, p.b2, x, y],
+      );
+    },
+
+    "sinchain500-grad": (d) => {
+      const x = np.array(d.x);
+      const f = wrap(valueAndGrad((x: JArray) => {
+        for (let i = 0; i < d.steps; i++) x = np.sin(x).mul(1.01).add(0.1);
+        return np.sum(x);
+      }));
+      return jaxCase<"sinchain500-grad">(() => f(x.ref), ([v, g]: [JArray, JArray]) => ({ value: peek(v)[0]!, g: peek(g) }), false, [x]);
+    },
   };
 }
 

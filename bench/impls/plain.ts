@@ -459,3 +459,93 @@ export function deepTanhGrad(ctor: FCtor, ws: readonly FArr[], x: FArr, batch: n
   }
   return loss;
 }
+
+// ------------------------------------------------------------------ per-example gradients
+
+/** Parameters of a 2-layer MLP `din-dh-dout`: `w1[din,dh]`, `b1[dh]`, `w2[dh,dout]`, `b2[dout]`. */
+export interface Mlp2 { din: number; dh: number; dout: number; w1: FArr; b1: FArr; w2: FArr; b2: FArr }
+/** Per-example gradients, stacked: `gw1[batch,din,dh]`, `gb1[batch,dh]`, `gw2[batch,dh,dout]`, `gb2[batch,dout]`. */
+export interface Mlp2Grads { gw1: FArr; gb1: FArr; gw2: FArr; gb2: FArr }
+
+/** Buffers `gw1, gb1, gw2, gb2` for {@link perExampleGrads}. */
+export function perExampleGradsOut(ctor: FCtor, p: Pick<Mlp2, "din" | "dh" | "dout">, batch: number): Mlp2Grads {
+  return { gw1: new ctor(batch * p.din * p.dh), gb1: new ctor(batch * p.dh), gw2: new ctor(batch * p.dh * p.dout), gb2: new ctor(batch * p.dout) };
+}
+
+/**
+ * The gradient of each example's softmax cross-entropy loss `lse(z2) - z2[label]`
+ * (z2 = relu(x W1 + b1) W2 + b2) with respect to every parameter, by hand: one
+ * backward pass per example, the weight gradients being outer products. Returns the
+ * sum of the per-example losses.
+ */
+export function perExampleGrads(p: Mlp2, x: FArr, labels: Int32Array, out: Mlp2Grads): number {
+  const { din, dh, dout, w1, b1, w2, b2 } = p;
+  const z1 = new Float64Array(dh);
+  const z2 = new Float64Array(dout);
+  let total = 0;
+  for (let e = 0; e < labels.length; e++) {
+    const xo = e * din;
+    for (let j = 0; j < dh; j++) z1[j] = b1[j]!;
+    for (let i = 0; i < din; i++) {
+      const xi = x[xo + i]!;
+      if (xi === 0) continue;
+      const wi = i * dh;
+      for (let j = 0; j < dh; j++) z1[j]! += xi * w1[wi + j]!;
+    }
+    for (let k = 0; k < dout; k++) z2[k] = b2[k]!;
+    for (let j = 0; j < dh; j++) {
+      const h = z1[j]! > 0 ? z1[j]! : 0;
+      const wj = j * dout;
+      for (let k = 0; k < dout; k++) z2[k]! += h * w2[wj + k]!;
+    }
+    let m = -Infinity;
+    for (let k = 0; k < dout; k++) m = Math.max(m, z2[k]!);
+    let se = 0;
+    for (let k = 0; k < dout; k++) se += Math.exp(z2[k]! - m);
+    const lse = m + Math.log(se);
+    total += lse - z2[labels[e]!]!;
+    const gb2 = e * dout;
+    for (let k = 0; k < dout; k++) out.gb2[gb2 + k] = Math.exp(z2[k]! - lse) - (k === labels[e] ? 1 : 0);
+    const gw2 = e * dh * dout;
+    const gb1 = e * dh;
+    for (let j = 0; j < dh; j++) {
+      const h = z1[j]! > 0 ? z1[j]! : 0;
+      let d = 0;
+      for (let k = 0; k < dout; k++) {
+        const g = out.gb2[gb2 + k]!;
+        out.gw2[gw2 + j * dout + k] = h * g;
+        d += w2[j * dout + k]! * g;
+      }
+      out.gb1[gb1 + j] = z1[j]! > 0 ? d : 0;
+    }
+    const gw1 = e * din * dh;
+    for (let i = 0; i < din; i++) {
+      const xi = x[xo + i]!;
+      const o = gw1 + i * dh;
+      for (let j = 0; j < dh; j++) out.gw1[o + j] = xi * out.gb1[gb1 + j]!;
+    }
+  }
+  return total;
+}
+
+// ------------------------------------------------------------------ a long chain of elementwise steps
+
+/**
+ * f(x) = sum(x_steps) where x_{k+1} = sin(x_k) * 1.01 + 0.1 elementwise; returns f and
+ * writes df/dx (for each element, the product of 1.01 cos(x_k)) into `g`.
+ */
+export function sinChainValueAndGrad(x: FArr, steps: number, tape: Float64Array, g: FArr): number {
+  let value = 0;
+  for (let e = 0; e < x.length; e++) {
+    let v = x[e]!;
+    for (let i = 0; i < steps; i++) {
+      tape[i] = v;
+      v = Math.sin(v) * 1.01 + 0.1;
+    }
+    value += v;
+    let d = 1;
+    for (let i = steps - 1; i >= 0; i--) d *= Math.cos(tape[i]!) * 1.01;
+    g[e] = d;
+  }
+  return value;
+}

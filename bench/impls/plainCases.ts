@@ -15,6 +15,7 @@ export async function load(): Promise<Library> {
     cases: {
       "matmul-512": matmulCase,
       "matmul-1024": matmulCase,
+      "matmul-2048": matmulCase,
       "sort-1e6": (d) => {
         let y = new Float32Array(0);
         return { run: () => void (y = d.x.slice().sort()), read: () => ({ y }) };
@@ -65,6 +66,16 @@ export async function load(): Promise<Library> {
       "deep-grad": (d) => {
         const grads = d.ws.map(() => new Float32Array(d.width * d.width));
         return { run: () => void plain.deepTanhGrad(Float32Array, d.ws, d.x, d.batch, d.width, grads), read: () => ({ grads }) };
+      },
+      "perexample-grad": (d) => {
+        const g = plain.perExampleGradsOut(Float32Array, d, d.batch);
+        return { run: () => void plain.perExampleGrads(d, d.x, d.labels, g), read: () => ({ grads: [g.gw1, g.gb1, g.gw2, g.gb2] }) };
+      },
+      "sinchain500-grad": (d) => {
+        const tape = new Float64Array(d.steps);
+        const g = new Float32Array(d.x.length);
+        let value = 0;
+        return { run: () => void (value = plain.sinChainValueAndGrad(d.x, d.steps, tape, g)), read: () => ({ value, g }) };
       },
       "tanhAx-hvp": (d) => {
         const w = plain.tanhAxWork(Float32Array, d.n);

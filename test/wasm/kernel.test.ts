@@ -366,6 +366,37 @@ describe.runIf(wasmAvailable())("fused kernels compiled to WebAssembly SIMD", ()
     }
   });
 
+  it("a long chain (2,000 nodes, 125 outputs) compiles to a small module (transcendentals called, not inlined), and a trig-heavy kernel on 256 elements runs as wasm", () => {
+    // x = sin(x) * 1.01 + 0.1, 500 steps, every 4th step's cos an output: the shape of jit(grad) of a long chain
+    const shape = [256];
+    const b = new KernelBuilder(shape, []);
+    let x = b.load(b.addInput("float32", shape), broadcastMap(shape, shape));
+    const k101 = b.constant(1.01, "float32");
+    const k01 = b.constant(0.1, "float32");
+    for (let i = 0; i < 500; i++) {
+      if (i % 4 === 0) b.output(b.add({ kind: "unary", op: "cos", x, dtype: "float32" }));
+      const s = b.add({ kind: "unary", op: "sin", x, dtype: "float32" });
+      x = b.add({ kind: "binary", op: "add", x: b.add({ kind: "binary", op: "mul", x: s, y: k101, dtype: "float32" }), y: k01, dtype: "float32" });
+    }
+    b.output(x);
+    const k = b.build();
+    expect(k.outputs.length).toBe(126);
+    const rnd = seededRandom(5);
+    const ins = inputsFor(k, rnd);
+    const w = compileWasmKernel(k);
+    expect(w, "the module must load (it overflowed the call stack when encoded with spreads)").not.toBeNull();
+    // sin and cos are functions of the module, called 625 times, not 625 inlined copies (over 2 MB)
+    expect(w!.codeSize).toBeLessThan(300_000);
+    // chosen over the JS kernel although 256 < WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL: 125 transcendental calls per element
+    expect(kernelFunction(k)).toBe(w!.run);
+    const got = runWith(w!.run, k, ins);
+    const want = jsRun(k, ins);
+    want.forEach((o, j) => {
+      const bad = Array.from(o).findIndex((v, i) => !(Math.abs(got[j]![i]! - v) <= 1e-5 * (1 + Math.abs(v))));
+      expect(bad, `output ${j} at ${bad}: ${got[j]![bad]} vs ${o[bad]}`).toBe(-1);
+    });
+  });
+
   it("max and min reductions propagate NaN, wherever it is (in a partial vector too)", () => {
     for (const dtype of ["float32", "float64"] as F[]) {
       for (const op of ["max", "min"] as ReduceOp[]) {

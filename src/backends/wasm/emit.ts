@@ -29,15 +29,21 @@ function sleb(n: number, out: number[]): void {
     out.push(b | 0x80);
   }
 }
+/** Appends `src` to `out` (a loop: spreading a big function body overflows the call stack). */
+function append(out: number[], src: readonly number[] | Uint8Array): void {
+  const CHUNK = 8192;
+  if (src.length <= CHUNK) out.push(...src);
+  else for (let i = 0; i < src.length; i += CHUNK) out.push(...src.slice(i, i + CHUNK));
+}
 function str(s: string, out: number[]): void {
   const bytes = new TextEncoder().encode(s);
   uleb(bytes.length, out);
-  out.push(...bytes);
+  append(out, bytes);
 }
 function section(id: number, body: number[], out: number[]): void {
   out.push(id);
   uleb(body.length, out);
-  out.push(...body);
+  append(out, body);
 }
 
 /** Builds one function body instruction by instruction. */
@@ -153,10 +159,11 @@ export class FuncBuilder {
     const body: number[] = [];
     uleb(this.localTypes.length, body);
     for (const t of this.localTypes) body.push(1, t);
-    body.push(...this.code, 0x0b);
+    append(body, this.code);
+    body.push(0x0b);
     const out: number[] = [];
     uleb(body.length, out);
-    out.push(...body);
+    append(out, body);
     return out;
   }
 }
@@ -205,7 +212,7 @@ export function buildModule(
   section(7, exps, out);
   const code: number[] = [];
   uleb(funcs.length, code);
-  for (const f of funcs) code.push(...f.fn.encode());
+  for (const f of funcs) append(code, f.fn.encode());
   section(10, code, out);
   return new Uint8Array(out);
 }

@@ -46,7 +46,7 @@ import type { KernelFn } from "../cpu/codegen.js";
 import { compileKernel } from "../cpu/codegen.js";
 import type { BinaryOp, Kernel, KernelNode, ReduceOp, UnaryOp } from "../../kernel/ir.js";
 import { type Loop, collapseLoops, contiguousStrides, nodeLevels, operandsOf, outputShape, reduceInit } from "../../kernel/ir.js";
-import { FuncBuilder, I32, OP, SIMD_OPS as S } from "./emit.js";
+import { FuncBuilder, I32, OP, SIMD_OPS as S, V128 } from "./emit.js";
 import { MAX_CHUNKS, type WasmModule, loadModule, parallelFor, reserveHeap, wasmAvailable, wasmMemory } from "./runtime.js";
 import { type FloatOp, type Lanes, VEC_MATH, VEC_TRIG, VecAsm, emitTrigRangeMask } from "./vecmath.js";
 
@@ -113,7 +113,10 @@ export const CHUNK_ELEMENTS = 65536;
  * (measured: `2x+1` over float32 breaks even near 3000 elements).
  */
 export const WASM_KERNEL_MIN_SIZE = 4096;
-/** The same for kernels calling a vectorized transcendental function (`tanh` over 1024 float32: 5 µs vs 50 µs in JS). */
+/**
+ * The same for kernels calling vectorized transcendental functions, counted in calls
+ * (elements × such nodes; `tanh` over 1024 float32: 5 µs vs 50 µs in JS).
+ */
 export const WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL = 1024;
 
 /** A kernel compiled to WebAssembly. */
@@ -312,10 +315,10 @@ function plan(kernel: Kernel): Plan {
   const lanes = 16 / esz;
   const nest = loopNest(kernel, live, lanes);
   const heap = heapPlan(kernel, live, nest, size, esz, lanes);
-  const f = emitKernelCode(kernel, live, t, nest, heap);
+  const { f, helpers } = emitKernelCode(kernel, live, t, nest, heap);
   let mod: WasmModule;
   try {
-    mod = loadModule([{ name: "k", fn: f }]);
+    mod = loadModule([{ name: "k", fn: f }, ...helpers]);
   } catch (e) {
     // e.g. a browser's main thread refusing to compile a large module synchronously
     return unsupported(`the engine did not load the module (${String(e)})`);
@@ -335,7 +338,21 @@ function plan(kernel: Kernel): Plan {
 }
 
 /** Step 3: the chunk function `(chunk, base)` computing the kernel over one chunk of the loop nest. */
-function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest: LoopNest, heap: HeapPlan): FuncBuilder {
+/**
+ * A kernel with more than this many transcendental nodes calls one function per such
+ * operation (v128 → v128, in the same module) instead of inlining each: a sin is a few
+ * KB of code, and a 500-step chain inlined is a module of a megabyte that takes the
+ * engine seconds to compile, for a call that costs a few instructions.
+ */
+export const OUTLINE_TRANSCENDENTALS = 8;
+
+/** The kernel's function (index 0 of its module) and the functions it calls (indices 1, 2, ...). */
+interface KernelCode {
+  f: FuncBuilder;
+  helpers: { name: string; fn: FuncBuilder; results: (typeof V128)[] }[];
+}
+
+function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest: LoopNest, heap: HeapPlan): KernelCode {
   const dtype: DType = t === "f32" ? "float32" : "float64";
   const esz = t === "f32" ? 4 : 8;
   const lanes = 16 / esz;
@@ -354,6 +371,23 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
   const CHUNK = 0;
   const BASE = 1;
   const a = new VecAsm(f, t);
+  const isTranscendental = (n: KernelNode): n is Extract<KernelNode, { kind: "unary" }> => n.kind === "unary" && (n.op in VEC_MATH || n.op in VEC_TRIG);
+  const outline = kernel.nodes.filter((n, i) => live[i] && isTranscendental(n)).length > OUTLINE_TRANSCENDENTALS;
+  const helpers: KernelCode["helpers"] = [];
+  const helperIndex = new Map<string, number>();
+  /** Pushes `op(x)`: inline, or a call of the module's function for `op`. */
+  const transcendental = (op: string, x: number, emit: (w: VecAsm, x: number) => void): void => {
+    if (!outline) return emit(a, x);
+    let k = helperIndex.get(op);
+    if (k === undefined) {
+      const h = new FuncBuilder([V128]);
+      emit(new VecAsm(h, t), 0);
+      helpers.push({ name: op, fn: h, results: [V128] });
+      helperIndex.set(op, (k = helpers.length)); // the kernel is function 0
+    }
+    a.get(x);
+    f.op(0x10, k); // call k (k < 128: one LEB128 byte)
+  };
   /** Bytes per element of map k's buffer (float64 scratch for reductions outside register mode, 1 for bool). */
   const mapEsz = (k: number): number => {
     const r = region[k]!;
@@ -504,7 +538,7 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
             return;
           }
           case "math":
-            VEC_MATH[n.op as keyof typeof VEC_MATH](a, asLocal(n.x));
+            transcendental(n.op, asLocal(n.x), VEC_MATH[n.op as keyof typeof VEC_MATH]);
             return;
           case "trig": {
             const x = asLocal(n.x);
@@ -513,7 +547,7 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
             emitTrigRangeMask(a, x);
             if (tailMask >= 0) a.get(tailMask).bit("and");
             f.simd(S.v128AnyTrue).op(OP.i32Or).set(outOfRange);
-            VEC_TRIG[n.op as keyof typeof VEC_TRIG](a, x);
+            transcendental(n.op, x, VEC_TRIG[n.op as keyof typeof VEC_TRIG]);
             return;
           }
           default:
@@ -938,7 +972,7 @@ function emitKernelCode(kernel: Kernel, live: readonly boolean[], t: Lanes, nest
   };
   open(0);
   if (hasTrig) f.get(BASE).i32(flags).op(OP.i32Add).get(CHUNK).i32(4).op(OP.i32Mul).op(OP.i32Add).get(outOfRange).mem(OP.i32Store, 2, 0);
-  return f;
+  return { f, helpers };
 }
 
 /** Combines per-chunk partial results in chunk order (max/min propagate NaN as the JS reductions do). */
@@ -1026,15 +1060,17 @@ export function compileWasmKernel(kernel: Kernel): WasmKernel | null {
 
 /**
  * The function to run a kernel with: its WebAssembly version when there is one and the
- * kernel has at least {@link WASM_KERNEL_MIN_SIZE} elements (
- * {@link WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL} when it calls exp, log, tanh, ...), else
- * the JavaScript one.
+ * kernel has at least {@link WASM_KERNEL_MIN_SIZE} elements, or calls exp, log, tanh, sin, ...
+ * at least {@link WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL} times in all (elements × such calls
+ * per element: a long chain of them on a small vector is worth the copies), else the
+ * JavaScript one.
  * Either is called as `f(in0, ..., out0, ...)` on typed arrays.
  */
 export function kernelFunction(kernel: Kernel): KernelFn {
   const size = kernel.shape.reduce((a, b) => a * b, 1);
-  const heavy = kernel.nodes.some((n) => n.kind === "unary" && (n.op in VEC_MATH || n.op in VEC_TRIG));
-  if (size >= (heavy ? WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL : WASM_KERNEL_MIN_SIZE)) {
+  // the vector loop's gain grows with the transcendental calls per element; the copies do not
+  const heavy = kernel.nodes.reduce((k, n) => k + (n.kind === "unary" && (n.op in VEC_MATH || n.op in VEC_TRIG) ? 1 : 0), 0);
+  if (size >= WASM_KERNEL_MIN_SIZE || (heavy > 0 && size * heavy >= WASM_KERNEL_MIN_SIZE_TRANSCENDENTAL)) {
     const w = compileWasmKernel(kernel);
     if (w) return w.run;
   }
