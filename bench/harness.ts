@@ -96,9 +96,27 @@ export interface TimingOptions {
   microSampleMs: number;
 }
 
-export const FULL_TIMING: TimingOptions = { timeMs: 1500, minSamples: 5, minSamplesSlow: 3, slowMs: 500, warmupMs: 300, minSampleMs: 0.5, microMs: 0.05, microSampleMs: 10 };
+export const FULL_TIMING: TimingOptions = {
+  timeMs: 1500,
+  minSamples: 5,
+  minSamplesSlow: 3,
+  slowMs: 500,
+  warmupMs: 300,
+  minSampleMs: 0.5,
+  microMs: 0.05,
+  microSampleMs: 10,
+};
 /** Smoke check: a couple of samples; a call slower than 1 s is timed once, by its first call. */
-export const QUICK_TIMING: TimingOptions = { timeMs: 100, minSamples: 2, minSamplesSlow: 0, slowMs: 1000, warmupMs: 0, minSampleMs: 0.2, microMs: 0.05, microSampleMs: 5 };
+export const QUICK_TIMING: TimingOptions = {
+  timeMs: 100,
+  minSamples: 2,
+  minSamplesSlow: 0,
+  slowMs: 1000,
+  warmupMs: 0,
+  minSampleMs: 0.2,
+  microMs: 0.05,
+  microSampleMs: 5,
+};
 
 export interface Timing {
   /** Median wall time of one call, ms. */

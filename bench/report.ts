@@ -221,18 +221,28 @@ export function renderTables(r: RunReport): string {
     const present = cols.filter((c) => r.results.some((x) => x.column === c.id && !x.unsupported));
     const firsts = ws.filter((w) => w.firstCall);
     if (firsts.length) {
-      const rows = firsts.flatMap((w) => present.map((c) => {
-        const cell = cellOf(r, c, w.id);
-        return [w.title, c.label, cell?.status === "ok" ? fmtMs(cell.firstCallMs) : "—", cell?.status === "ok" ? fmtMs(cell.medianMs) : "—"];
-      }));
-      out.push("### First call (trace + compile + run) and steady state (ms)", "", markdownTable(["workload", "implementation", "first call", "median"], rows), "");
+      const rows = firsts.flatMap((w) =>
+        present.map((c) => {
+          const cell = cellOf(r, c, w.id);
+          return [w.title, c.label, cell?.status === "ok" ? fmtMs(cell.firstCallMs) : "—", cell?.status === "ok" ? fmtMs(cell.medianMs) : "—"];
+        }),
+      );
+      out.push(
+        "### First call (trace + compile + run) and steady state (ms)",
+        "",
+        markdownTable(["workload", "implementation", "first call", "median"], rows),
+        "",
+      );
     }
     const rated = ws.filter((w) => w.flops);
     if (rated.length) {
-      const rows = rated.map((w) => [w.title, ...present.map((c) => {
-        const ms = okMs(cellOf(r, c, w.id));
-        return ms === undefined ? "—" : (w.flops! / ms / 1e6).toFixed(1);
-      })]);
+      const rows = rated.map((w) => [
+        w.title,
+        ...present.map((c) => {
+          const ms = okMs(cellOf(r, c, w.id));
+          return ms === undefined ? "—" : (w.flops! / ms / 1e6).toFixed(1);
+        }),
+      ]);
       out.push("### Matmul rate (GFLOP/s = 2n³ ÷ median time; higher is better)", "", markdownTable(["workload", ...present.map((c) => c.label)], rows), "");
     }
   }

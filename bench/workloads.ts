@@ -77,9 +77,21 @@ export interface DeepData {
   x: Float32Array;
 }
 /** Per-example gradients of a 2-layer MLP: parameters (`w1` is `[din, dh]`), inputs `x[batch, din]`, labels and one-hot labels. */
-export interface PerExampleData extends plain.Mlp2 { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array; batch: number; x: Float32Array; labels: Int32Array; onehot: Float32Array }
+export interface PerExampleData extends plain.Mlp2 {
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
+  batch: number;
+  x: Float32Array;
+  labels: Int32Array;
+  onehot: Float32Array;
+}
 /** The long elementwise chain: `x` is `[n]`, `steps` steps of `x = sin(x) * 1.01 + 0.1`. */
-export interface SinChainData { x: Float32Array; steps: number }
+export interface SinChainData {
+  x: Float32Array;
+  steps: number;
+}
 /** A float64 system `A x = b` with `A` symmetric positive definite (row-major `[n, n]`). */
 export interface SpdSolveData {
   n: number;
@@ -461,9 +473,26 @@ const perExample: Workload<"perexample-grad"> = {
     const labels = Int32Array.from(uniform(batch, 0, dout, SEED + 81), (v) => Math.min(dout - 1, Math.floor(v)));
     const onehot = new Float32Array(batch * dout);
     labels.forEach((c, i) => (onehot[i * dout + c] = 1));
-    return { din, dh, dout, batch, x, labels, onehot, w1: uniform(din * dh, -s1, s1, SEED + 82), b1: uniform(dh, -s1, s1, SEED + 83), w2: uniform(dh * dout, -s2, s2, SEED + 84), b2: uniform(dout, -s2, s2, SEED + 85) };
+    return {
+      din,
+      dh,
+      dout,
+      batch,
+      x,
+      labels,
+      onehot,
+      w1: uniform(din * dh, -s1, s1, SEED + 82),
+      b1: uniform(dh, -s1, s1, SEED + 83),
+      w2: uniform(dh * dout, -s2, s2, SEED + 84),
+      b2: uniform(dout, -s2, s2, SEED + 85),
+    };
   },
-  summarize: (out) => [Math.hypot(...out.grads.map(norm2)), dot64(probe(out.grads[0]!.length, 11), out.grads[0]!), dot64(probe(out.grads[1]!.length, 12), out.grads[1]!), dot64(probe(out.grads[2]!.length, 13), out.grads[2]!)],
+  summarize: (out) => [
+    Math.hypot(...out.grads.map(norm2)),
+    dot64(probe(out.grads[0]!.length, 11), out.grads[0]!),
+    dot64(probe(out.grads[1]!.length, 12), out.grads[1]!),
+    dot64(probe(out.grads[2]!.length, 13), out.grads[2]!),
+  ],
   reference: (d) => {
     const g = plain.perExampleGradsOut(Float64Array, d, d.batch);
     plain.perExampleGrads({ ...d, w1: f64(d.w1), b1: f64(d.b1), w2: f64(d.w2), b2: f64(d.b2) }, f64(d.x), d.labels, g);

@@ -11,7 +11,16 @@ import * as cot from "../../src/index.js";
 import { checkpoint, grad, hessianVectorProduct, lax, nn, np, tree, valueAndGrad, vmap } from "../../src/index.js";
 import type { Library } from "../columns.js";
 import { linearizeJaxpr } from "../../src/transforms/ad.js";
-import { type CaseTable, type DeepData, type MlpData, type PerExampleData, type RnnData, type SinChainData, type Unsupported, WORKLOADS } from "../workloads.js";
+import {
+  type CaseTable,
+  type DeepData,
+  type MlpData,
+  type PerExampleData,
+  type RnnData,
+  type SinChainData,
+  type Unsupported,
+  WORKLOADS,
+} from "../workloads.js";
 
 type A = np.Array;
 type AnyFn = (...args: any[]) => any;
@@ -268,10 +277,12 @@ function perExampleCase(wrap: (f: AnyFn) => AnyFn, d: PerExampleData) {
 /** The 500-step elementwise chain's value and gradient. */
 function sinChainCase(wrap: (f: AnyFn) => AnyFn, d: SinChainData) {
   const x = np.array(d.x);
-  const f = wrap(valueAndGrad((x: A) => {
-    for (let i = 0; i < d.steps; i++) x = np.add(np.multiply(np.sin(x), 1.01), 0.1);
-    return np.sum(x);
-  }));
+  const f = wrap(
+    valueAndGrad((x: A) => {
+      for (let i = 0; i < d.steps; i++) x = np.add(np.multiply(np.sin(x), 1.01), 0.1);
+      return np.sum(x);
+    }),
+  );
   let out: [A, A] | undefined;
   return { run: () => void (out = f(x) as [A, A]), read: () => ({ value: out![0].item(), g: out![1].data() }) };
 }

@@ -208,11 +208,18 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
 
     "sinchain500-grad": (d) => {
       const x = np.array(d.x);
-      const f = wrap(valueAndGrad((x: JArray) => {
-        for (let i = 0; i < d.steps; i++) x = np.sin(x).mul(1.01).add(0.1);
-        return np.sum(x);
-      }));
-      return jaxCase<"sinchain500-grad">(() => f(x.ref), ([v, g]: [JArray, JArray]) => ({ value: peek(v)[0]!, g: peek(g) }), false, [x]);
+      const f = wrap(
+        valueAndGrad((x: JArray) => {
+          for (let i = 0; i < d.steps; i++) x = np.sin(x).mul(1.01).add(0.1);
+          return np.sum(x);
+        }),
+      );
+      return jaxCase<"sinchain500-grad">(
+        () => f(x.ref),
+        ([v, g]: [JArray, JArray]) => ({ value: peek(v)[0]!, g: peek(g) }),
+        false,
+        [x],
+      );
     },
   };
 }

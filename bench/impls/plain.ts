@@ -463,9 +463,22 @@ export function deepTanhGrad(ctor: FCtor, ws: readonly FArr[], x: FArr, batch: n
 // ------------------------------------------------------------------ per-example gradients
 
 /** Parameters of a 2-layer MLP `din-dh-dout`: `w1[din,dh]`, `b1[dh]`, `w2[dh,dout]`, `b2[dout]`. */
-export interface Mlp2 { din: number; dh: number; dout: number; w1: FArr; b1: FArr; w2: FArr; b2: FArr }
+export interface Mlp2 {
+  din: number;
+  dh: number;
+  dout: number;
+  w1: FArr;
+  b1: FArr;
+  w2: FArr;
+  b2: FArr;
+}
 /** Per-example gradients, stacked: `gw1[batch,din,dh]`, `gb1[batch,dh]`, `gw2[batch,dh,dout]`, `gb2[batch,dout]`. */
-export interface Mlp2Grads { gw1: FArr; gb1: FArr; gw2: FArr; gb2: FArr }
+export interface Mlp2Grads {
+  gw1: FArr;
+  gb1: FArr;
+  gw2: FArr;
+  gb2: FArr;
+}
 
 /** Buffers `gw1, gb1, gw2, gb2` for {@link perExampleGrads}. */
 export function perExampleGradsOut(ctor: FCtor, p: Pick<Mlp2, "din" | "dh" | "dout">, batch: number): Mlp2Grads {

@@ -152,10 +152,12 @@ function makeCases(backend: TfBackend): CaseTable {
       const params = [tf.tensor2d(d.w1, [d.din, d.dh]), tf.tensor1d(d.b1), tf.tensor2d(d.w2, [d.dh, d.dout]), tf.tensor1d(d.b2)];
       const xs = Array.from({ length: d.batch }, (_, e) => tf.tensor2d(d.x.subarray(e * d.din, (e + 1) * d.din), [1, d.din]));
       const ys = Array.from({ length: d.batch }, (_, e) => tf.tensor2d(d.onehot.subarray(e * d.dout, (e + 1) * d.dout), [1, d.dout]));
-      const lossOf = (x: tf.Tensor, y: tf.Tensor) => (w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): tf.Scalar => {
-        const z = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, w1 as tf.Tensor2D), b1)) as tf.Tensor2D, w2 as tf.Tensor2D), b2);
-        return tf.sub(tf.logSumExp(z), tf.sum(tf.mul(y, z))) as tf.Scalar;
-      };
+      const lossOf =
+        (x: tf.Tensor, y: tf.Tensor) =>
+        (w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor): tf.Scalar => {
+          const z = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, w1 as tf.Tensor2D), b1)) as tf.Tensor2D, w2 as tf.Tensor2D), b2);
+          return tf.sub(tf.logSumExp(z), tf.sum(tf.mul(y, z))) as tf.Scalar;
+        };
       const gs = xs.map((x, e) => tf.grads(lossOf(x, ys[e]!)));
       return tfCase<"perexample-grad">(
         () => {
@@ -173,7 +175,14 @@ function makeCases(backend: TfBackend): CaseTable {
         for (let i = 0; i < d.steps; i++) x = tf.add(tf.mul(tf.sin(x), 1.01), 0.1);
         return tf.sum(x) as tf.Scalar;
       });
-      return tfCase<"sinchain500-grad">(() => { const r = vg(x); return [r.value, r.grad]; }, ([v, g]: tf.Tensor[]) => ({ value: scalar(v!), g: vec(g!) }), [x]);
+      return tfCase<"sinchain500-grad">(
+        () => {
+          const r = vg(x);
+          return [r.value, r.grad];
+        },
+        ([v, g]: tf.Tensor[]) => ({ value: scalar(v!), g: vec(g!) }),
+        [x],
+      );
     },
 
     "tanhAx-hvp": (d) => {
