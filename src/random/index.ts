@@ -25,6 +25,7 @@ import { type DType, isFloat } from "../core/dtype.js";
 import { checkOptions, describeValue } from "../core/shape.js";
 import { bind1 } from "../core/trace.js";
 import * as np from "../numpy/index.js";
+import { erf } from "../primitives/special_math.js";
 import { bits_to_unit_p, checkKeyAval, random_fold_in_p, random_permutation_p, randomBits } from "./prng.js";
 
 /** A PRNG key: an int32 array of shape `[2]` (two uint32 words as int32 bit patterns). */
@@ -310,26 +311,6 @@ export function permutation(key: Key, n: number | NDArray): NDArray {
   return np.take(n, bind1(random_permutation_p, [k], { n: n.shape[0]! }), 0);
 }
 
-/** erf(x) in float64 for a JS number: its Taylor series near 0, a continued fraction of erfc beyond. */
-function erfScalar(x: number): number {
-  if (Number.isNaN(x)) return x;
-  const a = Math.abs(x);
-  if (a > 6) return Math.sign(x);
-  if (a < 2.5) {
-    let term = a;
-    let sum = a;
-    for (let n = 1; n < 80 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-      term *= (-a * a) / n;
-      sum += term / (2 * n + 1);
-    }
-    return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
-  }
-  // erfc(a) = exp(-a²)/sqrt(π) · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + ...)))), evaluated from the tail
-  let f = a;
-  for (let k = 60; k >= 1; k--) f = a + k / 2 / f;
-  return Math.sign(x) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f);
-}
-
 /**
  * Standard normal samples truncated to `[lower, upper]`, as
  * `jax.random.truncated_normal`: uniform samples between the normal CDF's values at
@@ -351,8 +332,8 @@ export function truncatedNormal(key: Key, lower: number, upper: number, shape: n
   if (typeof lower !== "number" || typeof upper !== "number" || Number.isNaN(lower) || Number.isNaN(upper) || !(lower < upper)) {
     throw new Error(`${op}: expected numbers lower < upper, got lower ${describeValue(lower)} and upper ${describeValue(upper)}.`);
   }
-  const lo = erfScalar(lower / Math.SQRT2);
-  const hi = erfScalar(upper / Math.SQRT2);
+  const lo = erf(lower / Math.SQRT2);
+  const hi = erf(upper / Math.SQRT2);
   const u = uniform(k, s, { minval: lo, maxval: hi, dtype: dt });
   // keep u strictly inside (-1, 1) so erfinv stays finite for infinite bounds
   const edge = dt === "float32" ? 2 ** -24 : 2 ** -53;
