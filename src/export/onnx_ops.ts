@@ -17,6 +17,7 @@ import type { ShapedArray } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
 import type { Params } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
+import { numpyRules } from "./onnx_numpy.js";
 import { randomRules } from "./onnx_random.js";
 
 /** The element types the exporter writes (int64 for ONNX's shape and index operands). */
@@ -310,35 +311,6 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   reduce_window_min: { noOnnxForm: notYet("MaxPool of the negation") },
   select_and_gather_add: { noOnnxForm: notYet("MaxPool with indices, then GatherElements") },
   select_and_scatter_add: { noOnnxForm: notYet("MaxPool with indices, then ScatterElements with reduction add") },
-  gather: { noOnnxForm: notYet("GatherND (batch_dims for the batched axes)") },
-  scatter: { noOnnxForm: notYet("ScatterND with the mode's reduction (add, mul, min, max; none for set)") },
-  rev: { noOnnxForm: notYet("Slice with negative steps") },
-  asin: { noOnnxForm: notYet("Asin") },
-  acos: { noOnnxForm: notYet("Acos") },
-  atan: { noOnnxForm: notYet("Atan") },
-  sinh: { noOnnxForm: notYet("Sinh") },
-  cosh: { noOnnxForm: notYet("Cosh") },
-  asinh: { noOnnxForm: notYet("Asinh") },
-  acosh: { noOnnxForm: notYet("Acosh") },
-  atanh: { noOnnxForm: notYet("Atanh") },
-  log2: { noOnnxForm: notYet("Log divided by ln 2") },
-  log10: { noOnnxForm: notYet("Log divided by ln 10") },
-  exp2: { noOnnxForm: notYet("Pow with base 2") },
-  erf: { noOnnxForm: notYet("Erf") },
-  erfc: { noOnnxForm: notYet("1 - Erf (with care for large arguments)") },
-  erf_inv: { noOnnxForm: notYet("a polynomial approximation in elementwise ops") },
-  polygamma: { noOnnxForm: notYet("a series in elementwise ops") },
-  digamma: { noOnnxForm: notYet("a series in elementwise ops") },
-  lgamma: { noOnnxForm: notYet("a series in elementwise ops") },
-  atan2: { noOnnxForm: notYet("Atan with quadrant corrections (Where)") },
-  hypot: { noOnnxForm: notYet("Sqrt of a sum of squares, scaled") },
-  mod: { noOnnxForm: notYet("Mod with fmod = 0 for ints, fmod = 1 plus a sign correction for floats") },
-  cumsum: { noOnnxForm: notYet("CumSum") },
-  cumprod: { noOnnxForm: notYet("a Loop or a log-depth scan of Mul") },
-  cummax: { noOnnxForm: notYet("a log-depth scan of Max") },
-  cummin: { noOnnxForm: notYet("a log-depth scan of Min") },
-  sort: { noOnnxForm: notYet("TopK over the whole axis") },
-  argsort: { noOnnxForm: notYet("TopK's indices over the whole axis") },
 
   // ---------------------------------------------------------------- linear algebra: no ONNX operator
   cholesky: { noOnnxForm: noLinalg },
@@ -350,4 +322,7 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
 
   // ---------------------------------------------------------------- random numbers (src/export/onnx_random.ts)
   ...randomRules,
+
+  // ---------------------------------------------------------------- NumPy-level primitives (src/export/onnx_numpy.ts)
+  ...numpyRules,
 };

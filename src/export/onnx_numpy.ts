@@ -1,0 +1,370 @@
+/**
+ * ONNX rows for the NumPy-level primitives: general gather and scatter (GatherND /
+ * ScatterND on the operand transposed so that its batch axes and indexed axes lead),
+ * `rev` (Slice with step -1), the inverse trigonometric and hyperbolic functions, erf,
+ * base-2/10 logarithms and exponentials, `atan2`, `hypot`, NumPy's `mod`, cumulative
+ * sums (CumSum), products, maxima and minima (a log-depth Hillis–Steele scan of
+ * Pad + Slice + Mul/Max/Min), and `sort` / `argsort` (TopK over the whole axis, made
+ * stable with NaNs last as cotangent's sort).
+ *
+ * Index semantics are cotangent's: negative indices count from the end (made
+ * non-negative with a Where before they reach ONNX); an index that is still out of
+ * range makes ONNX Runtime fail the run (GatherND / ScatterND check their indices),
+ * as cotangent throws.
+ * @module
+ */
+import type { ShapedArray } from "../core/array.js";
+import type { DType } from "../core/dtype.js";
+import type { OnnxEmitter, OnnxEqn, OnnxRule } from "./onnx_ops.js";
+
+/** TensorProto.DataType codes used here. */
+const FLOAT = 1;
+const INT32 = 6;
+const INT64 = 7;
+const DOUBLE = 11;
+
+const ints = (em: OnnxEmitter, xs: readonly number[]): string => em.constant(xs, "int64", [xs.length]);
+const scalar = (em: OnnxEmitter, v: number, d: DType): string => em.constant([v], d, []);
+const i64 = (em: OnnxEmitter, v: number): string => em.constant([v], "int64", []);
+const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+const iota = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const isIdentityPerm = (perm: readonly number[]): boolean => perm.every((p, i) => p === i);
+
+function transpose(em: OnnxEmitter, x: string, perm: readonly number[]): string {
+  return isIdentityPerm(perm) ? x : em.op("Transpose", [x], { perm });
+}
+function inversePerm(perm: readonly number[]): number[] {
+  const inv: number[] = [];
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+/** An empty tensor of the output's shape and dtype (a rule's answer when its output has no elements). */
+function empty(em: OnnxEmitter, a: ShapedArray): string {
+  return em.constant([], a.dtype, a.shape);
+}
+
+// ---------------------------------------------------------------- gather and scatter
+
+interface IndexLayout {
+  /** The operand's axes in the order batch axes, indexed axes, the rest: the layout GatherND/ScatterND index. */
+  perm: number[];
+  /** The sizes of the indexed axes. */
+  sizes: number[];
+  nb: number;
+  k: number;
+}
+
+function indexLayout(e: OnnxEqn): IndexLayout {
+  const x = e.inAvals[0]!;
+  const axes = e.params.axes as readonly number[];
+  const nb = e.params.batchDims as number;
+  const rest = iota(x.ndim).filter((i) => i >= nb && !axes.includes(i));
+  return { perm: [...iota(nb), ...axes, ...rest], sizes: axes.map((a) => x.shape[a]!), nb, k: axes.length };
+}
+
+/** int32 indices [..., k] → int64, negative ones counted from the end of their axis. */
+function normalizedIndices(em: OnnxEmitter, idx: string, sizes: readonly number[]): string {
+  const i = em.op("Cast", [idx], { to: INT64 });
+  const n = em.constant(sizes, "int64", [sizes.length]);
+  return em.op("Where", [em.op("Less", [i, i64(em, 0)]), em.op("Add", [i, n]), i]);
+}
+
+/**
+ * The indices with the batch coordinates prepended (ScatterND has no batch_dims):
+ * [...B, ...J, k] → [...B, ...J, nb + k], column b holding the position along batch axis b.
+ */
+function withBatchCoords(em: OnnxEmitter, idx: string, idxShape: readonly number[], nb: number): string {
+  if (nb === 0) return idx;
+  const lead = idxShape.slice(0, -1);
+  const cols = iota(nb).map((b) => {
+    const r = em.constant(iota(lead[b]!), "int64", [...lead.map((d, i) => (i === b ? d : 1)), 1]);
+    return em.op("Expand", [r, ints(em, [...lead, 1])]);
+  });
+  return em.op("Concat", [...cols, idx], { axis: -1 });
+}
+
+const gatherRule: OnnxRule = {
+  lower(em, e) {
+    const out = e.outAvals[0]!;
+    if (out.size === 0) return [empty(em, out)];
+    const [x, idx] = e.inputs as [string, string];
+    const L = indexLayout(e);
+    const xT = transpose(em, x, L.perm);
+    if (L.k === 0) {
+      // nothing indexed: out[b, j, r] = x[b, r]
+      const xs = e.inAvals[0]!.shape;
+      const nj = e.inAvals[1]!.ndim - 1 - L.nb;
+      const mid = [...xs.slice(0, L.nb), ...Array<number>(nj).fill(1), ...xs.slice(L.nb)];
+      return [em.op("Expand", [em.op("Reshape", [x, ints(em, mid)]), ints(em, out.shape)])];
+    }
+    return [em.op("GatherND", [xT, normalizedIndices(em, idx, L.sizes)], { batch_dims: L.nb })];
+  },
+};
+
+/**
+ * scatter: ScatterND on the transposed operand with the batch coordinates prepended to
+ * the indices. add / mul are ScatterND's reductions (opset 16); min / max too (opset
+ * 18), with NaN made to win as in cotangent; set, where ONNX leaves repeated indices
+ * unspecified, takes the update of the last position that reaches each element (the
+ * largest position, found by a ScatterND max of positions, opset 18), as cotangent does.
+ */
+const scatterRule: OnnxRule = {
+  lower(em, e) {
+    const [x, idx, u] = e.inputs as [string, string, string];
+    const mode = e.params.mode as "add" | "set" | "mul" | "min" | "max";
+    const xa = e.inAvals[0]!;
+    if (e.inAvals[2]!.size === 0 || xa.size === 0) return [em.op("Identity", [x])];
+    const need = mode === "add" || mode === "mul" ? 16 : 18;
+    if (em.opset < need) em.fail(`scatter-${mode} needs ScatterND with reduction from opset ${need}; pass { opset: ${need} } or later.`);
+    const L = indexLayout(e);
+    const idxShape = e.inAvals[1]!.shape;
+    const xT = transpose(em, x, L.perm);
+    const full = withBatchCoords(em, normalizedIndices(em, idx, L.sizes), idxShape, L.nb);
+    const tShape = L.perm.slice(0, L.nb + L.k).map((a) => xa.shape[a]!);
+    const restShape = L.perm.slice(L.nb + L.k).map((a) => xa.shape[a]!);
+    let res: string;
+    if (L.k === 0) em.fail("a scatter that indexes no axis has no ScatterND form; this is a bug in the caller.");
+    if (mode === "add" || mode === "mul") {
+      res = em.op("ScatterND", [xT, full, u], { reduction: mode });
+    } else if (mode === "min" || mode === "max") {
+      const r = em.op("ScatterND", [xT, full, u], { reduction: mode });
+      // NaN wins: an element is NaN if the operand or any update that reaches it is
+      if (xa.dtype === "int32") res = r;
+      else {
+        const nanU = em.op("Cast", [em.op("IsNaN", [u])], { to: xa.dtype === "float32" ? FLOAT : DOUBLE });
+        const zeros = em.op("Expand", [scalar(em, 0, xa.dtype), ints(em, [...tShape, ...restShape])]);
+        const anyNaN = em.op("Greater", [em.op("ScatterND", [zeros, full, nanU], { reduction: "add" }), scalar(em, 0, xa.dtype)]);
+        res = em.op("Where", [em.op("Or", [anyNaN, em.op("IsNaN", [xT])]), scalar(em, Number.NaN, xa.dtype), r]);
+      }
+    } else {
+      // set: the last position reaching each element wins
+      const lead = idxShape.slice(0, -1);
+      const P = sizeOf(lead);
+      const pos = em.op("Reshape", [em.op("Range", [i64(em, 0), i64(em, P), i64(em, 1)]), ints(em, lead)]);
+      const none = em.op("Expand", [i64(em, -1), ints(em, tShape)]);
+      const winner = em.op("ScatterND", [none, full, pos], { reduction: "max" });
+      const hit = em.op("Reshape", [em.op("GreaterOrEqual", [winner, i64(em, 0)]), ints(em, [...tShape, ...restShape.map(() => 1)])]);
+      const flatU = em.op("Reshape", [u, ints(em, [P, ...restShape])]);
+      const picked = em.op("Gather", [flatU, em.op("Max", [winner, i64(em, 0)])], { axis: 0 });
+      res = em.op("Where", [hit, picked, xT]);
+    }
+    return [transpose(em, res, inversePerm(L.perm))];
+  },
+};
+
+// ---------------------------------------------------------------- rev
+
+const revRule: OnnxRule = {
+  lower(em, e) {
+    const axes = e.params.axes as readonly number[];
+    const shape = e.inAvals[0]!.shape;
+    const [x] = e.inputs as [string];
+    if (axes.length === 0 || e.inAvals[0]!.size === 0) return [em.op("Identity", [x])];
+    const starts = axes.map((a) => shape[a]! - 1);
+    // an end of -(n + 1) is "before element 0" for a negative step
+    const ends = axes.map((a) => -(shape[a]! + 1));
+    return [em.op("Slice", [x, ints(em, starts), ints(em, ends), ints(em, axes), ints(em, axes.map(() => -1))])];
+  },
+};
+
+// ---------------------------------------------------------------- elementwise
+
+const unary = (opType: string): OnnxRule => ({ lower: (em, e) => [em.op(opType, e.inputs)] });
+
+/** x · c in x's dtype. */
+const scaled = (opType: string, c: number): OnnxRule => ({
+  lower: (em, e) => [em.op("Mul", [em.op(opType, e.inputs), scalar(em, c, e.inAvals[0]!.dtype)])],
+});
+
+const elementwiseRules: Record<string, OnnxRule> = {
+  asin: unary("Asin"),
+  acos: unary("Acos"),
+  atan: unary("Atan"),
+  sinh: unary("Sinh"),
+  cosh: unary("Cosh"),
+  asinh: unary("Asinh"),
+  acosh: unary("Acosh"),
+  atanh: unary("Atanh"),
+  erf: unary("Erf"),
+  log2: scaled("Log", 1 / Math.LN2),
+  log10: scaled("Log", 1 / Math.LN10),
+  exp2: { lower: (em, e) => [em.op("Pow", [scalar(em, 2, e.inAvals[0]!.dtype), e.inputs[0]!])] },
+  // atan(y / x) with the quadrant corrections of Math.atan2 (signed zeros and infinities included)
+  atan2: {
+    lower(em, e) {
+      const [y, x] = e.inputs as [string, string];
+      const d = e.outAvals[0]!.dtype;
+      const zero = scalar(em, 0, d);
+      const pi = scalar(em, Math.PI, d);
+      const base = em.op("Atan", [em.op("Div", [y, x])]);
+      // x < 0 (or x = -0): add ±π by the sign of y (signed zero: 1/y < 0 for y = -0)
+      const xNeg = em.op("Or", [em.op("Less", [x, zero]), em.op("Less", [em.op("Div", [scalar(em, 1, d), x]), zero])]);
+      const yNeg = em.op("Or", [em.op("Less", [y, zero]), em.op("Less", [em.op("Div", [scalar(em, 1, d), y]), zero])]);
+      const sgnPi = em.op("Where", [yNeg, em.op("Neg", [pi]), pi]);
+      const bothInf = em.op("And", [em.op("IsInf", [y]), em.op("IsInf", [x])]);
+      // both infinite: ±π/4 or ±3π/4
+      const quarter = em.op("Where", [xNeg, scalar(em, (3 * Math.PI) / 4, d), scalar(em, Math.PI / 4, d)]);
+      const infCase = em.op("Where", [yNeg, em.op("Neg", [quarter]), quarter]);
+      // y = ±0 and x = ±0: y / x is NaN; atan2 gives ±0 (x positive) or ±π (x negative)
+      const yZero = em.op("Equal", [y, zero]);
+      const bothZero = em.op("And", [yZero, em.op("Equal", [x, zero])]);
+      const zeroCase = em.op("Where", [xNeg, sgnPi, y]);
+      const general = em.op("Where", [xNeg, em.op("Add", [base, sgnPi]), base]);
+      return [em.op("Where", [bothInf, infCase, em.op("Where", [bothZero, zeroCase, general])])];
+    },
+  },
+  // |x| hypot: m · sqrt(1 + (s/m)²) with m = max(|x|, |y|), s = min(|x|, |y|); 0 for m = 0, ∞ if either is ∞
+  hypot: {
+    lower(em, e) {
+      const [x, y] = e.inputs as [string, string];
+      const d = e.outAvals[0]!.dtype;
+      const ax = em.op("Abs", [x]);
+      const ay = em.op("Abs", [y]);
+      const m = em.op("Max", [ax, ay]);
+      const s = em.op("Min", [ax, ay]);
+      const zero = scalar(em, 0, d);
+      const one = scalar(em, 1, d);
+      const safeM = em.op("Where", [em.op("Equal", [m, zero]), one, m]);
+      const r = em.op("Div", [s, safeM]);
+      const h = em.op("Mul", [m, em.op("Sqrt", [em.op("Add", [one, em.op("Mul", [r, r])])])]);
+      const infinite = em.op("Or", [em.op("IsInf", [x]), em.op("IsInf", [y])]);
+      return [em.op("Where", [infinite, scalar(em, Number.POSITIVE_INFINITY, d), h])];
+    },
+  },
+  // NumPy's remainder (sign of the divisor): fmod, plus y where the remainder is nonzero and its sign differs from y's
+  mod: {
+    lower(em, e) {
+      const [x, y] = e.inputs as [string, string];
+      const d = e.outAvals[0]!.dtype;
+      const zero = scalar(em, 0, d);
+      if (d === "int32") {
+        // cotangent: x % 0 is NaN stored to int32, i.e. 0, and x % -1 is 0; ONNX Runtime's
+        // integer Mod would trap on a zero divisor (and on INT_MIN % -1), so those never reach it
+        const trivial = em.op("Or", [em.op("Equal", [y, zero]), em.op("Equal", [y, scalar(em, -1, d)])]);
+        const safe = em.op("Where", [trivial, scalar(em, 1, d), y]);
+        const r = em.op("Mod", [x, safe], { fmod: 0 });
+        return [em.op("Where", [trivial, zero, r])];
+      }
+      const r = em.op("Mod", [x, y], { fmod: 1 });
+      const fix = em.op("And", [em.op("Not", [em.op("Equal", [r, zero])]), em.op("Not", [em.op("Equal", [em.op("Less", [r, zero]), em.op("Less", [y, zero])])])]);
+      return [em.op("Where", [fix, em.op("Add", [r, y]), r])];
+    },
+  },
+};
+
+// ---------------------------------------------------------------- cumulative reductions
+
+const cumsumRule: OnnxRule = {
+  lower(em, e) {
+    const [x] = e.inputs as [string];
+    if (e.inAvals[0]!.size === 0) return [em.op("Identity", [x])];
+    return [em.op("CumSum", [x, i64(em, e.params.axis as number)], { reverse: e.params.reverse ? 1 : 0 })];
+  },
+};
+
+const INT32_MAX = 2147483647;
+const INT32_MIN = -2147483648;
+
+/** cumprod / cummax / cummin: Hillis–Steele, log2(n) steps of v ⊕= v shifted by 2^s (identity-padded). */
+function scanRule(opType: "Mul" | "Max" | "Min"): OnnxRule {
+  return {
+    lower(em, e) {
+      const [x] = e.inputs as [string];
+      const a = e.inAvals[0]!;
+      const axis = e.params.axis as number;
+      const reverse = e.params.reverse as boolean;
+      const n = a.shape[axis]!;
+      if (a.size === 0 || n === 1) return [em.op("Identity", [x])];
+      const d = a.dtype;
+      const id = opType === "Mul" ? 1 : opType === "Max" ? (d === "int32" ? INT32_MIN : Number.NEGATIVE_INFINITY) : d === "int32" ? INT32_MAX : Number.POSITIVE_INFINITY;
+      const idc = scalar(em, id, d);
+      let v = x;
+      for (let off = 1; off < n; off *= 2) {
+        const pads = Array<number>(2 * a.ndim).fill(0);
+        pads[reverse ? a.ndim + axis : axis] = off;
+        const padded = em.op("Pad", [v, ints(em, pads), idc], { mode: "constant" });
+        const start = reverse ? off : 0;
+        const shifted = em.op("Slice", [padded, ints(em, [start]), ints(em, [start + n]), ints(em, [axis])]);
+        // earlier ⊕ later, as cotangent's sequential order for products
+        v = reverse ? em.op(opType, [v, shifted]) : em.op(opType, [shifted, v]);
+      }
+      return [v];
+    },
+  };
+}
+
+// ---------------------------------------------------------------- sort and argsort
+
+/**
+ * The stable ascending permutation of `x` along `axis` (int64), NaNs last; with
+ * `negZeroFirst`, -0 before +0 (typed-array sort order, for the sorted values).
+ * TopK breaks ties by index, so two passes make a two-key stable sort: first by the
+ * class (NaN last), then by the value with NaN read as +∞.
+ */
+function sortPermutation(em: OnnxEmitter, x: string, a: ShapedArray, axis: number, negZeroFirst: boolean): string {
+  const n = a.shape[axis]!;
+  const K = ints(em, [n]);
+  const topk = (v: string): [string, string] => em.ops("TopK", [v, K], 2, { axis, largest: 0, sorted: 1 }) as [string, string];
+  if (a.dtype === "int32") return topk(x)[1];
+  const d = a.dtype;
+  const nan = em.op("IsNaN", [x]);
+  let cls = em.op("Cast", [nan], { to: d === "float32" ? FLOAT : DOUBLE });
+  if (negZeroFirst) {
+    // 0 for -0, 1 for numbers, 2 for NaN
+    const negZero = em.op("And", [em.op("Equal", [x, scalar(em, 0, d)]), em.op("Less", [em.op("Div", [scalar(em, 1, d), x]), scalar(em, 0, d)])]);
+    cls = em.op("Add", [em.op("Mul", [cls, scalar(em, 2, d)]), em.op("Where", [negZero, scalar(em, 0, d), scalar(em, 1, d)])]);
+    cls = em.op("Where", [nan, scalar(em, 2, d), cls]);
+  }
+  const perm1 = topk(cls)[1];
+  const clean = em.op("Where", [nan, scalar(em, Number.POSITIVE_INFINITY, d), x]);
+  const perm2 = topk(em.op("GatherElements", [clean, perm1], { axis }))[1];
+  return em.op("GatherElements", [perm1, perm2], { axis });
+}
+
+const sortRule: OnnxRule = {
+  lower(em, e) {
+    const [x] = e.inputs as [string];
+    const a = e.inAvals[0]!;
+    const axis = e.params.axis as number;
+    if (a.size === 0 || a.shape[axis] === 1) return [em.op("Identity", [x])];
+    if (a.dtype === "bool") em.fail("TopK has no bool form; sort a converted copy (astype int32).");
+    return [em.op("GatherElements", [x, sortPermutation(em, x, a, axis, true)], { axis })];
+  },
+};
+
+const argsortRule: OnnxRule = {
+  lower(em, e) {
+    const [x] = e.inputs as [string];
+    const a = e.inAvals[0]!;
+    const axis = e.params.axis as number;
+    if (a.size === 0) return [empty(em, e.outAvals[0]!)];
+    if (a.dtype === "bool") em.fail("TopK has no bool form; argsort a converted copy (astype int32).");
+    return [em.op("Cast", [sortPermutation(em, x, a, axis, false)], { to: INT32 })];
+  },
+};
+
+/** The reason given for a special function with no exported form yet. */
+function noSpecial(name: string, form: string): OnnxRule {
+  return {
+    noOnnxForm: `ONNX has no ${name} operator, and its composition from elementwise operators (${form}) is not written; compute it outside the exported function and pass the result in as an input.`,
+  };
+}
+
+/** The rows of this file, spread into `onnxRules`. */
+export const numpyRules: Readonly<Record<string, OnnxRule>> = {
+  gather: gatherRule,
+  scatter: scatterRule,
+  rev: revRule,
+  ...elementwiseRules,
+  cumsum: cumsumRule,
+  cumprod: scanRule("Mul"),
+  cummax: scanRule("Max"),
+  cummin: scanRule("Min"),
+  sort: sortRule,
+  argsort: argsortRule,
+  erfc: noSpecial("erfc", "a rational approximation of erfcx times exp(-x²), to keep its relative accuracy where it is tiny"),
+  erf_inv: noSpecial("erfinv", "Giles' polynomial refined by Newton steps on Erf"),
+  lgamma: noSpecial("lgamma", "Stirling's series with the recurrence and the reflection formula"),
+  digamma: noSpecial("digamma", "the asymptotic series with the recurrence and the reflection formula"),
+  polygamma: noSpecial("polygamma", "the asymptotic series with the recurrence"),
+};
