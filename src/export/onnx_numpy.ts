@@ -176,43 +176,168 @@ const scaled = (opType: string, c: number): OnnxRule => ({
   lower: (em, e) => [em.op("Mul", [em.op(opType, e.inputs), scalar(em, c, e.inAvals[0]!.dtype)])],
 });
 
+/** log(1 + x), accurate for small x (the classic correction log(u)·x/(u - 1), u = 1 + x); +∞ at +∞. */
+function log1p(em: OnnxEmitter, x: string, d: DType): string {
+  const one = scalar(em, 1, d);
+  const u = em.op("Add", [x, one]);
+  const um1 = em.op("Sub", [u, one]);
+  const corrected = em.op("Div", [em.op("Mul", [em.op("Log", [u]), x]), um1]);
+  const small = em.op("Where", [em.op("Equal", [u, one]), x, corrected]);
+  return em.op("Where", [em.op("IsInf", [x], { detect_negative: 0 }), x, small]);
+}
+
+/** exp(x) - 1, accurate for small x ((u - 1)·x / log(u), u = e^x); -1 and +∞ at the ends. */
+function expm1(em: OnnxEmitter, x: string, d: DType): string {
+  const one = scalar(em, 1, d);
+  const u = em.op("Exp", [x]);
+  const um1 = em.op("Sub", [u, one]);
+  const corrected = em.op("Div", [em.op("Mul", [um1, x]), em.op("Log", [u])]);
+  const small = em.op("Where", [em.op("Equal", [u, one]), x, corrected]);
+  const ends = em.op("Or", [em.op("Equal", [um1, scalar(em, -1, d)]), em.op("IsInf", [x], { detect_negative: 0 })]);
+  return em.op("Where", [ends, um1, small]);
+}
+
+/** `r` for x > 0, -r for x < 0, and x itself at ±0 (signed zeros kept) and NaN: odd functions computed on |x|. */
+function oddFrom(em: OnnxEmitter, x: string, r: string, d: DType): string {
+  const zero = scalar(em, 0, d);
+  const signed = em.op("Where", [em.op("Less", [x, zero]), em.op("Neg", [r]), r]);
+  return em.op("Where", [em.op("Equal", [x, zero]), x, signed]);
+}
+
+const isF64 = (d: DType): boolean => d === "float64";
+
+/**
+ * atan in the dtype of `t`. ONNX Runtime has no float64 Atan kernel: float64 starts
+ * from the float32 Atan and takes two Newton steps on sin θ - t cos θ = 0 (quadratic
+ * convergence: 1e-7 → 1e-14 → rounding), ±π/2 at ±∞.
+ */
+function atanOf(em: OnnxEmitter, t: string, d: DType): string {
+  if (!isF64(d)) return em.op("Atan", [t]);
+  let th = em.op("Cast", [em.op("Atan", [em.op("Cast", [t], { to: FLOAT })])], { to: DOUBLE });
+  for (let it = 0; it < 2; it++) {
+    const s = em.op("Sin", [th]);
+    const c = em.op("Cos", [th]);
+    const f = em.op("Sub", [s, em.op("Mul", [t, c])]);
+    const fp = em.op("Add", [c, em.op("Mul", [t, s])]);
+    th = em.op("Sub", [th, em.op("Div", [f, fp])]);
+  }
+  const halfPi = scalar(em, Math.PI / 2, d);
+  const inf = em.op("Where", [em.op("Less", [t, scalar(em, 0, d)]), em.op("Neg", [halfPi]), halfPi]);
+  return em.op("Where", [em.op("IsInf", [t]), inf, th]);
+}
+
+/** atan2(y, x): atan(y / x) with the quadrant corrections of Math.atan2 (signed zeros and infinities included). */
+function atan2Of(em: OnnxEmitter, y: string, x: string, d: DType): string {
+  const zero = scalar(em, 0, d);
+  const one = scalar(em, 1, d);
+  const pi = scalar(em, Math.PI, d);
+  const base = atanOf(em, em.op("Div", [y, x]), d);
+  // "negative" includes -0 (1/-0 = -∞)
+  const negative = (v: string): string => em.op("Or", [em.op("Less", [v, zero]), em.op("Less", [em.op("Div", [one, v]), zero])]);
+  const xNeg = negative(x);
+  const yNeg = negative(y);
+  const sgnPi = em.op("Where", [yNeg, em.op("Neg", [pi]), pi]);
+  // both infinite: ±π/4 or ±3π/4
+  const bothInf = em.op("And", [em.op("IsInf", [y]), em.op("IsInf", [x])]);
+  const quarter = em.op("Where", [xNeg, scalar(em, (3 * Math.PI) / 4, d), scalar(em, Math.PI / 4, d)]);
+  const infCase = em.op("Where", [yNeg, em.op("Neg", [quarter]), quarter]);
+  // both zero (y / x is NaN): ±0 for x = +0, ±π for x = -0
+  const bothZero = em.op("And", [em.op("Equal", [y, zero]), em.op("Equal", [x, zero])]);
+  const zeroCase = em.op("Where", [xNeg, sgnPi, y]);
+  const general = em.op("Where", [xNeg, em.op("Add", [base, sgnPi]), base]);
+  return em.op("Where", [bothInf, infCase, em.op("Where", [bothZero, zeroCase, general])]);
+}
+
+/** √((1 - x)(1 + x)), exact-ish near |x| = 1 (1 - x is exact there), NaN for |x| > 1. */
+function cosOfAsin(em: OnnxEmitter, x: string, d: DType): string {
+  const one = scalar(em, 1, d);
+  return em.op("Sqrt", [em.op("Mul", [em.op("Sub", [one, x]), em.op("Add", [one, x])])]);
+}
+
+/** A float32 ONNX operator, with a float64 composition where ONNX Runtime has no float64 kernel. */
+function f32Op(opType: string, f64: (em: OnnxEmitter, x: string, d: DType) => string): OnnxRule {
+  return {
+    lower(em, e) {
+      const d = e.inAvals[0]!.dtype;
+      return [isF64(d) ? f64(em, e.inputs[0]!, d) : em.op(opType, e.inputs)];
+    },
+  };
+}
+
+/** Beyond this, x² overflows or no longer matters: asinh and acosh are log(2|x|). */
+const BIG = 2 ** 28;
+
+/** The float64 compositions: glibc's formulas on |x|, from Exp, Log, log1p, expm1 and Sqrt. */
+const f64Forms = {
+  asin: (em: OnnxEmitter, x: string, d: DType) => atan2Of(em, x, cosOfAsin(em, x, d), d),
+  acos: (em: OnnxEmitter, x: string, d: DType) => atan2Of(em, cosOfAsin(em, x, d), x, d),
+  atan: atanOf,
+  // |x| ≤ 20: (E + E/(E + 1))/2 with E = expm1(|x|); beyond: w·(w/2) with w = e^{|x|/2} (no overflow before sinh's)
+  sinh(em: OnnxEmitter, x: string, d: DType) {
+    const a = em.op("Abs", [x]);
+    const half = scalar(em, 0.5, d);
+    const E = expm1(em, a, d);
+    const small = em.op("Mul", [half, em.op("Add", [E, em.op("Div", [E, em.op("Add", [E, scalar(em, 1, d)])])])]);
+    const w = em.op("Exp", [em.op("Mul", [a, half])]);
+    const large = em.op("Mul", [w, em.op("Mul", [w, half])]);
+    return oddFrom(em, x, em.op("Where", [em.op("Greater", [a, scalar(em, 20, d)]), large, small]), d);
+  },
+  // w·(w/2) + (1/2)/w/w with w = e^{|x|/2}
+  cosh(em: OnnxEmitter, x: string, d: DType) {
+    const half = scalar(em, 0.5, d);
+    const w = em.op("Exp", [em.op("Mul", [em.op("Abs", [x]), half])]);
+    return em.op("Add", [em.op("Mul", [w, em.op("Mul", [w, half])]), em.op("Div", [em.op("Div", [half, w]), w])]);
+  },
+  // log1p(a + a²/(1 + √(1 + a²))), log(a) + ln 2 for large a
+  asinh(em: OnnxEmitter, x: string, d: DType) {
+    const a = em.op("Abs", [x]);
+    const one = scalar(em, 1, d);
+    const a2 = em.op("Mul", [a, a]);
+    const mid = log1p(em, em.op("Add", [a, em.op("Div", [a2, em.op("Add", [one, em.op("Sqrt", [em.op("Add", [one, a2])])])])]), d);
+    const large = em.op("Add", [em.op("Log", [a]), scalar(em, Math.LN2, d)]);
+    return oddFrom(em, x, em.op("Where", [em.op("Greater", [a, scalar(em, BIG, d)]), large, mid]), d);
+  },
+  // log1p(t + √(2t + t²)), t = x - 1; log(x) + ln 2 for large x; NaN below 1
+  acosh(em: OnnxEmitter, x: string, d: DType) {
+    const one = scalar(em, 1, d);
+    const t = em.op("Sub", [x, one]);
+    const root = em.op("Sqrt", [em.op("Mul", [t, em.op("Add", [t, scalar(em, 2, d)])])]);
+    const mid = log1p(em, em.op("Add", [t, root]), d);
+    const large = em.op("Add", [em.op("Log", [x]), scalar(em, Math.LN2, d)]);
+    const r = em.op("Where", [em.op("Greater", [x, scalar(em, BIG, d)]), large, mid]);
+    return em.op("Where", [em.op("Less", [x, one]), scalar(em, Number.NaN, d), r]);
+  },
+  // log1p(2a/(1 - a))/2, ∞ at a = 1, NaN beyond
+  atanh(em: OnnxEmitter, x: string, d: DType) {
+    const a = em.op("Abs", [x]);
+    const one = scalar(em, 1, d);
+    const r = em.op("Mul", [scalar(em, 0.5, d), log1p(em, em.op("Div", [em.op("Add", [a, a]), em.op("Sub", [one, a])]), d)]);
+    const atOne = em.op("Where", [em.op("Equal", [a, one]), scalar(em, Number.POSITIVE_INFINITY, d), r]);
+    return oddFrom(em, x, atOne, d);
+  },
+};
+
 const elementwiseRules: Record<string, OnnxRule> = {
-  asin: unary("Asin"),
-  acos: unary("Acos"),
-  atan: unary("Atan"),
-  sinh: unary("Sinh"),
-  cosh: unary("Cosh"),
-  asinh: unary("Asinh"),
-  acosh: unary("Acosh"),
-  atanh: unary("Atanh"),
-  erf: unary("Erf"),
+  log1p: { lower: (em, e) => [log1p(em, e.inputs[0]!, e.inAvals[0]!.dtype)] },
+  expm1: { lower: (em, e) => [expm1(em, e.inputs[0]!, e.inAvals[0]!.dtype)] },
+  asin: f32Op("Asin", f64Forms.asin),
+  acos: f32Op("Acos", f64Forms.acos),
+  atan: f32Op("Atan", f64Forms.atan),
+  sinh: f32Op("Sinh", f64Forms.sinh),
+  cosh: f32Op("Cosh", f64Forms.cosh),
+  asinh: f32Op("Asinh", f64Forms.asinh),
+  acosh: f32Op("Acosh", f64Forms.acosh),
+  atanh: f32Op("Atanh", f64Forms.atanh),
+  erf: {
+    lower(em, e) {
+      if (isF64(e.inAvals[0]!.dtype)) em.fail(ERF64);
+      return [em.op("Erf", e.inputs)];
+    },
+  },
   log2: scaled("Log", 1 / Math.LN2),
   log10: scaled("Log", 1 / Math.LN10),
   exp2: { lower: (em, e) => [em.op("Pow", [scalar(em, 2, e.inAvals[0]!.dtype), e.inputs[0]!])] },
-  // atan(y / x) with the quadrant corrections of Math.atan2 (signed zeros and infinities included)
-  atan2: {
-    lower(em, e) {
-      const [y, x] = e.inputs as [string, string];
-      const d = e.outAvals[0]!.dtype;
-      const zero = scalar(em, 0, d);
-      const pi = scalar(em, Math.PI, d);
-      const base = em.op("Atan", [em.op("Div", [y, x])]);
-      // x < 0 (or x = -0): add ±π by the sign of y (signed zero: 1/y < 0 for y = -0)
-      const xNeg = em.op("Or", [em.op("Less", [x, zero]), em.op("Less", [em.op("Div", [scalar(em, 1, d), x]), zero])]);
-      const yNeg = em.op("Or", [em.op("Less", [y, zero]), em.op("Less", [em.op("Div", [scalar(em, 1, d), y]), zero])]);
-      const sgnPi = em.op("Where", [yNeg, em.op("Neg", [pi]), pi]);
-      const bothInf = em.op("And", [em.op("IsInf", [y]), em.op("IsInf", [x])]);
-      // both infinite: ±π/4 or ±3π/4
-      const quarter = em.op("Where", [xNeg, scalar(em, (3 * Math.PI) / 4, d), scalar(em, Math.PI / 4, d)]);
-      const infCase = em.op("Where", [yNeg, em.op("Neg", [quarter]), quarter]);
-      // y = ±0 and x = ±0: y / x is NaN; atan2 gives ±0 (x positive) or ±π (x negative)
-      const yZero = em.op("Equal", [y, zero]);
-      const bothZero = em.op("And", [yZero, em.op("Equal", [x, zero])]);
-      const zeroCase = em.op("Where", [xNeg, sgnPi, y]);
-      const general = em.op("Where", [xNeg, em.op("Add", [base, sgnPi]), base]);
-      return [em.op("Where", [bothInf, infCase, em.op("Where", [bothZero, zeroCase, general])])];
-    },
-  },
+  atan2: { lower: (em, e) => [atan2Of(em, e.inputs[0]!, e.inputs[1]!, e.outAvals[0]!.dtype)] },
   // |x| hypot: m · sqrt(1 + (s/m)²) with m = max(|x|, |y|), s = min(|x|, |y|); 0 for m = 0, ∞ if either is ∞
   hypot: {
     lower(em, e) {
@@ -349,6 +474,9 @@ function noSpecial(name: string, form: string): OnnxRule {
     noOnnxForm: `ONNX has no ${name} operator, and its composition from elementwise operators (${form}) is not written; compute it outside the exported function and pass the result in as an input.`,
   };
 }
+
+const ERF64 =
+  "ONNX Runtime has no float64 Erf kernel, and a float64 composition is not written (a float32 Erf would silently lose precision); compute erf in float32 (astype), or outside the exported function.";
 
 /** The rows of this file, spread into `onnxRules`. */
 export const numpyRules: Readonly<Record<string, OnnxRule>> = {

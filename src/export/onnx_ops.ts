@@ -151,29 +151,7 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   neg: unary("Neg"),
   exp: unary("Exp"),
   log: unary("Log"),
-  // log1p and expm1 with the classic corrections, accurate for small x (log(1 + x) alone loses them)
-  log1p: {
-    lower(em, e) {
-      const [x] = e.inputs as [string];
-      const one = scalar(em, 1, e.inAvals[0]!.dtype);
-      const u = em.op("Add", [x, one]);
-      const um1 = em.op("Sub", [u, one]);
-      const corrected = em.op("Div", [em.op("Mul", [em.op("Log", [u]), x]), um1]);
-      return [em.op("Where", [em.op("Equal", [u, one]), x, corrected])];
-    },
-  },
-  expm1: {
-    lower(em, e) {
-      const [x] = e.inputs as [string];
-      const d = e.inAvals[0]!.dtype;
-      const one = scalar(em, 1, d);
-      const u = em.op("Exp", [x]);
-      const um1 = em.op("Sub", [u, one]);
-      const corrected = em.op("Div", [em.op("Mul", [um1, x]), em.op("Log", [u])]);
-      const small = em.op("Where", [em.op("Equal", [u, one]), x, corrected]);
-      return [em.op("Where", [em.op("Equal", [um1, scalar(em, -1, d)]), um1, small])];
-    },
-  },
+  // log1p, expm1: src/export/onnx_numpy.ts
   sin: unary("Sin"),
   cos: unary("Cos"),
   tan: unary("Tan"),

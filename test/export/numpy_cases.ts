@@ -13,7 +13,7 @@ export interface NumpyCase {
   args: unknown[];
 }
 
-const i32 = (v: number[] | number[][]): NDArray => np.array(v, { dtype: "int32" });
+const i32 = (v: number[] | number[][] | number[][][]): NDArray => np.array(v, { dtype: "int32" });
 const x34 = rand([3, 4], "float32", -2, 2, 21);
 const x64 = rand([3, 4], "float64", -2, 2, 22);
 const i34 = rand([3, 4], "int32", -9, 9, 23);
