@@ -62,11 +62,16 @@ function indexLayout(e: OnnxEqn): IndexLayout {
   return { perm: [...iota(nb), ...axes, ...rest], sizes: axes.map((a) => x.shape[a]!), nb, k: axes.length };
 }
 
-/** int32 indices [..., k] → int64, negative ones counted from the end of their axis. */
-function normalizedIndices(em: OnnxEmitter, idx: string, sizes: readonly number[]): string {
+/**
+ * int32 indices [..., k] → int64, those in [-n, -1] counted from the end of their axis;
+ * any other index is passed on unchanged, out of range, for ONNX Runtime to reject
+ * (GatherND alone would also take [-n, -1] after a wrong shift).
+ */
+export function normalizedIndices(em: OnnxEmitter, idx: string, sizes: readonly number[]): string {
   const i = em.op("Cast", [idx], { to: INT64 });
   const n = em.constant(sizes, "int64", [sizes.length]);
-  return em.op("Where", [em.op("Less", [i, i64(em, 0)]), em.op("Add", [i, n]), i]);
+  const fromEnd = em.op("And", [em.op("Less", [i, i64(em, 0)]), em.op("GreaterOrEqual", [i, em.op("Neg", [n])])]);
+  return em.op("Where", [fromEnd, em.op("Add", [i, n]), i]);
 }
 
 /**

@@ -17,7 +17,7 @@ import type { ShapedArray } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
 import type { Params } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
-import { numpyRules } from "./onnx_numpy.js";
+import { normalizedIndices, numpyRules } from "./onnx_numpy.js";
 import { randomRules } from "./onnx_random.js";
 
 /** The element types the exporter writes (int64 for ONNX's shape and index operands). */
@@ -255,9 +255,7 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
       const idxAxes = Array.from({ length: ni }, (_, i) => axis + i);
       const rest = Array.from({ length: nu }, (_, i) => i).filter((i) => i < axis || i >= axis + ni);
       const uT = em.op("Transpose", [u], { perm: [...idxAxes, ...rest] });
-      const i64 = em.op("Cast", [idx], { to: onnxElem.int64 });
-      const wrapped = em.op("Where", [em.op("Less", [i64, em.constant([0], "int64", [])]), em.op("Add", [i64, em.constant([n], "int64", [])]), i64]);
-      const coords = em.op("Unsqueeze", [wrapped, ints([ni])(em)]);
+      const coords = em.op("Unsqueeze", [normalizedIndices(em, idx, [n]), ints([ni])(em)]);
       const dataShape = [n, ...shape.filter((_, i) => i !== axis)];
       const zeros = em.op("Expand", [scalar(em, 0, e.inAvals[0]!.dtype), ints(dataShape)(em)]);
       const scattered = em.op("ScatterND", [zeros, coords, uT], { reduction: "add" });
