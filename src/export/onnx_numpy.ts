@@ -15,6 +15,7 @@
  */
 import type { ShapedArray } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
+import * as M from "../primitives/special_math.js";
 import type { OnnxEmitter, OnnxEqn, OnnxRule } from "./onnx_ops.js";
 
 /** TensorProto.DataType codes used here. */
@@ -259,6 +260,59 @@ function cosOfAsin(em: OnnxEmitter, x: string, d: DType): string {
   return em.op("Sqrt", [em.op("Mul", [em.op("Sub", [one, x]), em.op("Add", [one, x])])]);
 }
 
+/** The grid of erfTaylor: multiples of 1/32 up to where erfc underflows in the dtype. */
+const ERF_STEP = 32;
+const ERF_MAX: Record<"float32" | "float64", number> = { float32: 10.5, float64: 27.25 };
+const ERF_TERMS: Record<"float32" | "float64", number> = { float32: 10, float64: 20 };
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+/**
+ * erf(a) and erfc(a) for a >= 0 (NaN passes through), both with full relative accuracy:
+ * the Taylor expansion around the nearest grid point c (|h| <= 1/64):
+ * erfc(c + h) = erfc(c)·(1 + R(c)·S), erf(c + h) = erf(c) - erfc(c)·R(c)·S, with
+ * R(c) = (2/√π) e^{-c²} / erfc(c) and S = Σ_{n≥1} H_{n-1}(c) (-h)^n / n! (Hermite
+ * recurrence). erf(c), erfc(c) and R(c) are tables computed by cotangent's own erf
+ * and erfc at export time; beyond the table, erfc is 0 and erf 1.
+ */
+function erfTaylor(em: OnnxEmitter, a: string, d: "float32" | "float64"): { erf: string; erfc: string } {
+  const top = Math.round(ERF_MAX[d] * ERF_STEP);
+  const grid = iota(top + 1).map((i) => i / ERF_STEP);
+  const table = (f: (c: number) => number): string => em.constant(grid.map(f), d, [grid.length]);
+  const inRange = em.op("LessOrEqual", [a, scalar(em, ERF_MAX[d], d)]);
+  const safe = em.op("Where", [inRange, a, scalar(em, 0, d)]);
+  const k = em.op("Round", [em.op("Mul", [safe, scalar(em, ERF_STEP, d)])]);
+  const at = em.op("Cast", [k], { to: INT64 });
+  const c = em.op("Div", [k, scalar(em, ERF_STEP, d)]);
+  const h = em.op("Sub", [safe, c]);
+  const negH = em.op("Neg", [h]);
+  const two = scalar(em, 2, d);
+  const twoC = em.op("Mul", [two, c]);
+  let hPrev = scalar(em, 0, d);
+  let hCur = scalar(em, 1, d); // H_0
+  let pw = negH; // (-h)^1 / 1!
+  let sum = negH;
+  for (let n = 2; n <= ERF_TERMS[d]; n++) {
+    const hNext = em.op("Sub", [em.op("Mul", [twoC, hCur]), em.op("Mul", [scalar(em, 2 * (n - 2), d), hPrev])]);
+    hPrev = hCur;
+    hCur = hNext;
+    pw = em.op("Mul", [pw, em.op("Div", [negH, scalar(em, n, d)])]);
+    sum = em.op("Add", [sum, em.op("Mul", [hCur, pw])]);
+  }
+  const erfcC = em.op("Gather", [table((x) => M.erfc(x)), at], { axis: 0 });
+  const erfC = em.op("Gather", [table((x) => M.erf(x)), at], { axis: 0 });
+  const rel = em.op("Mul", [em.op("Gather", [table((x) => (TWO_OVER_SQRT_PI * Math.exp(-x * x)) / M.erfc(x)), at], { axis: 0 }), sum]);
+  const corr = em.op("Mul", [erfcC, rel]);
+  const nan = em.op("IsNaN", [a]);
+  const pick = (v: string, beyond: number): string =>
+    em.op("Where", [nan, a, em.op("Where", [inRange, v, scalar(em, beyond, d)])]);
+  return { erf: pick(em.op("Sub", [erfC, corr]), 1), erfc: pick(em.op("Add", [erfcC, corr]), 0) };
+}
+
+const floatDtype = (em: OnnxEmitter, d: DType): "float32" | "float64" => {
+  if (d !== "float32" && d !== "float64") em.fail(`expects a float32 or float64 operand, got ${d}.`);
+  return d;
+};
+
 /** A float32 ONNX operator, with a float64 composition where ONNX Runtime has no float64 kernel. */
 function f32Op(opType: string, f64: (em: OnnxEmitter, x: string, d: DType) => string): OnnxRule {
   return {
@@ -333,10 +387,20 @@ const elementwiseRules: Record<string, OnnxRule> = {
   asinh: f32Op("Asinh", f64Forms.asinh),
   acosh: f32Op("Acosh", f64Forms.acosh),
   atanh: f32Op("Atanh", f64Forms.atanh),
+  // erf(x) = ±erf(|x|); erfc(x) = 2 - erfc(|x|) for x < 0
   erf: {
     lower(em, e) {
-      if (isF64(e.inAvals[0]!.dtype)) em.fail(ERF64);
-      return [em.op("Erf", e.inputs)];
+      const [x] = e.inputs as [string];
+      const d = floatDtype(em, e.inAvals[0]!.dtype);
+      return [oddFrom(em, x, erfTaylor(em, em.op("Abs", [x]), d).erf, d)];
+    },
+  },
+  erfc: {
+    lower(em, e) {
+      const [x] = e.inputs as [string];
+      const d = floatDtype(em, e.inAvals[0]!.dtype);
+      const r = erfTaylor(em, em.op("Abs", [x]), d).erfc;
+      return [em.op("Where", [em.op("Less", [x, scalar(em, 0, d)]), em.op("Sub", [scalar(em, 2, d), r]), r])];
     },
   },
   log2: scaled("Log", 1 / Math.LN2),
@@ -480,9 +544,6 @@ function noSpecial(name: string, form: string): OnnxRule {
   };
 }
 
-const ERF64 =
-  "ONNX Runtime has no float64 Erf kernel, and a float64 composition is not written (a float32 Erf would silently lose precision); compute erf in float32 (astype), or outside the exported function.";
-
 /** The rows of this file, spread into `onnxRules`. */
 export const numpyRules: Readonly<Record<string, OnnxRule>> = {
   gather: gatherRule,
@@ -495,7 +556,6 @@ export const numpyRules: Readonly<Record<string, OnnxRule>> = {
   cummin: scanRule("Min"),
   sort: sortRule,
   argsort: argsortRule,
-  erfc: noSpecial("erfc", "a rational approximation of erfcx times exp(-x²), to keep its relative accuracy where it is tiny"),
   erf_inv: noSpecial("erfinv", "Giles' polynomial refined by Newton steps on Erf"),
   lgamma: noSpecial("lgamma", "Stirling's series with the recurrence and the reflection formula"),
   digamma: noSpecial("digamma", "the asymptotic series with the recurrence and the reflection formula"),

@@ -30,6 +30,11 @@ const wide = np.array([-30, -5, -1, -0.1, -1e-5, -0, 0, 1e-8, 0.3, 2, 8, 20, 80,
 const wide64 = np.array([-700, -30, -5, -1, -0.1, -1e-5, -1e-300, -0, 0, 1e-8, 0.3, 2, 8, 20, 80, 709, 1e10, 1e200, Infinity, -Infinity, Number.NaN], {
   dtype: "float64",
 });
+/** erf / erfc: a fine sweep of [-11, 11] and [-28, 28] (where erfc underflows), plus the special values. */
+const sweep = (lim: number, n: number): number[] => Array.from({ length: n }, (_, i) => -lim + (2 * lim * i) / (n - 1) + 1e-3 * Math.sin(i));
+const erfSpecial = [0, -0, 1e-30, -1e-8, 3e-5, 0.49999, 0.5, 1 / 64, 1 / 32, 3 / 64, Infinity, -Infinity, Number.NaN];
+const erfArgs = np.array([...sweep(11, 700), ...erfSpecial]);
+const erfArgs64 = np.array([...sweep(28, 1500), ...erfSpecial, 1e-300], { dtype: "float64" });
 /** atan2 / hypot / mod operands on a grid with every sign, zero and infinity. */
 const grid = [-Infinity, -3.5, -1, -0, 0, 1e-3, 2, 7, Infinity, Number.NaN];
 const gy = np.array(grid.flatMap((a) => grid.map(() => a)));
@@ -160,8 +165,13 @@ export const numpyCases: NumpyCase[] = [
   { name: "acosh (float32, ≥ 1 and below)", f: (x: NDArray) => np.arccosh(x), args: [aboveOne] },
   {
     name: "atan sinh cosh asinh erf (float32, wide range)",
-    f: (x: NDArray) => [np.arctan(x), np.sinh(x), np.cosh(x), np.arcsinh(x), np.erf(x)],
+    f: (x: NDArray) => [np.arctan(x), np.sinh(x), np.cosh(x), np.arcsinh(x)],
     args: [wide],
+  },
+  {
+    name: "erf erfc (float32, float64): relative accuracy where erfc is tiny, both signs, ±0, ±∞, NaN",
+    f: (x: NDArray, y: NDArray) => [np.erf(x), np.erfc(x), np.erf(y), np.erfc(y)],
+    args: [erfArgs, erfArgs64],
   },
   {
     name: "log2 log10 exp2 (float32, float64)",
