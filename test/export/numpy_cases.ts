@@ -35,6 +35,10 @@ const sweep = (lim: number, n: number): number[] => Array.from({ length: n }, (_
 const erfSpecial = [0, -0, 1e-30, -1e-8, 3e-5, 0.49999, 0.5, 1 / 64, 1 / 32, 3 / 64, Infinity, -Infinity, Number.NaN];
 const erfArgs = np.array([...sweep(11, 700), ...erfSpecial]);
 const erfArgs64 = np.array([...sweep(28, 1500), ...erfSpecial, 1e-300], { dtype: "float64" });
+const erfinvArgs = np.array([
+  ...Array.from({ length: 399 }, (_, i) => -1 + (i + 1) / 200 + 1e-4 * Math.sin(i)),
+  ...[1, -1, 0, -0, 1e-30, -1e-7, 0.4999, 0.5, 0.9999, 0.999999, -0.9999999, 1.5, -2, Number.NaN],
+]);
 /** atan2 / hypot / mod operands on a grid with every sign, zero and infinity. */
 const grid = [-Infinity, -3.5, -1, -0, 0, 1e-3, 2, 7, Infinity, Number.NaN];
 const gy = np.array(grid.flatMap((a) => grid.map(() => a)));
@@ -172,6 +176,11 @@ export const numpyCases: NumpyCase[] = [
     name: "erf erfc (float32, float64): relative accuracy where erfc is tiny, both signs, ±0, ±∞, NaN",
     f: (x: NDArray, y: NDArray) => [np.erf(x), np.erfc(x), np.erf(y), np.erfc(y)],
     args: [erfArgs, erfArgs64],
+  },
+  {
+    name: "erfinv (float32, float64): the whole of [-1, 1], near ±1, tiny, and outside",
+    f: (x: NDArray, y: NDArray) => [np.erfinv(x), np.erfinv(y)],
+    args: [erfinvArgs, erfinvArgs.astype("float64")],
   },
   {
     name: "log2 log10 exp2 (float32, float64)",
