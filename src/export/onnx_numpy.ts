@@ -341,6 +341,147 @@ function erfInv(em: OnnxEmitter, y: string, d: "float32" | "float64"): string {
   return oddFrom(em, y, valid, d);
 }
 
+// ---------------------------------------------------------------- lgamma, digamma, polygamma
+// cotangent's algorithms (src/primitives/special_math.ts) written out in float64 ONNX
+// operators, branch by branch (every branch is computed, Where picks); float32 operands
+// are computed in float64 and rounded once, as cotangent does.
+
+/** Σ_i coeffs[i] · t^i by Horner's rule. */
+function horner(em: OnnxEmitter, t: string, coeffs: readonly number[]): string {
+  let acc = scalar(em, coeffs[coeffs.length - 1]!, "float64");
+  for (let i = coeffs.length - 2; i >= 0; i--) acc = em.op("Add", [em.op("Mul", [acc, t]), scalar(em, coeffs[i]!, "float64")]);
+  return acc;
+}
+
+/** sin(πx) with the argument reduced exactly to [0, 1/2] first. */
+function sinPi(em: OnnxEmitter, x: string): string {
+  const c = (v: number): string => scalar(em, v, "float64");
+  const r = em.op("Sub", [x, em.op("Mul", [c(2), em.op("Floor", [em.op("Mul", [x, c(0.5)])])])]);
+  const upper = em.op("Greater", [r, c(1)]);
+  const r1 = em.op("Where", [upper, em.op("Sub", [r, c(1)]), r]);
+  const r2 = em.op("Where", [em.op("Greater", [r1, c(0.5)]), em.op("Sub", [c(1), r1]), r1]);
+  const v = em.op("Sin", [em.op("Mul", [c(Math.PI), r2])]);
+  return em.op("Where", [upper, em.op("Neg", [v]), v]);
+}
+
+const isInteger = (em: OnnxEmitter, x: string): string => em.op("Equal", [em.op("Floor", [x]), x]);
+
+/** log Γ(z) for z >= 1/2: the log Γ(1 + t) series on [1/2, 5/2) (after up to 6 recurrence steps down from [5/2, 8)), Stirling's series from 8. */
+function lgammaPositive(em: OnnxEmitter, z: string): string {
+  const c = (v: number): string => scalar(em, v, "float64");
+  const n = em.op("Clip", [em.op("Floor", [em.op("Sub", [z, c(1.5)])]), c(0), c(6)]);
+  let prod = c(1);
+  for (let i = 1; i <= 6; i++) prod = em.op("Mul", [prod, em.op("Where", [em.op("LessOrEqual", [c(i), n]), em.op("Sub", [z, c(i)]), c(1)])]);
+  const below = em.op("Less", [z, c(1.5)]);
+  const t = em.op("Where", [below, em.op("Sub", [z, c(1)]), em.op("Sub", [em.op("Sub", [z, n]), c(2)])]);
+  // log Γ(1 + t) = -γt + Σ_{k≥2} ζ(k) (-t)^k / k
+  const u = em.op("Neg", [t]);
+  const series = em.op("Mul", [em.op("Mul", [u, u]), horner(em, u, M.ZETA.map((zeta, i) => zeta / (i + 2)))]);
+  const lg1p = em.op("Add", [em.op("Mul", [c(-M.EULER_GAMMA), t]), series]);
+  const mid = em.op("Add", [lg1p, em.op("Where", [below, c(0), em.op("Add", [log1p(em, t, "float64"), em.op("Log", [prod])])])]);
+  const inv = em.op("Reciprocal", [z]);
+  const stirlingSum = em.op("Mul", [inv, horner(em, em.op("Mul", [inv, inv]), M.B2K.map((b, k) => b / ((2 * k + 2) * (2 * k + 1))))]);
+  const stirling = em.op("Add", [em.op("Sub", [em.op("Mul", [em.op("Sub", [z, c(0.5)]), em.op("Log", [z])]), z]), em.op("Add", [c(M.LOG_SQRT_2PI), stirlingSum])]);
+  return em.op("Where", [em.op("GreaterOrEqual", [z, c(8)]), stirling, mid]);
+}
+
+function lgamma64(em: OnnxEmitter, x: string): string {
+  const c = (v: number): string => scalar(em, v, "float64");
+  const neg = em.op("Less", [x, c(0.5)]);
+  const pos = lgammaPositive(em, em.op("Where", [neg, em.op("Sub", [c(1), x]), x]));
+  const absX = em.op("Abs", [x]);
+  const reflected = em.op("Sub", [em.op("Sub", [c(M.LOG_PI), em.op("Log", [em.op("Abs", [sinPi(em, x)])])]), pos]);
+  const tiny = em.op("Where", [em.op("Less", [absX, c(1e-300)]), em.op("Neg", [em.op("Log", [absX])]), reflected]);
+  const negative = em.op("Where", [isInteger(em, x), c(Number.POSITIVE_INFINITY), tiny]);
+  return em.op("Where", [em.op("IsInf", [x]), c(Number.POSITIVE_INFINITY), em.op("Where", [neg, negative, pos])]);
+}
+
+/** ψ(z) for z > 0: one step up below 0.96, the Taylor series around the positive root up to 1.96, else up to 9 steps up to 10 and the asymptotic series. */
+function digammaPositive(em: OnnxEmitter, z: string): string {
+  const c = (v: number): string => scalar(em, v, "float64");
+  const low = em.op("Less", [z, c(0.96)]);
+  const z1 = em.op("Where", [low, em.op("Add", [z, c(1)]), z]);
+  const acc1 = em.op("Where", [low, em.op("Neg", [em.op("Reciprocal", [z])]), c(0)]);
+  const h = em.op("Sub", [em.op("Sub", [z1, c(M.PSI_ROOT_HI)]), c(M.PSI_ROOT_LO)]);
+  const taylor = em.op("Mul", [h, horner(em, h, M.PSI_ROOT_TAYLOR)]);
+  let z2 = z1;
+  let acc2 = acc1;
+  for (let i = 0; i < 9; i++) {
+    const m = em.op("Less", [z2, c(10)]);
+    acc2 = em.op("Sub", [acc2, em.op("Where", [m, em.op("Reciprocal", [z2]), c(0)])]);
+    z2 = em.op("Where", [m, em.op("Add", [z2, c(1)]), z2]);
+  }
+  const inv = em.op("Reciprocal", [z2]);
+  const inv2 = em.op("Mul", [inv, inv]);
+  const tail = em.op("Mul", [inv2, horner(em, inv2, M.B2K.slice(0, 8).map((b, k) => b / (2 * k + 2)))]);
+  const asym = em.op("Sub", [em.op("Sub", [em.op("Log", [z2]), em.op("Mul", [c(0.5), inv])]), tail]);
+  return em.op("Where", [em.op("LessOrEqual", [z1, c(1.96)]), em.op("Add", [acc1, taylor]), em.op("Add", [acc2, asym])]);
+}
+
+/** ψ(x); reflection ψ(x) = ψ(1 - x) - π cot(πx) for x <= 0; NaN at 0, -1, -2, ... and -∞. */
+function digamma64(em: OnnxEmitter, x: string): string {
+  const c = (v: number): string => scalar(em, v, "float64");
+  const neg = em.op("LessOrEqual", [x, c(0)]);
+  const p = digammaPositive(em, em.op("Where", [neg, em.op("Sub", [c(1), x]), x]));
+  const r = em.op("Sub", [x, em.op("Floor", [x])]);
+  const cot = em.op("Div", [em.op("Cos", [em.op("Mul", [c(Math.PI), r])]), sinPi(em, r)]);
+  const reflected = em.op("Where", [isInteger(em, x), c(Number.NaN), em.op("Sub", [p, em.op("Mul", [c(Math.PI), cot])])]);
+  return em.op("Where", [neg, reflected, p]);
+}
+
+/**
+ * ψ^(n)(x) = (-1)^(n+1) [Σ n!/(x+k)^(n+1) up to x + k >= 10 + 2n, then the asymptotic
+ * series]: the recurrence is a Loop whose trip count is the largest number of steps any
+ * element needs (elements already past 10 + 2n stay put).
+ */
+function polygamma64(em: OnnxEmitter, x: string, shape: readonly number[], n: number): string {
+  const c = (v: number): string => scalar(em, v, "float64");
+  let fact = 1;
+  for (let k = 2; k <= n; k++) fact *= k;
+  const big = 10 + 2 * n;
+  const finite = em.op("Not", [em.op("Or", [em.op("IsInf", [x]), em.op("IsNaN", [x])])]);
+  const steps = em.op("Where", [finite, em.op("Ceil", [em.op("Sub", [c(big), x])]), c(0)]);
+  const trips = em.op("Cast", [em.op("Clip", [em.op("ReduceMax", [steps], { keepdims: 0 }), c(0), c(2 ** 31 - 1)])], { to: INT64 });
+  const t = { elem: "float64" as const, shape };
+  const body = em.subgraph(
+    [{ elem: "int64", shape: [] }, { elem: "bool", shape: [] }, t, t],
+    (sub, [, cond, acc, z]) => {
+      const m = sub.op("Less", [z!, sub.constant([big], "float64", [])]);
+      const term = sub.op("Div", [sub.constant([fact], "float64", []), sub.op("Pow", [z!, sub.constant([n + 1], "float64", [])])]);
+      const acc2 = sub.op("Add", [acc!, sub.op("Where", [m, term, sub.constant([0], "float64", [])])]);
+      return [cond!, acc2, sub.op("Where", [m, sub.op("Add", [z!, sub.constant([1], "float64", [])]), z!])];
+    },
+    [{ elem: "bool", shape: [] }, t, t],
+  );
+  const zeros = em.op("Expand", [c(0), ints(em, shape)]);
+  const [acc, z] = em.ops("Loop", [trips, "", zeros, x], 2, { body }) as [string, string];
+  const inv = em.op("Reciprocal", [z]);
+  const pw = (k: number): string => em.op("Pow", [inv, c(k)]);
+  let s = em.op("Add", [em.op("Mul", [c(fact / n), pw(n)]), em.op("Mul", [c(fact / 2), pw(n + 1)])]);
+  let ratio = fact / n;
+  for (let k = 1; k <= 10; k++) {
+    ratio *= ((2 * k + n - 2) * (2 * k + n - 1)) / ((2 * k - 1) * (2 * k));
+    s = em.op("Add", [s, em.op("Mul", [c(M.B2K[k - 1]! * ratio), pw(2 * k + n)])]);
+  }
+  const r = em.op("Mul", [c(n % 2 === 1 ? 1 : -1), em.op("Add", [acc, s])]);
+  const pole = em.op("And", [em.op("LessOrEqual", [x, c(0)]), isInteger(em, x)]);
+  const atPole = em.op("Where", [pole, c(n % 2 === 1 ? Number.POSITIVE_INFINITY : Number.NaN), r]);
+  const ends = em.op("Where", [em.op("IsInf", [x], { detect_negative: 0 }), c(0), em.op("Where", [em.op("IsInf", [x], { detect_positive: 0 }), c(Number.NaN), atPole])]);
+  return ends;
+}
+
+/** A float64 composition for a float32 or float64 operand: float32 goes in and out through Cast. */
+function in64(f: (em: OnnxEmitter, x: string, e: OnnxEqn) => string): OnnxRule {
+  return {
+    lower(em, e) {
+      const d = floatDtype(em, e.inAvals[0]!.dtype);
+      const x = d === "float64" ? e.inputs[0]! : em.op("Cast", [e.inputs[0]!], { to: DOUBLE });
+      const r = f(em, x, e);
+      return [d === "float64" ? r : em.op("Cast", [r], { to: FLOAT })];
+    },
+  };
+}
+
 /** A float32 ONNX operator, with a float64 composition where ONNX Runtime has no float64 kernel. */
 function f32Op(opType: string, f64: (em: OnnxEmitter, x: string, d: DType) => string): OnnxRule {
   return {
@@ -565,13 +706,6 @@ const argsortRule: OnnxRule = {
   },
 };
 
-/** The reason given for a special function with no exported form yet. */
-function noSpecial(name: string, form: string): OnnxRule {
-  return {
-    noOnnxForm: `ONNX has no ${name} operator, and its composition from elementwise operators (${form}) is not written; compute it outside the exported function and pass the result in as an input.`,
-  };
-}
-
 /** The rows of this file, spread into `onnxRules`. */
 export const numpyRules: Readonly<Record<string, OnnxRule>> = {
   gather: gatherRule,
@@ -585,7 +719,7 @@ export const numpyRules: Readonly<Record<string, OnnxRule>> = {
   sort: sortRule,
   argsort: argsortRule,
   erf_inv: { lower: (em, e) => [erfInv(em, e.inputs[0]!, floatDtype(em, e.inAvals[0]!.dtype))] },
-  lgamma: noSpecial("lgamma", "Stirling's series with the recurrence and the reflection formula"),
-  digamma: noSpecial("digamma", "the asymptotic series with the recurrence and the reflection formula"),
-  polygamma: noSpecial("polygamma", "the asymptotic series with the recurrence"),
+  lgamma: in64((em, x) => lgamma64(em, x)),
+  digamma: in64((em, x) => digamma64(em, x)),
+  polygamma: in64((em, x, e) => polygamma64(em, x, e.inAvals[0]!.shape, e.params.n as number)),
 };

@@ -5,6 +5,7 @@
  */
 import { type Array as NDArray, grad, np, vmap } from "../../src/index.js";
 import * as G from "../../src/primitives/gather.js";
+import * as X from "../../src/primitives/special.js";
 import { rand } from "./ort.js";
 
 export interface NumpyCase {
@@ -38,6 +39,10 @@ const erfArgs64 = np.array([...sweep(28, 1500), ...erfSpecial, 1e-300], { dtype:
 const erfinvArgs = np.array([
   ...Array.from({ length: 399 }, (_, i) => -1 + (i + 1) / 200 + 1e-4 * Math.sin(i)),
   ...[1, -1, 0, -0, 1e-30, -1e-7, 0.4999, 0.5, 0.9999, 0.999999, -0.9999999, 1.5, -2, Number.NaN],
+]);
+const gammaArgs = np.array([
+  ...Array.from({ length: 300 }, (_, i) => -12 + (i * 36) / 299 + 1e-3 * Math.cos(i)),
+  ...[1, 2, 1 + 1e-7, 2 - 1e-6, 1.4616321, 0.5, 0.96, 1.96, 2.5, 8, 10, 1e-5, -1e-5, 0, -0, -1, -2, -7, -2.5, -0.3, 1e3, 3e6, 1e20, Infinity, -Infinity, Number.NaN],
 ]);
 /** atan2 / hypot / mod operands on a grid with every sign, zero and infinity. */
 const grid = [-Infinity, -3.5, -1, -0, 0, 1e-3, 2, 7, Infinity, Number.NaN];
@@ -181,6 +186,20 @@ export const numpyCases: NumpyCase[] = [
     name: "erfinv (float32, float64): the whole of [-1, 1], near ±1, tiny, and outside",
     f: (x: NDArray, y: NDArray) => [np.erfinv(x), np.erfinv(y)],
     args: [erfinvArgs, erfinvArgs.astype("float64")],
+  },
+  {
+    name: "lgamma digamma polygamma (float32, float64): near the roots, poles, negative arguments, large, ±∞, NaN",
+    f: (x: NDArray, y: NDArray) => [
+      np.lgamma(x),
+      np.digamma(x),
+      X.polygamma(1, x),
+      X.polygamma(2, x),
+      np.lgamma(y),
+      np.digamma(y),
+      X.polygamma(1, y),
+      X.polygamma(3, y),
+    ],
+    args: [gammaArgs, gammaArgs.astype("float64")],
   },
   {
     name: "log2 log10 exp2 (float32, float64)",
