@@ -23,6 +23,7 @@ const FLOAT = 1;
 const INT32 = 6;
 const INT64 = 7;
 const DOUBLE = 11;
+const BOOL = 9;
 
 const ints = (em: OnnxEmitter, xs: readonly number[]): string => em.constant(xs, "int64", [xs.length]);
 const scalar = (em: OnnxEmitter, v: number, d: DType): string => em.constant([v], d, []);
@@ -664,12 +665,10 @@ function scanRule(opType: "Mul" | "Max" | "Min"): OnnxRule {
  * TopK breaks ties by index, so two passes make a two-key stable sort: first by the
  * class (NaN last), then by the value with NaN read as +∞.
  */
-function sortPermutation(em: OnnxEmitter, x: string, a: ShapedArray, axis: number, negZeroFirst: boolean): string {
-  const n = a.shape[axis]!;
+function sortPermutation(em: OnnxEmitter, x: string, n: number, d: DType, axis: number, negZeroFirst: boolean): string {
   const K = ints(em, [n]);
   const topk = (v: string): [string, string] => em.ops("TopK", [v, K], 2, { axis, largest: 0, sorted: 1 }) as [string, string];
-  if (a.dtype === "int32") return topk(x)[1];
-  const d = a.dtype;
+  if (d === "int32") return topk(x)[1];
   const nan = em.op("IsNaN", [x]);
   let cls = em.op("Cast", [nan], { to: d === "float32" ? FLOAT : DOUBLE });
   if (negZeroFirst) {
@@ -689,9 +688,14 @@ const sortRule: OnnxRule = {
     const [x] = e.inputs as [string];
     const a = e.inAvals[0]!;
     const axis = e.params.axis as number;
-    if (a.size === 0 || a.shape[axis] === 1) return [em.op("Identity", [x])];
-    if (a.dtype === "bool") em.fail("TopK has no bool form; sort a converted copy (astype int32).");
-    return [em.op("GatherElements", [x, sortPermutation(em, x, a, axis, true)], { axis })];
+    const n = a.shape[axis]!;
+    if (a.size === 0 || n === 1) return [em.op("Identity", [x])];
+    if (a.dtype === "bool") {
+      // TopK has no bool form: false < true as 0 < 1
+      const i = em.op("Cast", [x], { to: INT32 });
+      return [em.op("Cast", [em.op("GatherElements", [i, sortPermutation(em, i, n, "int32", axis, false)], { axis })], { to: BOOL })];
+    }
+    return [em.op("GatherElements", [x, sortPermutation(em, x, n, a.dtype, axis, true)], { axis })];
   },
 };
 
@@ -701,8 +705,9 @@ const argsortRule: OnnxRule = {
     const a = e.inAvals[0]!;
     const axis = e.params.axis as number;
     if (a.size === 0) return [empty(em, e.outAvals[0]!)];
-    if (a.dtype === "bool") em.fail("TopK has no bool form; argsort a converted copy (astype int32).");
-    return [em.op("Cast", [sortPermutation(em, x, a, axis, false)], { to: INT32 })];
+    const n = a.shape[axis]!;
+    const keys = a.dtype === "bool" ? em.op("Cast", [x], { to: INT32 }) : x;
+    return [em.op("Cast", [sortPermutation(em, keys, n, a.dtype === "bool" ? "int32" : a.dtype, axis, false)], { to: INT32 })];
   },
 };
 

@@ -4,11 +4,14 @@
  * hyperbolic functions, log2/log10/exp2, atan2, hypot, mod, cumulative reductions,
  * sort and argsort — each compared with `jit(f)`.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, jit, np, vmap } from "../../src/index.js";
+import { type Array as NDArray, exportOnnx, jit, np, vmap } from "../../src/index.js";
 import * as G from "../../src/primitives/gather.js";
 import * as I from "../../src/primitives/indexing.js";
-import { expectParity, runOnnx } from "./ort.js";
+import * as X from "../../src/primitives/special.js";
+import { shapeArb, sizeOf } from "../helpers/arbitraries.js";
+import { expectMatches, expectParity, rand, runOnnx } from "./ort.js";
 import { float64Cases, numpyCases } from "./numpy_cases.js";
 
 describe("exportOnnx of the NumPy-level primitives: parity with jit in ONNX Runtime", () => {
@@ -39,4 +42,72 @@ describe("out-of-range indices: cotangent throws, and the exported model fails t
       await expectParity(f, [x, np.array([-3, 2, -1], { dtype: "int32" })], name);
     });
   }
+});
+
+describe("gather and scatter on random shapes and indices equal jit in ONNX Runtime", () => {
+  /** x of rank 1..3 (dims 1..4), nb batch axes, k indexed axes among the rest, indices in [-n, n) with repeats, J of rank 0..2. */
+  const caseArb = shapeArb({ minRank: 1, maxRank: 3, minDim: 1, maxDim: 4 }).chain((shape) =>
+    fc.integer({ min: 0, max: shape.length - 1 }).chain((nb) =>
+      fc
+        .shuffledSubarray(
+          shape.map((_, i) => i).slice(nb),
+          { minLength: 1 },
+        )
+        .chain((axes) =>
+          shapeArb({ minRank: 0, maxRank: 2, minDim: 0, maxDim: 3 }).chain((J) => {
+            const lead = [...shape.slice(0, nb), ...J];
+            const count = sizeOf(lead) * axes.length;
+            return fc.record({
+              shape: fc.constant(shape),
+              nb: fc.constant(nb),
+              axes: fc.constant(axes),
+              lead: fc.constant(lead),
+              cols: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: count, maxLength: count }),
+              mode: fc.constantFrom("set", "add", "mul", "min", "max" as const),
+              seed: fc.integer({ min: 1, max: 1000 }),
+            });
+          }),
+        ),
+    ),
+  );
+  it("gather, and scatter in every mode (repeated indices included), float32 and int32", async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async ({ shape, nb, axes, lead, cols, mode, seed }) => {
+        const sizes = axes.map((a) => shape[a]!);
+        // an index in [-n, n): both signs
+        const idx = cols.map((u, j) => Math.floor(u * 2 * sizes[j % axes.length]!) - sizes[j % axes.length]!);
+        const i = np.reshape(np.array(idx, { dtype: "int32" }), [...lead, axes.length]);
+        const p = { axes, batchDims: nb };
+        const outShape = [...lead, ...shape.filter((_, a) => a >= nb && !axes.includes(a))];
+        for (const dtype of ["float32", "int32"] as const) {
+          const x = rand(shape, dtype, -4, 4, seed);
+          const u = rand(outShape, dtype, -4, 4, seed + 1);
+          await expectParity(
+            (x: NDArray, i: NDArray, u: NDArray) => [G.gather(x, i, p), G.scatter(x, i, u, { ...p, mode })],
+            [x, i, u],
+            `${dtype} x${JSON.stringify(shape)} axes ${JSON.stringify(axes)} batchDims ${nb} indices ${JSON.stringify(idx)} scatter-${mode}`,
+          );
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("opset requirements of the scatter reductions", () => {
+  const i = np.array([0, 2], { dtype: "int32" });
+  it("scatter add and mul need opset 16, min, max and set need 18: the Error names the primitive, the mode and the opset", () => {
+    const add = (x: NDArray, j: NDArray) => x.at(j).add(1);
+    const set = (x: NDArray, j: NDArray) => x.at(j).set(1);
+    expect(() => exportOnnx(add, [np.zeros([3]), i], { opset: 15 })).toThrow(/exportOnnx\(add\): primitive scatter cannot be exported to ONNX: scatter-add .*opset 16/);
+    expect(() => exportOnnx(set, [np.zeros([3]), i], { opset: 17 })).toThrow(/exportOnnx\(set\): primitive scatter cannot be exported to ONNX: scatter-set .*opset 18/);
+    expect(exportOnnx(add, [np.zeros([3]), i], { opset: 16 }).length).toBeGreaterThan(0);
+  });
+  it("gather, sort, cumulative reductions and the special functions export at opset 13", async () => {
+    const f = (x: NDArray, j: NDArray) => [np.sort(np.cumsum(x.at(j).get())), np.cummax(x), np.lgamma(np.add(np.abs(x), 1)), np.erfc(x), X.polygamma(1, np.add(np.abs(x), 1))];
+    const x = np.array([0.5, -1, 2]);
+    const got = await runOnnx(f, [x, i], { opset: 13 });
+    const want = jit(f)(x, i);
+    got.forEach((g, k) => expectMatches(g, want[k]!, `opset 13 output ${k}`));
+  });
 });

@@ -267,6 +267,11 @@ export const numpyCases: NumpyCase[] = [
     ],
     args: [x234, rand([6, 5], "int32", -3, 3, 38), np.array([[2], [1]])],
   },
+  {
+    name: "sort and argsort of bool arrays (false first, stable)",
+    f: (b: NDArray) => [np.sort(b), np.argsort(b), np.argsort(b, { axis: 0 })],
+    args: [rand([3, 7], "bool", 0, 1, 39)],
+  },
   { name: "sort and argsort of size-0 arrays", f: (x: NDArray) => [np.sort(x, { axis: 0 }), np.argsort(x)], args: [np.zeros([0, 3])] },
   {
     name: "grad through sort (its jvp gathers by argsort)",
