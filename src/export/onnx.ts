@@ -265,7 +265,7 @@ class GraphWriter implements OnnxEmitter {
  * shapes and dtypes are; arrays that `f` closes over become initializers (constants).
  * Supported dtypes: float32, float64, int32, bool. Random numbers drawn from a key that is
  * an argument are exported too (the same Threefry bits; opset 18 or later). A primitive
- * with no ONNX form (`random.permutation`, for one) throws an Error naming it and the
+ * with no ONNX form (`linalg.cholesky`, for one) throws an Error naming it and the
  * exported function.
  *
  * @param f The function to export (it is traced like `jit(f)`).

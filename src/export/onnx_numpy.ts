@@ -1,16 +1,22 @@
 /**
  * ONNX rows for the NumPy-level primitives: general gather and scatter (GatherND /
  * ScatterND on the operand transposed so that its batch axes and indexed axes lead),
- * `rev` (Slice with step -1), the inverse trigonometric and hyperbolic functions, erf,
- * base-2/10 logarithms and exponentials, `atan2`, `hypot`, NumPy's `mod`, cumulative
- * sums (CumSum), products, maxima and minima (a log-depth Hillis–Steele scan of
- * Pad + Slice + Mul/Max/Min), and `sort` / `argsort` (TopK over the whole axis, made
- * stable with NaNs last as cotangent's sort).
+ * `rev` (Slice with step -1), the inverse trigonometric and hyperbolic functions,
+ * log1p/expm1, base-2/10 logarithms and exponentials, `atan2`, `hypot`, NumPy's `mod`,
+ * erf, erfc, erfinv, lgamma, digamma and polygamma, cumulative sums (CumSum), products,
+ * maxima and minima (a log-depth Hillis–Steele scan of Pad + Slice + Mul/Max/Min), and
+ * `sort` / `argsort` (TopK over the whole axis, made stable with NaNs last as
+ * cotangent's sort).
  *
- * Index semantics are cotangent's: negative indices count from the end (made
- * non-negative with a Where before they reach ONNX); an index that is still out of
- * range makes ONNX Runtime fail the run (GatherND / ScatterND check their indices),
- * as cotangent throws.
+ * Where ONNX has no operator (or ONNX Runtime no float64 kernel: Asin ... Atanh, Atan,
+ * Erf), the row is a composition of elementwise operators that follows cotangent's
+ * own algorithm closely enough to agree to float32 / float64 rounding over the whole
+ * domain (test/export/numpy.test.ts sweeps it).
+ *
+ * Index semantics are cotangent's: indices in [-n, -1] count from the end (made
+ * non-negative with a Where before they reach ONNX); any other index out of range is
+ * passed on unchanged, so that ONNX Runtime fails the run (GatherND / ScatterND check
+ * their indices), as cotangent throws.
  * @module
  */
 import type { ShapedArray } from "../core/array.js";
@@ -170,13 +176,22 @@ const revRule: OnnxRule = {
     const starts = axes.map((a) => shape[a]! - 1);
     // an end of -(n + 1) is "before element 0" for a negative step
     const ends = axes.map((a) => -(shape[a]! + 1));
-    return [em.op("Slice", [x, ints(em, starts), ints(em, ends), ints(em, axes), ints(em, axes.map(() => -1))])];
+    return [
+      em.op("Slice", [
+        x,
+        ints(em, starts),
+        ints(em, ends),
+        ints(em, axes),
+        ints(
+          em,
+          axes.map(() => -1),
+        ),
+      ]),
+    ];
   },
 };
 
 // ---------------------------------------------------------------- elementwise
-
-const unary = (opType: string): OnnxRule => ({ lower: (em, e) => [em.op(opType, e.inputs)] });
 
 /** x · c in x's dtype. */
 const scaled = (opType: string, c: number): OnnxRule => ({
@@ -304,8 +319,7 @@ function erfTaylor(em: OnnxEmitter, a: string, d: "float32" | "float64"): { erf:
   const rel = em.op("Mul", [em.op("Gather", [table((x) => (TWO_OVER_SQRT_PI * Math.exp(-x * x)) / M.erfc(x)), at], { axis: 0 }), sum]);
   const corr = em.op("Mul", [erfcC, rel]);
   const nan = em.op("IsNaN", [a]);
-  const pick = (v: string, beyond: number): string =>
-    em.op("Where", [nan, a, em.op("Where", [inRange, v, scalar(em, beyond, d)])]);
+  const pick = (v: string, beyond: number): string => em.op("Where", [nan, a, em.op("Where", [inRange, v, scalar(em, beyond, d)])]);
   return { erf: pick(em.op("Sub", [erfC, corr]), 1), erfc: pick(em.op("Add", [erfcC, corr]), 0) };
 }
 
@@ -377,12 +391,29 @@ function lgammaPositive(em: OnnxEmitter, z: string): string {
   const t = em.op("Where", [below, em.op("Sub", [z, c(1)]), em.op("Sub", [em.op("Sub", [z, n]), c(2)])]);
   // log Γ(1 + t) = -γt + Σ_{k≥2} ζ(k) (-t)^k / k
   const u = em.op("Neg", [t]);
-  const series = em.op("Mul", [em.op("Mul", [u, u]), horner(em, u, M.ZETA.map((zeta, i) => zeta / (i + 2)))]);
+  const series = em.op("Mul", [
+    em.op("Mul", [u, u]),
+    horner(
+      em,
+      u,
+      M.ZETA.map((zeta, i) => zeta / (i + 2)),
+    ),
+  ]);
   const lg1p = em.op("Add", [em.op("Mul", [c(-M.EULER_GAMMA), t]), series]);
   const mid = em.op("Add", [lg1p, em.op("Where", [below, c(0), em.op("Add", [log1p(em, t, "float64"), em.op("Log", [prod])])])]);
   const inv = em.op("Reciprocal", [z]);
-  const stirlingSum = em.op("Mul", [inv, horner(em, em.op("Mul", [inv, inv]), M.B2K.map((b, k) => b / ((2 * k + 2) * (2 * k + 1))))]);
-  const stirling = em.op("Add", [em.op("Sub", [em.op("Mul", [em.op("Sub", [z, c(0.5)]), em.op("Log", [z])]), z]), em.op("Add", [c(M.LOG_SQRT_2PI), stirlingSum])]);
+  const stirlingSum = em.op("Mul", [
+    inv,
+    horner(
+      em,
+      em.op("Mul", [inv, inv]),
+      M.B2K.map((b, k) => b / ((2 * k + 2) * (2 * k + 1))),
+    ),
+  ]);
+  const stirling = em.op("Add", [
+    em.op("Sub", [em.op("Mul", [em.op("Sub", [z, c(0.5)]), em.op("Log", [z])]), z]),
+    em.op("Add", [c(M.LOG_SQRT_2PI), stirlingSum]),
+  ]);
   return em.op("Where", [em.op("GreaterOrEqual", [z, c(8)]), stirling, mid]);
 }
 
@@ -414,7 +445,14 @@ function digammaPositive(em: OnnxEmitter, z: string): string {
   }
   const inv = em.op("Reciprocal", [z2]);
   const inv2 = em.op("Mul", [inv, inv]);
-  const tail = em.op("Mul", [inv2, horner(em, inv2, M.B2K.slice(0, 8).map((b, k) => b / (2 * k + 2)))]);
+  const tail = em.op("Mul", [
+    inv2,
+    horner(
+      em,
+      inv2,
+      M.B2K.slice(0, 8).map((b, k) => b / (2 * k + 2)),
+    ),
+  ]);
   const asym = em.op("Sub", [em.op("Sub", [em.op("Log", [z2]), em.op("Mul", [c(0.5), inv])]), tail]);
   return em.op("Where", [em.op("LessOrEqual", [z1, c(1.96)]), em.op("Add", [acc1, taylor]), em.op("Add", [acc2, asym])]);
 }
@@ -467,7 +505,11 @@ function polygamma64(em: OnnxEmitter, x: string, shape: readonly number[], n: nu
   const r = em.op("Mul", [c(n % 2 === 1 ? 1 : -1), em.op("Add", [acc, s])]);
   const pole = em.op("And", [em.op("LessOrEqual", [x, c(0)]), isInteger(em, x)]);
   const atPole = em.op("Where", [pole, c(n % 2 === 1 ? Number.POSITIVE_INFINITY : Number.NaN), r]);
-  const ends = em.op("Where", [em.op("IsInf", [x], { detect_negative: 0 }), c(0), em.op("Where", [em.op("IsInf", [x], { detect_positive: 0 }), c(Number.NaN), atPole])]);
+  const ends = em.op("Where", [
+    em.op("IsInf", [x], { detect_negative: 0 }),
+    c(0),
+    em.op("Where", [em.op("IsInf", [x], { detect_positive: 0 }), c(Number.NaN), atPole]),
+  ]);
   return ends;
 }
 
@@ -610,7 +652,10 @@ const elementwiseRules: Record<string, OnnxRule> = {
         return [em.op("Where", [trivial, zero, r])];
       }
       const r = em.op("Mod", [x, y], { fmod: 1 });
-      const fix = em.op("And", [em.op("Not", [em.op("Equal", [r, zero])]), em.op("Not", [em.op("Equal", [em.op("Less", [r, zero]), em.op("Less", [y, zero])])])]);
+      const fix = em.op("And", [
+        em.op("Not", [em.op("Equal", [r, zero])]),
+        em.op("Not", [em.op("Equal", [em.op("Less", [r, zero]), em.op("Less", [y, zero])])]),
+      ]);
       return [em.op("Where", [fix, em.op("Add", [r, y]), r])];
     },
   },
@@ -640,7 +685,8 @@ function scanRule(opType: "Mul" | "Max" | "Min"): OnnxRule {
       const n = a.shape[axis]!;
       if (a.size === 0 || n === 1) return [em.op("Identity", [x])];
       const d = a.dtype;
-      const id = opType === "Mul" ? 1 : opType === "Max" ? (d === "int32" ? INT32_MIN : Number.NEGATIVE_INFINITY) : d === "int32" ? INT32_MAX : Number.POSITIVE_INFINITY;
+      const id =
+        opType === "Mul" ? 1 : opType === "Max" ? (d === "int32" ? INT32_MIN : Number.NEGATIVE_INFINITY) : d === "int32" ? INT32_MAX : Number.POSITIVE_INFINITY;
       const idc = scalar(em, id, d);
       let v = x;
       for (let off = 1; off < n; off *= 2) {

@@ -61,31 +61,36 @@ function keyWords(em: OnnxEmitter, key: string, rank: number): [string, string] 
   return [word(0), word(1)];
 }
 
+/**
+ * Words 0..n-1 of each key of `key` [...b, 2] (threefryBits): pairs (j, h + j) for
+ * j < h = ceil(n / 2), the first outputs, then the second ones; int64 words [...b, n].
+ */
+function keyBits(em: OnnxEmitter, key: string, keyRank: number, n: number): string {
+  const h = (n + 1) >> 1;
+  const [k0, k1] = keyWords(em, key, keyRank);
+  const j = Array.from({ length: h }, (_, i) => i);
+  const [p0, p1] = threefry(
+    em,
+    k0,
+    k1,
+    em.constant(j, "int64", [h]),
+    em.constant(
+      j.map((i) => (h + i < n ? h + i : 0)),
+      "int64",
+      [h],
+    ),
+  );
+  const last = keyRank - 1;
+  const second = em.op("Slice", [p1, ints(em, [0]), ints(em, [n - h]), ints(em, [last])]);
+  return em.op("Concat", [p0, second], { axis: last });
+}
+
 export const randomRules: Readonly<Record<string, OnnxRule>> = {
-  // words 0..n-1 of each key: pairs (j, h + j) for j < h = ceil(n / 2); the first outputs, then the second ones
   random_bits: {
     lower(em, e) {
       needOpset18(em);
-      const shape = e.params.shape as readonly number[];
-      const keyAval = e.inAvals[0]!;
-      const n = shape.reduce((p, q) => p * q, 1);
-      const h = (n + 1) >> 1;
-      const [k0, k1] = keyWords(em, e.inputs[0]!, keyAval.ndim);
-      const j = Array.from({ length: h }, (_, i) => i);
-      const [p0, p1] = threefry(
-        em,
-        k0,
-        k1,
-        em.constant(j, "int64", [h]),
-        em.constant(
-          j.map((i) => (h + i < n ? h + i : 0)),
-          "int64",
-          [h],
-        ),
-      );
-      const last = keyAval.ndim - 1;
-      const second = em.op("Slice", [p1, ints(em, [0]), ints(em, [n - h]), ints(em, [last])]);
-      const words = em.op("Concat", [p0, second], { axis: last });
+      const n = (e.params.shape as readonly number[]).reduce((p, q) => p * q, 1);
+      const words = keyBits(em, e.inputs[0]!, e.inAvals[0]!.ndim, n);
       return [em.op("Reshape", [toBits(em, words), ints(em, e.outAvals[0]!.shape)])];
     },
   },
@@ -118,8 +123,36 @@ export const randomRules: Readonly<Record<string, OnnxRule>> = {
       return [em.op("Mul", [em.op("Cast", [m], { to: 11 }), em.constant([2 ** -52], "float64", [])])];
     },
   },
+  // JAX's shuffle, as cotangent's impl: each round splits the key (4 words: the next key,
+  // then the subkey) and stably sorts by n fresh unsigned 32-bit words of the subkey
+  // (TopK breaks ties by position, as a stable sort)
   random_permutation: {
-    noOnnxForm:
-      "it sorts random sort keys, and this exporter has no sort; draw the permutation outside the exported function (random.permutation) and pass it in as an int32 input.",
+    lower(em, e) {
+      needOpset18(em);
+      const n = e.params.n as number;
+      const keyAval = e.inAvals[0]!;
+      const out = e.outAvals[0]!;
+      const rank = keyAval.ndim;
+      if (n === 0) return [em.constant([], "int32", out.shape)];
+      const rounds = Math.ceil((3 * Math.log(Math.max(1, n))) / Math.log(0xffffffff));
+      let idx = em.op("Expand", [
+        em.constant(
+          Array.from({ length: n }, (_, i) => i),
+          "int64",
+          [n],
+        ),
+        ints(em, out.shape),
+      ]);
+      let key = e.inputs[0]!;
+      for (let r = 0; r < rounds; r++) {
+        const split = toBits(em, keyBits(em, key, rank, 4));
+        const half = (i: number): string => em.op("Slice", [split, ints(em, [i]), ints(em, [i + 2]), ints(em, [rank - 1])]);
+        key = half(0);
+        const sortKeys = keyBits(em, half(2), rank, n);
+        const [, perm] = em.ops("TopK", [sortKeys, ints(em, [n])], 2, { axis: rank - 1, largest: 0, sorted: 1 });
+        idx = em.op("GatherElements", [idx, perm!], { axis: rank - 1 });
+      }
+      return [em.op("Cast", [idx], { to: 6 })];
+    },
   },
 };

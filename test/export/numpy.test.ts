@@ -48,26 +48,21 @@ describe("gather and scatter on random shapes and indices equal jit in ONNX Runt
   /** x of rank 1..3 (dims 1..4), nb batch axes, k indexed axes among the rest, indices in [-n, n) with repeats, J of rank 0..2. */
   const caseArb = shapeArb({ minRank: 1, maxRank: 3, minDim: 1, maxDim: 4 }).chain((shape) =>
     fc.integer({ min: 0, max: shape.length - 1 }).chain((nb) =>
-      fc
-        .shuffledSubarray(
-          shape.map((_, i) => i).slice(nb),
-          { minLength: 1 },
-        )
-        .chain((axes) =>
-          shapeArb({ minRank: 0, maxRank: 2, minDim: 0, maxDim: 3 }).chain((J) => {
-            const lead = [...shape.slice(0, nb), ...J];
-            const count = sizeOf(lead) * axes.length;
-            return fc.record({
-              shape: fc.constant(shape),
-              nb: fc.constant(nb),
-              axes: fc.constant(axes),
-              lead: fc.constant(lead),
-              cols: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: count, maxLength: count }),
-              mode: fc.constantFrom("set", "add", "mul", "min", "max" as const),
-              seed: fc.integer({ min: 1, max: 1000 }),
-            });
-          }),
-        ),
+      fc.shuffledSubarray(shape.map((_, i) => i).slice(nb), { minLength: 1 }).chain((axes) =>
+        shapeArb({ minRank: 0, maxRank: 2, minDim: 0, maxDim: 3 }).chain((J) => {
+          const lead = [...shape.slice(0, nb), ...J];
+          const count = sizeOf(lead) * axes.length;
+          return fc.record({
+            shape: fc.constant(shape),
+            nb: fc.constant(nb),
+            axes: fc.constant(axes),
+            lead: fc.constant(lead),
+            cols: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: count, maxLength: count }),
+            mode: fc.constantFrom("set", "add", "mul", "min", "max" as const),
+            seed: fc.integer({ min: 1, max: 1000 }),
+          });
+        }),
+      ),
     ),
   );
   it("gather, and scatter in every mode (repeated indices included), float32 and int32", async () => {
@@ -99,12 +94,22 @@ describe("opset requirements of the scatter reductions", () => {
   it("scatter add and mul need opset 16, min, max and set need 18: the Error names the primitive, the mode and the opset", () => {
     const add = (x: NDArray, j: NDArray) => x.at(j).add(1);
     const set = (x: NDArray, j: NDArray) => x.at(j).set(1);
-    expect(() => exportOnnx(add, [np.zeros([3]), i], { opset: 15 })).toThrow(/exportOnnx\(add\): primitive scatter cannot be exported to ONNX: scatter-add .*opset 16/);
-    expect(() => exportOnnx(set, [np.zeros([3]), i], { opset: 17 })).toThrow(/exportOnnx\(set\): primitive scatter cannot be exported to ONNX: scatter-set .*opset 18/);
+    expect(() => exportOnnx(add, [np.zeros([3]), i], { opset: 15 })).toThrow(
+      /exportOnnx\(add\): primitive scatter cannot be exported to ONNX: scatter-add .*opset 16/,
+    );
+    expect(() => exportOnnx(set, [np.zeros([3]), i], { opset: 17 })).toThrow(
+      /exportOnnx\(set\): primitive scatter cannot be exported to ONNX: scatter-set .*opset 18/,
+    );
     expect(exportOnnx(add, [np.zeros([3]), i], { opset: 16 }).length).toBeGreaterThan(0);
   });
   it("gather, sort, cumulative reductions and the special functions export at opset 13", async () => {
-    const f = (x: NDArray, j: NDArray) => [np.sort(np.cumsum(x.at(j).get())), np.cummax(x), np.lgamma(np.add(np.abs(x), 1)), np.erfc(x), X.polygamma(1, np.add(np.abs(x), 1))];
+    const f = (x: NDArray, j: NDArray) => [
+      np.sort(np.cumsum(x.at(j).get())),
+      np.cummax(x),
+      np.lgamma(np.add(np.abs(x), 1)),
+      np.erfc(x),
+      X.polygamma(1, np.add(np.abs(x), 1)),
+    ];
     const x = np.array([0.5, -1, 2]);
     const got = await runOnnx(f, [x, i], { opset: 13 });
     const want = jit(f)(x, i);

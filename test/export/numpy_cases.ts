@@ -3,7 +3,7 @@
  * shared by test/export/numpy.test.ts, which runs them in ONNX Runtime, and by the
  * coverage check of test/export/parity.test.ts (every lowered row is exercised).
  */
-import { type Array as NDArray, grad, np, vmap } from "../../src/index.js";
+import { type Array as NDArray, grad, np, random, vmap } from "../../src/index.js";
 import * as G from "../../src/primitives/gather.js";
 import * as X from "../../src/primitives/special.js";
 import { rand } from "./ort.js";
@@ -42,7 +42,34 @@ const erfinvArgs = np.array([
 ]);
 const gammaArgs = np.array([
   ...Array.from({ length: 300 }, (_, i) => -12 + (i * 36) / 299 + 1e-3 * Math.cos(i)),
-  ...[1, 2, 1 + 1e-7, 2 - 1e-6, 1.4616321, 0.5, 0.96, 1.96, 2.5, 8, 10, 1e-5, -1e-5, 0, -0, -1, -2, -7, -2.5, -0.3, 1e3, 3e6, 1e20, Infinity, -Infinity, Number.NaN],
+  ...[
+    1,
+    2,
+    1 + 1e-7,
+    2 - 1e-6,
+    1.4616321,
+    0.5,
+    0.96,
+    1.96,
+    2.5,
+    8,
+    10,
+    1e-5,
+    -1e-5,
+    0,
+    -0,
+    -1,
+    -2,
+    -7,
+    -2.5,
+    -0.3,
+    1e3,
+    3e6,
+    1e20,
+    Infinity,
+    -Infinity,
+    Number.NaN,
+  ],
 ]);
 /** atan2 / hypot / mod operands on a grid with every sign, zero and infinity. */
 const grid = [-Infinity, -3.5, -1, -0, 0, 1e-3, 2, 7, Infinity, Number.NaN];
@@ -80,7 +107,18 @@ export const numpyCases: NumpyCase[] = [
   {
     name: "gather: np.take along axes and np.takeAlongAxis",
     f: (x: NDArray, i: NDArray, a: NDArray) => [np.take(x, i, 1), np.takeAlongAxis(x, a, 1), np.takeAlongAxis(x, a, null)],
-    args: [x34, i32([[0, -1], [2, 2]]), i32([[3, 0, -1, 1], [0, 0, 0, 0], [-4, 1, 2, 3]])],
+    args: [
+      x34,
+      i32([
+        [0, -1],
+        [2, 2],
+      ]),
+      i32([
+        [3, 0, -1, 1],
+        [0, 0, 0, 0],
+        [-4, 1, 2, 3],
+      ]),
+    ],
   },
   {
     name: "gather: size-0 index arrays and a size-0 operand",
@@ -95,12 +133,33 @@ export const numpyCases: NumpyCase[] = [
       vmap((j: NDArray) => xs.at(0, j).get())(is),
       vmap((x: NDArray, j: NDArray) => np.takeAlongAxis(x, j, 0))(xs, np.reshape(is, [2, 2, 1])),
     ],
-    args: [rand([2, 3, 4], "float32", -1, 1, 27), i32([[0, -1], [2, 1]]), i32([2, 0, -3])],
+    args: [
+      rand([2, 3, 4], "float32", -1, 1, 27),
+      i32([
+        [0, -1],
+        [2, 1],
+      ]),
+      i32([2, 0, -3]),
+    ],
   },
   {
     name: "gather: general form (two indexed axes after a batch axis)",
     f: (x: NDArray, i: NDArray) => G.gather(x, i, { axes: [2, 1], batchDims: 1 }),
-    args: [rand([2, 3, 4, 2], "float32", -1, 1, 28), i32([[[0, 1], [-1, -2], [3, 2]], [[1, 0], [2, 2], [0, 0]]])],
+    args: [
+      rand([2, 3, 4, 2], "float32", -1, 1, 28),
+      i32([
+        [
+          [0, 1],
+          [-1, -2],
+          [3, 2],
+        ],
+        [
+          [1, 0],
+          [2, 2],
+          [0, 0],
+        ],
+      ]),
+    ],
   },
   // ---------------------------------------------------------------- scatter
   {
@@ -141,7 +200,15 @@ export const numpyCases: NumpyCase[] = [
       vmap((x: NDArray, j: NDArray) => x.at(j).add(1))(xs, is),
       vmap((j: NDArray) => np.zeros([4]).at(j).max(2))(is),
     ],
-    args: [rand([3, 4], "float32", -1, 1, 33), i32([[0, 0], [-1, 2], [3, 3]]), rand([3, 2], "float32", -1, 1, 34)],
+    args: [
+      rand([3, 4], "float32", -1, 1, 33),
+      i32([
+        [0, 0],
+        [-1, 2],
+        [3, 3],
+      ]),
+      rand([3, 2], "float32", -1, 1, 34),
+    ],
   },
   {
     name: "scatter: size-0 updates leave the operand as it is",
@@ -153,7 +220,14 @@ export const numpyCases: NumpyCase[] = [
     name: "grad of indexing functions (gather → scatter add; set → scatter set of zeros)",
     f: (x: NDArray, i: NDArray) => [
       grad((y: NDArray) => np.sum(np.sin(y.at(i).get())))(x),
-      grad((y: NDArray) => np.sum(np.takeAlongAxis(y, np.argsort(y, { axis: 1 }), 1).at(":", 0).get()))(x),
+      grad((y: NDArray) =>
+        np.sum(
+          np
+            .takeAlongAxis(y, np.argsort(y, { axis: 1 }), 1)
+            .at(":", 0)
+            .get(),
+        ),
+      )(x),
       grad((y: NDArray) => np.sum(np.square(y.at(i, 0).set(2))))(x),
       grad((y: NDArray) => np.sum(vmap((r: NDArray) => r.at(i).get())(y)))(x),
     ],
@@ -277,6 +351,17 @@ export const numpyCases: NumpyCase[] = [
     name: "grad through sort (its jvp gathers by argsort)",
     f: (x: NDArray) => grad((y: NDArray) => np.sum(np.multiply(np.sort(y, { axis: 1 }), np.arange(4))))(x),
     args: [x34],
+  },
+  {
+    name: "random.permutation inside the function (stable sorts of random keys): the same permutation as cotangent",
+    f: (k: NDArray, ks: NDArray, x: NDArray) => [
+      random.permutation(k, 1),
+      random.permutation(k, 7),
+      random.permutation(k, 70000),
+      random.permutation(k, x),
+      vmap((kk: NDArray) => random.permutation(kk, 5))(ks),
+    ],
+    args: [random.key(3), np.stack(random.split(random.key(9), 3)), x34],
   },
   // ---------------------------------------------------------------- a composition
   { name: "embedding lookup + cumsum + sort", f: embedCumsumSort, args: [emb, i32([3, 9, -1, 0, 3, 5])] },
