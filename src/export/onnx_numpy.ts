@@ -136,7 +136,7 @@ const scatterRule: OnnxRule = {
     const tShape = L.perm.slice(0, L.nb + L.k).map((a) => xa.shape[a]!);
     const restShape = L.perm.slice(L.nb + L.k).map((a) => xa.shape[a]!);
     let res: string;
-    if (L.k === 0) em.fail("a scatter that indexes no axis has no ScatterND form; this is a bug in the caller.");
+    if (L.k === 0) em.fail(`a scatter that indexes no axis (axes [], batchDims ${L.nb}) has no ScatterND form; index at least one axis.`);
     if (mode === "add" || mode === "mul") {
       res = em.op("ScatterND", [xT, full, u], { reduction: mode });
     } else if (mode === "min" || mode === "max") {

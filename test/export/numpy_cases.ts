@@ -161,6 +161,11 @@ export const numpyCases: NumpyCase[] = [
       ]),
     ],
   },
+  {
+    name: "gather: the general form with no indexed axis (indices with a last axis of length 0 broadcast the operand)",
+    f: (x: NDArray, i: NDArray) => G.gather(x, i, { axes: [], batchDims: 1 }),
+    args: [x34, np.zeros([3, 2, 0], "int32")],
+  },
   // ---------------------------------------------------------------- scatter
   {
     name: "scatter: at().set / add / multiply / min / max with repeated and negative indices",
@@ -372,5 +377,15 @@ export const float64Cases: NumpyCase[] = [
   { name: "asin acos atanh (float64)", f: (x: NDArray) => [np.arcsin(x), np.arccos(x), np.arctanh(x)], args: [unit64] },
   { name: "acosh (float64)", f: (x: NDArray) => np.arccosh(x), args: [aboveOne64] },
   { name: "atan sinh cosh asinh (float64, wide range)", f: (x: NDArray) => [np.arctan(x), np.sinh(x), np.cosh(x), np.arcsinh(x)], args: [wide64] },
+  {
+    name: "hypot (float64: every sign, zero and infinity; near overflow and underflow)",
+    f: (y: NDArray, x: NDArray, a: NDArray, b: NDArray) => [np.hypot(y, x), np.hypot(a, b)],
+    args: [
+      gy.astype("float64"),
+      gx.astype("float64"),
+      np.array([1e300, 3e-300, 5e-324, 3, 1], { dtype: "float64" }),
+      np.array([1e300, 4e-300, 0, 4, 1e-9], { dtype: "float64" }),
+    ],
+  },
   { name: "atan2 (float64)", f: (y: NDArray, x: NDArray) => np.arctan2(y, x), args: [gy.astype("float64"), gx.astype("float64")] },
 ];
