@@ -62,11 +62,19 @@ interface IndexLayout {
   k: number;
 }
 
-function indexLayout(e: OnnxEqn): IndexLayout {
+function indexLayout(em: OnnxEmitter, e: OnnxEqn): IndexLayout {
   const x = e.inAvals[0]!;
   const axes = e.params.axes as readonly number[];
   const nb = e.params.batchDims as number;
   const rest = iota(x.ndim).filter((i) => i >= nb && !axes.includes(i));
+  const positions = sizeOf(e.inAvals[1]!.shape.slice(0, -1));
+  const emptyAxis = axes.find((a) => x.shape[a] === 0);
+  if (emptyAxis !== undefined && positions > 0) {
+    // cotangent throws on any index here; an empty result would hide that
+    em.fail(
+      `it indexes axis ${emptyAxis} of an operand of shape [${x.shape.join(", ")}], which is empty, at ${positions} position(s): every index is out of range.`,
+    );
+  }
   return { perm: [...iota(nb), ...axes, ...rest], sizes: axes.map((a) => x.shape[a]!), nb, k: axes.length };
 }
 
@@ -99,9 +107,9 @@ function withBatchCoords(em: OnnxEmitter, idx: string, idxShape: readonly number
 const gatherRule: OnnxRule = {
   lower(em, e) {
     const out = e.outAvals[0]!;
+    const L = indexLayout(em, e);
     if (out.size === 0) return [empty(em, out)];
     const [x, idx] = e.inputs as [string, string];
-    const L = indexLayout(e);
     const xT = transpose(em, x, L.perm);
     if (L.k === 0) {
       // nothing indexed: out[b, j, r] = x[b, r]
@@ -126,10 +134,10 @@ const scatterRule: OnnxRule = {
     const [x, idx, u] = e.inputs as [string, string, string];
     const mode = e.params.mode as "add" | "set" | "mul" | "min" | "max";
     const xa = e.inAvals[0]!;
+    const L = indexLayout(em, e);
     if (e.inAvals[2]!.size === 0 || xa.size === 0) return [em.op("Identity", [x])];
     const need = mode === "add" || mode === "mul" ? 16 : 18;
     if (em.opset < need) em.fail(`scatter-${mode} needs ScatterND with reduction from opset ${need}; pass { opset: ${need} } or later.`);
-    const L = indexLayout(e);
     const idxShape = e.inAvals[1]!.shape;
     const xT = transpose(em, x, L.perm);
     const full = withBatchCoords(em, normalizedIndices(em, idx, L.sizes), idxShape, L.nb);

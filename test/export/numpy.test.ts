@@ -89,6 +89,22 @@ describe("gather and scatter on random shapes and indices equal jit in ONNX Runt
   });
 });
 
+describe("indexing an empty axis", () => {
+  it("is rejected at export, as cotangent throws on every such index (an empty result would hide it)", () => {
+    const i = np.array([0], { dtype: "int32" });
+    const get = (x: NDArray, j: NDArray) => G.gather(x, np.reshape(j, [1, 1]), { axes: [0], batchDims: 0 });
+    const put = (x: NDArray, j: NDArray) => G.scatter(x, np.reshape(j, [1, 1]), np.zeros([1, 0]), { axes: [0], batchDims: 0, mode: "add" });
+    expect(() => jit(get)(np.zeros([0, 2]), i)).toThrow(/out of range/);
+    expect(() => exportOnnx(get, [np.zeros([0, 2]), i])).toThrow(
+      /exportOnnx\(get\): primitive gather cannot be exported to ONNX: it indexes axis 0 .* every index is out of range/,
+    );
+    expect(() => jit(put)(np.zeros([0, 0]), i)).toThrow(/out of range/);
+    expect(() => exportOnnx(put, [np.zeros([0, 0]), i])).toThrow(
+      /primitive scatter cannot be exported to ONNX: it indexes axis 0 .* every index is out of range/,
+    );
+  });
+});
+
 describe("opset requirements of the scatter reductions", () => {
   const i = np.array([0, 2], { dtype: "int32" });
   it("scatter add and mul need opset 16, min, max and set need 18: the Error names the primitive, the mode and the opset", () => {
