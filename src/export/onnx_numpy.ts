@@ -599,6 +599,8 @@ const f64Forms = {
 const elementwiseRules: Record<string, OnnxRule> = {
   log1p: { lower: (em, e) => [log1p(em, e.inputs[0]!, e.inAvals[0]!.dtype)] },
   expm1: { lower: (em, e) => [expm1(em, e.inputs[0]!, e.inAvals[0]!.dtype)] },
+  // ONNX Runtime has no float64 Tan: sin/cos (both correctly rounded to an ulp, so 2 ulps)
+  tan: f32Op("Tan", (em, x) => em.op("Div", [em.op("Sin", [x]), em.op("Cos", [x])])),
   asin: f32Op("Asin", f64Forms.asin),
   acos: f32Op("Acos", f64Forms.acos),
   atan: f32Op("Atan", f64Forms.atan),

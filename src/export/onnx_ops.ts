@@ -151,10 +151,9 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   neg: unary("Neg"),
   exp: unary("Exp"),
   log: unary("Log"),
-  // log1p, expm1: src/export/onnx_numpy.ts
+  // log1p, expm1, tan and the functions ONNX Runtime has no float64 kernel for: src/export/onnx_numpy.ts
   sin: unary("Sin"),
   cos: unary("Cos"),
-  tan: unary("Tan"),
   tanh: unary("Tanh"),
   logistic: unary("Sigmoid"),
   sqrt: unary("Sqrt"),

@@ -378,6 +378,11 @@ export const float64Cases: NumpyCase[] = [
   { name: "acosh (float64)", f: (x: NDArray) => np.arccosh(x), args: [aboveOne64] },
   { name: "atan sinh cosh asinh (float64, wide range)", f: (x: NDArray) => [np.arctan(x), np.sinh(x), np.cosh(x), np.arcsinh(x)], args: [wide64] },
   {
+    name: "tan (float64)",
+    f: (x: NDArray) => np.tan(x),
+    args: [np.array([-1.5, -0.7, -1e-9, -0, 0, 0.3, 1, 1.5707, 3, 100, Infinity, Number.NaN], { dtype: "float64" })],
+  },
+  {
     name: "hypot (float64: every sign, zero and infinity; near overflow and underflow)",
     f: (y: NDArray, x: NDArray, a: NDArray, b: NDArray) => [np.hypot(y, x), np.hypot(a, b)],
     args: [
