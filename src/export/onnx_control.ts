@@ -100,7 +100,7 @@ export const controlRules: Readonly<Record<string, OnnxRule>> = {
         [BOOL, ...carried, ...ys],
       );
       const outs = em.ops("Loop", [em.constant([length], "int64", []), "", ...init], nk + ys.length, { body: g });
-      if (!reverse) return outs;
+      if (!reverse || ys.length === 0) return outs;
       const backwards = em.constant(
         Array.from({ length }, (_, k) => length - 1 - k),
         "int64",

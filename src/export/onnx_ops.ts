@@ -9,8 +9,8 @@
  * Control flow maps to ONNX's `If`/`Loop`/`Scan`: a row writes the primitive's jaxprs
  * as subgraphs with `em.subgraph` (inputs and outputs typed, the body written by
  * `sub.jaxpr(closedJaxpr, inputNames)`), and the node with `em.ops` (several outputs).
- * test/export/subgraphs.test.ts has an `If` row and a `Loop` row for stand-in
- * primitives that run in ONNX Runtime; use them as templates.
+ * The rows of `cond`, `while` and `scan` are in onnx_control.ts; test/export/subgraphs.test.ts
+ * has an `If` row and a `Loop` row for stand-in primitives.
  * @module
  */
 import type { ShapedArray } from "../core/array.js";

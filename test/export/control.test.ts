@@ -10,6 +10,7 @@ import { type Array as NDArray, exportOnnx, grad, jit, jvp, lax, makeJaxpr, np, 
 import type { Jaxpr } from "../../src/ir/jaxpr.js";
 import { bind1 } from "../../src/core/trace.js";
 import * as E from "../../src/primitives/elementwise.js";
+import { ModelProto } from "../../src/export/onnx_proto.js";
 import { expectMatches, expectParity, rand, runSession, session } from "./ort.js";
 
 const i32 = (v: number | number[]) => np.array(v, { dtype: "int32" });
@@ -31,6 +32,26 @@ function primitiveNames(j: Jaxpr, into = new Set<string>()): Set<string> {
 function expectUses(f: (...a: any[]) => unknown, args: unknown[], names: string[]): void {
   const used = primitiveNames(makeJaxpr(f)(...args).jaxpr);
   for (const n of names) expect(used.has(n), `the jaxpr uses ${n}: ${[...used].join(", ")}`).toBe(true);
+}
+
+interface GraphMsg {
+  node?: { op_type: string; input?: string[]; attribute?: { g?: GraphMsg }[] }[];
+  initializer?: { name: string }[];
+}
+/** The op types of an exported model's nodes (subgraphs included, counted), and its initializers that no node reads. */
+function modelSummary(bytes: Uint8Array): { ops: Record<string, number>; unused: string[] } {
+  const graph = (ModelProto.toObject(ModelProto.decode(bytes)) as { graph: GraphMsg }).graph;
+  const ops: Record<string, number> = {};
+  const read = new Set<string>();
+  const walk = (g: GraphMsg): void => {
+    for (const n of g.node ?? []) {
+      ops[n.op_type] = (ops[n.op_type] ?? 0) + 1;
+      for (const i of n.input ?? []) read.add(i);
+      for (const a of n.attribute ?? []) if (a.g) walk(a.g);
+    }
+  };
+  walk(graph);
+  return { ops, unused: (graph.initializer ?? []).map((i) => i.name).filter((n) => !read.has(n)) };
 }
 
 describe("cond and switch: ONNX If", () => {
@@ -61,6 +82,13 @@ describe("cond and switch: ONNX If", () => {
     await expectParity(g, [np.array(false), ops], "pytree cond false");
   });
 
+  it("a switch of n branches is n - 1 If nodes, each branch written once", () => {
+    const fns = [np.sin, np.cos, np.tanh, np.exp, np.sqrt];
+    const { ops, unused } = modelSummary(exportOnnx((i: NDArray, x: NDArray) => lax.switch(i, fns, x), [i32(0), x5]));
+    expect(ops).toMatchObject({ Less: 4, If: 4, Sin: 1, Cos: 1, Tanh: 1, Exp: 1, Sqrt: 1 });
+    expect(unused).toEqual([]);
+  });
+
   it("switch with 3 and 5 branches, every index (out of range clamps)", async () => {
     const branches = [
       (x: NDArray) => np.add(x, 1),
@@ -74,6 +102,12 @@ describe("cond and switch: ONNX If", () => {
       expectUses(s, [i32(0), x5], ["cond"]);
       for (const i of [-3, 0, 1, 2, 3, 4, 9]) await expectParity(s, [i32(i), x5], `switch of ${n} at ${i}`);
     }
+  });
+
+  it("a constant predicate or index (a JS boolean or number)", async () => {
+    const fns = [(x: NDArray) => np.add(x, 1), (x: NDArray) => np.exp(x), (x: NDArray) => np.negative(x)];
+    const g = (x: NDArray) => [lax.switch(7, fns, x), lax.switch(-1, fns, x), lax.cond(false, np.sin, np.cos, x), lax.cond(1, np.sin, np.cos, x)];
+    await expectParity(g, [x5], "constant index");
   });
 
   it("grad through cond (the branch taken is differentiated)", async () => {
@@ -181,6 +215,22 @@ describe("scan: ONNX Loop with Gather of the iteration number", () => {
     expectParity((x: NDArray) => lax.foriLoop(0, 6, (i: NDArray, v: NDArray) => np.add(np.multiply(v, 0.9), np.sin(np.multiply(i.astype("float32"), v))), x), [x5], "fori scan"));
 });
 
+describe("opsets", () => {
+  for (const opset of [13, 16, 21]) {
+    it(`opset ${opset}`, async () => {
+      const f = (p: NDArray, i: NDArray, xs: NDArray) => [
+        lax.cond(p, np.exp, np.negative, xs),
+        lax.switch(i, [np.sin, np.cos, np.tanh], xs),
+        lax.whileLoop((v: NDArray) => np.less(np.sum(v), 100), (v: NDArray) => np.add(np.multiply(v, 2), 1), np.abs(xs)),
+        lax.scan((c: NDArray, r: NDArray) => [np.add(c, r), np.multiply(c, r)], np.zeros([4]), xs, { reverse: true }),
+      ];
+      const args = [np.array(false), i32(1), rand([3, 4], "float32", -1, 1, 45)];
+      const outs = await runSession(await session(exportOnnx(f, args, { opset })), tree.leaves(args) as NDArray[]);
+      (tree.leaves(jit(f)(...(args as [NDArray, NDArray, NDArray]))) as NDArray[]).forEach((w, k) => expectMatches(outs[k]!, w, `output ${k}`));
+    });
+  }
+});
+
 describe("nested control flow", () => {
   it("scan inside cond, cond inside scan", async () => {
     const scanInCond = (p: NDArray, xs: NDArray) =>
@@ -279,6 +329,14 @@ describe("differentiated loops: an Elman RNN", () => {
       await expectParity(g, [p, xs, ys], `rnn grad ${dtype}`);
     });
   }
+
+  it("the exported gradient is two Loops (the forward scan and the reverse scan), not an unrolled graph", () => {
+    const args = [init("float32"), rand([6, 4, 3], "float32", -1, 1, 54), rand([6, 4, 2], "float32", -1, 1, 55)];
+    const { ops, unused } = modelSummary(exportOnnx(grad(rnnLoss), args));
+    expect(ops.Loop).toBe(2);
+    expect(ops.Tanh).toBe(1); // once, in the forward loop's body
+    expect(unused).toEqual([]);
+  });
 
   it("a training step of the RNN exported once and iterated 20 times in ONNX Runtime", async () => {
     const step = (p: Rnn, xs: NDArray, ys: NDArray): [Rnn, NDArray] => {
