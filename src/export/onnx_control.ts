@@ -25,7 +25,15 @@ const BOOL: OnnxValueType = { elem: "bool", shape: [] };
  * (`index < mid` picks the lower half), so an index below 0 picks branch 0 and one past
  * the end the last branch, as cond's clamping does.
  */
-function branchTree(em: OnnxEmitter, index: string, branches: readonly ClosedJaxpr[], lo: number, hi: number, ops: readonly string[], outs: readonly OnnxValueType[]): string[] {
+function branchTree(
+  em: OnnxEmitter,
+  index: string,
+  branches: readonly ClosedJaxpr[],
+  lo: number,
+  hi: number,
+  ops: readonly string[],
+  outs: readonly OnnxValueType[],
+): string[] {
   if (hi - lo === 1) return em.jaxpr(branches[lo]!, ops);
   const mid = lo + Math.floor((hi - lo) / 2);
   const half = (a: number, b: number) => em.subgraph([], (sub) => branchTree(sub, index, branches, a, b, ops, outs), outs);

@@ -164,7 +164,11 @@ const cases: Case[] = [
     f: (p: NDArray, i: NDArray, x: NDArray) => [
       lax.cond(p, np.exp, np.negative, x),
       lax.switch(i, [np.sin, np.cos, np.tanh], x),
-      lax.whileLoop((v: NDArray) => np.less(np.sum(v), 100), (v: NDArray) => np.add(np.multiply(v, 2), 1), np.abs(x)),
+      lax.whileLoop(
+        (v: NDArray) => np.less(np.sum(v), 100),
+        (v: NDArray) => np.add(np.multiply(v, 2), 1),
+        np.abs(x),
+      ),
       lax.scan((c: NDArray, r: NDArray) => [np.add(c, r), np.multiply(c, r)], np.zeros([4]), x, { reverse: true }),
     ],
     args: [np.array(true), np.array(2, { dtype: "int32" }), x34],
@@ -209,7 +213,8 @@ describe("exportOnnx parity with jit, in ONNX Runtime", () => {
 function primitivesOf(j: Jaxpr, into: Set<string>): Set<string> {
   for (const e of j.eqns) {
     into.add(e.primitive.name);
-    for (const p of Object.values(e.params).flat()) if (p && typeof p === "object" && "jaxpr" in p && "consts" in p) primitivesOf((p as ClosedJaxpr).jaxpr, into);
+    for (const p of Object.values(e.params).flat())
+      if (p && typeof p === "object" && "jaxpr" in p && "consts" in p) primitivesOf((p as ClosedJaxpr).jaxpr, into);
   }
   return into;
 }
