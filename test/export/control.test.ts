@@ -5,12 +5,14 @@
  * loss and its gradient, whose backward pass is a reverse scan over residuals; grad
  * through cond), under vmap, and as part of a training step iterated in ONNX Runtime.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Array as NDArray, exportOnnx, grad, jit, jvp, lax, makeJaxpr, np, optim, tree, valueAndGrad, vmap } from "../../src/index.js";
 import type { Jaxpr } from "../../src/ir/jaxpr.js";
 import { bind1 } from "../../src/core/trace.js";
 import * as E from "../../src/primitives/elementwise.js";
 import { ModelProto } from "../../src/export/onnx_proto.js";
+import { arrayArb, shapeArb } from "../helpers/arbitraries.js";
 import { expectMatches, expectParity, rand, runSession, session } from "./ort.js";
 
 const i32 = (v: number | number[]) => np.array(v, { dtype: "int32" });
@@ -429,5 +431,71 @@ describe("control flow under vmap", () => {
     const xs = rand([3, 5], "float32", -1, 1, 61);
     expectUses(f, [i32(2), xs], ["scan", "cond"]);
     for (const i of [0, 1, 2]) await expectParity(f, [i32(i), xs], `vmap scan + switch ${i}`);
+  });
+});
+
+describe("property: random scans and switches export as jit computes them", () => {
+  const steps: Record<string, (c: NDArray, x: NDArray) => NDArray> = {
+    tanhAdd: (c, x) => np.tanh(np.add(c, x)),
+    mulSin: (c, x) => np.multiply(c, np.sin(x)),
+    maxSq: (c, x) => np.maximum(c, np.square(x)),
+    mix: (c, x) => np.add(np.multiply(c, 0.5), np.multiply(x, np.cos(c))),
+  };
+  it("a scan (random shape, length 0 to 4, direction, step) with its ys, and its gradient (a reverse scan), float64", async () => {
+    const arb = shapeArb({ maxRank: 2, maxDim: 3 }).chain((shape) =>
+      fc.integer({ min: 0, max: 4 }).chain((length) =>
+        fc.record({
+          c: arrayArb(shape, "real", "float64"),
+          xs: arrayArb([length, ...shape], "real", "float64"),
+          step: fc.constantFrom(...Object.keys(steps)),
+          reverse: fc.boolean(),
+        }),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ c, xs, step, reverse }) => {
+        const run = (c0: NDArray, xs0: NDArray) =>
+          lax.scan(
+            (a: NDArray, x: NDArray) => {
+              const n = steps[step]!(a, x);
+              return [n, np.sum(n)];
+            },
+            c0,
+            xs0,
+            { reverse },
+          );
+        const loss = (c0: NDArray, xs0: NDArray) => {
+          const [last, ys] = run(c0, xs0);
+          return np.add(np.sum(last), np.sum(np.multiply(ys, ys)));
+        };
+        const f = (c0: NDArray, xs0: NDArray) => [run(c0, xs0), grad(loss, { argnums: [0, 1] })(c0, xs0)];
+        await expectParity(f, [c, xs], `${step} scan of ${xs.shape}, reverse ${reverse}`);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it("a switch of 1 to 6 branches at any index (clamped), and a while loop with a data-dependent trip count", async () => {
+    const fns = [np.sin, np.cos, np.tanh, np.exp, np.negative, np.square];
+    const arb = fc.record({
+      n: fc.integer({ min: 1, max: 6 }),
+      i: fc.integer({ min: -2, max: 7 }),
+      x: arrayArb([3], "real", "float64"),
+      limit: fc.double({ min: 1, max: 50, noNaN: true }),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ n, i, x, limit }) => {
+        const f = (k: NDArray, v: NDArray, lim: NDArray) => [
+          lax.switch(k, fns.slice(0, n), v),
+          lax.whileLoop(
+            ([u]: [NDArray, NDArray]) => np.less(np.sum(np.abs(u)), lim),
+            ([u, t]: [NDArray, NDArray]): [NDArray, NDArray] => [np.add(np.multiply(u, 1.7), 0.3), np.add(t, 1)],
+            [np.abs(v), i32(0)], // non-negative, so it grows past any limit
+          ),
+        ];
+        await expectParity(f, [i32(i), x, np.array(limit, { dtype: "float64" })], `switch of ${n} at ${i}, while below ${limit}`);
+      }),
+      { numRuns: 30 },
+    );
   });
 });
