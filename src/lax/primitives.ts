@@ -16,16 +16,7 @@ import { allocateForWrite, isFloat } from "../core/dtype.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive } from "../core/trace.js";
 import { type Atom, ClosedJaxpr, Jaxpr, type JaxprEqn, Literal, Var, printJaxpr } from "../ir/jaxpr.js";
 import { moveBatchAxis } from "../interpreters/batching.js";
-import {
-  batchJaxpr,
-  dependentOutputs,
-  evalClosed,
-  jvpJaxpr,
-  memoJaxpr,
-  partialEvalJaxpr,
-  transposeJaxpr,
-  zerosOf,
-} from "../interpreters/jaxpr_transforms.js";
+import { batchJaxpr, dependentOutputs, evalClosed, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr, zerosOf } from "../interpreters/jaxpr_transforms.js";
 import { callRules } from "../interpreters/call_rules.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
