@@ -327,6 +327,28 @@ export const numpyCases: NumpyCase[] = [
     f: (x: NDArray) => [grad((y: NDArray) => np.sum(np.multiply(np.cumsum(y, { axis: 1 }), y)))(x), grad((y: NDArray) => np.sum(np.cummax(y, { axis: 1 })))(x)],
     args: [x34],
   },
+  {
+    name: "float64 scans and rev; 0-d operands of the elementwise rows",
+    f: (a: NDArray, y: NDArray, s: NDArray, t: NDArray) => [
+      np.cumprod(y, { axis: 1 }),
+      np.cummax(a),
+      np.cummin(y, { axis: 0 }),
+      np.cumsum(a),
+      np.flip(y),
+      np.arcsin(s),
+      np.erf(s),
+      np.erfc(s),
+      np.erfinv(s),
+      np.lgamma(s),
+      np.digamma(s),
+      np.arctan2(s, t),
+      np.hypot(s, t),
+      np.mod(t, s),
+      np.log2(t),
+      np.cosh(s),
+    ],
+    args: [awkward64, x64, np.array(0.375), np.array(-2.5)],
+  },
   // ---------------------------------------------------------------- sort
   {
     name: "sort and argsort: stable, NaNs last, signed zeros, infinities (float32, float64)",
