@@ -21,6 +21,7 @@
  */
 import type { ShapedArray } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
+import { sizeOf } from "../core/shape.js";
 import * as M from "../primitives/special_math.js";
 import type { OnnxEmitter, OnnxEqn, OnnxRule } from "./onnx_ops.js";
 
@@ -34,7 +35,6 @@ const BOOL = 9;
 const ints = (em: OnnxEmitter, xs: readonly number[]): string => em.constant(xs, "int64", [xs.length]);
 const scalar = (em: OnnxEmitter, v: number, d: DType): string => em.constant([v], d, []);
 const i64 = (em: OnnxEmitter, v: number): string => em.constant([v], "int64", []);
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const iota = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const isIdentityPerm = (perm: readonly number[]): boolean => perm.every((p, i) => p === i);
 
@@ -629,7 +629,7 @@ const elementwiseRules: Record<string, OnnxRule> = {
   log10: scaled("Log", 1 / Math.LN10),
   exp2: { lower: (em, e) => [em.op("Pow", [scalar(em, 2, e.inAvals[0]!.dtype), e.inputs[0]!])] },
   atan2: { lower: (em, e) => [atan2Of(em, e.inputs[0]!, e.inputs[1]!, e.outAvals[0]!.dtype)] },
-  // |x| hypot: m · sqrt(1 + (s/m)²) with m = max(|x|, |y|), s = min(|x|, |y|); 0 for m = 0, ∞ if either is ∞
+  // hypot: m · sqrt(1 + (s/m)²) with m = max(|x|, |y|), s = min(|x|, |y|); 0 for m = 0, ∞ if either is ∞
   hypot: {
     lower(em, e) {
       const [x, y] = e.inputs as [string, string];
