@@ -26,7 +26,7 @@
  */
 import { F32, F64, FuncBuilder, I32, OP, SIMD, SIMD_OPS, V128 } from "./emit.js";
 import { MAX_VECTORS, gemvWasm } from "./gemv.js";
-import { type WasmModule, loadModule, parallelFor, reserveHeap, threadCount, wasmAvailable, wasmMemory } from "./runtime.js";
+import { MAX_CHUNKS, type WasmModule, loadModule, parallelFor, reserveHeap, threadCount, wasmAvailable, wasmMemory } from "./runtime.js";
 
 // opcodes not in emit.ts
 const I32_REM_U = 0x70;
@@ -106,9 +106,10 @@ function minU(f: FuncBuilder, a: () => void, b: () => void, dst: number): void {
 }
 
 /**
- * `mm(chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nCB)`: the chunk
- * `(chunk / nCB, chunk % nCB)` of C — row panels `[ib·MCp, …)` × column panels
- * `[jb·NCp, …)` — over all k blocks. `pA`/`pB` are the packed operands (`mP`/`nP`
+ * `mm(chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nRB)`: the chunk
+ * `(ib, jb) = (chunk % nRB, chunk / nRB)` of C — row panels `[ib·MCp, …)` × column
+ * panels `[jb·NCp, …)` — over all k blocks. Consecutive chunks share their column
+ * block, so the part of packed B they read is still in cache for the next one. `pA`/`pB` are the packed operands (`mP`/`nP`
  * panels), `pC` the padded C with row stride `ldc` bytes. The first k block stores C,
  * later ones accumulate.
  */
@@ -116,7 +117,7 @@ function kernel(t: Variant, s: KernelShape): FuncBuilder {
   const { R, V, U, KC } = s;
   const PW = V * t.lanes;
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nCB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nRB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const L = (): number => f.local(I32);
   const ip0 = L(),
     ip1 = L(),
@@ -141,14 +142,14 @@ function kernel(t: Variant, s: KernelShape): FuncBuilder {
   const av = f.local(V128);
 
   // block ranges of this chunk
-  f.get(chunk).get(nCB).op(OP.i32DivU).get(MCp).op(OP.i32Mul).set(ip0);
+  f.get(chunk).get(nRB).op(I32_REM_U).get(MCp).op(OP.i32Mul).set(ip0);
   minU(
     f,
     () => f.get(ip0).get(MCp).op(OP.i32Add),
     () => f.get(mP),
     ip1,
   );
-  f.get(chunk).get(nCB).op(I32_REM_U).get(NCp).op(OP.i32Mul).set(jp0);
+  f.get(chunk).get(nRB).op(OP.i32DivU).get(NCp).op(OP.i32Mul).set(jp0);
   minU(
     f,
     () => f.get(jp0).get(NCp).op(OP.i32Add),
@@ -503,6 +504,19 @@ export function wasmMatmulAvailable(): boolean {
 /** Below this many multiply-adds a product runs on the calling thread alone. */
 const PARALLEL_MIN_WORK = 96 * 96 * 96;
 
+/**
+ * Column blocking of C. Each chunk of C reads the packed B of its columns over all of k;
+ * when packed B is larger than the caches keep between chunks (measured: up to 4 MB, a
+ * 2048² float32 B of 16 MB reads from memory at about 80% of the in-cache rate), the
+ * columns are split into blocks whose packed B is about `B_BLOCK_BYTES`, and every row
+ * block works through one column block before the next (the chunk order of `mm`), so
+ * B is read from memory about once while A is read once per column block.
+ */
+const B_CACHED_BYTES = 4 << 20;
+const B_BLOCK_BYTES = 2 << 20;
+/** The narrowest column block, in panels (A is read once per block). */
+const MIN_BLOCK_PANELS = 8;
+
 const align64 = (n: number): number => (n + 63) & ~63;
 
 /** Options of {@link matmulWasm}. */
@@ -602,15 +616,20 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   parallelFor(ks.mod, opts.transB ? `packB${tag}` : `packBc${tag}`, Math.ceil(nP / ppcB), [base + rawB, base + pkB, n, k, bJ, bP, nP, ppcB], threads === 1);
   // the product, in chunks of MCp row panels × NCp column panels
   const MCp = Math.max(1, Math.round((opts.mc ?? 48) / R), Math.ceil(mP / 32768));
-  let NCp = Math.max(1, Math.round((opts.nc ?? 1 << 30) / PW));
   const nRB = Math.ceil(mP / MCp);
-  if (opts.nc === undefined && threads > 1 && nRB < threads * 4) {
-    // split columns too when there are few row blocks for the threads
-    NCp = Math.max(1, Math.ceil(nP / Math.ceil((threads * 4) / nRB)));
+  let NCp = Math.max(1, Math.round((opts.nc ?? 1 << 30) / PW));
+  if (opts.nc === undefined) {
+    // a packed B that does not stay in cache between row blocks is read in column blocks
+    // of about B_BLOCK_BYTES, each finished by every row block before the next one
+    if (k * n * esz > B_CACHED_BYTES) NCp = Math.max(MIN_BLOCK_PANELS, Math.floor(B_BLOCK_BYTES / (k * PW * esz)));
+    // split columns further when there are few row blocks for the threads
+    if (threads > 1 && nRB < threads * 4) NCp = Math.min(NCp, Math.max(1, Math.ceil(nP / Math.ceil((threads * 4) / nRB))));
   }
+  // at most MAX_CHUNKS chunks (parallelFor's limit): widen the column blocks if needed
+  NCp = Math.max(NCp, Math.ceil(nP / Math.floor(MAX_CHUNKS / nRB)));
   const nCB = Math.ceil(nP / NCp);
   const t1 = opts.timings ? performance.now() : 0;
-  parallelFor(ks.mod, `mm${tag}`, nRB * nCB, [base + pkA, base + pkB, base + pkC, mP, nP, k, ldcE * esz, MCp, NCp, nCB], threads === 1);
+  parallelFor(ks.mod, `mm${tag}`, nRB * nCB, [base + pkA, base + pkB, base + pkC, mP, nP, k, ldcE * esz, MCp, NCp, nRB], threads === 1);
   if (opts.timings) {
     opts.timings.pack += t1 - t0;
     opts.timings.kernel += performance.now() - t1;
