@@ -12,8 +12,10 @@
  * constant memarg offsets and `v128.load32_splat` (`load64_splat` for float64) for A.
  * The product is split into chunks — blocks of `MC` rows × `NC` columns of C, each an
  * independent call over all k blocks that writes only its own block — run by
- * {@link parallelFor} on several threads; every element of C is summed in the same
- * order whatever the chunking, so results do not depend on the thread count.
+ * {@link parallelFor} on several threads, column block by column block (all row blocks
+ * of one column block share its packed B while it is in cache); every element of C is
+ * summed in the same order whatever the chunking, so results do not depend on the
+ * thread count.
  *
  * Narrow products — `n` or `m` at most 4, such as a matrix times two vectors — skip the
  * packing and run as matrix-vector products that read the larger operand once
@@ -55,7 +57,12 @@ export interface KernelShape {
  * `R·V + R + V + 1 <= 15` registers to run without spills: 4 × 2 vectors (4 × 8 floats)
  * is the largest (6 × 2, 5 × 2, 4 × 3 and 3 × 3 spill and run 30-40% slower; unrolling k
  * by hand adds loads to the same block and spills too, while V8 unrolls the
- * one-step loop by 2 itself).
+ * one-step loop by 2 itself). Without fused multiply-add in Wasm SIMD each multiply-add
+ * is two instructions, so the arithmetic ports bound the kernel: on an Intel core that
+ * issues three 128-bit float multiplies or adds per cycle (two of them multiplies) it
+ * runs on cached operands at ~97% of a bare multiply-add loop (37.5 against 38.5
+ * GFLOP/s per core at 3.3 GHz, measured 2026-12-03); an AMD core has four such pipes
+ * (two multiply, two add) and a third more headroom.
  */
 export const DEFAULT_SHAPE: KernelShape = { R: 4, V: 2, U: 1, KC: 256 };
 
