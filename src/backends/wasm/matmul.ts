@@ -55,14 +55,14 @@ export interface KernelShape {
  * The tile shape used by {@link matmulWasm}. On x64, V8 has 15 allocatable xmm registers
  * and its scheduler issues all loads of a k step before the arithmetic, so a tile needs
  * `R·V + R + V + 1 <= 15` registers to run without spills: 4 × 2 vectors (4 × 8 floats)
- * is the largest (6 × 2, 5 × 2, 4 × 3 and 3 × 3 spill and run 30-40% slower; unrolling k
- * by hand adds loads to the same block and spills too, while V8 unrolls the
- * one-step loop by 2 itself). Without fused multiply-add in Wasm SIMD each multiply-add
- * is two instructions, so the arithmetic ports bound the kernel: on an Intel core that
- * issues three 128-bit float multiplies or adds per cycle (two of them multiplies) it
- * runs on cached operands at ~97% of a bare multiply-add loop (37.5 against 38.5
- * GFLOP/s per core at 3.3 GHz, measured 2026-12-03); an AMD core has four such pipes
- * (two multiply, two add) and a third more headroom.
+ * is the largest (6 × 2, 5 × 2, 4 × 3 and 3 × 3 spill: 30-40% slower where this was
+ * first measured, 2-7% on an Intel Xeon core; unrolling k by hand adds loads to the same
+ * block and spills too, while V8 unrolls the one-step loop by 2 itself). Without fused
+ * multiply-add in Wasm SIMD each multiply-add is two instructions, so the arithmetic
+ * ports bound the kernel: an Intel core that issues three 128-bit float multiplies or
+ * adds per cycle (at most two of either) runs it on cached operands at ~97% of a bare
+ * multiply-add loop (37.5 against 38.5 GFLOP/s per core at 3.3 GHz, measured
+ * 2026-12-03); an AMD core has four such pipes (two multiply, two add), a third more.
  */
 export const DEFAULT_SHAPE: KernelShape = { R: 4, V: 2, U: 1, KC: 256 };
 
@@ -116,9 +116,9 @@ function minU(f: FuncBuilder, a: () => void, b: () => void, dst: number): void {
  * `mm(chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nRB)`: the chunk
  * `(ib, jb) = (chunk % nRB, chunk / nRB)` of C — row panels `[ib·MCp, …)` × column
  * panels `[jb·NCp, …)` — over all k blocks. Consecutive chunks share their column
- * block, so the part of packed B they read is still in cache for the next one. `pA`/`pB` are the packed operands (`mP`/`nP`
- * panels), `pC` the padded C with row stride `ldc` bytes. The first k block stores C,
- * later ones accumulate.
+ * block, so the part of packed B they read is still in cache for the next one.
+ * `pA`/`pB` are the packed operands (`mP`/`nP` panels), `pC` the padded C with row
+ * stride `ldc` bytes. The first k block stores C, later ones accumulate.
  */
 function kernel(t: Variant, s: KernelShape): FuncBuilder {
   const { R, V, U, KC } = s;
