@@ -205,8 +205,6 @@ function reduceWindow(kind: "sum" | "max" | "min"): OnnxRule {
 interface Selectable {
   readonly valid: (boolean[] | null)[];
   readonly first: (boolean[] | null)[];
-  /** Where some tap reads the operand (null: everywhere). */
-  readonly any: boolean[] | null;
   readonly maskShape: number[];
 }
 
@@ -237,7 +235,6 @@ function selectable(p: WindowParams, inShape: readonly number[], w: Window, ks: 
   return {
     valid: masks.map((m) => (m.every((v) => v) ? null : m)),
     first,
-    any: seen.every((v) => v) ? null : seen,
     maskShape,
   };
 }
@@ -247,7 +244,8 @@ function selectable(p: WindowParams, inShape: readonly number[], w: Window, ks: 
  * minimum of the window in row-major tap order, a NaN over any number, padding never)
  * written as a walk over the taps of the operand `x`. `each(i, better)` is called per tap
  * with the boolean value "tap i beats every earlier tap" (`null` for the first tap).
- * Returns the mask of positions whose window reads the operand at all (`null`: all).
+ * Where a window reads only padding, tap 0 stays selected: it reads the padding's zero
+ * (the gather's result), and the scatter's value lands on padding, which is cut off.
  */
 function walkSelection(
   em: OnnxEmitter,
@@ -257,7 +255,7 @@ function walkSelection(
   w: Window,
   ks: readonly number[][],
   each: (i: number, better: string | null) => void,
-): string | null {
+): void {
   const xp = prepare(
     em,
     x,
@@ -285,7 +283,6 @@ function walkSelection(
     best = em.op("Where", [better, v, best]);
     each(i, better);
   });
-  return mask(s.any);
 }
 
 /** `select_and_gather_add(t, x)`: each output takes `t` at the element of `x` its window selects (0 for a window of padding only). */
@@ -306,12 +303,12 @@ const selectAndGather: OnnxRule = {
     const ks = taps(w.dims);
     let chosen = "";
     const x: Val = { name: e.inputs[1]!, shape: e.inAvals[1]!.shape };
-    const any = walkSelection(em, p, x, a.dtype, w, ks, (i, better) => {
+    walkSelection(em, p, x, a.dtype, w, ks, (i, better) => {
       const ti = tap(em, t, w, ks[i]!).name;
       chosen = better === null ? ti : em.op("Where", [better, ti, chosen]);
     });
     if (ks.length === 0) return [em.op("Expand", [zero, ints(em, w.out)])];
-    return [any === null ? em.op("Identity", [chosen]) : em.op("Where", [any, chosen, zero])];
+    return [em.op("Identity", [chosen])];
   },
 };
 
@@ -327,14 +324,14 @@ const selectAndScatter: OnnxRule = {
     const ks = taps(w.dims);
     // the selected tap's index at each output position
     let sel = "";
-    const any = walkSelection(em, p, { name: e.inputs[1]!, shape: a.shape }, d, w, ks, (i, better) => {
+    walkSelection(em, p, { name: e.inputs[1]!, shape: a.shape }, d, w, ks, (i, better) => {
       const ki = em.constant([i], "int64", []);
       sel = better === null ? em.op("Expand", [ki, ints(em, w.out)]) : em.op("Where", [better, ki, sel]);
     });
     const lo = p.padding.map((q) => q[0]);
     const hi = p.padding.map((q) => q[1]);
     const prepared = a.shape.map((n, i) => dilated(n, p.baseDilation[i]!) + lo[i]! + hi[i]!);
-    const s = any === null ? src.name : em.op("Where", [any, src.name, zero]);
+    const s = src.name;
     const parts = ks.map((k, i) => {
       const picked = ks.length === 1 ? s : em.op("Where", [em.op("Equal", [sel, em.constant([i], "int64", [])]), s, zero]);
       return untap(em, { name: picked, shape: w.out }, w, k, prepared, zero).name;

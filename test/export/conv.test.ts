@@ -103,7 +103,7 @@ describe("conv_general_dilated", () => {
       ));
     it(`gradients of a strided grouped conv (input dilation, batch groups), ${dtype}`, async () => {
       const f = (a: NDArray, b: NDArray) => np.sum(np.sin(lax.convGeneralDilated(a, b, [2, 2], "SAME", { featureGroupCount: 2 })));
-      const args = [rand([2, 4, 7, 6], dtype, -1, 1, 15), rand([6, 2, 3, 3], dtype, -1, 1, 16)];
+      const args: [NDArray, NDArray] = [rand([2, 4, 7, 6], dtype, -1, 1, 15), rand([6, 2, 3, 3], dtype, -1, 1, 16)];
       const g = grad(f, { argnums: [0, 1] });
       // the input's cotangent dilates by the stride; the kernel's has batch groups
       const eqns = makeJaxpr(g)(...args).jaxpr.eqns.filter((e) => e.primitive.name === "conv_general_dilated");
@@ -197,7 +197,7 @@ describe("select_and_gather_add / select_and_scatter_add (derivatives of max poo
               [0, 0],
               [0, 0],
               [2, -1],
-              [1, 2],
+              [1, 1],
             ]),
           ),
         ),
@@ -206,6 +206,7 @@ describe("select_and_gather_add / select_and_scatter_add (derivatives of max poo
     );
   it("grad with ties, overlapping windows, padding (select_and_scatter_add)", async () => {
     expect(primitivesOf(grad(loss), [ties])).toContain("select_and_scatter_add");
+    expect(Number.isFinite(loss(ties).item())).toBe(true);
     await expectParity(grad(loss), [ties]);
     await expectParity(grad(loss), [rand([2, 3, 7, 6], "float64", -1, 1, 24)]);
   });
