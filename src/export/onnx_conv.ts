@@ -38,7 +38,12 @@ interface Val {
 }
 
 const ints = (em: OnnxEmitter, xs: readonly number[]): string => em.constant(xs, "int64", [xs.length]);
-const scalar = (em: OnnxEmitter, v: number, d: DType): string => em.constant([v], d, []);
+/** A scalar constant, made when first used (an unused initializer draws a warning from ONNX Runtime). */
+type Fill = () => string;
+const scalar =
+  (em: OnnxEmitter, v: number, d: DType): Fill =>
+  () =>
+    em.constant([v], d, []);
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 const dilated = (n: number, d: number): number => (n === 0 ? 0 : 1 + d * (n - 1));
@@ -63,7 +68,7 @@ function slice(em: OnnxEmitter, x: Val, starts: readonly number[], ends: readonl
 }
 
 /** Pads each axis by `lo`/`hi` elements of `fill` (a scalar's name); negative amounts crop. */
-function padCrop(em: OnnxEmitter, x: Val, lo: readonly number[], hi: readonly number[], fill: string): Val {
+function padCrop(em: OnnxEmitter, x: Val, lo: readonly number[], hi: readonly number[], fill: Fill): Val {
   const cropped = slice(
     em,
     x,
@@ -74,12 +79,12 @@ function padCrop(em: OnnxEmitter, x: Val, lo: readonly number[], hi: readonly nu
   const plo = lo.map((l) => Math.max(0, l));
   const phi = hi.map((h) => Math.max(0, h));
   if ([...plo, ...phi].every((p) => p === 0)) return cropped;
-  const name = em.op("Pad", [cropped.name, ints(em, [...plo, ...phi]), fill], { mode: "constant" });
+  const name = em.op("Pad", [cropped.name, ints(em, [...plo, ...phi]), fill()], { mode: "constant" });
   return { name, shape: cropped.shape.map((n, d) => n + plo[d]! + phi[d]!) };
 }
 
 /** Each element followed by `dil - 1` copies of `fill` on every axis (an axis of `n` becomes `n · dil`, trailing holes included). */
-function dilate(em: OnnxEmitter, x: Val, dil: readonly number[], fill: string): Val {
+function dilate(em: OnnxEmitter, x: Val, dil: readonly number[], fill: Fill): Val {
   if (dil.every((d, i) => d === 1 || x.shape[i] === 0)) return x;
   const split: number[] = [];
   const pads: number[] = [];
@@ -91,13 +96,13 @@ function dilate(em: OnnxEmitter, x: Val, dil: readonly number[], fill: string): 
       pads.push(dil[d]! - 1);
     }
   });
-  const padded = em.op("Pad", [reshape(em, x, split).name, ints(em, [...pads.map(() => 0), ...pads]), fill], { mode: "constant" });
+  const padded = em.op("Pad", [reshape(em, x, split).name, ints(em, [...pads.map(() => 0), ...pads]), fill()], { mode: "constant" });
   const shape = x.shape.map((n, d) => n * dil[d]!);
   return reshape(em, { name: padded, shape: split.map((n, i) => n + pads[i]!) }, shape);
 }
 
 /** The operand as a window sees it: dilated by `base` (holes of `fill`), padded by `lo`/`hi` with `fill` (negative: cropped). */
-function prepare(em: OnnxEmitter, x: Val, base: readonly number[], lo: readonly number[], hi: readonly number[], fill: string): Val {
+function prepare(em: OnnxEmitter, x: Val, base: readonly number[], lo: readonly number[], hi: readonly number[], fill: Fill): Val {
   return padCrop(
     em,
     dilate(em, x, base, fill),
@@ -139,7 +144,7 @@ function tap(em: OnnxEmitter, x: Val, w: Window, k: readonly number[]): Val {
 }
 
 /** The transpose of {@link tap}: an output-shaped value put back where tap `k` read it, zeros elsewhere, in a tensor of shape `prepared`. */
-function untap(em: OnnxEmitter, v: Val, w: Window, k: readonly number[], prepared: readonly number[], zero: string): Val {
+function untap(em: OnnxEmitter, v: Val, w: Window, k: readonly number[], prepared: readonly number[], zero: Fill): Val {
   const spread = dilate(em, v, w.strides, zero);
   const lo = k.map((kd, d) => kd * w.dilation[d]!);
   return padCrop(
@@ -186,7 +191,7 @@ function reduceWindow(kind: "sum" | "max" | "min"): OnnxRule {
       );
       const w = windowOf(p, e.outAvals[0]!.shape);
       const ts = taps(w.dims).map((k) => tap(em, x, w, k).name);
-      if (ts.length === 0) return [em.op("Expand", [fill, ints(em, w.out)])];
+      if (ts.length === 0) return [em.op("Expand", [fill(), ints(em, w.out)])];
       if (kind === "sum") return [sumAll(em, ts, a.dtype)];
       // Max and Min propagate NaN as cotangent's windows do
       return [ts.length === 1 ? em.op("Identity", ts) : em.op(kind === "max" ? "Max" : "Min", ts)];
@@ -307,7 +312,7 @@ const selectAndGather: OnnxRule = {
       const ti = tap(em, t, w, ks[i]!).name;
       chosen = better === null ? ti : em.op("Where", [better, ti, chosen]);
     });
-    if (ks.length === 0) return [em.op("Expand", [zero, ints(em, w.out)])];
+    if (ks.length === 0) return [em.op("Expand", [zero(), ints(em, w.out)])];
     return [em.op("Identity", [chosen])];
   },
 };
@@ -333,10 +338,10 @@ const selectAndScatter: OnnxRule = {
     const prepared = a.shape.map((n, i) => dilated(n, p.baseDilation[i]!) + lo[i]! + hi[i]!);
     const s = src.name;
     const parts = ks.map((k, i) => {
-      const picked = ks.length === 1 ? s : em.op("Where", [em.op("Equal", [sel, em.constant([i], "int64", [])]), s, zero]);
+      const picked = ks.length === 1 ? s : em.op("Where", [em.op("Equal", [sel, em.constant([i], "int64", [])]), s, zero()]);
       return untap(em, { name: picked, shape: w.out }, w, k, prepared, zero).name;
     });
-    if (parts.length === 0) return [em.op("Expand", [zero, ints(em, a.shape)])];
+    if (parts.length === 0) return [em.op("Expand", [zero(), ints(em, a.shape)])];
     // back from the prepared operand's coordinates: padding removed (cropped elements get 0), holes dropped
     const total: Val = { name: sumAll(em, parts, d), shape: prepared };
     const undone = padCrop(
@@ -440,7 +445,7 @@ function convByMatMul(
   lhsDil: readonly number[],
   lo: readonly number[],
   hi: readonly number[],
-  zero: string,
+  zero: Fill,
 ): Val {
   const [N, C] = x.shape as [number, number];
   const [O, Cg] = w.shape as [number, number];
