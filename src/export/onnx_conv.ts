@@ -21,9 +21,11 @@
  *   the scatter puts each output's value back where its selected tap came from
  *   (the transpose of each tap's slice: dilate by the strides, pad) and sums.
  *
- * ONNX's `MaxPool` (with its `Indices` output) is not used: ONNX Runtime starts its
- * windows from the lowest finite float, so a window of -inf gives -3.4e38 and an index
- * of -1, and it never selects a NaN.
+ * ONNX's `MaxPool` is not used: ONNX Runtime's (1.30, CPU) skips a NaN where cotangent's
+ * window yields it (when the `Indices` output is not requested), takes no int32, and
+ * pools spatial axes only, without base dilation. The taps handle every case the
+ * primitives allow, at the cost of one `Slice` (and, for the selections, a few
+ * elementwise nodes) per window position.
  * @module
  */
 import type { DType } from "../core/dtype.js";
