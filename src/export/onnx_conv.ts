@@ -69,20 +69,24 @@ function slice(em: OnnxEmitter, x: Val, starts: readonly number[], ends: readonl
   return { name, shape: x.shape.map((n, d) => (axes.includes(d) ? Math.max(0, Math.ceil((ends[d]! - starts[d]!) / steps[d]!)) : n)) };
 }
 
-/** Pads each axis by `lo`/`hi` elements of `fill` (a scalar's name); negative amounts crop. */
+/**
+ * `out[i] = x[i - lo]` along each axis, `fill` outside `x`, of length `n + lo + hi`: pads
+ * by the positive amounts, then crops the negative ones (a crop may reach into the
+ * other side's padding, as in the padding of a convolution's transpose).
+ */
 function padCrop(em: OnnxEmitter, x: Val, lo: readonly number[], hi: readonly number[], fill: Fill): Val {
-  const cropped = slice(
-    em,
-    x,
-    lo.map((l) => Math.max(0, -l)),
-    x.shape.map((n, d) => n - Math.max(0, -hi[d]!)),
-    lo.map(() => 1),
-  );
   const plo = lo.map((l) => Math.max(0, l));
   const phi = hi.map((h) => Math.max(0, h));
-  if ([...plo, ...phi].every((p) => p === 0)) return cropped;
-  const name = em.op("Pad", [cropped.name, ints(em, [...plo, ...phi]), fill()], { mode: "constant" });
-  return { name, shape: cropped.shape.map((n, d) => n + plo[d]! + phi[d]!) };
+  const padded: Val = [...plo, ...phi].every((p) => p === 0)
+    ? x
+    : { name: em.op("Pad", [x.name, ints(em, [...plo, ...phi]), fill()], { mode: "constant" }), shape: x.shape.map((n, d) => n + plo[d]! + phi[d]!) };
+  return slice(
+    em,
+    padded,
+    lo.map((l) => Math.max(0, -l)),
+    padded.shape.map((n, d) => n - Math.max(0, -hi[d]!)),
+    lo.map(() => 1),
+  );
 }
 
 /** Each element followed by `dil - 1` copies of `fill` on every axis (an axis of `n` becomes `n · dil`, trailing holes included). */
@@ -193,7 +197,6 @@ function reduceWindow(kind: "sum" | "max" | "min"): OnnxRule {
       );
       const w = windowOf(p, e.outAvals[0]!.shape);
       const ts = taps(w.dims).map((k) => tap(em, x, w, k).name);
-      if (ts.length === 0) return [em.op("Expand", [fill(), ints(em, w.out)])];
       if (kind === "sum") return [sumAll(em, ts, a.dtype)];
       // Max and Min propagate NaN as cotangent's windows do
       return [ts.length === 1 ? em.op("Identity", ts) : em.op(kind === "max" ? "Max" : "Min", ts)];
@@ -314,7 +317,6 @@ const selectAndGather: OnnxRule = {
       const ti = tap(em, t, w, ks[i]!).name;
       chosen = better === null ? ti : em.op("Where", [better, ti, chosen]);
     });
-    if (ks.length === 0) return [em.op("Expand", [zero(), ints(em, w.out)])];
     return [em.op("Identity", [chosen])];
   },
 };
@@ -343,7 +345,6 @@ const selectAndScatter: OnnxRule = {
       const picked = ks.length === 1 ? s : em.op("Where", [em.op("Equal", [sel, em.constant([i], "int64", [])]), s, zero()]);
       return untap(em, { name: picked, shape: w.out }, w, k, prepared, zero).name;
     });
-    if (parts.length === 0) return [em.op("Expand", [zero(), ints(em, a.shape)])];
     // back from the prepared operand's coordinates: padding removed (cropped elements get 0), holes dropped
     const total: Val = { name: sumAll(em, parts, d), shape: prepared };
     const undone = padCrop(
@@ -407,16 +408,18 @@ const conv: OnnxRule = {
     const keep = [1, 1];
     let y: Val;
     if (dtype === "float32") {
-      // ONNX Conv: input dilation and cropping on the operand, positive padding as Conv's pads
+      // ONNX Conv: input dilation on the operand; the padding of an axis as Conv's pads, or
+      // on the operand where it crops (a crop may eat into the other side's padding)
+      const crops = lo.map((l, d) => l < 0 || hi[d]! < 0);
       const xp = prepare(
         em,
         x,
         [...keep, ...lhsDil],
-        [0, 0, ...lo.map((l) => Math.min(0, l))],
-        [0, 0, ...hi.map((h) => Math.min(0, h))],
+        [0, 0, ...lo.map((l, d) => (crops[d] ? l : 0))],
+        [0, 0, ...hi.map((h, d) => (crops[d] ? h : 0))],
         zero,
       );
-      const pads = [...lo.map((l) => Math.max(0, l)), ...hi.map((h) => Math.max(0, h))];
+      const pads = [...lo.map((l, d) => (crops[d] ? 0 : l)), ...hi.map((h, d) => (crops[d] ? 0 : h))];
       const name = em.op("Conv", [xp.name, w.name], {
         kernel_shape: w.shape.slice(2),
         strides,

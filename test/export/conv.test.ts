@@ -6,8 +6,9 @@
  * `MatMul`); `reduce_window_*` and the selections that differentiate max pooling, with
  * ties, NaN and -inf; a conv block forward and its gradient; and the `nn` layers.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, exportOnnx, grad, jvp, lax, makeJaxpr, nn, np, random, vjp } from "../../src/index.js";
+import { type Array as NDArray, exportOnnx, grad, jvp, lax, makeJaxpr, nn, np, random, vjp, vmap } from "../../src/index.js";
 import { bind1 } from "../../src/core/trace.js";
 import { type ConvParams, conv_general_dilated_p } from "../../src/primitives/conv.js";
 import {
@@ -19,7 +20,7 @@ import {
   select_and_gather_add_p,
   select_and_scatter_add_p,
 } from "../../src/primitives/window.js";
-import { expectParity, rand } from "./ort.js";
+import { expectMatches, expectParity, rand, runOnnx } from "./ort.js";
 
 type Pad = "SAME" | "VALID" | [number, number][];
 type DT = "float32" | "float64";
@@ -277,5 +278,97 @@ describe("a conv block", () => {
     };
     const xs = rand([2, 3, 12, 10], "float32", -1, 1, 30);
     return Promise.all([expectParity(net, [{ conv, dw }, xs], "layers"), expectParity(grad((p, a) => np.sum(net(p, a)[0]!)), [{ conv, dw }, xs], "grad layers")]);
+  });
+});
+
+/** One spatial dimension of a random geometry: input size, kernel size, stride, padding, input and kernel dilation. */
+const dimArb = fc
+  .record({
+    n: fc.integer({ min: 1, max: 6 }),
+    k: fc.integer({ min: 1, max: 3 }),
+    s: fc.integer({ min: 1, max: 3 }),
+    lo: fc.integer({ min: -1, max: 2 }),
+    hi: fc.integer({ min: -1, max: 2 }),
+    ld: fc.integer({ min: 1, max: 2 }),
+    rd: fc.integer({ min: 1, max: 2 }),
+  })
+  .filter(({ n, k, lo, hi, ld, rd }) => 1 + ld * (n - 1) + lo + hi >= 1 + rd * (k - 1));
+
+describe("random geometries (property)", () => {
+  it("conv_general_dilated and its gradients, float32 (Conv) and float64 (MatMul)", async () => {
+    const arb = fc.record({
+      dims: fc.array(dimArb, { minLength: 1, maxLength: 2 }),
+      groups: fc.integer({ min: 1, max: 2 }),
+      nhwc: fc.boolean(),
+      dtype: fc.constantFrom<DT>("float32", "float64"),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ dims, groups, nhwc, dtype, seed }) => {
+        const sp = "HW".slice(0, dims.length);
+        const specs: [string, string, string] = nhwc ? [`N${sp}C`, `${sp}IO`, `N${sp}C`] : [`NC${sp}`, `OI${sp}`, `NC${sp}`];
+        const C = 2 * groups;
+        const x = rand(nhwc ? [2, ...dims.map((d) => d.n), C] : [2, C, ...dims.map((d) => d.n)], dtype, -1, 1, seed);
+        const w = rand(nhwc ? [...dims.map((d) => d.k), 2, 2 * groups] : [2 * groups, 2, ...dims.map((d) => d.k)], dtype, -1, 1, seed + 1);
+        const f = (a: NDArray, b: NDArray) =>
+          lax.convGeneralDilated(
+            a,
+            b,
+            dims.map((d) => d.s),
+            dims.map((d) => [d.lo, d.hi]),
+            { lhsDilation: dims.map((d) => d.ld), rhsDilation: dims.map((d) => d.rd), dimensionNumbers: specs, featureGroupCount: groups },
+          );
+        const g = (a: NDArray, b: NDArray) => [f(a, b), grad((p: NDArray, q: NDArray) => np.sum(np.sin(f(p, q))), { argnums: [0, 1] })(a, b)];
+        await expectParity(g, [x, w], JSON.stringify({ dims, groups, nhwc, dtype }));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it("max, min and sum pooling with their gradients and ties", async () => {
+    const arb = fc.record({
+      // reduceWindow dilates neither operand nor window; no window of padding only (its max is -inf)
+      dims: fc.array(
+        dimArb.map((d) => ({ ...d, ld: 1, rd: 1 })).filter(({ n, k, lo, hi }) => n + lo + hi >= k && lo < k && hi < k),
+        { minLength: 1, maxLength: 2 },
+      ),
+      op: fc.constantFrom<"max" | "min" | "add">("max", "min", "add"),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ dims, op, seed }) => {
+        const init = op === "max" ? -Infinity : op === "min" ? Infinity : 0;
+        // few distinct values: many ties
+        const x = np.round(rand([2, ...dims.map((d) => d.n)], "float64", -2, 2, seed));
+        const f = (a: NDArray) =>
+          lax.reduceWindow(
+            a,
+            init,
+            op,
+            [1, ...dims.map((d) => d.k)],
+            [1, ...dims.map((d) => d.s)],
+            [[0, 0], ...dims.map((d): [number, number] => [d.lo, d.hi])],
+          );
+        const g = (a: NDArray, t: NDArray) => [f(a), grad((p: NDArray) => np.sum(np.square(f(p))))(a), jvp(f, [a], [t])[1]];
+        await expectParity(g, [x, rand(x.shape, "float64", -1, 1, seed + 1)], JSON.stringify({ dims, op }));
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe("other compositions", () => {
+  it("vmap over per-example kernels and inputs (feature groups from the batching rule)", () =>
+    expectParity(
+      vmap((a: NDArray, b: NDArray) => np.sum(lax.reduceWindow(nn.relu(lax.conv(a, b, [1, 1], "SAME")), -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2], "VALID"))),
+      [rand([3, 1, 2, 6, 6], "float32", -1, 1, 40), rand([3, 4, 2, 3, 3], "float32", -1, 1, 41)],
+    ));
+
+  it("the conv block's gradient at opset 13", async () => {
+    const f = (w: NDArray, x: NDArray) =>
+      np.sum(lax.reduceWindow(nn.relu(lax.conv(x, w, [2, 2], "SAME")), -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2], "VALID"));
+    const args = [rand([4, 2, 3, 3], "float32", -1, 1, 42), rand([2, 2, 9, 9], "float32", -1, 1, 43)];
+    const [got] = await runOnnx(grad(f), args, { opset: 13 });
+    expectMatches(got!, grad(f)(args[0]!, args[1]!), "grad at opset 13");
   });
 });
