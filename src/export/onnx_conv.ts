@@ -233,9 +233,7 @@ function selectable(p: WindowParams, inShape: readonly number[], w: Window, ks: 
   const maskShape = w.out.map((n, d) => (partial[d] ? n : 1));
   const size = prod(maskShape);
   const strides = maskShape.map((_, d) => prod(maskShape.slice(d + 1)));
-  const masks = ks.map((k) =>
-    range(size).map((f) => k.every((kd, d) => !partial[d] || reads[d]![kd]![Math.floor(f / strides[d]!) % maskShape[d]!]!)),
-  );
+  const masks = ks.map((k) => range(size).map((f) => k.every((kd, d) => !partial[d] || reads[d]![kd]![Math.floor(f / strides[d]!) % maskShape[d]!]!)));
   const seen = new Array<boolean>(size).fill(false);
   const first = masks.map((m) => {
     const f = m.map((v, i) => v && !seen[i]);
@@ -411,14 +409,7 @@ const conv: OnnxRule = {
       // ONNX Conv: input dilation on the operand; the padding of an axis as Conv's pads, or
       // on the operand where it crops (a crop may eat into the other side's padding)
       const crops = lo.map((l, d) => l < 0 || hi[d]! < 0);
-      const xp = prepare(
-        em,
-        x,
-        [...keep, ...lhsDil],
-        [0, 0, ...lo.map((l, d) => (crops[d] ? l : 0))],
-        [0, 0, ...hi.map((h, d) => (crops[d] ? h : 0))],
-        zero,
-      );
+      const xp = prepare(em, x, [...keep, ...lhsDil], [0, 0, ...lo.map((l, d) => (crops[d] ? l : 0))], [0, 0, ...hi.map((h, d) => (crops[d] ? h : 0))], zero);
       const pads = [...lo.map((l, d) => (crops[d] ? 0 : l)), ...hi.map((h, d) => (crops[d] ? 0 : h))];
       const name = em.op("Conv", [xp.name, w.name], {
         kernel_shape: w.shape.slice(2),

@@ -61,10 +61,16 @@ describe("conv_general_dilated", () => {
         (a: NDArray, b: NDArray) => [
           lax.convGeneralDilated(a, b, [1, 1], "SAME", { rhsDilation: [2, 3] }),
           lax.convGeneralDilated(a, b, [1, 2], "VALID", { lhsDilation: [2, 3] }),
-          lax.convGeneralDilated(a, b, [2, 1], [
-            [2, -1],
-            [1, 3],
-          ], { lhsDilation: [3, 2], rhsDilation: [1, 2] }),
+          lax.convGeneralDilated(
+            a,
+            b,
+            [2, 1],
+            [
+              [2, -1],
+              [1, 3],
+            ],
+            { lhsDilation: [3, 2], rhsDilation: [1, 2] },
+          ),
         ],
         [x, w],
       ));
@@ -130,7 +136,12 @@ describe("conv_general_dilated", () => {
     };
     return expectParity(
       (a: NDArray, b: NDArray, i: NDArray, j: NDArray) => [bind1(conv_general_dilated_p, [a, b], p), lax.conv(i, j, [1, 1], "SAME")],
-      [rand([6, 2, 4, 5], "float32", -1, 1, 17), rand([6, 2, 2, 3], "float32", -1, 1, 18), rand([2, 3, 4, 4], "int32", -5, 5, 19), rand([2, 3, 3, 3], "int32", -3, 3, 20)],
+      [
+        rand([6, 2, 4, 5], "float32", -1, 1, 17),
+        rand([6, 2, 2, 3], "float32", -1, 1, 18),
+        rand([2, 3, 4, 4], "int32", -5, 5, 19),
+        rand([2, 3, 3, 3], "int32", -3, 3, 20),
+      ],
     );
   });
   it("float32 uses ONNX Conv, float64 im2col", () => {
@@ -146,12 +157,19 @@ describe("reduce_window_sum / max / min", () => {
   const pools = (op: "add" | "max" | "min", init: number) => (x: NDArray) => [
     lax.reduceWindow(x, init, op, [1, 1, 2, 2], [1, 1, 2, 2], "VALID"),
     lax.reduceWindow(x, init, op, [1, 1, 3, 3], [1, 1, 1, 1], "SAME"),
-    lax.reduceWindow(x, init, op, [1, 1, 3, 2], [1, 1, 2, 3], [
-      [0, 0],
-      [0, 0],
-      [2, 1],
-      [-1, 2],
-    ]),
+    lax.reduceWindow(
+      x,
+      init,
+      op,
+      [1, 1, 3, 2],
+      [1, 1, 2, 3],
+      [
+        [0, 0],
+        [0, 0],
+        [2, 1],
+        [-1, 2],
+      ],
+    ),
     // windows over the batch and channel axes too
     lax.reduceWindow(x, init, op, [2, 2, 1, 2], [1, 2, 1, 1], "SAME"),
   ];
@@ -161,9 +179,10 @@ describe("reduce_window_sum / max / min", () => {
       expectParity((a: NDArray) => [...pools("add", 0)(a), ...pools("max", -Infinity)(a), ...pools("min", Infinity)(a)], [x]));
   }
   it("NaN and -inf as cotangent: a NaN wins its window; padding holds -inf", () =>
-    expectParity((a: NDArray) => pools("max", -Infinity)(a).concat(pools("min", Infinity)(a), pools("add", 0)(a)), [
-      np.reshape(np.array([NaN, 1, -Infinity, -Infinity, 2, Infinity, 3, NaN, -Infinity, -Infinity, 0, 5]), [1, 1, 3, 4]),
-    ]));
+    expectParity(
+      (a: NDArray) => pools("max", -Infinity)(a).concat(pools("min", Infinity)(a), pools("add", 0)(a)),
+      [np.reshape(np.array([NaN, 1, -Infinity, -Infinity, 2, Infinity, 3, NaN, -Infinity, -Infinity, 0, 5]), [1, 1, 3, 4])],
+    ));
   it("window dilation and base dilation (the transpose of a strided sum pooling)", () => {
     const p: WindowParams = {
       windowDimensions: [2, 3],
@@ -194,12 +213,17 @@ describe("select_and_gather_add / select_and_scatter_add (derivatives of max poo
       np.add(
         np.sum(
           np.sin(
-            maxPool(x, [3, 2], [2, 1], [
-              [0, 0],
-              [0, 0],
-              [2, -1],
-              [1, 1],
-            ]),
+            maxPool(
+              x,
+              [3, 2],
+              [2, 1],
+              [
+                [0, 0],
+                [0, 0],
+                [2, -1],
+                [1, 1],
+              ],
+            ),
           ),
         ),
         np.sum(np.cos(minPool(x))),
@@ -277,7 +301,14 @@ describe("a conv block", () => {
       return [nn.maxPool2d(d, 3, { stride: 2, padding: 1 }), nn.avgPool2d(d, 2), nn.avgPool2d(d, 3, { padding: 1, stride: 1, countIncludePad: false })];
     };
     const xs = rand([2, 3, 12, 10], "float32", -1, 1, 30);
-    return Promise.all([expectParity(net, [{ conv, dw }, xs], "layers"), expectParity(grad((p, a) => np.sum(net(p, a)[0]!)), [{ conv, dw }, xs], "grad layers")]);
+    return Promise.all([
+      expectParity(net, [{ conv, dw }, xs], "layers"),
+      expectParity(
+        grad((p, a) => np.sum(net(p, a)[0]!)),
+        [{ conv, dw }, xs],
+        "grad layers",
+      ),
+    ]);
   });
 });
 
@@ -360,7 +391,9 @@ describe("random geometries (property)", () => {
 describe("other compositions", () => {
   it("vmap over per-example kernels and inputs (feature groups from the batching rule)", () =>
     expectParity(
-      vmap((a: NDArray, b: NDArray) => np.sum(lax.reduceWindow(nn.relu(lax.conv(a, b, [1, 1], "SAME")), -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2], "VALID"))),
+      vmap((a: NDArray, b: NDArray) =>
+        np.sum(lax.reduceWindow(nn.relu(lax.conv(a, b, [1, 1], "SAME")), -Infinity, "max", [1, 1, 2, 2], [1, 1, 2, 2], "VALID")),
+      ),
       [rand([3, 1, 2, 6, 6], "float32", -1, 1, 40), rand([3, 4, 2, 3, 3], "float32", -1, 1, 41)],
     ));
 

@@ -168,7 +168,12 @@ const cases: Case[] = [
     name: "reduce_window_sum / max / min and their selections (grad and jvp of max pooling)",
     f: (x: NDArray, t: NDArray) => {
       const pool = (y: NDArray) => np.sum(np.square(lax.reduceWindow(y, -Infinity, "max", [1, 2], [1, 2], "VALID")));
-      return [lax.reduceWindow(x, 0, "add", [2, 2], [1, 1], "SAME"), lax.reduceWindow(x, Infinity, "min", [2, 1], [1, 1], "VALID"), grad(pool)(x), jvp(pool, [x], [t])[1]];
+      return [
+        lax.reduceWindow(x, 0, "add", [2, 2], [1, 1], "SAME"),
+        lax.reduceWindow(x, Infinity, "min", [2, 1], [1, 1], "VALID"),
+        grad(pool)(x),
+        jvp(pool, [x], [t])[1],
+      ];
     },
     args: [x34, y34],
   },
