@@ -9,14 +9,15 @@
  * Control flow maps to ONNX's `If`/`Loop`/`Scan`: a row writes the primitive's jaxprs
  * as subgraphs with `em.subgraph` (inputs and outputs typed, the body written by
  * `sub.jaxpr(closedJaxpr, inputNames)`), and the node with `em.ops` (several outputs).
- * test/export/subgraphs.test.ts has an `If` row and a `Loop` row for stand-in
- * primitives that run in ONNX Runtime; use them as templates.
+ * The rows of `cond`, `while` and `scan` are in onnx_control.ts; test/export/subgraphs.test.ts
+ * has an `If` row and a `Loop` row for stand-in primitives.
  * @module
  */
 import type { ShapedArray } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
 import type { Params } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
+import { controlRules } from "./onnx_control.js";
 import { convRules } from "./onnx_conv.js";
 import { randomRules } from "./onnx_random.js";
 
@@ -302,9 +303,6 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   checkpoint: { inline: (p) => p.jaxpr as ClosedJaxpr },
 
   // ---------------------------------------------------------------- not mapped yet (ONNX has a form; the row is still to be written)
-  cond: { noOnnxForm: notYet("If (two branch subgraphs)") },
-  while: { noOnnxForm: notYet("Loop (a body subgraph with the condition as its first output)") },
-  scan: { noOnnxForm: notYet("Loop or Scan (a body subgraph)") },
   gather: { noOnnxForm: notYet("GatherND (batch_dims for the batched axes)") },
   scatter: { noOnnxForm: notYet("ScatterND with the mode's reduction (add, mul, min, max; none for set)") },
   rev: { noOnnxForm: notYet("Slice with negative steps") },
@@ -345,6 +343,9 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
 
   // ---------------------------------------------------------------- random numbers (src/export/onnx_random.ts)
   ...randomRules,
+
+  // ---------------------------------------------------------------- control flow: If and Loop (src/export/onnx_control.ts)
+  ...controlRules,
 
   // ---------------------------------------------------------------- convolutions and windows (src/export/onnx_conv.ts)
   ...convRules,
