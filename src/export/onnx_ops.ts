@@ -18,6 +18,7 @@ import type { DType } from "../core/dtype.js";
 import type { Params } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import { controlRules } from "./onnx_control.js";
+import { convRules } from "./onnx_conv.js";
 import { randomRules } from "./onnx_random.js";
 
 /** The element types the exporter writes (int64 for ONNX's shape and index operands). */
@@ -302,12 +303,6 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   checkpoint: { inline: (p) => p.jaxpr as ClosedJaxpr },
 
   // ---------------------------------------------------------------- not mapped yet (ONNX has a form; the row is still to be written)
-  conv_general_dilated: { noOnnxForm: notYet("Conv") },
-  reduce_window_sum: { noOnnxForm: notYet("AveragePool (times the window size) or Conv with a ones kernel") },
-  reduce_window_max: { noOnnxForm: notYet("MaxPool") },
-  reduce_window_min: { noOnnxForm: notYet("MaxPool of the negation") },
-  select_and_gather_add: { noOnnxForm: notYet("MaxPool with indices, then GatherElements") },
-  select_and_scatter_add: { noOnnxForm: notYet("MaxPool with indices, then ScatterElements with reduction add") },
   gather: { noOnnxForm: notYet("GatherND (batch_dims for the batched axes)") },
   scatter: { noOnnxForm: notYet("ScatterND with the mode's reduction (add, mul, min, max; none for set)") },
   rev: { noOnnxForm: notYet("Slice with negative steps") },
@@ -351,4 +346,7 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
 
   // ---------------------------------------------------------------- control flow: If and Loop (src/export/onnx_control.ts)
   ...controlRules,
+
+  // ---------------------------------------------------------------- convolutions and windows (src/export/onnx_conv.ts)
+  ...convRules,
 };
