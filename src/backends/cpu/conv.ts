@@ -26,8 +26,9 @@
  */
 import { type DType, type TypedArray, allocate, allocateForWrite } from "../../core/dtype.js";
 import { sizeOf, stridesOf } from "../../core/shape.js";
+import { LruCache } from "../../core/lru.js";
 import type { ConvGeometry } from "../backend.js";
-import { packRunsWasm, scatterAddRunsWasm } from "../wasm/gather.js";
+import { runPacker, scatterAddRunsWasm, wasmPackAvailable } from "../wasm/gather.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { matmulBlocked, matmulInt32 } from "./matmul.js";
 
@@ -173,11 +174,49 @@ function runs(Q: number, R: number, a: number, b: number, lo: number, n: number,
   return out;
 }
 
+/** A convolution of one geometry and dtype: its tables built once, run on any operands. */
+type ConvPlan = (lhs: TypedArray, rhs: TypedArray) => TypedArray;
+
+/** Plans by geometry (their tables are a few MB at most for the largest layers), least recently used dropped first. */
+const plans = new LruCache<string, ConvPlan>(() => PLAN_CACHE_SIZE);
+/** How many convolution geometries keep their tables. */
+const PLAN_CACHE_SIZE = 64;
+
+const planKey = (dtype: DType, g: ConvGeometry): string =>
+  [
+    dtype,
+    g.lhsShape,
+    g.rhsShape,
+    g.outShape,
+    g.lhsSpec,
+    g.rhsSpec,
+    g.outSpec,
+    g.windowStrides,
+    g.padding.map((p) => p.join(":")),
+    g.lhsDilation,
+    g.rhsDilation,
+    g.featureGroupCount,
+    g.batchGroupCount,
+  ].join("|");
+
 /**
  * The convolution `out = conv(lhs, rhs)` described by `g`, computed into a new buffer of
- * `dtype` (see the module comment).
+ * `dtype` (see the module comment). The geometry's tables are cached, so a convolution
+ * called again with the same shapes (every step of a training loop) only packs and
+ * multiplies.
  */
 export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: ConvGeometry): TypedArray {
+  const key = planKey(dtype, g);
+  let plan = plans.get(key);
+  if (!plan) {
+    plan = convPlan(dtype, g);
+    plans.set(key, plan);
+  }
+  return plan(lhs, rhs);
+}
+
+/** The plan of one geometry: the tables, and the closure that runs it. */
+function convPlan(dtype: DType, g: ConvGeometry): ConvPlan {
   const { lhsShape, rhsShape, outShape, lhsSpec, rhsSpec, outSpec } = g;
   const ls = stridesOf(lhsShape);
   const rs = stridesOf(rhsShape);
@@ -214,15 +253,16 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
   const nPo = nP / PL;
   const nLo = nL / LL;
   const outer = (xs: readonly number[]) => xs.slice(0, last);
+  const size = sizeOf(outShape);
+  if (size === 0 || I === 0 || nK === 0) return () => allocate(dtype, size);
   const kOff = offsets(K, rS);
   const Kd = I * nK;
-  const groupOffsets = (grp: number): [number, number] => (g.batchGroupCount > 1 ? [grp * nOut * lN, 0] : [0, grp * I * lC]);
-  const size = sizeOf(outShape);
-  if (size === 0 || I === 0 || nK === 0) return allocate(dtype, size);
+  /** The element offsets of group `grp` in the lhs (a batch group or a feature group). */
+  const groupBase = (grp: number): number => (g.batchGroupCount > 1 ? grp * nOut * lN : grp * I * lC);
+  const float = dtype === "float32" || dtype === "float64";
 
   if (nL < nP) {
     // scatter: Z[(o, k), (n, i)] = W[(o, k), c] · x[c, (n, i)], added at the output position of each tap
-    const out = allocate(dtype, size);
     const oTab = tapTable(outer(L), outer(K), outer(oS), (d, i, k) => {
       const j = i * ld[d]! + lo[d]! - k * rd[d]!;
       return j >= 0 && j % str[d]! === 0 && j / str[d]! < P[d]! ? j / str[d]! : -1;
@@ -238,71 +278,82 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
     const lOff = offsets(L, lS);
     const lContig = lOff.every((v, i) => v === i);
     const M2 = nOut * nL;
-    const W = scratchBuffer(dtype, "w", Og * nK * I);
-    const X = scratchBuffer(dtype, "x", I * M2);
-    const Z = scratchBuffer(dtype, "z", Og * nK * M2);
-    for (let grp = 0; grp < groups; grp++) {
-      const [nBase, cBase] = groupOffsets(grp);
-      const oBase = grp * Og;
-      for (let o = 0; o < Og; o++) {
-        for (let kf = 0; kf < nK; kf++) {
-          const src = (oBase + o) * rO + kOff[kf]!;
-          const dst = (o * nK + kf) * I;
-          for (let c = 0; c < I; c++) W[dst + c] = rhs[src + c * rI]!;
-        }
-      }
-      for (let c = 0; c < I; c++) {
+    const rows = Og * nK;
+    const segs = nOut * nLo;
+    const useWasm = lastRuns !== null && float && rows * M2 >= WASM_PACK_MIN;
+    // rows (o, k), segments (n, i_outer): output offsets of group 0's runs (a group's output starts at oBase·oC)
+    let scatterTabs: [Int32Array, Int32Array] | null = null;
+    const scatterTables = (): [Int32Array, Int32Array] => {
+      if (scatterTabs) return scatterTabs;
+      const segOff = new Int32Array(rows * segs);
+      const rr = new Int32Array(4 * rows);
+      for (let row = 0; row < rows; row++) {
+        const o = Math.floor(row / nK);
+        const kl = row % KL;
+        const ko = Math.floor(row / KL) % nKo;
+        for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns![4 * kl + j]!;
         for (let n = 0; n < nOut; n++) {
-          const src = nBase + n * lN + cBase + c * lC;
-          const dst = (c * nOut + n) * nL;
-          if (lContig) X.set(lhs.subarray(src, src + nL), dst);
-          else for (let lf = 0; lf < nL; lf++) X[dst + lf] = lhs[src + lOff[lf]!]!;
-        }
-      }
-      product(W, X, Z, Og * nK, I, M2);
-      if (lastRuns && (out instanceof Float32Array || out instanceof Float64Array) && Z.length >= WASM_PACK_MIN) {
-        // rows (o, k), segments (n, i_outer), runs along the last input dimension
-        const rows = Og * nK;
-        const segs = nOut * nLo;
-        const segOff = new Int32Array(rows * segs);
-        const rr = new Int32Array(4 * rows);
-        for (let row = 0; row < rows; row++) {
-          const o = Math.floor(row / nK);
-          const kl = row % KL;
-          const ko = Math.floor(row / KL) % nKo;
-          for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns[4 * kl + j]!;
-          for (let n = 0; n < nOut; n++) {
-            const ob = n * oN + (oBase + o) * oC;
-            for (let io = 0; io < nLo; io++) {
-              const t = oTab[ko * nLo + io]!;
-              segOff[row * segs + n * nLo + io] = t < 0 ? -1 : ob + t;
-            }
+          const ob = n * oN + o * oC;
+          for (let io = 0; io < nLo; io++) {
+            const t = oTab[ko * nLo + io]!;
+            segOff[row * segs + n * nLo + io] = t < 0 ? -1 : ob + t;
           }
         }
-        // the rows of one output feature write only its part of the output: blocks of nK rows
-        if (scatterAddRunsWasm(Z as Float32Array, out, segOff, rr, rows, segs, LL, nK)) continue;
       }
-      for (let o = 0; o < Og; o++) {
-        for (let ko = 0; ko < nKo; ko++) {
-          for (let kl = 0; kl < KL; kl++) {
-            const zRow = ((o * nKo + ko) * KL + kl) * M2;
-            for (let n = 0; n < nOut; n++) {
-              const ob = n * oN + (oBase + o) * oC;
-              for (let io = 0; io < nLo; io++) {
-                const t = oTab[ko * nLo + io]!;
-                if (t < 0) continue;
-                const zb = zRow + (n * nLo + io) * LL;
-                if (lastRuns) {
-                  const i0 = lastRuns[4 * kl]!;
-                  const i1 = lastRuns[4 * kl + 1]!;
-                  const step = lastRuns[4 * kl + 3]!;
-                  let d = ob + t + lastRuns[4 * kl + 2]!;
-                  for (let i = i0; i < i1; i++, d += step) out[d]! += Z[zb + i]!;
-                } else {
-                  const t0 = kl * LL;
-                  for (let i = 0; i < LL; i++) {
-                    const u = lastTab![t0 + i]!;
-                    if (u >= 0) out[ob + t + u]! += Z[zb + i]!;
+      scatterTabs = [segOff, rr];
+      return scatterTabs;
+    };
+    return (lhs, rhs) => {
+      const out = allocate(dtype, size);
+      const W = scratchBuffer(dtype, "w", Og * nK * I);
+      const X = scratchBuffer(dtype, "x", I * M2);
+      const Z = scratchBuffer(dtype, "z", Og * nK * M2);
+      for (let grp = 0; grp < groups; grp++) {
+        const lBase = groupBase(grp);
+        const oBase = grp * Og;
+        for (let o = 0; o < Og; o++) {
+          for (let kf = 0; kf < nK; kf++) {
+            const src = (oBase + o) * rO + kOff[kf]!;
+            const dst = (o * nK + kf) * I;
+            for (let c = 0; c < I; c++) W[dst + c] = rhs[src + c * rI]!;
+          }
+        }
+        for (let c = 0; c < I; c++) {
+          for (let n = 0; n < nOut; n++) {
+            const src = lBase + n * lN + c * lC;
+            const dst = (c * nOut + n) * nL;
+            if (lContig) X.set(lhs.subarray(src, src + nL), dst);
+            else for (let lf = 0; lf < nL; lf++) X[dst + lf] = lhs[src + lOff[lf]!]!;
+          }
+        }
+        product(W, X, Z, Og * nK, I, M2);
+        if (useWasm) {
+          const [segOff, rr] = scatterTables();
+          // the rows of one output feature write only its part of the output: blocks of nK rows
+          if (scatterAddRunsWasm(Z as Float32Array, (out as Float32Array).subarray(oBase * oC), segOff, rr, rows, segs, LL, nK)) continue;
+        }
+        for (let o = 0; o < Og; o++) {
+          for (let ko = 0; ko < nKo; ko++) {
+            for (let kl = 0; kl < KL; kl++) {
+              const zRow = ((o * nKo + ko) * KL + kl) * M2;
+              for (let n = 0; n < nOut; n++) {
+                const ob = n * oN + (oBase + o) * oC;
+                for (let io = 0; io < nLo; io++) {
+                  const t = oTab[ko * nLo + io]!;
+                  if (t < 0) continue;
+                  const zb = zRow + (n * nLo + io) * LL;
+                  if (lastRuns) {
+                    const i0 = lastRuns[4 * kl]!;
+                    const i1 = lastRuns[4 * kl + 1]!;
+                    const step = lastRuns[4 * kl + 3]!;
+                    let d = ob + t + lastRuns[4 * kl + 2]!;
+                    for (let i = i0; i < i1; i++, d += step) out[d]! += Z[zb + i]!;
+                  } else {
+                    const t0 = kl * LL;
+                    for (let i = 0; i < LL; i++) {
+                      const u = lastTab![t0 + i]!;
+                      if (u >= 0) out[ob + t + u]! += Z[zb + i]!;
+                    }
                   }
                 }
               }
@@ -310,12 +361,11 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
           }
         }
       }
-    }
-    return out;
+      return out;
+    };
   }
 
   // gather: the matrix of what each output position sees at each tap, times the kernel
-  const out = allocateForWrite(dtype, size);
   const oTab = tapTable(outer(P), outer(K), outer(lS), (d, p, k) => {
     const j = p * str[d]! + k * rd[d]! - lo[d]!;
     return j >= 0 && j % ld[d]! === 0 && j / ld[d]! < L[d]! ? j / ld[d]! : -1;
@@ -335,139 +385,153 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
         const j = p * str[last]! + k * rd[last]! - lo[last]!;
         return j >= 0 && j % dl === 0 && j / dl < LL ? j / dl : -1;
       });
-  const W = scratchBuffer(dtype, "w", Og * Kd);
-  const cols = scratchBuffer(dtype, "cols", Kd * M);
-  const R = scratchBuffer(dtype, "r", Og * M);
-  /** Writes `Q` values of one run of the innermost loop at `d`: the elements of run `q` of the last dimension (zeros outside). */
-  const fillRun = (d: number, src: number, q: number, Q: number): void => {
-    if (lastRuns) {
-      const r0 = lastRuns[4 * q]!;
-      const r1 = lastRuns[4 * q + 1]!;
-      const step = lastRuns[4 * q + 3]!;
-      let s = src + lastRuns[4 * q + 2]!;
-      for (let r = 0; r < r0; r++) cols[d + r] = 0;
-      for (let r = r0; r < r1; r++, s += step) cols[d + r] = lhs[s]!;
-      for (let r = r1; r < Q; r++) cols[d + r] = 0;
+  // The packed matrix: rows × segments × runs of Q along the last dimension, row r using
+  // run r % runsPer of the last dimension's runs.
+  // Not by taps: cols[(c, k), (n, p)] — rows (c, ko, kl), segments (n, po); out[o, (n, p)] = W[o, (c, k)] · cols.
+  // By taps: cols[(n, p), (c, k)] — rows (n, po, pl), segments (c, ko); out[(n, p), o] = cols · W[o, (c, k)]ᵀ.
+  const [rows, segs, Q, runsPer] = byTaps ? [M, I * nKo, KL, PL] : [Kd, nOut * nPo, PL, KL];
+  // the packing and the product run in WebAssembly, the packed matrix never leaving its heap
+  const useWasm = lastRuns !== null && float && Og * Kd * M >= WASM_MIN_WORK && wasmPackAvailable();
+  let packTabs: [Int32Array, Int32Array] | null = null;
+  /** The source offsets of the segments (from the group's start, or -1) and each row's run. */
+  const packTables = (): [Int32Array, Int32Array] => {
+    if (packTabs) return packTabs;
+    const segOff = new Int32Array(rows * segs);
+    let i = 0;
+    if (!byTaps) {
+      for (let c = 0; c < I; c++) {
+        for (let ko = 0; ko < nKo; ko++) {
+          for (let kl = 0; kl < KL; kl++) {
+            for (let n = 0; n < nOut; n++) {
+              const base = n * lN + c * lC;
+              for (let po = 0; po < nPo; po++) {
+                const t = oTab[ko * nPo + po]!;
+                segOff[i++] = t < 0 ? -1 : base + t;
+              }
+            }
+          }
+        }
+      }
     } else {
-      // by taps: q a position, r a tap; else q a tap, r a position
-      const [t0, step] = byTaps ? [q, PL] : [q * PL, 1];
-      for (let r = 0; r < Q; r++) {
-        const u = lastTab![t0 + r * step]!;
-        cols[d + r] = u < 0 ? 0 : lhs[src + u]!;
+      for (let n = 0; n < nOut; n++) {
+        for (let po = 0; po < nPo; po++) {
+          for (let pl = 0; pl < PL; pl++) {
+            for (let c = 0; c < I; c++) {
+              const base = n * lN + c * lC;
+              for (let ko = 0; ko < nKo; ko++) {
+                const t = oTab[ko * nPo + po]!;
+                segOff[i++] = t < 0 ? -1 : base + t;
+              }
+            }
+          }
+        }
       }
     }
-  };
-  /**
-   * Packs `cols` as `rows × segs` runs of `Q` on the Wasm threads, the segments' source
-   * offsets (or -1) written by `fillSegs` into a table, row `r` using run `r % runsPer`
-   * of the last dimension. False when it cannot (input dilation in the last dimension,
-   * small, no Wasm).
-   */
-  const packWasm = (rows: number, segs: number, Q: number, runsPer: number, fillSegs: (segOff: Int32Array) => void): boolean => {
-    if (!lastRuns || rows * segs * Q < WASM_PACK_MIN || lhs instanceof Uint8Array) return false;
-    const segOff = new Int32Array(rows * segs);
-    fillSegs(segOff);
     const rr = new Int32Array(4 * rows);
-    for (let row = 0; row < rows; row++) for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns[4 * (row % runsPer) + j]!;
-    return packRunsWasm(lhs, cols as Float32Array, segOff, rr, rows, segs, Q);
+    for (let row = 0; row < rows; row++) for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns![4 * (row % runsPer) + j]!;
+    packTabs = [segOff, rr];
+    return packTabs;
   };
-  for (let grp = 0; grp < groups; grp++) {
-    const [nBase, cBase] = groupOffsets(grp);
-    const oBase = grp * Og;
-    if (!byTaps) {
-      // cols[(c, k), (n, p)]; out[o, (n, p)] = W[o, (c, k)] · cols
+
+  return (lhs, rhs) => {
+    const out = allocateForWrite(dtype, size);
+    const W = scratchBuffer(dtype, "w", Og * Kd);
+    const R = scratchBuffer(dtype, "r", Og * M);
+    for (let grp = 0; grp < groups; grp++) {
+      const lBase = groupBase(grp);
+      const oBase = grp * Og;
       packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
-      const fillLayout1 = (segOff: Int32Array): void => {
-        // rows (c, ko, kl), segments (n, po)
-        let i = 0;
-        for (let c = 0; c < I; c++) {
-          for (let ko = 0; ko < nKo; ko++) {
-            for (let kl = 0; kl < KL; kl++) {
-              for (let n = 0; n < nOut; n++) {
-                const base = nBase + n * lN + cBase + c * lC;
-                for (let po = 0; po < nPo; po++) {
-                  const t = oTab[ko * nPo + po]!;
-                  segOff[i++] = t < 0 ? -1 : base + t;
-                }
-              }
-            }
+      let done = false;
+      if (useWasm) {
+        const [segOff, rr] = packTables();
+        const cols = runPacker(lhs.subarray(lBase) as Float32Array, segOff, rr, rows, segs, Q);
+        done = byTaps
+          ? matmulWasm(cols, W as Float32Array, R as Float32Array, M, Kd, Og, { transB: true })
+          : matmulWasm(W as Float32Array, cols, R as Float32Array, Og, Kd, M);
+      }
+      if (!done) {
+        const cols = scratchBuffer(dtype, "cols", Kd * M);
+        packJs(lhs, cols, lBase);
+        if (byTaps) product(cols, W, R, M, Kd, Og, true);
+        else product(W, cols, R, Og, Kd, M);
+      }
+      if (!byTaps) {
+        for (let o = 0; o < Og; o++) {
+          for (let n = 0; n < nOut; n++) {
+            const ob = n * oN + (oBase + o) * oC;
+            const rb = o * M + n * nP;
+            if (contiguousOut) out.set(R.subarray(rb, rb + nP), ob);
+            else for (let pf = 0; pf < nP; pf++) out[ob + pOff[pf]!] = R[rb + pf]!;
           }
         }
-      };
-      if (!packWasm(Kd, nOut * nPo, PL, KL, fillLayout1)) {
-        for (let c = 0; c < I; c++) {
-          for (let ko = 0; ko < nKo; ko++) {
-            for (let kl = 0; kl < KL; kl++) {
-              const row = ((c * nKo + ko) * KL + kl) * M;
-              for (let n = 0; n < nOut; n++) {
-                const base = nBase + n * lN + cBase + c * lC;
-                for (let po = 0; po < nPo; po++) {
-                  const d = row + (n * nPo + po) * PL;
-                  const t = oTab[ko * nPo + po]!;
-                  if (t < 0) for (let r = 0; r < PL; r++) cols[d + r] = 0;
-                  else fillRun(d, base + t, kl, PL);
-                }
-              }
-            }
+      } else {
+        for (let n = 0; n < nOut; n++) {
+          for (let pf = 0; pf < nP; pf++) {
+            const rb = (n * nP + pf) * Og;
+            const ob = n * oN + oBase * oC + pOff[pf]!;
+            for (let o = 0; o < Og; o++) out[ob + o * oC] = R[rb + o]!;
           }
         }
       }
-      product(W, cols, R, Og, Kd, M);
-      for (let o = 0; o < Og; o++) {
-        for (let n = 0; n < nOut; n++) {
-          const ob = n * oN + (oBase + o) * oC;
-          const rb = o * M + n * nP;
-          if (contiguousOut) out.set(R.subarray(rb, rb + nP), ob);
-          else for (let pf = 0; pf < nP; pf++) out[ob + pOff[pf]!] = R[rb + pf]!;
+    }
+    return out;
+  };
+
+  /** Packs the matrix in JavaScript, for the group whose lhs starts at `lBase`. */
+  function packJs(lhs: TypedArray, cols: TypedArray, lBase: number): void {
+    /** Writes `Q` values of one run of the innermost loop at `d`: the elements of run `q` of the last dimension (zeros outside). */
+    const fillRun = (d: number, src: number, q: number, Q: number): void => {
+      if (lastRuns) {
+        const r0 = lastRuns[4 * q]!;
+        const r1 = lastRuns[4 * q + 1]!;
+        const step = lastRuns[4 * q + 3]!;
+        let s = src + lastRuns[4 * q + 2]!;
+        for (let r = 0; r < r0; r++) cols[d + r] = 0;
+        for (let r = r0; r < r1; r++, s += step) cols[d + r] = lhs[s]!;
+        for (let r = r1; r < Q; r++) cols[d + r] = 0;
+      } else {
+        // by taps: q a position, r a tap; else q a tap, r a position
+        const [t0, step] = byTaps ? [q, PL] : [q * PL, 1];
+        for (let r = 0; r < Q; r++) {
+          const u = lastTab![t0 + r * step]!;
+          cols[d + r] = u < 0 ? 0 : lhs[src + u]!;
+        }
+      }
+    };
+    if (!byTaps) {
+      for (let c = 0; c < I; c++) {
+        for (let ko = 0; ko < nKo; ko++) {
+          for (let kl = 0; kl < KL; kl++) {
+            const row = ((c * nKo + ko) * KL + kl) * M;
+            for (let n = 0; n < nOut; n++) {
+              const base = lBase + n * lN + c * lC;
+              for (let po = 0; po < nPo; po++) {
+                const d = row + (n * nPo + po) * PL;
+                const t = oTab[ko * nPo + po]!;
+                if (t < 0) for (let r = 0; r < PL; r++) cols[d + r] = 0;
+                else fillRun(d, base + t, kl, PL);
+              }
+            }
+          }
         }
       }
     } else {
-      // cols[(n, p), (c, k)]; out[(n, p), o] = cols · W[o, (c, k)]ᵀ
-      packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
-      const fillLayout2 = (segOff: Int32Array): void => {
-        // rows (n, po, pl), segments (c, ko)
-        let i = 0;
-        for (let n = 0; n < nOut; n++) {
-          for (let po = 0; po < nPo; po++) {
-            for (let pl = 0; pl < PL; pl++) {
-              for (let c = 0; c < I; c++) {
-                const base = nBase + n * lN + cBase + c * lC;
-                for (let ko = 0; ko < nKo; ko++) {
-                  const t = oTab[ko * nPo + po]!;
-                  segOff[i++] = t < 0 ? -1 : base + t;
-                }
-              }
-            }
-          }
-        }
-      };
-      if (!packWasm(M, I * nKo, KL, PL, fillLayout2)) {
-        for (let n = 0; n < nOut; n++) {
-          for (let po = 0; po < nPo; po++) {
-            for (let pl = 0; pl < PL; pl++) {
-              const row = ((n * nPo + po) * PL + pl) * Kd;
-              for (let c = 0; c < I; c++) {
-                const base = nBase + n * lN + cBase + c * lC;
-                for (let ko = 0; ko < nKo; ko++) {
-                  const d = row + (c * nKo + ko) * KL;
-                  const t = oTab[ko * nPo + po]!;
-                  if (t < 0) for (let r = 0; r < KL; r++) cols[d + r] = 0;
-                  else fillRun(d, base + t, pl, KL);
-                }
-              }
-            }
-          }
-        }
-      }
-      product(cols, W, R, M, Kd, Og, true);
       for (let n = 0; n < nOut; n++) {
-        for (let pf = 0; pf < nP; pf++) {
-          const rb = (n * nP + pf) * Og;
-          const ob = n * oN + oBase * oC + pOff[pf]!;
-          for (let o = 0; o < Og; o++) out[ob + o * oC] = R[rb + o]!;
+        for (let po = 0; po < nPo; po++) {
+          for (let pl = 0; pl < PL; pl++) {
+            const row = ((n * nPo + po) * PL + pl) * Kd;
+            for (let c = 0; c < I; c++) {
+              const base = lBase + n * lN + c * lC;
+              for (let ko = 0; ko < nKo; ko++) {
+                const d = row + (c * nKo + ko) * KL;
+                const t = oTab[ko * nPo + po]!;
+                if (t < 0) for (let r = 0; r < KL; r++) cols[d + r] = 0;
+                else fillRun(d, base + t, pl, KL);
+              }
+            }
+          }
         }
       }
     }
   }
-  return out;
 }

@@ -261,38 +261,61 @@ type Words = Float32Array | Float64Array | Int32Array;
  * unavailable or the data does not fit its memory; the caller packs in JavaScript.
  */
 export function packRunsWasm(src: Words, dst: Words, segOff: Int32Array, runs: Int32Array, rows: number, segs: number, Q: number): boolean {
-  const m = getModule();
-  if (!m) return false;
+  if (!getModule()) return false;
   const esz = src.BYTES_PER_ELEMENT as 4 | 8;
   const n = rows * segs * Q;
-  const oSrc = 0;
-  const oSeg = align64(oSrc + src.length * esz);
-  const oRun = align64(oSeg + segOff.length * 4);
-  const oDst = align64(oRun + runs.length * 4);
+  const packer = runPacker(src, segOff, runs, rows, segs, Q);
+  const oDst = align64(packer.scratchBytes);
   const base = reserveHeap(oDst + n * esz);
   if (base < 0) return false;
-  const buf = wasmMemory().buffer;
+  packer.write(base + oDst, base);
   const Ctor = src.constructor as Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor;
-  new Ctor(buf, base + oSrc, src.length).set(src);
-  new Int32Array(buf, base + oSeg, segOff.length).set(segOff);
-  const rt = new Int32Array(buf, base + oRun, runs.length);
-  for (let i = 0; i < runs.length; i += 4) {
-    rt[i] = runs[i]!;
-    rt[i + 1] = runs[i + 1]!;
-    rt[i + 2] = runs[i + 2]! * esz;
-    rt[i + 3] = runs[i + 3]! * esz;
-  }
-  const threads = n >= PARALLEL_MIN ? threadCount() : 1;
-  const perChunk = Math.max(1, Math.ceil(rows / (threads * 4)));
-  parallelFor(
-    m,
-    esz === 4 ? "runs4" : "runs8",
-    Math.ceil(rows / perChunk),
-    [base + oSrc, base + oDst, base + oSeg, base + oRun, segs, Q, perChunk, rows],
-    threads === 1,
-  );
   dst.set(new Ctor(wasmMemory().buffer, base + oDst, n));
   return true;
+}
+
+/**
+ * The packing of {@link packRunsWasm} as a producer that writes `rows·segs·Q` elements
+ * at a heap offset (for `matmulWasm`'s `HeapOperand`): its inputs — `src`, the segment
+ * offsets and the runs — go to its scratch bytes. Requires WebAssembly (check
+ * {@link wasmPackAvailable}).
+ */
+export function runPacker(
+  src: Words,
+  segOff: Int32Array,
+  runs: Int32Array,
+  rows: number,
+  segs: number,
+  Q: number,
+): { scratchBytes: number; write(at: number, scratch: number): void } {
+  const esz = src.BYTES_PER_ELEMENT as 4 | 8;
+  const oSeg = align64(src.length * esz);
+  const oRun = align64(oSeg + segOff.length * 4);
+  return {
+    scratchBytes: oRun + runs.length * 4,
+    write(at, scratch) {
+      const m = getModule()!;
+      const buf = wasmMemory().buffer;
+      const Ctor = src.constructor as Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor;
+      new Ctor(buf, scratch, src.length).set(src);
+      new Int32Array(buf, scratch + oSeg, segOff.length).set(segOff);
+      const rt = new Int32Array(buf, scratch + oRun, runs.length);
+      for (let i = 0; i < runs.length; i += 4) {
+        rt[i] = runs[i]!;
+        rt[i + 1] = runs[i + 1]!;
+        rt[i + 2] = runs[i + 2]! * esz;
+        rt[i + 3] = runs[i + 3]! * esz;
+      }
+      const threads = rows * segs * Q >= PARALLEL_MIN ? threadCount() : 1;
+      const perChunk = Math.max(1, Math.ceil(rows / (threads * 4)));
+      parallelFor(m, esz === 4 ? "runs4" : "runs8", Math.ceil(rows / perChunk), [scratch, at, scratch + oSeg, scratch + oRun, segs, Q, perChunk, rows], threads === 1);
+    },
+  };
+}
+
+/** True when the packing kernels can run (WebAssembly SIMD is available). */
+export function wasmPackAvailable(): boolean {
+  return getModule() !== null;
 }
 
 /**

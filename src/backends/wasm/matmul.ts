@@ -524,13 +524,30 @@ export interface MatmulWasmOptions {
 type Buf = Float32Array | Float64Array;
 
 /**
+ * An operand that its producer writes straight into the heap, where {@link matmulWasm}
+ * would copy it from an array: a Wasm kernel's output (the im2col matrix of a
+ * convolution) then never leaves the heap.
+ */
+export interface HeapOperand {
+  /** Heap bytes the producer needs for its own inputs, past the product's layout. */
+  scratchBytes: number;
+  /**
+   * Writes the operand's values (row-major, as the array would hold them) at heap byte
+   * offset `at`, using `[scratch, scratch + scratchBytes)` for its inputs. Called once,
+   * before the packing; the heap does not grow during the call.
+   */
+  write(at: number, scratch: number): void;
+}
+
+/**
  * `C = op(A) · op(B)` with `op(A)` m×k and `op(B)` k×n, written row-major into `C`
  * (m×n). `A` holds m×k row-major values, or k×m with `transA`; `B` holds k×n, or n×k
- * with `transB`. All three must have the same float type. Returns false (and writes
+ * with `transB`; either may instead be a {@link HeapOperand} its producer writes into the
+ * heap (never run as a matrix-vector product). All three must have the same float type. Returns false (and writes
  * nothing) when WebAssembly SIMD is unavailable or the operands do not fit the
  * runtime's memory; the caller then uses its JavaScript path.
  */
-export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: number, opts: MatmulWasmOptions = {}): boolean {
+export function matmulWasm(A: Buf | HeapOperand, B: Buf | HeapOperand, C: Buf, m: number, k: number, n: number, opts: MatmulWasmOptions = {}): boolean {
   const ks = opts.kernels ?? getKernels();
   if (!ks) return false;
   if (m === 0 || n === 0) return true;
@@ -540,7 +557,9 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   }
   // narrow products (n or m at most MAX_VECTORS): matrix-vector products with the
   // larger operand as the matrix, read once for all the vectors
-  if (!opts.kernels && (n <= MAX_VECTORS || m <= MAX_VECTORS)) {
+  const heapA = !ArrayBuffer.isView(A);
+  const heapB = !ArrayBuffer.isView(B);
+  if (!opts.kernels && !heapA && !heapB && (n <= MAX_VECTORS || m <= MAX_VECTORS)) {
     if (n <= MAX_VECTORS && (m > MAX_VECTORS || m >= n)) {
       // the vectors are the n columns of op(B); C[i·n + c] = (op(A) · b_c)[i]
       return gemvWasm(A, B, C, {
@@ -567,7 +586,7 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
     });
   }
   const { R, V } = ks.shape;
-  const f64 = A instanceof Float64Array;
+  const f64 = C instanceof Float64Array;
   const esz = f64 ? 8 : 4;
   const PW = V * (16 / esz);
   const mP = Math.ceil(m / R);
@@ -580,12 +599,16 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   const pkB = align64(pkA + mP * R * k * esz);
   const pkC = align64(pkB + nP * PW * k * esz);
   const end = pkC + mP * R * ldcE * esz;
-  const base = reserveHeap(end);
+  const scratchA = align64(end);
+  const scratchB = align64(scratchA + (heapA ? A.scratchBytes : 0));
+  const base = reserveHeap(scratchB + (heapB ? B.scratchBytes : 0));
   if (base < 0) return false;
   const buf = wasmMemory().buffer;
   const mem = f64 ? new Float64Array(buf) : new Float32Array(buf);
-  mem.set(A.subarray(0, m * k), (base + rawA) / esz);
-  mem.set(B.subarray(0, k * n), (base + rawB) / esz);
+  if (heapA) A.write(base + rawA, base + scratchA);
+  else mem.set(A.subarray(0, m * k), (base + rawA) / esz);
+  if (heapB) B.write(base + rawB, base + scratchB);
+  else mem.set(B.subarray(0, k * n), (base + rawB) / esz);
   const tag = f64 ? "64" : "32";
   const t0 = opts.timings ? performance.now() : 0;
   // small products run on the calling thread alone (waking workers costs more than they save)
