@@ -1,9 +1,12 @@
 /**
  * The CPU kernel of `conv_general_dilated`: a convolution as one matrix product per
- * group on the WebAssembly SIMD matmul (every core), its operands packed (im2col) and
- * its result scattered (col2im) by WebAssembly kernels on every core
- * (src/backends/wasm/gather.ts), or by the JavaScript loops here where those do not
- * apply (input dilation along the last spatial dimension, small sizes, bool/int32 sums).
+ * group on the WebAssembly SIMD matmul (every core). Its im2col matrix is written by a
+ * WebAssembly kernel (src/backends/wasm/gather.ts) straight into the packed panels the
+ * matmul multiplies, and the col2im step of the scatter form runs in WebAssembly too;
+ * JavaScript loops take what those do not (int32 sums, small products, no WebAssembly).
+ * Everything derived from the geometry (offset tables, runs, the choice of form) is
+ * built once per geometry and kept in a bounded cache, so a training loop that calls
+ * the same convolutions every step only packs and multiplies.
  *
  * Per spatial dimension the convolution reads, for output position `p` and window tap
  * `k`, the input at dilated-and-padded position `p·s + k·rd` (window stride `s`, kernel
@@ -28,7 +31,7 @@ import { type DType, type TypedArray, allocate, allocateForWrite } from "../../c
 import { sizeOf, stridesOf } from "../../core/shape.js";
 import { LruCache } from "../../core/lru.js";
 import type { ConvGeometry } from "../backend.js";
-import { runPacker, scatterAddRunsWasm, wasmPackAvailable } from "../wasm/gather.js";
+import { type TapTables, scatterAddRunsWasm, tapPacker, wasmPackAvailable } from "../wasm/gather.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { matmulBlocked, matmulInt32 } from "./matmul.js";
 
@@ -385,52 +388,44 @@ function convPlan(dtype: DType, g: ConvGeometry): ConvPlan {
         const j = p * str[last]! + k * rd[last]! - lo[last]!;
         return j >= 0 && j % dl === 0 && j / dl < LL ? j / dl : -1;
       });
-  // The packed matrix: rows × segments × runs of Q along the last dimension, row r using
-  // run r % runsPer of the last dimension's runs.
-  // Not by taps: cols[(c, k), (n, p)] — rows (c, ko, kl), segments (n, po); out[o, (n, p)] = W[o, (c, k)] · cols.
-  // By taps: cols[(n, p), (c, k)] — rows (n, po, pl), segments (c, ko); out[(n, p), o] = cols · W[o, (c, k)]ᵀ.
-  const [rows, segs, Q, runsPer] = byTaps ? [M, I * nKo, KL, PL] : [Kd, nOut * nPo, PL, KL];
-  // the packing and the product run in WebAssembly, the packed matrix never leaving its heap
-  const useWasm = lastRuns !== null && float && Og * Kd * M >= WASM_MIN_WORK && wasmPackAvailable();
-  let packTabs: [Int32Array, Int32Array] | null = null;
-  /** The source offsets of the segments (from the group's start, or -1) and each row's run. */
-  const packTables = (): [Int32Array, Int32Array] => {
-    if (packTabs) return packTabs;
-    const segOff = new Int32Array(rows * segs);
-    let i = 0;
-    if (!byTaps) {
-      for (let c = 0; c < I; c++) {
-        for (let ko = 0; ko < nKo; ko++) {
-          for (let kl = 0; kl < KL; kl++) {
-            for (let n = 0; n < nOut; n++) {
-              const base = n * lN + c * lC;
-              for (let po = 0; po < nPo; po++) {
-                const t = oTab[ko * nPo + po]!;
-                segOff[i++] = t < 0 ? -1 : base + t;
-              }
-            }
-          }
+  // In WebAssembly the im2col matrix is written straight into the product's packed
+  // panels (src/backends/wasm/gather.ts): its M output positions are the panel
+  // dimension, its I·nK (feature, tap) pairs the depth. As the B operand,
+  // out[o, (n, p)] = W[o, (c, k)] · cols; as A, out[(n, p), o] = cols · W[o, (c, k)]ᵀ.
+  const useWasm = float && Og * Kd * M >= WASM_MIN_WORK && wasmPackAvailable();
+  // (as B unless the output positions are fewer than the features: the longer side gets the panels)
+  const colsAsA = M < Og;
+  const tapTables = new Map<number, TapTables>();
+  /** The offsets (from the group's feature 0) each tap reads for each output position, in panels of `width`. */
+  const tablesFor = (width: number): TapTables => {
+    let t = tapTables.get(width);
+    if (t) return t;
+    const one = tapTable(P, K, lS, (d, p, k) => {
+      const j = p * str[d]! + k * rd[d]! - lo[d]!;
+      return j >= 0 && j % ld[d]! === 0 && j / ld[d]! < L[d]! ? j / ld[d]! : -1;
+    });
+    const nPanels = Math.ceil(M / width);
+    const Mpad = nPanels * width;
+    const tab = new Int32Array(nK * Mpad).fill(-1);
+    const flags = new Int32Array(nK * nPanels);
+    for (let kf = 0; kf < nK; kf++) {
+      const row = kf * Mpad;
+      for (let n = 0; n < nOut; n++) {
+        for (let pf = 0; pf < nP; pf++) {
+          const v = one[kf * nP + pf]!;
+          tab[row + n * nP + pf] = v < 0 ? -1 : n * lN + v;
         }
       }
-    } else {
-      for (let n = 0; n < nOut; n++) {
-        for (let po = 0; po < nPo; po++) {
-          for (let pl = 0; pl < PL; pl++) {
-            for (let c = 0; c < I; c++) {
-              const base = n * lN + c * lC;
-              for (let ko = 0; ko < nKo; ko++) {
-                const t = oTab[ko * nPo + po]!;
-                segOff[i++] = t < 0 ? -1 : base + t;
-              }
-            }
-          }
-        }
+      for (let j = 0; j < nPanels; j++) {
+        const t0 = tab[row + j * width]!;
+        let run = t0 >= 0;
+        for (let w = 1; w < width && run; w++) run = tab[row + j * width + w] === t0 + w;
+        flags[kf * nPanels + j] = run ? 1 : 0;
       }
     }
-    const rr = new Int32Array(4 * rows);
-    for (let row = 0; row < rows; row++) for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns![4 * (row % runsPer) + j]!;
-    packTabs = [segOff, rr];
-    return packTabs;
+    t = { tab, flags };
+    tapTables.set(width, t);
+    return t;
   };
 
   return (lhs, rhs) => {
@@ -443,19 +438,19 @@ function convPlan(dtype: DType, g: ConvGeometry): ConvPlan {
       packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
       let done = false;
       if (useWasm) {
-        const [segOff, rr] = packTables();
-        const cols = runPacker(lhs.subarray(lBase) as Float32Array, segOff, rr, rows, segs, Q);
-        done = byTaps
+        const cols = tapPacker(lhs.subarray(lBase) as Float32Array, I, nK, lC, M, tablesFor);
+        done = colsAsA
           ? matmulWasm(cols, W as Float32Array, R as Float32Array, M, Kd, Og, { transB: true })
           : matmulWasm(W as Float32Array, cols, R as Float32Array, Og, Kd, M);
       }
+      const byRows = done ? colsAsA : byTaps;
       if (!done) {
         const cols = scratchBuffer(dtype, "cols", Kd * M);
         packJs(lhs, cols, lBase);
         if (byTaps) product(cols, W, R, M, Kd, Og, true);
         else product(W, cols, R, Og, Kd, M);
       }
-      if (!byTaps) {
+      if (!byRows) {
         for (let o = 0; o < Og; o++) {
           for (let n = 0; n < nOut; n++) {
             const ob = n * oN + (oBase + o) * oC;
