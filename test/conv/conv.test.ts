@@ -142,7 +142,12 @@ describe("convGeneralDilated: values", () => {
           const y = convOf(c)(x, w);
           expect(y.dtype).toBe(dtype);
           const ref = referenceConv(c, toNumbers(x), toNumbers(w));
-          expectClose(toNumbers(y), ref.values, dtype === "float32" ? { rtol: 1e-4, atol: 1e-4 } : { rtol: 1e-12, atol: 1e-12 }, `case ${i} ${dtype} seed ${seed}`);
+          expectClose(
+            toNumbers(y),
+            ref.values,
+            dtype === "float32" ? { rtol: 1e-4, atol: 1e-4 } : { rtol: 1e-12, atol: 1e-12 },
+            `case ${i} ${dtype} seed ${seed}`,
+          );
         }
       }
     }

@@ -89,12 +89,18 @@ function tapPackKernel(esz: 4 | 8, width: number): FuncBuilder {
                 () => {
                   // width consecutive elements: whole vectors
                   f.get(sC).get(tp).mem(I32_LOAD, 2, 0).i32(shift).op(I32_SHL).op(OP.i32Add).set(a);
-                  for (let v = 0; v < rowBytes / 16; v++) f.get(d).get(a).simd(V128_LOAD, { align: 0, offset: v * 16 }).simd(V128_STORE, { align: 0, offset: v * 16 });
+                  for (let v = 0; v < rowBytes / 16; v++)
+                    f.get(d)
+                      .get(a)
+                      .simd(V128_LOAD, { align: 0, offset: v * 16 })
+                      .simd(V128_STORE, { align: 0, offset: v * 16 });
                 },
                 () => {
                   // element by element; an offset of -1 reads element 0 and stores zero
                   for (let w = 0; w < width; w++) {
-                    f.get(tp).mem(I32_LOAD, 2, 4 * w).set(o);
+                    f.get(tp)
+                      .mem(I32_LOAD, 2, 4 * w)
+                      .set(o);
                     f.get(d);
                     f.get(sC).get(o).get(o).i32(31).op(I32_SHR_S).i32(-1).op(I32_XOR).op(I32_AND).i32(shift).op(I32_SHL).op(OP.i32Add).mem(load, align, 0);
                     if (esz === 4) f.i32(0);
