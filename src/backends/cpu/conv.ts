@@ -396,6 +396,7 @@ function convPlan(dtype: DType, g: ConvGeometry): ConvPlan {
   // (as B unless the output positions are fewer than the features: the longer side gets the panels)
   const colsAsA = M < Og;
   const tapTables = new Map<number, TapTables>();
+  const lhsBytes = dtype === "float64" ? 8 : 4;
   /** The offsets (from the group's feature 0) each tap reads for each output position, in panels of `width`. */
   const tablesFor = (width: number): TapTables => {
     let t = tapTables.get(width);
@@ -416,11 +417,18 @@ function convPlan(dtype: DType, g: ConvGeometry): ConvPlan {
           tab[row + n * nP + pf] = v < 0 ? -1 : n * lN + v;
         }
       }
+      // bit v: the v-th vector (16 bytes) of the panel's row reads consecutive elements
+      const per = 16 / lhsBytes;
       for (let j = 0; j < nPanels; j++) {
-        const t0 = tab[row + j * width]!;
-        let run = t0 >= 0;
-        for (let w = 1; w < width && run; w++) run = tab[row + j * width + w] === t0 + w;
-        flags[kf * nPanels + j] = run ? 1 : 0;
+        let bits = 0;
+        for (let v = 0; v < Math.floor(width / per); v++) {
+          const at = row + j * width + v * per;
+          const t0 = tab[at]!;
+          let run = t0 >= 0;
+          for (let w = 1; w < per && run; w++) run = tab[at + w] === t0 + w;
+          if (run) bits |= 1 << v;
+        }
+        flags[kf * nPanels + j] = bits;
       }
     }
     t = { tab, flags };

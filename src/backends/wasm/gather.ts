@@ -7,9 +7,9 @@
  * feature, then window tap) split into blocks of `KC`, laid out `[block][panel][p][w]`.
  * A table `tab[k·Mpad + m]` gives, for tap `k` and output position `m`, the offset of
  * the input element it reads in feature 0 (feature `c` adds `c·lC`), or -1 where it
- * reads padding or a hole of a dilated input; `flags[k·nPanels + j]` says that panel
- * `j` reads `width` consecutive elements at tap `k`, copied as whole vectors. Elements
- * are moved as raw 4- or 8-byte words.
+ * reads padding or a hole of a dilated input; bit `v` of `flags[k·nPanels + j]` says
+ * that the `v`-th 16 bytes of panel `j`'s row at tap `k` are consecutive input
+ * elements, copied as one vector. Elements are moved as raw 4- or 8-byte words.
  *
  * And the col2im step: `scatterAdd` adds each run of a source laid out in rows of
  * segments into the destination at the run's (strided) positions, in float32 or
@@ -51,7 +51,7 @@ function tapPackKernel(esz: 4 | 8, width: number): FuncBuilder {
     sC = L(),
     pp = L(),
     tp = L(),
-    a = L(),
+    fl = L(),
     o = L();
   const load = esz === 4 ? I32_LOAD : I64_LOAD;
   const store = esz === 4 ? OP.i32Store : I64_STORE;
@@ -84,32 +84,44 @@ function tapPackKernel(esz: 4 | 8, width: number): FuncBuilder {
             () => {
               // tp = tab + (kf·Mpad + j·width)·4
               f.get(tab).get(kf).get(Mpad).op(OP.i32Mul).get(j).i32(width).op(OP.i32Mul).op(OP.i32Add).i32(2).op(I32_SHL).op(OP.i32Add).set(tp);
-              f.get(flags).get(kf).get(nPanels).op(OP.i32Mul).get(j).op(OP.i32Add).i32(2).op(I32_SHL).op(OP.i32Add).mem(I32_LOAD, 2, 0);
-              f.ifThen(
-                () => {
-                  // width consecutive elements: whole vectors
-                  f.get(sC).get(tp).mem(I32_LOAD, 2, 0).i32(shift).op(I32_SHL).op(OP.i32Add).set(a);
-                  for (let v = 0; v < rowBytes / 16; v++)
+              f.get(flags).get(kf).get(nPanels).op(OP.i32Mul).get(j).op(OP.i32Add).i32(2).op(I32_SHL).op(OP.i32Add).mem(I32_LOAD, 2, 0).set(fl);
+              // per 16 bytes of the panel row: a whole vector where its elements are consecutive, else element by element
+              const scalar = (w: number): void => {
+                // an offset of -1 reads the feature's first element and stores zero
+                f.get(tp)
+                  .mem(I32_LOAD, 2, 4 * w)
+                  .set(o);
+                f.get(d);
+                f.get(sC).get(o).get(o).i32(31).op(I32_SHR_S).i32(-1).op(I32_XOR).op(I32_AND).i32(shift).op(I32_SHL).op(OP.i32Add).mem(load, align, 0);
+                if (esz === 4) f.i32(0);
+                else f.op(I64_CONST, 0);
+                f.get(o).i32(0).op(OP.i32GeS).op(OP.select);
+                f.mem(store, align, w * esz);
+              };
+              const per = 16 / esz;
+              const nVec = Math.floor(width / per);
+              for (let v = 0; v < nVec; v++) {
+                f.get(fl)
+                  .i32(1 << v)
+                  .op(I32_AND);
+                f.ifThen(
+                  () => {
                     f.get(d)
-                      .get(a)
-                      .simd(V128_LOAD, { align: 0, offset: v * 16 })
+                      .get(sC)
+                      .get(tp)
+                      .mem(I32_LOAD, 2, v * per * 4)
+                      .i32(shift)
+                      .op(I32_SHL)
+                      .op(OP.i32Add)
+                      .simd(V128_LOAD, { align: 0, offset: 0 })
                       .simd(V128_STORE, { align: 0, offset: v * 16 });
-                },
-                () => {
-                  // element by element; an offset of -1 reads element 0 and stores zero
-                  for (let w = 0; w < width; w++) {
-                    f.get(tp)
-                      .mem(I32_LOAD, 2, 4 * w)
-                      .set(o);
-                    f.get(d);
-                    f.get(sC).get(o).get(o).i32(31).op(I32_SHR_S).i32(-1).op(I32_XOR).op(I32_AND).i32(shift).op(I32_SHL).op(OP.i32Add).mem(load, align, 0);
-                    if (esz === 4) f.i32(0);
-                    else f.op(I64_CONST, 0);
-                    f.get(o).i32(0).op(OP.i32GeS).op(OP.select);
-                    f.mem(store, align, w * esz);
-                  }
-                },
-              );
+                  },
+                  () => {
+                    for (let w = v * per; w < (v + 1) * per; w++) scalar(w);
+                  },
+                );
+              }
+              for (let w = nVec * per; w < width; w++) scalar(w);
               f.get(d).i32(rowBytes).op(OP.i32Add).set(d);
               // next tap, or the next feature's first tap
               f.get(kf).i32(1).op(OP.i32Add).tee(kf).get(nK).op(OP.i32Eq);
@@ -276,7 +288,7 @@ export function wasmPackAvailable(): boolean {
 export interface TapTables {
   /** `[nK][Mpad]`: the input offset each tap reads for each output position (feature 0), or -1; -1 past `M`. */
   tab: Int32Array;
-  /** `[nK][Mpad / width]`: 1 where the panel reads `width` consecutive elements. */
+  /** `[nK][Mpad / width]`: bit `v` set where the panel's `v`-th 16 bytes are consecutive input elements. */
   flags: Int32Array;
 }
 
