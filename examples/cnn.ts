@@ -31,7 +31,7 @@ export interface CnnBudget {
 }
 
 export const CNN_BUDGETS: Record<"full" | "fast", CnnBudget> = {
-  full: { epochs: 4, trainSize: 8000, batchSize: 64, peakLearningRate: 3e-3 },
+  full: { epochs: 3, trainSize: 8000, batchSize: 64, peakLearningRate: 5e-3 },
   fast: { epochs: 1, trainSize: 640, batchSize: 64, peakLearningRate: 3e-3 },
 };
 
