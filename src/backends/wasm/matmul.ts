@@ -545,13 +545,34 @@ export interface MatmulWasmOptions {
 type Buf = Float32Array | Float64Array;
 
 /**
+ * An operand that its producer writes into the heap already packed, where
+ * {@link matmulWasm} would copy an array in and pack it: a Wasm kernel's output (the
+ * im2col matrix of a convolution) then goes straight into the panels the product reads.
+ * The layout is the packing's: `op(A)` in panels of `R` rows, `op(B)` in panels of `PW`
+ * columns, the depth `k` in blocks of `KC`, stored `[block][panel][p][w]` (block `b`
+ * at element `b·KC·panels·width`, panel `j` of a block of depth `kc` at `j·kc·width`),
+ * zeros past the last row or column.
+ */
+export interface PackedOperand {
+  /** Heap bytes the producer needs for its inputs when its panels are `width` wide. */
+  scratchBytes(width: number): number;
+  /**
+   * Writes the packed operand at heap byte offset `at`, its inputs going to `[scratch,
+   * scratch + scratchBytes(width))`. Called once; the heap does not grow meanwhile.
+   */
+  write(at: number, scratch: number, width: number, KC: number): void;
+}
+
+/**
  * `C = op(A) · op(B)` with `op(A)` m×k and `op(B)` k×n, written row-major into `C`
  * (m×n). `A` holds m×k row-major values, or k×m with `transA`; `B` holds k×n, or n×k
- * with `transB`. All three must have the same float type. Returns false (and writes
+ * with `transB`; either may instead be a {@link PackedOperand} its producer writes into
+ * the heap packed (`transA`/`transB` then do not apply to it; never run as a
+ * matrix-vector product). All three must have the same float type. Returns false (and writes
  * nothing) when WebAssembly SIMD is unavailable or the operands do not fit the
  * runtime's memory; the caller then uses its JavaScript path.
  */
-export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: number, opts: MatmulWasmOptions = {}): boolean {
+export function matmulWasm(A: Buf | PackedOperand, B: Buf | PackedOperand, C: Buf, m: number, k: number, n: number, opts: MatmulWasmOptions = {}): boolean {
   const ks = opts.kernels ?? getKernels();
   if (!ks) return false;
   if (m === 0 || n === 0) return true;
@@ -561,7 +582,9 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   }
   // narrow products (n or m at most MAX_VECTORS): matrix-vector products with the
   // larger operand as the matrix, read once for all the vectors
-  if (!opts.kernels && (n <= MAX_VECTORS || m <= MAX_VECTORS)) {
+  const heapA = !ArrayBuffer.isView(A);
+  const heapB = !ArrayBuffer.isView(B);
+  if (!opts.kernels && !heapA && !heapB && (n <= MAX_VECTORS || m <= MAX_VECTORS)) {
     if (n <= MAX_VECTORS && (m > MAX_VECTORS || m >= n)) {
       // the vectors are the n columns of op(B); C[i·n + c] = (op(A) · b_c)[i]
       return gemvWasm(A, B, C, {
@@ -588,25 +611,29 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
     });
   }
   const { R, V } = ks.shape;
-  const f64 = A instanceof Float64Array;
+  const f64 = C instanceof Float64Array;
   const esz = f64 ? 8 : 4;
   const PW = V * (16 / esz);
   const mP = Math.ceil(m / R);
   const nP = Math.ceil(n / PW);
   const ldcE = nP * PW;
-  // heap layout: raw A, raw B, packed A, packed B, padded C
+  // heap layout: raw A, raw B (none for a packed operand), packed A, packed B, padded C
   const rawA = 0;
-  const rawB = align64(rawA + m * k * esz);
-  const pkA = align64(rawB + k * n * esz);
+  const rawB = align64(rawA + (heapA ? 0 : m * k * esz));
+  const pkA = align64(rawB + (heapB ? 0 : k * n * esz));
   const pkB = align64(pkA + mP * R * k * esz);
   const pkC = align64(pkB + nP * PW * k * esz);
   const end = pkC + mP * R * ldcE * esz;
-  const base = reserveHeap(end);
+  const scratchA = align64(end);
+  const scratchB = align64(scratchA + (heapA ? A.scratchBytes(R) : 0));
+  const base = reserveHeap(scratchB + (heapB ? B.scratchBytes(PW) : 0));
   if (base < 0) return false;
   const buf = wasmMemory().buffer;
   const mem = f64 ? new Float64Array(buf) : new Float32Array(buf);
-  mem.set(A.subarray(0, m * k), (base + rawA) / esz);
-  mem.set(B.subarray(0, k * n), (base + rawB) / esz);
+  if (heapA) A.write(base + pkA, base + scratchA, R, ks.shape.KC);
+  else mem.set(A.subarray(0, m * k), (base + rawA) / esz);
+  if (heapB) B.write(base + pkB, base + scratchB, PW, ks.shape.KC);
+  else mem.set(B.subarray(0, k * n), (base + rawB) / esz);
   const tag = f64 ? "64" : "32";
   const t0 = opts.timings ? performance.now() : 0;
   // small products run on the calling thread alone (waking workers costs more than they save)
@@ -615,12 +642,13 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   const aJ = opts.transA ? esz : k * esz;
   const aP = opts.transA ? m * esz : esz;
   const ppcA = Math.max(1, Math.ceil(mP / (threads * 4)));
-  parallelFor(ks.mod, `packA${tag}`, Math.ceil(mP / ppcA), [base + rawA, base + pkA, m, k, aJ, aP, mP, ppcA], threads === 1);
+  if (!heapA) parallelFor(ks.mod, `packA${tag}`, Math.ceil(mP / ppcA), [base + rawA, base + pkA, m, k, aJ, aP, mP, ppcA], threads === 1);
   // pack B: panel dimension n, depth k
   const bJ = opts.transB ? k * esz : esz;
   const bP = opts.transB ? esz : n * esz;
   const ppcB = Math.max(1, Math.ceil(nP / (threads * 4)));
-  parallelFor(ks.mod, opts.transB ? `packB${tag}` : `packBc${tag}`, Math.ceil(nP / ppcB), [base + rawB, base + pkB, n, k, bJ, bP, nP, ppcB], threads === 1);
+  if (!heapB)
+    parallelFor(ks.mod, opts.transB ? `packB${tag}` : `packBc${tag}`, Math.ceil(nP / ppcB), [base + rawB, base + pkB, n, k, bJ, bP, nP, ppcB], threads === 1);
   // the product, in chunks of MCp row panels × NCp column panels
   const MCp = Math.max(1, Math.round((opts.mc ?? 48) / R), Math.ceil(mP / 32768));
   const nRB = Math.ceil(mP / MCp);
