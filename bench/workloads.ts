@@ -59,6 +59,20 @@ export interface ConvBlockData extends plain.ConvBlockSizes {
   w1: Float32Array;
   w2: Float32Array;
 }
+/**
+ * One training step of examples/cnn.ts's model (see plain.CnnSizes): images `x[batch,
+ * S·S]`, labels, the parameters and Adam's moments in the order conv1 weight (OIHW),
+ * conv1 bias, conv2 weight, conv2 bias, linear weight (`[classes, features]`), linear
+ * bias, and Adam's setup (the moments are those after `count` steps).
+ */
+export interface CnnData extends plain.CnnSizes {
+  adam: plain.AdamSetup;
+  x: Float32Array;
+  labels: Int32Array;
+  params: Float32Array[];
+  mu: Float32Array[];
+  nu: Float32Array[];
+}
 /** An Elman RNN: `W` is `[H, H]`, `U` is `[H, I]`, `xs` is `[T, I]`. */
 export interface RnnData {
   H: number;
@@ -114,6 +128,7 @@ export interface DataMap {
   "gather-vmap": GatherData;
   "gather-loop": GatherData;
   "conv-block-grad": ConvBlockData;
+  "cnn-step": CnnData;
   "rnn-grad": RnnData;
   "rnn-grad-unrolled": RnnData;
   "deep-grad": DeepData;
@@ -145,6 +160,8 @@ export interface OutputMap {
   "gather-loop": { y: Vec };
   /** Gradients of the loss with respect to w1 and w2, in OIHW order. */
   "conv-block-grad": { g1: Vec; g2: Vec };
+  /** The loss before the step and the updated parameters (in CnnData's order and layouts). */
+  "cnn-step": { loss: number; params: Vec[] };
   /** Loss and gradients of the RNN's sum of hidden states with respect to W and U. */
   "rnn-grad": { loss: number; gW: Vec; gU: Vec };
   "rnn-grad-unrolled": { loss: number; gW: Vec; gU: Vec };
@@ -398,6 +415,43 @@ const convBlock: Workload<"conv-block-grad"> = {
   },
 };
 
+/** The norm of the update `p' - p` over all parameters, and probes of the two kernels' updates. */
+function cnnChecks(next: readonly ArrayLike<number>[], d: CnnData): number[] {
+  const delta = next.map((p, i) => Float64Array.from(p, (v, j) => v - d.params[i]![j]!));
+  return [Math.hypot(...delta.map(norm2)), dot64(probe(delta[0]!.length, 21), delta[0]!), dot64(probe(delta[2]!.length, 22), delta[2]!)];
+}
+
+const cnnStep: Workload<"cnn-step"> = {
+  id: "cnn-step",
+  title: "CNN training step, batch 64 (examples/cnn.ts: conv5x5 1→16, pool, conv5x5 16→32, pool, linear; Adam)",
+  checks: ["loss", "|Δp|", "r·Δw1", "r·Δw2"],
+  tol: 1e-3,
+  data: () => {
+    const z = { batch: 64, S: 28, C1: 16, C2: 32, classes: 10 };
+    const feat = z.C2 * (z.S / 4) ** 2;
+    // PyTorch's default initialization: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    const shapes: [number, number][] = [
+      [z.C1 * 25, 25],
+      [z.C1, 25],
+      [z.C2 * z.C1 * 25, z.C1 * 25],
+      [z.C2, z.C1 * 25],
+      [z.classes * feat, feat],
+      [z.classes, feat],
+    ];
+    const params = shapes.map(([n, fanIn], i) => uniform(n, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), SEED + 90 + i));
+    // moments of a few steps in: small means, variances of the order of the squared gradients
+    const mu = shapes.map(([n], i) => uniform(n, -1e-3, 1e-3, SEED + 100 + i));
+    const nu = shapes.map(([n], i) => uniform(n, 1e-6, 4e-6, SEED + 110 + i));
+    const labels = Int32Array.from(uniform(z.batch, 0, z.classes, SEED + 121), (v) => Math.min(z.classes - 1, Math.floor(v)));
+    return { ...z, adam: { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, count: 10 }, x: uniform(z.batch * z.S * z.S, 0, 1, SEED + 120), labels, params, mu, nu };
+  },
+  summarize: (out, d) => [out.loss, ...cnnChecks(out.params, d)],
+  reference: (d) => {
+    const r = plain.cnnStep(Float64Array, d, d.adam, d.params.map(f64), d.mu.map(f64), d.nu.map(f64), f64(d.x), d.labels);
+    return [r.loss, ...cnnChecks(r.params, d)];
+  },
+};
+
 const rnnData = (): RnnData => {
   const H = 64;
   const I = 32;
@@ -564,6 +618,7 @@ export const WORKLOADS: readonly Workload<WorkloadId>[] = [
   gatherWorkload("gather-vmap", "gather x[b, idx[b]] (64 rows, 5000 of 20000): vmap with batched indices"),
   gatherWorkload("gather-loop", "the same gather, one unbatched gather per row"),
   convBlock,
+  cnnStep,
   rnnWorkload("rnn-grad", "Elman RNN grad, H=64 I=32 T=200 (cotangent: lax.scan)"),
   rnnWorkload("rnn-grad-unrolled", "the same, JS loop over time (unrolled under jit)"),
   deepWorkload("deep-grad", "grad of a 20-layer tanh MLP, width 256, batch 64"),

@@ -8,11 +8,12 @@
  * @module
  */
 import * as cot from "../../src/index.js";
-import { checkpoint, grad, hessianVectorProduct, lax, nn, np, tree, valueAndGrad, vmap } from "../../src/index.js";
+import { checkpoint, grad, hessianVectorProduct, lax, losses, nn, np, optim, tree, valueAndGrad, vmap } from "../../src/index.js";
 import type { Library } from "../columns.js";
 import { linearizeJaxpr } from "../../src/transforms/ad.js";
 import {
   type CaseTable,
+  type CnnData,
   type DeepData,
   type MlpData,
   type PerExampleData,
@@ -203,6 +204,7 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       let out: [A, A] | undefined;
       return { run: () => void (out = f(w1, w2) as [A, A]), read: () => ({ g1: out![0].data(), g2: out![1].data() }) };
     },
+    "cnn-step": (d) => cnnStepCase(wrap, d),
     "rnn-grad": (d) => rnnCase(wrap, d, true),
     "rnn-grad-unrolled": (d) => rnnCase(wrap, d, false),
     "deep-grad": (d) => deepCase(wrap, d, false),
@@ -219,6 +221,43 @@ function makeCases(wrap: (f: AnyFn) => AnyFn): CaseTable {
       });
       let out: A | undefined;
       return { run: () => void (out = f(a, b) as A), read: () => ({ x: out!.data() }) };
+    },
+  };
+}
+
+/** One training step of examples/cnn.ts's CNN: loss, gradients and an Adam update, from the given Adam state. */
+function cnnStepCase(wrap: (f: AnyFn) => AnyFn, d: CnnData) {
+  const [w1, b1, w2, b2, wo, bo] = d.params;
+  const feat = d.C2 * (d.S / 4) ** 2;
+  const shapes = [[d.C1, 1, 5, 5], [d.C1], [d.C2, d.C1, 5, 5], [d.C2], [d.classes, feat], [d.classes]];
+  const tree6 = (xs: Float32Array[]) => {
+    const [a, b, c, e, f, g] = xs.map((x, i) => mat(x, shapes[i]!));
+    return { conv1: { weight: a!, bias: b! }, conv2: { weight: c!, bias: e! }, out: { weight: f!, bias: g! } };
+  };
+  type Params = ReturnType<typeof tree6>;
+  const params = tree6([w1!, b1!, w2!, b2!, wo!, bo!]);
+  const state: optim.AdamState = { count: np.array(d.adam.count, { dtype: "int32" }), mu: tree6(d.mu), nu: tree6(d.nu) };
+  const x = mat(d.x, [d.batch, d.S * d.S]);
+  const labels = np.array(d.labels, { dtype: "int32" });
+  const opt = optim.adam(d.adam.lr, { b1: d.adam.b1, b2: d.adam.b2, eps: d.adam.eps });
+  const model = (p: Params, images: A): A => {
+    const h = np.reshape(images, [images.shape[0]!, 1, d.S, d.S]);
+    const h1 = nn.maxPool2d(nn.relu(nn.conv2d.apply(p.conv1, h, { padding: 2 })), 2);
+    const h2 = nn.maxPool2d(nn.relu(nn.conv2d.apply(p.conv2, h1, { padding: 2 })), 2);
+    return nn.linear.apply(p.out, np.reshape(h2, [h2.shape[0]!, feat]));
+  };
+  const lossFn = (p: Params, x: A, y: A): A => losses.softmaxCrossEntropy(model(p, x), y);
+  const step = wrap((p: Params, s: optim.AdamState, x: A, y: A) => {
+    const [loss, grads] = valueAndGrad(lossFn)(p, x, y);
+    const [updates, next] = opt.update(grads, s, p);
+    return { params: optim.applyUpdates(p, updates), state: next, loss };
+  });
+  let out: { params: Params; loss: A } | undefined;
+  return {
+    run: () => void (out = step(params, state, x, labels) as { params: Params; loss: A }),
+    read: () => {
+      const q = out!.params;
+      return { loss: out!.loss.item(), params: [q.conv1.weight, q.conv1.bias, q.conv2.weight, q.conv2.bias, q.out.weight, q.out.bias].map((t) => t.data()) };
     },
   };
 }

@@ -562,3 +562,208 @@ export function sinChainValueAndGrad(x: FArr, steps: number, tape: Float64Array,
   }
   return value;
 }
+
+/**
+ * The `cnn-step` model (examples/cnn.ts): conv 5x5 1→C1 (padding 2) + ReLU + 2x2 max
+ * pool, conv 5x5 C1→C2 (padding 2) + ReLU + 2x2 max pool, linear (C2·(S/4)²)→classes,
+ * on `[batch, S·S]` images. Parameters in PyTorch's layouts (OIHW kernels, `[out, in]`
+ * linear weight).
+ */
+export interface CnnSizes {
+  batch: number;
+  S: number;
+  C1: number;
+  C2: number;
+  classes: number;
+}
+/** Adam's hyperparameters and the state it starts the step from (`count` steps taken). */
+export interface AdamSetup {
+  lr: number;
+  b1: number;
+  b2: number;
+  eps: number;
+  count: number;
+}
+
+/** `out[n, o, y, x] = b[o] + Σ_{c, ky, kx} in[n, c, y + ky - 2, x + kx - 2] · w[o, c, ky, kx]` (5x5, zero padding 2). */
+function conv5(F: FCtor, inp: FArr, N: number, C: number, O: number, S: number, w: FArr, b: FArr): FArr {
+  const out = new F(N * O * S * S);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const ob = (n * O + o) * S * S;
+      out.fill(b[o]!, ob, ob + S * S);
+      for (let c = 0; c < C; c++) {
+        const ib = (n * C + c) * S * S;
+        for (let ky = 0; ky < 5; ky++) {
+          for (let kx = 0; kx < 5; kx++) {
+            const wv = w[((o * C + c) * 5 + ky) * 5 + kx]!;
+            for (let y = Math.max(0, 2 - ky); y < Math.min(S, S + 2 - ky); y++) {
+              const ir = ib + (y + ky - 2) * S - 2 + kx;
+              const orow = ob + y * S;
+              for (let x = Math.max(0, 2 - kx); x < Math.min(S, S + 2 - kx); x++) out[orow + x]! += inp[ir + x]! * wv;
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** ReLU then 2x2 max pool of `[planes, S, S]`; `arg` records the input offset each output took (the first maximum). */
+function reluPool(F: FCtor, h: FArr, planes: number, S: number, arg: Int32Array): FArr {
+  const H = S / 2;
+  const out = new F(planes * H * H);
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < H; x++, o++) {
+        let best = -1;
+        let bv = -Infinity;
+        for (let dy = 0; dy < 2; dy++) {
+          for (let dx = 0; dx < 2; dx++) {
+            const i = (p * S + 2 * y + dy) * S + 2 * x + dx;
+            const v = Math.max(0, h[i]!);
+            if (v > bv) {
+              bv = v;
+              best = i;
+            }
+          }
+        }
+        out[o] = bv;
+        arg[o] = best;
+      }
+    }
+  }
+  return out;
+}
+
+/** The cotangent of the input of `conv5` and the kernel's and bias's, from the output's `dy`. */
+function conv5Back(
+  F: FCtor,
+  inp: FArr,
+  N: number,
+  C: number,
+  O: number,
+  S: number,
+  w: FArr,
+  dy: FArr,
+  wantInput: boolean,
+): { dx: FArr | null; dw: FArr; db: FArr } {
+  const dx = wantInput ? new F(N * C * S * S) : null;
+  const dw = new F(O * C * 25);
+  const db = new F(O);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const ob = (n * O + o) * S * S;
+      let s = 0;
+      for (let i = 0; i < S * S; i++) s += dy[ob + i]!;
+      db[o]! += s;
+      for (let c = 0; c < C; c++) {
+        const ib = (n * C + c) * S * S;
+        for (let ky = 0; ky < 5; ky++) {
+          for (let kx = 0; kx < 5; kx++) {
+            const wi = ((o * C + c) * 5 + ky) * 5 + kx;
+            const wv = w[wi]!;
+            let g = 0;
+            for (let y = Math.max(0, 2 - ky); y < Math.min(S, S + 2 - ky); y++) {
+              const ir = ib + (y + ky - 2) * S - 2 + kx;
+              const orow = ob + y * S;
+              for (let x = Math.max(0, 2 - kx); x < Math.min(S, S + 2 - kx); x++) {
+                const d = dy[orow + x]!;
+                g += inp[ir + x]! * d;
+                if (dx) dx[ir + x]! += wv * d;
+              }
+            }
+            dw[wi]! += g;
+          }
+        }
+      }
+    }
+  }
+  return { dx, dw, db };
+}
+
+/**
+ * One training step of the `cnn-step` model by hand: mean softmax cross-entropy, its
+ * gradients, and an Adam update (PyTorch's form, from the given moments and step
+ * count). Parameters, moments and results in the order conv1 weight, conv1 bias, conv2
+ * weight, conv2 bias, linear weight, linear bias. Returns the loss and the updated
+ * parameters.
+ */
+export function cnnStep(
+  F: FCtor,
+  z: CnnSizes,
+  adam: AdamSetup,
+  params: FArr[],
+  mu: FArr[],
+  nu: FArr[],
+  x: FArr,
+  labels: Int32Array,
+): { loss: number; params: FArr[] } {
+  const { batch: N, S, C1, C2, classes } = z;
+  const [w1, b1, w2, b2, wo, bo] = params as [FArr, FArr, FArr, FArr, FArr, FArr];
+  const S2 = S / 2;
+  const S4 = S / 4;
+  const feat = C2 * S4 * S4;
+  const h1 = conv5(F, x, N, 1, C1, S, w1, b1);
+  const arg1 = new Int32Array(N * C1 * S2 * S2);
+  const p1 = reluPool(F, h1, N * C1, S, arg1);
+  const h2 = conv5(F, p1, N, C1, C2, S2, w2, b2);
+  const arg2 = new Int32Array(N * C2 * S4 * S4);
+  const p2 = reluPool(F, h2, N * C2, S2, arg2);
+  // logits = p2 · woᵀ + bo; the softmax cross-entropy's gradient (softmax - onehot) / N
+  const logits = new F(N * classes);
+  const dz = new F(N * classes);
+  let loss = 0;
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < classes; k++) {
+      let s = bo[k]!;
+      for (let f = 0; f < feat; f++) s += p2[n * feat + f]! * wo[k * feat + f]!;
+      logits[n * classes + k] = s;
+    }
+    let m = -Infinity;
+    for (let k = 0; k < classes; k++) m = Math.max(m, logits[n * classes + k]!);
+    let se = 0;
+    for (let k = 0; k < classes; k++) se += Math.exp(logits[n * classes + k]! - m);
+    const lse = m + Math.log(se);
+    loss += lse - logits[n * classes + labels[n]!]!;
+    for (let k = 0; k < classes; k++) dz[n * classes + k] = (Math.exp(logits[n * classes + k]! - lse) - (k === labels[n] ? 1 : 0)) / N;
+  }
+  loss /= N;
+  const gwo = new F(classes * feat);
+  const gbo = new F(classes);
+  const dp2 = new F(N * feat);
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < classes; k++) {
+      const d = dz[n * classes + k]!;
+      gbo[k]! += d;
+      for (let f = 0; f < feat; f++) {
+        gwo[k * feat + f]! += d * p2[n * feat + f]!;
+        dp2[n * feat + f]! += d * wo[k * feat + f]!;
+      }
+    }
+  }
+  // back through pool 2 and ReLU 2 (a pooled zero is a ReLU-clipped or zero input: no gradient)
+  const dh2 = new F(h2.length);
+  for (let o = 0; o < arg2.length; o++) if (h2[arg2[o]!]! > 0) dh2[arg2[o]!] = dp2[o]!;
+  const g2 = conv5Back(F, p1, N, C1, C2, S2, w2, dh2, true);
+  const dh1 = new F(h1.length);
+  for (let o = 0; o < arg1.length; o++) if (h1[arg1[o]!]! > 0) dh1[arg1[o]!] = g2.dx![o]!;
+  const g1 = conv5Back(F, x, N, 1, C1, S, w1, dh1, false);
+  const grads = [g1.dw, g1.db, g2.dw, g2.db, gwo, gbo];
+  const t = adam.count + 1;
+  const bc1 = 1 - adam.b1 ** t;
+  const bc2 = Math.sqrt(1 - adam.b2 ** t);
+  const next = params.map((p, i) => {
+    const g = grads[i]!;
+    const out = new F(p.length);
+    for (let j = 0; j < p.length; j++) {
+      const m = adam.b1 * mu[i]![j]! + (1 - adam.b1) * g[j]!;
+      const v = adam.b2 * nu[i]![j]! + (1 - adam.b2) * g[j]! * g[j]!;
+      out[j] = p[j]! - (adam.lr / bc1) * (m / (Math.sqrt(v) / bc2 + adam.eps));
+    }
+    return out;
+  });
+  return { loss, params: next };
+}

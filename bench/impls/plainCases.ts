@@ -61,6 +61,10 @@ export async function load(): Promise<Library> {
         let out: { g1: plain.FArr; g2: plain.FArr } | undefined;
         return { run: () => void (out = plain.convBlockGrad(Float32Array, d, d.x, d.w1, d.w2)), read: () => out! };
       },
+      "cnn-step": (d) => {
+        let out: { loss: number; params: plain.FArr[] } | undefined;
+        return { run: () => void (out = plain.cnnStep(Float32Array, d, d.adam, d.params, d.mu, d.nu, d.x, d.labels)), read: () => out! };
+      },
       "rnn-grad": rnnCase,
       "rnn-grad-unrolled": rnnCase,
       "deep-grad": (d) => {

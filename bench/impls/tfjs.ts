@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Library } from "../columns.js";
 import { packageVersion } from "../harness.js";
-import type { Case, CaseTable, MlpData, OutputMap, Unsupported, WorkloadId } from "../workloads.js";
+import type { Case, CaseTable, CnnData, MlpData, OutputMap, Unsupported, WorkloadId } from "../workloads.js";
 
 export type TfBackend = "cpu" | "wasm";
 
@@ -42,7 +42,7 @@ export async function load(backend: TfBackend): Promise<Library | Unsupported> {
   if (backend === "wasm") versions["@tensorflow/tfjs-backend-wasm"] = packageVersion("@tensorflow/tfjs-backend-wasm");
   if (backend === "wasm") {
     notes.push(
-      "tfjs wasm: its backend has no Conv2DBackpropFilter kernel, so the W8 kernel gradients come from a tf.customGrad convolution whose filter gradient is a tf.conv2d of the transposed input with the transposed output gradient (dilated by the stride); the input gradient is tf.conv2dTranspose.",
+      "tfjs wasm: its backend has no Conv2DBackpropFilter kernel, so the W8 and cnn-step kernel gradients come from a tf.customGrad convolution whose filter gradient is a tf.conv2d of the transposed input with the transposed output gradient (dilated by the stride); the input gradient is tf.conv2dTranspose.",
     );
   }
   return { cases: makeCases(backend), versions, notes };
@@ -208,6 +208,33 @@ function makeCases(backend: TfBackend): CaseTable {
       );
     },
 
+    "cnn-step": (d) => {
+      // NHWC images and HWIO kernels; the linear weight's columns (and its moments) permuted
+      // from the NCHW flattening (c, y, x) to tfjs's NHWC one (y, x, c) — all outside the timing
+      const S4 = d.S / 4;
+      const feat = d.C2 * S4 * S4;
+      const layout = (t: tf.Tensor, i: number): tf.Tensor =>
+        i === 0 || i === 2
+          ? tf.transpose(t.reshape(i === 0 ? [d.C1, 1, 5, 5] : [d.C2, d.C1, 5, 5]), [2, 3, 1, 0])
+          : i === 4
+            ? tf.transpose(t.reshape([d.classes, d.C2, S4, S4]), [0, 2, 3, 1]).reshape([d.classes, feat])
+            : t;
+      const unlayout = (t: tf.Tensor, i: number): tf.Tensor =>
+        i === 0 || i === 2 ? tf.transpose(t, [3, 2, 0, 1]) : i === 4 ? tf.transpose(t.reshape([d.classes, S4, S4, d.C2]), [0, 3, 1, 2]) : t;
+      const load = (xs: Float32Array[]) => xs.map((v, i) => tf.tidy(() => layout(tf.tensor1d(v), i)));
+      const params = load(d.params);
+      const mu = load(d.mu);
+      const nu = load(d.nu);
+      const x = tf.tensor4d(d.x, [d.batch, d.S, d.S, 1]);
+      const onehot = tf.tidy(() => tf.oneHot(tf.tensor1d(d.labels, "int32"), d.classes));
+      const step = makeCnnStep(backend, d, x, onehot, mu, nu);
+      return tfCase<"cnn-step">(
+        () => step(params),
+        (r: { loss: tf.Tensor; params: tf.Tensor[] }) => ({ loss: scalar(r.loss), params: r.params.map((p, i) => tf.tidy(() => vec(unlayout(p, i)))) }),
+        [...params, ...mu, ...nu, x, onehot],
+      );
+    },
+
     "conv-block-grad": (d) => {
       // tfjs convolutions are NHWC with HWIO filters: the data is laid out so once, outside the timing
       const x = tf.tidy(() => tf.transpose(tf.tensor4d(d.x, [d.N, 1, d.S, d.S]), [0, 2, 3, 1])) as tf.Tensor4D;
@@ -258,6 +285,59 @@ function convBlockLossWasm(x: tf.Tensor4D) {
     };
   }) as never) as (a: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
   return (w1: tf.Tensor4D, w2: tf.Tensor4D) => tf.sum(tf.relu(conv2(tf.relu(conv1(w1)), w2)));
+}
+
+/**
+ * One training step of the cnn-step model: `params` are [w1, b1, w2, b2, wo, bo] (HWIO
+ * kernels, the linear weight `[classes, features]` in NHWC flattening order). On wasm
+ * the convolutions have custom gradients (see filterGrad); Adam is written out with the
+ * given moments (PyTorch's form).
+ */
+function makeCnnStep(backend: TfBackend, d: CnnData, x: tf.Tensor4D, onehot: tf.Tensor, mu: tf.Tensor[], nu: tf.Tensor[]) {
+  const pad: [number, number] = [2, 2];
+  // conv 5x5, padding 2, stride 1: on wasm the input gradient is conv2dTranspose and the kernel gradient filterGrad
+  const conv =
+    backend === "wasm"
+      ? (tf.customGrad(((a: tf.Tensor4D, w: tf.Tensor4D, save: tf.GradSaveFunc) => {
+          save([a, w]);
+          return {
+            value: tf.conv2d(a, w, 1, "same"),
+            gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+              const [a0, w0] = saved as [tf.Tensor4D, tf.Tensor4D];
+              return [tf.conv2dTranspose(dy, w0, a0.shape, 1, "same"), filterGrad(a0, dy, 1, pad)];
+            },
+          };
+        }) as never) as (a: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D)
+      : (a: tf.Tensor4D, w: tf.Tensor4D) => tf.conv2d(a, w, 1, "same");
+  // the first layer's input is data: only its kernel gradient
+  const conv1 =
+    backend === "wasm"
+      ? (tf.customGrad(((w: tf.Tensor4D, save: tf.GradSaveFunc) => {
+          save([w]);
+          return { value: tf.conv2d(x, w, 1, "same"), gradFunc: (dy: tf.Tensor4D) => [filterGrad(x, dy, 1, pad)] };
+        }) as never) as (w: tf.Tensor4D) => tf.Tensor4D)
+      : (w: tf.Tensor4D) => tf.conv2d(x, w, 1, "same");
+  const feat = d.C2 * (d.S / 4) ** 2;
+  const loss = (w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor, wo: tf.Tensor, bo: tf.Tensor): tf.Scalar => {
+    const h1 = tf.maxPool(tf.relu(tf.add(conv1(w1 as tf.Tensor4D), b1)) as tf.Tensor4D, 2, 2, "valid");
+    const h2 = tf.maxPool(tf.relu(tf.add(conv(h1, w2 as tf.Tensor4D), b2)) as tf.Tensor4D, 2, 2, "valid");
+    const logits = tf.add(tf.matMul(h2.reshape([d.batch, feat]), wo as tf.Tensor2D, false, true), bo);
+    return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(onehot, logits), 1))) as tf.Scalar;
+  };
+  const vg = tf.valueAndGrads(loss as (...p: tf.Tensor[]) => tf.Scalar);
+  const { lr, b1, b2, eps, count } = d.adam;
+  const bc1 = 1 - b1 ** (count + 1);
+  const bc2 = Math.sqrt(1 - b2 ** (count + 1));
+  return (params: tf.Tensor[]) => {
+    const { value, grads } = vg(params);
+    const next = params.map((p, i) => {
+      const g = grads[i]!;
+      const m = tf.add(tf.mul(mu[i]!, b1), tf.mul(g, 1 - b1));
+      const v = tf.add(tf.mul(nu[i]!, b2), tf.mul(tf.square(g), 1 - b2));
+      return tf.sub(p, tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), bc2), eps)), lr / bc1));
+    });
+    return { loss: value, params: next };
+  };
 }
 
 function makeSgdStep(d: MlpData, x: tf.Tensor, onehot: tf.Tensor) {

@@ -18,6 +18,7 @@ import type { DType } from "../core/dtype.js";
 import type { Params } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
 import { controlRules } from "./onnx_control.js";
+import { convRules } from "./onnx_conv.js";
 import { normalizedIndices, numpyRules } from "./onnx_numpy.js";
 import { randomRules } from "./onnx_random.js";
 
@@ -108,10 +109,6 @@ function argReduction(opType: string): OnnxRule {
   };
 }
 
-/** The reason given for a primitive whose ONNX row is still to be written. */
-function notYet(onnxOps: string): string {
-  return `its ONNX row (${onnxOps}) is not written yet; compute this part outside the exported function, or add the row in src/export/onnx_ops.ts (test/export/subgraphs.test.ts shows If and Loop rows).`;
-}
 const noLinalg = "ONNX has no operator for this matrix factorization or solve; compute it outside the exported function and pass the result in as an input.";
 
 /**
@@ -277,14 +274,6 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   // recomputation is a differentiation concern: the exported graph computes the body once
   checkpoint: { inline: (p) => p.jaxpr as ClosedJaxpr },
 
-  // ---------------------------------------------------------------- not mapped yet (ONNX has a form; the row is still to be written)
-  conv_general_dilated: { noOnnxForm: notYet("Conv") },
-  reduce_window_sum: { noOnnxForm: notYet("AveragePool (times the window size) or Conv with a ones kernel") },
-  reduce_window_max: { noOnnxForm: notYet("MaxPool") },
-  reduce_window_min: { noOnnxForm: notYet("MaxPool of the negation") },
-  select_and_gather_add: { noOnnxForm: notYet("MaxPool with indices, then GatherElements") },
-  select_and_scatter_add: { noOnnxForm: notYet("MaxPool with indices, then ScatterElements with reduction add") },
-
   // ---------------------------------------------------------------- linear algebra: no ONNX operator
   cholesky: { noOnnxForm: noLinalg },
   triangular_solve: { noOnnxForm: noLinalg },
@@ -301,4 +290,7 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
 
   // ---------------------------------------------------------------- control flow: If and Loop (src/export/onnx_control.ts)
   ...controlRules,
+
+  // ---------------------------------------------------------------- convolutions and windows (src/export/onnx_conv.ts)
+  ...convRules,
 };

@@ -88,6 +88,37 @@ describe("convGeneralDilated: values", () => {
         ],
         specs: ["NCHW", "OIHW", "NCHW"],
       },
+      // input dilation along the last dimension, gathered (the stride keeps the output smaller than the input)
+      {
+        N: 2,
+        G: 1,
+        I: 6,
+        Og: 10,
+        spatial: [12, 14],
+        window: [3, 3],
+        strides: [1, 2],
+        lhsDilation: [1, 2],
+        rhsDilation: [1, 1],
+        padding: [
+          [1, 1],
+          [2, 0],
+        ],
+        specs: ["NCHW", "OIHW", "NCHW"],
+      },
+      // fewer output positions than output features: the im2col matrix is the product's left operand
+      {
+        N: 1,
+        G: 1,
+        I: 16,
+        Og: 40,
+        spatial: [5, 5],
+        window: [3, 3],
+        strides: [1, 1],
+        lhsDilation: [1, 1],
+        rhsDilation: [1, 1],
+        padding: "VALID",
+        specs: ["NCHW", "OIHW", "NCHW"],
+      },
       // 1-D, long
       {
         N: 4,
@@ -105,11 +136,19 @@ describe("convGeneralDilated: values", () => {
     ];
     for (const [i, c] of cases.entries()) {
       for (const dtype of ["float32", "float64"] as const) {
-        const [x, w] = operands(c, 100 + i, dtype);
-        const y = convOf(c)(x, w);
-        expect(y.dtype).toBe(dtype);
-        const ref = referenceConv(c, toNumbers(x), toNumbers(w));
-        expectClose(toNumbers(y), ref.values, dtype === "float32" ? { rtol: 1e-4, atol: 1e-4 } : { rtol: 1e-12, atol: 1e-12 }, `case ${i} ${dtype}`);
+        // twice per geometry with other values: the second call reuses the cached tables, not the data
+        for (const seed of [100 + i, 200 + i]) {
+          const [x, w] = operands(c, seed, dtype);
+          const y = convOf(c)(x, w);
+          expect(y.dtype).toBe(dtype);
+          const ref = referenceConv(c, toNumbers(x), toNumbers(w));
+          expectClose(
+            toNumbers(y),
+            ref.values,
+            dtype === "float32" ? { rtol: 1e-4, atol: 1e-4 } : { rtol: 1e-12, atol: 1e-12 },
+            `case ${i} ${dtype} seed ${seed}`,
+          );
+        }
       }
     }
   });
@@ -161,7 +200,7 @@ describe("convGeneralDilated: values", () => {
     ]);
   });
 
-  it("int32 operands give exact int32 results (packed by the Wasm kernel, multiplied in JavaScript)", () => {
+  it("int32 operands give exact int32 results (packed and multiplied in JavaScript)", () => {
     const c: ConvCase = {
       N: 4,
       G: 1,

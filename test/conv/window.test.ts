@@ -145,6 +145,30 @@ describe("reduceWindow: values", () => {
     expect(lax.reduceWindow(np.ones([4]), 0, "add", [2], [2], "VALID").dtype).toBe("float32");
   });
 
+  it("hand-derived: a NaN wins its window, ties go to the first maximum, a window of padding only gives the identity (int32: its extreme)", () => {
+    const x = np.array([
+      [1, Number.NaN, 5, 5],
+      [0, 2, 5, 1],
+    ]);
+    expect(toNumbers(lax.reduceWindow(x, -Infinity, "max", [2, 2], [2, 2], "VALID"))).toEqual([Number.NaN, 5]);
+    expect(toNumbers(lax.reduceWindow(x, Infinity, "min", [2, 2], [2, 2], "VALID"))).toEqual([Number.NaN, 1]);
+    // the gradient of a max goes to the element it selects: the NaN, and the first of the tied 5s
+    const g = grad((x: NDArray) => np.sum(lax.reduceWindow(x, -Infinity, "max", [2, 2], [2, 2], "VALID")))(x);
+    expect(g.toJs()).toEqual([
+      [0, 1, 1, 0],
+      [0, 0, 0, 0],
+    ]);
+    // padding of 2 on the left: the first window [1, 2] sees only padding
+    const xi = np.array([[3, -4, 7]], { dtype: "int32" });
+    const pad: [number, number][] = [
+      [0, 0],
+      [2, 1],
+    ];
+    expect(lax.reduceWindow(xi, -Infinity, "max", [1, 2], [1, 2], pad).toJs()).toEqual([[-2147483648, 3, 7]]);
+    expect(lax.reduceWindow(xi, Infinity, "min", [1, 2], [1, 2], pad).toJs()).toEqual([[2147483647, -4, 7]]);
+    expect(lax.reduceWindow(xi, 0, "add", [1, 2], [1, 2], pad).toJs()).toEqual([[0, -1, 7]]);
+  });
+
   it("stages as one equation per pooling", () => {
     const text = makeJaxpr((x: NDArray) => lax.reduceWindow(x, -Infinity, "max", [2], [2], "VALID"))(np.ones([4])).toString();
     expect(text).toContain("reduce_window_max[window_dimensions=(2) window_strides=(2) padding=((0,0))]");

@@ -4,7 +4,7 @@
  * relative, float64 to 1e-12, integers and bools exactly.
  */
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, lax, makeJaxpr, np, random } from "../../src/index.js";
+import { type Array as NDArray, grad, jvp, lax, makeJaxpr, np, random } from "../../src/index.js";
 import { allPrimitives, bind1 } from "../../src/core/trace.js";
 import type { ClosedJaxpr, Jaxpr } from "../../src/ir/jaxpr.js";
 import { onnxRules } from "../../src/export/onnx_ops.js";
@@ -156,6 +156,25 @@ const cases: Case[] = [
     name: "scatter_add (repeated and negative indices)",
     f: (u: NDArray, i: NDArray) => [I.scatterAdd(u, i, 1, [3, 4, 2]), I.scatterAdd(np.reshape(u, [2, 2, 3, 2]), np.reshape(i, [2, 2]), 0, [4, 3, 2])],
     args: [rand([3, 4, 2]), np.array([0, -1, 3, 0], { dtype: "int32" })],
+  },
+  // convolutions and windows (more in test/export/conv.test.ts)
+  {
+    name: "conv_general_dilated",
+    f: (x: NDArray, w: NDArray) => [lax.conv(x, w, [2, 1], "SAME"), lax.convGeneralDilated(x.astype("float64"), w.astype("float64"), [1, 1], "VALID")],
+    args: [rand([2, 3, 6, 5]), rand([4, 3, 3, 2])],
+  },
+  {
+    name: "reduce_window_sum / max / min and their selections (grad and jvp of max pooling)",
+    f: (x: NDArray, t: NDArray) => {
+      const pool = (y: NDArray) => np.sum(np.square(lax.reduceWindow(y, -Infinity, "max", [1, 2], [1, 2], "VALID")));
+      return [
+        lax.reduceWindow(x, 0, "add", [2, 2], [1, 1], "SAME"),
+        lax.reduceWindow(x, Infinity, "min", [2, 1], [1, 1], "VALID"),
+        grad(pool)(x),
+        jvp(pool, [x], [t])[1],
+      ];
+    },
+    args: [x34, y34],
   },
   // control flow (more in control.test.ts): If, a tree of Ifs, Loop with a computed condition, Loop with Gather of the step
   {

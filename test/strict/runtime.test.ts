@@ -18,16 +18,18 @@ function runModule(code: string): { status: number | null; stdout: string; stder
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const work = `
+/** Two products with a pause between them in which the workers start (or fail: asynchronously, later on a loaded machine, so until `settled` holds). */
+const work = (settled = "true") => `
 const a = np.ones([300, 300]);
 const first = np.matmul(a, a).sum().item();
-await new Promise((r) => setTimeout(r, 500)); // workers start (or fail) asynchronously
+await new Promise((r) => setTimeout(r, 500));
+for (let t = 0; t < 300 && !(${settled}); t++) await new Promise((r) => setTimeout(r, 100));
 const second = np.matmul(a, a).sum().item();
 console.log(JSON.stringify({ first, second, threads: threadCount() }));`;
 
 describe("worker threads", () => {
   it("run under node --input-type=module -e", () => {
-    const r = runModule(`import { np, setThreadCount, threadCount } from ${JSON.stringify(index)};\nsetThreadCount(2);${work}`);
+    const r = runModule(`import { np, setThreadCount, threadCount } from ${JSON.stringify(index)};\nsetThreadCount(2);${work()}`);
     expect(r.stderr).not.toMatch(/require is not defined|Error/);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ first: 300 ** 3, second: 300 ** 3, threads: Math.min(2, availableParallelism()) });
@@ -35,7 +37,7 @@ describe("worker threads", () => {
   it("a worker that fails to start gives one warning and one thread, not a dead process", () => {
     const r = runModule(
       `import { setNodeWorkerSource } from ${JSON.stringify(runtime)};\nsetNodeWorkerSource("throw new Error('worker boom')");\n` +
-        `import { np, setThreadCount, threadCount } from ${JSON.stringify(index)};\nsetThreadCount(2);${work}\nsetThreadCount(2);\nconsole.log(threadCount());`,
+        `import { np, setThreadCount, threadCount } from ${JSON.stringify(index)};\nsetThreadCount(2);${work("threadCount() === 1")}\nsetThreadCount(2);\nconsole.log(threadCount());`,
     );
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split("\n");

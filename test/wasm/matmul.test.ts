@@ -53,13 +53,18 @@ function random(len: number, f64: boolean, seed: number): Buf {
 }
 
 /** Runs the kernel and checks every element against the reference: error <= c·k·eps·Σ|a||b|. */
-function check(m: number, k: number, n: number, opts: { f64?: boolean; transA?: boolean; transB?: boolean; seed?: number } = {}): Buf {
+function check(
+  m: number,
+  k: number,
+  n: number,
+  opts: { f64?: boolean; transA?: boolean; transB?: boolean; seed?: number; mc?: number; nc?: number } = {},
+): Buf {
   const f64 = opts.f64 ?? false;
   const seed = opts.seed ?? 1;
   const A = random(m * k, f64, seed);
   const B = random(k * n, f64, seed + 7);
   const C = f64 ? new Float64Array(m * n).fill(NaN) : new Float32Array(m * n).fill(NaN);
-  expect(matmulWasm(A, B, C, m, k, n, { transA: opts.transA, transB: opts.transB })).toBe(true);
+  expect(matmulWasm(A, B, C, m, k, n, { transA: opts.transA, transB: opts.transB, mc: opts.mc, nc: opts.nc })).toBe(true);
   const { C: R, S } = reference(A, B, m, k, n, opts.transA, opts.transB);
   const eps = f64 ? 2 ** -52 : 2 ** -23;
   for (let i = 0; i < m * n; i++) {
@@ -101,6 +106,30 @@ describe("WebAssembly SIMD matmul", () => {
     check(131, 1024, 77);
     check(64, 1024, 64, { transA: true });
     check(64, 1024, 64, { transB: true, f64: true });
+  });
+
+  it("chunks of C in row and column blocks: ragged blocks in every layout, and more blocks than one job may have", () => {
+    // explicit blocks: 3 row panels x 3 column panels per chunk, ragged at both ends
+    for (const transA of [false, true]) for (const transB of [false, true]) check(53, 300, 83, { transA, transB, mc: 12, nc: 24, seed: 5 });
+    check(30, 70, 50, { f64: true, transB: true, mc: 8, nc: 8, seed: 6 });
+    // 250 row blocks x 263 column blocks is past parallelFor's 65535 chunks: the column blocks widen
+    check(1000, 3, 2100, { mc: 4, nc: 8, seed: 7 });
+  });
+
+  it("a packed B larger than the cache is read in column blocks: float32 and float64, transposed layouts, the same bits on one thread and on several", () => {
+    // float32: k·n·4 = 4.5 MB, float64: k·n·8 = 4.3 MB, both above the 4 MB where column blocking starts
+    check(13, 1100, 1030, { seed: 8 });
+    check(9, 1100, 1030, { transA: true, transB: true, seed: 9 });
+    check(11, 700, 770, { f64: true, transB: true, seed: 10 });
+    const A = random(61 * 1100, false, 11);
+    const B = random(1100 * 1030, false, 12);
+    const run = (t: number): Float32Array => {
+      setThreadCount(t);
+      const C = new Float32Array(61 * 1030);
+      matmulWasm(A, B, C, 61, 1100, 1030);
+      return C;
+    };
+    expect(run(2)).toEqual(run(1));
   });
 
   it("property: random shapes and layouts match the reference", () => {

@@ -1,9 +1,12 @@
 /**
  * The CPU kernel of `conv_general_dilated`: a convolution as one matrix product per
- * group on the WebAssembly SIMD matmul (every core), its operands packed (im2col) and
- * its result scattered (col2im) by WebAssembly kernels on every core
- * (src/backends/wasm/gather.ts), or by the JavaScript loops here where those do not
- * apply (input dilation along the last spatial dimension, small sizes, bool/int32 sums).
+ * group on the WebAssembly SIMD matmul (every core). Its im2col matrix is written by a
+ * WebAssembly kernel (src/backends/wasm/gather.ts) straight into the packed panels the
+ * matmul multiplies, and the col2im step of the scatter form runs in WebAssembly too;
+ * JavaScript loops take what those do not (int32 sums, small products, no WebAssembly).
+ * Everything derived from the geometry (offset tables, runs, the choice of form) is
+ * built once per geometry and kept in a bounded cache, so a training loop that calls
+ * the same convolutions every step only packs and multiplies.
  *
  * Per spatial dimension the convolution reads, for output position `p` and window tap
  * `k`, the input at dilated-and-padded position `p·s + k·rd` (window stride `s`, kernel
@@ -26,8 +29,9 @@
  */
 import { type DType, type TypedArray, allocate, allocateForWrite } from "../../core/dtype.js";
 import { sizeOf, stridesOf } from "../../core/shape.js";
+import { LruCache } from "../../core/lru.js";
 import type { ConvGeometry } from "../backend.js";
-import { packRunsWasm, scatterAddRunsWasm } from "../wasm/gather.js";
+import { type TapTables, scatterAddRunsWasm, tapPacker, wasmPackAvailable } from "../wasm/gather.js";
 import { matmulWasm } from "../wasm/matmul.js";
 import { matmulBlocked, matmulInt32 } from "./matmul.js";
 
@@ -173,11 +177,49 @@ function runs(Q: number, R: number, a: number, b: number, lo: number, n: number,
   return out;
 }
 
+/** A convolution of one geometry and dtype: its tables built once, run on any operands. */
+type ConvPlan = (lhs: TypedArray, rhs: TypedArray) => TypedArray;
+
+/** Plans by geometry (their tables are a few MB at most for the largest layers), least recently used dropped first. */
+const plans = new LruCache<string, ConvPlan>(() => PLAN_CACHE_SIZE);
+/** How many convolution geometries keep their tables. */
+const PLAN_CACHE_SIZE = 64;
+
+const planKey = (dtype: DType, g: ConvGeometry): string =>
+  [
+    dtype,
+    g.lhsShape,
+    g.rhsShape,
+    g.outShape,
+    g.lhsSpec,
+    g.rhsSpec,
+    g.outSpec,
+    g.windowStrides,
+    g.padding.map((p) => p.join(":")),
+    g.lhsDilation,
+    g.rhsDilation,
+    g.featureGroupCount,
+    g.batchGroupCount,
+  ].join("|");
+
 /**
  * The convolution `out = conv(lhs, rhs)` described by `g`, computed into a new buffer of
- * `dtype` (see the module comment).
+ * `dtype` (see the module comment). The geometry's tables are cached, so a convolution
+ * called again with the same shapes (every step of a training loop) only packs and
+ * multiplies.
  */
 export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: ConvGeometry): TypedArray {
+  const key = planKey(dtype, g);
+  let plan = plans.get(key);
+  if (!plan) {
+    plan = convPlan(dtype, g);
+    plans.set(key, plan);
+  }
+  return plan(lhs, rhs);
+}
+
+/** The plan of one geometry: the tables, and the closure that runs it. */
+function convPlan(dtype: DType, g: ConvGeometry): ConvPlan {
   const { lhsShape, rhsShape, outShape, lhsSpec, rhsSpec, outSpec } = g;
   const ls = stridesOf(lhsShape);
   const rs = stridesOf(rhsShape);
@@ -214,15 +256,16 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
   const nPo = nP / PL;
   const nLo = nL / LL;
   const outer = (xs: readonly number[]) => xs.slice(0, last);
+  const size = sizeOf(outShape);
+  if (size === 0 || I === 0 || nK === 0) return () => allocate(dtype, size);
   const kOff = offsets(K, rS);
   const Kd = I * nK;
-  const groupOffsets = (grp: number): [number, number] => (g.batchGroupCount > 1 ? [grp * nOut * lN, 0] : [0, grp * I * lC]);
-  const size = sizeOf(outShape);
-  if (size === 0 || I === 0 || nK === 0) return allocate(dtype, size);
+  /** The element offsets of group `grp` in the lhs (a batch group or a feature group). */
+  const groupBase = (grp: number): number => (g.batchGroupCount > 1 ? grp * nOut * lN : grp * I * lC);
+  const float = dtype === "float32" || dtype === "float64";
 
   if (nL < nP) {
     // scatter: Z[(o, k), (n, i)] = W[(o, k), c] · x[c, (n, i)], added at the output position of each tap
-    const out = allocate(dtype, size);
     const oTab = tapTable(outer(L), outer(K), outer(oS), (d, i, k) => {
       const j = i * ld[d]! + lo[d]! - k * rd[d]!;
       return j >= 0 && j % str[d]! === 0 && j / str[d]! < P[d]! ? j / str[d]! : -1;
@@ -238,71 +281,82 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
     const lOff = offsets(L, lS);
     const lContig = lOff.every((v, i) => v === i);
     const M2 = nOut * nL;
-    const W = scratchBuffer(dtype, "w", Og * nK * I);
-    const X = scratchBuffer(dtype, "x", I * M2);
-    const Z = scratchBuffer(dtype, "z", Og * nK * M2);
-    for (let grp = 0; grp < groups; grp++) {
-      const [nBase, cBase] = groupOffsets(grp);
-      const oBase = grp * Og;
-      for (let o = 0; o < Og; o++) {
-        for (let kf = 0; kf < nK; kf++) {
-          const src = (oBase + o) * rO + kOff[kf]!;
-          const dst = (o * nK + kf) * I;
-          for (let c = 0; c < I; c++) W[dst + c] = rhs[src + c * rI]!;
-        }
-      }
-      for (let c = 0; c < I; c++) {
+    const rows = Og * nK;
+    const segs = nOut * nLo;
+    const useWasm = lastRuns !== null && float && rows * M2 >= WASM_PACK_MIN;
+    // rows (o, k), segments (n, i_outer): output offsets of group 0's runs (a group's output starts at oBase·oC)
+    let scatterTabs: [Int32Array, Int32Array] | null = null;
+    const scatterTables = (): [Int32Array, Int32Array] => {
+      if (scatterTabs) return scatterTabs;
+      const segOff = new Int32Array(rows * segs);
+      const rr = new Int32Array(4 * rows);
+      for (let row = 0; row < rows; row++) {
+        const o = Math.floor(row / nK);
+        const kl = row % KL;
+        const ko = Math.floor(row / KL) % nKo;
+        for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns![4 * kl + j]!;
         for (let n = 0; n < nOut; n++) {
-          const src = nBase + n * lN + cBase + c * lC;
-          const dst = (c * nOut + n) * nL;
-          if (lContig) X.set(lhs.subarray(src, src + nL), dst);
-          else for (let lf = 0; lf < nL; lf++) X[dst + lf] = lhs[src + lOff[lf]!]!;
-        }
-      }
-      product(W, X, Z, Og * nK, I, M2);
-      if (lastRuns && (out instanceof Float32Array || out instanceof Float64Array) && Z.length >= WASM_PACK_MIN) {
-        // rows (o, k), segments (n, i_outer), runs along the last input dimension
-        const rows = Og * nK;
-        const segs = nOut * nLo;
-        const segOff = new Int32Array(rows * segs);
-        const rr = new Int32Array(4 * rows);
-        for (let row = 0; row < rows; row++) {
-          const o = Math.floor(row / nK);
-          const kl = row % KL;
-          const ko = Math.floor(row / KL) % nKo;
-          for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns[4 * kl + j]!;
-          for (let n = 0; n < nOut; n++) {
-            const ob = n * oN + (oBase + o) * oC;
-            for (let io = 0; io < nLo; io++) {
-              const t = oTab[ko * nLo + io]!;
-              segOff[row * segs + n * nLo + io] = t < 0 ? -1 : ob + t;
-            }
+          const ob = n * oN + o * oC;
+          for (let io = 0; io < nLo; io++) {
+            const t = oTab[ko * nLo + io]!;
+            segOff[row * segs + n * nLo + io] = t < 0 ? -1 : ob + t;
           }
         }
-        // the rows of one output feature write only its part of the output: blocks of nK rows
-        if (scatterAddRunsWasm(Z as Float32Array, out, segOff, rr, rows, segs, LL, nK)) continue;
       }
-      for (let o = 0; o < Og; o++) {
-        for (let ko = 0; ko < nKo; ko++) {
-          for (let kl = 0; kl < KL; kl++) {
-            const zRow = ((o * nKo + ko) * KL + kl) * M2;
-            for (let n = 0; n < nOut; n++) {
-              const ob = n * oN + (oBase + o) * oC;
-              for (let io = 0; io < nLo; io++) {
-                const t = oTab[ko * nLo + io]!;
-                if (t < 0) continue;
-                const zb = zRow + (n * nLo + io) * LL;
-                if (lastRuns) {
-                  const i0 = lastRuns[4 * kl]!;
-                  const i1 = lastRuns[4 * kl + 1]!;
-                  const step = lastRuns[4 * kl + 3]!;
-                  let d = ob + t + lastRuns[4 * kl + 2]!;
-                  for (let i = i0; i < i1; i++, d += step) out[d]! += Z[zb + i]!;
-                } else {
-                  const t0 = kl * LL;
-                  for (let i = 0; i < LL; i++) {
-                    const u = lastTab![t0 + i]!;
-                    if (u >= 0) out[ob + t + u]! += Z[zb + i]!;
+      scatterTabs = [segOff, rr];
+      return scatterTabs;
+    };
+    return (lhs, rhs) => {
+      const out = allocate(dtype, size);
+      const W = scratchBuffer(dtype, "w", Og * nK * I);
+      const X = scratchBuffer(dtype, "x", I * M2);
+      const Z = scratchBuffer(dtype, "z", Og * nK * M2);
+      for (let grp = 0; grp < groups; grp++) {
+        const lBase = groupBase(grp);
+        const oBase = grp * Og;
+        for (let o = 0; o < Og; o++) {
+          for (let kf = 0; kf < nK; kf++) {
+            const src = (oBase + o) * rO + kOff[kf]!;
+            const dst = (o * nK + kf) * I;
+            for (let c = 0; c < I; c++) W[dst + c] = rhs[src + c * rI]!;
+          }
+        }
+        for (let c = 0; c < I; c++) {
+          for (let n = 0; n < nOut; n++) {
+            const src = lBase + n * lN + c * lC;
+            const dst = (c * nOut + n) * nL;
+            if (lContig) X.set(lhs.subarray(src, src + nL), dst);
+            else for (let lf = 0; lf < nL; lf++) X[dst + lf] = lhs[src + lOff[lf]!]!;
+          }
+        }
+        product(W, X, Z, Og * nK, I, M2);
+        if (useWasm) {
+          const [segOff, rr] = scatterTables();
+          // the rows of one output feature write only its part of the output: blocks of nK rows
+          if (scatterAddRunsWasm(Z as Float32Array, (out as Float32Array).subarray(oBase * oC), segOff, rr, rows, segs, LL, nK)) continue;
+        }
+        for (let o = 0; o < Og; o++) {
+          for (let ko = 0; ko < nKo; ko++) {
+            for (let kl = 0; kl < KL; kl++) {
+              const zRow = ((o * nKo + ko) * KL + kl) * M2;
+              for (let n = 0; n < nOut; n++) {
+                const ob = n * oN + (oBase + o) * oC;
+                for (let io = 0; io < nLo; io++) {
+                  const t = oTab[ko * nLo + io]!;
+                  if (t < 0) continue;
+                  const zb = zRow + (n * nLo + io) * LL;
+                  if (lastRuns) {
+                    const i0 = lastRuns[4 * kl]!;
+                    const i1 = lastRuns[4 * kl + 1]!;
+                    const step = lastRuns[4 * kl + 3]!;
+                    let d = ob + t + lastRuns[4 * kl + 2]!;
+                    for (let i = i0; i < i1; i++, d += step) out[d]! += Z[zb + i]!;
+                  } else {
+                    const t0 = kl * LL;
+                    for (let i = 0; i < LL; i++) {
+                      const u = lastTab![t0 + i]!;
+                      if (u >= 0) out[ob + t + u]! += Z[zb + i]!;
+                    }
                   }
                 }
               }
@@ -310,12 +364,11 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
           }
         }
       }
-    }
-    return out;
+      return out;
+    };
   }
 
   // gather: the matrix of what each output position sees at each tap, times the kernel
-  const out = allocateForWrite(dtype, size);
   const oTab = tapTable(outer(P), outer(K), outer(lS), (d, p, k) => {
     const j = p * str[d]! + k * rd[d]! - lo[d]!;
     return j >= 0 && j % ld[d]! === 0 && j / ld[d]! < L[d]! ? j / ld[d]! : -1;
@@ -335,139 +388,153 @@ export function convImpl(lhs: TypedArray, rhs: TypedArray, dtype: DType, g: Conv
         const j = p * str[last]! + k * rd[last]! - lo[last]!;
         return j >= 0 && j % dl === 0 && j / dl < LL ? j / dl : -1;
       });
-  const W = scratchBuffer(dtype, "w", Og * Kd);
-  const cols = scratchBuffer(dtype, "cols", Kd * M);
-  const R = scratchBuffer(dtype, "r", Og * M);
-  /** Writes `Q` values of one run of the innermost loop at `d`: the elements of run `q` of the last dimension (zeros outside). */
-  const fillRun = (d: number, src: number, q: number, Q: number): void => {
-    if (lastRuns) {
-      const r0 = lastRuns[4 * q]!;
-      const r1 = lastRuns[4 * q + 1]!;
-      const step = lastRuns[4 * q + 3]!;
-      let s = src + lastRuns[4 * q + 2]!;
-      for (let r = 0; r < r0; r++) cols[d + r] = 0;
-      for (let r = r0; r < r1; r++, s += step) cols[d + r] = lhs[s]!;
-      for (let r = r1; r < Q; r++) cols[d + r] = 0;
-    } else {
-      // by taps: q a position, r a tap; else q a tap, r a position
-      const [t0, step] = byTaps ? [q, PL] : [q * PL, 1];
-      for (let r = 0; r < Q; r++) {
-        const u = lastTab![t0 + r * step]!;
-        cols[d + r] = u < 0 ? 0 : lhs[src + u]!;
-      }
-    }
-  };
-  /**
-   * Packs `cols` as `rows × segs` runs of `Q` on the Wasm threads, the segments' source
-   * offsets (or -1) written by `fillSegs` into a table, row `r` using run `r % runsPer`
-   * of the last dimension. False when it cannot (input dilation in the last dimension,
-   * small, no Wasm).
-   */
-  const packWasm = (rows: number, segs: number, Q: number, runsPer: number, fillSegs: (segOff: Int32Array) => void): boolean => {
-    if (!lastRuns || rows * segs * Q < WASM_PACK_MIN || lhs instanceof Uint8Array) return false;
-    const segOff = new Int32Array(rows * segs);
-    fillSegs(segOff);
-    const rr = new Int32Array(4 * rows);
-    for (let row = 0; row < rows; row++) for (let j = 0; j < 4; j++) rr[4 * row + j] = lastRuns[4 * (row % runsPer) + j]!;
-    return packRunsWasm(lhs, cols as Float32Array, segOff, rr, rows, segs, Q);
-  };
-  for (let grp = 0; grp < groups; grp++) {
-    const [nBase, cBase] = groupOffsets(grp);
-    const oBase = grp * Og;
-    if (!byTaps) {
-      // cols[(c, k), (n, p)]; out[o, (n, p)] = W[o, (c, k)] · cols
-      packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
-      const fillLayout1 = (segOff: Int32Array): void => {
-        // rows (c, ko, kl), segments (n, po)
-        let i = 0;
-        for (let c = 0; c < I; c++) {
-          for (let ko = 0; ko < nKo; ko++) {
-            for (let kl = 0; kl < KL; kl++) {
-              for (let n = 0; n < nOut; n++) {
-                const base = nBase + n * lN + cBase + c * lC;
-                for (let po = 0; po < nPo; po++) {
-                  const t = oTab[ko * nPo + po]!;
-                  segOff[i++] = t < 0 ? -1 : base + t;
-                }
-              }
-            }
-          }
-        }
-      };
-      if (!packWasm(Kd, nOut * nPo, PL, KL, fillLayout1)) {
-        for (let c = 0; c < I; c++) {
-          for (let ko = 0; ko < nKo; ko++) {
-            for (let kl = 0; kl < KL; kl++) {
-              const row = ((c * nKo + ko) * KL + kl) * M;
-              for (let n = 0; n < nOut; n++) {
-                const base = nBase + n * lN + cBase + c * lC;
-                for (let po = 0; po < nPo; po++) {
-                  const d = row + (n * nPo + po) * PL;
-                  const t = oTab[ko * nPo + po]!;
-                  if (t < 0) for (let r = 0; r < PL; r++) cols[d + r] = 0;
-                  else fillRun(d, base + t, kl, PL);
-                }
-              }
-            }
-          }
-        }
-      }
-      product(W, cols, R, Og, Kd, M);
-      for (let o = 0; o < Og; o++) {
-        for (let n = 0; n < nOut; n++) {
-          const ob = n * oN + (oBase + o) * oC;
-          const rb = o * M + n * nP;
-          if (contiguousOut) out.set(R.subarray(rb, rb + nP), ob);
-          else for (let pf = 0; pf < nP; pf++) out[ob + pOff[pf]!] = R[rb + pf]!;
-        }
-      }
-    } else {
-      // cols[(n, p), (c, k)]; out[(n, p), o] = cols · W[o, (c, k)]ᵀ
-      packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
-      const fillLayout2 = (segOff: Int32Array): void => {
-        // rows (n, po, pl), segments (c, ko)
-        let i = 0;
-        for (let n = 0; n < nOut; n++) {
-          for (let po = 0; po < nPo; po++) {
-            for (let pl = 0; pl < PL; pl++) {
-              for (let c = 0; c < I; c++) {
-                const base = nBase + n * lN + cBase + c * lC;
-                for (let ko = 0; ko < nKo; ko++) {
-                  const t = oTab[ko * nPo + po]!;
-                  segOff[i++] = t < 0 ? -1 : base + t;
-                }
-              }
-            }
-          }
-        }
-      };
-      if (!packWasm(M, I * nKo, KL, PL, fillLayout2)) {
-        for (let n = 0; n < nOut; n++) {
-          for (let po = 0; po < nPo; po++) {
-            for (let pl = 0; pl < PL; pl++) {
-              const row = ((n * nPo + po) * PL + pl) * Kd;
-              for (let c = 0; c < I; c++) {
-                const base = nBase + n * lN + cBase + c * lC;
-                for (let ko = 0; ko < nKo; ko++) {
-                  const d = row + (c * nKo + ko) * KL;
-                  const t = oTab[ko * nPo + po]!;
-                  if (t < 0) for (let r = 0; r < KL; r++) cols[d + r] = 0;
-                  else fillRun(d, base + t, pl, KL);
-                }
-              }
-            }
-          }
-        }
-      }
-      product(cols, W, R, M, Kd, Og, true);
+  // In WebAssembly the im2col matrix is written straight into the product's packed
+  // panels (src/backends/wasm/gather.ts): its M output positions are the panel
+  // dimension, its I·nK (feature, tap) pairs the depth. As the B operand,
+  // out[o, (n, p)] = W[o, (c, k)] · cols; as A, out[(n, p), o] = cols · W[o, (c, k)]ᵀ.
+  const useWasm = float && Og * Kd * M >= WASM_MIN_WORK && wasmPackAvailable();
+  // (as B unless the output positions are fewer than the features: the longer side gets the panels)
+  const colsAsA = M < Og;
+  const tapTables = new Map<number, TapTables>();
+  const lhsBytes = dtype === "float64" ? 8 : 4;
+  /** The offsets (from the group's feature 0) each tap reads for each output position, in panels of `width`. */
+  const tablesFor = (width: number): TapTables => {
+    let t = tapTables.get(width);
+    if (t) return t;
+    const one = tapTable(P, K, lS, (d, p, k) => {
+      const j = p * str[d]! + k * rd[d]! - lo[d]!;
+      return j >= 0 && j % ld[d]! === 0 && j / ld[d]! < L[d]! ? j / ld[d]! : -1;
+    });
+    const nPanels = Math.ceil(M / width);
+    const Mpad = nPanels * width;
+    const tab = new Int32Array(nK * Mpad).fill(-1);
+    const flags = new Int32Array(nK * nPanels);
+    for (let kf = 0; kf < nK; kf++) {
+      const row = kf * Mpad;
       for (let n = 0; n < nOut; n++) {
         for (let pf = 0; pf < nP; pf++) {
-          const rb = (n * nP + pf) * Og;
-          const ob = n * oN + oBase * oC + pOff[pf]!;
-          for (let o = 0; o < Og; o++) out[ob + o * oC] = R[rb + o]!;
+          const v = one[kf * nP + pf]!;
+          tab[row + n * nP + pf] = v < 0 ? -1 : n * lN + v;
+        }
+      }
+      // bit v: the v-th vector (16 bytes) of the panel's row reads consecutive elements
+      const per = 16 / lhsBytes;
+      for (let j = 0; j < nPanels; j++) {
+        let bits = 0;
+        for (let v = 0; v < Math.floor(width / per); v++) {
+          const at = row + j * width + v * per;
+          const t0 = tab[at]!;
+          let run = t0 >= 0;
+          for (let w = 1; w < per && run; w++) run = tab[at + w] === t0 + w;
+          if (run) bits |= 1 << v;
+        }
+        flags[kf * nPanels + j] = bits;
+      }
+    }
+    t = { tab, flags };
+    tapTables.set(width, t);
+    return t;
+  };
+
+  return (lhs, rhs) => {
+    const out = allocateForWrite(dtype, size);
+    const W = scratchBuffer(dtype, "w", Og * Kd);
+    const R = scratchBuffer(dtype, "r", Og * M);
+    for (let grp = 0; grp < groups; grp++) {
+      const lBase = groupBase(grp);
+      const oBase = grp * Og;
+      packKernel(W, rhs, oBase, Og, I, nK, rO, rI, kOff);
+      let done = false;
+      if (useWasm) {
+        const cols = tapPacker(lhs.subarray(lBase) as Float32Array, I, nK, lC, M, tablesFor);
+        done = colsAsA
+          ? matmulWasm(cols, W as Float32Array, R as Float32Array, M, Kd, Og, { transB: true })
+          : matmulWasm(W as Float32Array, cols, R as Float32Array, Og, Kd, M);
+      }
+      const byRows = done ? colsAsA : byTaps;
+      if (!done) {
+        const cols = scratchBuffer(dtype, "cols", Kd * M);
+        packJs(lhs, cols, lBase);
+        if (byTaps) product(cols, W, R, M, Kd, Og, true);
+        else product(W, cols, R, Og, Kd, M);
+      }
+      if (!byRows) {
+        for (let o = 0; o < Og; o++) {
+          for (let n = 0; n < nOut; n++) {
+            const ob = n * oN + (oBase + o) * oC;
+            const rb = o * M + n * nP;
+            if (contiguousOut) out.set(R.subarray(rb, rb + nP), ob);
+            else for (let pf = 0; pf < nP; pf++) out[ob + pOff[pf]!] = R[rb + pf]!;
+          }
+        }
+      } else {
+        for (let n = 0; n < nOut; n++) {
+          for (let pf = 0; pf < nP; pf++) {
+            const rb = (n * nP + pf) * Og;
+            const ob = n * oN + oBase * oC + pOff[pf]!;
+            for (let o = 0; o < Og; o++) out[ob + o * oC] = R[rb + o]!;
+          }
+        }
+      }
+    }
+    return out;
+  };
+
+  /** Packs the matrix in JavaScript, for the group whose lhs starts at `lBase`. */
+  function packJs(lhs: TypedArray, cols: TypedArray, lBase: number): void {
+    /** Writes `Q` values of one run of the innermost loop at `d`: the elements of run `q` of the last dimension (zeros outside). */
+    const fillRun = (d: number, src: number, q: number, Q: number): void => {
+      if (lastRuns) {
+        const r0 = lastRuns[4 * q]!;
+        const r1 = lastRuns[4 * q + 1]!;
+        const step = lastRuns[4 * q + 3]!;
+        let s = src + lastRuns[4 * q + 2]!;
+        for (let r = 0; r < r0; r++) cols[d + r] = 0;
+        for (let r = r0; r < r1; r++, s += step) cols[d + r] = lhs[s]!;
+        for (let r = r1; r < Q; r++) cols[d + r] = 0;
+      } else {
+        // by taps: q a position, r a tap; else q a tap, r a position
+        const [t0, step] = byTaps ? [q, PL] : [q * PL, 1];
+        for (let r = 0; r < Q; r++) {
+          const u = lastTab![t0 + r * step]!;
+          cols[d + r] = u < 0 ? 0 : lhs[src + u]!;
+        }
+      }
+    };
+    if (!byTaps) {
+      for (let c = 0; c < I; c++) {
+        for (let ko = 0; ko < nKo; ko++) {
+          for (let kl = 0; kl < KL; kl++) {
+            const row = ((c * nKo + ko) * KL + kl) * M;
+            for (let n = 0; n < nOut; n++) {
+              const base = lBase + n * lN + c * lC;
+              for (let po = 0; po < nPo; po++) {
+                const d = row + (n * nPo + po) * PL;
+                const t = oTab[ko * nPo + po]!;
+                if (t < 0) for (let r = 0; r < PL; r++) cols[d + r] = 0;
+                else fillRun(d, base + t, kl, PL);
+              }
+            }
+          }
+        }
+      }
+    } else {
+      for (let n = 0; n < nOut; n++) {
+        for (let po = 0; po < nPo; po++) {
+          for (let pl = 0; pl < PL; pl++) {
+            const row = ((n * nPo + po) * PL + pl) * Kd;
+            for (let c = 0; c < I; c++) {
+              const base = lBase + n * lN + c * lC;
+              for (let ko = 0; ko < nKo; ko++) {
+                const d = row + (c * nKo + ko) * KL;
+                const t = oTab[ko * nPo + po]!;
+                if (t < 0) for (let r = 0; r < KL; r++) cols[d + r] = 0;
+                else fillRun(d, base + t, pl, KL);
+              }
+            }
+          }
         }
       }
     }
   }
-  return out;
 }

@@ -12,8 +12,10 @@
  * constant memarg offsets and `v128.load32_splat` (`load64_splat` for float64) for A.
  * The product is split into chunks — blocks of `MC` rows × `NC` columns of C, each an
  * independent call over all k blocks that writes only its own block — run by
- * {@link parallelFor} on several threads; every element of C is summed in the same
- * order whatever the chunking, so results do not depend on the thread count.
+ * {@link parallelFor} on several threads, column block by column block (all row blocks
+ * of one column block share its packed B while it is in cache); every element of C is
+ * summed in the same order whatever the chunking, so results do not depend on the
+ * thread count.
  *
  * Narrow products — `n` or `m` at most 4, such as a matrix times two vectors — skip the
  * packing and run as matrix-vector products that read the larger operand once
@@ -26,7 +28,7 @@
  */
 import { F32, F64, FuncBuilder, I32, OP, SIMD, SIMD_OPS, V128 } from "./emit.js";
 import { MAX_VECTORS, gemvWasm } from "./gemv.js";
-import { type WasmModule, loadModule, parallelFor, reserveHeap, threadCount, wasmAvailable, wasmMemory } from "./runtime.js";
+import { MAX_CHUNKS, type WasmModule, loadModule, parallelFor, reserveHeap, threadCount, wasmAvailable, wasmMemory } from "./runtime.js";
 
 // opcodes not in emit.ts
 const I32_REM_U = 0x70;
@@ -53,9 +55,14 @@ export interface KernelShape {
  * The tile shape used by {@link matmulWasm}. On x64, V8 has 15 allocatable xmm registers
  * and its scheduler issues all loads of a k step before the arithmetic, so a tile needs
  * `R·V + R + V + 1 <= 15` registers to run without spills: 4 × 2 vectors (4 × 8 floats)
- * is the largest (6 × 2, 5 × 2, 4 × 3 and 3 × 3 spill and run 30-40% slower; unrolling k
- * by hand adds loads to the same block and spills too, while V8 unrolls the
- * one-step loop by 2 itself).
+ * is the largest (6 × 2, 5 × 2, 4 × 3 and 3 × 3 spill: 30-40% slower where this was
+ * first measured, 2-7% on an Intel Xeon core; unrolling k by hand adds loads to the same
+ * block and spills too, while V8 unrolls the one-step loop by 2 itself). Without fused
+ * multiply-add in Wasm SIMD each multiply-add is two instructions, so the arithmetic
+ * ports bound the kernel: an Intel core that issues three 128-bit float multiplies or
+ * adds per cycle (at most two of either) runs it on cached operands at ~97% of a bare
+ * multiply-add loop (37.5 against 38.5 GFLOP/s per core at 3.3 GHz, measured
+ * 2026-12-03); an AMD core has four such pipes (two multiply, two add), a third more.
  */
 export const DEFAULT_SHAPE: KernelShape = { R: 4, V: 2, U: 1, KC: 256 };
 
@@ -106,17 +113,18 @@ function minU(f: FuncBuilder, a: () => void, b: () => void, dst: number): void {
 }
 
 /**
- * `mm(chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nCB)`: the chunk
- * `(chunk / nCB, chunk % nCB)` of C — row panels `[ib·MCp, …)` × column panels
- * `[jb·NCp, …)` — over all k blocks. `pA`/`pB` are the packed operands (`mP`/`nP`
- * panels), `pC` the padded C with row stride `ldc` bytes. The first k block stores C,
- * later ones accumulate.
+ * `mm(chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nRB)`: the chunk
+ * `(ib, jb) = (chunk % nRB, chunk / nRB)` of C — row panels `[ib·MCp, …)` × column
+ * panels `[jb·NCp, …)` — over all k blocks. Consecutive chunks share their column
+ * block, so the part of packed B they read is still in cache for the next one.
+ * `pA`/`pB` are the packed operands (`mP`/`nP` panels), `pC` the padded C with row
+ * stride `ldc` bytes. The first k block stores C, later ones accumulate.
  */
 function kernel(t: Variant, s: KernelShape): FuncBuilder {
   const { R, V, U, KC } = s;
   const PW = V * t.lanes;
   const f = new FuncBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const [chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nCB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [chunk, pA, pB, pC, mP, nP, k, ldc, MCp, NCp, nRB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const L = (): number => f.local(I32);
   const ip0 = L(),
     ip1 = L(),
@@ -141,14 +149,14 @@ function kernel(t: Variant, s: KernelShape): FuncBuilder {
   const av = f.local(V128);
 
   // block ranges of this chunk
-  f.get(chunk).get(nCB).op(OP.i32DivU).get(MCp).op(OP.i32Mul).set(ip0);
+  f.get(chunk).get(nRB).op(I32_REM_U).get(MCp).op(OP.i32Mul).set(ip0);
   minU(
     f,
     () => f.get(ip0).get(MCp).op(OP.i32Add),
     () => f.get(mP),
     ip1,
   );
-  f.get(chunk).get(nCB).op(I32_REM_U).get(NCp).op(OP.i32Mul).set(jp0);
+  f.get(chunk).get(nRB).op(OP.i32DivU).get(NCp).op(OP.i32Mul).set(jp0);
   minU(
     f,
     () => f.get(jp0).get(NCp).op(OP.i32Add),
@@ -503,6 +511,19 @@ export function wasmMatmulAvailable(): boolean {
 /** Below this many multiply-adds a product runs on the calling thread alone. */
 const PARALLEL_MIN_WORK = 96 * 96 * 96;
 
+/**
+ * Column blocking of C. Each chunk of C reads the packed B of its columns over all of k;
+ * when packed B is larger than the caches keep between chunks (measured: up to 4 MB, a
+ * 2048² float32 B of 16 MB reads from memory at about 80% of the in-cache rate), the
+ * columns are split into blocks whose packed B is about `B_BLOCK_BYTES`, and every row
+ * block works through one column block before the next (the chunk order of `mm`), so
+ * B is read from memory about once while A is read once per column block.
+ */
+const B_CACHED_BYTES = 4 << 20;
+const B_BLOCK_BYTES = 2 << 20;
+/** The narrowest column block, in panels (A is read once per block). */
+const MIN_BLOCK_PANELS = 8;
+
 const align64 = (n: number): number => (n + 63) & ~63;
 
 /** Options of {@link matmulWasm}. */
@@ -524,13 +545,34 @@ export interface MatmulWasmOptions {
 type Buf = Float32Array | Float64Array;
 
 /**
+ * An operand that its producer writes into the heap already packed, where
+ * {@link matmulWasm} would copy an array in and pack it: a Wasm kernel's output (the
+ * im2col matrix of a convolution) then goes straight into the panels the product reads.
+ * The layout is the packing's: `op(A)` in panels of `R` rows, `op(B)` in panels of `PW`
+ * columns, the depth `k` in blocks of `KC`, stored `[block][panel][p][w]` (block `b`
+ * at element `b·KC·panels·width`, panel `j` of a block of depth `kc` at `j·kc·width`),
+ * zeros past the last row or column.
+ */
+export interface PackedOperand {
+  /** Heap bytes the producer needs for its inputs when its panels are `width` wide. */
+  scratchBytes(width: number): number;
+  /**
+   * Writes the packed operand at heap byte offset `at`, its inputs going to `[scratch,
+   * scratch + scratchBytes(width))`. Called once; the heap does not grow meanwhile.
+   */
+  write(at: number, scratch: number, width: number, KC: number): void;
+}
+
+/**
  * `C = op(A) · op(B)` with `op(A)` m×k and `op(B)` k×n, written row-major into `C`
  * (m×n). `A` holds m×k row-major values, or k×m with `transA`; `B` holds k×n, or n×k
- * with `transB`. All three must have the same float type. Returns false (and writes
+ * with `transB`; either may instead be a {@link PackedOperand} its producer writes into
+ * the heap packed (`transA`/`transB` then do not apply to it; never run as a
+ * matrix-vector product). All three must have the same float type. Returns false (and writes
  * nothing) when WebAssembly SIMD is unavailable or the operands do not fit the
  * runtime's memory; the caller then uses its JavaScript path.
  */
-export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: number, opts: MatmulWasmOptions = {}): boolean {
+export function matmulWasm(A: Buf | PackedOperand, B: Buf | PackedOperand, C: Buf, m: number, k: number, n: number, opts: MatmulWasmOptions = {}): boolean {
   const ks = opts.kernels ?? getKernels();
   if (!ks) return false;
   if (m === 0 || n === 0) return true;
@@ -540,7 +582,9 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   }
   // narrow products (n or m at most MAX_VECTORS): matrix-vector products with the
   // larger operand as the matrix, read once for all the vectors
-  if (!opts.kernels && (n <= MAX_VECTORS || m <= MAX_VECTORS)) {
+  const heapA = !ArrayBuffer.isView(A);
+  const heapB = !ArrayBuffer.isView(B);
+  if (!opts.kernels && !heapA && !heapB && (n <= MAX_VECTORS || m <= MAX_VECTORS)) {
     if (n <= MAX_VECTORS && (m > MAX_VECTORS || m >= n)) {
       // the vectors are the n columns of op(B); C[i·n + c] = (op(A) · b_c)[i]
       return gemvWasm(A, B, C, {
@@ -567,25 +611,29 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
     });
   }
   const { R, V } = ks.shape;
-  const f64 = A instanceof Float64Array;
+  const f64 = C instanceof Float64Array;
   const esz = f64 ? 8 : 4;
   const PW = V * (16 / esz);
   const mP = Math.ceil(m / R);
   const nP = Math.ceil(n / PW);
   const ldcE = nP * PW;
-  // heap layout: raw A, raw B, packed A, packed B, padded C
+  // heap layout: raw A, raw B (none for a packed operand), packed A, packed B, padded C
   const rawA = 0;
-  const rawB = align64(rawA + m * k * esz);
-  const pkA = align64(rawB + k * n * esz);
+  const rawB = align64(rawA + (heapA ? 0 : m * k * esz));
+  const pkA = align64(rawB + (heapB ? 0 : k * n * esz));
   const pkB = align64(pkA + mP * R * k * esz);
   const pkC = align64(pkB + nP * PW * k * esz);
   const end = pkC + mP * R * ldcE * esz;
-  const base = reserveHeap(end);
+  const scratchA = align64(end);
+  const scratchB = align64(scratchA + (heapA ? A.scratchBytes(R) : 0));
+  const base = reserveHeap(scratchB + (heapB ? B.scratchBytes(PW) : 0));
   if (base < 0) return false;
   const buf = wasmMemory().buffer;
   const mem = f64 ? new Float64Array(buf) : new Float32Array(buf);
-  mem.set(A.subarray(0, m * k), (base + rawA) / esz);
-  mem.set(B.subarray(0, k * n), (base + rawB) / esz);
+  if (heapA) A.write(base + pkA, base + scratchA, R, ks.shape.KC);
+  else mem.set(A.subarray(0, m * k), (base + rawA) / esz);
+  if (heapB) B.write(base + pkB, base + scratchB, PW, ks.shape.KC);
+  else mem.set(B.subarray(0, k * n), (base + rawB) / esz);
   const tag = f64 ? "64" : "32";
   const t0 = opts.timings ? performance.now() : 0;
   // small products run on the calling thread alone (waking workers costs more than they save)
@@ -594,23 +642,29 @@ export function matmulWasm(A: Buf, B: Buf, C: Buf, m: number, k: number, n: numb
   const aJ = opts.transA ? esz : k * esz;
   const aP = opts.transA ? m * esz : esz;
   const ppcA = Math.max(1, Math.ceil(mP / (threads * 4)));
-  parallelFor(ks.mod, `packA${tag}`, Math.ceil(mP / ppcA), [base + rawA, base + pkA, m, k, aJ, aP, mP, ppcA], threads === 1);
+  if (!heapA) parallelFor(ks.mod, `packA${tag}`, Math.ceil(mP / ppcA), [base + rawA, base + pkA, m, k, aJ, aP, mP, ppcA], threads === 1);
   // pack B: panel dimension n, depth k
   const bJ = opts.transB ? k * esz : esz;
   const bP = opts.transB ? esz : n * esz;
   const ppcB = Math.max(1, Math.ceil(nP / (threads * 4)));
-  parallelFor(ks.mod, opts.transB ? `packB${tag}` : `packBc${tag}`, Math.ceil(nP / ppcB), [base + rawB, base + pkB, n, k, bJ, bP, nP, ppcB], threads === 1);
+  if (!heapB)
+    parallelFor(ks.mod, opts.transB ? `packB${tag}` : `packBc${tag}`, Math.ceil(nP / ppcB), [base + rawB, base + pkB, n, k, bJ, bP, nP, ppcB], threads === 1);
   // the product, in chunks of MCp row panels × NCp column panels
   const MCp = Math.max(1, Math.round((opts.mc ?? 48) / R), Math.ceil(mP / 32768));
-  let NCp = Math.max(1, Math.round((opts.nc ?? 1 << 30) / PW));
   const nRB = Math.ceil(mP / MCp);
-  if (opts.nc === undefined && threads > 1 && nRB < threads * 4) {
-    // split columns too when there are few row blocks for the threads
-    NCp = Math.max(1, Math.ceil(nP / Math.ceil((threads * 4) / nRB)));
+  let NCp = Math.max(1, Math.round((opts.nc ?? 1 << 30) / PW));
+  if (opts.nc === undefined) {
+    // a packed B that does not stay in cache between row blocks is read in column blocks
+    // of about B_BLOCK_BYTES, each finished by every row block before the next one
+    if (k * n * esz > B_CACHED_BYTES) NCp = Math.max(MIN_BLOCK_PANELS, Math.floor(B_BLOCK_BYTES / (k * PW * esz)));
+    // split columns further when there are few row blocks for the threads
+    if (threads > 1 && nRB < threads * 4) NCp = Math.min(NCp, Math.max(1, Math.ceil(nP / Math.ceil((threads * 4) / nRB))));
   }
+  // at most MAX_CHUNKS chunks (parallelFor's limit): widen the column blocks if needed
+  NCp = Math.max(NCp, Math.ceil(nP / Math.floor(MAX_CHUNKS / nRB)));
   const nCB = Math.ceil(nP / NCp);
   const t1 = opts.timings ? performance.now() : 0;
-  parallelFor(ks.mod, `mm${tag}`, nRB * nCB, [base + pkA, base + pkB, base + pkC, mP, nP, k, ldcE * esz, MCp, NCp, nCB], threads === 1);
+  parallelFor(ks.mod, `mm${tag}`, nRB * nCB, [base + pkA, base + pkB, base + pkC, mP, nP, k, ldcE * esz, MCp, NCp, nRB], threads === 1);
   if (opts.timings) {
     opts.timings.pack += t1 - t0;
     opts.timings.kernel += performance.now() - t1;
