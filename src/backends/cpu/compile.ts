@@ -132,8 +132,15 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
   const freeSlots = new Map<string, number[]>();
   const slotOf = new Map<Var, number>();
   let numSlots = 0;
+  // an output computed by a kernel goes straight into the caller's buffer when one is given
+  const intoSlot = new Map<Var, number>();
+  jaxpr.outs.forEach((a, j) => {
+    if (a instanceof Var && !intoSlot.has(a)) intoSlot.set(a, j);
+  });
   const allocate = (v: Var): string => {
     const { dtype, size } = v.aval;
+    const j = intoSlot.get(v);
+    if (j !== undefined) return `into !== undefined && into[${j}] !== undefined ? into[${j}] : new ${CTOR[dtype]}(${size})`;
     if (!poolable.has(v)) return `new ${CTOR[dtype]}(${size})`;
     const key = `${dtype}:${size}`;
     const free = freeSlots.get(key);
@@ -204,20 +211,22 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
 
   const body = [
     "const CA = ctx.CA, A = ctx.avals, K = ctx.kernels, M = ctx.matmuls, P = ctx.prims, Q = ctx.params, O = ctx.outAvals, V = ctx.values;",
-    "return function run(args, S) {",
+    "return function run(args, S, into) {",
     lines.join("\n"),
     "};",
   ].join("\n");
-  const factory = compileSource<(ctx: Context) => (args: readonly ConcreteArray[], slots: TypedArray[]) => ConcreteArray[]>(["ctx"], body);
+  const factory = compileSource<
+    (ctx: Context) => (args: readonly ConcreteArray[], slots: TypedArray[], into: readonly (TypedArray | undefined)[] | undefined) => ConcreteArray[]
+  >(["ctx"], body);
   const run = factory(ctx);
   const slots: TypedArray[] = [];
   let busy = false;
-  return (args) => {
+  return (args, into) => {
     // a program reached again while it runs (a custom rule calling the jitted function) gets its own buffers
-    if (busy) return run(args, []);
+    if (busy) return run(args, [], into);
     busy = true;
     try {
-      return run(args, slots);
+      return run(args, slots, into);
     } finally {
       busy = false;
     }
