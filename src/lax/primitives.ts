@@ -315,13 +315,20 @@ export const scan_p: Primitive<ScanParams> = definePrimitive<ScanParams>({
     const pingPong = carryAvals.map((a) => [allocateForWrite(a.dtype, a.size), allocateForWrite(a.dtype, a.size)] as const);
     const into: (TypedArray | undefined)[] = new Array(nk + ny);
     const ins: ConcreteArray[] = args.slice();
+    const carryUses = (buf: TypedArray): boolean => {
+      for (let k = 0; k < nk; k++) {
+        const c = ins[nc + k]!;
+        if (c.device === null && c.buffer === buf) return true;
+      }
+      return false;
+    };
     for (let it = 0; it < T; it++) {
       const i = p.reverse ? T - 1 - it : it;
       for (let k = 0; k < nk; k++) {
+        // a buffer of the pair that no carry input is (carries may pass their buffers to
+        // each other); a carry on a device is not read back just to compare
         const [a, b] = pingPong[k]!;
-        const c = ins[nc + k]!;
-        // (a carry on a device is not read back just to compare)
-        into[k] = c.device !== null ? undefined : c.buffer === a ? b : a;
+        into[k] = ins[nc + k]!.device !== null ? undefined : !carryUses(a) ? a : !carryUses(b) ? b : undefined;
       }
       for (let k = 0; k < ny; k++) into[nk + k] = yBufs[k]!.subarray(i * yAvals[k]!.size, (i + 1) * yAvals[k]!.size);
       for (let k = 0; k < xs.length; k++) {

@@ -96,7 +96,10 @@ function rewriteScan(
   addConst: (v: Var, c: ClosedJaxpr["consts"][number]) => void,
 ): Rewritten | null {
   const p = e0.params as unknown as ScanShape;
-  const cleaned = dce(cse(p.jaxpr));
+  const c = dce(cse(p.jaxpr));
+  // (cse and dce only drop equations and constants: the same counts mean nothing changed)
+  const same = c.jaxpr.eqns.length === p.jaxpr.jaxpr.eqns.length && c.jaxpr.constVars.length === p.jaxpr.jaxpr.constVars.length;
+  const cleaned = same ? p.jaxpr : c;
   const { cj: body, e, numConsts: nc } = invariantXs(e0, cleaned, producer, consts, addConst);
   const bj = body.jaxpr;
   const nk = p.numCarry;
