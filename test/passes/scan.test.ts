@@ -13,6 +13,7 @@ import { compileJaxpr } from "../../src/backends/cpu/compile.js";
 import { matmulBlocked } from "../../src/backends/cpu/matmul.js";
 import { smallMatmulFunction } from "../../src/backends/cpu/small_matmul.js";
 import { cleanupPasses, defaultPasses, optimizeJaxpr, scanLoops, simplify } from "../../src/passes/index.js";
+import { MAX_KERNEL_DEPS } from "../../src/passes/fuse.js";
 import { arrayArb } from "../helpers/arbitraries.js";
 
 const scans = (cj: ClosedJaxpr): JaxprEqn[] => cj.jaxpr.eqns.filter((e) => e.primitive.name === "scan");
@@ -37,7 +38,11 @@ describe("scanLoops: loop-invariant code motion", () => {
     [3, 4],
   ]);
   const f = (w: NDArray, xs: NDArray) =>
-    lax.scan((h: NDArray, x: NDArray) => [np.tanh(np.add(np.matmul(np.transpose(w), h), np.sum(np.multiply(np.exp(w), x), { axis: 1 }))), h], np.zeros([2]), xs);
+    lax.scan(
+      (h: NDArray, x: NDArray) => [np.tanh(np.add(np.matmul(np.transpose(w), h), np.sum(np.multiply(np.exp(w), x), { axis: 1 }))), h],
+      np.zeros([2]),
+      xs,
+    );
 
   it("moves work on the loop constants before the loop and passes its results in", () => {
     const cj = makeJaxpr(f)(w, np.ones([3, 2]));
@@ -120,7 +125,10 @@ describe("the CPU scan loop and its buffers", () => {
   // carries that swap, pass through, and are returned as ys: the loop's own buffers must never alias a live input
   const swap = (a: NDArray, xs: NDArray) =>
     lax.scan(
-      ([p, q, r]: [NDArray, NDArray, NDArray], x: NDArray) => [[q, np.add(np.matmul(np.reshape(p, [1, 3]), np.ones([3, 3])).reshape([3]), x), r], [p, q, r, np.multiply(q, 2)]],
+      ([p, q, r]: [NDArray, NDArray, NDArray], x: NDArray) => [
+        [q, np.add(np.matmul(np.reshape(p, [1, 3]), np.ones([3, 3])).reshape([3]), x), r],
+        [p, q, r, np.multiply(q, 2)],
+      ],
       [a, np.multiply(a, 10), np.negative(a)],
       xs,
     );
@@ -187,7 +195,10 @@ describe("optimized scans compute exactly what the unoptimized program computes"
       xs,
       { reverse },
     );
-    return np.add(np.sum(c), (ys as NDArray[]).map((y) => np.sum(y)).reduce((a, b) => np.add(a, b)));
+    return np.add(
+      np.sum(c),
+      (ys as NDArray[]).map((y) => np.sum(y)).reduce((a, b) => np.add(a, b)),
+    );
   };
   it("values and gradients, with and without the scan pass, bitwise", () => {
     fc.assert(
@@ -255,5 +266,38 @@ describe("simplify: outer products", () => {
     const b = np.array([1 / 3, 2e-8], { dtype: "float32" });
     expect(exec(s, [a, b])).toEqual(exec(cj, [a, b]));
     expect(exec(s, [a, b])[0]).toEqual(Array.from(np.outer(a, b).data(), Number));
+  });
+});
+
+describe("fusion: kernels read a bounded number of producers", () => {
+  it("a sum of 150 products becomes several kernels of at most MAX_KERNEL_DEPS inputs, with the sum's value", () => {
+    const n = 150;
+    const f = (a: NDArray, b: NDArray) => {
+      let acc = np.zeros([2, 2]);
+      for (let t = 0; t < n; t++) acc = np.add(acc, np.matmul(np.multiply(a, t + 1), b));
+      return acc;
+    };
+    const a = np.array([
+      [1, 2],
+      [3, 4],
+    ]);
+    const b = np.array([
+      [0.5, -1],
+      [2, 0.25],
+    ]);
+    const cj = makeJaxpr(f)(a, b);
+    const opt = optimizeJaxpr(cj);
+    const fused = opt.jaxpr.eqns.filter((e) => e.primitive.name === "fused");
+    expect(fused.length).toBeGreaterThan(1);
+    // (a fixed bound, so that raising the limit far enough to merge everything fails here)
+    expect(MAX_KERNEL_DEPS).toBeLessThan(n);
+    for (const e of fused) expect(e.inputs.length).toBeLessThanOrEqual(Math.min(MAX_KERNEL_DEPS + 2, n - 1));
+    // Σ_t (t+1)·(a·b) = (n(n+1)/2)·(a·b), exact in float32 at these sizes
+    const ab = [
+      [1 * 0.5 + 2 * 2, 1 * -1 + 2 * 0.25],
+      [3 * 0.5 + 4 * 2, 3 * -1 + 4 * 0.25],
+    ];
+    const k = (n * (n + 1)) / 2;
+    expect(exec(opt, [a, b])).toEqual([ab.flat().map((v) => k * v)]);
   });
 });

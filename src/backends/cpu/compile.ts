@@ -83,12 +83,14 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
   const poolable = new Set<Var>();
   // matmuls small enough for the generated loops: run like kernels, on buffers (see small_matmul.ts)
   const small = eqns.map((e): SmallMatmul | null =>
-    !e.inputs.every((a) => a instanceof Var) ? null : smallMatmulOf(
-      e.primitive.name,
-      e.params,
-      e.inputs.map((a) => a.aval),
-      e.outVars[0]!.aval,
-    ),
+    !e.inputs.every((a) => a instanceof Var)
+      ? null
+      : smallMatmulOf(
+          e.primitive.name,
+          e.params,
+          e.inputs.map((a) => a.aval),
+          e.outVars[0]!.aval,
+        ),
   );
   const bufferOnly = (i: number): boolean => eqns[i]!.primitive.name === "fused" || small[i] !== null;
   eqns.forEach((e, i) => {
