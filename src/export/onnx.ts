@@ -263,6 +263,8 @@ class GraphWriter implements OnnxEmitter {
  * `args[1].w`, ... for inputs; `out`, `out[0]`, `out.loss`, ... for outputs) or by
  * `opts.inputNames` / `opts.outputNames`. Values of the example arguments are never baked in: only their
  * shapes and dtypes are; arrays that `f` closes over become initializers (constants).
+ * `lax` control flow stays control flow: `cond`/`switch` become ONNX `If`, `whileLoop` and
+ * `scan` become `Loop` (src/export/onnx_control.ts).
  * Supported dtypes: float32, float64, int32, bool. Random numbers drawn from a key that is
  * an argument are exported too (the same Threefry bits; opset 18 or later). A primitive
  * with no ONNX form (`random.permutation`, for one) throws an Error naming it and the

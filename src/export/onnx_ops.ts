@@ -9,14 +9,15 @@
  * Control flow maps to ONNX's `If`/`Loop`/`Scan`: a row writes the primitive's jaxprs
  * as subgraphs with `em.subgraph` (inputs and outputs typed, the body written by
  * `sub.jaxpr(closedJaxpr, inputNames)`), and the node with `em.ops` (several outputs).
- * test/export/subgraphs.test.ts has an `If` row and a `Loop` row for stand-in
- * primitives that run in ONNX Runtime; use them as templates.
+ * The rows of `cond`, `while` and `scan` are in onnx_control.ts; test/export/subgraphs.test.ts
+ * has an `If` row and a `Loop` row for stand-in primitives.
  * @module
  */
 import type { ShapedArray } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
 import type { Params } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
+import { controlRules } from "./onnx_control.js";
 import { randomRules } from "./onnx_random.js";
 
 /** The element types the exporter writes (int64 for ONNX's shape and index operands). */
@@ -301,9 +302,6 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   checkpoint: { inline: (p) => p.jaxpr as ClosedJaxpr },
 
   // ---------------------------------------------------------------- not mapped yet (ONNX has a form; the row is still to be written)
-  cond: { noOnnxForm: notYet("If (two branch subgraphs)") },
-  while: { noOnnxForm: notYet("Loop (a body subgraph with the condition as its first output)") },
-  scan: { noOnnxForm: notYet("Loop or Scan (a body subgraph)") },
   conv_general_dilated: { noOnnxForm: notYet("Conv") },
   reduce_window_sum: { noOnnxForm: notYet("AveragePool (times the window size) or Conv with a ones kernel") },
   reduce_window_max: { noOnnxForm: notYet("MaxPool") },
@@ -350,4 +348,7 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
 
   // ---------------------------------------------------------------- random numbers (src/export/onnx_random.ts)
   ...randomRules,
+
+  // ---------------------------------------------------------------- control flow: If and Loop (src/export/onnx_control.ts)
+  ...controlRules,
 };

@@ -42,6 +42,15 @@ export const reshapeView: ViewRule = (v, inShape, outShape) => {
 
 /** Strides of `newShape` viewing the same elements as `shape` with `strides`, or null when that is not a view. */
 export function reshapeStrides(shape: readonly number[], strides: readonly number[], newShape: readonly number[]): number[] | null {
+  // an empty array has no elements to address: any strides view it, so take row-major ones
+  if (newShape.includes(0)) {
+    const st = newShape.map(() => 0);
+    for (let d = newShape.length - 1, acc = 1; d >= 0; d--) {
+      st[d] = acc;
+      acc *= Math.max(newShape[d]!, 1);
+    }
+    return st;
+  }
   const od = shape.map((d, i) => ({ d, s: strides[i]! })).filter((x) => x.d !== 1);
   const nd = newShape.map((d, i) => ({ d, i })).filter((x) => x.d !== 1);
   const out = newShape.map(() => 0);

@@ -16,17 +16,8 @@ import { type TypedArray, allocateForWrite, isFloat } from "../core/dtype.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive } from "../core/trace.js";
 import { type Atom, ClosedJaxpr, Jaxpr, type JaxprEqn, Literal, Var, printJaxpr } from "../ir/jaxpr.js";
 import { moveBatchAxis } from "../interpreters/batching.js";
-import {
-  batchJaxpr,
-  dependentOutputs,
-  evalClosed,
-  jvpJaxpr,
-  memoJaxpr,
-  partialEvalJaxpr,
-  transposeJaxpr,
-  transposeJaxprSparse,
-  zerosOf,
-} from "../interpreters/jaxpr_transforms.js";
+import { batchJaxpr, dependentOutputs, evalClosed, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxpr, zerosOf } from "../interpreters/jaxpr_transforms.js";
+import { callRules } from "../interpreters/call_rules.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { executableFor } from "../transforms/jit.js";
@@ -853,45 +844,13 @@ export const remat_p: Primitive<RematParams> = definePrimitive<RematParams>({
     return p.jaxpr.outAvals;
   },
   impl: (args, p) => compiledBody(p.jaxpr)(args),
-  jvp(primals, tangents, p) {
-    const mask = tangents.map((t) => t !== null);
-    const outs = bind(remat_p, [...primals, ...tangents.filter(isNonNull)], { jaxpr: jvpJaxpr(p.jaxpr, mask), policy: p.policy });
-    const n = p.jaxpr.outAvals.length;
-    return [outs.slice(0, n), outs.slice(n)];
-  },
-  partialEval(trace, tracers, p) {
-    const pe = trace as PartialEvalTrace;
-    const ts = tracers as PartialEvalTracer[];
-    const knownMask = knownness(ts);
-    const split = memoJaxpr(p.jaxpr, `remat-pe:${p.policy}:${bits(knownMask)}`, () => splitRemat(p.jaxpr, knownMask, p.policy));
-    const kOuts = bind(
-      remat_p,
-      ts.filter((t) => t.known !== null).map((t) => t.known!),
-      { jaxpr: split.known, policy: p.policy },
-    );
-    const nKnown = count(split.outKnown);
-    const saved = kOuts.slice(nKnown).map((r) => pe.known(r));
-    const uOuts = pe.stage(remat_p, [...saved, ...ts], { jaxpr: split.unknown, policy: p.policy }, split.unknown.outAvals);
-    let a = 0;
-    let b = 0;
-    return split.outKnown.map((k) => (k ? pe.known(kOuts[a++]!) : uOuts[b++]!));
-  },
-  transpose(cts, args, p) {
-    const linMask = args.map((a) => a instanceof UndefPrimal);
-    const ctMask = cts.map((c) => c !== null);
-    if (!ctMask.some(Boolean)) return args.map(() => null);
-    const { jaxpr, nonZero } = transposeJaxprSparse(p.jaxpr, linMask, ctMask);
-    const outs = bind(remat_p, [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter(isNonNull)], { jaxpr, policy: p.policy });
-    let k = 0;
-    let l = 0;
-    return args.map((a) => (a instanceof UndefPrimal && nonZero[l++] ? outs[k++]! : null));
-  },
-  batch(args, dims, p) {
-    const size = batchSize(args, dims);
-    const mask = dims.map((d) => d !== null);
-    const moved = args.map((a, i) => (dims[i] === null ? a : moveAxis(a, dims[i]!, 0)));
-    const { jaxpr, outMask } = batchJaxpr(p.jaxpr, mask, size);
-    return [bind(remat_p, moved, { jaxpr, policy: p.policy }), outMask.map((m) => (m ? 0 : null))];
-  },
+  ...callRules<RematParams>(
+    () => remat_p,
+    (p, jaxpr) => ({ jaxpr, policy: p.policy }),
+    (p, knownMask) => ({
+      ...memoJaxpr(p.jaxpr, `remat-pe:${p.policy}:${bits(knownMask)}`, () => splitRemat(p.jaxpr, knownMask, p.policy)),
+      unknownTakes: "all",
+    }),
+  ),
   printParams: (p) => `[policy=${p.policy} ${printInner("jaxpr", p.jaxpr)}]`,
 });

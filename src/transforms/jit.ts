@@ -9,7 +9,7 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { type BatchDim, type Params, UndefPrimal, bind, definePrimitive, isEager } from "../core/trace.js";
+import { type Params, type Primitive, bind, definePrimitive, isEager } from "../core/trace.js";
 import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import type { BackendName, Executable } from "../backends/backend.js";
 import { checkBackendName, compileForBackend, deviceInUse, putTree } from "../backends/registry.js";
@@ -17,11 +17,10 @@ import { type Atom, type ClosedJaxpr, Literal, type Var, printJaxpr } from "../i
 import { debugNansOn } from "../core/config.js";
 import { hasNan, nanError, sourceOf, userFrame, withoutEagerCheck } from "../core/debug_nans.js";
 import { LruCache } from "../core/lru.js";
-import { batchJaxpr, closureConvert, jvpJaxpr, memoJaxpr, partialEvalJaxpr, transposeJaxprSparse } from "../interpreters/jaxpr_transforms.js";
-import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
+import { callRules } from "../interpreters/call_rules.js";
+import { closureConvert, memoJaxpr, partialEvalJaxpr } from "../interpreters/jaxpr_transforms.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { optimizeJaxpr } from "../passes/index.js";
-import { moveAxis } from "../primitives/shape.js";
 import { checkArgnums, checkFunction, checkTransformOptions, flattenArgs, leavesToArrays } from "./flat.js";
 import type { Fn, ArgsOf, ReturnOf, ToArrays } from "./types.js";
 
@@ -81,7 +80,7 @@ function indent(s: string, by: string): string {
 }
 
 /** The primitive of a jitted call. */
-export const pjit_p = definePrimitive<JitParams>({
+export const pjit_p: Primitive<JitParams> = definePrimitive<JitParams>({
   name: "pjit",
   abstractEval(avals, { jaxpr, name }) {
     const want = jaxpr.inAvals;
@@ -95,51 +94,11 @@ export const pjit_p = definePrimitive<JitParams>({
     if (debugNansOn()) findNanEquation(jaxpr, name, args, outs);
     return outs;
   },
-  jvp(primals, tangents, p) {
-    const mask = tangents.map((t) => t !== null);
-    const outs = bind(pjit_p, [...primals, ...tangents.filter((t): t is NDArray => t !== null)], { jaxpr: jvpJaxpr(p.jaxpr, mask), name: `jvp(${p.name})` });
-    const n = p.jaxpr.outAvals.length;
-    return [outs.slice(0, n), outs.slice(n)];
-  },
-  partialEval(trace, tracers, p) {
-    const pe = trace as PartialEvalTrace;
-    const ts = tracers as PartialEvalTracer[];
-    const knownMask = ts.map((t) => t.known !== null);
-    const split = partialEvalJaxpr(p.jaxpr, knownMask);
-    const kOuts = bind(
-      pjit_p,
-      ts.filter((t) => t.known !== null).map((t) => t.known!),
-      { jaxpr: split.known, name: p.name },
-    );
-    const nKnown = split.outKnown.filter(Boolean).length;
-    const res = kOuts.slice(nKnown).map((r) => pe.known(r));
-    const uOuts = pe.stage(pjit_p, [...res, ...ts.filter((t) => t.known === null)], { jaxpr: split.unknown, name: p.name }, split.unknown.outAvals);
-    let a = 0;
-    let b = 0;
-    return split.outKnown.map((k) => (k ? pe.known(kOuts[a++]!) : uOuts[b++]!));
-  },
-  transpose(cts, args, p) {
-    const linMask = args.map((a) => a instanceof UndefPrimal);
-    const ctMask = cts.map((c) => c !== null);
-    if (!ctMask.some(Boolean)) return args.map(() => null);
-    const { jaxpr, nonZero } = transposeJaxprSparse(p.jaxpr, linMask, ctMask);
-    const outs = bind(pjit_p, [...(args.filter((a) => !(a instanceof UndefPrimal)) as NDArray[]), ...cts.filter((c): c is NDArray => c !== null)], {
-      jaxpr,
-      name: `transpose(${p.name})`,
-    });
-    let k = 0;
-    let l = 0;
-    return args.map((a) => (a instanceof UndefPrimal && nonZero[l++] ? outs[k++]! : null));
-  },
-  batch(args, dims, p) {
-    const i0 = dims.findIndex((d) => d !== null);
-    const size = args[i0]!.shape[dims[i0]!]!;
-    const moved = args.map((a, i) => (dims[i] === null ? a : moveAxis(a, dims[i]!, 0)));
-    const mask = dims.map((d) => d !== null);
-    const batched = batchJaxpr(p.jaxpr, mask, size);
-    const outs = bind(pjit_p, moved, { jaxpr: batched.jaxpr, name: `vmap(${p.name})` });
-    return [outs, batched.outMask.map((m) => (m ? 0 : null))];
-  },
+  ...callRules<JitParams>(
+    () => pjit_p,
+    (p, jaxpr, role) => ({ jaxpr, name: role === "known" || role === "unknown" ? p.name : `${role}(${p.name})` }),
+    (p, knownMask) => ({ ...partialEvalJaxpr(p.jaxpr, knownMask), unknownTakes: "unknown" }),
+  ),
   printParams: (p) => `[name=${p.name} jaxpr=${indent(printJaxpr(p.jaxpr.jaxpr), "  ")}]`,
 });
 

@@ -17,6 +17,7 @@ import {
   grad,
   initGpu,
   jit,
+  lax,
   np,
   random,
   setDefaultBackend,
@@ -294,6 +295,31 @@ describe("placement", () => {
     const onGpu = random.uniform(k1, [3]).toJs();
     setDefaultBackend("cpu");
     expect(random.uniform(random.split(random.key(7), 3)[1], [3]).toJs()).toEqual(onGpu);
+  });
+});
+
+describe("primitives without a GPU kernel", () => {
+  it("run on the CPU with the CPU's values, and say so once per primitive", () => {
+    const x = random.normal(random.key(1), [2, 3, 6, 6]);
+    const w = random.normal(random.key(2), [4, 3, 3, 3]);
+    const want = lax.conv(x, w, [1, 1], "SAME").toJs();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      setDefaultBackend("gpu");
+      const xg = x.to("gpu");
+      const wg = w.to("gpu");
+      const a = lax.conv(xg, wg, [1, 1], "SAME");
+      const b = lax.conv(np.multiply(xg, 2), wg, [1, 1], "SAME");
+      expect(a.toJs()).toEqual(want);
+      expect(np.max(np.abs(np.subtract(b, np.multiply(a, 2)))).item()).toBeLessThan(1e-4);
+      // jit's body runs its own primitives: the call is not reported, the conv inside once
+      jit((u: A) => lax.conv(u, wg, [1, 1], "SAME"))(xg);
+      const said = warn.mock.calls.flat().filter((m) => String(m).includes("has no GPU kernel"));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toMatch(/conv_general_dilated has no GPU kernel yet; on the "gpu" backend it runs on the CPU/);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 

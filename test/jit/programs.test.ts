@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Array as NDArray, grad, hessianVectorProduct, jit } from "../../src/index.js";
+import { type Array as NDArray, grad, hessianVectorProduct, jit, np } from "../../src/index.js";
 import { randomLike, seededRandom } from "../helpers/numeric.js";
 import { type ProgramCase, expectAgree, programArb } from "../helpers/programs.js";
 
@@ -98,5 +98,35 @@ describe("jit composed with autodiff on random programs", () => {
       }),
       { numRuns: 20 },
     );
+  });
+});
+
+describe("jit on size-0 arrays", () => {
+  it("reshapes to and from empty shapes, fused with elementwise ops, as eager evaluation does", () => {
+    const cases: [number[], number[]][] = [
+      [
+        [5, 0],
+        [0, 5],
+      ],
+      [
+        [2, 0],
+        [0, 3],
+      ],
+      [
+        [0, 6],
+        [3, 0, 2],
+      ],
+      [[0], [1, 0, 1]],
+    ];
+    for (const [from, to] of cases) {
+      const f = (x: NDArray): NDArray => np.add(np.multiply(np.reshape(x, to), 2), 1);
+      const got = jit(f)(np.zeros(from));
+      expect(got.shape).toEqual(to);
+      expect(got.size).toBe(0);
+      expect(f(np.zeros(from)).shape).toEqual(to);
+      // and the gradient of a sum over an empty array is an empty array of the input's shape
+      const g = jit(grad((x: NDArray) => np.sum(f(x))))(np.zeros(from));
+      expect(g.shape).toEqual(from);
+    }
   });
 });

@@ -15,6 +15,7 @@ import { ConcreteArray, ShapedArray } from "../../core/array.js";
 import { shortName } from "../../core/dtype.js";
 import { fmtShape } from "../../core/shape.js";
 import type { Params, Primitive } from "../../core/trace.js";
+import { ClosedJaxpr } from "../../ir/jaxpr.js";
 import { GpuBuffer } from "./buffer.js";
 import { gpuKernelOf } from "./ops.js";
 import { type GpuRuntime, MAX_GPU_ELEMENTS, gpuFailure, gpuRuntime } from "./runtime.js";
@@ -108,7 +109,10 @@ export function runOnGpu(
 ): ConcreteArray[] | null {
   const op = prim.name;
   const impl = gpuKernelOf(prim);
-  if (!impl) return null;
+  if (!impl) {
+    warnHostFallback(prim, params);
+    return null;
+  }
   // astype("float32") of a float64 host array is how float64 data reaches the GPU: convert on the CPU
   if (op === "convert_element_type" && args[0]!.dtype === "float64" && !args[0]!.device && outAvals[0]!.dtype !== "float64") return null;
   for (const a of [...args.map((x) => x.aval), ...outAvals]) {
@@ -131,6 +135,26 @@ export function runOnGpu(
     op,
   );
   return outs.map((b, i) => new ConcreteArray(outAvals[i]!, null, b));
+}
+
+/** Primitives whose CPU fallback the module documentation already states. */
+const DOCUMENTED_HOST_PRIMITIVES = new Set(["random_bits", "random_fold_in", "random_permutation", "bits_to_unit"]);
+const warnedHost = new Set<string>();
+
+/**
+ * Says once per primitive that it has no GPU kernel and runs on the CPU (its operands
+ * are read back and its results uploaded again when a GPU kernel reads them), so slow
+ * GPU programs are explained. Primitives that evaluate a jaxpr of their own (jit, cond,
+ * scan...) are not reported: their bodies run their own primitives on the GPU.
+ */
+function warnHostFallback(prim: Primitive, params: Params): void {
+  if (DOCUMENTED_HOST_PRIMITIVES.has(prim.name) || warnedHost.has(prim.name)) return;
+  const holdsJaxpr = Object.values(params).some((v) => v instanceof ClosedJaxpr || (Array.isArray(v) && v.some((b) => b instanceof ClosedJaxpr)));
+  if (holdsJaxpr) return;
+  warnedHost.add(prim.name);
+  console.warn(
+    `cotangent: ${prim.name} has no GPU kernel yet; on the "gpu" backend it runs on the CPU, reading its operands back from the GPU (said once per primitive).`,
+  );
 }
 
 /** The GPU backend's `runEager`: null when the primitive runs on the CPU instead. */
