@@ -23,8 +23,14 @@ import type { Kernel } from "../kernel/ir.js";
 
 export type { BackendName, DeviceBuffer } from "../core/device.js";
 
-/** A compiled program: concrete inputs to concrete outputs. */
-export type Executable = (args: readonly ConcreteArray[]) => ConcreteArray[];
+/**
+ * A compiled program: concrete inputs to concrete outputs. `into`, when given, offers a
+ * host buffer (of the output's dtype and size, not aliasing any input) per output: the
+ * program may compute that output directly into it, and then returns an array over
+ * that very buffer; it may also ignore the offer (callers compare the returned buffers).
+ * A loop's driver passes it to avoid allocating and copying each iteration's results.
+ */
+export type Executable = (args: readonly ConcreteArray[], into?: readonly (TypedArray | undefined)[]) => ConcreteArray[];
 
 /** A compiled kernel over typed arrays: called as `f(in0, ..., out0, ...)`, it writes every element of the outputs. */
 export type KernelFn = (...buffers: TypedArray[]) => void;

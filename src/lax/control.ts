@@ -15,6 +15,8 @@ import { type TreeDef, flatten, unflatten } from "../core/tree.js";
 import { type Atom, ClosedJaxpr, Jaxpr, Literal, Var } from "../ir/jaxpr.js";
 import { closureConvert } from "../interpreters/jaxpr_transforms.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
+import { cse } from "../passes/cse.js";
+import { dce } from "../passes/dce.js";
 import { REMAT_POLICIES, type RematPolicy, cond_p, fmtAvals, remat_p, sameAvals, scan_p, while_p } from "./primitives.js";
 import { add, asArray, convert, less, maximum, minimum } from "../primitives/elementwise.js";
 import { flattenArgs, leavesToArrays } from "../transforms/flat.js";
@@ -96,7 +98,9 @@ function trace(f: object, body: (xs: NDArray[]) => [NDArray[], TreeDef], avals: 
     return outs;
   }, avals);
   const { jaxpr, consts } = closureConvert(traced, true);
-  return { jaxpr: intern(f, jaxpr), consts, outDef: outDef! };
+  // repeated computations merged before any rule sees the body, so a value the body
+  // returns twice (a scan's new carry that is also its y) is one value to differentiate
+  return { jaxpr: intern(f, dce(cse(jaxpr))), consts, outDef: outDef! };
 }
 
 function checkFunction(op: string, what: string, f: unknown): void {

@@ -12,7 +12,7 @@
  * @module
  */
 import { ConcreteArray, type NDArray, ShapedArray } from "../core/array.js";
-import { allocateForWrite, isFloat } from "../core/dtype.js";
+import { type TypedArray, allocateForWrite, isFloat } from "../core/dtype.js";
 import { type BatchDim, type Params, type Primitive, UndefPrimal, bind, definePrimitive } from "../core/trace.js";
 import { type Atom, ClosedJaxpr, Jaxpr, type JaxprEqn, Literal, Var, printJaxpr } from "../ir/jaxpr.js";
 import { moveBatchAxis } from "../interpreters/batching.js";
@@ -21,12 +21,13 @@ import { callRules } from "../interpreters/call_rules.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { executableFor } from "../transforms/jit.js";
+import type { Executable as BackendExecutable } from "../backends/backend.js";
 import { addAny, convert, equal, greater, maximum, minimum, where } from "../primitives/elementwise.js";
 import { reduceMax } from "../primitives/reduce.js";
 import { moveAxis, reshape } from "../primitives/shape.js";
 
-/** A compiled program: concrete inputs to concrete outputs. */
-export type Executable = (args: readonly ConcreteArray[]) => ConcreteArray[];
+/** A compiled program: concrete inputs to concrete outputs (see backends/backend.ts for `into`). */
+export type Executable = BackendExecutable;
 
 /**
  * The compiled executable of a body / branch jaxpr: compiled once per jaxpr (through
@@ -293,26 +294,46 @@ export const scan_p: Primitive<ScanParams> = definePrimitive<ScanParams>({
     const { nc, nk, ny } = scanCounts(p);
     const exe = compiledBody(p.jaxpr);
     const T = p.length;
-    const consts = args.slice(0, nc);
-    let carry = args.slice(nc, nc + nk);
     const xs = args.slice(nc + nk);
+    const carryAvals = p.jaxpr.outAvals.slice(0, nk);
     const xAvals = p.jaxpr.inAvals.slice(nc + nk);
     const yAvals = p.jaxpr.outAvals.slice(nk);
     const xBufs = xs.map((x) => x.buffer);
     const yBufs = yAvals.map((a) => allocateForWrite(a.dtype, T * a.size));
-    const ins: ConcreteArray[] = [...consts, ...carry, ...xs];
+    // Two buffers per carry, the loop's own: each iteration offers the program the one
+    // its carry input is not, to compute the new carry into; the ys are offered their
+    // slice of the stacked output. What the program does not write there is copied.
+    const pingPong = carryAvals.map((a) => [allocateForWrite(a.dtype, a.size), allocateForWrite(a.dtype, a.size)] as const);
+    const into: (TypedArray | undefined)[] = new Array(nk + ny);
+    const ins: ConcreteArray[] = args.slice();
+    const carryUses = (buf: TypedArray): boolean => {
+      for (let k = 0; k < nk; k++) {
+        const c = ins[nc + k]!;
+        if (c.device === null && c.buffer === buf) return true;
+      }
+      return false;
+    };
     for (let it = 0; it < T; it++) {
       const i = p.reverse ? T - 1 - it : it;
-      for (let k = 0; k < nk; k++) ins[nc + k] = carry[k]!;
+      for (let k = 0; k < nk; k++) {
+        // a buffer of the pair that no carry input is (carries may pass their buffers to
+        // each other); a carry on a device is not read back just to compare
+        const [a, b] = pingPong[k]!;
+        into[k] = ins[nc + k]!.device !== null ? undefined : !carryUses(a) ? a : !carryUses(b) ? b : undefined;
+      }
+      for (let k = 0; k < ny; k++) into[nk + k] = yBufs[k]!.subarray(i * yAvals[k]!.size, (i + 1) * yAvals[k]!.size);
       for (let k = 0; k < xs.length; k++) {
         const a = xAvals[k]!;
         ins[nc + nk + k] = new ConcreteArray(a, xBufs[k]!.subarray(i * a.size, (i + 1) * a.size));
       }
-      const outs = exe(ins);
-      carry = outs.slice(0, nk);
-      for (let k = 0; k < ny; k++) yBufs[k]!.set(outs[nk + k]!.buffer, i * yAvals[k]!.size);
+      const outs = exe(ins, into);
+      for (let k = 0; k < nk; k++) ins[nc + k] = outs[k]!;
+      for (let k = 0; k < ny; k++) {
+        const y = outs[nk + k]!.buffer;
+        if (y !== into[nk + k]) into[nk + k]!.set(y);
+      }
     }
-    return [...carry, ...yAvals.map((a, k) => new ConcreteArray(stacked(a, T), yBufs[k]!))];
+    return [...ins.slice(nc, nc + nk), ...yAvals.map((a, k) => new ConcreteArray(stacked(a, T), yBufs[k]!))];
   },
   jvp(primals, tangents, p) {
     const { nc, nk, nx, ny } = scanCounts(p);

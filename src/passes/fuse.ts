@@ -57,6 +57,13 @@ interface Group {
  * optimized ones.
  */
 export const MAX_KERNEL_EQNS = 500;
+/**
+ * Groups stop growing when the results they read come from more than this many other
+ * equations (about the kernel's inputs): a loop reading hundreds of arrays — the sum
+ * over an unrolled loop's steps of their outer products — runs far slower in V8 than a
+ * few kernels reading tens each.
+ */
+export const MAX_KERNEL_DEPS = 64;
 
 type Kind = "elementwise" | "reduce" | "view" | "other";
 
@@ -218,7 +225,7 @@ function groupEquations(eqns: readonly JaxprEqn[], kind: readonly Kind[]): Group
       const r = find(root);
       const g = groups.get(r)!;
       const gc = groups.get(c)!;
-      if (!sameAxes(g.reduceAxes, gc.reduceAxes) || g.members.length + gc.members.length > MAX_KERNEL_EQNS) continue;
+      if (!sameAxes(g.reduceAxes, gc.reduceAxes) || g.members.length + gc.members.length > MAX_KERNEL_EQNS || g.deps.size + gc.deps.size > MAX_KERNEL_DEPS) continue;
       if (!acyclic(new Set([r, c]))) continue;
       merge(c, r);
       root = c;

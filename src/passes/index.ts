@@ -2,7 +2,8 @@
  * The optimization pipeline run by `jit` on a traced jaxpr before it is compiled.
  * Each pass is a pure function ClosedJaxpr → ClosedJaxpr (one file each):
  * inlining of nested jit calls, constant folding, algebraic simplification,
- * common-subexpression elimination, dead-code elimination, matmuls reading transposed
+ * common-subexpression elimination, dead-code elimination, loop-invariant code motion
+ * out of scans (and pruning of their stacked outputs), matmuls reading transposed
  * operands in place, and fusion into kernels.
  * @module
  */
@@ -13,9 +14,10 @@ import { foldConstants } from "./fold.js";
 import { fuse } from "./fuse.js";
 import { inlineCalls } from "./inline.js";
 import { matmulLayout } from "./matmul_layout.js";
+import { scanLoops } from "./scan.js";
 import { simplify } from "./simplify.js";
 
-export { cse, dce, foldConstants, fuse, inlineCalls, matmulLayout, simplify };
+export { cse, dce, foldConstants, fuse, inlineCalls, matmulLayout, scanLoops, simplify };
 
 /** A pass over the IR. */
 export type Pass = (cj: ClosedJaxpr) => ClosedJaxpr;
@@ -24,10 +26,12 @@ export type Pass = (cj: ClosedJaxpr) => ClosedJaxpr;
 export const cleanupPasses: Pass[] = [inlineCalls, foldConstants, simplify, cse, foldConstants, simplify, dce];
 
 /**
- * The passes `jit` applies, in order. The matmul-layout pass runs just before fusion,
- * which would otherwise turn a transposed matmul operand into a copy kernel.
+ * The passes `jit` applies, in order. Scan loops are rewritten on the cleaned-up
+ * program (what they hoist is then merged across loops and pruned). The matmul-layout
+ * pass runs just before fusion, which would otherwise turn a transposed matmul operand
+ * into a copy kernel.
  */
-export const defaultPasses: Pass[] = [...cleanupPasses, matmulLayout, fuse];
+export const defaultPasses: Pass[] = [...cleanupPasses, scanLoops, cse, dce, matmulLayout, fuse];
 
 /** Applies `passes` in order. */
 export function optimizeJaxpr(cj: ClosedJaxpr, passes: readonly Pass[] = defaultPasses): ClosedJaxpr {

@@ -6,7 +6,11 @@
  *   happened before optimization), `select(c, x, x)`, `x * -1 → neg(x)`;
  * - shape ops: broadcast/reshape/transpose to the same shape, broadcast of broadcast,
  *   reshape of reshape, transpose of transpose (composed permutation);
- * - conversions: to the same dtype, and lossless round trips (`f32 → f64 → f32`).
+ * - conversions: to the same dtype, and lossless round trips (`f32 → f64 → f32`);
+ * - a matrix product contracting an axis of length 1 (an outer product, as the gradient
+ *   of a matrix-vector product makes) becomes a broadcasting multiply, which fusion
+ *   merges with its neighbours (`acc + u vᵀ` is one loop); each element is the one
+ *   product either way, so the result is unchanged.
  *
  * Constants are recognized through literals, broadcasts/reshapes of them and constant
  * arrays whose elements are all equal. (`x + 0 → x` differs from IEEE only for
@@ -169,12 +173,32 @@ export function simplify(cj: ClosedJaxpr): ClosedJaxpr {
         }
         return false;
       }
+      case "matmul":
+      case "matmul_t":
+        return outerProduct(e, out, x!, y!);
       case "reduce_sum":
       case "reduce_max":
       case "reduce_min":
         return (e.params.axes as readonly number[]).length === 0 ? replace(out, x!) : false;
     }
     return false;
+  };
+
+  /** `op(x) · op(y)` with a contracted axis of length 1, rank 2, as `bcast(x) * bcast(y)`. */
+  const outerProduct = (e: JaxprEqn, out: Var, x: Atom, y: Atom): boolean => {
+    if (x.aval.ndim !== 2 || y.aval.ndim !== 2 || out.aval.ndim !== 2) return false;
+    const transA = e.params.transposeA === true;
+    const [m, n] = out.aval.shape as [number, number];
+    const k = transA ? x.aval.shape[0]! : x.aval.shape[1]!;
+    if (k !== 1) return false;
+    // a [m,1] / [1,m] operand holds its m elements in order either way
+    const as = (v: Atom, shape: number[]): Atom => (shapeEqual(v.aval.shape, shape) ? v : newEqn("reshape", [v], { shape }, out.aval));
+    const col = as(x, [m, 1]);
+    const row = as(y, [1, n]);
+    const a = newEqn("broadcast_to", [col], { shape: [m, n] }, out.aval);
+    const b = newEqn("broadcast_to", [row], { shape: [m, n] }, out.aval);
+    subst.set(out, newEqn("mul", [a, b], {}, out.aval));
+    return true;
   };
 
   for (const e of cj.jaxpr.eqns) {

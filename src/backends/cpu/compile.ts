@@ -22,6 +22,7 @@ import { type Atom, type ClosedJaxpr, Literal, Var } from "../../ir/jaxpr.js";
 import type { Kernel } from "../../kernel/ir.js";
 import { kernelFunction } from "../wasm/kernel.js";
 import { compileSource, emitKernel } from "./codegen.js";
+import { type SmallMatmul, smallMatmulFunction, smallMatmulOf } from "./small_matmul.js";
 
 import type { Executable } from "../backend.js";
 
@@ -41,6 +42,7 @@ interface Context {
   CA: typeof ConcreteArray;
   avals: ShapedArray[];
   kernels: ((...b: TypedArray[]) => void)[];
+  matmuls: ((A: TypedArray, B: TypedArray, C: TypedArray) => void)[];
   prims: Primitive[];
   params: unknown[];
   outAvals: ShapedArray[][];
@@ -50,7 +52,7 @@ interface Context {
 /** Compiles a closed jaxpr into an executable (see the module comment). */
 export function compileJaxpr(cj: ClosedJaxpr): Executable {
   const { jaxpr } = cj;
-  const ctx: Context = { CA: ConcreteArray, avals: [], kernels: [], prims: [], params: [], outAvals: [], values: [] };
+  const ctx: Context = { CA: ConcreteArray, avals: [], kernels: [], matmuls: [], prims: [], params: [], outAvals: [], values: [] };
   const names = new Map<Var, number>();
   const avalIndex = new Map<ShapedArray, number>();
   const lines: string[] = [];
@@ -79,8 +81,20 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
   const outSet = new Set(jaxpr.outs.filter((a): a is Var => a instanceof Var));
   const lastUse = new Map<Var, number>();
   const poolable = new Set<Var>();
+  // matmuls small enough for the generated loops: run like kernels, on buffers (see small_matmul.ts)
+  const small = eqns.map((e): SmallMatmul | null =>
+    !e.inputs.every((a) => a instanceof Var)
+      ? null
+      : smallMatmulOf(
+          e.primitive.name,
+          e.params,
+          e.inputs.map((a) => a.aval),
+          e.outVars[0]!.aval,
+        ),
+  );
+  const bufferOnly = (i: number): boolean => eqns[i]!.primitive.name === "fused" || small[i] !== null;
   eqns.forEach((e, i) => {
-    if (e.primitive.name === "fused") for (const v of e.outVars) if (!outSet.has(v)) poolable.add(v);
+    if (bufferOnly(i)) for (const v of e.outVars) if (!outSet.has(v)) poolable.add(v);
   });
   eqns.forEach((e, i) => {
     for (const a of e.inputs) {
@@ -90,8 +104,8 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
     }
   });
   const needsArray = new Set<Var>(outSet); // values that must exist as ConcreteArray objects
-  eqns.forEach((e) => {
-    if (e.primitive.name !== "fused" && e.primitive.name !== "reshape") for (const a of e.inputs) if (a instanceof Var) needsArray.add(a);
+  eqns.forEach((e, i) => {
+    if (!bufferOnly(i) && e.primitive.name !== "reshape") for (const a of e.inputs) if (a instanceof Var) needsArray.add(a);
   });
 
   // ---------------------------------------------------------------- code
@@ -120,8 +134,15 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
   const freeSlots = new Map<string, number[]>();
   const slotOf = new Map<Var, number>();
   let numSlots = 0;
+  // an output computed by a kernel goes straight into the caller's buffer when one is given
+  const intoSlot = new Map<Var, number>();
+  jaxpr.outs.forEach((a, j) => {
+    if (a instanceof Var && !intoSlot.has(a)) intoSlot.set(a, j);
+  });
   const allocate = (v: Var): string => {
     const { dtype, size } = v.aval;
+    const j = intoSlot.get(v);
+    if (j !== undefined) return `into !== undefined && into[${j}] !== undefined ? into[${j}] : new ${CTOR[dtype]}(${size})`;
     if (!poolable.has(v)) return `new ${CTOR[dtype]}(${size})`;
     const key = `${dtype}:${size}`;
     const free = freeSlots.get(key);
@@ -161,6 +182,12 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
         ctx.kernels.push(kernelFunction(kernel)); // WebAssembly SIMD for big kernels it compiles, else JS
         lines.push(`K[${ctx.kernels.length - 1}](${[...ins, ...outs].join(", ")});`);
       }
+    } else if (small[i]) {
+      const v = e.outVars[0]!;
+      const k = nameOf(v);
+      lines.push(`const b${k} = ${allocate(v)};`);
+      ctx.matmuls.push(smallMatmulFunction(small[i]!));
+      lines.push(`M[${ctx.matmuls.length - 1}](b${nameOf(e.inputs[0] as Var)}, b${nameOf(e.inputs[1] as Var)}, b${k});`);
     } else if (name === "reshape" && e.inputs[0] instanceof Var) {
       const v = e.outVars[0]!;
       lines.push(`const b${nameOf(v)} = b${nameOf(e.inputs[0])};`);
@@ -185,21 +212,23 @@ export function compileJaxpr(cj: ClosedJaxpr): Executable {
   lines.push(`return [${results.join(", ")}];`);
 
   const body = [
-    "const CA = ctx.CA, A = ctx.avals, K = ctx.kernels, P = ctx.prims, Q = ctx.params, O = ctx.outAvals, V = ctx.values;",
-    "return function run(args, S) {",
+    "const CA = ctx.CA, A = ctx.avals, K = ctx.kernels, M = ctx.matmuls, P = ctx.prims, Q = ctx.params, O = ctx.outAvals, V = ctx.values;",
+    "return function run(args, S, into) {",
     lines.join("\n"),
     "};",
   ].join("\n");
-  const factory = compileSource<(ctx: Context) => (args: readonly ConcreteArray[], slots: TypedArray[]) => ConcreteArray[]>(["ctx"], body);
+  const factory = compileSource<
+    (ctx: Context) => (args: readonly ConcreteArray[], slots: TypedArray[], into: readonly (TypedArray | undefined)[] | undefined) => ConcreteArray[]
+  >(["ctx"], body);
   const run = factory(ctx);
   const slots: TypedArray[] = [];
   let busy = false;
-  return (args) => {
+  return (args, into) => {
     // a program reached again while it runs (a custom rule calling the jitted function) gets its own buffers
-    if (busy) return run(args, []);
+    if (busy) return run(args, [], into);
     busy = true;
     try {
-      return run(args, slots);
+      return run(args, slots, into);
     } finally {
       busy = false;
     }
