@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     rmSync(out, { force: true });
     const args = ["--import", "tsx", worker, `--column=${c.id}`, `--workloads=${workloads.map((w) => w.id).join(",")}`, `--out=${out}`];
     if (opts.quick) args.push("--quick");
-    const r = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], timeout: (opts.quick ? 120 : 400) * 1000 });
+    const r = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], timeout: (opts.quick ? 120 : 900) * 1000 });
     if (existsSync(out)) {
       const res = JSON.parse(readFileSync(out, "utf8")) as ColumnResult;
       if (workloads.some((w) => w.id === MEMORY_WORKLOAD) && !res.unsupported) {

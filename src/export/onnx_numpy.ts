@@ -479,15 +479,19 @@ function digamma64(em: OnnxEmitter, x: string): string {
 /**
  * ψ^(n)(x) = (-1)^(n+1) [Σ n!/(x+k)^(n+1) up to x + k >= 10 + 2n, then the asymptotic
  * series]: the recurrence is a Loop whose trip count is the largest number of steps any
- * element needs (elements already past 10 + 2n stay put).
+ * element needs (elements already past 10 + 2n stay put); below -100 the reflection
+ * formula, as cotangent's, so the count is bounded.
  */
 function polygamma64(em: OnnxEmitter, x: string, shape: readonly number[], n: number): string {
   const c = (v: number): string => scalar(em, v, "float64");
   let fact = 1;
   for (let k = 2; k <= n; k++) fact *= k;
   const big = 10 + 2 * n;
-  const finite = em.op("Not", [em.op("Or", [em.op("IsInf", [x]), em.op("IsNaN", [x])])]);
-  const steps = em.op("Where", [finite, em.op("Ceil", [em.op("Sub", [c(big), x])]), c(0)]);
+  // far left, cotangent's reflection to 1 - x (so the loop's trip count stays bounded)
+  const far = em.op("Less", [x, c(-M.POLYGAMMA_REFLECT)]);
+  const y = em.op("Where", [far, em.op("Sub", [c(1), x]), x]);
+  const finite = em.op("Not", [em.op("Or", [em.op("IsInf", [y]), em.op("IsNaN", [y])])]);
+  const steps = em.op("Where", [finite, em.op("Ceil", [em.op("Sub", [c(big), y])]), c(0)]);
   const trips = em.op("Cast", [em.op("Clip", [em.op("ReduceMax", [steps], { keepdims: 0 }), c(0), c(2 ** 31 - 1)])], { to: INT64 });
   const t = { elem: "float64" as const, shape };
   const body = em.subgraph(
@@ -501,7 +505,7 @@ function polygamma64(em: OnnxEmitter, x: string, shape: readonly number[], n: nu
     [{ elem: "bool", shape: [] }, t, t],
   );
   const zeros = em.op("Expand", [c(0), ints(em, shape)]);
-  const [acc, z] = em.ops("Loop", [trips, "", zeros, x], 2, { body }) as [string, string];
+  const [acc, z] = em.ops("Loop", [trips, "", zeros, y], 2, { body }) as [string, string];
   const inv = em.op("Reciprocal", [z]);
   const pw = (k: number): string => em.op("Pow", [inv, c(k)]);
   let s = em.op("Add", [em.op("Mul", [c(fact / n), pw(n)]), em.op("Mul", [c(fact / 2), pw(n + 1)])]);
@@ -510,7 +514,14 @@ function polygamma64(em: OnnxEmitter, x: string, shape: readonly number[], n: nu
     ratio *= ((2 * k + n - 2) * (2 * k + n - 1)) / ((2 * k - 1) * (2 * k));
     s = em.op("Add", [s, em.op("Mul", [c(M.B2K[k - 1]! * ratio), pw(2 * k + n)])]);
   }
-  const r = em.op("Mul", [c(n % 2 === 1 ? 1 : -1), em.op("Add", [acc, s])]);
+  const direct = em.op("Mul", [c(n % 2 === 1 ? 1 : -1), em.op("Add", [acc, s])]);
+  const frac = em.op("Sub", [x, em.op("Floor", [x])]);
+  const cot = em.op("Div", [em.op("Cos", [em.op("Mul", [c(Math.PI), frac])]), sinPi(em, frac)]);
+  const reflected = em.op("Sub", [
+    em.op("Mul", [c(n % 2 === 0 ? 1 : -1), direct]),
+    em.op("Mul", [c(Math.PI ** (n + 1)), horner(em, cot, M.cotDerivativePoly(n))]),
+  ]);
+  const r = em.op("Where", [far, reflected, direct]);
   const pole = em.op("And", [em.op("LessOrEqual", [x, c(0)]), isInteger(em, x)]);
   const atPole = em.op("Where", [pole, c(n % 2 === 1 ? Number.POSITIVE_INFINITY : Number.NaN), r]);
   const ends = em.op("Where", [

@@ -225,7 +225,8 @@ function groupEquations(eqns: readonly JaxprEqn[], kind: readonly Kind[]): Group
       const r = find(root);
       const g = groups.get(r)!;
       const gc = groups.get(c)!;
-      if (!sameAxes(g.reduceAxes, gc.reduceAxes) || g.members.length + gc.members.length > MAX_KERNEL_EQNS || g.deps.size + gc.deps.size > MAX_KERNEL_DEPS) continue;
+      if (!sameAxes(g.reduceAxes, gc.reduceAxes) || g.members.length + gc.members.length > MAX_KERNEL_EQNS || g.deps.size + gc.deps.size > MAX_KERNEL_DEPS)
+        continue;
       if (!acyclic(new Set([r, c]))) continue;
       merge(c, r);
       root = c;

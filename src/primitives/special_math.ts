@@ -256,15 +256,49 @@ export function digamma(x: number): number {
   return acc + Math.log(z) - 0.5 * inv - s;
 }
 
+/** Below -this, polygamma reflects to 1 - x instead of stepping up |x| times (a step count bounded for every x). */
+export const POLYGAMMA_REFLECT = 100;
+
+/**
+ * The coefficients (constant term first) of P_n with d^n/dz^n cot z = P_n(cot z):
+ * P_0(t) = t, P_{k+1}(t) = -(1 + t^2) P_k'(t).
+ */
+export function cotDerivativePoly(n: number): number[] {
+  let p = [0, 1];
+  for (let k = 0; k < n; k++) {
+    const d = p.slice(1).map((c, i) => c * (i + 1)); // P'
+    const next = new Array<number>(d.length + 2).fill(0);
+    d.forEach((c, i) => {
+      next[i] = next[i]! - c;
+      next[i + 2] = next[i + 2]! - c;
+    });
+    p = next;
+  }
+  return p;
+}
+
+function evalPoly(coeffs: readonly number[], t: number): number {
+  let acc = 0;
+  for (let i = coeffs.length - 1; i >= 0; i--) acc = acc * t + coeffs[i]!;
+  return acc;
+}
+
 /**
  * The polygamma function ψ^(n)(x) = (-1)^(n+1) n! Σ_k 1/(x+k)^(n+1), n >= 1: the
  * recurrence ψ^(n)(x) = ψ^(n)(x+1) - (-1)^n n!/x^(n+1) up to x >= 10 + 2n, then the
  * asymptotic series (-1)^(n+1) [(n-1)!/x^n + n!/(2x^(n+1)) + Σ B_2k (2k+n-1)!/((2k)! x^(2k+n))].
+ * Below -{@link POLYGAMMA_REFLECT}, the reflection formula.
  */
 export function polygamma(n: number, x: number): number {
   if (Number.isNaN(x) || x === -Infinity) return NaN;
   if (x === Infinity) return 0;
   if (x <= 0 && Number.isInteger(x)) return n % 2 === 1 ? Infinity : NaN;
+  if (x < -POLYGAMMA_REFLECT) {
+    // ψ^(n)(x) = (-1)^n ψ^(n)(1 - x) - π^(n+1) P_n(cot πx): the recurrence would take |x| steps
+    const r = x - Math.floor(x);
+    const cot = Math.cos(Math.PI * r) / sinPi(r);
+    return (n % 2 === 0 ? 1 : -1) * polygamma(n, 1 - x) - Math.PI ** (n + 1) * evalPoly(cotDerivativePoly(n), cot);
+  }
   let fact = 1; // n!
   for (let k = 2; k <= n; k++) fact *= k;
   const sign = n % 2 === 1 ? 1 : -1; // (-1)^(n+1)

@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Array as NDArray, checkGrads, grad, jit, lax, makeJaxpr, np, vmap } from "../../src/index.js";
+import { polygamma } from "../../src/primitives/special.js";
 import { loadFixture } from "./fixtures.js";
 import { expectArray } from "./util.js";
 
@@ -47,6 +48,31 @@ describe("special functions to a few ulps in float64 (mpmath references)", () =>
     expectArray(np.lgamma(f64([0, -2, 1, 2])), [Infinity, Infinity, 0, 0]);
     expectArray(np.digamma(f64([0, -3])), [NaN, NaN]);
     expectArray(np.erfc(f64([-Infinity, Infinity, 30])), [2, 0, 0]);
+  });
+  it("polygamma (digamma's derivatives) far left of 0 reflects instead of stepping |x| times: finite time, mpmath's values", () => {
+    // mpmath 1.3, mp.dps = 40: mp.polygamma(n, mp.mpf(x))
+    const want: [number, number, number][] = [
+      [1, -150.3, 15.072782427367692],
+      [1, -100.5, 9.8597034918700862],
+      [1, -99.7, 15.069433745714621],
+      [1, -1e8 + 0.25, 19.739208792178717],
+      [1, -12345.75, 19.739127805924838],
+      [2, -150.3, 68.837499740882355],
+      [2, -100.5, -9.8027202627197571e-5],
+      [2, -12345.75, -124.02510672775967],
+      [3, -150.3, 769.02091375027887],
+      [3, -100.5, 194.81818012691972],
+      [3, -12345.75, 1558.5454565440379],
+    ];
+    for (const [n, x, v] of want) {
+      const got = polygamma(n, f64([x])).data()[0]!;
+      expect(Math.abs(got - v), `polygamma(${n}, ${x}) = ${got}, want ${v}`).toBeLessThan(1e-12 + 1e-11 * Math.abs(v));
+    }
+    // where the recurrence would need 2^52 steps: ψ'(-N + 1/2) = π² - ψ'(N + 1/2) = π² - 1/N + O(1/N²)
+    const N = 2 ** 52 - 1;
+    expect(polygamma(1, f64([-N + 0.5])).data()[0]).toBeCloseTo(Math.PI ** 2, 12);
+    // and digamma's gradient is polygamma(1, x) there too
+    expect(grad((z: NDArray) => np.sum(np.digamma(z)))(f64([-1e8 + 0.25])).data()[0]).toBeCloseTo(19.739208792178717, 8);
   });
   it("float32 inputs stay float32 and agree with the float64 values to float32 precision", () => {
     const x = np.array([0.3, 1.7, 4.2]);
