@@ -21,13 +21,10 @@ import { callRules } from "../interpreters/call_rules.js";
 import type { PartialEvalTrace, PartialEvalTracer } from "../interpreters/partial_eval.js";
 import { traceToJaxpr } from "../interpreters/staging.js";
 import { executableFor } from "../transforms/jit.js";
-import type { Executable as BackendExecutable } from "../backends/backend.js";
+import type { Executable } from "../backends/backend.js";
 import { addAny, convert, equal, greater, maximum, minimum, where } from "../primitives/elementwise.js";
 import { reduceMax } from "../primitives/reduce.js";
 import { moveAxis, reshape } from "../primitives/shape.js";
-
-/** A compiled program: concrete inputs to concrete outputs (see backends/backend.ts for `into`). */
-export type Executable = BackendExecutable;
 
 /**
  * The compiled executable of a body / branch jaxpr: compiled once per jaxpr (through
