@@ -29,8 +29,10 @@
  * @module
  */
 import type { DType } from "../core/dtype.js";
+import { sizeOf, stridesOf } from "../core/shape.js";
 import type { ConvParams } from "../primitives/conv.js";
 import type { SelectParams, WindowParams } from "../primitives/window.js";
+import { ints, scalar } from "./onnx_consts.js";
 import type { OnnxEmitter, OnnxRule } from "./onnx_ops.js";
 
 /** An ONNX value with its (static) shape. */
@@ -39,15 +41,13 @@ interface Val {
   readonly shape: readonly number[];
 }
 
-const ints = (em: OnnxEmitter, xs: readonly number[]): string => em.constant(xs, "int64", [xs.length]);
 /** A scalar constant, made when first used (an unused initializer draws a warning from ONNX Runtime). */
 type Fill = () => string;
-const scalar =
+const lazyScalar =
   (em: OnnxEmitter, v: number, d: DType): Fill =>
   () =>
-    em.constant([v], d, []);
+    scalar(em, v, d);
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 const dilated = (n: number, d: number): number => (n === 0 ? 0 : 1 + d * (n - 1));
 
 function reshape(em: OnnxEmitter, x: Val, shape: readonly number[]): Val {
@@ -186,7 +186,7 @@ function reduceWindow(kind: "sum" | "max" | "min"): OnnxRule {
     lower(em, e) {
       const p = e.params as WindowParams;
       const a = e.inAvals[0]!;
-      const fill = scalar(em, identities[kind][a.dtype === "int32" ? "int32" : "float"], a.dtype);
+      const fill = lazyScalar(em, identities[kind][a.dtype === "int32" ? "int32" : "float"], a.dtype);
       const x = prepare(
         em,
         { name: e.inputs[0]!, shape: a.shape },
@@ -231,8 +231,8 @@ function selectable(p: WindowParams, inShape: readonly number[], w: Window, ks: 
   );
   const partial = reads.map((r) => r.some((row) => row.some((v) => !v)));
   const maskShape = w.out.map((n, d) => (partial[d] ? n : 1));
-  const size = prod(maskShape);
-  const strides = maskShape.map((_, d) => prod(maskShape.slice(d + 1)));
+  const size = sizeOf(maskShape);
+  const strides = stridesOf(maskShape);
   const masks = ks.map((k) => range(size).map((f) => k.every((kd, d) => !partial[d] || reads[d]![kd]![Math.floor(f / strides[d]!) % maskShape[d]!]!)));
   const seen = new Array<boolean>(size).fill(false);
   const first = masks.map((m) => {
@@ -270,7 +270,7 @@ function walkSelection(
     p.baseDilation,
     p.padding.map((q) => q[0]),
     p.padding.map((q) => q[1]),
-    scalar(em, 0, dtype),
+    lazyScalar(em, 0, dtype),
   );
   const s = selectable(p, x.shape, w, ks);
   const mask = (m: boolean[] | null): string | null => (m === null ? null : em.constant(m.map(Number), "bool", s.maskShape));
@@ -298,7 +298,7 @@ const selectAndGather: OnnxRule = {
   lower(em, e) {
     const p = e.params as SelectParams;
     const a = e.inAvals[0]!;
-    const zero = scalar(em, 0, a.dtype);
+    const zero = lazyScalar(em, 0, a.dtype);
     const t = prepare(
       em,
       { name: e.inputs[0]!, shape: a.shape },
@@ -325,7 +325,7 @@ const selectAndScatter: OnnxRule = {
     const p = e.params as SelectParams;
     const a = e.inAvals[1]!;
     const d = a.dtype;
-    const zero = scalar(em, 0, d);
+    const zero = lazyScalar(em, 0, d);
     const src: Val = { name: e.inputs[0]!, shape: e.inAvals[0]!.shape };
     const w = windowOf(p, src.shape);
     const ks = taps(w.dims);
@@ -377,7 +377,7 @@ const conv: OnnxRule = {
     const p = e.params as ConvParams;
     const [la, ra] = e.inAvals as [(typeof e.inAvals)[0], (typeof e.inAvals)[0]];
     const dtype = la.dtype;
-    const zero = scalar(em, 0, dtype);
+    const zero = lazyScalar(em, 0, dtype);
     // NCHW / OIHW (the spatial axes in the kernel's order); a convolution without spatial axes gets one of size 1
     const ns0 = la.ndim - 2;
     const ns = Math.max(1, ns0);
@@ -451,7 +451,7 @@ function convByMatMul(
   const full: Window = { dims: [1, 1, ...win.dims], strides: [1, 1, ...win.strides], dilation: [1, 1, ...win.dilation], out: [N, C, ...win.out] };
   const ks = taps(full.dims);
   const K = ks.length;
-  const P = prod(win.out);
+  const P = sizeOf(win.out);
   const stacked = ks.map((k) => em.op("Unsqueeze", [tap(em, xp, full, k).name, ints(em, [2])]));
   const cols = em.op("Concat", stacked, { axis: 2 }); // [N, C, K, ...out]
   const lhs = transpose(em, reshape(em, { name: cols, shape: [N, C, K, ...win.out] }, [N, G, Cg * K, P]), [0, 1, 3, 2]);

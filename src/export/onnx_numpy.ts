@@ -23,6 +23,7 @@ import type { ShapedArray } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
 import { sizeOf } from "../core/shape.js";
 import * as M from "../primitives/special_math.js";
+import { i64, ints, scalar } from "./onnx_consts.js";
 import type { OnnxEmitter, OnnxEqn, OnnxRule } from "./onnx_ops.js";
 
 /** TensorProto.DataType codes used here. */
@@ -32,9 +33,6 @@ const INT64 = 7;
 const DOUBLE = 11;
 const BOOL = 9;
 
-const ints = (em: OnnxEmitter, xs: readonly number[]): string => em.constant(xs, "int64", [xs.length]);
-const scalar = (em: OnnxEmitter, v: number, d: DType): string => em.constant([v], d, []);
-const i64 = (em: OnnxEmitter, v: number): string => em.constant([v], "int64", []);
 const iota = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const isIdentityPerm = (perm: readonly number[]): boolean => perm.every((p, i) => p === i);
 

@@ -17,6 +17,7 @@ import type { ShapedArray } from "../core/array.js";
 import type { DType } from "../core/dtype.js";
 import type { Params } from "../core/trace.js";
 import type { ClosedJaxpr } from "../ir/jaxpr.js";
+import { ints, scalar } from "./onnx_consts.js";
 import { controlRules } from "./onnx_control.js";
 import { convRules } from "./onnx_conv.js";
 import { normalizedIndices, numpyRules } from "./onnx_numpy.js";
@@ -84,9 +85,6 @@ export function onnxDataType(e: OnnxElem): number {
   return onnxElem[e];
 }
 
-const ints = (xs: readonly number[]) => (em: OnnxEmitter) => em.constant(xs, "int64", [xs.length]);
-const scalar = (em: OnnxEmitter, v: number, d: DType): string => em.constant([v], d, []);
-
 const unary = (opType: string): OnnxRule => ({ lower: (em, e) => [em.op(opType, e.inputs)] });
 const binary = unary;
 
@@ -97,7 +95,7 @@ function reduction(opType: string, axesInputSince: number): OnnxRule {
       const axes = e.params.axes as readonly number[];
       const [x] = e.inputs as [string];
       if (axes.length === 0) return [em.op("Identity", [x])];
-      if (em.opset >= axesInputSince) return [em.op(opType, [x, ints(axes)(em)], { keepdims: 0 })];
+      if (em.opset >= axesInputSince) return [em.op(opType, [x, ints(em, axes)], { keepdims: 0 })];
       return [em.op(opType, [x], { axes, keepdims: 0 })];
     },
   };
@@ -116,9 +114,9 @@ const noLinalg = "ONNX has no operator for this matrix factorization or solve; c
  */
 export const onnxRules: Readonly<Record<string, OnnxRule>> = {
   // ---------------------------------------------------------------- shapes
-  broadcast_to: { lower: (em, e) => [em.op("Expand", [e.inputs[0]!, ints(e.params.shape as number[])(em)])] },
+  broadcast_to: { lower: (em, e) => [em.op("Expand", [e.inputs[0]!, ints(em, e.params.shape as number[])])] },
   reshape: {
-    lower: (em, e) => [em.op("Reshape", [e.inputs[0]!, ints(e.params.shape as number[])(em)], em.opset >= 14 ? { allowzero: 1 } : {})],
+    lower: (em, e) => [em.op("Reshape", [e.inputs[0]!, ints(em, e.params.shape as number[])], em.opset >= 14 ? { allowzero: 1 } : {})],
   },
   transpose: { lower: (em, e) => [em.op("Transpose", e.inputs, { perm: e.params.perm as number[] })] },
   slice: {
@@ -126,14 +124,14 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
       const starts = e.params.starts as number[];
       const limits = e.params.limits as number[];
       const axes = starts.map((_, i) => i);
-      return [em.op("Slice", [e.inputs[0]!, ints(starts)(em), ints(limits)(em), ints(axes)(em)])];
+      return [em.op("Slice", [e.inputs[0]!, ints(em, starts), ints(em, limits), ints(em, axes)])];
     },
   },
   pad: {
     lower(em, e) {
       const lo = e.params.lo as number[];
       const hi = e.params.hi as number[];
-      return [em.op("Pad", [e.inputs[0]!, ints([...lo, ...hi])(em), scalar(em, 0, e.inAvals[0]!.dtype)], { mode: "constant" })];
+      return [em.op("Pad", [e.inputs[0]!, ints(em, [...lo, ...hi]), scalar(em, 0, e.inAvals[0]!.dtype)], { mode: "constant" })];
     },
   },
   concatenate: { lower: (em, e) => [em.op("Concat", e.inputs, { axis: e.params.axis as number })] },
@@ -252,9 +250,9 @@ export const onnxRules: Readonly<Record<string, OnnxRule>> = {
       const idxAxes = Array.from({ length: ni }, (_, i) => axis + i);
       const rest = Array.from({ length: nu }, (_, i) => i).filter((i) => i < axis || i >= axis + ni);
       const uT = em.op("Transpose", [u], { perm: [...idxAxes, ...rest] });
-      const coords = em.op("Unsqueeze", [normalizedIndices(em, idx, [n]), ints([ni])(em)]);
+      const coords = em.op("Unsqueeze", [normalizedIndices(em, idx, [n]), ints(em, [ni])]);
       const dataShape = [n, ...shape.filter((_, i) => i !== axis)];
-      const zeros = em.op("Expand", [scalar(em, 0, e.inAvals[0]!.dtype), ints(dataShape)(em)]);
+      const zeros = em.op("Expand", [scalar(em, 0, e.inAvals[0]!.dtype), ints(em, dataShape)]);
       const scattered = em.op("ScatterND", [zeros, coords, uT], { reduction: "add" });
       const back = Array.from({ length: shape.length }, (_, i) => (i < axis ? i + 1 : i === axis ? 0 : i));
       return [em.op("Transpose", [scattered], { perm: back })];

@@ -8,6 +8,7 @@
  * (BitwiseXor, BitwiseAnd, BitwiseOr).
  * @module
  */
+import { i64, ints } from "./onnx_consts.js";
 import type { OnnxEmitter, OnnxRule } from "./onnx_ops.js";
 
 const ROTATIONS = [
@@ -20,28 +21,26 @@ const MASK = 0xffffffff;
 function needOpset18(em: OnnxEmitter): void {
   if (em.opset < 18) em.fail("the Threefry hash needs ONNX's bitwise operators, from opset 18; pass { opset: 18 } or later.");
 }
-const c64 = (em: OnnxEmitter, v: number): string => em.constant([v], "int64", []);
-const ints = (em: OnnxEmitter, xs: readonly number[]): string => em.constant(xs, "int64", [xs.length]);
 
 /** int32 bit patterns → int64 words in [0, 2^32). */
 function toWord(em: OnnxEmitter, x: string): string {
-  return em.op("BitwiseAnd", [em.op("Cast", [x], { to: 7 }), c64(em, MASK)]);
+  return em.op("BitwiseAnd", [em.op("Cast", [x], { to: 7 }), i64(em, MASK)]);
 }
 /** int64 words in [0, 2^32) → int32 bit patterns. */
 function toBits(em: OnnxEmitter, w: string): string {
-  const signed = em.op("Where", [em.op("GreaterOrEqual", [w, c64(em, 2 ** 31)]), em.op("Sub", [w, c64(em, 2 ** 32)]), w]);
+  const signed = em.op("Where", [em.op("GreaterOrEqual", [w, i64(em, 2 ** 31)]), em.op("Sub", [w, i64(em, 2 ** 32)]), w]);
   return em.op("Cast", [signed], { to: 6 });
 }
-const addW = (em: OnnxEmitter, a: string, b: string): string => em.op("BitwiseAnd", [em.op("Add", [a, b]), c64(em, MASK)]);
+const addW = (em: OnnxEmitter, a: string, b: string): string => em.op("BitwiseAnd", [em.op("Add", [a, b]), i64(em, MASK)]);
 function rotl(em: OnnxEmitter, b: string, s: number): string {
-  const hi = em.op("BitwiseAnd", [em.op("Mul", [b, c64(em, 2 ** s)]), c64(em, MASK)]);
-  const lo = em.op("Div", [b, c64(em, 2 ** (32 - s))]);
+  const hi = em.op("BitwiseAnd", [em.op("Mul", [b, i64(em, 2 ** s)]), i64(em, MASK)]);
+  const lo = em.op("Div", [b, i64(em, 2 ** (32 - s))]);
   return em.op("BitwiseOr", [hi, lo]);
 }
 
 /** Threefry-2x32 of counters (x0, x1) under key words (k0, k1), all int64 words (broadcasting). */
 function threefry(em: OnnxEmitter, k0: string, k1: string, x0: string, x1: string): [string, string] {
-  const ks = [k0, k1, em.op("BitwiseXor", [em.op("BitwiseXor", [k0, k1]), c64(em, PARITY)])];
+  const ks = [k0, k1, em.op("BitwiseXor", [em.op("BitwiseXor", [k0, k1]), i64(em, PARITY)])];
   let a = addW(em, x0, k0);
   let b = addW(em, x1, k1);
   for (let group = 0; group < 5; group++) {
@@ -50,7 +49,7 @@ function threefry(em: OnnxEmitter, k0: string, k1: string, x0: string, x1: strin
       b = em.op("BitwiseXor", [rotl(em, b, s), a]);
     }
     a = addW(em, a, ks[(group + 1) % 3]!);
-    b = addW(em, addW(em, b, ks[(group + 2) % 3]!), c64(em, group + 1));
+    b = addW(em, addW(em, b, ks[(group + 2) % 3]!), i64(em, group + 1));
   }
   return [a, b];
 }
@@ -101,7 +100,7 @@ export const randomRules: Readonly<Record<string, OnnxRule>> = {
       const [key, data] = e.inputs as [string, string];
       const [k0, k1] = keyWords(em, key, e.inAvals[0]!.ndim);
       const d = em.op("Unsqueeze", [toWord(em, data), ints(em, [-1])]);
-      const [p0, p1] = threefry(em, k0, k1, c64(em, 0), d);
+      const [p0, p1] = threefry(em, k0, k1, i64(em, 0), d);
       const out = e.outAvals[0]!.shape;
       const both = em.op("Concat", [em.op("Expand", [p0, ints(em, [...out.slice(0, -1), 1])]), em.op("Expand", [p1, ints(em, [...out.slice(0, -1), 1])])], {
         axis: -1,
@@ -115,11 +114,11 @@ export const randomRules: Readonly<Record<string, OnnxRule>> = {
       const dtype = e.params.dtype as "float32" | "float64";
       const hi = toWord(em, e.inputs[0]!);
       if (dtype === "float32") {
-        const m = em.op("Cast", [em.op("Div", [hi, c64(em, 512)])], { to: 1 });
+        const m = em.op("Cast", [em.op("Div", [hi, i64(em, 512)])], { to: 1 });
         return [em.op("Mul", [m, em.constant([2 ** -23], "float32", [])])];
       }
       const lo = toWord(em, e.inputs[1]!);
-      const m = em.op("Add", [em.op("Mul", [hi, c64(em, 2 ** 20)]), em.op("Div", [lo, c64(em, 4096)])]);
+      const m = em.op("Add", [em.op("Mul", [hi, i64(em, 2 ** 20)]), em.op("Div", [lo, i64(em, 4096)])]);
       return [em.op("Mul", [em.op("Cast", [m], { to: 11 }), em.constant([2 ** -52], "float64", [])])];
     },
   },
